@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs and prints, eval-able, where it is:
+#   AIPOSTURE_LLAMA_SERVER=...  AIPOSTURE_TINY_GGUF=...  AIPOSTURE_PYTHON=...
+#
+# Idempotent and cached: Debian packages are installed only when missing; the
+# llama-server binary is built once from the llama-cpp-python sdist (which vendors
+# llama.cpp) into $AIPOSTURE_TEST_CACHE and reused; the tiny GGUF is rewritten only
+# when its generator changes.
+#
+#   AIPOSTURE_TEST_CACHE   cache dir (default ${XDG_CACHE_HOME:-$HOME/.cache}/aiposture-test)
+#   LLAMA_CPP_PY_VERSION   sdist to build llama.cpp from (default 0.3.36)
+#   GGUF_PY_VERSION        PyPI gguf writer (default 0.19.0)
+set -euo pipefail
+
+CACHE=${AIPOSTURE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aiposture-test}
+LCP=${LLAMA_CPP_PY_VERSION:-0.3.36}
+GGUF_PY=${GGUF_PY_VERSION:-0.19.0}
+JOBS=${JOBS:-$(nproc)}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+
+log() { printf '[test-deps %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+mkdir -p "$CACHE"/{sdist,bin,models}
+
+# --- Debian packages -------------------------------------------------------------------
+need=()
+for pair in cmake:cmake c++:g++ make:make ip:iproute2 tmux:tmux strace:strace ss:iproute2 python3:python3; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
+done
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+if ((${#need[@]})); then
+  mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+  log "apt-get install ${need[*]}"
+  if [ "$(id -u)" != 0 ]; then log "need root to install: ${need[*]}"; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# --- Python venv with the real GGUF writer ------------------------------------------------
+VENV="$CACHE/venv"
+if ! "$VENV/bin/python" -c "import sys, numpy, importlib.metadata as m; sys.exit(m.version('gguf') != '$GGUF_PY')" 2>/dev/null; then
+  log "venv + pip install gguf==$GGUF_PY numpy"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "gguf==$GGUF_PY" "numpy<3"
+fi
+
+# --- llama-server from source ----------------------------------------------------------------
+BIN="$CACHE/bin/llama-server-$LCP"
+if [ ! -x "$BIN" ]; then
+  SDIST="$CACHE/sdist/llama_cpp_python-$LCP.tar.gz"
+  if [ ! -s "$SDIST" ]; then
+    log "pip download llama-cpp-python==$LCP (sdist)"
+    "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --no-binary llama-cpp-python \
+      "llama-cpp-python==$LCP" -d "$CACHE/sdist"
+  fi
+  WORK=$(mktemp -d "$CACHE/build.XXXXXX")
+  trap 'rm -rf "$WORK"' EXIT
+  tar -xzf "$SDIST" -C "$WORK"
+  SRC="$WORK/llama_cpp_python-$LCP/vendor/llama.cpp"
+  log "building llama-server (-O1, -j$JOBS); about 6 minutes on 2 cores"
+  # No curl/openssl (tests never download), no prebuilt web UI (it would be fetched),
+  # static so the cached binary does not depend on the build tree.
+  cmake -S "$SRC" -B "$WORK/build" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
+    -DGGML_NATIVE=OFF -DGGML_CCACHE=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \
+    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_SERVER=ON \
+    -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DBUILD_SHARED_LIBS=OFF \
+    >"$CACHE/cmake-configure.log" 2>&1 || { tail -30 "$CACHE/cmake-configure.log" >&2; exit 1; }
+  cmake --build "$WORK/build" --target llama-server -j "$JOBS" >"$CACHE/cmake-build.log" 2>&1 \
+    || { tail -40 "$CACHE/cmake-build.log" >&2; exit 1; }
+  install -m 0755 "$WORK/build/bin/llama-server" "$BIN.tmp"
+  mv -f "$BIN.tmp" "$BIN"
+  rm -rf "$WORK"; trap - EXIT
+fi
+ln -sfn "$(basename "$BIN")" "$CACHE/bin/llama-server"
+
+# --- tiny GGUF written by the real gguf writer -----------------------------------------------
+GEN="$ROOT/tests/support/make_tiny_gguf.py"
+GGUF="$CACHE/models/tiny-llama.gguf"
+if [ ! -s "$GGUF" ] || [ "$GEN" -nt "$GGUF" ]; then
+  log "writing tiny GGUF"
+  "$VENV/bin/python" "$GEN" --out "$GGUF.tmp" >&2
+  mv -f "$GGUF.tmp" "$GGUF"
+fi
+
+printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\n' \
+  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python"

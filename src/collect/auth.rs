@@ -1,0 +1,148 @@
+//! Is authentication configured for a server? Read from its command line and the
+//! names of its environment variables, against the product's known switches.
+
+use crate::knowledge::Signature;
+use crate::knowledge::signatures::AuthModel;
+use crate::model::{AuthConfig, AuthState, Evidence};
+
+fn flag_present(argv: &[String], flag: &str) -> bool {
+    argv.iter().any(|a| {
+        a == flag
+            || a.strip_prefix(flag)
+                .is_some_and(|rest| rest.starts_with('='))
+    })
+}
+
+/// `env_names`: `Err(reason)` when /proc/PID/environ was unreadable.
+pub fn auth_config(
+    sig: &Signature,
+    pid: u32,
+    argv: &[String],
+    env_names: &Result<Vec<String>, String>,
+) -> AuthConfig {
+    let mut evidence = Vec::new();
+    if sig.auth == AuthModel::None {
+        evidence.push(Evidence::new(
+            "assets/signatures.toml",
+            format!(
+                "{} has no server-side authentication (source status: {}; {})",
+                sig.name,
+                sig.auth_status,
+                sig.sources.join(", ")
+            ),
+        ));
+        return AuthConfig {
+            state: AuthState::Unsupported,
+            evidence,
+        };
+    }
+    if sig.auth == AuthModel::Unknown || sig.auth_status == "unverified" {
+        evidence.push(Evidence::new(
+            "assets/signatures.toml",
+            format!(
+                "the auth switches of {} are not verified in its source; not guessing",
+                sig.name
+            ),
+        ));
+        return AuthConfig {
+            state: AuthState::Unknown,
+            evidence,
+        };
+    }
+    let flags: Vec<&String> = sig
+        .auth_flags
+        .iter()
+        .filter(|f| flag_present(argv, f))
+        .collect();
+    if !flags.is_empty() {
+        evidence.push(Evidence::new(
+            format!("/proc/{pid}/cmdline"),
+            format!(
+                "{} given",
+                flags
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+        return AuthConfig {
+            state: AuthState::Configured,
+            evidence,
+        };
+    }
+    if !sig.auth_flags.is_empty() {
+        evidence.push(Evidence::new(
+            format!("/proc/{pid}/cmdline"),
+            format!("none of {} given", sig.auth_flags.join(", ")),
+        ));
+    }
+    if !sig.auth_env.is_empty() {
+        match env_names {
+            Ok(names) => {
+                let set: Vec<&String> = sig
+                    .auth_env
+                    .iter()
+                    .filter(|v| names.iter().any(|n| n == *v))
+                    .collect();
+                if !set.is_empty() {
+                    evidence.push(Evidence::new(
+                        format!("/proc/{pid}/environ"),
+                        format!(
+                            "{} set (value not kept)",
+                            set.iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                    return AuthConfig {
+                        state: AuthState::Configured,
+                        evidence,
+                    };
+                }
+                evidence.push(Evidence::new(
+                    format!("/proc/{pid}/environ"),
+                    format!("none of {} set", sig.auth_env.join(", ")),
+                ));
+            }
+            Err(reason) => {
+                evidence.push(Evidence::new(
+                    format!("/proc/{pid}/environ"),
+                    format!(
+                        "unreadable ({reason}): {} may be set",
+                        sig.auth_env.join(", ")
+                    ),
+                ));
+                return AuthConfig {
+                    state: AuthState::Unknown,
+                    evidence,
+                };
+            }
+        }
+    }
+    if sig.auth == AuthModel::DefaultOn {
+        evidence.push(Evidence::new(
+            "assets/signatures.toml",
+            format!("{} enforces authentication by default", sig.name),
+        ));
+        return AuthConfig {
+            state: AuthState::Configured,
+            evidence,
+        };
+    }
+    if !sig.auth_files.is_empty() {
+        evidence.push(Evidence::new(
+            sig.auth_files.join(", "),
+            "config files that can enable auth were not read",
+        ));
+        return AuthConfig {
+            state: AuthState::Unknown,
+            evidence,
+        };
+    }
+    AuthConfig {
+        state: AuthState::NotConfigured,
+        evidence,
+    }
+}

@@ -1,0 +1,271 @@
+//! Reads the system. Nothing here renders or judges: collectors turn /proc into
+//! the plain `model::Inventory`, recording every refused read as a blind spot.
+
+pub mod auth;
+pub mod env;
+pub mod host;
+pub mod identify;
+pub mod magic;
+pub mod models;
+pub mod procs;
+pub mod sockets;
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Instant, SystemTime};
+
+use crate::error::Error;
+use crate::knowledge::Signatures;
+use crate::knowledge::signatures::Strength;
+use crate::model::redact::is_secret_name;
+use crate::model::{BlindSpot, Identification, Inventory, MatchStrength, Server, Worker};
+
+use host::UserNames;
+use procs::{ProcTable, netns_of};
+use sockets::{NsTables, read_tables, walk_fds};
+
+pub struct Collector {
+    signatures: Signatures,
+    secret_flags: Vec<String>,
+    users: UserNames,
+}
+
+/// How many pids a blind spot lists before it only counts.
+const LIST_PIDS: usize = 8;
+
+impl Collector {
+    pub fn new(signatures: Signatures) -> Self {
+        let mut secret_flags: Vec<String> = signatures
+            .servers
+            .iter()
+            .flat_map(|s| s.secret_flags.iter().cloned())
+            .collect();
+        secret_flags.sort();
+        secret_flags.dedup();
+        Collector {
+            signatures,
+            secret_flags,
+            users: UserNames::load(),
+        }
+    }
+
+    pub fn signatures(&self) -> &Signatures {
+        &self.signatures
+    }
+
+    /// One full collection. Fails only when /proc itself cannot be listed;
+    /// everything narrower becomes a blind spot in the inventory.
+    pub fn collect(&self) -> Result<Inventory, Error> {
+        let started = Instant::now();
+        let collected_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+        let privileges = host::privileges(&self.users);
+        let mut blind = Vec::new();
+
+        let table = ProcTable::scan(&self.secret_flags).map_err(|source| Error::Read {
+            path: "/proc".into(),
+            source,
+        })?;
+        let walk = walk_fds(&table);
+        let found = identify::identify(&table, &self.signatures);
+
+        // Namespaces: only processes that hold sockets (or are servers) matter.
+        let own_netns = netns_of(std::process::id()).ok();
+        let mut interesting: HashSet<u32> = walk.sockets.values().flatten().copied().collect();
+        for f in &found {
+            interesting.insert(f.pid);
+            interesting.extend(&f.workers);
+        }
+        let mut ns_member: BTreeMap<String, u32> = BTreeMap::new();
+        let mut ns_of_pid: BTreeMap<u32, String> = BTreeMap::new();
+        let mut ns_unreadable = Vec::new();
+        for &pid in &interesting {
+            match netns_of(pid) {
+                Ok(ns) => {
+                    ns_member.entry(ns.clone()).or_insert(pid);
+                    ns_of_pid.insert(pid, ns);
+                }
+                Err(reason) if reason != "the process exited" => ns_unreadable.push(pid),
+                Err(_) => {}
+            }
+        }
+        let mut tables: Vec<NsTables> = vec![read_tables("/proc/net", None, own_netns.clone())];
+        for (ns, pid) in &ns_member {
+            if Some(ns) != own_netns.as_ref() {
+                tables.push(read_tables(
+                    &format!("/proc/{pid}/net"),
+                    Some(*pid),
+                    Some(ns.clone()),
+                ));
+            }
+        }
+        for t in &tables {
+            for (path, reason) in &t.errors {
+                blind.push(BlindSpot {
+                    what: format!(
+                        "socket table {path} (namespace {})",
+                        t.netns.as_deref().unwrap_or("unknown")
+                    ),
+                    path: path.clone(),
+                    reason: reason.clone(),
+                    consequence: "sockets of this table are not listed".into(),
+                });
+            }
+        }
+
+        let is_root = privileges.is_root;
+        let users = &self.users;
+        let sockets = sockets::join(&tables, &walk, &table, |uid| {
+            let who = users
+                .name(uid)
+                .map(|n| format!("uid {uid} ({n})"))
+                .unwrap_or_else(|| format!("uid {uid}"));
+            if is_root {
+                format!(
+                    "created by {who}; no process holds an fd to it (kernel socket, or its owner exited during collection)"
+                )
+            } else {
+                format!(
+                    "created by {who}; the fd tables of other users' processes are not readable without root"
+                )
+            }
+        });
+
+        let server_pids: HashSet<u32> = found
+            .iter()
+            .flat_map(|f| std::iter::once(f.pid).chain(f.workers.iter().copied()))
+            .collect();
+
+        let mut servers = Vec::with_capacity(found.len());
+        for f in found {
+            let Some(entry) = table.get(f.pid) else {
+                continue;
+            };
+            let members: Vec<u32> = std::iter::once(f.pid)
+                .chain(f.workers.iter().copied())
+                .collect();
+            let env = env::env_names(f.pid);
+            if let Err(reason) = &env {
+                blind.push(BlindSpot {
+                    what: format!("environment of pid {} ({})", f.pid, f.signature.name),
+                    path: format!("/proc/{}/environ", f.pid),
+                    reason: reason.clone(),
+                    consequence: "auth, bind and telemetry switches set by environment cannot be seen; run as root or as the server's user".into(),
+                });
+            }
+            for (pid, reason) in walk.unreadable.iter().filter(|(p, _)| members.contains(p)) {
+                blind.push(BlindSpot {
+                    what: format!("open sockets of pid {pid} ({})", f.signature.name),
+                    path: format!("/proc/{pid}/fd"),
+                    reason: reason.clone(),
+                    consequence: "this server's listeners appear as owner-unknown sockets; run as root or as the server's user".into(),
+                });
+            }
+            let mut models = Vec::new();
+            for &pid in &members {
+                let comm = table.get(pid).map(|p| p.comm.as_str()).unwrap_or("");
+                models.extend(models::loaded_models(pid, comm, &mut blind));
+            }
+            // A model mapped by the server and its worker is one model.
+            models.sort_by(|a, b| a.path.cmp(&b.path).then(a.pid.cmp(&b.pid)));
+            models.dedup_by(|a, b| a.path == b.path);
+
+            let auth = auth::auth_config(f.signature, f.pid, &entry.argv, &env);
+            let (_, secret_flags) =
+                crate::model::redact::redact_argv(&entry.argv, &f.signature.secret_flags);
+            let secret_env_names = env
+                .as_ref()
+                .map(|names| {
+                    names
+                        .iter()
+                        .filter(|n| is_secret_name(n))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            let socket_idx = sockets
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.owner_pids().iter().any(|p| members.contains(p)))
+                .map(|(i, _)| i)
+                .collect();
+            servers.push(Server {
+                product_id: f.signature.id.clone(),
+                product: f.signature.name.clone(),
+                pid: f.pid,
+                ppid: entry.ppid,
+                uid: Some(entry.uid),
+                user: users.name(entry.uid),
+                exe: entry.exe.clone(),
+                cmdline: entry.argv.clone(),
+                netns: ns_of_pid.get(&f.pid).cloned(),
+                identification: Identification {
+                    strength: match f.strength {
+                        Strength::Strong => MatchStrength::Strong,
+                        Strength::Weak => MatchStrength::Weak,
+                    },
+                    reason: f.reason,
+                    signature_status: f.signature.status.clone(),
+                },
+                workers: f
+                    .workers
+                    .iter()
+                    .map(|&pid| Worker {
+                        pid,
+                        comm: table.get(pid).map(|p| p.comm.clone()).unwrap_or_default(),
+                    })
+                    .collect(),
+                sockets: socket_idx,
+                models,
+                auth,
+                secret_env_names,
+                secret_flags,
+            });
+        }
+
+        let others: Vec<u32> = walk
+            .unreadable
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| !server_pids.contains(p))
+            .collect();
+        if !others.is_empty() {
+            blind.push(BlindSpot {
+                what: format!("open files of {} processes of other users", others.len()),
+                path: pid_paths(&others, "fd"),
+                reason: "permission denied".into(),
+                consequence: "sockets they hold are listed as owner-unknown; AI servers among them are still recognised by command line. Run as root to join them".into(),
+            });
+        }
+        if !ns_unreadable.is_empty() {
+            ns_unreadable.sort_unstable();
+            blind.push(BlindSpot {
+                what: format!("network namespace of {} processes", ns_unreadable.len()),
+                path: pid_paths(&ns_unreadable, "ns/net"),
+                reason: "permission denied".into(),
+                consequence: "sockets inside other network namespaces (containers) these processes may use are not listed".into(),
+            });
+        }
+
+        let collection_ms = started.elapsed().as_millis() as u64;
+        Ok(Inventory {
+            host: host::host_info(collected_at, collection_ms),
+            privileges,
+            own_netns,
+            servers,
+            sockets,
+            blind_spots: blind,
+            processes_seen: table.procs.len(),
+        })
+    }
+}
+
+fn pid_paths(pids: &[u32], leaf: &str) -> String {
+    let mut s: Vec<String> = pids
+        .iter()
+        .take(LIST_PIDS)
+        .map(|p| format!("/proc/{p}/{leaf}"))
+        .collect();
+    if pids.len() > LIST_PIDS {
+        s.push(format!("… and {} more", pids.len() - LIST_PIDS));
+    }
+    s.join(", ")
+}

@@ -1,0 +1,126 @@
+//! Model files a server holds: file-backed mappings (/proc/PID/maps) and open
+//! fds (/proc/PID/fd), recognised by content.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use procfs::process::{FDTarget, MMapPath, Process};
+
+use super::magic::sniff_file;
+use super::procs::{describe, is_gone};
+use crate::model::{BlindSpot, HeldVia, LoadedModel};
+
+const DELETED: &str = " (deleted)";
+
+/// Candidate file held by a process, and how to open it from here.
+struct Held {
+    via: Vec<HeldVia>,
+    /// Path to open: through /proc/PID/fd/N or /proc/PID/root so that a process
+    /// in another mount namespace (a container) is read correctly.
+    open_at: PathBuf,
+}
+
+pub fn loaded_models(pid: u32, comm: &str, blind: &mut Vec<BlindSpot>) -> Vec<LoadedModel> {
+    let proc_ = match Process::new(pid as i32) {
+        Ok(p) => p,
+        Err(_) => return Vec::new(),
+    };
+    let mut held: BTreeMap<String, Held> = BTreeMap::new();
+
+    match proc_.maps() {
+        Ok(maps) => {
+            for m in maps {
+                if let MMapPath::Path(p) = m.pathname {
+                    let shown = p.to_string_lossy().into_owned();
+                    // A deleted (replaced) file is only reachable through map_files,
+                    // which the kernel opens for root alone.
+                    let open_at = if shown.ends_with(DELETED) {
+                        let (start, end) = m.address;
+                        PathBuf::from(format!("/proc/{pid}/map_files/{start:x}-{end:x}"))
+                    } else {
+                        PathBuf::from(format!("/proc/{pid}/root"))
+                            .join(shown.trim_start_matches('/'))
+                    };
+                    let h = held.entry(shown).or_insert(Held {
+                        via: Vec::new(),
+                        open_at,
+                    });
+                    if !h.via.contains(&HeldVia::Mmap) {
+                        h.via.push(HeldVia::Mmap);
+                    }
+                }
+            }
+        }
+        Err(e) if is_gone(&e) => return Vec::new(),
+        Err(e) => blind.push(BlindSpot {
+            what: format!("memory maps of pid {pid} ({comm})"),
+            path: format!("/proc/{pid}/maps"),
+            reason: describe(&e),
+            consequence: "models this server has mapped cannot be listed; run as root or as the server's user".into(),
+        }),
+    }
+
+    match proc_.fd() {
+        Ok(fds) => {
+            for fd in fds.flatten() {
+                if let FDTarget::Path(p) = fd.target {
+                    let shown = p.to_string_lossy().into_owned();
+                    if !shown.starts_with('/') || shown.starts_with("/dev/") {
+                        continue;
+                    }
+                    let h = held.entry(shown).or_insert(Held {
+                        via: Vec::new(),
+                        open_at: PathBuf::from(format!("/proc/{pid}/fd/{}", fd.fd)),
+                    });
+                    if !h.via.contains(&HeldVia::Fd) {
+                        h.via.push(HeldVia::Fd);
+                        // An fd reopens the very file the process holds, even if replaced on disk.
+                        h.open_at = PathBuf::from(format!("/proc/{pid}/fd/{}", fd.fd));
+                    }
+                }
+            }
+        }
+        Err(e) if is_gone(&e) => return Vec::new(),
+        Err(e) => blind.push(BlindSpot {
+            what: format!("open files of pid {pid} ({comm})"),
+            path: format!("/proc/{pid}/fd"),
+            reason: describe(&e),
+            consequence: "models and sockets this server holds open cannot be listed; run as root or as the server's user".into(),
+        }),
+    }
+
+    let mut out = Vec::new();
+    for (shown, mut h) in held {
+        // Only regular files: opening a FIFO or device could block or have effects.
+        let Ok(meta) = std::fs::metadata(&h.open_at) else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        let format = match sniff_file(&h.open_at) {
+            Ok(Some(f)) => f,
+            Ok(None) => continue,
+            Err(e) => {
+                blind.push(BlindSpot {
+                    what: format!("header of {shown} held by pid {pid} ({comm})"),
+                    path: h.open_at.to_string_lossy().into_owned(),
+                    reason: e.to_string(),
+                    consequence: "whether this file is a model is unknown".into(),
+                });
+                continue;
+            }
+        };
+        h.via.sort();
+        let deleted = shown.ends_with(DELETED);
+        out.push(LoadedModel {
+            path: shown.trim_end_matches(DELETED).to_string(),
+            format,
+            size_bytes: Some(meta.len()),
+            held_via: h.via,
+            deleted,
+            pid,
+        });
+    }
+    out
+}

@@ -1,0 +1,128 @@
+//! The process table: one cheap pass over /proc that every later step joins on.
+
+use std::collections::HashMap;
+use std::io::ErrorKind;
+
+use procfs::ProcError;
+use procfs::process::Process;
+
+use crate::model::redact::redact_argv;
+
+#[derive(Debug, Clone)]
+pub struct ProcEntry {
+    pub pid: u32,
+    pub ppid: u32,
+    pub uid: u32,
+    pub comm: String,
+    /// argv with secret values already redacted.
+    pub argv: Vec<String>,
+    /// Basename of /proc/PID/exe; `None` when the link is not readable (another
+    /// user's process, a kernel thread).
+    pub exe: Option<String>,
+    pub exe_unreadable: bool,
+}
+
+pub struct ProcTable {
+    pub procs: HashMap<u32, ProcEntry>,
+}
+
+/// Why a /proc read failed, in words an operator acts on.
+pub fn describe(err: &ProcError) -> String {
+    match err {
+        ProcError::PermissionDenied(_) => "permission denied".into(),
+        ProcError::NotFound(_) => "the process exited".into(),
+        ProcError::Io(e, _) if e.kind() == ErrorKind::PermissionDenied => {
+            "permission denied".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+pub fn is_gone(err: &ProcError) -> bool {
+    match err {
+        ProcError::NotFound(_) => true,
+        ProcError::Io(e, _) => {
+            e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(libc::ESRCH)
+        }
+        _ => false,
+    }
+}
+
+impl ProcTable {
+    /// Read every visible process. Processes that exit mid-read are skipped:
+    /// a vanished process is not an error.
+    pub fn scan(secret_flags: &[String]) -> std::io::Result<Self> {
+        let all = procfs::process::all_processes()
+            .map_err(|e| std::io::Error::other(format!("cannot list /proc: {e}")))?;
+        let mut procs = HashMap::new();
+        for p in all.flatten() {
+            if let Some(entry) = read_entry(&p, secret_flags) {
+                procs.insert(entry.pid, entry);
+            }
+        }
+        Ok(ProcTable { procs })
+    }
+
+    pub fn get(&self, pid: u32) -> Option<&ProcEntry> {
+        self.procs.get(&pid)
+    }
+
+    /// Ancestors of `pid`, nearest first, bounded against cycles from pid reuse.
+    pub fn ancestors(&self, pid: u32) -> impl Iterator<Item = &ProcEntry> {
+        let mut cur = self.procs.get(&pid).map(|p| p.ppid);
+        let mut steps = 0;
+        std::iter::from_fn(move || {
+            steps += 1;
+            if steps > 64 {
+                return None;
+            }
+            let p = self.procs.get(&cur?)?;
+            cur = (p.ppid != 0 && p.ppid != p.pid).then_some(p.ppid);
+            Some(p)
+        })
+    }
+}
+
+fn read_entry(p: &Process, secret_flags: &[String]) -> Option<ProcEntry> {
+    let stat = p.stat().ok()?;
+    let uid = p.uid().ok()?;
+    // Kernel threads have an empty cmdline; they never serve models.
+    let raw = p.cmdline().ok()?;
+    if raw.is_empty() {
+        return None;
+    }
+    // Redacted here, at the only place argv is read, so no later step can leak it.
+    let (argv, _) = redact_argv(&raw, secret_flags);
+    drop(raw);
+    let (exe, exe_unreadable) = match p.exe() {
+        Ok(path) => (
+            path.file_name().map(|n| {
+                n.to_string_lossy()
+                    .trim_end_matches(" (deleted)")
+                    .to_string()
+            }),
+            false,
+        ),
+        Err(e) => (None, !is_gone(&e)),
+    };
+    Some(ProcEntry {
+        pid: stat.pid as u32,
+        ppid: stat.ppid as u32,
+        uid,
+        comm: stat.comm,
+        argv,
+        exe,
+        exe_unreadable,
+    })
+}
+
+/// `net:[4026531840]` for a pid, or why it could not be read.
+pub fn netns_of(pid: u32) -> Result<String, String> {
+    std::fs::read_link(format!("/proc/{pid}/ns/net"))
+        .map(|l| l.to_string_lossy().into_owned())
+        .map_err(|e| match e.kind() {
+            ErrorKind::PermissionDenied => "permission denied".to_string(),
+            ErrorKind::NotFound => "the process exited".to_string(),
+            _ => e.to_string(),
+        })
+}

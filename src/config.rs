@@ -1,0 +1,172 @@
+//! Configuration: defaults, overridden by a TOML file (XDG or `--config`),
+//! overridden by command-line flags. Unknown keys are errors with file:line.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Refresh cadence of the dashboard, e.g. "2s", "500ms", "1m".
+    pub interval: String,
+    /// Colour theme: "default" or "mono". NO_COLOR in the environment forces "mono".
+    pub theme: String,
+    /// Capture the mouse in the dashboard (off: the terminal keeps text selection).
+    pub mouse: bool,
+    /// Append diagnostics here; empty string: no log file.
+    pub log_file: String,
+    /// Log level for the log file: error, warn, info, debug.
+    pub log_level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            interval: "2s".into(),
+            theme: "default".into(),
+            mouse: false,
+            log_file: String::new(),
+            log_level: "info".into(),
+        }
+    }
+}
+
+pub const MIN_INTERVAL: Duration = Duration::from_millis(200);
+
+impl Config {
+    /// Parse a config file's text; errors carry `path:line:column`.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+            Error::Config {
+                path: path.to_path_buf(),
+                message: format!("{}:{line}:{col}: {}", path.display(), e.message()),
+            }
+        })?;
+        cfg.validate(path)?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self, path: &Path) -> Result<(), Error> {
+        let bad = |message: String| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        self.interval_duration().map_err(bad)?;
+        if !matches!(self.theme.as_str(), "default" | "mono") {
+            return Err(bad(format!(
+                "theme {:?}: expected \"default\" or \"mono\"",
+                self.theme
+            )));
+        }
+        if !matches!(self.log_level.as_str(), "error" | "warn" | "info" | "debug") {
+            return Err(bad(format!(
+                "log_level {:?}: expected error, warn, info or debug",
+                self.log_level
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn interval_duration(&self) -> Result<Duration, String> {
+        let d = humantime::parse_duration(&self.interval)
+            .map_err(|e| format!("interval {:?}: {e}", self.interval))?;
+        if d < MIN_INTERVAL {
+            return Err(format!(
+                "interval {:?} is below the minimum of 200ms",
+                self.interval
+            ));
+        }
+        Ok(d)
+    }
+
+    /// `$XDG_CONFIG_HOME/aiposture/config.toml`, else `~/.config/aiposture/config.toml`.
+    pub fn xdg_path() -> Option<PathBuf> {
+        let base = std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+        Some(base.join("aiposture").join("config.toml"))
+    }
+
+    /// Load from an explicit path (must exist) or the XDG path (may be absent).
+    pub fn load(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), Error> {
+        let (path, required) = match explicit {
+            Some(p) => (p.to_path_buf(), true),
+            None => match Self::xdg_path() {
+                Some(p) => (p, false),
+                None => return Ok((Config::default(), None)),
+            },
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((Config::parse(&text, &path)?, Some(path))),
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                Ok((Config::default(), None))
+            }
+            Err(source) => Err(Error::Read { path, source }),
+        }
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rfind('\n')
+        .map(|i| before.len() - i)
+        .unwrap_or(before.len() + 1);
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_rejected_with_line() {
+        let e = Config::parse(
+            "theme = \"mono\"\n\nintervall = \"1s\"\n",
+            Path::new("c.toml"),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(e.contains("c.toml:3:1"), "{e}");
+        assert!(e.contains("intervall"), "{e}");
+    }
+
+    #[test]
+    fn example_config_is_the_default_config() {
+        let text = include_str!("../config.example.toml");
+        let cfg = Config::parse(text, Path::new("config.example.toml")).expect("example parses");
+        assert_eq!(cfg, Config::default());
+        // Every key of the config is documented in the example.
+        let table: toml::Table = toml::from_str(&Config::default().to_toml()).expect("toml");
+        for key in table.keys() {
+            assert!(
+                text.contains(&format!("{key} =")),
+                "{key} missing from config.example.toml"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        for bad in [
+            "interval = \"fast\"",
+            "interval = \"10ms\"",
+            "theme = \"neon\"",
+            "log_level = \"loud\"",
+        ] {
+            assert!(Config::parse(bad, Path::new("c.toml")).is_err(), "{bad}");
+        }
+    }
+}

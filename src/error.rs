@@ -1,0 +1,25 @@
+//! Library errors. The binary wraps them with `anyhow` context at the edges.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("embedded asset {path} is invalid: {message}")]
+    Asset { path: String, message: String },
+    #[error("config {path}: {message}")]
+    Config { path: PathBuf, message: String },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot serialise the snapshot: {0}")]
+    Serialise(#[from] serde_json::Error),
+}

@@ -1,0 +1,369 @@
+//! Inference-server signatures (`assets/signatures.toml`): how to recognise a
+//! product from a process, and the facts about its binds and auth switches.
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::error::Error;
+
+const EMBEDDED: &str = include_str!("../../assets/signatures.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    schema_version: u32,
+    servers: Vec<RawSignature>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSignature {
+    id: String,
+    name: String,
+    status: String,
+    sources: Vec<String>,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(default)]
+    child_of: Option<String>,
+    default_bind: String,
+    #[serde(default)]
+    bind_flags: Vec<String>,
+    #[serde(default)]
+    bind_env: Vec<String>,
+    auth: AuthModel,
+    auth_status: String,
+    #[serde(default)]
+    auth_flags: Vec<String>,
+    #[serde(default)]
+    auth_env: Vec<String>,
+    #[serde(default)]
+    auth_files: Vec<String>,
+    #[serde(default)]
+    secret_flags: Vec<String>,
+    #[serde(default)]
+    ports: Vec<Port>,
+    #[serde(rename = "match")]
+    rules: Vec<RawRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    #[serde(default)]
+    exe: Vec<String>,
+    #[serde(default)]
+    argv: Vec<String>,
+    #[serde(default)]
+    comm: Option<String>,
+    #[serde(default = "strong")]
+    strength: Strength,
+    #[serde(default)]
+    why: Option<String>,
+}
+
+fn strong() -> Strength {
+    Strength::Strong
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthModel {
+    None,
+    Optional,
+    DefaultOn,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Strength {
+    Weak,
+    Strong,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Port {
+    pub port: u16,
+    pub purpose: String,
+}
+
+#[derive(Debug)]
+pub struct Signature {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub sources: Vec<String>,
+    pub notes: Option<String>,
+    pub child_of: Option<String>,
+    pub default_bind: String,
+    pub bind_flags: Vec<String>,
+    pub bind_env: Vec<String>,
+    pub auth: AuthModel,
+    pub auth_status: String,
+    pub auth_flags: Vec<String>,
+    pub auth_env: Vec<String>,
+    pub auth_files: Vec<String>,
+    pub secret_flags: Vec<String>,
+    pub ports: Vec<Port>,
+    rules: Vec<Rule>,
+}
+
+#[derive(Debug)]
+struct Rule {
+    exe: Vec<String>,
+    argv: Vec<Regex>,
+    comm: Option<Regex>,
+    strength: Strength,
+    why: Option<String>,
+}
+
+/// What is known of a process when it is matched against signatures.
+pub struct ProcessFacts<'a> {
+    /// Basename of `/proc/PID/exe`, when readable.
+    pub exe_basename: Option<&'a str>,
+    pub argv: &'a [String],
+    /// argv joined with single spaces.
+    pub cmdline: &'a str,
+    pub comm: &'a str,
+}
+
+#[derive(Debug, Clone)]
+pub struct Match<'s> {
+    pub signature: &'s Signature,
+    pub strength: Strength,
+    pub reason: String,
+}
+
+pub struct Signatures {
+    pub servers: Vec<Signature>,
+}
+
+impl Signatures {
+    /// The signatures compiled into the binary.
+    pub fn embedded() -> Result<Self, Error> {
+        Self::parse(EMBEDDED, "assets/signatures.toml")
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Self, Error> {
+        let file: File = toml::from_str(text).map_err(|e| Error::Asset {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        if file.schema_version != 1 {
+            return Err(Error::Asset {
+                path: origin.to_string(),
+                message: format!("unsupported schema_version {}", file.schema_version),
+            });
+        }
+        let mut servers = Vec::with_capacity(file.servers.len());
+        for raw in file.servers {
+            servers.push(compile(raw, origin)?);
+        }
+        Ok(Signatures { servers })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Signature> {
+        self.servers.iter().find(|s| s.id == id)
+    }
+
+    /// The best match for a process: strong beats weak, then the first in file order.
+    pub fn identify(&self, p: &ProcessFacts<'_>) -> Option<Match<'_>> {
+        let mut best: Option<Match<'_>> = None;
+        for sig in &self.servers {
+            for rule in &sig.rules {
+                let Some(reason) = rule.matches(p) else {
+                    continue;
+                };
+                if best.as_ref().is_none_or(|b| rule.strength > b.strength) {
+                    best = Some(Match {
+                        signature: sig,
+                        strength: rule.strength,
+                        reason,
+                    });
+                }
+            }
+        }
+        best
+    }
+}
+
+fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
+    let bad = |message: String| Error::Asset {
+        path: origin.to_string(),
+        message: format!("server {:?}: {message}", raw.id),
+    };
+    if raw.sources.is_empty() {
+        return Err(bad("no sources".into()));
+    }
+    if raw.rules.is_empty() {
+        return Err(bad("no [[servers.match]] rule".into()));
+    }
+    let mut rules = Vec::new();
+    for r in &raw.rules {
+        if r.exe.is_empty() && r.argv.is_empty() && r.comm.is_none() {
+            return Err(bad("a match rule needs exe, argv or comm".into()));
+        }
+        let argv = r
+            .argv
+            .iter()
+            .map(|p| Regex::new(p).map_err(|e| bad(format!("argv regex {p:?}: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let comm = match &r.comm {
+            Some(p) => Some(Regex::new(p).map_err(|e| bad(format!("comm regex {p:?}: {e}")))?),
+            None => None,
+        };
+        rules.push(Rule {
+            exe: r.exe.clone(),
+            argv,
+            comm,
+            strength: r.strength,
+            why: r.why.clone(),
+        });
+    }
+    Ok(Signature {
+        id: raw.id,
+        name: raw.name,
+        status: raw.status,
+        sources: raw.sources,
+        notes: raw.notes,
+        child_of: raw.child_of,
+        default_bind: raw.default_bind,
+        bind_flags: raw.bind_flags,
+        bind_env: raw.bind_env,
+        auth: raw.auth,
+        auth_status: raw.auth_status,
+        auth_flags: raw.auth_flags,
+        auth_env: raw.auth_env,
+        auth_files: raw.auth_files,
+        secret_flags: raw.secret_flags,
+        ports: raw.ports,
+        rules,
+    })
+}
+
+fn basename_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == pattern,
+    }
+}
+
+impl Rule {
+    /// `Some(reason)` when every condition of the rule holds.
+    fn matches(&self, p: &ProcessFacts<'_>) -> Option<String> {
+        let mut why = Vec::new();
+        if !self.exe.is_empty() {
+            let argv0 = p.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a));
+            let hit = [p.exe_basename, argv0]
+                .into_iter()
+                .flatten()
+                .find(|name| self.exe.iter().any(|pat| basename_matches(pat, name)))?;
+            why.push(format!("executable {hit:?}"));
+        }
+        for re in &self.argv {
+            let m = re.find(p.cmdline)?;
+            why.push(format!("command line {:?}", m.as_str().trim()));
+        }
+        if let Some(re) = &self.comm {
+            if !re.is_match(p.comm) {
+                return None;
+            }
+            why.push(format!("process name {:?}", p.comm));
+        }
+        let mut reason = why.join(", ");
+        if let Some(w) = &self.why {
+            reason = format!("{w}: {reason}");
+        }
+        Some(reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts<'a>(argv: &'a [String], cmdline: &'a str, exe: Option<&'a str>) -> ProcessFacts<'a> {
+        ProcessFacts {
+            exe_basename: exe,
+            argv,
+            cmdline,
+            comm: argv
+                .first()
+                .map(|a| a.rsplit('/').next().unwrap_or(a))
+                .unwrap_or(""),
+        }
+    }
+
+    fn id_of(sigs: &Signatures, cmd: &str, exe: Option<&str>) -> Option<(String, Strength)> {
+        let argv: Vec<String> = cmd.split(' ').map(String::from).collect();
+        sigs.identify(&facts(&argv, cmd, exe))
+            .map(|m| (m.signature.id.clone(), m.strength))
+    }
+
+    #[test]
+    fn embedded_signatures_load_and_cover_thirty_products() {
+        let sigs = Signatures::embedded().expect("embedded signatures parse");
+        assert!(sigs.servers.len() >= 30, "{} products", sigs.servers.len());
+        for s in &sigs.servers {
+            if let Some(parent) = &s.child_of {
+                assert!(sigs.get(parent).is_some(), "{}: child_of {parent}", s.id);
+            }
+        }
+    }
+
+    #[test]
+    fn real_command_lines_classify() {
+        let sigs = Signatures::embedded().expect("embedded signatures parse");
+        let cases = [
+            (
+                "/usr/local/bin/llama-server -m /m.gguf --host 0.0.0.0",
+                Some("llama-server"),
+                "llama_server",
+            ),
+            (
+                "/opt/venv/bin/python3 /opt/venv/bin/vllm serve facebook/opt-125m",
+                Some("python3.11"),
+                "vllm",
+            ),
+            (
+                "python3 -m vllm.entrypoints.openai.api_server --model m",
+                Some("python3.11"),
+                "vllm",
+            ),
+            ("/usr/local/bin/ollama serve", Some("ollama"), "ollama"),
+        ];
+        for (cmd, exe, want) in cases {
+            let got = id_of(&sigs, cmd, exe);
+            assert_eq!(got.map(|g| g.0), Some(want.to_string()), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn lookalikes_and_ports_do_not_classify() {
+        let sigs = Signatures::embedded().expect("embedded signatures parse");
+        for cmd in [
+            "grep llama-server",
+            "vim llama-server.md",
+            "/usr/bin/python3 /usr/bin/grep vllm",
+            "nc -l 11434",
+            "python3 -m http.server 8000",
+        ] {
+            let exe = cmd
+                .split(' ')
+                .next()
+                .map(|a| a.rsplit('/').next().unwrap_or(a));
+            assert_eq!(id_of(&sigs, cmd, exe), None, "{cmd}");
+        }
+    }
+
+    #[test]
+    fn malformed_signature_file_is_a_clear_error() {
+        let err = Signatures::parse("schema_version = 1\n[[servers]]\nid = 1\n", "t.toml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("t.toml"), "{err}");
+    }
+}

@@ -1,0 +1,15 @@
+//! aiposture: the security posture of a local AI stack, read from /proc.
+//!
+//! Layers, each depending only on the ones before it:
+//! `collect` (reads the system) → `model` (plain data) → `rules` (judgements)
+//! → `views` (TUI and exporters). `knowledge` holds the embedded asset data.
+
+pub mod collect;
+pub mod config;
+pub mod error;
+pub mod knowledge;
+pub mod model;
+pub mod rules;
+pub mod views;
+
+pub use error::Error;

@@ -1,0 +1,223 @@
+//! Command-line edge: parse flags, load config, dispatch. Errors become
+//! messages and exit codes here (anyhow); the library uses typed errors.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use aiposture::collect::Collector;
+use aiposture::config::Config;
+use aiposture::knowledge::Signatures;
+use aiposture::model::Severity;
+use aiposture::rules;
+use aiposture::views::export::{json, write_atomic};
+use aiposture::views::tui;
+
+/// Exit code when findings at or above --fail-on exist.
+const EXIT_FINDINGS: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "aiposture",
+    version,
+    about = "Live security posture of a local AI stack"
+)]
+struct Cli {
+    /// Config file (default: $XDG_CONFIG_HOME/aiposture/config.toml if present).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Print the effective configuration and exit.
+    #[arg(long)]
+    print_config: bool,
+    /// Dashboard refresh cadence, e.g. 2s, 500ms (overrides the config).
+    #[arg(long, value_name = "DURATION")]
+    interval: Option<String>,
+    /// Colour theme: default or mono (NO_COLOR forces mono).
+    #[arg(long, value_name = "NAME")]
+    theme: Option<String>,
+    /// Capture the mouse in the dashboard.
+    #[arg(long)]
+    mouse: bool,
+    /// Append diagnostics to this file (overrides the config).
+    #[arg(long, global = true, value_name = "PATH")]
+    log_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Collect once, headless, and write the snapshot.
+    Snapshot {
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        /// Output file, written atomically; "-" or absent: standard output.
+        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        output: Option<PathBuf>,
+        /// Exit with code 3 when a finding of this severity or worse exists.
+        #[arg(long, value_name = "SEVERITY")]
+        fail_on: Option<Severity>,
+    },
+    /// Print the JSON Schema of the snapshot document.
+    Schema,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            log::error!("{e:#}");
+            eprintln!("aiposture: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    let (mut cfg, cfg_path) = Config::load(cli.config.as_deref())?;
+    if let Some(i) = &cli.interval {
+        cfg.interval = i.clone();
+    }
+    if let Some(t) = &cli.theme {
+        cfg.theme = t.clone();
+    }
+    if cli.mouse {
+        cfg.mouse = true;
+    }
+    if let Some(l) = &cli.log_file {
+        cfg.log_file = l.to_string_lossy().into_owned();
+    }
+    cfg.validate(cfg_path.as_deref().unwrap_or("command line".as_ref()))?;
+    if cli.print_config {
+        let origin = cfg_path
+            .map(|p| format!("# loaded from {}\n", p.display()))
+            .unwrap_or_else(|| "# no config file: defaults and flags\n".into());
+        print!("{origin}{}", cfg.to_toml());
+        return Ok(ExitCode::SUCCESS);
+    }
+    init_logging(&cfg)?;
+
+    match cli.command {
+        Some(Command::Schema) => {
+            print!("{}", json::schema()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Snapshot {
+            format: Format::Json,
+            output,
+            fail_on,
+        }) => snapshot(output, fail_on),
+        None => dashboard(&cfg),
+    }
+}
+
+fn init_logging(cfg: &Config) -> Result<()> {
+    if cfg.log_file.is_empty() {
+        return Ok(());
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&cfg.log_file)
+        .with_context(|| format!("cannot open log file {}", cfg.log_file))?;
+    env_logger::Builder::new()
+        .parse_filters(&cfg.log_level)
+        .target(env_logger::Target::Pipe(Box::new(file)))
+        .try_init()
+        .context("cannot start logging")?;
+    Ok(())
+}
+
+fn collector() -> Result<Collector> {
+    Ok(Collector::new(Signatures::embedded()?))
+}
+
+fn snapshot(output: Option<PathBuf>, fail_on: Option<Severity>) -> Result<ExitCode> {
+    let c = collector()?;
+    let inv = c.collect()?;
+    let snap = rules::analyse(inv, c.signatures());
+    log_summary(&snap);
+    let text = json::to_json(&snap)?;
+    match output.as_deref() {
+        None => write_stdout(&text)?,
+        Some(p) if p.as_os_str() == "-" => write_stdout(&text)?,
+        Some(p) => write_atomic(p, text.as_bytes())?,
+    }
+    if let Some(threshold) = fail_on
+        && snap.findings.iter().any(|f| f.severity >= threshold)
+    {
+        return Ok(ExitCode::from(EXIT_FINDINGS));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .context("cannot write to standard output")
+}
+
+fn log_summary(snap: &aiposture::model::Snapshot) {
+    let inv = &snap.inventory;
+    log::info!(
+        "collected {} processes, {} sockets, {} AI servers, {} findings, {} blind spots in {} ms",
+        inv.processes_seen,
+        inv.sockets.len(),
+        inv.servers.len(),
+        snap.findings.len(),
+        inv.blind_spots.len(),
+        inv.host.collection_ms
+    );
+    for s in &inv.servers {
+        // argv is redacted at collection; env variables appear by name only.
+        log::info!(
+            "server {} pid {} user {:?} cmdline {:?} secret env names {:?}",
+            s.product,
+            s.pid,
+            s.user,
+            s.cmdline.join(" "),
+            s.secret_env_names
+        );
+    }
+    for b in &inv.blind_spots {
+        log::info!("blind spot: {} ({}): {}", b.what, b.path, b.reason);
+    }
+}
+
+fn dashboard(cfg: &Config) -> Result<ExitCode> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        bail!("the dashboard needs a terminal; use `aiposture snapshot` for headless output");
+    }
+    let interval = cfg.interval_duration().map_err(anyhow::Error::msg)?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = tui::theme::Theme::load(&cfg.theme, no_color).map_err(anyhow::Error::msg)?;
+    let exit = tui::run(
+        collector()?,
+        tui::Options {
+            interval,
+            theme,
+            mouse: cfg.mouse,
+        },
+    )
+    .context("dashboard failed")?;
+    log::info!("dashboard ended: {exit:?}");
+    Ok(match exit {
+        tui::Exit::Quit => ExitCode::SUCCESS,
+        // Conventional 128+signal codes for a dashboard stopped by a signal.
+        tui::Exit::Signal("SIGHUP") => ExitCode::from(129),
+        tui::Exit::Signal("SIGINT") => ExitCode::from(130),
+        tui::Exit::Signal("SIGTERM") => ExitCode::from(143),
+        tui::Exit::Signal(_) => ExitCode::SUCCESS,
+    })
+}

@@ -1,0 +1,90 @@
+//! A finding: one claim about the host, with the evidence it rests on and what to do.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown severity {s:?} (info, low, medium, high, critical)"))
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Finding {
+    /// Stable rule id, e.g. `exposure.unauthenticated-listener`.
+    pub rule: String,
+    pub severity: Severity,
+    pub title: String,
+    pub subject: Subject,
+    /// Why it matters, in a sentence or two.
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    pub remediation: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Subject {
+    pub product: String,
+    pub pid: u32,
+    /// e.g. `0.0.0.0:8080/tcp`
+    pub listener: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Evidence {
+    /// Where it was read: a file path (`/proc/812/net/tcp`) or a probe.
+    pub source: String,
+    /// What was read there.
+    pub detail: String,
+}
+
+impl Evidence {
+    pub fn new(source: impl Into<String>, detail: impl Into<String>) -> Self {
+        Evidence {
+            source: source.into(),
+            detail: detail.into(),
+        }
+    }
+}

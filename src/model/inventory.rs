@@ -1,0 +1,242 @@
+//! The inventory: processes identified as AI servers, the sockets of the host
+//! joined to their owners, model files those servers hold, and every blind spot.
+
+use std::net::IpAddr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Inventory {
+    pub host: HostInfo,
+    pub privileges: Privileges,
+    /// Network namespace of aiposture itself, e.g. `net:[4026531840]`.
+    pub own_netns: Option<String>,
+    pub servers: Vec<Server>,
+    /// Every TCP/UDP listener and established connection of every namespace seen.
+    pub sockets: Vec<Socket>,
+    pub blind_spots: Vec<BlindSpot>,
+    /// Number of processes looked at, to put the server count in proportion.
+    pub processes_seen: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct HostInfo {
+    pub hostname: String,
+    pub kernel: Option<String>,
+    pub os: Option<String>,
+    /// RFC 3339, UTC.
+    pub collected_at: String,
+    pub collection_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Privileges {
+    pub uid: u32,
+    pub user: String,
+    pub is_root: bool,
+    /// Effective capabilities that widen what can be read (e.g. CAP_SYS_PTRACE).
+    pub capabilities: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Server {
+    /// Signature id from `assets/signatures.toml`.
+    pub product_id: String,
+    pub product: String,
+    pub pid: u32,
+    pub ppid: u32,
+    pub uid: Option<u32>,
+    pub user: Option<String>,
+    pub exe: Option<String>,
+    /// argv with secret values replaced by `<redacted>`.
+    pub cmdline: Vec<String>,
+    pub netns: Option<String>,
+    pub identification: Identification,
+    /// Descendant processes folded into this server (workers, engine cores).
+    pub workers: Vec<Worker>,
+    /// Indices into `Inventory::sockets` owned by the server or its workers.
+    pub sockets: Vec<usize>,
+    pub models: Vec<LoadedModel>,
+    pub auth: AuthConfig,
+    /// Names (never values) of the non-empty environment variables that look secret.
+    pub secret_env_names: Vec<String>,
+    /// Names of the command-line flags whose values were redacted.
+    pub secret_flags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Worker {
+    pub pid: u32,
+    pub comm: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Identification {
+    pub strength: MatchStrength,
+    /// Which facts matched, e.g. `exe basename "llama-server"`.
+    pub reason: String,
+    /// Evidence status of the signature: src, doc, 2nd, unverified.
+    pub signature_status: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchStrength {
+    Strong,
+    /// Matched only by facts an unrelated program could share.
+    Weak,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct AuthConfig {
+    pub state: AuthState,
+    /// How the verdict was reached: flags and variables looked for, where.
+    pub evidence: Vec<crate::model::Evidence>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthState {
+    /// An auth flag or variable is set, or the product enforces auth by default.
+    Configured,
+    /// The product has auth but none of its switches is set.
+    NotConfigured,
+    /// The product has no server-side authentication at all.
+    Unsupported,
+    /// Could not be determined (unreadable environment, unverified signature).
+    Unknown,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct LoadedModel {
+    /// Path as the process sees it.
+    pub path: String,
+    pub format: ModelFormat,
+    pub size_bytes: Option<u64>,
+    /// How the server holds it: mapped into memory, open fd, or both.
+    pub held_via: Vec<HeldVia>,
+    /// The file was deleted or replaced on disk while the process kept it.
+    pub deleted: bool,
+    pub pid: u32,
+}
+
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum HeldVia {
+    Mmap,
+    Fd,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ModelFormat {
+    Gguf {
+        version: u32,
+    },
+    Safetensors,
+    /// A zip archive with a `data.pkl` member (torch.save >= 1.6).
+    PytorchZip,
+    Pickle {
+        protocol: u8,
+    },
+    Numpy,
+}
+
+impl ModelFormat {
+    pub fn label(&self) -> String {
+        match self {
+            ModelFormat::Gguf { version } => format!("GGUF v{version}"),
+            ModelFormat::Safetensors => "safetensors".into(),
+            ModelFormat::PytorchZip => "PyTorch zip (pickle inside)".into(),
+            ModelFormat::Pickle { protocol } => format!("pickle (protocol {protocol})"),
+            ModelFormat::Numpy => "NumPy .npy".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Socket {
+    pub protocol: Protocol,
+    pub local: Endpoint,
+    pub remote: Option<Endpoint>,
+    pub state: SocketState,
+    pub inode: u64,
+    pub uid: u32,
+    /// Namespace the socket lives in; `None` when it could not be told.
+    pub netns: Option<String>,
+    /// Where the row was read, e.g. `/proc/net/tcp6`.
+    pub source: String,
+    pub owner: SocketOwner,
+}
+
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    /// IPv4-mapped IPv6 addresses are shown as the IPv4 address they carry.
+    pub addr: IpAddr,
+    pub port: u16,
+    /// The kernel row was IPv6 carrying an IPv4-mapped address (`::ffff:a.b.c.d`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub v4_mapped: bool,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.addr {
+            IpAddr::V4(a) => write!(f, "{a}:{}", self.port),
+            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.port),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SocketState {
+    Listen,
+    /// A bound UDP socket with no fixed peer: it receives from anyone.
+    UdpBound,
+    Established,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum SocketOwner {
+    /// Processes holding an fd to the socket (several after fork).
+    Processes { pids: Vec<u32>, comm: String },
+    /// No readable fd table holds it: another user's process, or a kernel socket.
+    Unknown { reason: String },
+}
+
+impl Socket {
+    pub fn is_listener(&self) -> bool {
+        matches!(self.state, SocketState::Listen | SocketState::UdpBound)
+    }
+    pub fn owner_pids(&self) -> &[u32] {
+        match &self.owner {
+            SocketOwner::Processes { pids, .. } => pids,
+            SocketOwner::Unknown { .. } => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct BlindSpot {
+    /// What could not be seen, e.g. `environment of pid 812 (ollama)`.
+    pub what: String,
+    /// The path that was refused.
+    pub path: String,
+    pub reason: String,
+    /// What it means for the results and how to lift it.
+    pub consequence: String,
+}

@@ -1,0 +1,11 @@
+//! Plain data: what was collected (inventory) and what it means (findings).
+//! No I/O here; everything serialises into the snapshot JSON.
+
+pub mod finding;
+pub mod inventory;
+pub mod redact;
+pub mod snapshot;
+
+pub use finding::{Evidence, Finding, Severity, Subject};
+pub use inventory::*;
+pub use snapshot::{BindScope, ListenerExposure, SCHEMA_VERSION, Snapshot, ToolInfo};

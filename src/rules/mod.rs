@@ -1,0 +1,30 @@
+//! Inventory → judgements. Pure functions: no I/O, so every rule is testable on
+//! a hand-built inventory and gives the same answer for the same input.
+
+pub mod exposure;
+
+use crate::knowledge::Signatures;
+use crate::model::{Inventory, SCHEMA_VERSION, Snapshot, ToolInfo};
+
+/// Run every rule over an inventory and assemble the snapshot.
+pub fn analyse(inventory: Inventory, signatures: &Signatures) -> Snapshot {
+    let exposures = exposure::listener_exposures(&inventory);
+    let mut findings = exposure::unauthenticated_exposed(&inventory, &exposures, signatures);
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.subject.product.cmp(&b.subject.product))
+            .then_with(|| a.subject.pid.cmp(&b.subject.pid))
+    });
+    Snapshot {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolInfo {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            mode: "passive: /proc only, no probes".into(),
+        },
+        inventory,
+        exposures,
+        findings,
+    }
+}

@@ -1,0 +1,323 @@
+//! Dashboard state and key handling. No drawing and no I/O here, so behaviour
+//! is testable without a terminal.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::keys::{Action, action_for};
+use crate::model::{BindScope, Snapshot};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Servers,
+    Findings,
+    BlindSpots,
+}
+
+impl Pane {
+    const ORDER: [Pane; 3] = [Pane::Servers, Pane::Findings, Pane::BlindSpots];
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    Detail { scroll: u16 },
+}
+
+/// What the selection points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    /// server index, socket index (None: a server without listeners)
+    Server(usize, Option<usize>),
+    Finding(usize),
+    BlindSpot(usize),
+}
+
+pub struct Row {
+    pub item: Item,
+    pub cells: Vec<String>,
+    pub scope: Option<BindScope>,
+}
+
+pub struct App {
+    pub snapshot: Option<Snapshot>,
+    /// Last collection error, shown until a collection succeeds.
+    pub error: Option<String>,
+    pub pane: Pane,
+    selected: [usize; 3],
+    filter: [String; 3],
+    pub editing_filter: bool,
+    pub overlay: Overlay,
+    pub interval: Duration,
+    pub quit: bool,
+    pub refresh_requested: bool,
+    /// Rows a page moves; set from the last drawn list height.
+    pub page: usize,
+}
+
+const PAGE_DEFAULT: usize = 10;
+
+impl App {
+    pub fn new(interval: Duration) -> Self {
+        App {
+            snapshot: None,
+            error: None,
+            pane: Pane::Servers,
+            selected: [0; 3],
+            filter: Default::default(),
+            editing_filter: false,
+            overlay: Overlay::None,
+            interval,
+            quit: false,
+            refresh_requested: false,
+            page: PAGE_DEFAULT,
+        }
+    }
+
+    pub fn set_snapshot(&mut self, s: Snapshot) {
+        self.snapshot = Some(s);
+        self.error = None;
+        for p in Pane::ORDER {
+            let n = self.rows(p).len();
+            let sel = &mut self.selected[p.index()];
+            *sel = (*sel).min(n.saturating_sub(1));
+        }
+    }
+
+    pub fn filter(&self, pane: Pane) -> &str {
+        &self.filter[pane.index()]
+    }
+
+    pub fn selected(&self, pane: Pane) -> usize {
+        self.selected[pane.index()]
+    }
+
+    /// Rows of a pane after the filter, in display order.
+    pub fn rows(&self, pane: Pane) -> Vec<Row> {
+        let Some(s) = &self.snapshot else {
+            return Vec::new();
+        };
+        let rows = match pane {
+            Pane::Servers => server_rows(s),
+            Pane::Findings => s
+                .findings
+                .iter()
+                .enumerate()
+                .map(|(i, f)| Row {
+                    item: Item::Finding(i),
+                    cells: vec![f.severity.to_string(), f.title.clone()],
+                    scope: None,
+                })
+                .collect(),
+            Pane::BlindSpots => s
+                .inventory
+                .blind_spots
+                .iter()
+                .enumerate()
+                .map(|(i, b)| Row {
+                    item: Item::BlindSpot(i),
+                    cells: vec![b.what.clone(), b.reason.clone()],
+                    scope: None,
+                })
+                .collect(),
+        };
+        let needle = self.filter[pane.index()].to_lowercase();
+        if needle.is_empty() {
+            return rows;
+        }
+        rows.into_iter()
+            .filter(|r| r.cells.iter().any(|c| c.to_lowercase().contains(&needle)))
+            .collect()
+    }
+
+    pub fn selected_item(&self) -> Option<Item> {
+        let rows = self.rows(self.pane);
+        rows.get(self.selected[self.pane.index()]).map(|r| r.item)
+    }
+
+    /// Apply a key; returns whether anything visible changed.
+    pub fn on_key(&mut self, key: KeyEvent) -> bool {
+        if self.editing_filter {
+            return self.edit_filter(key);
+        }
+        let Some(action) = action_for(&key) else {
+            return false;
+        };
+        match (self.overlay, action) {
+            (_, Action::Quit) => self.quit = true,
+            (Overlay::Help, Action::Help | Action::Back) => self.overlay = Overlay::None,
+            (_, Action::Help) => self.overlay = Overlay::Help,
+            (_, Action::Refresh) => self.refresh_requested = true,
+            (Overlay::Detail { .. }, Action::Back) => self.overlay = Overlay::None,
+            (Overlay::Detail { scroll }, Action::Up) => {
+                self.overlay = Overlay::Detail {
+                    scroll: scroll.saturating_sub(1),
+                }
+            }
+            (Overlay::Detail { scroll }, Action::Down) => {
+                self.overlay = Overlay::Detail {
+                    scroll: scroll.saturating_add(1),
+                }
+            }
+            (Overlay::Detail { scroll }, Action::PageUp) => {
+                self.overlay = Overlay::Detail {
+                    scroll: scroll.saturating_sub(self.page as u16),
+                }
+            }
+            (Overlay::Detail { scroll }, Action::PageDown) => {
+                self.overlay = Overlay::Detail {
+                    scroll: scroll.saturating_add(self.page as u16),
+                }
+            }
+            (Overlay::Detail { .. }, Action::Top) => self.overlay = Overlay::Detail { scroll: 0 },
+            (Overlay::Detail { .. } | Overlay::Help, _) => return false,
+            (Overlay::None, a) => return self.on_list_action(a),
+        }
+        true
+    }
+
+    fn on_list_action(&mut self, action: Action) -> bool {
+        let n = self.rows(self.pane).len();
+        let sel = self.selected[self.pane.index()];
+        let last = n.saturating_sub(1);
+        let new = match action {
+            Action::NextPane | Action::PrevPane => {
+                let i = self.pane.index();
+                let step = if action == Action::NextPane {
+                    1
+                } else {
+                    Pane::ORDER.len() - 1
+                };
+                self.pane = Pane::ORDER[(i + step) % Pane::ORDER.len()];
+                return true;
+            }
+            Action::Up => sel.saturating_sub(1),
+            Action::Down => (sel + 1).min(last),
+            Action::PageUp => sel.saturating_sub(self.page),
+            Action::PageDown => (sel + self.page).min(last),
+            Action::Top => 0,
+            Action::Bottom => last,
+            Action::Open => {
+                if n == 0 {
+                    return false;
+                }
+                self.overlay = Overlay::Detail { scroll: 0 };
+                return true;
+            }
+            Action::Back => {
+                if self.filter[self.pane.index()].is_empty() {
+                    return false;
+                }
+                self.filter[self.pane.index()].clear();
+                0
+            }
+            Action::Filter => {
+                self.editing_filter = true;
+                return true;
+            }
+            Action::Quit | Action::Help | Action::Refresh => return false,
+        };
+        let changed = new != sel;
+        self.selected[self.pane.index()] = new;
+        changed || action == Action::Back
+    }
+
+    fn edit_filter(&mut self, key: KeyEvent) -> bool {
+        let i = self.pane.index();
+        match key.code {
+            KeyCode::Enter => self.editing_filter = false,
+            KeyCode::Esc => {
+                self.editing_filter = false;
+                self.filter[i].clear();
+            }
+            KeyCode::Backspace => {
+                self.filter[i].pop();
+            }
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => self.quit = true,
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.filter[i].push(c)
+            }
+            _ => return false,
+        }
+        self.selected[i] = 0;
+        true
+    }
+}
+
+fn server_rows(s: &Snapshot) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (si, srv) in s.inventory.servers.iter().enumerate() {
+        let model = match srv.models.as_slice() {
+            [] => "-".to_string(),
+            [m] => basename(&m.path).to_string(),
+            [m, rest @ ..] => format!("{} (+{})", basename(&m.path), rest.len()),
+        };
+        let user = srv
+            .user
+            .clone()
+            .or_else(|| srv.uid.map(|u| u.to_string()))
+            .unwrap_or_else(|| "?".into());
+        let product = match srv.identification.strength {
+            crate::model::MatchStrength::Strong => srv.product.clone(),
+            crate::model::MatchStrength::Weak => format!("{} (weak)", srv.product),
+        };
+        let listeners: Vec<usize> = srv
+            .sockets
+            .iter()
+            .copied()
+            .filter(|&i| s.inventory.sockets.get(i).is_some_and(|x| x.is_listener()))
+            .collect();
+        if listeners.is_empty() {
+            rows.push(Row {
+                item: Item::Server(si, None),
+                cells: vec![
+                    product,
+                    srv.pid.to_string(),
+                    user,
+                    "-".into(),
+                    "no listener".into(),
+                    model,
+                ],
+                scope: None,
+            });
+            continue;
+        }
+        for li in listeners {
+            let sock = &s.inventory.sockets[li];
+            let exp = s.exposure_of(li);
+            let mut exposure = exp.map(|e| e.scope.label().to_string()).unwrap_or_default();
+            if exp.is_some_and(|e| e.other_netns) {
+                exposure.push_str(" (netns)");
+            }
+            rows.push(Row {
+                item: Item::Server(si, Some(li)),
+                cells: vec![
+                    product.clone(),
+                    srv.pid.to_string(),
+                    user.clone(),
+                    format!(
+                        "{}/{}",
+                        sock.local,
+                        match sock.protocol {
+                            crate::model::Protocol::Tcp => "tcp",
+                            crate::model::Protocol::Udp => "udp",
+                        }
+                    ),
+                    exposure,
+                    model.clone(),
+                ],
+                scope: exp.map(|e| e.scope),
+            });
+        }
+    }
+    rows
+}
+
+pub fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}

@@ -1,0 +1,166 @@
+//! The one key table: dispatch and the help overlay are both generated from it,
+//! so the help can never disagree with what the keys do.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    NextPane,
+    PrevPane,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Open,
+    Back,
+    Filter,
+    Refresh,
+}
+
+pub struct Binding {
+    pub keys: &'static [(KeyCode, KeyModifiers)],
+    /// How the keys are written in the help overlay.
+    pub label: &'static str,
+    pub action: Action,
+    pub help: &'static str,
+}
+
+const NONE: KeyModifiers = KeyModifiers::NONE;
+const SHIFT: KeyModifiers = KeyModifiers::SHIFT;
+const CTRL: KeyModifiers = KeyModifiers::CONTROL;
+
+pub const BINDINGS: &[Binding] = &[
+    Binding {
+        keys: &[(KeyCode::Char('q'), NONE), (KeyCode::Char('c'), CTRL)],
+        label: "q  Ctrl-c",
+        action: Action::Quit,
+        help: "quit (the terminal is restored)",
+    },
+    Binding {
+        keys: &[
+            (KeyCode::Char('?'), NONE),
+            (KeyCode::Char('?'), SHIFT),
+            (KeyCode::F(1), NONE),
+        ],
+        label: "?  F1",
+        action: Action::Help,
+        help: "show or hide this help",
+    },
+    Binding {
+        keys: &[(KeyCode::Tab, NONE)],
+        label: "Tab",
+        action: Action::NextPane,
+        help: "next pane: servers, findings, blind spots",
+    },
+    Binding {
+        keys: &[(KeyCode::BackTab, SHIFT), (KeyCode::BackTab, NONE)],
+        label: "Shift-Tab",
+        action: Action::PrevPane,
+        help: "previous pane",
+    },
+    Binding {
+        keys: &[(KeyCode::Up, NONE), (KeyCode::Char('k'), NONE)],
+        label: "↑  k",
+        action: Action::Up,
+        help: "move up (scroll up in a detail view)",
+    },
+    Binding {
+        keys: &[(KeyCode::Down, NONE), (KeyCode::Char('j'), NONE)],
+        label: "↓  j",
+        action: Action::Down,
+        help: "move down (scroll down in a detail view)",
+    },
+    Binding {
+        keys: &[(KeyCode::PageUp, NONE)],
+        label: "PgUp",
+        action: Action::PageUp,
+        help: "page up",
+    },
+    Binding {
+        keys: &[(KeyCode::PageDown, NONE)],
+        label: "PgDn",
+        action: Action::PageDown,
+        help: "page down",
+    },
+    Binding {
+        keys: &[(KeyCode::Home, NONE), (KeyCode::Char('g'), NONE)],
+        label: "Home  g",
+        action: Action::Top,
+        help: "first row",
+    },
+    Binding {
+        keys: &[
+            (KeyCode::End, NONE),
+            (KeyCode::Char('G'), SHIFT),
+            (KeyCode::Char('G'), NONE),
+        ],
+        label: "End  G",
+        action: Action::Bottom,
+        help: "last row",
+    },
+    Binding {
+        keys: &[(KeyCode::Enter, NONE)],
+        label: "Enter",
+        action: Action::Open,
+        help: "open the full detail of the selected row (evidence, remediation)",
+    },
+    Binding {
+        keys: &[(KeyCode::Esc, NONE)],
+        label: "Esc",
+        action: Action::Back,
+        help: "close the detail or help, or clear the filter",
+    },
+    Binding {
+        keys: &[(KeyCode::Char('/'), NONE)],
+        label: "/",
+        action: Action::Filter,
+        help: "filter the focused pane (type, Enter to keep, Esc to clear)",
+    },
+    Binding {
+        keys: &[(KeyCode::Char('l'), CTRL)],
+        label: "Ctrl-l",
+        action: Action::Refresh,
+        help: "collect now and redraw the screen",
+    },
+];
+
+pub fn action_for(key: &KeyEvent) -> Option<Action> {
+    BINDINGS
+        .iter()
+        .find(|b| {
+            b.keys
+                .iter()
+                .any(|(code, mods)| *code == key.code && *mods == key.modifiers)
+        })
+        .map(|b| b.action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_key_is_bound_twice() {
+        let mut seen = Vec::new();
+        for b in BINDINGS {
+            for k in b.keys {
+                assert!(!seen.contains(k), "{k:?} bound twice");
+                seen.push(*k);
+            }
+        }
+    }
+
+    #[test]
+    fn htop_habits_hold() {
+        let k = |c, m| action_for(&KeyEvent::new(c, m));
+        assert_eq!(k(KeyCode::Char('q'), NONE), Some(Action::Quit));
+        assert_eq!(k(KeyCode::F(1), NONE), Some(Action::Help));
+        assert_eq!(k(KeyCode::Char('j'), NONE), Some(Action::Down));
+        assert_eq!(k(KeyCode::Char('l'), CTRL), Some(Action::Refresh));
+        assert_eq!(k(KeyCode::Char('x'), NONE), None);
+    }
+}

@@ -1,0 +1,141 @@
+//! The live dashboard. One tokio current-thread runtime drives three sources:
+//! key/resize events, collection results and signals. A frame is drawn only when
+//! one of them changed something: an idle dashboard costs nothing between refreshes.
+
+pub mod app;
+pub mod keys;
+pub mod render;
+pub mod terminal;
+pub mod theme;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures_util::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{Notify, mpsc};
+
+use crate::collect::Collector;
+use crate::model::Snapshot;
+use crate::rules;
+use app::App;
+use theme::Theme;
+
+pub struct Options {
+    pub interval: Duration,
+    pub theme: Theme,
+    pub mouse: bool,
+}
+
+/// How the dashboard ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    Signal(&'static str),
+}
+
+type CollectResult = Result<Snapshot, String>;
+
+pub fn run(collector: Collector, opts: Options) -> std::io::Result<Exit> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut term = terminal::setup(opts.mouse)?;
+    let result = rt.block_on(event_loop(&mut term, collector, &opts));
+    terminal::restore();
+    // Dropping the runtime waits for a collection in flight; it is short.
+    result
+}
+
+async fn collector_task(
+    collector: Arc<Collector>,
+    interval: Duration,
+    tx: mpsc::Sender<CollectResult>,
+    now: Arc<Notify>,
+) {
+    loop {
+        let c = Arc::clone(&collector);
+        let result = tokio::task::spawn_blocking(move || {
+            c.collect()
+                .map(|inv| rules::analyse(inv, c.signatures()))
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("collection crashed: {e}")));
+        if let Err(e) = &result {
+            log::warn!("collection failed: {e}");
+        }
+        if tx.send(result).await.is_err() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = now.notified() => {}
+        }
+    }
+}
+
+async fn event_loop(
+    term: &mut terminal::Term,
+    collector: Collector,
+    opts: &Options,
+) -> std::io::Result<Exit> {
+    let mut app = App::new(opts.interval);
+    let (tx, mut rx) = mpsc::channel::<CollectResult>(1);
+    let refresh_now = Arc::new(Notify::new());
+    let task = tokio::spawn(collector_task(
+        Arc::new(collector),
+        opts.interval,
+        tx,
+        Arc::clone(&refresh_now),
+    ));
+    let mut events = EventStream::new();
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut term_sig = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+
+    term.draw(|f| render::draw(f, &mut app, &opts.theme))?;
+    let exit = loop {
+        let dirty = tokio::select! {
+            _ = hup.recv() => break Exit::Signal("SIGHUP"),
+            _ = term_sig.recv() => break Exit::Signal("SIGTERM"),
+            _ = int.recv() => break Exit::Signal("SIGINT"),
+            res = rx.recv() => match res {
+                Some(Ok(snap)) => {
+                    let changed = app.snapshot.as_ref() != Some(&snap);
+                    app.set_snapshot(snap);
+                    changed
+                }
+                Some(Err(e)) => {
+                    app.error = Some(e);
+                    true
+                }
+                None => break Exit::Quit,
+            },
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+                    let changed = app.on_key(k);
+                    if app.refresh_requested {
+                        app.refresh_requested = false;
+                        refresh_now.notify_one();
+                        term.clear()?;
+                    }
+                    changed
+                }
+                Some(Ok(Event::Resize(_, _))) => true,
+                Some(Ok(_)) => false,
+                // stdin closed or unreadable (terminal gone): leave cleanly.
+                Some(Err(_)) | None => break Exit::Signal("terminal closed"),
+            },
+        };
+        if app.quit {
+            break Exit::Quit;
+        }
+        if dirty {
+            term.draw(|f| render::draw(f, &mut app, &opts.theme))?;
+        }
+    };
+    task.abort();
+    Ok(exit)
+}

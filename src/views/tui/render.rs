@@ -1,0 +1,546 @@
+//! Drawing. Pure function of the app state and theme onto a ratatui frame.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Cell, Clear, Paragraph, Row as TRow, Table, TableState, Wrap,
+};
+
+use super::app::{App, Item, Overlay, Pane};
+use super::keys::BINDINGS;
+use super::theme::Theme;
+use crate::model::{AuthState, BindScope, MatchStrength, Severity, Snapshot};
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(f, area);
+        return;
+    }
+    let [header, servers, bottom, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Percentage(40),
+        Constraint::Min(8),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let [list, detail] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(bottom);
+
+    draw_header(f, header, app, theme);
+    draw_servers(f, servers, app, theme);
+    draw_lower_list(f, list, app, theme);
+    draw_detail(f, detail, app, theme);
+    draw_footer(f, footer, app, theme);
+    app.page = usize::from(servers.height.saturating_sub(3)).max(1);
+
+    match app.overlay {
+        Overlay::None => {}
+        Overlay::Help => draw_help(f, area, theme),
+        Overlay::Detail { scroll } => {
+            let r = inset(area, 2, 1);
+            f.render_widget(Clear, r);
+            let lines = app
+                .snapshot
+                .as_ref()
+                .zip(app.selected_item())
+                .map(|(s, item)| detail_lines(s, item, theme))
+                .unwrap_or_default();
+            let p = Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((scroll, 0))
+                .block(block("Detail — ↑/↓ scroll, Esc close", true, theme));
+            f.render_widget(p, r);
+        }
+    }
+}
+
+fn too_small(f: &mut Frame, area: Rect) {
+    let msg = vec![
+        Line::from("Terminal too small"),
+        Line::from(format!(
+            "{}×{} — aiposture needs at least {MIN_WIDTH}×{MIN_HEIGHT}",
+            area.width, area.height
+        )),
+        Line::from("Enlarge the window, or run `aiposture snapshot` for text output. q quits."),
+    ];
+    f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
+}
+
+fn block<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
+    let border = if focused {
+        theme.border_focused
+    } else {
+        theme.border
+    };
+    let mut title_style = Style::default().fg(theme.title);
+    if focused {
+        title_style = title_style.add_modifier(Modifier::BOLD);
+    }
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::default().fg(border))
+        .title(Span::styled(format!(" {title} "), title_style))
+}
+
+fn inset(r: Rect, dx: u16, dy: u16) -> Rect {
+    Rect {
+        x: r.x + dx,
+        y: r.y + dy,
+        width: r.width.saturating_sub(2 * dx),
+        height: r.height.saturating_sub(2 * dy),
+    }
+}
+
+fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let style = Style::default().bg(theme.header_bg).fg(theme.header_fg);
+    let lines = match &app.snapshot {
+        None => vec![
+            Line::from(format!(
+                " aiposture {} │ collecting…",
+                env!("CARGO_PKG_VERSION")
+            )),
+            Line::from(app.error.clone().unwrap_or_default()),
+        ],
+        Some(s) => {
+            let inv = &s.inventory;
+            let p = &inv.privileges;
+            let privs = if p.is_root {
+                "root: full view".to_string()
+            } else if p.capabilities.is_empty() {
+                "unprivileged: partial view".to_string()
+            } else {
+                format!("unprivileged + {}", p.capabilities.join(","))
+            };
+            let top = format!(
+                " aiposture {} │ {} │ {} (uid {}, {privs}) │ refreshed {} every {}",
+                s.tool.version,
+                inv.host.hostname,
+                p.user,
+                p.uid,
+                inv.host
+                    .collected_at
+                    .replace('T', " ")
+                    .trim_end_matches('Z'),
+                humantime::format_duration(app.interval),
+            );
+            let mut counts = Vec::new();
+            for sev in Severity::ALL.iter().rev() {
+                let n = s.findings.iter().filter(|x| x.severity == *sev).count();
+                if n > 0 {
+                    counts.push(format!("{n} {sev}"));
+                }
+            }
+            let exposed = s
+                .exposures
+                .iter()
+                .filter(|e| e.scope != BindScope::Loopback)
+                .filter(|e| inv.servers.iter().any(|sv| sv.sockets.contains(&e.socket)))
+                .count();
+            let mut second = format!(
+                " {} AI server{} │ {} AI listener{} beyond loopback │ findings: {} │ {} blind spot{}",
+                inv.servers.len(),
+                plural(inv.servers.len()),
+                exposed,
+                plural(exposed),
+                if counts.is_empty() {
+                    "none".to_string()
+                } else {
+                    counts.join(", ")
+                },
+                inv.blind_spots.len(),
+                plural(inv.blind_spots.len()),
+            );
+            if let Some(e) = &app.error {
+                second = format!(" last refresh failed: {e}");
+            }
+            vec![Line::from(top), Line::from(second)]
+        }
+    };
+    f.render_widget(Paragraph::new(lines).style(style), area);
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn title_with_filter(base: &str, app: &App, pane: Pane) -> String {
+    let f = app.filter(pane);
+    if f.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base} — filter: {f}")
+    }
+}
+
+fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let rows = app.rows(Pane::Servers);
+    let focused = app.pane == Pane::Servers;
+    let title = title_with_filter(
+        &format!("AI servers and listeners ({})", rows.len()),
+        app,
+        Pane::Servers,
+    );
+    let header = TRow::new(["Product", "PID", "User", "Listen", "Exposure", "Model"])
+        .style(Style::default().add_modifier(Modifier::BOLD));
+    let body: Vec<TRow> = rows
+        .iter()
+        .map(|r| {
+            let cells = r.cells.iter().enumerate().map(|(i, c)| {
+                let cell = Cell::from(c.clone());
+                match (i, r.scope) {
+                    (4, Some(scope)) => cell.style(theme.exposure(scope)),
+                    _ => cell,
+                }
+            });
+            TRow::new(cells)
+        })
+        .collect();
+    let empty = body.is_empty();
+    let table = Table::new(
+        body,
+        [
+            Constraint::Fill(3),
+            Constraint::Length(7),
+            Constraint::Length(9),
+            Constraint::Fill(3),
+            Constraint::Length(22),
+            Constraint::Fill(3),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(theme.selected())
+    .block(block(&title, focused, theme));
+    let mut state = TableState::default();
+    if !empty {
+        state.select(Some(app.selected(Pane::Servers)));
+    }
+    f.render_stateful_widget(table, area, &mut state);
+    if empty && app.snapshot.is_some() {
+        let msg = if app.filter(Pane::Servers).is_empty() {
+            "No AI server process recognised. Blind spots (Tab) say what could not be seen."
+        } else {
+            "No row matches the filter (Esc clears it)."
+        };
+        f.render_widget(
+            Paragraph::new(msg).style(Style::default().fg(theme.muted)),
+            inset(area, 2, 2),
+        );
+    }
+}
+
+fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let pane = if app.pane == Pane::BlindSpots {
+        Pane::BlindSpots
+    } else {
+        Pane::Findings
+    };
+    let focused = app.pane == pane;
+    let rows = app.rows(pane);
+    let (nf, nb) = app
+        .snapshot
+        .as_ref()
+        .map(|s| (s.findings.len(), s.inventory.blind_spots.len()))
+        .unwrap_or((0, 0));
+    let title = match pane {
+        Pane::BlindSpots => title_with_filter(
+            &format!("Blind spots ({nb}) · findings ({nf}): Tab"),
+            app,
+            pane,
+        ),
+        _ => title_with_filter(
+            &format!("Findings ({nf}) · blind spots ({nb}): Tab"),
+            app,
+            pane,
+        ),
+    };
+    let body: Vec<TRow> = rows
+        .iter()
+        .map(|r| match (pane, app.snapshot.as_ref(), r.item) {
+            (Pane::Findings, Some(s), Item::Finding(i)) => {
+                let sev = s.findings[i].severity;
+                TRow::new([
+                    Cell::from(sev.as_str()).style(theme.severity(sev)),
+                    Cell::from(r.cells[1].clone()),
+                ])
+            }
+            _ => TRow::new([
+                Cell::from("blind").style(Style::default().fg(theme.blind_spot)),
+                Cell::from(r.cells[0].clone()),
+            ]),
+        })
+        .collect();
+    let empty = body.is_empty();
+    let table = Table::new(body, [Constraint::Length(8), Constraint::Fill(1)])
+        .row_highlight_style(theme.selected())
+        .block(block(&title, focused, theme));
+    let mut state = TableState::default();
+    if !empty {
+        state.select(Some(app.selected(pane)));
+    }
+    f.render_stateful_widget(table, area, &mut state);
+    if empty && app.snapshot.is_some() {
+        let msg = match pane {
+            Pane::BlindSpots => "Nothing was refused: this view is complete.",
+            _ => "No finding.",
+        };
+        f.render_widget(
+            Paragraph::new(msg).style(Style::default().fg(theme.muted)),
+            inset(area, 2, 1),
+        );
+    }
+}
+
+fn draw_detail(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let lines = app
+        .snapshot
+        .as_ref()
+        .zip(app.selected_item())
+        .map(|(s, item)| detail_lines(s, item, theme))
+        .unwrap_or_else(|| vec![Line::from("Select a row to see its evidence.")]);
+    let p = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(block("Detail (Enter: full screen)", false, theme));
+    f.render_widget(p, area);
+}
+
+fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let line = if app.editing_filter {
+        Line::from(vec![
+            Span::styled(" filter: ", Style::default().add_modifier(Modifier::BOLD)),
+            Span::raw(format!("{}▏", app.filter(app.pane))),
+            Span::styled("  Enter keep · Esc clear", Style::default().fg(theme.muted)),
+        ])
+    } else {
+        Line::from(Span::styled(
+            " q quit · ? help · Tab pane · ↑↓ move · Enter detail · / filter · Ctrl-l refresh",
+            Style::default().fg(theme.muted),
+        ))
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn draw_help(f: &mut Frame, area: Rect, theme: &Theme) {
+    let height = (BINDINGS.len() as u16 + 4).min(area.height);
+    let width = 72.min(area.width);
+    let r = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    f.render_widget(Clear, r);
+    let rows: Vec<TRow> = BINDINGS
+        .iter()
+        .map(|b| {
+            TRow::new([
+                Cell::from(b.label).style(Style::default().add_modifier(Modifier::BOLD)),
+                Cell::from(b.help),
+            ])
+        })
+        .collect();
+    let t = Table::new(rows, [Constraint::Length(12), Constraint::Fill(1)]).block(block(
+        "Keys — ? or Esc closes",
+        true,
+        theme,
+    ));
+    f.render_widget(t, r);
+}
+
+fn heading(text: &str) -> Line<'static> {
+    Line::from(Span::styled(
+        text.to_string(),
+        Style::default().add_modifier(Modifier::BOLD),
+    ))
+}
+
+fn kv(key: &str, value: String) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(
+            format!("{key}: "),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(value),
+    ])
+}
+
+pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    match item {
+        Item::Finding(i) => {
+            let Some(fd) = s.findings.get(i) else {
+                return out;
+            };
+            out.push(Line::from(vec![
+                Span::styled(format!("[{}] ", fd.severity), theme.severity(fd.severity)),
+                Span::styled(
+                    fd.title.clone(),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+            ]));
+            out.push(kv("rule", fd.rule.clone()));
+            out.push(kv(
+                "subject",
+                format!(
+                    "{} pid {}{}",
+                    fd.subject.product,
+                    fd.subject.pid,
+                    fd.subject
+                        .listener
+                        .as_ref()
+                        .map(|l| format!(" on {l}"))
+                        .unwrap_or_default()
+                ),
+            ));
+            out.push(Line::from(fd.summary.clone()));
+            out.push(Line::from(""));
+            out.push(heading("Evidence"));
+            for e in &fd.evidence {
+                out.push(Line::from(format!("• {} — {}", e.source, e.detail)));
+            }
+            out.push(Line::from(""));
+            out.push(heading("Remediation"));
+            out.push(Line::from(fd.remediation.clone()));
+        }
+        Item::BlindSpot(i) => {
+            let Some(b) = s.inventory.blind_spots.get(i) else {
+                return out;
+            };
+            out.push(Line::from(Span::styled(
+                format!("Not seen: {}", b.what),
+                Style::default()
+                    .fg(theme.blind_spot)
+                    .add_modifier(Modifier::BOLD),
+            )));
+            out.push(kv("path", b.path.clone()));
+            out.push(kv("reason", b.reason.clone()));
+            out.push(kv("consequence", b.consequence.clone()));
+        }
+        Item::Server(si, sock) => {
+            let Some(sv) = s.inventory.servers.get(si) else {
+                return out;
+            };
+            out.push(Line::from(Span::styled(
+                format!("{} — pid {}", sv.product, sv.pid),
+                Style::default().add_modifier(Modifier::BOLD),
+            )));
+            let strength = match sv.identification.strength {
+                MatchStrength::Strong => "strong match",
+                MatchStrength::Weak => "WEAK match: an unrelated program could look like this",
+            };
+            out.push(kv(
+                "identified",
+                format!("{strength}; {}", sv.identification.reason),
+            ));
+            out.push(kv(
+                "user",
+                format!(
+                    "{} (uid {})",
+                    sv.user.clone().unwrap_or_else(|| "?".into()),
+                    sv.uid.map(|u| u.to_string()).unwrap_or_else(|| "?".into())
+                ),
+            ));
+            if let Some(exe) = &sv.exe {
+                out.push(kv("exe", exe.clone()));
+            }
+            out.push(kv("cmdline", sv.cmdline.join(" ")));
+            if let Some(ns) = &sv.netns {
+                out.push(kv("netns", ns.clone()));
+            }
+            if let Some(li) = sock
+                && let Some(sk) = s.inventory.sockets.get(li)
+            {
+                let exp = s.exposure_of(li);
+                let mut spans = vec![
+                    Span::styled("listener: ", Style::default().add_modifier(Modifier::BOLD)),
+                    Span::raw(format!("{} ", sk.local)),
+                ];
+                if let Some(e) = exp {
+                    spans.push(Span::styled(e.summary.clone(), theme.exposure(e.scope)));
+                }
+                out.push(Line::from(spans));
+                out.push(Line::from(format!(
+                    "  read from {} (inode {})",
+                    sk.source, sk.inode
+                )));
+            }
+            let auth = match sv.auth.state {
+                AuthState::Configured => "configured",
+                AuthState::NotConfigured => "NOT configured",
+                AuthState::Unsupported => "not supported by the product",
+                AuthState::Unknown => "unknown",
+            };
+            out.push(kv("authentication", auth.to_string()));
+            for e in &sv.auth.evidence {
+                out.push(Line::from(format!("  • {} — {}", e.source, e.detail)));
+            }
+            out.push(heading(&format!("Models ({})", sv.models.len())));
+            if sv.models.is_empty() {
+                out.push(Line::from(
+                    "  none mapped or open (models may load later or live in a worker not seen)",
+                ));
+            }
+            for m in &sv.models {
+                out.push(Line::from(format!(
+                    "  {} — {}{}{} via {}",
+                    m.path,
+                    m.format.label(),
+                    m.size_bytes
+                        .map(|b| format!(", {}", human_bytes(b)))
+                        .unwrap_or_default(),
+                    if m.deleted {
+                        ", DELETED/REPLACED on disk"
+                    } else {
+                        ""
+                    },
+                    m.held_via
+                        .iter()
+                        .map(|v| format!("{v:?}").to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join("+"),
+                )));
+            }
+            if !sv.workers.is_empty() {
+                out.push(kv(
+                    "workers",
+                    sv.workers
+                        .iter()
+                        .map(|w| format!("{} ({})", w.pid, w.comm))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ));
+            }
+            if !sv.secret_env_names.is_empty() || !sv.secret_flags.is_empty() {
+                let mut names = sv.secret_env_names.clone();
+                names.extend(sv.secret_flags.iter().cloned());
+                out.push(kv("secrets present (values hidden)", names.join(", ")));
+            }
+            if sv.sockets.is_empty() {
+                out.push(Line::from(
+                    "No socket joined to this server: it does not listen, or its fds were not readable (see blind spots).",
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
