@@ -107,6 +107,15 @@ impl Config {
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
                 Ok((Config::default(), None))
             }
+            // Common under `sudo -u` with HOME still pointing at the caller's home:
+            // the default location is not ours to read, so run on defaults and say so.
+            Err(e) if !required && e.kind() == std::io::ErrorKind::PermissionDenied => {
+                eprintln!(
+                    "aiposture: {} is not readable ({e}); using the default configuration",
+                    path.display()
+                );
+                Ok((Config::default(), None))
+            }
             Err(source) => Err(Error::Read { path, source }),
         }
     }

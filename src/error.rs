@@ -8,13 +8,13 @@ pub enum Error {
     Asset { path: String, message: String },
     #[error("config {path}: {message}")]
     Config { path: PathBuf, message: String },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Write {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: PathBuf,
         #[source]

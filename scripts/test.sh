@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite from a clean clone: installs what the tests need (Debian and
+# PyPI packages, a llama-server built from source into ~/.cache), checks format and
+# lints, then runs every test. Run as root: tests create network namespaces.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+eval "$(bash scripts/test-deps.sh)"
+export AIPOSTURE_LLAMA_SERVER AIPOSTURE_TINY_GGUF AIPOSTURE_PYTHON
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked -- "$@"

@@ -1,0 +1,222 @@
+//! End to end on a real llama.cpp server: process → socket → exposure → model.
+
+mod support;
+
+use std::process::Command;
+
+use serde_json::Value;
+use support::*;
+
+fn exposure_of(snap: &Value, idx: &Value) -> Value {
+    snap["exposures"]
+        .as_array()
+        .expect("exposures")
+        .iter()
+        .find(|e| &e["socket"] == idx)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+fn listener_on(snap: &Value, server: &Value, port: u16) -> (Value, Value) {
+    let idx = server["sockets"]
+        .as_array()
+        .expect("sockets")
+        .iter()
+        .find(|i| {
+            let s = socket(snap, i);
+            s["local"]["port"] == port && s["state"] == "listen"
+        })
+        .unwrap_or_else(|| panic!("no listener on {port} joined to {server:#}"))
+        .clone();
+    (socket(snap, &idx), exposure_of(snap, &idx))
+}
+
+#[test]
+fn loopback_llama_server_is_joined_to_socket_and_model() {
+    let port = free_port();
+    let p = start_llama(
+        Command::new(llama_server_bin()),
+        &["--host", "127.0.0.1", "--port", &port.to_string()],
+        &[],
+    );
+    let snap = snapshot(&[]);
+    let found = servers_with_pid(&snap, p.pid());
+    assert_eq!(
+        found.len(),
+        1,
+        "server pid {} not reported once: {snap:#}",
+        p.pid()
+    );
+    let s = found[0];
+    assert_eq!(s["product_id"], "llama_server");
+    assert_eq!(s["identification"]["strength"], "strong");
+
+    let (sock, exp) = listener_on(&snap, s, port);
+    assert_eq!(sock["local"]["addr"], "127.0.0.1");
+    assert_eq!(sock["protocol"], "tcp");
+    assert_eq!(sock["owner"]["pids"][0], p.pid());
+    assert_eq!(exp["scope"], "loopback");
+    assert_eq!(exp["other_netns"], false);
+
+    let gguf = std::fs::canonicalize(tiny_gguf()).expect("gguf path");
+    let models = s["models"].as_array().expect("models");
+    assert!(
+        models
+            .iter()
+            .any(|m| m["path"] == gguf.to_string_lossy().as_ref()
+                && m["format"]["kind"] == "gguf"
+                && m["held_via"]
+                    .as_array()
+                    .is_some_and(|v| v.contains(&Value::from("mmap")))),
+        "GGUF not reported as loaded: {models:#?}"
+    );
+    let findings: Vec<&Value> = snap["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["subject"]["pid"] == p.pid())
+        .collect();
+    assert!(
+        findings.is_empty(),
+        "loopback server got findings: {findings:#?}"
+    );
+}
+
+#[test]
+fn wildcard_bind_without_api_key_in_a_namespace_is_a_finding() {
+    let ns = Netns::new();
+    let open = start_llama(
+        ns.command(llama_server_bin()),
+        &["--host", "0.0.0.0", "--port", "8080"],
+        &[],
+    );
+    let keyed = start_llama(
+        ns.command(llama_server_bin()),
+        &[
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "8081",
+            "--api-key-file",
+            "/dev/null",
+        ],
+        &[],
+    );
+    let snap = snapshot(&[]);
+    let own_ns = snap["inventory"]["own_netns"].clone();
+
+    let s = servers_with_pid(&snap, open.pid());
+    assert_eq!(s.len(), 1, "namespaced server missing: {snap:#}");
+    let (sock, exp) = listener_on(&snap, s[0], 8080);
+    assert_eq!(sock["local"]["addr"], "0.0.0.0");
+    assert_ne!(
+        sock["netns"], own_ns,
+        "socket not marked with its namespace"
+    );
+    assert_eq!(sock["netns"], s[0]["netns"]);
+    // Read from the namespace's own table, through one of its processes.
+    let via_ns_table = [open.pid(), keyed.pid()]
+        .iter()
+        .any(|pid| sock["source"] == format!("/proc/{pid}/net/tcp"));
+    assert!(via_ns_table, "read from {}", sock["source"]);
+    assert_eq!(exp["scope"], "wildcard");
+    assert_eq!(exp["other_netns"], true);
+    assert_eq!(s[0]["auth"]["state"], "not_configured");
+
+    let findings = snap["findings"].as_array().expect("findings");
+    let f = findings
+        .iter()
+        .find(|f| f["subject"]["pid"] == open.pid())
+        .unwrap_or_else(|| panic!("no finding for the open server: {findings:#?}"));
+    assert_eq!(f["rule"], "exposure.unauthenticated-listener");
+    assert_eq!(f["subject"]["listener"], "0.0.0.0:8080/tcp");
+    let evidence = f["evidence"].to_string();
+    assert!(
+        evidence.contains(sock["source"].as_str().expect("source")),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("--api-key"),
+        "auth flags looked for are cited: {evidence}"
+    );
+    assert!(
+        f["remediation"]
+            .as_str()
+            .is_some_and(|r| r.contains("127.0.0.1"))
+    );
+
+    // The same server with a key gets no exposure finding.
+    assert!(
+        !findings.iter().any(|f| f["subject"]["pid"] == keyed.pid()),
+        "keyed server flagged: {findings:#?}"
+    );
+    let k = servers_with_pid(&snap, keyed.pid());
+    assert_eq!(k[0]["auth"]["state"], "configured");
+
+    // --fail-on: medium or worse exists, critical does not.
+    let code = |sev: &str| {
+        Command::new(bin())
+            .args(["snapshot", "-o", "/dev/null", "--fail-on", sev])
+            .status()
+            .expect("run")
+            .code()
+    };
+    assert_eq!(code("medium"), Some(3));
+    assert_eq!(code("critical"), Some(0));
+}
+
+#[test]
+fn unprivileged_run_names_what_it_could_not_see() {
+    let port = free_port();
+    let p = start_llama(
+        Command::new(llama_server_bin()),
+        &["--host", "127.0.0.1", "--port", &port.to_string()],
+        &[],
+    );
+    let out = run_ok(
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+            ])
+            .env("HOME", "/tmp")
+            .arg(bin())
+            .args(["snapshot"]),
+    );
+    let snap: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(snap["inventory"]["privileges"]["is_root"], false);
+    let s = servers_with_pid(&snap, p.pid());
+    assert_eq!(
+        s.len(),
+        1,
+        "server not recognised by command line when unprivileged"
+    );
+    assert_eq!(
+        s[0]["auth"]["state"], "unknown",
+        "environ unreadable: auth must be unknown"
+    );
+
+    let blind = snap["inventory"]["blind_spots"].to_string();
+    for path in ["environ", "fd", "maps"] {
+        assert!(
+            blind.contains(&format!("/proc/{}/{path}", p.pid())),
+            "no blind spot for /proc/PID/{path}: {blind}"
+        );
+    }
+    // The listener is still listed, with its owner unknown and the reason.
+    let sock = snap["inventory"]["sockets"]
+        .as_array()
+        .expect("sockets")
+        .iter()
+        .find(|s| s["local"]["port"] == port && s["state"] == "listen")
+        .unwrap_or_else(|| panic!("listener on {port} dropped"))
+        .clone();
+    assert_eq!(sock["owner"]["kind"], "unknown");
+    assert!(
+        sock["owner"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("root"))
+    );
+}

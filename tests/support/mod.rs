@@ -1,0 +1,291 @@
+//! Shared test harness: real processes, real namespaces, real terminals.
+//! Everything started here is stopped by a guard's Drop, even when a test fails.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_aiposture")
+}
+
+fn cache_default(rel: &str) -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"));
+    base.join("aiposture-test").join(rel)
+}
+
+/// A test dependency installed by `scripts/test-deps.sh`; a missing one fails
+/// the test loudly rather than skipping it.
+fn dep(var: &str, default_rel: &str) -> PathBuf {
+    let p = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cache_default(default_rel));
+    assert!(
+        p.exists(),
+        "{} not found ({var}); run `bash scripts/test.sh`, which installs the test dependencies",
+        p.display()
+    );
+    p
+}
+
+pub fn llama_server_bin() -> PathBuf {
+    dep("AIPOSTURE_LLAMA_SERVER", "bin/llama-server")
+}
+
+pub fn tiny_gguf() -> PathBuf {
+    dep("AIPOSTURE_TINY_GGUF", "models/tiny-llama.gguf")
+}
+
+pub fn python() -> PathBuf {
+    dep("AIPOSTURE_PYTHON", "venv/bin/python")
+}
+
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out after {timeout:?} waiting for {what}");
+}
+
+/// A child process killed (and reaped) on drop.
+pub struct Proc {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Proc {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// A network namespace with only `lo` (up), deleted on drop.
+pub struct Netns {
+    pub name: String,
+}
+
+impl Netns {
+    pub fn new() -> Netns {
+        let name = unique("aipt");
+        run_ok(Command::new("ip").args(["netns", "add", &name]));
+        let ns = Netns { name };
+        run_ok(Command::new("ip").args(["-n", &ns.name, "link", "set", "lo", "up"]));
+        ns
+    }
+
+    /// A command that runs `program` inside the namespace.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name]).arg(program);
+        c
+    }
+
+    /// `ip -s link` of the namespace: every interface and its counters.
+    pub fn links(&self) -> String {
+        let out = run_ok(Command::new("ip").args(["-n", &self.name, "-s", "-o", "link"]));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Start llama-server with the tiny GGUF. `cmd` lets the caller wrap it (netns,
+/// another user); `args` are extra server flags.
+pub fn start_llama(mut cmd: Command, args: &[&str], envs: &[(&str, &str)]) -> Proc {
+    let log = std::env::temp_dir().join(format!("{}.log", unique("llama")));
+    let logf = std::fs::File::create(&log).expect("log file");
+    cmd.env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("HOME", "/tmp")
+        .envs(envs.iter().copied())
+        .arg("-m")
+        .arg(tiny_gguf())
+        .args(["-c", "256", "-t", "1", "--no-warmup"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(logf.try_clone().expect("dup"))
+        .stderr(logf);
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    let p = Proc { child, log };
+    let gguf = tiny_gguf();
+    let name = gguf.to_string_lossy().into_owned();
+    let pid = p.pid();
+    // The model is mapped once loading finished: the state the tests assert on.
+    wait_until(
+        "llama-server to map its model",
+        Duration::from_secs(60),
+        || std::fs::read_to_string(format!("/proc/{pid}/maps")).is_ok_and(|m| m.contains(&name)),
+    );
+    p
+}
+
+/// `aiposture snapshot` as JSON, asserting success.
+pub fn snapshot(extra: &[&str]) -> Value {
+    let out = run_ok(Command::new(bin()).arg("snapshot").args(extra));
+    serde_json::from_slice(&out.stdout).expect("snapshot is JSON")
+}
+
+pub fn servers_with_pid(snap: &Value, pid: u32) -> Vec<&Value> {
+    snap["inventory"]["servers"]
+        .as_array()
+        .expect("servers")
+        .iter()
+        .filter(|s| s["pid"] == pid)
+        .collect()
+}
+
+pub fn socket(snap: &Value, idx: &Value) -> Value {
+    let i = idx.as_u64().expect("socket index") as usize;
+    snap["inventory"]["sockets"][i].clone()
+}
+
+/// A tmux server of its own (own socket name) running one command in a pane
+/// of a fixed size; killed on drop.
+pub struct Tmux {
+    pub socket: String,
+}
+
+impl Tmux {
+    pub fn start(cols: u16, rows: u16, command: &str) -> Tmux {
+        let t = Tmux {
+            socket: unique("aipt-tmux"),
+        };
+        run_ok(Command::new("tmux").args([
+            "-L",
+            &t.socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            &cols.to_string(),
+            "-y",
+            &rows.to_string(),
+            command,
+        ]));
+        // Keep the pane after the command exits, to inspect the restored terminal.
+        run_ok(Command::new("tmux").args([
+            "-L",
+            &t.socket,
+            "set-option",
+            "-g",
+            "remain-on-exit",
+            "on",
+        ]));
+        t
+    }
+
+    pub fn capture(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-J"])
+            .output()
+            .expect("capture");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        run_ok(
+            Command::new("tmux")
+                .args(["-L", &self.socket, "send-keys"])
+                .args(keys),
+        );
+    }
+
+    pub fn format(&self, fmt: &str) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "display-message", "-p", fmt])
+            .output()
+            .expect("display");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    pub fn wait_for(&self, text: &str, timeout: Duration) -> String {
+        let mut last = String::new();
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            last = self.capture();
+            if last.contains(text) {
+                return last;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("timed out waiting for {text:?} on screen; last screen:\n{last}");
+    }
+
+    pub fn pane_pid(&self) -> u32 {
+        self.format("#{pane_pid}").parse().expect("pane pid")
+    }
+
+    pub fn pane_dead(&self) -> bool {
+        self.format("#{pane_dead}") == "1"
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+pub fn temp_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(unique(name))
+}
+
+pub fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
