@@ -154,15 +154,18 @@ fn wildcard_bind_without_api_key_in_a_namespace_is_a_finding() {
     assert_eq!(k[0]["auth"]["state"], "configured");
 
     // --fail-on: medium or worse exists, critical does not.
+    let out = temp_path("failon.json");
     let code = |sev: &str| {
         Command::new(bin())
-            .args(["snapshot", "-o", "/dev/null", "--fail-on", sev])
+            .args(["snapshot", "--fail-on", sev, "-o"])
+            .arg(&out)
             .status()
             .expect("run")
             .code()
     };
     assert_eq!(code("medium"), Some(3));
     assert_eq!(code("critical"), Some(0));
+    let _ = std::fs::remove_file(out);
 }
 
 #[test]

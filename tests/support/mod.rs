@@ -203,6 +203,8 @@ impl Tmux {
         let t = Tmux {
             socket: unique("aipt-tmux"),
         };
+        // A placeholder first, so remain-on-exit is set before the real command
+        // runs: a command that exits at once still leaves its pane to inspect.
         run_ok(Command::new("tmux").args([
             "-L",
             &t.socket,
@@ -214,17 +216,10 @@ impl Tmux {
             &cols.to_string(),
             "-y",
             &rows.to_string(),
-            command,
+            "sleep 600",
         ]));
-        // Keep the pane after the command exits, to inspect the restored terminal.
-        run_ok(Command::new("tmux").args([
-            "-L",
-            &t.socket,
-            "set-option",
-            "-g",
-            "remain-on-exit",
-            "on",
-        ]));
+        run_ok(Command::new("tmux").args(["-L", &t.socket, "set-option", "-g", "remain-on-exit", "on"]));
+        run_ok(Command::new("tmux").args(["-L", &t.socket, "respawn-pane", "-k", command]));
         t
     }
 

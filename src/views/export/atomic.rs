@@ -1,5 +1,9 @@
 //! Write a whole file or nothing: a temp file in the target directory, synced,
 //! then renamed over the target. A crash or a full disk never leaves half a report.
+//!
+//! Only a regular file (or a path that does not exist yet) is replaced by rename.
+//! A device or FIFO (`-o /dev/null`, a pipe) is written in place — renaming over
+//! it would destroy the node — and a symlink is followed to the file it names.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,6 +14,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let err = |source| Error::Write {
         path: path.to_path_buf(),
         source,
+    };
+    let resolved;
+    let path = match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(err)?;
+            return f.write_all(bytes).and_then(|_| f.flush()).map_err(err);
+        }
+        Ok(_) if path.is_symlink() => {
+            resolved = std::fs::canonicalize(path).map_err(err)?;
+            resolved.as_path()
+        }
+        _ => path,
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -42,6 +61,34 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn a_fifo_is_written_in_place_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("pipe");
+        let c = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).expect("cstring");
+        // SAFETY: c is a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let reader_path = fifo.clone();
+        let reader = std::thread::spawn(move || std::fs::read(reader_path).expect("read fifo"));
+        write_atomic(&fifo, b"through the pipe").expect("write");
+        assert_eq!(reader.join().expect("reader"), b"through the pipe");
+        let meta = std::fs::symlink_metadata(&fifo).expect("meta");
+        assert!(meta.file_type().is_fifo(), "the FIFO was replaced by a file");
+    }
+
+    #[test]
+    fn a_symlink_is_followed_and_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let real = dir.path().join("real.json");
+        std::fs::write(&real, b"old").expect("seed");
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        write_atomic(&link, b"new").expect("write");
+        assert!(link.is_symlink());
+        assert_eq!(std::fs::read(&real).expect("read"), b"new");
     }
 
     #[test]

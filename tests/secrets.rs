@@ -1,0 +1,93 @@
+//! Canary: secrets given to a server through its environment and its command line
+//! never appear in the JSON, the log file or the dashboard — their names do.
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use support::*;
+
+fn canary(tag: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{tag}-{:x}{:x}", nanos, std::process::id())
+}
+
+#[test]
+fn canaries_never_leave_names_do() {
+    let env_secret = canary("sk-envcanary");
+    let argv_secret = canary("argvcanary");
+    let url_secret = canary("urlcanary");
+    let port = free_port();
+    let p = start_llama(
+        Command::new(llama_server_bin()),
+        &[
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--api-key",
+            &argv_secret,
+            // Not a llama.cpp flag it needs, but a URL with userinfo in argv must
+            // lose its credentials too.
+            "--alias",
+            &format!("http://bob:{url_secret}@10.0.0.1/x"),
+        ],
+        &[("OPENAI_API_KEY", &env_secret)],
+    );
+    let secrets = [&env_secret, &argv_secret, &url_secret];
+
+    let json_path = temp_path("secrets.json");
+    let log_path = temp_path("secrets.log");
+    run_ok(
+        Command::new(bin())
+            .arg("--log-file")
+            .arg(&log_path)
+            .args(["--config", "/dev/null", "snapshot", "-o"])
+            .arg(&json_path),
+    );
+    let json = read(&json_path);
+    let log = read(&log_path);
+    assert!(json.contains(&format!("\"pid\": {}", p.pid())), "server missing from JSON");
+    assert!(!log.is_empty(), "log file is empty");
+    for s in secrets {
+        assert!(!json.contains(s.as_str()), "secret {s} in JSON");
+        assert!(!log.contains(s.as_str()), "secret {s} in log");
+    }
+    for name in ["OPENAI_API_KEY", "--api-key"] {
+        assert!(json.contains(name), "{name} not named in JSON");
+        assert!(log.contains(name), "{name} not named in log");
+    }
+
+    // The dashboard: filter to this server, open its detail, read the screen.
+    let tui_log = temp_path("secrets-tui.log");
+    let t = Tmux::start(
+        160,
+        50,
+        &format!("{} --config /dev/null --log-file {} --interval 500ms", bin(), tui_log.display()),
+    );
+    t.wait_for("AI servers", Duration::from_secs(20));
+    t.keys(&["/"]);
+    t.keys(&[&p.pid().to_string()]);
+    t.keys(&["Enter"]);
+    t.wait_for("OPENAI_API_KEY", Duration::from_secs(10));
+    let pane = t.capture();
+    t.keys(&["Enter"]);
+    let full = t.wait_for("cmdline", Duration::from_secs(10));
+    t.keys(&["q"]);
+    wait_until("dashboard to exit", Duration::from_secs(10), || t.pane_dead());
+    let tlog = read(&tui_log);
+    for screen in [&pane, &full, &tlog] {
+        for s in secrets {
+            assert!(!screen.contains(s.as_str()), "secret {s} shown:\n{screen}");
+        }
+    }
+    assert!(full.contains("<redacted>"), "redaction not visible:\n{full}");
+    assert!(full.contains("--api-key"), "flag name not shown:\n{full}");
+    for f in [json_path, log_path, tui_log] {
+        let _ = std::fs::remove_file(f);
+    }
+}
