@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use support::*;
@@ -28,7 +27,10 @@ fn assert_only_loopback(trace: &str) {
             // sendto/sendmsg on an already connected socket: its connect was checked.
             c.contains("AF_NETLINK") || !c.contains("sa_family")
         };
-        assert!(ok, "network call outside loopback: {c}\nfull trace:\n{trace}");
+        assert!(
+            ok,
+            "network call outside loopback: {c}\nfull trace:\n{trace}"
+        );
     }
 }
 
@@ -42,7 +44,11 @@ fn snapshot_and_dashboard_stay_on_loopback() {
         &[],
     );
     let links = ns.links();
-    assert_eq!(links.lines().count(), 1, "namespace must hold only lo: {links}");
+    assert_eq!(
+        links.lines().count(),
+        1,
+        "namespace must hold only lo: {links}"
+    );
     assert!(links.contains("lo:"), "{links}");
 
     // Headless snapshot.
@@ -56,7 +62,10 @@ fn snapshot_and_dashboard_stay_on_loopback() {
         .arg(&out);
     run_ok(&mut snap);
     let json = read(&out);
-    assert!(json.contains("\"llama_server\""), "snapshot saw the server: {json}");
+    assert!(
+        json.contains("\"llama_server\""),
+        "snapshot saw the server: {json}"
+    );
     let st = read(&trace);
     assert!(st.contains("execve("), "strace captured nothing: {st}");
     assert_only_loopback(&st);
@@ -73,10 +82,15 @@ fn snapshot_and_dashboard_stay_on_loopback() {
     t.wait_for("llama.cpp llama-server", Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(1500));
     t.keys(&["q"]);
-    wait_until("dashboard to exit", Duration::from_secs(10), || t.pane_dead());
+    wait_until("dashboard to exit", Duration::from_secs(10), || {
+        t.pane_dead()
+    });
     let tt = read(&ttrace);
     // execve proves strace followed the real binary; an empty network trace is the point.
-    assert!(tt.contains("execve("), "strace of the dashboard captured nothing: {tt}");
+    assert!(
+        tt.contains("execve("),
+        "strace of the dashboard captured nothing: {tt}"
+    );
     assert_only_loopback(&tt);
     let after = ns.links();
     assert_eq!(after.lines().count(), 1, "an interface appeared: {after}");

@@ -51,7 +51,10 @@ fn canaries_never_leave_names_do() {
     );
     let json = read(&json_path);
     let log = read(&log_path);
-    assert!(json.contains(&format!("\"pid\": {}", p.pid())), "server missing from JSON");
+    assert!(
+        json.contains(&format!("\"pid\": {}", p.pid())),
+        "server missing from JSON"
+    );
     assert!(!log.is_empty(), "log file is empty");
     for s in secrets {
         assert!(!json.contains(s.as_str()), "secret {s} in JSON");
@@ -67,7 +70,11 @@ fn canaries_never_leave_names_do() {
     let t = Tmux::start(
         160,
         50,
-        &format!("{} --config /dev/null --log-file {} --interval 500ms", bin(), tui_log.display()),
+        &format!(
+            "{} --config /dev/null --log-file {} --interval 500ms",
+            bin(),
+            tui_log.display()
+        ),
     );
     t.wait_for("AI servers", Duration::from_secs(20));
     t.keys(&["/"]);
@@ -78,14 +85,19 @@ fn canaries_never_leave_names_do() {
     t.keys(&["Enter"]);
     let full = t.wait_for("cmdline", Duration::from_secs(10));
     t.keys(&["q"]);
-    wait_until("dashboard to exit", Duration::from_secs(10), || t.pane_dead());
+    wait_until("dashboard to exit", Duration::from_secs(10), || {
+        t.pane_dead()
+    });
     let tlog = read(&tui_log);
     for screen in [&pane, &full, &tlog] {
         for s in secrets {
             assert!(!screen.contains(s.as_str()), "secret {s} shown:\n{screen}");
         }
     }
-    assert!(full.contains("<redacted>"), "redaction not visible:\n{full}");
+    assert!(
+        full.contains("<redacted>"),
+        "redaction not visible:\n{full}"
+    );
     assert!(full.contains("--api-key"), "flag name not shown:\n{full}");
     for f in [json_path, log_path, tui_log] {
         let _ = std::fs::remove_file(f);

@@ -272,11 +272,11 @@ impl Rule {
             }
             why.push(format!("process name {:?}", p.comm));
         }
-        let mut reason = why.join(", ");
-        if let Some(w) = &self.why {
-            reason = format!("{w}: {reason}");
-        }
-        Some(reason)
+        let facts = why.join(", ");
+        Some(match &self.why {
+            Some(w) => format!("{w} ({facts})"),
+            None => facts,
+        })
     }
 }
 

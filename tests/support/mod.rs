@@ -218,7 +218,14 @@ impl Tmux {
             &rows.to_string(),
             "sleep 600",
         ]));
-        run_ok(Command::new("tmux").args(["-L", &t.socket, "set-option", "-g", "remain-on-exit", "on"]));
+        run_ok(Command::new("tmux").args([
+            "-L",
+            &t.socket,
+            "set-option",
+            "-g",
+            "remain-on-exit",
+            "on",
+        ]));
         run_ok(Command::new("tmux").args(["-L", &t.socket, "respawn-pane", "-k", command]));
         t
     }

@@ -76,7 +76,10 @@ mod tests {
         write_atomic(&fifo, b"through the pipe").expect("write");
         assert_eq!(reader.join().expect("reader"), b"through the pipe");
         let meta = std::fs::symlink_metadata(&fifo).expect("meta");
-        assert!(meta.file_type().is_fifo(), "the FIFO was replaced by a file");
+        assert!(
+            meta.file_type().is_fifo(),
+            "the FIFO was replaced by a file"
+        );
     }
 
     #[test]

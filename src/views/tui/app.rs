@@ -290,9 +290,16 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
         for li in listeners {
             let sock = &s.inventory.sockets[li];
             let exp = s.exposure_of(li);
-            let mut exposure = exp.map(|e| e.scope.label().to_string()).unwrap_or_default();
+            let mut exposure = exp
+                .map(|e| match e.scope {
+                    BindScope::Loopback => "loopback",
+                    BindScope::Wildcard => "ALL IFACES",
+                    BindScope::Address => "address",
+                })
+                .unwrap_or("?")
+                .to_string();
             if exp.is_some_and(|e| e.other_netns) {
-                exposure.push_str(" (netns)");
+                exposure.push_str(" ns");
             }
             rows.push(Row {
                 item: Item::Server(si, Some(li)),

@@ -111,22 +111,26 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let inv = &s.inventory;
             let p = &inv.privileges;
             let privs = if p.is_root {
-                "root: full view".to_string()
+                "full view".to_string()
             } else if p.capabilities.is_empty() {
                 "unprivileged: partial view".to_string()
             } else {
                 format!("unprivileged + {}", p.capabilities.join(","))
             };
+            // RFC 3339 UTC → "HH:MM:SS UTC": the date is rarely news on a live screen.
+            let time = inv
+                .host
+                .collected_at
+                .split('T')
+                .nth(1)
+                .map(|t| format!("{} UTC", t.trim_end_matches('Z')))
+                .unwrap_or_else(|| inv.host.collected_at.clone());
             let top = format!(
-                " aiposture {} │ {} │ {} (uid {}, {privs}) │ refreshed {} every {}",
+                " aiposture {} │ {} │ {} (uid {}, {privs}) │ {time}, every {}",
                 s.tool.version,
                 inv.host.hostname,
                 p.user,
                 p.uid,
-                inv.host
-                    .collected_at
-                    .replace('T', " ")
-                    .trim_end_matches('Z'),
                 humantime::format_duration(app.interval),
             );
             let mut counts = Vec::new();
@@ -143,11 +147,10 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .filter(|e| inv.servers.iter().any(|sv| sv.sockets.contains(&e.socket)))
                 .count();
             let mut second = format!(
-                " {} AI server{} │ {} AI listener{} beyond loopback │ findings: {} │ {} blind spot{}",
+                " {} AI server{} │ {} exposed beyond loopback │ findings: {} │ {} blind spot{}",
                 inv.servers.len(),
                 plural(inv.servers.len()),
                 exposed,
-                plural(exposed),
                 if counts.is_empty() {
                     "none".to_string()
                 } else {
@@ -207,10 +210,10 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         [
             Constraint::Fill(3),
             Constraint::Length(7),
-            Constraint::Length(9),
-            Constraint::Fill(3),
-            Constraint::Length(22),
-            Constraint::Fill(3),
+            Constraint::Length(8),
+            Constraint::Length(21),
+            Constraint::Length(14),
+            Constraint::Fill(2),
         ],
     )
     .header(header)
@@ -248,16 +251,10 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .map(|s| (s.findings.len(), s.inventory.blind_spots.len()))
         .unwrap_or((0, 0));
     let title = match pane {
-        Pane::BlindSpots => title_with_filter(
-            &format!("Blind spots ({nb}) · findings ({nf}): Tab"),
-            app,
-            pane,
-        ),
-        _ => title_with_filter(
-            &format!("Findings ({nf}) · blind spots ({nb}): Tab"),
-            app,
-            pane,
-        ),
+        Pane::BlindSpots => {
+            title_with_filter(&format!("Blind spots ({nb}) │ findings ({nf})"), app, pane)
+        }
+        _ => title_with_filter(&format!("Findings ({nf}) │ blind spots ({nb})"), app, pane),
     };
     let body: Vec<TRow> = rows
         .iter()
@@ -327,7 +324,7 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_help(f: &mut Frame, area: Rect, theme: &Theme) {
     let height = (BINDINGS.len() as u16 + 4).min(area.height);
-    let width = 72.min(area.width);
+    let width = 86.min(area.width.saturating_sub(2));
     let r = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,

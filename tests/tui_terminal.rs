@@ -1,0 +1,88 @@
+//! The dashboard in a real terminal (a tmux pane): it draws, answers keys, and
+//! leaves the terminal as it found it on q and on SIGTERM, SIGINT and SIGHUP.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use support::*;
+
+/// Run the dashboard in a pane; after it exits the shell prints its exit code
+/// and the terminal modes, which must be cooked again (icanon, echo).
+fn dashboard(cols: u16, rows: u16) -> Tmux {
+    let cmd = format!(
+        "sh -c '{} --config /dev/null --interval 300ms; echo exit=$?; stty -a'",
+        bin()
+    );
+    Tmux::start(cols, rows, &cmd)
+}
+
+fn dashboard_pid(t: &Tmux) -> u32 {
+    let mut pid = None;
+    wait_until("dashboard process", Duration::from_secs(10), || {
+        let out = Command::new("pgrep")
+            .args(["-P", &t.pane_pid().to_string(), "-x", "aiposture"])
+            .output()
+            .expect("pgrep");
+        pid = String::from_utf8_lossy(&out.stdout).trim().parse().ok();
+        pid.is_some()
+    });
+    pid.expect("pid")
+}
+
+fn assert_restored(t: &Tmux, code: i32) {
+    let screen = t.wait_for(&format!("exit={code}"), Duration::from_secs(10));
+    assert_eq!(
+        t.format("#{alternate_on}"),
+        "0",
+        "still on the alternate screen"
+    );
+    let modes = t.wait_for("speed", Duration::from_secs(5));
+    let words: Vec<&str> = modes.split_whitespace().collect();
+    for mode in ["icanon", "echo", "isig"] {
+        assert!(
+            words.contains(&mode),
+            "{mode} not restored:\n{screen}\n{modes}"
+        );
+    }
+    assert!(
+        !screen.contains("AI servers and listeners"),
+        "dashboard left on screen:\n{screen}"
+    );
+}
+
+#[test]
+fn q_quits_and_restores_the_terminal() {
+    let t = dashboard(100, 30);
+    t.wait_for("AI servers and listeners", Duration::from_secs(20));
+    t.keys(&["?"]);
+    t.wait_for("Keys — ? or Esc closes", Duration::from_secs(5));
+    t.keys(&["Escape"]);
+    t.keys(&["Tab"]);
+    t.wait_for("Findings (", Duration::from_secs(5));
+    t.keys(&["q"]);
+    assert_restored(&t, 0);
+}
+
+#[test]
+fn signals_restore_the_terminal() {
+    for (sig, code) in [("TERM", 143), ("INT", 130), ("HUP", 129)] {
+        let t = dashboard(100, 30);
+        t.wait_for("AI servers and listeners", Duration::from_secs(20));
+        let pid = dashboard_pid(&t);
+        run_ok(Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]));
+        assert_restored(&t, code);
+    }
+}
+
+#[test]
+fn small_terminal_gets_a_message_then_the_dashboard_after_resize() {
+    let t = dashboard(60, 20);
+    t.wait_for("Terminal too small", Duration::from_secs(20));
+    t.wait_for("60×20", Duration::from_secs(5));
+    run_ok(Command::new("tmux").args(["-L", &t.socket, "resize-window", "-x", "100", "-y", "30"]));
+    t.wait_for("AI servers and listeners", Duration::from_secs(10));
+    t.keys(&["q"]);
+    assert_restored(&t, 0);
+}
