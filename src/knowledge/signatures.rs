@@ -1,7 +1,7 @@
 //! Inference-server signatures (`assets/signatures.toml`): how to recognise a
 //! product from a process, and the facts about its binds and auth switches.
 
-use regex::Regex;
+use regex_lite::Regex;
 use serde::Deserialize;
 
 use crate::error::Error;
@@ -208,10 +208,10 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
         let argv = r
             .argv
             .iter()
-            .map(|p| Regex::new(p).map_err(|e| bad(format!("argv regex {p:?}: {e}"))))
+            .map(|p| compile_regex(p).map_err(|e| bad(format!("argv regex {p:?}: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
         let comm = match &r.comm {
-            Some(p) => Some(Regex::new(p).map_err(|e| bad(format!("comm regex {p:?}: {e}")))?),
+            Some(p) => Some(compile_regex(p).map_err(|e| bad(format!("comm regex {p:?}: {e}")))?),
             None => None,
         };
         rules.push(Rule {
@@ -241,6 +241,13 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
         ports: raw.ports,
         rules,
     })
+}
+
+/// regex-lite, not regex: ~150 patterns are compiled at every start and each runs
+/// over short command lines, so compile time (prefilters, Unicode tables) is what
+/// counts — it was most of a snapshot's user time with the full crate.
+fn compile_regex(p: &str) -> Result<Regex, regex_lite::Error> {
+    Regex::new(p)
 }
 
 fn basename_matches(pattern: &str, name: &str) -> bool {

@@ -1,0 +1,48 @@
+//! Micro-benchmarks of the collection path. Whole-process figures against peers
+//! (`ss -tanp`, `htop`) are in scripts/bench.sh → BENCHMARKS.md.
+
+use aiposture::collect::Collector;
+use aiposture::collect::magic::sniff;
+use aiposture::knowledge::Signatures;
+use aiposture::model::redact::redact_argv;
+use aiposture::rules;
+use aiposture::views::export::json;
+
+fn main() {
+    divan::main();
+}
+
+#[divan::bench]
+fn parse_signatures() -> Signatures {
+    Signatures::embedded().expect("signatures")
+}
+
+#[divan::bench]
+fn collect_host(b: divan::Bencher) {
+    let c = Collector::new(Signatures::embedded().expect("signatures"));
+    b.bench(|| c.collect().expect("collect"));
+}
+
+#[divan::bench]
+fn analyse_and_serialise(b: divan::Bencher) {
+    let c = Collector::new(Signatures::embedded().expect("signatures"));
+    let inv = c.collect().expect("collect");
+    b.bench(|| json::to_json(&rules::analyse(inv.clone(), c.signatures())).expect("json"));
+}
+
+#[divan::bench]
+fn redact_typical_argv(b: divan::Bencher) {
+    let argv: Vec<String> = "/usr/bin/python3 -m vllm.entrypoints.openai.api_server --model /m --api-key sk-123 --host 0.0.0.0 --port 8000 --download-dir https://u:p@h/x?token=1"
+        .split(' ')
+        .map(String::from)
+        .collect();
+    let known = vec!["--api-key".to_string()];
+    b.bench(|| redact_argv(divan::black_box(&argv), &known));
+}
+
+#[divan::bench]
+fn sniff_header(b: divan::Bencher) {
+    let mut head = vec![0u8; 512];
+    head[..8].copy_from_slice(b"GGUF\x03\x00\x00\x00");
+    b.bench(|| sniff(divan::black_box(&head)));
+}
