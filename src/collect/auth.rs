@@ -131,9 +131,27 @@ pub fn auth_config(
             evidence,
         };
     }
-    if !sig.auth_files.is_empty() {
+    // A file named by a variable (`$CONFIG_FILE`) only matters when the variable is
+    // set; the environment was readable to get here.
+    let names = env_names.as_ref().map(Vec::as_slice).unwrap_or(&[]);
+    let relevant: Vec<&String> = sig
+        .auth_files
+        .iter()
+        .filter(|f| match f.strip_prefix('$') {
+            Some(var) => {
+                let var = var.split('/').next().unwrap_or(var);
+                names.iter().any(|n| n == var)
+            }
+            None => true,
+        })
+        .collect();
+    if !relevant.is_empty() {
         evidence.push(Evidence::new(
-            sig.auth_files.join(", "),
+            relevant
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             "config files that can enable auth were not read",
         ));
         return AuthConfig {

@@ -113,3 +113,99 @@ pub fn identify<'s>(table: &ProcTable, sigs: &'s Signatures) -> Vec<Identified<'
     servers.sort_by_key(|s| s.pid);
     servers
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn entry(pid: u32, ppid: u32, comm: &str, argv: &str, exe: Option<&str>) -> ProcEntry {
+        ProcEntry {
+            pid,
+            ppid,
+            uid: 0,
+            comm: comm.into(),
+            argv: argv.split(' ').map(String::from).collect(),
+            exe: exe.map(String::from),
+            exe_unreadable: false,
+        }
+    }
+
+    fn table(entries: Vec<ProcEntry>) -> ProcTable {
+        ProcTable {
+            procs: entries
+                .into_iter()
+                .map(|e| (e.pid, e))
+                .collect::<HashMap<_, _>>(),
+        }
+    }
+
+    #[test]
+    fn workers_fold_into_their_server_and_unrelated_children_do_not() {
+        let sigs = Signatures::embedded().expect("signatures");
+        let t = table(vec![
+            entry(1, 0, "systemd", "/sbin/init", Some("systemd")),
+            entry(
+                10,
+                1,
+                "python3",
+                "/opt/v/bin/python3 /opt/v/bin/vllm serve m",
+                Some("python3.11"),
+            ),
+            entry(
+                11,
+                10,
+                "VLLM::EngineCor",
+                "/opt/v/bin/python3 -c from multiprocessing.spawn import spawn_main; spawn_main()",
+                Some("python3.11"),
+            ),
+            entry(
+                12,
+                10,
+                "python3",
+                "/opt/v/bin/python3 -c from multiprocessing.resource_tracker import main;main(5)",
+                Some("python3.11"),
+            ),
+            entry(13, 10, "bash", "bash", Some("bash")),
+            entry(
+                20,
+                1,
+                "ollama",
+                "/usr/local/bin/ollama serve",
+                Some("ollama"),
+            ),
+            entry(
+                21,
+                20,
+                "ollama",
+                "/usr/local/bin/ollama runner --model /m --port 4000",
+                Some("ollama"),
+            ),
+        ]);
+        let found = identify(&t, &sigs);
+        let ids: Vec<(u32, &str, Vec<u32>)> = found
+            .iter()
+            .map(|f| (f.pid, f.signature.id.as_str(), f.workers.clone()))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![(10, "vllm", vec![11, 12]), (20, "ollama", vec![21])],
+            "bash (13) is no worker; each server counted once"
+        );
+    }
+
+    #[test]
+    fn an_old_llama_cpp_server_binary_is_only_a_weak_match() {
+        let sigs = Signatures::embedded().expect("signatures");
+        let t = table(vec![entry(
+            5,
+            1,
+            "server",
+            "./server -m /models/x.gguf --host 0.0.0.0 --port 8080 --ctx-size 4096",
+            Some("server"),
+        )]);
+        let found = identify(&t, &sigs);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].strength, Strength::Weak, "{}", found[0].reason);
+    }
+}

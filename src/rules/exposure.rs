@@ -211,3 +211,144 @@ pub fn unauthenticated_exposed(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+
+    fn inventory(addr: &str, auth: AuthState, netns: &str) -> Inventory {
+        let own = "net:[1]".to_string();
+        Inventory {
+            host: HostInfo {
+                hostname: "h".into(),
+                kernel: None,
+                os: None,
+                collected_at: "2026-01-01T00:00:00Z".into(),
+                collection_ms: 1,
+            },
+            privileges: Privileges {
+                uid: 0,
+                user: "root".into(),
+                is_root: true,
+                capabilities: vec![],
+            },
+            own_netns: Some(own),
+            servers: vec![Server {
+                product_id: "llama_server".into(),
+                product: "llama.cpp llama-server".into(),
+                pid: 42,
+                ppid: 1,
+                uid: Some(0),
+                user: Some("root".into()),
+                exe: None,
+                cmdline: vec!["llama-server".into()],
+                netns: Some(netns.into()),
+                identification: Identification {
+                    strength: MatchStrength::Strong,
+                    reason: "test".into(),
+                    signature_status: "src".into(),
+                },
+                workers: vec![],
+                sockets: vec![0],
+                models: vec![],
+                auth: AuthConfig {
+                    state: auth,
+                    evidence: vec![Evidence::new("/proc/42/cmdline", "none of --api-key given")],
+                },
+                secret_env_names: vec![],
+                secret_flags: vec![],
+            }],
+            sockets: vec![Socket {
+                protocol: Protocol::Tcp,
+                local: Endpoint {
+                    addr: addr.parse().expect("addr"),
+                    port: 8080,
+                    v4_mapped: false,
+                },
+                remote: None,
+                state: SocketState::Listen,
+                inode: 7,
+                uid: 0,
+                netns: Some(netns.into()),
+                source: "/proc/net/tcp".into(),
+                owner: SocketOwner::Processes {
+                    pids: vec![42],
+                    comm: "llama-server".into(),
+                },
+            }],
+            blind_spots: vec![],
+            processes_seen: 1,
+        }
+    }
+
+    fn findings(addr: &str, auth: AuthState, netns: &str) -> Vec<Finding> {
+        let sigs = Signatures::embedded().expect("signatures");
+        let inv = inventory(addr, auth, netns);
+        let exp = listener_exposures(&inv);
+        unauthenticated_exposed(&inv, &exp, &sigs)
+    }
+
+    #[test]
+    fn severity_follows_bind_auth_and_namespace() {
+        let cases = [
+            (
+                "0.0.0.0",
+                AuthState::NotConfigured,
+                "net:[1]",
+                Some(Severity::High),
+            ),
+            (
+                "::",
+                AuthState::Unsupported,
+                "net:[1]",
+                Some(Severity::High),
+            ),
+            (
+                "192.168.1.5",
+                AuthState::NotConfigured,
+                "net:[1]",
+                Some(Severity::High),
+            ),
+            (
+                "0.0.0.0",
+                AuthState::NotConfigured,
+                "net:[2]",
+                Some(Severity::Medium),
+            ),
+            (
+                "0.0.0.0",
+                AuthState::Unknown,
+                "net:[1]",
+                Some(Severity::Medium),
+            ),
+            ("0.0.0.0", AuthState::Configured, "net:[1]", None),
+            ("127.0.0.1", AuthState::NotConfigured, "net:[1]", None),
+            ("::1", AuthState::Unsupported, "net:[1]", None),
+        ];
+        for (addr, auth, ns, want) in cases {
+            let got = findings(addr, auth, ns);
+            assert_eq!(
+                got.first().map(|f| f.severity),
+                want,
+                "{addr} {auth:?} {ns}"
+            );
+            assert!(got.len() <= 1);
+        }
+    }
+
+    #[test]
+    fn finding_carries_evidence_and_remediation() {
+        let f = findings("0.0.0.0", AuthState::NotConfigured, "net:[1]");
+        let f = &f[0];
+        assert_eq!(f.rule, RULE_UNAUTH_EXPOSED);
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.source == "/proc/net/tcp" && e.detail.contains("0.0.0.0:8080"))
+        );
+        assert!(f.evidence.iter().any(|e| e.detail.contains("--api-key")));
+        assert!(f.remediation.contains("--host"), "{}", f.remediation);
+        assert!(f.remediation.contains("LLAMA_API_KEY"), "{}", f.remediation);
+    }
+}
