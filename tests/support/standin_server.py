@@ -1,0 +1,51 @@
+"""A process that looks like `python -m llama_cpp.server` to /proc, for tests.
+
+Not llama-cpp-python: it serves nothing. It exists to give aiposture a real
+process tree and real kernel objects to join: files written by the real writers
+(numpy.save, stdlib pickle) held open, a GGUF under a lying extension, a
+dual-stack wildcard TCP listener with an IPv4-mapped connection, a UDP socket,
+and a multiprocessing worker. Run it only inside a test's network namespace.
+"""
+import multiprocessing
+import os
+import pickle
+import shutil
+import socket
+import sys
+import time
+
+import numpy as np
+
+
+def worker():
+    time.sleep(3600)
+
+
+def main():
+    d = os.environ["STANDIN_DIR"]
+    np.save(os.path.join(d, "weights.npy"), np.arange(16, dtype=np.float32))
+    with open(os.path.join(d, "model.pt"), "wb") as f:
+        pickle.dump({"w": [1.0, 2.0]}, f, protocol=4)
+    shutil.copy(os.environ["STANDIN_GGUF"], os.path.join(d, "renamed.bin"))
+    held = [open(os.path.join(d, n), "rb") for n in ("weights.npy", "model.pt", "renamed.bin")]
+
+    tcp = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    tcp.bind(("::", 9000))
+    tcp.listen()
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 9001))
+    client = socket.create_connection(("127.0.0.1", 9000))
+    accepted, _ = tcp.accept()
+
+    multiprocessing.set_start_method("spawn")
+    p = multiprocessing.Process(target=worker)
+    p.start()
+    with open(os.path.join(d, "ready"), "w") as f:
+        f.write(str(p.pid))
+    time.sleep(3600)
+    del held, client, accepted
+
+
+if __name__ == "__main__":
+    sys.exit(main())
