@@ -127,7 +127,8 @@ mod tests {
             comm: comm.into(),
             argv: argv.split(' ').map(String::from).collect(),
             exe: exe.map(String::from),
-            exe_unreadable: false,
+            exe_path: None,
+            exe_path: None,
         }
     }
 

@@ -216,7 +216,7 @@ impl Collector {
                 ppid: entry.ppid,
                 uid: Some(entry.uid),
                 user: users.name(entry.uid),
-                exe: entry.exe.clone(),
+                exe: entry.exe_path.clone(),
                 cmdline: entry.argv.clone(),
                 netns: ns_of_pid.get(&f.pid).cloned(),
                 identification: Identification {

@@ -19,7 +19,8 @@ pub struct ProcEntry {
     /// Basename of /proc/PID/exe; `None` when the link is not readable (another
     /// user's process, a kernel thread).
     pub exe: Option<String>,
-    pub exe_unreadable: bool,
+    /// Full target of /proc/PID/exe, when readable.
+    pub exe_path: Option<String>,
 }
 
 pub struct ProcTable {
@@ -94,17 +95,15 @@ fn read_entry(p: &Process, secret_flags: &[String]) -> Option<ProcEntry> {
     // Redacted here, at the only place argv is read, so no later step can leak it.
     let (argv, _) = redact_argv(&raw, secret_flags);
     drop(raw);
-    let (exe, exe_unreadable) = match p.exe() {
-        Ok(path) => (
-            path.file_name().map(|n| {
-                n.to_string_lossy()
-                    .trim_end_matches(" (deleted)")
-                    .to_string()
-            }),
-            false,
-        ),
-        Err(e) => (None, !is_gone(&e)),
-    };
+    // Another user's process: the link is not readable; argv[0] still identifies it.
+    let exe_path = p.exe().ok().map(|path| {
+        path.to_string_lossy()
+            .trim_end_matches(" (deleted)")
+            .to_string()
+    });
+    let exe = exe_path
+        .as_deref()
+        .map(|path| path.rsplit('/').next().unwrap_or(path).to_string());
     Some(ProcEntry {
         pid: stat.pid as u32,
         ppid: stat.ppid as u32,
@@ -112,7 +111,7 @@ fn read_entry(p: &Process, secret_flags: &[String]) -> Option<ProcEntry> {
         comm: stat.comm,
         argv,
         exe,
-        exe_unreadable,
+        exe_path,
     })
 }
 

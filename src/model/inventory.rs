@@ -48,6 +48,7 @@ pub struct Server {
     pub ppid: u32,
     pub uid: Option<u32>,
     pub user: Option<String>,
+    /// Target of /proc/PID/exe (absent when not readable).
     pub exe: Option<String>,
     /// argv with secret values replaced by `<redacted>`.
     pub cmdline: Vec<String>,

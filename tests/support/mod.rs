@@ -232,7 +232,8 @@ impl Tmux {
 
     pub fn capture(&self) -> String {
         let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-J"])
+            // With history: tmux scrolls the screen when it reports a dead pane.
+            .args(["-L", &self.socket, "capture-pane", "-p", "-J", "-S", "-500"])
             .output()
             .expect("capture");
         String::from_utf8_lossy(&out.stdout).into_owned()

@@ -36,6 +36,8 @@ pub enum Item {
     Server(usize, Option<usize>),
     Finding(usize),
     BlindSpot(usize),
+    /// A listening socket no readable fd table holds (index into sockets).
+    UnknownListener(usize),
 }
 
 pub struct Row {
@@ -288,41 +290,65 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
             continue;
         }
         for li in listeners {
-            let sock = &s.inventory.sockets[li];
-            let exp = s.exposure_of(li);
-            let mut exposure = exp
-                .map(|e| match e.scope {
-                    BindScope::Loopback => "loopback",
-                    BindScope::Wildcard => "ALL IFACES",
-                    BindScope::Address => "address",
-                })
-                .unwrap_or("?")
-                .to_string();
-            if exp.is_some_and(|e| e.other_netns) {
-                exposure.push_str(" ns");
-            }
+            let (listen, exposure, scope) = listener_cells(s, li);
             rows.push(Row {
                 item: Item::Server(si, Some(li)),
                 cells: vec![
                     product.clone(),
                     srv.pid.to_string(),
                     user.clone(),
-                    format!(
-                        "{}/{}",
-                        sock.local,
-                        match sock.protocol {
-                            crate::model::Protocol::Tcp => "tcp",
-                            crate::model::Protocol::Udp => "udp",
-                        }
-                    ),
+                    listen,
                     exposure,
                     model.clone(),
                 ],
-                scope: exp.map(|e| e.scope),
+                scope,
+            });
+        }
+    }
+    // Listeners nobody visible holds: possibly an AI server of another user.
+    for (li, sock) in s.inventory.sockets.iter().enumerate() {
+        if sock.is_listener() && matches!(sock.owner, crate::model::SocketOwner::Unknown { .. }) {
+            let (listen, exposure, scope) = listener_cells(s, li);
+            rows.push(Row {
+                item: Item::UnknownListener(li),
+                cells: vec![
+                    "? owner unknown".into(),
+                    "-".into(),
+                    format!("uid {}", sock.uid),
+                    listen,
+                    exposure,
+                    "-".into(),
+                ],
+                scope,
             });
         }
     }
     rows
+}
+
+fn listener_cells(s: &Snapshot, li: usize) -> (String, String, Option<BindScope>) {
+    let sock = &s.inventory.sockets[li];
+    let exp = s.exposure_of(li);
+    let mut exposure = exp
+        .map(|e| match e.scope {
+            BindScope::Loopback => "loopback",
+            BindScope::Wildcard => "ALL IFACES",
+            BindScope::Address => "address",
+        })
+        .unwrap_or("?")
+        .to_string();
+    if exp.is_some_and(|e| e.other_netns) {
+        exposure.push_str(" ns");
+    }
+    let proto = match sock.protocol {
+        crate::model::Protocol::Tcp => "tcp",
+        crate::model::Protocol::Udp => "udp",
+    };
+    (
+        format!("{}/{proto}", sock.local),
+        exposure,
+        exp.map(|e| e.scope),
+    )
 }
 
 pub fn basename(path: &str) -> &str {

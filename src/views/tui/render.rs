@@ -404,6 +404,31 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
             out.push(heading("Remediation"));
             out.push(Line::from(fd.remediation.clone()));
         }
+        Item::UnknownListener(li) => {
+            let Some(sk) = s.inventory.sockets.get(li) else {
+                return out;
+            };
+            out.push(heading(&format!(
+                "Listener {} with no visible owner",
+                sk.local
+            )));
+            if let Some(e) = s.exposure_of(li) {
+                out.push(Line::from(vec![
+                    Span::styled("exposure: ", Style::default().add_modifier(Modifier::BOLD)),
+                    Span::styled(e.summary.clone(), theme.exposure(e.scope)),
+                ]));
+            }
+            out.push(kv(
+                "read from",
+                format!("{} (inode {}, uid {})", sk.source, sk.inode, sk.uid),
+            ));
+            if let crate::model::SocketOwner::Unknown { reason } = &sk.owner {
+                out.push(kv("why unknown", reason.clone()));
+            }
+            out.push(Line::from(
+                "It may belong to an AI server of another user; run as root to join it to a process.",
+            ));
+        }
         Item::BlindSpot(i) => {
             let Some(b) = s.inventory.blind_spots.get(i) else {
                 return out;
