@@ -128,7 +128,6 @@ mod tests {
             argv: argv.split(' ').map(String::from).collect(),
             exe: exe.map(String::from),
             exe_path: None,
-            exe_path: None,
         }
     }
 
