@@ -6,7 +6,7 @@
 mod support;
 
 use std::os::unix::process::CommandExt;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -133,4 +133,61 @@ fn held_files_workers_and_socket_families_are_joined() {
         .cloned()
         .unwrap_or(Value::Null);
     assert_eq!(f["subject"]["listener"], "[::]:9000/tcp", "{f:#}");
+}
+
+/// Without CAP_SYS_ADMIN aiposture cannot join another namespace to dump its
+/// sockets; it reads the same rows from /proc/PID/net/* of a member process.
+/// An unprivileged user's own user+network namespace exercises exactly that.
+#[test]
+fn unprivileged_namespace_sockets_come_from_proc_tables() {
+    let as_nobody = |c: &mut Command| {
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .env("HOME", "/tmp");
+    };
+    let port = 7000 + (std::process::id() % 1000) as u16;
+    let mut inner = Command::new("setpriv");
+    as_nobody(&mut inner);
+    inner
+        .args(["unshare", "-rn", "sh", "-c"])
+        .arg(format!(
+            // perl-base, not python: /root's pyenv is not readable by nobody.
+            "ip link set lo up; exec perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(LocalAddr => \"127.0.0.1:{port}\", Listen => 5) or die; sleep 120'"
+        ))
+        .stdin(Stdio::null())
+        .process_group(0);
+    let g = Group(inner.spawn().expect("spawn"));
+    let mut found = Value::Null;
+    wait_until(
+        "the namespaced listener to be seen",
+        Duration::from_secs(20),
+        || {
+            let mut c = Command::new("setpriv");
+            as_nobody(&mut c);
+            let out = c
+                .arg(bin_for_others())
+                .arg("snapshot")
+                .output()
+                .expect("run");
+            let snap: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+            if let Some(s) = snap["inventory"]["sockets"].as_array().and_then(|v| {
+                v.iter()
+                    .find(|s| s["local"]["port"] == port && s["state"] == "listen")
+            }) {
+                found = serde_json::json!({"socket": s, "own": snap["inventory"]["own_netns"]});
+                return true;
+            }
+            false
+        },
+    );
+    let s = &found["socket"];
+    let pid = s["owner"]["pids"][0].as_u64().expect("owner joined");
+    assert_eq!(s["source"], format!("/proc/{pid}/net/tcp"), "{found:#}");
+    assert_ne!(s["netns"], found["own"], "{found:#}");
+    assert_eq!(s["uid"], 65534);
+    drop(g);
 }

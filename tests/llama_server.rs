@@ -187,7 +187,7 @@ fn unprivileged_run_names_what_it_could_not_see() {
                 "--inh-caps=-all",
             ])
             .env("HOME", "/tmp")
-            .arg(bin())
+            .arg(bin_for_others())
             .args(["snapshot"]),
     );
     let snap: Value = serde_json::from_slice(&out.stdout).expect("json");

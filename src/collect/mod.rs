@@ -28,6 +28,7 @@ pub struct Collector {
     signatures: Signatures,
     secret_flags: Vec<String>,
     users: UserNames,
+    sniffed: std::sync::Mutex<models::SniffCache>,
 }
 
 /// How many pids a blind spot lists before it only counts.
@@ -46,6 +47,7 @@ impl Collector {
             signatures,
             secret_flags,
             users: UserNames::load(),
+            sniffed: Default::default(),
         }
     }
 
@@ -182,10 +184,14 @@ impl Collector {
                 });
             }
             let mut models = Vec::new();
+            // A poisoned lock only means an earlier collection panicked; the cache
+            // holds plain values and stays valid.
+            let mut cache = self.sniffed.lock().unwrap_or_else(|p| p.into_inner());
             for &pid in &members {
                 let comm = table.get(pid).map(|p| p.comm.as_str()).unwrap_or("");
-                models.extend(models::loaded_models(pid, comm, &mut blind));
+                models.extend(models::loaded_models(pid, comm, &mut blind, &mut cache));
             }
+            drop(cache);
             // A model mapped by the server and its worker is one model.
             models.sort_by(|a, b| a.path.cmp(&b.path).then(a.pid.cmp(&b.pid)));
             models.dedup_by(|a, b| a.path == b.path);

@@ -1,16 +1,17 @@
 //! Model files a server holds: file-backed mappings (/proc/PID/maps) and open
 //! fds (/proc/PID/fd), recognised by content.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use procfs::process::{FDTarget, MMapPath, Process};
 
 use super::magic::sniff_file;
 use super::procs::{describe, is_gone};
-use crate::model::{BlindSpot, HeldVia, LoadedModel};
+use crate::model::{BlindSpot, HeldVia, LoadedModel, ModelFormat};
 
 const DELETED: &str = " (deleted)";
+const SNIFF_CACHE_MAX: usize = 20_000;
 
 /// Candidate file held by a process, and how to open it from here.
 struct Held {
@@ -20,7 +21,31 @@ struct Held {
     open_at: PathBuf,
 }
 
-pub fn loaded_models(pid: u32, comm: &str, blind: &mut Vec<BlindSpot>) -> Vec<LoadedModel> {
+/// File identity → what its header said. A server maps hundreds of shared
+/// libraries; their headers are read once, not on every refresh. The key changes
+/// when the file is replaced or rewritten (inode, size, mtime).
+#[derive(Default)]
+pub struct SniffCache(HashMap<(u64, u64, u64, i64, i64), Option<ModelFormat>>);
+
+impl SniffCache {
+    fn key(meta: &std::fs::Metadata) -> (u64, u64, u64, i64, i64) {
+        use std::os::unix::fs::MetadataExt;
+        (
+            meta.dev(),
+            meta.ino(),
+            meta.size(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+        )
+    }
+}
+
+pub fn loaded_models(
+    pid: u32,
+    comm: &str,
+    blind: &mut Vec<BlindSpot>,
+    cache: &mut SniffCache,
+) -> Vec<LoadedModel> {
     let proc_ = match Process::new(pid as i32) {
         Ok(p) => p,
         Err(_) => return Vec::new(),
@@ -98,7 +123,18 @@ pub fn loaded_models(pid: u32, comm: &str, blind: &mut Vec<BlindSpot>) -> Vec<Lo
         if !meta.is_file() {
             continue;
         }
-        let format = match sniff_file(&h.open_at) {
+        let key = SniffCache::key(&meta);
+        let sniffed = match cache.0.get(&key) {
+            Some(known) => Ok(known.clone()),
+            None => sniff_file(&h.open_at).inspect(|f| {
+                // Bounded: a long-running dashboard on a host that churns files.
+                if cache.0.len() >= SNIFF_CACHE_MAX {
+                    cache.0.clear();
+                }
+                cache.0.insert(key, f.clone());
+            }),
+        };
+        let format = match sniffed {
             Ok(Some(f)) => f,
             Ok(None) => continue,
             Err(e) => {

@@ -292,3 +292,20 @@ pub fn temp_path(name: &str) -> PathBuf {
 pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
+
+/// The binary where any user can run it: a clone under a private directory
+/// (mktemp -d is 0700) is not reachable for `nobody`.
+pub fn bin_for_others() -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    static COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    COPY.get_or_init(|| {
+        let dir = std::env::temp_dir().join(unique("aiposture-bin"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
+        let dst = dir.join("aiposture");
+        std::fs::copy(bin(), &dst).expect("copy binary");
+        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        dst
+    })
+    .clone()
+}

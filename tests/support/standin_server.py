@@ -17,10 +17,6 @@ import time
 import numpy as np
 
 
-def worker():
-    time.sleep(3600)
-
-
 def main():
     d = os.environ["STANDIN_DIR"]
     np.save(os.path.join(d, "weights.npy"), np.arange(16, dtype=np.float32))
@@ -39,7 +35,8 @@ def main():
     accepted, _ = tcp.accept()
 
     multiprocessing.set_start_method("spawn")
-    p = multiprocessing.Process(target=worker)
+    # A picklable target: under spawn, functions of a -m __main__ are not.
+    p = multiprocessing.Process(target=time.sleep, args=(3600,))
     p.start()
     with open(os.path.join(d, "ready"), "w") as f:
         f.write(str(p.pid))
