@@ -202,6 +202,12 @@ fn dashboard(cfg: &Config) -> Result<ExitCode> {
     let interval = cfg.interval_duration().map_err(anyhow::Error::msg)?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = tui::theme::Theme::load(&cfg.theme, no_color).map_err(anyhow::Error::msg)?;
+    log::info!(
+        "dashboard started: aiposture {}, interval {}, theme {}",
+        env!("CARGO_PKG_VERSION"),
+        cfg.interval,
+        theme.name
+    );
     let exit = tui::run(
         collector()?,
         tui::Options {

@@ -63,8 +63,16 @@ async fn collector_task(
         })
         .await
         .unwrap_or_else(|e| Err(format!("collection crashed: {e}")));
-        if let Err(e) = &result {
-            log::warn!("collection failed: {e}");
+        match &result {
+            Ok(s) => log::debug!(
+                "refresh: {} servers, {} sockets, {} findings, {} blind spots in {} ms",
+                s.inventory.servers.len(),
+                s.inventory.sockets.len(),
+                s.findings.len(),
+                s.inventory.blind_spots.len(),
+                s.inventory.host.collection_ms
+            ),
+            Err(e) => log::warn!("collection failed: {e}"),
         }
         if tx.send(result).await.is_err() {
             return;
