@@ -38,13 +38,16 @@ if ((${#need[@]})); then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# --- Python venv with the real GGUF writer ------------------------------------------------
+# --- Python venv with the real model-file writers (gguf, safetensors, numpy) ---------------
 VENV="$CACHE/venv"
-if ! "$VENV/bin/python" -c "import sys, numpy, importlib.metadata as m; sys.exit(m.version('gguf') != '$GGUF_PY')" 2>/dev/null; then
-  log "venv + pip install gguf==$GGUF_PY numpy"
+PY_PKGS=("gguf==$GGUF_PY" "safetensors==${SAFETENSORS_PY_VERSION:-0.7.0}" "numpy<3")
+if ! "$VENV/bin/python" -c "
+import sys, numpy, safetensors.numpy, importlib.metadata as m
+sys.exit(m.version('gguf') != '$GGUF_PY' or m.version('safetensors') != '${SAFETENSORS_PY_VERSION:-0.7.0}')" 2>/dev/null; then
+  log "venv + pip install ${PY_PKGS[*]}"
   rm -rf "$VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "gguf==$GGUF_PY" "numpy<3"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}"
 fi
 
 # --- llama-server from source ----------------------------------------------------------------

@@ -89,6 +89,7 @@ fn held_files_workers_and_socket_families_are_joined() {
             .unwrap_or(Value::Null)
     };
     assert_eq!(kind_of("weights.npy"), "numpy", "{models:#?}");
+    assert_eq!(kind_of("adapter.safetensors"), "safetensors", "{models:#?}");
     assert_eq!(kind_of("model.pt"), "pickle", "{models:#?}");
     assert_eq!(kind_of("renamed.bin"), "gguf", "{models:#?}");
     assert!(

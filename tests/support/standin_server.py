@@ -2,7 +2,7 @@
 
 Not llama-cpp-python: it serves nothing. It exists to give aiposture a real
 process tree and real kernel objects to join: files written by the real writers
-(numpy.save, stdlib pickle) held open, a GGUF under a lying extension, a
+(numpy.save, safetensors, stdlib pickle) held open, a GGUF under a lying extension, a
 dual-stack wildcard TCP listener with an IPv4-mapped connection, a UDP socket,
 and a multiprocessing worker. Run it only inside a test's network namespace.
 """
@@ -15,15 +15,17 @@ import sys
 import time
 
 import numpy as np
+from safetensors.numpy import save_file
 
 
 def main():
     d = os.environ["STANDIN_DIR"]
     np.save(os.path.join(d, "weights.npy"), np.arange(16, dtype=np.float32))
+    save_file({"w": np.ones((4, 4), dtype=np.float32)}, os.path.join(d, "adapter.safetensors"))
     with open(os.path.join(d, "model.pt"), "wb") as f:
         pickle.dump({"w": [1.0, 2.0]}, f, protocol=4)
     shutil.copy(os.environ["STANDIN_GGUF"], os.path.join(d, "renamed.bin"))
-    held = [open(os.path.join(d, n), "rb") for n in ("weights.npy", "model.pt", "renamed.bin")]
+    held = [open(os.path.join(d, n), "rb") for n in ("weights.npy", "adapter.safetensors", "model.pt", "renamed.bin")]
 
     tcp = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     tcp.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
