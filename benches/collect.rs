@@ -3,7 +3,7 @@
 
 use aiposture::collect::Collector;
 use aiposture::collect::magic::sniff;
-use aiposture::knowledge::Signatures;
+use aiposture::knowledge::{Knowledge, Signatures};
 use aiposture::model::redact::redact_argv;
 use aiposture::rules;
 use aiposture::views::export::json;
@@ -19,15 +19,15 @@ fn parse_signatures() -> Signatures {
 
 #[divan::bench]
 fn collect_host(b: divan::Bencher) {
-    let c = Collector::new(Signatures::embedded().expect("signatures"));
+    let c = Collector::new(Knowledge::embedded().expect("knowledge"));
     b.bench(|| c.collect().expect("collect"));
 }
 
 #[divan::bench]
 fn analyse_and_serialise(b: divan::Bencher) {
-    let c = Collector::new(Signatures::embedded().expect("signatures"));
+    let c = Collector::new(Knowledge::embedded().expect("knowledge"));
     let inv = c.collect().expect("collect");
-    b.bench(|| json::to_json(&rules::analyse(inv.clone(), c.signatures())).expect("json"));
+    b.bench(|| json::to_json(&rules::analyse(inv.clone(), c.knowledge())).expect("json"));
 }
 
 #[divan::bench]

@@ -65,7 +65,8 @@ if [ ! -x "$BIN" ]; then
   SRC="$WORK/llama_cpp_python-$LCP/vendor/llama.cpp"
   log "building llama-server (-O1, -j$JOBS); about 6 minutes on 2 cores"
   # No curl/openssl (tests never download), no prebuilt web UI (it would be fetched),
-  # static so the cached binary does not depend on the build tree.
+  # llama.cpp's own libraries linked in, so the cached binary does not depend on the
+  # build tree (system libraries stay dynamic).
   cmake -S "$SRC" -B "$WORK/build" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
     -DGGML_NATIVE=OFF -DGGML_CCACHE=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use aiposture::collect::Collector;
 use aiposture::config::Config;
-use aiposture::knowledge::Signatures;
+use aiposture::knowledge::Knowledge;
 use aiposture::model::Severity;
 use aiposture::rules;
 use aiposture::views::export::{json, write_atomic};
@@ -138,13 +138,13 @@ fn init_logging(cfg: &Config) -> Result<()> {
 }
 
 fn collector() -> Result<Collector> {
-    Ok(Collector::new(Signatures::embedded()?))
+    Ok(Collector::new(Knowledge::embedded()?))
 }
 
 fn snapshot(output: Option<PathBuf>, fail_on: Option<Severity>) -> Result<ExitCode> {
     let c = collector()?;
     let inv = c.collect()?;
-    let snap = rules::analyse(inv, c.signatures());
+    let snap = rules::analyse(inv, c.knowledge());
     log_summary(&snap);
     let text = json::to_json(&snap)?;
     match output.as_deref() {

@@ -5,8 +5,10 @@ pub mod auth;
 pub mod env;
 pub mod host;
 pub mod identify;
+pub mod interfaces;
 pub mod magic;
 pub mod models;
+pub mod netns;
 pub mod procs;
 pub mod sockdiag;
 pub mod sockets;
@@ -15,7 +17,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::{Instant, SystemTime};
 
 use crate::error::Error;
-use crate::knowledge::Signatures;
+use crate::knowledge::Knowledge;
 use crate::knowledge::signatures::Strength;
 use crate::model::redact::is_secret_name;
 use crate::model::{BlindSpot, Identification, Inventory, MatchStrength, Server, Worker};
@@ -25,7 +27,7 @@ use procs::{ProcTable, netns_of};
 use sockets::{NsTables, read_tables, walk_fds};
 
 pub struct Collector {
-    signatures: Signatures,
+    knowledge: Knowledge,
     secret_flags: Vec<String>,
     users: UserNames,
     sniffed: std::sync::Mutex<models::SniffCache>,
@@ -35,8 +37,9 @@ pub struct Collector {
 const LIST_PIDS: usize = 8;
 
 impl Collector {
-    pub fn new(signatures: Signatures) -> Self {
-        let mut secret_flags: Vec<String> = signatures
+    pub fn new(knowledge: Knowledge) -> Self {
+        let mut secret_flags: Vec<String> = knowledge
+            .signatures
             .servers
             .iter()
             .flat_map(|s| s.secret_flags.iter().cloned())
@@ -44,15 +47,15 @@ impl Collector {
         secret_flags.sort();
         secret_flags.dedup();
         Collector {
-            signatures,
+            knowledge,
             secret_flags,
             users: UserNames::load(),
             sniffed: Default::default(),
         }
     }
 
-    pub fn signatures(&self) -> &Signatures {
-        &self.signatures
+    pub fn knowledge(&self) -> &Knowledge {
+        &self.knowledge
     }
 
     /// One full collection. Fails only when /proc itself cannot be listed;
@@ -68,7 +71,7 @@ impl Collector {
             source,
         })?;
         let walk = walk_fds(&table);
-        let found = identify::identify(&table, &self.signatures);
+        let found = identify::identify(&table, &self.knowledge.signatures);
 
         // Namespaces: only processes that hold sockets (or are servers) matter.
         let own_netns = netns_of(std::process::id()).ok();
@@ -120,6 +123,35 @@ impl Collector {
                 },
                 Err(_) => read_tables(&format!("/proc/{pid}/net"), Some(*pid), Some(ns.clone())),
             });
+        }
+        let network = &self.knowledge.network;
+        let mut interfaces = interfaces::read(network, own_netns.as_deref()).unwrap_or_else(|e| {
+            blind.push(BlindSpot {
+                what: "interfaces of aiposture's own namespace".into(),
+                path: "getifaddrs(3)".into(),
+                reason: e.to_string(),
+                consequence: "what wildcard binds expose cannot be judged".into(),
+            });
+            Vec::new()
+        });
+        for (ns, pid) in &ns_member {
+            if Some(ns) == own_netns.as_ref() {
+                continue;
+            }
+            match interfaces::read_in_netns_of(network, *pid, ns) {
+                Ok(found) => interfaces.extend(found),
+                Err(e) => blind.push(BlindSpot {
+                    what: format!("interfaces of namespace {ns}"),
+                    path: format!("/proc/{pid}/ns/net"),
+                    reason: if e.raw_os_error() == Some(libc::EPERM) {
+                        "joining another network namespace needs CAP_SYS_ADMIN".into()
+                    } else {
+                        e.to_string()
+                    },
+                    consequence:
+                        "who can reach listeners in that namespace is unknown; run as root".into(),
+                }),
+            }
         }
         for t in &tables {
             for (path, reason) in &t.errors {
@@ -280,6 +312,7 @@ impl Collector {
             own_netns,
             servers,
             sockets,
+            interfaces,
             blind_spots: blind,
             processes_seen: table.procs.len(),
         })

@@ -6,7 +6,6 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 
 use netlink_packet_core::{
     NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
@@ -42,23 +41,9 @@ pub fn dump_all(label: &dyn Fn(&str) -> String) -> io::Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// The same, inside the network namespace of `pid`: a short-lived thread joins
-/// that namespace (setns needs CAP_SYS_ADMIN), opens its netlink socket there and
-/// exits, so no other thread ever changes namespace.
+/// The same, inside the network namespace of `pid` (root only).
 pub fn dump_in_netns_of(pid: u32, label: &(dyn Fn(&str) -> String + Sync)) -> io::Result<Vec<Row>> {
-    let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))?;
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            // SAFETY: setns on a valid fd; it only changes this thread's namespace,
-            // and the thread ends right after the dump.
-            if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            dump_all(label)
-        })
-        .join()
-        .unwrap_or_else(|_| Err(io::Error::other("socket dump thread panicked")))
-    })
+    super::netns::run_in_netns_of(pid, || dump_all(label))
 }
 
 fn dump(

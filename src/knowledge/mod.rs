@@ -1,5 +1,23 @@
 //! Knowledge shipped as data in `assets/`, embedded at build time and parsed once.
 
+pub mod network;
 pub mod signatures;
 
 pub use signatures::{Signature, Signatures};
+
+use crate::error::Error;
+
+/// Everything shipped in `assets/`, parsed once.
+pub struct Knowledge {
+    pub signatures: Signatures,
+    pub network: network::Network,
+}
+
+impl Knowledge {
+    pub fn embedded() -> Result<Self, Error> {
+        Ok(Knowledge {
+            signatures: Signatures::embedded()?,
+            network: network::Network::embedded()?,
+        })
+    }
+}

@@ -15,6 +15,8 @@ pub struct Inventory {
     pub servers: Vec<Server>,
     /// Every TCP/UDP listener and established connection of every namespace seen.
     pub sockets: Vec<Socket>,
+    /// Interfaces and their addresses, per network namespace seen.
+    pub interfaces: Vec<Interface>,
     pub blind_spots: Vec<BlindSpot>,
     /// Number of processes looked at, to put the server count in proportion.
     pub processes_seen: usize,
@@ -240,4 +242,30 @@ pub struct BlindSpot {
     pub reason: String,
     /// What it means for the results and how to lift it.
     pub consequence: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Interface {
+    pub name: String,
+    pub netns: Option<String>,
+    pub kind: InterfaceKind,
+    pub addrs: Vec<IfAddr>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum InterfaceKind {
+    Loopback,
+    /// A VPN or overlay tunnel (WireGuard, Tailscale, OpenVPN, point-to-point).
+    Vpn,
+    /// A bridge joining containers or VMs to the host (docker0, virbr0).
+    Bridge,
+    /// Anything else: Ethernet, Wi-Fi, a veth into another namespace.
+    Other,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+pub struct IfAddr {
+    pub addr: IpAddr,
+    pub prefix: u8,
 }

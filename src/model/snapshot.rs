@@ -32,8 +32,45 @@ pub struct ListenerExposure {
     pub scope: BindScope,
     /// The socket lives in a network namespace other than aiposture's.
     pub other_netns: bool,
-    /// One line an operator reads, e.g. `all interfaces of the host namespace`.
+    /// Who can reach it: the widest class among the addresses the bind covers.
+    pub reach: Reach,
+    /// One line an operator reads, e.g. `LAN: 0.0.0.0 covers 192.168.1.5 on eth0`.
     pub summary: String,
+    /// Each step of the reasoning, with where its input was read.
+    pub chain: Vec<super::Evidence>,
+}
+
+/// Who can reach a listener, narrowest first.
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Reach {
+    /// Only processes of the same network namespace, over loopback.
+    LoopbackOnly,
+    /// The host and its containers/VMs (a bridge or container network), not beyond.
+    HostOnly,
+    /// Machines on a private or link-local network.
+    Lan,
+    /// Peers of a VPN or overlay (WireGuard, Tailscale, CGNAT range).
+    Vpn,
+    /// Anyone who can route to a public address.
+    Public,
+    /// Could not be judged (interfaces of its namespace not readable).
+    Unknown,
+}
+
+impl Reach {
+    pub fn label(self) -> &'static str {
+        match self {
+            Reach::LoopbackOnly => "loopback-only",
+            Reach::HostOnly => "host-only",
+            Reach::Lan => "LAN",
+            Reach::Vpn => "VPN",
+            Reach::Public => "PUBLIC",
+            Reach::Unknown => "unknown",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]

@@ -1,53 +1,15 @@
 //! Where each listener can be reached from, and the first rule built on it: an
 //! AI server that answers without credentials on more than loopback.
 
-use std::net::IpAddr;
-
 use crate::knowledge::Signatures;
 use crate::model::{
-    AuthState, BindScope, Evidence, Finding, Inventory, ListenerExposure, Protocol, Server,
+    AuthState, BindScope, Evidence, Finding, Inventory, ListenerExposure, Protocol, Reach, Server,
     Severity, Socket, SocketState, Subject,
 };
 
 pub const RULE_UNAUTH_EXPOSED: &str = "exposure.unauthenticated-listener";
 
-pub fn bind_scope(addr: &IpAddr) -> BindScope {
-    if addr.is_loopback() {
-        BindScope::Loopback
-    } else if addr.is_unspecified() {
-        BindScope::Wildcard
-    } else {
-        BindScope::Address
-    }
-}
-
-pub fn listener_exposures(inv: &Inventory) -> Vec<ListenerExposure> {
-    inv.sockets
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.is_listener())
-        .map(|(i, s)| {
-            let scope = bind_scope(&s.local.addr);
-            let other_netns = s.netns.is_some() && s.netns != inv.own_netns;
-            let where_ = if other_netns {
-                format!("namespace {}", s.netns.as_deref().unwrap_or("?"))
-            } else {
-                "the host namespace".to_string()
-            };
-            let summary = match scope {
-                BindScope::Loopback => format!("loopback of {where_}"),
-                BindScope::Wildcard => format!("all interfaces of {where_}"),
-                BindScope::Address => format!("{} in {where_}", s.local.addr),
-            };
-            ListenerExposure {
-                socket: i,
-                scope,
-                other_netns,
-                summary,
-            }
-        })
-        .collect()
-}
+pub use super::reach::{bind_scope, listener_exposures};
 
 fn socket_evidence(s: &Socket) -> Evidence {
     let state = match s.state {
@@ -136,35 +98,40 @@ pub fn unauthenticated_exposed(
             if exp.scope == BindScope::Loopback {
                 continue;
             }
-            let (severity, title) = match (server.auth.state, exp.other_netns) {
-                (AuthState::Unknown, _) => (
-                    Severity::Medium,
-                    format!(
-                        "{} listens on {} and its authentication could not be determined",
-                        server.product, sock.local
-                    ),
-                ),
-                (_, false) => (
-                    Severity::High,
-                    format!(
-                        "{} accepts unauthenticated requests on {}",
-                        server.product, sock.local
-                    ),
-                ),
-                (_, true) => (
-                    Severity::Medium,
-                    format!(
-                        "{} accepts unauthenticated requests on {} inside another network namespace",
-                        server.product, sock.local
-                    ),
-                ),
+            let unauth = server.auth.state != AuthState::Unknown;
+            let severity = match (exp.reach, unauth) {
+                (Reach::Public, true) => Severity::Critical,
+                (Reach::Public, false) | (Reach::Lan | Reach::Vpn, true) => Severity::High,
+                (Reach::HostOnly | Reach::Unknown, _) | (Reach::Lan | Reach::Vpn, false) => {
+                    Severity::Medium
+                }
+                (Reach::LoopbackOnly, _) => Severity::Low,
+            };
+            let who = match exp.reach {
+                Reach::LoopbackOnly => "is bound beyond loopback (today only loopback reaches it)",
+                Reach::HostOnly => "is reachable from the host and its containers",
+                Reach::Lan => "is reachable from the LAN",
+                Reach::Vpn => "is reachable over a VPN",
+                Reach::Public => "is reachable from public networks",
+                Reach::Unknown => "is bound beyond loopback (reach unknown)",
+            };
+            let title = if unauth {
+                format!(
+                    "{} on {} {who} without authentication",
+                    server.product, sock.local
+                )
+            } else {
+                format!(
+                    "{} on {} {who}; whether it requires authentication is unknown",
+                    server.product, sock.local
+                )
             };
             let mut summary = format!(
-                "The listener is bound to {}. Anyone who can reach it can use the model, read what it exposes and load the host.",
+                "Exposure: {}. Anyone who can reach it can use the model, read what it exposes and load the host.",
                 exp.summary
             );
-            if exp.other_netns {
-                summary.push_str(" Whether that namespace is reachable from outside the host (published ports, bridges) is not assessed by this rule.");
+            if exp.reach == Reach::LoopbackOnly {
+                summary.push_str(" The bind covers every interface its namespace will ever have: an interface added later is exposed at once.");
             }
             let mut evidence = vec![
                 socket_evidence(sock),
@@ -193,6 +160,7 @@ pub fn unauthenticated_exposed(
                     ),
                 ),
             ];
+            evidence.extend(exp.chain.iter().skip(1).cloned());
             evidence.extend(server.auth.evidence.iter().cloned());
             out.push(Finding {
                 rule: RULE_UNAUTH_EXPOSED.into(),
@@ -215,10 +183,32 @@ pub fn unauthenticated_exposed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::knowledge::Knowledge;
     use crate::model::*;
 
-    fn inventory(addr: &str, auth: AuthState, netns: &str) -> Inventory {
-        let own = "net:[1]".to_string();
+    const HOST: &str = "net:[1]";
+
+    fn iface(name: &str, ns: &str, kind: InterfaceKind, addrs: &[(&str, u8)]) -> Interface {
+        Interface {
+            name: name.into(),
+            netns: Some(ns.into()),
+            kind,
+            addrs: addrs
+                .iter()
+                .map(|(a, p)| IfAddr {
+                    addr: a.parse().expect("addr"),
+                    prefix: *p,
+                })
+                .collect(),
+        }
+    }
+
+    fn inventory(
+        addr: &str,
+        auth: AuthState,
+        netns: &str,
+        interfaces: Vec<Interface>,
+    ) -> Inventory {
         Inventory {
             host: HostInfo {
                 hostname: "h".into(),
@@ -233,7 +223,7 @@ mod tests {
                 is_root: true,
                 capabilities: vec![],
             },
-            own_netns: Some(own),
+            own_netns: Some(HOST.into()),
             servers: vec![Server {
                 product_id: "llama_server".into(),
                 product: "llama.cpp llama-server".into(),
@@ -277,77 +267,195 @@ mod tests {
                     comm: "llama-server".into(),
                 },
             }],
+            interfaces,
             blind_spots: vec![],
             processes_seen: 1,
         }
     }
 
-    fn findings(addr: &str, auth: AuthState, netns: &str) -> Vec<Finding> {
-        let sigs = Signatures::embedded().expect("signatures");
-        let inv = inventory(addr, auth, netns);
-        let exp = listener_exposures(&inv);
-        unauthenticated_exposed(&inv, &exp, &sigs)
+    fn judge(
+        addr: &str,
+        auth: AuthState,
+        netns: &str,
+        ifaces: Vec<Interface>,
+    ) -> (Reach, Option<Severity>) {
+        let k = Knowledge::embedded().expect("knowledge");
+        let inv = inventory(addr, auth, netns, ifaces);
+        let exp = listener_exposures(&inv, &k.network);
+        let f = unauthenticated_exposed(&inv, &exp, &k.signatures);
+        assert!(f.len() <= 1);
+        (exp[0].reach, f.first().map(|f| f.severity))
+    }
+
+    fn lo(ns: &str) -> Interface {
+        iface(
+            "lo",
+            ns,
+            InterfaceKind::Loopback,
+            &[("127.0.0.1", 8), ("::1", 128)],
+        )
     }
 
     #[test]
-    fn severity_follows_bind_auth_and_namespace() {
+    fn reach_and_severity_follow_bind_interfaces_and_auth() {
+        use AuthState::*;
+        let lan = || {
+            vec![
+                lo(HOST),
+                iface("eth0", HOST, InterfaceKind::Other, &[("192.168.1.5", 24)]),
+            ]
+        };
+        let public = || {
+            vec![
+                lo(HOST),
+                iface("eth0", HOST, InterfaceKind::Other, &[("8.8.4.4", 24)]),
+            ]
+        };
+        let vpn = || {
+            let mut v = lan();
+            v.push(iface("wg0", HOST, InterfaceKind::Vpn, &[("10.8.0.1", 24)]));
+            v
+        };
+        let container = || {
+            vec![
+                lo("net:[2]"),
+                iface(
+                    "eth0",
+                    "net:[2]",
+                    InterfaceKind::Other,
+                    &[("172.17.0.2", 16)],
+                ),
+                iface(
+                    "docker0",
+                    HOST,
+                    InterfaceKind::Bridge,
+                    &[("172.17.0.1", 16)],
+                ),
+            ]
+        };
         let cases = [
             (
                 "0.0.0.0",
-                AuthState::NotConfigured,
-                "net:[1]",
+                NotConfigured,
+                HOST,
+                lan(),
+                Reach::Lan,
                 Some(Severity::High),
             ),
             (
                 "::",
-                AuthState::Unsupported,
-                "net:[1]",
+                Unsupported,
+                HOST,
+                public(),
+                Reach::Public,
+                Some(Severity::Critical),
+            ),
+            (
+                "0.0.0.0",
+                NotConfigured,
+                HOST,
+                vpn(),
+                Reach::Vpn,
                 Some(Severity::High),
             ),
             (
                 "192.168.1.5",
-                AuthState::NotConfigured,
-                "net:[1]",
+                NotConfigured,
+                HOST,
+                vpn(),
+                Reach::Lan,
                 Some(Severity::High),
             ),
             (
                 "0.0.0.0",
-                AuthState::NotConfigured,
+                Unknown,
+                HOST,
+                lan(),
+                Reach::Lan,
+                Some(Severity::Medium),
+            ),
+            ("0.0.0.0", Configured, HOST, public(), Reach::Public, None),
+            (
+                "127.0.0.1",
+                NotConfigured,
+                HOST,
+                public(),
+                Reach::LoopbackOnly,
+                None,
+            ),
+            (
+                "0.0.0.0",
+                NotConfigured,
                 "net:[2]",
+                vec![lo("net:[2]")],
+                Reach::LoopbackOnly,
+                Some(Severity::Low),
+            ),
+            (
+                "0.0.0.0",
+                NotConfigured,
+                "net:[2]",
+                container(),
+                Reach::HostOnly,
                 Some(Severity::Medium),
             ),
             (
                 "0.0.0.0",
-                AuthState::Unknown,
-                "net:[1]",
+                NotConfigured,
+                "net:[3]",
+                lan(),
+                Reach::Unknown,
                 Some(Severity::Medium),
             ),
-            ("0.0.0.0", AuthState::Configured, "net:[1]", None),
-            ("127.0.0.1", AuthState::NotConfigured, "net:[1]", None),
-            ("::1", AuthState::Unsupported, "net:[1]", None),
+            (
+                "10.9.9.9",
+                NotConfigured,
+                HOST,
+                lan(),
+                Reach::Unknown,
+                Some(Severity::Medium),
+            ),
         ];
-        for (addr, auth, ns, want) in cases {
-            let got = findings(addr, auth, ns);
+        for (addr, auth, ns, ifaces, reach, sev) in cases {
             assert_eq!(
-                got.first().map(|f| f.severity),
-                want,
+                judge(addr, auth, ns, ifaces),
+                (reach, sev),
                 "{addr} {auth:?} {ns}"
             );
-            assert!(got.len() <= 1);
         }
     }
 
     #[test]
-    fn finding_carries_evidence_and_remediation() {
-        let f = findings("0.0.0.0", AuthState::NotConfigured, "net:[1]");
-        let f = &f[0];
-        assert_eq!(f.rule, RULE_UNAUTH_EXPOSED);
-        assert!(
-            f.evidence
-                .iter()
-                .any(|e| e.source == "/proc/net/tcp" && e.detail.contains("0.0.0.0:8080"))
+    fn finding_carries_the_chain_and_a_concrete_remediation() {
+        let k = Knowledge::embedded().expect("knowledge");
+        let inv = inventory(
+            "0.0.0.0",
+            AuthState::NotConfigured,
+            HOST,
+            vec![
+                lo(HOST),
+                iface("eth0", HOST, InterfaceKind::Other, &[("192.168.1.5", 24)]),
+            ],
         );
-        assert!(f.evidence.iter().any(|e| e.detail.contains("--api-key")));
+        let exp = listener_exposures(&inv, &k.network);
+        let f = &unauthenticated_exposed(&inv, &exp, &k.signatures)[0];
+        assert_eq!(f.rule, RULE_UNAUTH_EXPOSED);
+        let ev: Vec<String> = f
+            .evidence
+            .iter()
+            .map(|e| format!("{} {}", e.source, e.detail))
+            .collect();
+        assert!(
+            ev.iter()
+                .any(|e| e.contains("/proc/net/tcp") && e.contains("0.0.0.0:8080")),
+            "{ev:#?}"
+        );
+        assert!(
+            ev.iter().any(|e| e.contains("192.168.1.5 on eth0")),
+            "{ev:#?}"
+        );
+        assert!(ev.iter().any(|e| e.contains("firewall")), "{ev:#?}");
+        assert!(ev.iter().any(|e| e.contains("--api-key")), "{ev:#?}");
         assert!(f.remediation.contains("--host"), "{}", f.remediation);
         assert!(f.remediation.contains("LLAMA_API_KEY"), "{}", f.remediation);
     }

@@ -2,14 +2,16 @@
 //! a hand-built inventory and gives the same answer for the same input.
 
 pub mod exposure;
+pub mod reach;
 
-use crate::knowledge::Signatures;
+use crate::knowledge::Knowledge;
 use crate::model::{Inventory, SCHEMA_VERSION, Snapshot, ToolInfo};
 
 /// Run every rule over an inventory and assemble the snapshot.
-pub fn analyse(inventory: Inventory, signatures: &Signatures) -> Snapshot {
-    let exposures = exposure::listener_exposures(&inventory);
-    let mut findings = exposure::unauthenticated_exposed(&inventory, &exposures, signatures);
+pub fn analyse(inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
+    let exposures = exposure::listener_exposures(&inventory, &knowledge.network);
+    let mut findings =
+        exposure::unauthenticated_exposed(&inventory, &exposures, &knowledge.signatures);
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

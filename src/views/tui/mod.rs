@@ -58,7 +58,7 @@ async fn collector_task(
         let c = Arc::clone(&collector);
         let result = tokio::task::spawn_blocking(move || {
             c.collect()
-                .map(|inv| rules::analyse(inv, c.signatures()))
+                .map(|inv| rules::analyse(inv, c.knowledge()))
                 .map_err(|e| e.to_string())
         })
         .await

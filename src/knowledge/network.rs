@@ -1,0 +1,164 @@
+//! Address and interface classes (`assets/network.toml`).
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use crate::error::Error;
+use crate::model::InterfaceKind;
+
+const EMBEDDED: &str = include_str!("../../assets/network.toml");
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AddrClass {
+    Loopback,
+    LinkLocal,
+    Private,
+    Cgnat,
+    Reserved,
+    Public,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    schema_version: u32,
+    address_classes: Vec<RawClass>,
+    interfaces: RawInterfaces,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClass {
+    class: AddrClass,
+    cidrs: Vec<IpNet>,
+    source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInterfaces {
+    vpn_prefixes: Vec<String>,
+    vpn_source: String,
+    bridge_prefixes: Vec<String>,
+    bridge_source: String,
+}
+
+pub struct Network {
+    classes: Vec<(AddrClass, Vec<IpNet>, String)>,
+    vpn_prefixes: Vec<String>,
+    bridge_prefixes: Vec<String>,
+}
+
+impl Network {
+    pub fn embedded() -> Result<Self, Error> {
+        let f: File = toml::from_str(EMBEDDED).map_err(|e| Error::Asset {
+            path: "assets/network.toml".into(),
+            message: e.to_string(),
+        })?;
+        if f.schema_version != 1
+            || f.interfaces.vpn_source.is_empty()
+            || f.interfaces.bridge_source.is_empty()
+        {
+            return Err(Error::Asset {
+                path: "assets/network.toml".into(),
+                message: "unsupported schema_version or missing sources".into(),
+            });
+        }
+        Ok(Network {
+            classes: f
+                .address_classes
+                .into_iter()
+                .map(|c| (c.class, c.cidrs, c.source))
+                .collect(),
+            vpn_prefixes: f.interfaces.vpn_prefixes,
+            bridge_prefixes: f.interfaces.bridge_prefixes,
+        })
+    }
+
+    /// The class of an address and the document that defines it.
+    pub fn classify(&self, addr: &IpAddr) -> (AddrClass, &str) {
+        let addr = match addr {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(*addr),
+            v4 => *v4,
+        };
+        self.classes
+            .iter()
+            .find(|(_, nets, _)| nets.iter().any(|n| n.contains(&addr)))
+            .map(|(c, _, src)| (*c, src.as_str()))
+            .unwrap_or((AddrClass::Public, "not in any reserved range"))
+    }
+
+    pub fn interface_kind(
+        &self,
+        name: &str,
+        loopback: bool,
+        point_to_point: bool,
+    ) -> InterfaceKind {
+        if loopback {
+            InterfaceKind::Loopback
+        } else if point_to_point
+            || self
+                .vpn_prefixes
+                .iter()
+                .any(|p| name.starts_with(p.as_str()))
+        {
+            InterfaceKind::Vpn
+        } else if self
+            .bridge_prefixes
+            .iter()
+            .any(|p| name.starts_with(p.as_str()))
+        {
+            InterfaceKind::Bridge
+        } else {
+            InterfaceKind::Other
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_follow_the_rfcs() {
+        let n = Network::embedded().expect("network asset");
+        let c = |s: &str| n.classify(&s.parse().expect("ip")).0;
+        assert_eq!(c("127.0.0.53"), AddrClass::Loopback);
+        assert_eq!(c("::1"), AddrClass::Loopback);
+        assert_eq!(c("10.1.2.3"), AddrClass::Private);
+        assert_eq!(c("172.31.255.1"), AddrClass::Private);
+        assert_eq!(c("172.32.0.1"), AddrClass::Public);
+        assert_eq!(c("fd12::1"), AddrClass::Private);
+        assert_eq!(c("100.101.102.103"), AddrClass::Cgnat);
+        assert_eq!(c("169.254.1.1"), AddrClass::LinkLocal);
+        assert_eq!(c("::ffff:192.168.1.1"), AddrClass::Private);
+        assert_eq!(c("8.8.8.8"), AddrClass::Public);
+        assert_eq!(c("2a00:1450::1"), AddrClass::Public);
+    }
+
+    #[test]
+    fn interface_kinds() {
+        let n = Network::embedded().expect("network asset");
+        assert_eq!(n.interface_kind("wg0", false, false), InterfaceKind::Vpn);
+        assert_eq!(
+            n.interface_kind("tailscale0", false, false),
+            InterfaceKind::Vpn
+        );
+        assert_eq!(
+            n.interface_kind("docker0", false, false),
+            InterfaceKind::Bridge
+        );
+        assert_eq!(
+            n.interface_kind("br-3f2a", false, false),
+            InterfaceKind::Bridge
+        );
+        assert_eq!(n.interface_kind("eth0", false, false), InterfaceKind::Other);
+        assert_eq!(n.interface_kind("ppp0", false, true), InterfaceKind::Vpn);
+        assert_eq!(n.interface_kind("lo", true, false), InterfaceKind::Loopback);
+    }
+}
