@@ -309,3 +309,64 @@ pub fn bin_for_others() -> PathBuf {
     })
     .clone()
 }
+
+/// Two namespaces joined by a veth pair on a private /24: a server side and a
+/// client side, like two machines on a LAN. Deleted on drop.
+pub struct VethPair {
+    pub server: Netns,
+    pub client: Netns,
+    pub server_addr: String,
+    pub client_addr: String,
+}
+
+impl VethPair {
+    pub fn new() -> VethPair {
+        let server = Netns::new();
+        let client = Netns::new();
+        // Distinct /24 per pair so parallel tests never share a subnet.
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst) % 200 + 20;
+        let (sa, ca) = (format!("10.77.{n}.1"), format!("10.77.{n}.2"));
+        let (a, b) = (unique("va"), unique("vb"));
+        // Interface names are limited to 15 bytes.
+        let (a, b) = (
+            a[a.len().saturating_sub(15)..].to_string(),
+            b[b.len().saturating_sub(15)..].to_string(),
+        );
+        run_ok(Command::new("ip").args(["link", "add", &a, "type", "veth", "peer", "name", &b]));
+        run_ok(Command::new("ip").args(["link", "set", &a, "netns", &server.name]));
+        run_ok(Command::new("ip").args(["link", "set", &b, "netns", &client.name]));
+        for (ns, dev, addr) in [(&server, &a, &sa), (&client, &b, &ca)] {
+            run_ok(Command::new("ip").args([
+                "-n",
+                &ns.name,
+                "addr",
+                "add",
+                &format!("{addr}/24"),
+                "dev",
+                dev,
+            ]));
+            run_ok(Command::new("ip").args(["-n", &ns.name, "link", "set", dev, "up"]));
+        }
+        VethPair {
+            server,
+            client,
+            server_addr: sa,
+            client_addr: ca,
+        }
+    }
+
+    /// Can the client side open a TCP connection to addr:port? (A real connect.)
+    pub fn client_reaches(&self, addr: &str, port: u16) -> bool {
+        self.client
+            .command("timeout")
+            .args([
+                "2",
+                "bash",
+                "-c",
+                &format!("exec 3<>/dev/tcp/{addr}/{port}"),
+            ])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+}

@@ -1,0 +1,79 @@
+//! Verdicts against measured reality: llama-servers in a "server" namespace
+//! joined to a "client" namespace by a veth on a private subnet. For every
+//! listener the test measures whether the client can connect, and the tool's
+//! reach verdict must agree.
+
+mod support;
+
+use serde_json::Value;
+use support::*;
+
+#[test]
+fn reach_verdicts_match_what_a_client_can_connect_to() {
+    let net = VethPair::new();
+    let sa = net.server_addr.clone();
+    let cases: [(&str, u16, &[&str]); 4] = [
+        ("127.0.0.1", 8001, &[]),
+        (sa.as_str(), 8002, &[]),
+        ("0.0.0.0", 8003, &[]),
+        ("0.0.0.0", 8004, &["--api-key-file", "/dev/null"]),
+    ];
+    let servers: Vec<Proc> = cases
+        .iter()
+        .map(|(host, port, extra)| {
+            let mut args = vec!["--host", host];
+            let p = port.to_string();
+            args.extend(["--port", p.as_str()]);
+            args.extend_from_slice(extra);
+            start_llama(net.server.command(llama_server_bin()), &args, &[])
+        })
+        .collect();
+
+    let snap = snapshot(&[]);
+    let findings = snap["findings"].as_array().expect("findings").clone();
+    for ((_, port, extra), proc_) in cases.iter().zip(&servers) {
+        let measured = net.client_reaches(&sa, *port);
+        let s = servers_with_pid(&snap, proc_.pid());
+        assert_eq!(s.len(), 1, "server on {port} missing");
+        let idx = s[0]["sockets"]
+            .as_array()
+            .expect("sockets")
+            .iter()
+            .find(|i| socket(&snap, i)["local"]["port"] == *port)
+            .cloned()
+            .unwrap_or(Value::Null);
+        let exp = snap["exposures"]
+            .as_array()
+            .expect("exposures")
+            .iter()
+            .find(|e| e["socket"] == idx)
+            .cloned()
+            .unwrap_or(Value::Null);
+        let want = if measured { "lan" } else { "loopback_only" };
+        assert_eq!(
+            exp["reach"], want,
+            "port {port}: client reaches = {measured}; {exp:#}"
+        );
+        if measured {
+            let chain = exp["chain"].to_string();
+            assert!(chain.contains(&sa), "the chain names the address: {chain}");
+        }
+        let flagged = findings.iter().any(|f| f["subject"]["pid"] == proc_.pid());
+        let keyed = !extra.is_empty();
+        assert_eq!(
+            flagged,
+            measured && !keyed,
+            "port {port}: finding = {flagged}"
+        );
+        if flagged {
+            let f = findings
+                .iter()
+                .find(|f| f["subject"]["pid"] == proc_.pid())
+                .expect("finding");
+            assert_eq!(f["severity"], "high", "{f:#}");
+        }
+    }
+    // Sanity of the measurement itself: the loopback one is unreachable, the others are.
+    assert!(!net.client_reaches(&sa, 8001));
+    assert!(net.client_reaches(&sa, 8003));
+}
