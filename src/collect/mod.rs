@@ -10,6 +10,7 @@ pub mod magic;
 pub mod models;
 pub mod netns;
 pub mod procs;
+pub mod publish;
 pub mod sockdiag;
 pub mod sockets;
 
@@ -313,6 +314,7 @@ impl Collector {
             servers,
             sockets,
             interfaces,
+            publishes: publish::from_processes(&table),
             blind_spots: blind,
             processes_seen: table.procs.len(),
         })

@@ -17,6 +17,8 @@ pub struct Inventory {
     pub sockets: Vec<Socket>,
     /// Interfaces and their addresses, per network namespace seen.
     pub interfaces: Vec<Interface>,
+    /// Host ports forwarded into containers (docker-proxy).
+    pub publishes: Vec<PortPublish>,
     pub blind_spots: Vec<BlindSpot>,
     /// Number of processes looked at, to put the server count in proportion.
     pub processes_seen: usize,
@@ -268,4 +270,17 @@ pub enum InterfaceKind {
 pub struct IfAddr {
     pub addr: IpAddr,
     pub prefix: u8,
+}
+
+/// A host port forwarded to an address inside a container.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct PortPublish {
+    pub protocol: Protocol,
+    /// Where the host listens, e.g. 0.0.0.0:8080.
+    pub host: Endpoint,
+    /// Where it forwards to, e.g. 172.17.0.2:8080.
+    pub target: Endpoint,
+    /// What showed the mapping, e.g. `docker-proxy pid 812 (/proc/812/cmdline)`.
+    pub via: String,
+    pub proxy_pid: Option<u32>,
 }

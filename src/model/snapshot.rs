@@ -38,6 +38,8 @@ pub struct ListenerExposure {
     pub summary: String,
     /// Each step of the reasoning, with where its input was read.
     pub chain: Vec<super::Evidence>,
+    /// Host addresses that forward to this listener (container port publishing).
+    pub published_on: Vec<super::Endpoint>,
 }
 
 /// Who can reach a listener, narrowest first.

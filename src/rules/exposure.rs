@@ -268,6 +268,7 @@ mod tests {
                 },
             }],
             interfaces,
+            publishes: vec![],
             blind_spots: vec![],
             processes_seen: 1,
         }

@@ -7,7 +7,8 @@ use ipnet::IpNet;
 
 use crate::knowledge::network::{AddrClass, Network};
 use crate::model::{
-    BindScope, Evidence, Interface, InterfaceKind, Inventory, ListenerExposure, Reach, Socket,
+    BindScope, Endpoint, Evidence, Interface, InterfaceKind, Inventory, ListenerExposure,
+    PortPublish, Reach, Socket,
 };
 
 pub fn bind_scope(addr: &IpAddr) -> BindScope {
@@ -76,6 +77,89 @@ fn reach_of(
     }
 }
 
+/// Reach of a bind address in a namespace: the widest class among the local
+/// addresses it covers. Returns the verdict, a one-line summary and the steps.
+fn judge_bind(
+    inv: &Inventory,
+    network: &Network,
+    local: &Endpoint,
+    netns: &Option<String>,
+) -> (Reach, String, Vec<Evidence>) {
+    let scope = bind_scope(&local.addr);
+    let ns_is_host = netns.is_none() || *netns == inv.own_netns;
+    let ns_name = netns
+        .clone()
+        .unwrap_or_else(|| "an unknown namespace".into());
+    let mut chain = Vec::new();
+    if scope == BindScope::Loopback {
+        return (Reach::LoopbackOnly, format!("loopback of {ns_name}"), chain);
+    }
+    let ifaces: Vec<&Interface> = inv
+        .interfaces
+        .iter()
+        .filter(|i| netns.is_some() && i.netns == *netns)
+        .collect();
+    if ifaces.is_empty() {
+        chain.push(Evidence::new(
+            "getifaddrs(3)",
+            format!("interfaces of {ns_name} were not readable (see blind spots)"),
+        ));
+        return (
+            Reach::Unknown,
+            format!("unknown: interfaces of {ns_name} not readable"),
+            chain,
+        );
+    }
+    let v4_only = matches!(local.addr, IpAddr::V4(_)) && !local.v4_mapped;
+    let mut covered: Vec<(Reach, String)> = Vec::new();
+    for iface in &ifaces {
+        for a in &iface.addrs {
+            let hit = match scope {
+                // IPV6_V6ONLY is not in the socket tables; Linux defaults to dual stack.
+                BindScope::Wildcard => !(v4_only && a.addr.is_ipv6()),
+                _ => a.addr == local.addr,
+            };
+            if hit {
+                covered.push(reach_of(inv, network, ns_is_host, iface, &a.addr));
+            }
+        }
+    }
+    match covered.iter().max_by_key(|(r, _)| *r) {
+        None => {
+            chain.push(Evidence::new(
+                "getifaddrs(3)",
+                format!("{} is on no interface of {ns_name}", local.addr),
+            ));
+            (
+                Reach::Unknown,
+                format!("unknown: {} on no interface", local.addr),
+                chain,
+            )
+        }
+        Some((widest, why)) => {
+            for (_, step) in &covered {
+                chain.push(Evidence::new(
+                    format!("interfaces of {ns_name}"),
+                    step.clone(),
+                ));
+            }
+            (*widest, format!("{}: {why}", widest.label()), chain)
+        }
+    }
+}
+
+/// Is `target` (a published port's destination) this listener?
+fn publishes_to(inv: &Inventory, s: &Socket, p: &PortPublish) -> bool {
+    p.protocol == s.protocol
+        && p.target.port == s.local.port
+        && (s.local.addr.is_unspecified() || s.local.addr == p.target.addr)
+        && inv
+            .interfaces
+            .iter()
+            .filter(|i| s.netns.is_some() && i.netns == s.netns)
+            .any(|i| i.addrs.iter().any(|a| a.addr == p.target.addr))
+}
+
 pub fn listener_exposure(
     inv: &Inventory,
     network: &Network,
@@ -102,60 +186,28 @@ pub fn listener_exposure(
             }
         ),
     )];
-    let ifaces: Vec<&Interface> = inv
-        .interfaces
-        .iter()
-        .filter(|i| s.netns.is_some() && i.netns == s.netns)
-        .collect();
+    let (mut reach, mut summary, steps) = judge_bind(inv, network, &s.local, &s.netns);
+    chain.extend(steps);
 
-    let (reach, summary) = if scope == BindScope::Loopback {
-        (Reach::LoopbackOnly, format!("loopback of {ns_name}"))
-    } else if ifaces.is_empty() {
+    let mut published_on = Vec::new();
+    for p in inv.publishes.iter().filter(|p| publishes_to(inv, s, p)) {
+        let (host_reach, host_summary, host_steps) =
+            judge_bind(inv, network, &p.host, &inv.own_netns);
         chain.push(Evidence::new(
-            "getifaddrs(3)",
-            format!("interfaces of {ns_name} were not readable (see blind spots)"),
+            p.via.clone(),
+            format!("published on the host as {} → {}", p.host, p.target),
         ));
-        (
-            Reach::Unknown,
-            format!("unknown: interfaces of {ns_name} not readable"),
-        )
-    } else {
-        let v4_only = matches!(s.local.addr, IpAddr::V4(_)) && !s.local.v4_mapped;
-        let mut covered: Vec<(Reach, String)> = Vec::new();
-        for iface in &ifaces {
-            for a in &iface.addrs {
-                let hit = match scope {
-                    // IPV6_V6ONLY is not in the socket tables; Linux defaults to dual stack.
-                    BindScope::Wildcard => !(v4_only && a.addr.is_ipv6()),
-                    _ => a.addr == s.local.addr,
-                };
-                if hit {
-                    covered.push(reach_of(inv, network, !other_netns, iface, &a.addr));
-                }
-            }
+        chain.extend(host_steps);
+        published_on.push(p.host.clone());
+        if host_reach > reach || reach == Reach::Unknown {
+            reach = host_reach;
+            summary = format!(
+                "{} (published on {}): {host_summary}",
+                host_reach.label(),
+                p.host
+            );
         }
-        match covered.iter().max_by_key(|(r, _)| *r) {
-            None => {
-                chain.push(Evidence::new(
-                    "getifaddrs(3)",
-                    format!("{} is on no interface of {ns_name}", s.local.addr),
-                ));
-                (
-                    Reach::Unknown,
-                    format!("unknown: {} on no interface", s.local.addr),
-                )
-            }
-            Some((widest, why)) => {
-                for (_, step) in &covered {
-                    chain.push(Evidence::new(
-                        format!("interfaces of {ns_name}"),
-                        step.clone(),
-                    ));
-                }
-                (*widest, format!("{}: {why}", widest.label()))
-            }
-        }
-    };
+    }
     if matches!(reach, Reach::Lan | Reach::Vpn | Reach::Public) {
         chain.push(Evidence::new(
             "host firewall",
@@ -169,6 +221,7 @@ pub fn listener_exposure(
         reach,
         summary,
         chain,
+        published_on,
     }
 }
 

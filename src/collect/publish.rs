@@ -1,0 +1,82 @@
+//! Container port publishing, read from the processes that do it.
+//!
+//! Docker's userland proxy runs one `docker-proxy` per published (host address,
+//! port, protocol), with the mapping in its argv (docs/research/docker-publishing.md):
+//!   docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port 18090 -container-ip 172.17.0.2 -container-port 8080
+//! argv is readable by any user, so this works unprivileged. Unknown flags
+//! (newer releases add `-use-listen-fd`) are ignored.
+
+use std::net::IpAddr;
+
+use super::procs::ProcTable;
+use crate::model::{Endpoint, PortPublish, Protocol};
+
+fn flag<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {
+    argv.iter()
+        .position(|a| a == name || a.strip_prefix('-') == Some(name))
+        .and_then(|i| argv.get(i + 1))
+        .map(String::as_str)
+}
+
+fn endpoint(addr: &str, port: &str) -> Option<Endpoint> {
+    Some(Endpoint {
+        addr: addr.trim_matches(['[', ']']).parse::<IpAddr>().ok()?,
+        port: port.parse().ok()?,
+        v4_mapped: false,
+    })
+}
+
+/// Parse one docker-proxy command line.
+pub fn parse_docker_proxy(pid: u32, argv: &[String]) -> Option<PortPublish> {
+    let protocol = match flag(argv, "-proto")? {
+        "tcp" => Protocol::Tcp,
+        "udp" => Protocol::Udp,
+        _ => return None,
+    };
+    Some(PortPublish {
+        protocol,
+        host: endpoint(flag(argv, "-host-ip")?, flag(argv, "-host-port")?)?,
+        target: endpoint(flag(argv, "-container-ip")?, flag(argv, "-container-port")?)?,
+        via: format!("docker-proxy pid {pid} (/proc/{pid}/cmdline)"),
+        proxy_pid: Some(pid),
+    })
+}
+
+pub fn from_processes(table: &ProcTable) -> Vec<PortPublish> {
+    let mut out: Vec<PortPublish> = table
+        .procs
+        .values()
+        .filter(|p| p.comm == "docker-proxy" || p.exe.as_deref() == Some("docker-proxy"))
+        .filter_map(|p| parse_docker_proxy(p.pid, &p.argv))
+        .collect();
+    out.sort_by_key(|p| (p.host.port, p.proxy_pid));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split(' ').map(String::from).collect()
+    }
+
+    #[test]
+    fn docker_proxy_argv_as_seen_on_a_real_host() {
+        let p = parse_docker_proxy(
+            7,
+            &argv("/usr/sbin/docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port 18090 -container-ip 172.17.0.2 -container-port 8080 -use-listen-fd"),
+        )
+        .expect("parsed");
+        assert_eq!(p.host.to_string(), "127.0.0.1:18090");
+        assert_eq!(p.target.to_string(), "172.17.0.2:8080");
+        assert_eq!(p.protocol, Protocol::Tcp);
+        let v6 = parse_docker_proxy(8, &argv("docker-proxy -proto udp -host-ip :: -host-port 53 -container-ip fd00::2 -container-port 53"))
+            .expect("v6");
+        assert_eq!(v6.host.to_string(), "[::]:53");
+        assert!(
+            parse_docker_proxy(9, &argv("docker-proxy -proto sctp -host-ip 1.2.3.4")).is_none()
+        );
+        assert!(parse_docker_proxy(9, &argv("docker-proxy -proto tcp -host-ip x -host-port 1 -container-ip 1.1.1.1 -container-port 2")).is_none());
+    }
+}

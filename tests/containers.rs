@@ -1,0 +1,198 @@
+//! Real containers from a locally built image (scripts/docker-test-image.sh; no
+//! registry needed). Three llama-servers: published on 127.0.0.1:P, on 0.0.0.0:P,
+//! and not published. A client namespace joined to the host by a veth measures
+//! what it can connect to; the tool must map each published host port back to
+//! the server inside its container and agree with the measurement.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::*;
+
+struct Container(String);
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}
+
+fn image() -> String {
+    let out = Command::new("bash")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/docker-test-image.sh"
+        ))
+        .output()
+        .expect("run docker-test-image.sh");
+    assert!(
+        out.status.success(),
+        "the test image could not be built (exit {:?}): {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn run(image: &str, publish: Option<String>) -> (Container, u32) {
+    let name = unique("aipt-ctr");
+    let mut cmd = Command::new("docker");
+    cmd.args(["run", "-d", "--rm", "--name", &name]);
+    if let Some(p) = &publish {
+        cmd.args(["-p", p]);
+    }
+    run_ok(cmd.arg(image));
+    let c = Container(name);
+    let out = run_ok(Command::new("docker").args(["inspect", "-f", "{{.State.Pid}}", &c.0]));
+    let pid: u32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("container pid");
+    wait_until(
+        "the containerised server to map its model",
+        Duration::from_secs(60),
+        || {
+            std::fs::read_to_string(format!("/proc/{pid}/maps"))
+                .is_ok_and(|m| m.contains("/model.gguf"))
+        },
+    );
+    (c, pid)
+}
+
+/// The host side of a veth to a client namespace (a "LAN peer" of the host).
+struct HostVeth {
+    dev: String,
+    client: Netns,
+    host_addr: String,
+}
+
+impl HostVeth {
+    fn new() -> HostVeth {
+        let client = Netns::new();
+        let n = std::process::id() % 200 + 20;
+        let host_addr = format!("10.78.{n}.1");
+        let id = unique("h");
+        let dev = format!("aph{}", &id[id.len().saturating_sub(10)..]);
+        let peer = format!("apc{}", &id[id.len().saturating_sub(10)..]);
+        run_ok(
+            Command::new("ip").args(["link", "add", &dev, "type", "veth", "peer", "name", &peer]),
+        );
+        let v = HostVeth {
+            dev,
+            client,
+            host_addr,
+        };
+        run_ok(Command::new("ip").args(["link", "set", &peer, "netns", &v.client.name]));
+        run_ok(Command::new("ip").args([
+            "addr",
+            "add",
+            &format!("{}/24", v.host_addr),
+            "dev",
+            &v.dev,
+        ]));
+        run_ok(Command::new("ip").args(["link", "set", &v.dev, "up"]));
+        run_ok(Command::new("ip").args([
+            "-n",
+            &v.client.name,
+            "addr",
+            "add",
+            &format!("10.78.{n}.2/24"),
+            "dev",
+            &peer,
+        ]));
+        run_ok(Command::new("ip").args(["-n", &v.client.name, "link", "set", &peer, "up"]));
+        v
+    }
+
+    fn client_reaches(&self, port: u16) -> bool {
+        self.client
+            .command("timeout")
+            .args([
+                "2",
+                "bash",
+                "-c",
+                &format!("exec 3<>/dev/tcp/{}/{port}", self.host_addr),
+            ])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+}
+
+impl Drop for HostVeth {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "del", &self.dev]).status();
+    }
+}
+
+#[test]
+fn published_ports_are_mapped_back_and_verdicts_match_reachability() {
+    let image = image();
+    let lan = HostVeth::new();
+    let (p_local, p_all) = (free_port(), free_port());
+    let (_a, pid_local) = run(&image, Some(format!("127.0.0.1:{p_local}:8080")));
+    let (_b, pid_all) = run(&image, Some(format!("0.0.0.0:{p_all}:8080")));
+    let (_c, pid_none) = run(&image, None);
+
+    let snap = snapshot(&[]);
+    for (pid, host_port, label) in [
+        (pid_local, Some(p_local), "127.0.0.1 publish"),
+        (pid_all, Some(p_all), "0.0.0.0 publish"),
+        (pid_none, None, "no publish"),
+    ] {
+        let s = servers_with_pid(&snap, pid);
+        assert_eq!(s.len(), 1, "{label}: containerised server not found");
+        assert_eq!(s[0]["product_id"], "llama_server");
+        assert_ne!(
+            s[0]["netns"], snap["inventory"]["own_netns"],
+            "{label}: not in its own namespace"
+        );
+        let model = s[0]["models"].to_string();
+        assert!(
+            model.contains("/model.gguf"),
+            "{label}: model in the container not read: {model}"
+        );
+        let idx = s[0]["sockets"]
+            .as_array()
+            .expect("sockets")
+            .iter()
+            .find(|i| socket(&snap, i)["local"]["port"] == 8080)
+            .cloned()
+            .unwrap_or_else(|| panic!("{label}: no listener on 8080"));
+        let exp = snap["exposures"]
+            .as_array()
+            .expect("exposures")
+            .iter()
+            .find(|e| e["socket"] == idx)
+            .cloned()
+            .unwrap_or(Value::Null);
+        let published: Vec<u64> = exp["published_on"]
+            .as_array()
+            .expect("published_on")
+            .iter()
+            .filter_map(|e| e["port"].as_u64())
+            .collect();
+        assert_eq!(
+            published,
+            host_port.map(u64::from).into_iter().collect::<Vec<_>>(),
+            "{label}: host port not mapped back: {exp:#}"
+        );
+        let measured = host_port.is_some_and(|p| lan.client_reaches(p));
+        let reach = exp["reach"].as_str().unwrap_or("");
+        let wide = matches!(reach, "lan" | "vpn" | "public");
+        assert_eq!(
+            wide, measured,
+            "{label}: verdict {reach} but a LAN client connects = {measured}: {exp:#}"
+        );
+        if !measured {
+            assert_eq!(reach, "host_only", "{label}: {exp:#}");
+        }
+    }
+    // The measurement can fail both ways: the loopback publish is refused, the
+    // wildcard one accepted.
+    assert!(!lan.client_reaches(p_local));
+    assert!(lan.client_reaches(p_all));
+}
