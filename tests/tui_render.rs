@@ -67,8 +67,8 @@ fn exposure_is_coloured_in_default_and_plain_in_mono() {
         let rows = app.rows(aiposture::views::tui::app::Pane::Servers);
         let wild = rows
             .iter()
-            .position(|r| r.cells[4].starts_with("ALL IFACES"))
-            .expect("a wildcard row in the fixture");
+            .position(|r| r.cells[4].starts_with("LAN"))
+            .expect("a LAN-reachable row in the fixture");
         // Select another row: the selection style would mask the exposure colour.
         let key = if wild == 0 {
             KeyCode::Down
@@ -82,20 +82,19 @@ fn exposure_is_coloured_in_default_and_plain_in_mono() {
             .content
             .chunks(w)
             .position(|r| {
-                r.iter()
-                    .map(|c| c.symbol())
-                    .collect::<String>()
-                    .contains("ALL IFACES")
+                let line = r.iter().map(|c| c.symbol()).collect::<String>();
+                line.contains(" LAN") && line.contains("/tcp")
             })
-            .expect("wildcard row on screen");
+            .expect("LAN row on screen");
         let line: Vec<&str> = buf.content[row * w..(row + 1) * w]
             .iter()
             .map(|c| c.symbol())
             .collect();
         let col = line
-            .windows(3)
-            .position(|s| s.concat() == "ALL")
-            .expect("column");
+            .windows(4)
+            .position(|s| s.concat() == " LAN")
+            .expect("column")
+            + 1;
         buf.content[row * w + col].fg
     };
     assert_eq!(cell_fg("default"), Color::Red);

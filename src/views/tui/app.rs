@@ -6,7 +6,7 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keys::{Action, action_for};
-use crate::model::{BindScope, Snapshot};
+use crate::model::{Reach, Snapshot};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -43,7 +43,7 @@ pub enum Item {
 pub struct Row {
     pub item: Item,
     pub cells: Vec<String>,
-    pub scope: Option<BindScope>,
+    pub scope: Option<Reach>,
 }
 
 pub struct App {
@@ -326,19 +326,14 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
     rows
 }
 
-fn listener_cells(s: &Snapshot, li: usize) -> (String, String, Option<BindScope>) {
+fn listener_cells(s: &Snapshot, li: usize) -> (String, String, Option<Reach>) {
     let sock = &s.inventory.sockets[li];
     let exp = s.exposure_of(li);
-    let mut exposure = exp
-        .map(|e| match e.scope {
-            BindScope::Loopback => "loopback",
-            BindScope::Wildcard => "ALL IFACES",
-            BindScope::Address => "address",
-        })
-        .unwrap_or("?")
-        .to_string();
-    if exp.is_some_and(|e| e.other_netns) {
-        exposure.push_str(" ns");
+    let mut exposure = exp.map(|e| e.reach.label()).unwrap_or("?").to_string();
+    if exp.is_some_and(|e| !e.published_on.is_empty()) {
+        exposure.push_str(" (pub)");
+    } else if exp.is_some_and(|e| e.other_netns) {
+        exposure.push_str(" (ns)");
     }
     let proto = match sock.protocol {
         crate::model::Protocol::Tcp => "tcp",
@@ -347,7 +342,7 @@ fn listener_cells(s: &Snapshot, li: usize) -> (String, String, Option<BindScope>
     (
         format!("{}/{proto}", sock.local),
         exposure,
-        exp.map(|e| e.scope),
+        exp.map(|e| e.reach),
     )
 }
 

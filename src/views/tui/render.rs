@@ -11,7 +11,7 @@ use ratatui::widgets::{
 use super::app::{App, Item, Overlay, Pane};
 use super::keys::BINDINGS;
 use super::theme::Theme;
-use crate::model::{AuthState, BindScope, MatchStrength, Severity, Snapshot};
+use crate::model::{AuthState, MatchStrength, Reach, Severity, Snapshot};
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -143,7 +143,7 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let exposed = s
                 .exposures
                 .iter()
-                .filter(|e| e.scope != BindScope::Loopback)
+                .filter(|e| e.reach != Reach::LoopbackOnly)
                 .filter(|e| inv.servers.iter().any(|sv| sv.sockets.contains(&e.socket)))
                 .count();
             let mut second = format!(
@@ -212,7 +212,7 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Constraint::Length(7),
             Constraint::Length(8),
             Constraint::Length(21),
-            Constraint::Length(14),
+            Constraint::Length(19),
             Constraint::Fill(2),
         ],
     )
@@ -415,8 +415,11 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
             if let Some(e) = s.exposure_of(li) {
                 out.push(Line::from(vec![
                     Span::styled("exposure: ", Style::default().add_modifier(Modifier::BOLD)),
-                    Span::styled(e.summary.clone(), theme.exposure(e.scope)),
+                    Span::styled(e.summary.clone(), theme.exposure(e.reach)),
                 ]));
+                for step in e.chain.iter().skip(1) {
+                    out.push(Line::from(format!("  → {} — {}", step.source, step.detail)));
+                }
             }
             out.push(kv(
                 "read from",
@@ -483,13 +486,21 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
                     Span::raw(format!("{} ", sk.local)),
                 ];
                 if let Some(e) = exp {
-                    spans.push(Span::styled(e.summary.clone(), theme.exposure(e.scope)));
+                    spans.push(Span::styled(e.summary.clone(), theme.exposure(e.reach)));
                 }
                 out.push(Line::from(spans));
                 out.push(Line::from(format!(
                     "  read from {} (inode {})",
                     sk.source, sk.inode
                 )));
+                for step in exp
+                    .map(|e| e.chain.as_slice())
+                    .unwrap_or(&[])
+                    .iter()
+                    .skip(1)
+                {
+                    out.push(Line::from(format!("  → {} — {}", step.source, step.detail)));
+                }
             }
             let auth = match sv.auth.state {
                 AuthState::Configured => "configured",

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
-use crate::model::{BindScope, Severity};
+use crate::model::{Reach, Severity};
 
 const DEFAULT: &str = include_str!("../../../themes/default.toml");
 const MONO: &str = include_str!("../../../themes/mono.toml");
@@ -97,13 +97,16 @@ impl Theme {
         }
     }
 
-    pub fn exposure(&self, scope: BindScope) -> Style {
-        match scope {
-            BindScope::Loopback => Style::default().fg(self.exposure_loopback),
-            BindScope::Wildcard => Style::default()
+    pub fn exposure(&self, reach: Reach) -> Style {
+        match reach {
+            Reach::LoopbackOnly => Style::default().fg(self.exposure_loopback),
+            Reach::HostOnly | Reach::Unknown => Style::default().fg(self.exposure_address),
+            Reach::Lan | Reach::Vpn => Style::default()
                 .fg(self.exposure_wide)
                 .add_modifier(Modifier::BOLD),
-            BindScope::Address => Style::default().fg(self.exposure_address),
+            Reach::Public => Style::default()
+                .fg(self.exposure_wide)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
         }
     }
 
