@@ -21,6 +21,8 @@ pub struct Config {
     pub log_file: String,
     /// Log level for the log file: error, warn, info, debug.
     pub log_level: String,
+    /// Send read-only loopback HTTP probes to recognised servers (false = passive).
+    pub probes: bool,
 }
 
 impl Default for Config {
@@ -31,6 +33,7 @@ impl Default for Config {
             mouse: false,
             log_file: String::new(),
             log_level: "info".into(),
+            probes: true,
         }
     }
 }

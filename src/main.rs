@@ -41,6 +41,9 @@ struct Cli {
     /// Capture the mouse in the dashboard.
     #[arg(long)]
     mouse: bool,
+    /// Send nothing, not even loopback probes: judge from /proc alone.
+    #[arg(long, global = true)]
+    passive: bool,
     /// Append diagnostics to this file (overrides the config).
     #[arg(long, global = true, value_name = "PATH")]
     log_file: Option<PathBuf>,
@@ -93,6 +96,9 @@ fn run() -> Result<ExitCode> {
     if cli.mouse {
         cfg.mouse = true;
     }
+    if cli.passive {
+        cfg.probes = false;
+    }
     if let Some(l) = &cli.log_file {
         cfg.log_file = l.to_string_lossy().into_owned();
     }
@@ -115,7 +121,7 @@ fn run() -> Result<ExitCode> {
             format: Format::Json,
             output,
             fail_on,
-        }) => snapshot(output, fail_on),
+        }) => snapshot(&cfg, output, fail_on),
         None => dashboard(&cfg),
     }
 }
@@ -137,12 +143,12 @@ fn init_logging(cfg: &Config) -> Result<()> {
     Ok(())
 }
 
-fn collector() -> Result<Collector> {
-    Ok(Collector::new(Knowledge::embedded()?))
+fn collector(cfg: &Config) -> Result<Collector> {
+    Ok(Collector::new(Knowledge::embedded()?).with_probes(cfg.probes))
 }
 
-fn snapshot(output: Option<PathBuf>, fail_on: Option<Severity>) -> Result<ExitCode> {
-    let c = collector()?;
+fn snapshot(cfg: &Config, output: Option<PathBuf>, fail_on: Option<Severity>) -> Result<ExitCode> {
+    let c = collector(cfg)?;
     let inv = c.collect()?;
     let snap = rules::analyse(inv, c.knowledge());
     log_summary(&snap);
@@ -209,7 +215,7 @@ fn dashboard(cfg: &Config) -> Result<ExitCode> {
         theme.name
     );
     let exit = tui::run(
-        collector()?,
+        collector(cfg)?,
         tui::Options {
             interval,
             theme,

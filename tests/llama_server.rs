@@ -84,6 +84,7 @@ fn loopback_llama_server_is_joined_to_socket_and_model() {
 
 #[test]
 fn wildcard_bind_without_api_key_in_a_namespace_is_a_finding() {
+    let key_path = key_file().to_string_lossy().into_owned();
     let ns = Netns::new();
     let open = start_llama(
         ns.command(llama_server_bin()),
@@ -98,7 +99,7 @@ fn wildcard_bind_without_api_key_in_a_namespace_is_a_finding() {
             "--port",
             "8081",
             "--api-key-file",
-            "/dev/null",
+            &key_path,
         ],
         &[],
     );

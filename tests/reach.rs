@@ -10,13 +10,14 @@ use support::*;
 
 #[test]
 fn reach_verdicts_match_what_a_client_can_connect_to() {
+    let key_path = key_file().to_string_lossy().into_owned();
     let net = VethPair::new();
     let sa = net.server_addr.clone();
     let cases: [(&str, u16, &[&str]); 4] = [
         ("127.0.0.1", 8001, &[]),
         (sa.as_str(), 8002, &[]),
         ("0.0.0.0", 8003, &[]),
-        ("0.0.0.0", 8004, &["--api-key-file", "/dev/null"]),
+        ("0.0.0.0", 8004, &["--api-key-file", &key_path]),
     ];
     let servers: Vec<Proc> = cases
         .iter()

@@ -9,19 +9,20 @@ pub mod interfaces;
 pub mod magic;
 pub mod models;
 pub mod netns;
+pub mod probe;
 pub mod procs;
 pub mod publish;
 pub mod sockdiag;
 pub mod sockets;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Instant, SystemTime};
 
 use crate::error::Error;
 use crate::knowledge::Knowledge;
 use crate::knowledge::signatures::Strength;
 use crate::model::redact::is_secret_name;
-use crate::model::{BlindSpot, Identification, Inventory, MatchStrength, Server, Worker};
+use crate::model::{BlindSpot, Identification, Inventory, MatchStrength, Probe, Server, Worker};
 
 use host::UserNames;
 use procs::{ProcTable, netns_of};
@@ -32,7 +33,16 @@ pub struct Collector {
     secret_flags: Vec<String>,
     users: UserNames,
     sniffed: std::sync::Mutex<models::SniffCache>,
+    probes_enabled: bool,
+    /// (pid, socket inode) → last probe round: at most one round a minute per listener.
+    probe_cache: std::sync::Mutex<HashMap<(u32, u64), (Instant, Probe)>>,
 }
+
+/// A listener is probed again only after this long.
+const PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+/// Listeners probed per server and rounds run at once.
+const PROBE_LISTENERS_PER_SERVER: usize = 2;
+const PROBE_PARALLEL: usize = 8;
 
 /// How many pids a blind spot lists before it only counts.
 const LIST_PIDS: usize = 8;
@@ -52,7 +62,107 @@ impl Collector {
             secret_flags,
             users: UserNames::load(),
             sniffed: Default::default(),
+            probes_enabled: true,
+            probe_cache: Default::default(),
         }
+    }
+
+    /// `false` is passive mode: no packet is sent, not even to loopback.
+    pub fn with_probes(mut self, enabled: bool) -> Self {
+        self.probes_enabled = enabled;
+        self
+    }
+
+    fn run_probes(
+        &self,
+        servers: &[Server],
+        sockets: &[crate::model::Socket],
+        own_netns: &Option<String>,
+        is_root: bool,
+        now: &str,
+    ) -> Vec<Probe> {
+        let fps = &self.knowledge.fingerprints;
+        let mut cache = self.probe_cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|_, (at, _)| at.elapsed() < PROBE_TTL);
+        let mut done = Vec::new();
+        let mut todo = Vec::new();
+        for s in servers {
+            let Some(fp) = fps.get(&s.product_id) else {
+                continue;
+            };
+            let listeners = s
+                .sockets
+                .iter()
+                .filter(|&&i| {
+                    sockets.get(i).is_some_and(|k| {
+                        k.protocol == crate::model::Protocol::Tcp
+                            && k.state == crate::model::SocketState::Listen
+                    })
+                })
+                .take(PROBE_LISTENERS_PER_SERVER);
+            for &i in listeners {
+                let sock = &sockets[i];
+                if let Some((_, p)) = cache.get(&(s.pid, sock.inode)) {
+                    done.push(Probe {
+                        socket: i,
+                        ..p.clone()
+                    });
+                    continue;
+                }
+                let addr = probe::target_for(&sock.local);
+                let ns = sock
+                    .netns
+                    .clone()
+                    .unwrap_or_else(|| "unknown namespace".into());
+                let mut p = Probe {
+                    socket: i,
+                    pid: s.pid,
+                    product_id: s.product_id.clone(),
+                    target: format!("{addr} in {ns}"),
+                    responses: Vec::new(),
+                    skipped: None,
+                    at: now.to_string(),
+                };
+                let other = sock.netns.is_some() && sock.netns != *own_netns;
+                if other && !is_root {
+                    p.skipped = Some("the listener is in another network namespace: probing it from inside needs root".into());
+                    done.push(p);
+                    continue;
+                }
+                todo.push((p, addr, fp, other.then_some(s.pid), sock.inode));
+            }
+        }
+        for chunk in todo.chunks(PROBE_PARALLEL) {
+            let results: Vec<(Probe, u64)> = std::thread::scope(|scope| {
+                let handles: Vec<_> = chunk
+                    .iter()
+                    .map(|(p, addr, fp, via, inode)| {
+                        scope.spawn(move || {
+                            let mut p = p.clone();
+                            match via {
+                                None => p.responses = probe::round(*addr, fp),
+                                Some(pid) => match netns::run_in_netns_of(*pid, || {
+                                    Ok(probe::round(*addr, fp))
+                                }) {
+                                    Ok(r) => p.responses = r,
+                                    Err(e) => {
+                                        p.skipped = Some(format!("cannot enter its namespace: {e}"))
+                                    }
+                                },
+                            }
+                            (p, *inode)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            });
+            for (p, inode) in results {
+                cache.insert((p.pid, inode), (Instant::now(), p.clone()));
+                done.push(p);
+            }
+        }
+        done.sort_by_key(|p| p.socket);
+        done
     }
 
     pub fn knowledge(&self) -> &Knowledge {
@@ -306,6 +416,17 @@ impl Collector {
             });
         }
 
+        let probes = if self.probes_enabled {
+            self.run_probes(
+                &servers,
+                &sockets,
+                &own_netns,
+                privileges.is_root,
+                &collected_at,
+            )
+        } else {
+            Vec::new()
+        };
         let collection_ms = started.elapsed().as_millis() as u64;
         Ok(Inventory {
             host: host::host_info(collected_at, collection_ms),
@@ -315,6 +436,8 @@ impl Collector {
             sockets,
             interfaces,
             publishes: publish::from_processes(&table),
+            probes,
+            probes_enabled: self.probes_enabled,
             blind_spots: blind,
             processes_seen: table.procs.len(),
         })

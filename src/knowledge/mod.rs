@@ -1,5 +1,6 @@
 //! Knowledge shipped as data in `assets/`, embedded at build time and parsed once.
 
+pub mod fingerprints;
 pub mod network;
 pub mod signatures;
 
@@ -11,6 +12,7 @@ use crate::error::Error;
 pub struct Knowledge {
     pub signatures: Signatures,
     pub network: network::Network,
+    pub fingerprints: fingerprints::Fingerprints,
 }
 
 impl Knowledge {
@@ -18,6 +20,7 @@ impl Knowledge {
         Ok(Knowledge {
             signatures: Signatures::embedded()?,
             network: network::Network::embedded()?,
+            fingerprints: fingerprints::Fingerprints::embedded()?,
         })
     }
 }

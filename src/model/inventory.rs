@@ -19,6 +19,10 @@ pub struct Inventory {
     pub interfaces: Vec<Interface>,
     /// Host ports forwarded into containers (docker-proxy).
     pub publishes: Vec<PortPublish>,
+    /// Loopback HTTP probes of recognised servers (empty in passive mode).
+    pub probes: Vec<Probe>,
+    /// Whether probes were allowed for this collection (`--passive` turns them off).
+    pub probes_enabled: bool,
     pub blind_spots: Vec<BlindSpot>,
     /// Number of processes looked at, to put the server count in proportion.
     pub processes_seen: usize,
@@ -283,4 +287,41 @@ pub struct PortPublish {
     /// What showed the mapping, e.g. `docker-proxy pid 812 (/proc/812/cmdline)`.
     pub via: String,
     pub proxy_pid: Option<u32>,
+}
+
+/// Read-only GETs sent to one listener of a recognised server.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Probe {
+    /// Index into `Inventory::sockets` of the listener probed.
+    pub socket: usize,
+    pub pid: u32,
+    pub product_id: String,
+    /// Where the requests went, e.g. `127.0.0.1:8080 in net:[4026531840]`.
+    pub target: String,
+    pub responses: Vec<ProbeResponse>,
+    /// Why nothing was sent (e.g. another namespace without root).
+    pub skipped: Option<String>,
+    /// RFC 3339 time of the round (results are reused for up to a minute).
+    pub at: String,
+}
+
+/// Facts extracted from one response; bodies themselves are never kept.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct ProbeResponse {
+    pub path: String,
+    pub status: Option<u16>,
+    /// Transport failure: refused, timeout, oversized header, not HTTP.
+    pub error: Option<String>,
+    pub server: Option<String>,
+    pub content_type: Option<String>,
+    /// Scheme of a WWW-Authenticate challenge, e.g. `Bearer`.
+    pub auth_challenge: Option<String>,
+    pub body_bytes: u64,
+    /// The body was longer than the cap and was not read to its end.
+    pub truncated: bool,
+    /// Fingerprint markers of the product found in this answer.
+    pub markers: Vec<String>,
+    pub version: Option<String>,
+    /// Length of the model/item list the auth request returned.
+    pub list_len: Option<usize>,
 }

@@ -8,4 +8,7 @@ pub mod snapshot;
 
 pub use finding::{Evidence, Finding, Severity, Subject};
 pub use inventory::*;
-pub use snapshot::{BindScope, ListenerExposure, Reach, SCHEMA_VERSION, Snapshot, ToolInfo};
+pub use snapshot::{
+    BindScope, ListenerExposure, ProbeAuth, ProbeIdentity, ProbeVerdict, Reach, SCHEMA_VERSION,
+    Snapshot, ToolInfo,
+};

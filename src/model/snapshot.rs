@@ -15,7 +15,46 @@ pub struct Snapshot {
     pub inventory: Inventory,
     /// Per-listener exposure verdicts, keyed by index into `inventory.sockets`.
     pub exposures: Vec<ListenerExposure>,
+    /// What the loopback probes showed, per probed listener.
+    pub probe_verdicts: Vec<ProbeVerdict>,
     pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct ProbeVerdict {
+    pub socket: usize,
+    pub pid: u32,
+    pub identity: ProbeIdentity,
+    pub version: Option<String>,
+    pub auth: ProbeAuth,
+    /// Number of models/items the unauthenticated request listed.
+    pub listed: Option<usize>,
+    /// Paths that answered 2xx without credentials while the server demanded them elsewhere.
+    pub open_paths: Vec<String>,
+    pub evidence: Vec<super::Evidence>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeIdentity {
+    /// A fingerprint marker of the product was found.
+    Confirmed,
+    /// It answered HTTP, but nothing like the product it was taken for.
+    NotConfirmed,
+    /// Nothing answered (refused, timeout, not HTTP).
+    NoAnswer,
+    /// No request was sent (passive mode, or no way in).
+    NotProbed,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeAuth {
+    /// The auth request succeeded without any credential.
+    AnswersWithoutCredentials,
+    /// 401/403 to the auth request.
+    DemandsAuth,
+    Unknown,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

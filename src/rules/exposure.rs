@@ -3,8 +3,8 @@
 
 use crate::knowledge::Signatures;
 use crate::model::{
-    AuthState, BindScope, Evidence, Finding, Inventory, ListenerExposure, Protocol, Reach, Server,
-    Severity, Socket, SocketState, Subject,
+    AuthState, BindScope, Evidence, Finding, Inventory, ListenerExposure, ProbeAuth, ProbeVerdict,
+    Protocol, Reach, Server, Severity, Socket, SocketState, Subject,
 };
 
 pub const RULE_UNAUTH_EXPOSED: &str = "exposure.unauthenticated-listener";
@@ -78,11 +78,19 @@ fn remediation(server: &Server, signatures: &Signatures) -> String {
 pub fn unauthenticated_exposed(
     inv: &Inventory,
     exposures: &[ListenerExposure],
+    probes: &[ProbeVerdict],
     signatures: &Signatures,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for server in &inv.servers {
-        if server.auth.state == AuthState::Configured {
+        // What the server did when asked beats what its flags suggest: auth may
+        // come from a config file that was not read.
+        let answered: Vec<&ProbeVerdict> = probes.iter().filter(|p| p.pid == server.pid).collect();
+        let demands = answered.iter().any(|p| p.auth == ProbeAuth::DemandsAuth);
+        let open = answered
+            .iter()
+            .find(|p| p.auth == ProbeAuth::AnswersWithoutCredentials);
+        if demands || (server.auth.state == AuthState::Configured && open.is_none()) {
             continue;
         }
         for &idx in &server.sockets {
@@ -98,7 +106,7 @@ pub fn unauthenticated_exposed(
             if exp.scope == BindScope::Loopback {
                 continue;
             }
-            let unauth = server.auth.state != AuthState::Unknown;
+            let unauth = open.is_some() || server.auth.state != AuthState::Unknown;
             let severity = match (exp.reach, unauth) {
                 (Reach::Public, true) => Severity::Critical,
                 (Reach::Public, false) | (Reach::Lan | Reach::Vpn, true) => Severity::High,
@@ -162,6 +170,9 @@ pub fn unauthenticated_exposed(
             ];
             evidence.extend(exp.chain.iter().skip(1).cloned());
             evidence.extend(server.auth.evidence.iter().cloned());
+            if let Some(p) = open {
+                evidence.extend(p.evidence.iter().cloned());
+            }
             out.push(Finding {
                 rule: RULE_UNAUTH_EXPOSED.into(),
                 severity,
@@ -176,6 +187,60 @@ pub fn unauthenticated_exposed(
                 remediation: remediation(server, signatures),
             });
         }
+    }
+    out
+}
+
+pub const RULE_PARTIAL_AUTH: &str = "exposure.paths-open-despite-auth";
+
+/// A server that demands credentials on its API but answers other paths
+/// without them (vLLM's --api-key guards /v1 only; llama.cpp leaves /health).
+pub fn partial_auth(
+    inv: &Inventory,
+    exposures: &[ListenerExposure],
+    probes: &[ProbeVerdict],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for p in probes
+        .iter()
+        .filter(|p| p.auth == ProbeAuth::DemandsAuth && !p.open_paths.is_empty())
+    {
+        let Some(server) = inv.servers.iter().find(|s| s.pid == p.pid) else {
+            continue;
+        };
+        let Some(sock) = inv.sockets.get(p.socket) else {
+            continue;
+        };
+        let reach = exposures
+            .iter()
+            .find(|e| e.socket == p.socket)
+            .map(|e| e.reach)
+            .unwrap_or(Reach::Unknown);
+        let severity = match reach {
+            Reach::Lan | Reach::Vpn | Reach::Public | Reach::Unknown => Severity::Low,
+            Reach::LoopbackOnly | Reach::HostOnly => Severity::Info,
+        };
+        out.push(Finding {
+            rule: RULE_PARTIAL_AUTH.into(),
+            severity,
+            title: format!(
+                "{} on {} answers {} without credentials although it requires a key",
+                server.product,
+                sock.local,
+                p.open_paths.join(", ")
+            ),
+            subject: Subject {
+                product: server.product.clone(),
+                pid: server.pid,
+                listener: Some(format!("{}/tcp", sock.local)),
+            },
+            summary: format!(
+                "Reach: {}. These paths stay open by design; they reveal that the server runs, and may reveal its version, metrics or model names to anyone who can reach it.",
+                reach.label()
+            ),
+            evidence: p.evidence.clone(),
+            remediation: "If the listener must be reachable, put an authenticating reverse proxy in front that guards every path, or bind to 127.0.0.1.".into(),
+        });
     }
     out
 }
@@ -269,6 +334,8 @@ mod tests {
             }],
             interfaces,
             publishes: vec![],
+            probes: vec![],
+            probes_enabled: false,
             blind_spots: vec![],
             processes_seen: 1,
         }
@@ -283,7 +350,7 @@ mod tests {
         let k = Knowledge::embedded().expect("knowledge");
         let inv = inventory(addr, auth, netns, ifaces);
         let exp = listener_exposures(&inv, &k.network);
-        let f = unauthenticated_exposed(&inv, &exp, &k.signatures);
+        let f = unauthenticated_exposed(&inv, &exp, &[], &k.signatures);
         assert!(f.len() <= 1);
         (exp[0].reach, f.first().map(|f| f.severity))
     }
@@ -439,7 +506,7 @@ mod tests {
             ],
         );
         let exp = listener_exposures(&inv, &k.network);
-        let f = &unauthenticated_exposed(&inv, &exp, &k.signatures)[0];
+        let f = &unauthenticated_exposed(&inv, &exp, &[], &k.signatures)[0];
         assert_eq!(f.rule, RULE_UNAUTH_EXPOSED);
         let ev: Vec<String> = f
             .evidence

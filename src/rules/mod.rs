@@ -2,6 +2,7 @@
 //! a hand-built inventory and gives the same answer for the same input.
 
 pub mod exposure;
+pub mod probe;
 pub mod reach;
 
 use crate::knowledge::Knowledge;
@@ -10,8 +11,18 @@ use crate::model::{Inventory, SCHEMA_VERSION, Snapshot, ToolInfo};
 /// Run every rule over an inventory and assemble the snapshot.
 pub fn analyse(inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     let exposures = exposure::listener_exposures(&inventory, &knowledge.network);
-    let mut findings =
-        exposure::unauthenticated_exposed(&inventory, &exposures, &knowledge.signatures);
+    let probe_verdicts = probe::verdicts(&inventory, &knowledge.fingerprints);
+    let mut findings = exposure::unauthenticated_exposed(
+        &inventory,
+        &exposures,
+        &probe_verdicts,
+        &knowledge.signatures,
+    );
+    findings.extend(exposure::partial_auth(
+        &inventory,
+        &exposures,
+        &probe_verdicts,
+    ));
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -23,10 +34,15 @@ pub fn analyse(inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
         tool: ToolInfo {
             name: env!("CARGO_PKG_NAME").into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            mode: "passive: /proc only, no probes".into(),
+            mode: if inventory.probes_enabled {
+                "active: /proc and read-only loopback probes".into()
+            } else {
+                "passive: /proc only, no probes".into()
+            },
         },
         inventory,
         exposures,
+        probe_verdicts,
         findings,
     }
 }

@@ -370,3 +370,53 @@ impl VethPair {
             .unwrap_or(false)
     }
 }
+
+/// Every connect/send* in an strace log must go to loopback or to the kernel
+/// (netlink: the sock_diag socket tables). The family of each fd is taken from
+/// the socket() call that created it, because strace also decodes netlink
+/// payloads that mention AF_INET. A public IP, a resolver or nscd fails.
+pub fn assert_only_loopback(trace: &str) {
+    let mut family: std::collections::HashMap<String, String> = Default::default();
+    for line in trace.lines() {
+        let call = line.split_once(' ').map(|(_, rest)| rest).unwrap_or(line);
+        if let Some(args) = call.strip_prefix("socket(") {
+            let fam = args.split(',').next().unwrap_or("").to_string();
+            if let Some((_, fd)) = call.rsplit_once(" = ") {
+                family.insert(fd.trim().to_string(), fam);
+            }
+            continue;
+        }
+        let Some((name, args)) = call.split_once('(') else {
+            continue;
+        };
+        if !matches!(name, "connect" | "sendto" | "sendmsg" | "sendmmsg") {
+            continue;
+        }
+        let fd = args.split(',').next().unwrap_or("").trim();
+        let fam = family.get(fd).map(String::as_str).unwrap_or("unknown");
+        let ok = match fam {
+            "AF_NETLINK" => true,
+            "AF_INET" => !args.contains("sin_addr=") || args.contains("inet_addr(\"127."),
+            "AF_INET6" => !args.contains("sin6_addr=") || args.contains("\"::1\""),
+            "AF_UNIX" => !args.contains("nscd") && !args.contains("resolve"),
+            _ => false,
+        };
+        assert!(
+            ok,
+            "network call outside loopback ({fam}): {line}\nfull trace:\n{trace}"
+        );
+    }
+}
+
+/// A file holding a random API key, for `--api-key-file` (an empty file means
+/// no key at all to llama.cpp).
+pub fn key_file() -> PathBuf {
+    static FILE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let p = temp_path("api-key");
+        let key = format!("test-key-{:x}", std::process::id() as u64 * 2654435761);
+        std::fs::write(&p, key).expect("key file");
+        p
+    })
+    .clone()
+}
