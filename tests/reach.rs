@@ -59,7 +59,10 @@ fn reach_verdicts_match_what_a_client_can_connect_to() {
             let chain = exp["chain"].to_string();
             assert!(chain.contains(&sa), "the chain names the address: {chain}");
         }
-        let flagged = findings.iter().any(|f| f["subject"]["pid"] == proc_.pid());
+        let unauth = |f: &&Value| {
+            f["subject"]["pid"] == proc_.pid() && f["rule"] == "exposure.unauthenticated-listener"
+        };
+        let flagged = findings.iter().any(|f| unauth(&f));
         let keyed = !extra.is_empty();
         assert_eq!(
             flagged,
@@ -67,12 +70,36 @@ fn reach_verdicts_match_what_a_client_can_connect_to() {
             "port {port}: finding = {flagged}"
         );
         if flagged {
-            let f = findings
-                .iter()
-                .find(|f| f["subject"]["pid"] == proc_.pid())
-                .expect("finding");
+            let f = findings.iter().find(unauth).expect("finding");
             assert_eq!(f["severity"], "high", "{f:#}");
         }
+    }
+    // Auth verdicts of the probes against what the client gets without a key.
+    for ((_, port, _), proc_) in cases.iter().zip(&servers) {
+        if !net.client_reaches(&sa, *port) {
+            continue;
+        }
+        let out = net
+            .client
+            .command("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "2"])
+            .arg(format!("http://{sa}:{port}/v1/models"))
+            .output()
+            .expect("curl");
+        let code = String::from_utf8_lossy(&out.stdout).to_string();
+        let v = snap["probe_verdicts"]
+            .as_array()
+            .expect("probe_verdicts")
+            .iter()
+            .find(|v| v["pid"] == proc_.pid())
+            .cloned()
+            .unwrap_or(Value::Null);
+        let want = match code.as_str() {
+            "200" => "answers_without_credentials",
+            "401" | "403" => "demands_auth",
+            other => panic!("client got {other} from port {port}"),
+        };
+        assert_eq!(v["auth"], want, "port {port}: client got {code}; {v:#}");
     }
     // Sanity of the measurement itself: the loopback one is unreachable, the others are.
     assert!(!net.client_reaches(&sa, 8001));
