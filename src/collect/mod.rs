@@ -309,7 +309,8 @@ impl Collector {
             let members: Vec<u32> = std::iter::once(f.pid)
                 .chain(f.workers.iter().copied())
                 .collect();
-            let env = env::env_names(f.pid);
+            let env = env::read(f.pid, &self.knowledge.audit.env_value_allowlist);
+            let env_names = env.as_ref().map(|e| e.names.clone()).map_err(Clone::clone);
             if let Err(reason) = &env {
                 blind.push(BlindSpot {
                     what: format!("environment of pid {} ({})", f.pid, f.signature.name),
@@ -339,10 +340,10 @@ impl Collector {
             models.sort_by(|a, b| a.path.cmp(&b.path).then(a.pid.cmp(&b.pid)));
             models.dedup_by(|a, b| a.path == b.path);
 
-            let auth = auth::auth_config(f.signature, f.pid, &entry.argv, &env);
+            let auth = auth::auth_config(f.signature, f.pid, &entry.argv, &env_names);
             let (_, secret_flags) =
                 crate::model::redact::redact_argv(&entry.argv, &f.signature.secret_flags);
-            let secret_env_names = env
+            let secret_env_names = env_names
                 .as_ref()
                 .map(|names| {
                     names
@@ -352,6 +353,7 @@ impl Collector {
                         .collect()
                 })
                 .unwrap_or_default();
+            let env_config = env.map(|e| e.config).unwrap_or_default();
             let socket_idx = sockets
                 .iter()
                 .enumerate()
@@ -389,6 +391,7 @@ impl Collector {
                 auth,
                 secret_env_names,
                 secret_flags,
+                env_config,
             });
         }
 

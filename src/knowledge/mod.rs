@@ -1,5 +1,6 @@
 //! Knowledge shipped as data in `assets/`, embedded at build time and parsed once.
 
+pub mod audit;
 pub mod fingerprints;
 pub mod network;
 pub mod signatures;
@@ -13,6 +14,7 @@ pub struct Knowledge {
     pub signatures: Signatures,
     pub network: network::Network,
     pub fingerprints: fingerprints::Fingerprints,
+    pub audit: audit::Audit,
 }
 
 impl Knowledge {
@@ -21,6 +23,7 @@ impl Knowledge {
             signatures: Signatures::embedded()?,
             network: network::Network::embedded()?,
             fingerprints: fingerprints::Fingerprints::embedded()?,
+            audit: audit::Audit::embedded()?,
         })
     }
 }

@@ -72,6 +72,14 @@ pub struct Server {
     pub secret_env_names: Vec<String>,
     /// Names of the command-line flags whose values were redacted.
     pub secret_flags: Vec<String>,
+    /// Values of allowlisted configuration variables (assets/config_audit.toml).
+    pub env_config: Vec<EnvSetting>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct EnvSetting {
+    pub name: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

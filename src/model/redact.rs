@@ -54,14 +54,16 @@ pub fn redact_argv(argv: &[String], known_secret_flags: &[String]) -> (Vec<Strin
     while i < argv.len() {
         let arg = &argv[i];
         if arg.starts_with('-') && arg.len() > 1 {
-            if let Some((name, _value)) = arg.split_once('=') {
-                if is_known(name) || is_secret_name(name) {
+            if let Some((name, value)) = arg.split_once('=') {
+                // An empty value hides nothing, and "no token" is itself a finding.
+                if !value.is_empty() && (is_known(name) || is_secret_name(name)) {
                     flags.push(name.to_string());
                     out.push(format!("{name}={REDACTED}"));
                     i += 1;
                     continue;
                 }
             } else if let Some(next) = argv.get(i + 1)
+                && !next.is_empty()
                 && (is_known(arg) || (is_secret_name(arg) && !next.starts_with('-')))
             {
                 flags.push(arg.clone());
@@ -126,6 +128,33 @@ mod tests {
             v(&["srv", "--hf-token", REDACTED, "--no-auth", "--port", "8"])
         );
         assert_eq!(flags, v(&["--hf-token"]));
+    }
+
+    #[test]
+    fn empty_values_stay_visible() {
+        let (out, flags) = redact_argv(
+            &v(&[
+                "jupyter-lab",
+                "--ServerApp.token=",
+                "--IdentityProvider.token",
+                "",
+                "--ip",
+                "0.0.0.0",
+            ]),
+            &v(&["--IdentityProvider.token"]),
+        );
+        assert_eq!(
+            out,
+            v(&[
+                "jupyter-lab",
+                "--ServerApp.token=",
+                "--IdentityProvider.token",
+                "",
+                "--ip",
+                "0.0.0.0"
+            ])
+        );
+        assert!(flags.is_empty());
     }
 
     #[test]

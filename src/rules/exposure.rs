@@ -313,6 +313,7 @@ mod tests {
                 },
                 secret_env_names: vec![],
                 secret_flags: vec![],
+                env_config: vec![],
             }],
             sockets: vec![Socket {
                 protocol: Protocol::Tcp,

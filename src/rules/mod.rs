@@ -1,6 +1,7 @@
 //! Inventory → judgements. Pure functions: no I/O, so every rule is testable on
 //! a hand-built inventory and gives the same answer for the same input.
 
+pub mod config_audit;
 pub mod exposure;
 pub mod probe;
 pub mod reach;

@@ -1,0 +1,240 @@
+//! Configuration checks from assets/config_audit.toml, evaluated against each
+//! server's redacted command line and allowlisted environment values.
+
+use crate::knowledge::audit::{Audit, Check};
+use crate::model::{Evidence, Finding, Server, Subject};
+
+fn flag_value<'a>(argv: &'a [String], flag: &str) -> Option<&'a str> {
+    argv.iter().enumerate().find_map(|(i, a)| {
+        if a == flag {
+            argv.get(i + 1).map(String::as_str)
+        } else {
+            a.strip_prefix(flag).and_then(|rest| rest.strip_prefix('='))
+        }
+    })
+}
+
+/// Evidence for each condition of `check` that holds; `None` unless all hold.
+fn matches(check: &Check, s: &Server) -> Option<Vec<Evidence>> {
+    let w = &check.when;
+    let cmdline_src = format!("/proc/{}/cmdline", s.pid);
+    let environ_src = format!("/proc/{}/environ", s.pid);
+    let joined = s.cmdline.join(" ");
+    let mut ev = Vec::new();
+    if let Some(flag) = &w.flag {
+        flag_value(&s.cmdline, flag)
+            .or_else(|| s.cmdline.iter().find(|a| *a == flag).map(|_| ""))?;
+        ev.push(Evidence::new(&cmdline_src, format!("{flag} given")));
+    }
+    if let Some((flag, re)) = &w.flag_value {
+        let v = flag_value(&s.cmdline, flag)?;
+        if !re.is_match(v) {
+            return None;
+        }
+        ev.push(Evidence::new(&cmdline_src, format!("{flag} {v:?}")));
+    }
+    if let Some(re) = &w.argv_matches {
+        let m = re.find(&joined)?;
+        ev.push(Evidence::new(
+            &cmdline_src,
+            format!("contains {:?}", m.as_str().trim()),
+        ));
+    }
+    if let Some((name, re)) = &w.env_value {
+        let v = s.env_config.iter().find(|e| &e.name == name)?;
+        if !re.is_match(&v.value) {
+            return None;
+        }
+        ev.push(Evidence::new(&environ_src, format!("{name}={}", v.value)));
+    }
+    if let Some(name) = &w.env_set {
+        if !s.secret_env_names.contains(name) && !s.env_config.iter().any(|e| &e.name == name) {
+            return None;
+        }
+        ev.push(Evidence::new(
+            &environ_src,
+            format!("{name} is set (value not read)"),
+        ));
+    }
+    if w.secret_on_cmdline {
+        if s.secret_flags.is_empty() {
+            return None;
+        }
+        ev.push(Evidence::new(
+            &cmdline_src,
+            format!(
+                "{} carries a secret (value redacted here)",
+                s.secret_flags.join(", ")
+            ),
+        ));
+    }
+    Some(ev)
+}
+
+pub fn findings(servers: &[Server], audit: &Audit) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in servers {
+        for c in &audit.checks {
+            if !c.products.iter().any(|p| p == "*" || *p == s.product_id) {
+                continue;
+            }
+            let Some(mut evidence) = matches(c, s) else {
+                continue;
+            };
+            evidence.push(Evidence::new(
+                "assets/config_audit.toml",
+                format!("{} ({})", c.id, c.source),
+            ));
+            out.push(Finding {
+                rule: c.id.clone(),
+                severity: c.severity,
+                title: format!("{} (pid {}): {}", s.product, s.pid, c.title),
+                subject: Subject {
+                    product: s.product.clone(),
+                    pid: s.pid,
+                    listener: None,
+                },
+                summary: c.why.clone(),
+                evidence,
+                remediation: c.remediation.clone(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+
+    fn server(product: &str, argv: &str, env: &[(&str, &str)], secret_flags: &[&str]) -> Server {
+        Server {
+            product_id: product.into(),
+            product: product.into(),
+            pid: 9,
+            ppid: 1,
+            uid: Some(0),
+            user: None,
+            exe: None,
+            cmdline: argv.split(' ').map(String::from).collect(),
+            netns: None,
+            identification: Identification {
+                strength: MatchStrength::Strong,
+                reason: String::new(),
+                signature_status: "src".into(),
+            },
+            workers: vec![],
+            sockets: vec![],
+            models: vec![],
+            auth: AuthConfig {
+                state: AuthState::NotConfigured,
+                evidence: vec![],
+            },
+            secret_env_names: vec![],
+            secret_flags: secret_flags.iter().map(|s| s.to_string()).collect(),
+            env_config: env
+                .iter()
+                .map(|(n, v)| EnvSetting {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    fn ids(s: &Server) -> Vec<String> {
+        let audit = Audit::embedded().expect("audit asset");
+        let mut v: Vec<String> = findings(std::slice::from_ref(s), &audit)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn checks_fire_on_what_they_name_and_nothing_else() {
+        assert_eq!(
+            ids(&server(
+                "vllm",
+                "python3 -m vllm.entrypoints.openai.api_server --trust-remote-code --api-key <redacted>",
+                &[],
+                &["--api-key"]
+            )),
+            vec!["config.secret-on-command-line", "config.trust-remote-code"]
+        );
+        assert_eq!(
+            ids(&server(
+                "ollama",
+                "ollama serve",
+                &[("OLLAMA_ORIGINS", "http://x,*")],
+                &[]
+            )),
+            vec!["config.ollama-origins-any"]
+        );
+        assert_eq!(
+            ids(&server(
+                "ollama",
+                "ollama serve",
+                &[("OLLAMA_ORIGINS", "http://localhost:3000")],
+                &[]
+            )),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            ids(&server(
+                "ollama",
+                "ollama serve",
+                &[("OLLAMA_HOST", "0.0.0.0:11434")],
+                &[]
+            )),
+            vec!["config.ollama-host-all"]
+        );
+        assert_eq!(
+            ids(&server(
+                "jupyter",
+                "jupyter-lab --ServerApp.token= --ip 0.0.0.0",
+                &[],
+                &[]
+            )),
+            vec!["config.jupyter-empty-token"]
+        );
+        assert_eq!(
+            ids(&server(
+                "jupyter",
+                "jupyter-lab --ServerApp.token=<redacted>",
+                &[],
+                &["--ServerApp.token"]
+            )),
+            vec!["config.secret-on-command-line"]
+        );
+        assert_eq!(
+            ids(&server(
+                "sglang",
+                "python3 -m sglang.launch_server --dist-init-addr tcp://*:5000",
+                &[],
+                &[]
+            )),
+            vec!["config.sglang-zmq-wildcard"]
+        );
+        assert_eq!(
+            ids(&server(
+                "a1111",
+                "python launch.py --share --listen",
+                &[],
+                &[]
+            )),
+            vec!["config.public-share-tunnel"]
+        );
+        assert_eq!(
+            ids(&server(
+                "llama_server",
+                "llama-server --host 127.0.0.1",
+                &[],
+                &[]
+            )),
+            Vec::<String>::new()
+        );
+    }
+}
