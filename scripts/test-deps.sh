@@ -10,11 +10,13 @@
 #   AIPOSTURE_TEST_CACHE   cache dir (default ${XDG_CACHE_HOME:-$HOME/.cache}/aiposture-test)
 #   LLAMA_CPP_PY_VERSION   sdist to build llama.cpp from (default 0.3.36)
 #   GGUF_PY_VERSION        PyPI gguf writer (default 0.19.0)
+#   JUPYTER_SERVER_VERSION PyPI jupyter_server, a real Jupyter for tests/jupyter.rs (default 2.21.1)
 set -euo pipefail
 
 CACHE=${AIPOSTURE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aiposture-test}
 LCP=${LLAMA_CPP_PY_VERSION:-0.3.36}
 GGUF_PY=${GGUF_PY_VERSION:-0.19.0}
+JUPYTER_SERVER=${JUPYTER_SERVER_VERSION:-2.21.1}
 JOBS=${JOBS:-$(nproc)}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -38,12 +40,15 @@ if ((${#need[@]})); then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# --- Python venv with the real model-file writers (gguf, safetensors, numpy) ---------------
+# --- Python venv: the real model-file writers (gguf, safetensors, numpy) and Jupyter ---------
+# jupyter_server alone (no JupyterLab): the same Tornado app answers /api and /api/status.
 VENV="$CACHE/venv"
-PY_PKGS=("gguf==$GGUF_PY" "safetensors==${SAFETENSORS_PY_VERSION:-0.7.0}" "numpy<3")
+PY_PKGS=("gguf==$GGUF_PY" "safetensors==${SAFETENSORS_PY_VERSION:-0.7.0}" "numpy<3"
+  "jupyter_server==$JUPYTER_SERVER")
 if ! "$VENV/bin/python" -c "
-import sys, numpy, safetensors.numpy, importlib.metadata as m
-sys.exit(m.version('gguf') != '$GGUF_PY' or m.version('safetensors') != '${SAFETENSORS_PY_VERSION:-0.7.0}')" 2>/dev/null; then
+import sys, numpy, safetensors.numpy, jupyter_server, importlib.metadata as m
+sys.exit(m.version('gguf') != '$GGUF_PY' or m.version('safetensors') != '${SAFETENSORS_PY_VERSION:-0.7.0}'
+         or m.version('jupyter_server') != '$JUPYTER_SERVER')" 2>/dev/null; then
   log "venv + pip install ${PY_PKGS[*]}"
   rm -rf "$VENV"
   python3 -m venv "$VENV"

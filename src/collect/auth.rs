@@ -122,6 +122,35 @@ pub fn auth_config(
         }
     }
     if sig.auth == AuthModel::DefaultOn {
+        // Default-on auth that is switched off with an empty secret (Jupyter's
+        // --IdentityProvider.token=): redaction leaves empty values visible.
+        let emptied: Vec<&String> = sig
+            .secret_flags
+            .iter()
+            .filter(|f| {
+                argv.iter().enumerate().any(|(i, a)| {
+                    a.strip_prefix(f.as_str()) == Some("=")
+                        || (a == *f && argv.get(i + 1).is_some_and(|n| n.is_empty()))
+                })
+            })
+            .collect();
+        if !emptied.is_empty() {
+            evidence.push(Evidence::new(
+                format!("/proc/{pid}/cmdline"),
+                format!(
+                    "{} set to an empty value: authentication is off",
+                    emptied
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+            return AuthConfig {
+                state: AuthState::NotConfigured,
+                evidence,
+            };
+        }
         evidence.push(Evidence::new(
             "assets/signatures.toml",
             format!("{} enforces authentication by default", sig.name),
@@ -162,5 +191,67 @@ pub fn auth_config(
     AuthConfig {
         state: AuthState::NotConfigured,
         evidence,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::Signatures;
+
+    fn state(product: &str, argv: &str, env: Result<Vec<String>, String>) -> AuthState {
+        let sigs = Signatures::embedded().expect("signatures");
+        let sig = sigs.get(product).expect("product");
+        let argv: Vec<String> = argv.split(' ').map(String::from).collect();
+        auth_config(sig, 1, &argv, &env).state
+    }
+
+    #[test]
+    fn flags_env_defaults_and_empty_secrets() {
+        let none = || Ok(Vec::new());
+        assert_eq!(
+            state("llama_server", "llama-server --api-key <redacted>", none()),
+            AuthState::Configured
+        );
+        assert_eq!(
+            state(
+                "llama_server",
+                "llama-server --port 1",
+                Ok(vec!["LLAMA_API_KEY".into()])
+            ),
+            AuthState::Configured
+        );
+        assert_eq!(
+            state("llama_server", "llama-server --port 1", none()),
+            AuthState::NotConfigured
+        );
+        assert_eq!(
+            state(
+                "llama_server",
+                "llama-server",
+                Err("permission denied".into())
+            ),
+            AuthState::Unknown
+        );
+        assert_eq!(
+            state("ollama", "ollama serve", none()),
+            AuthState::Unsupported
+        );
+        assert_eq!(
+            state("jupyter", "jupyter-lab --ip 0.0.0.0", none()),
+            AuthState::Configured
+        );
+        assert_eq!(
+            state("jupyter", "jupyter-lab --IdentityProvider.token=", none()),
+            AuthState::NotConfigured
+        );
+        assert_eq!(
+            state(
+                "jupyter",
+                "jupyter-lab --IdentityProvider.token=<redacted>",
+                none()
+            ),
+            AuthState::Configured
+        );
     }
 }

@@ -9,6 +9,7 @@ pub mod interfaces;
 pub mod magic;
 pub mod models;
 pub mod netns;
+pub mod privilege;
 pub mod probe;
 pub mod procs;
 pub mod publish;
@@ -392,6 +393,7 @@ impl Collector {
                 secret_env_names,
                 secret_flags,
                 env_config,
+                confinement: privilege::read(f.pid),
             });
         }
 

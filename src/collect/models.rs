@@ -8,7 +8,7 @@ use procfs::process::{FDTarget, MMapPath, Process};
 
 use super::magic::sniff_file;
 use super::procs::{describe, is_gone};
-use crate::model::{BlindSpot, HeldVia, LoadedModel, ModelFormat};
+use crate::model::{BlindSpot, DirOwner, HeldVia, LoadedModel, ModelFormat};
 
 const DELETED: &str = " (deleted)";
 const SNIFF_CACHE_MAX: usize = 20_000;
@@ -149,6 +149,18 @@ pub fn loaded_models(
         };
         h.via.sort();
         let deleted = shown.ends_with(DELETED);
+        let dir_owner = std::path::Path::new(shown.trim_end_matches(DELETED))
+            .parent()
+            .and_then(|d| {
+                use std::os::unix::fs::MetadataExt;
+                let seen = PathBuf::from(format!("/proc/{pid}/root"))
+                    .join(d.strip_prefix("/").unwrap_or(d));
+                std::fs::metadata(seen).ok().map(|m| DirOwner {
+                    uid: m.uid(),
+                    gid: m.gid(),
+                    mode: m.mode() & 0o7777,
+                })
+            });
         out.push(LoadedModel {
             path: shown.trim_end_matches(DELETED).to_string(),
             format,
@@ -156,6 +168,7 @@ pub fn loaded_models(
             held_via: h.via,
             deleted,
             pid,
+            dir_owner,
         });
     }
     out

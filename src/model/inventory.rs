@@ -74,6 +74,42 @@ pub struct Server {
     pub secret_flags: Vec<String>,
     /// Values of allowlisted configuration variables (assets/config_audit.toml).
     pub env_config: Vec<EnvSetting>,
+    /// What a compromise of the server could reach (user, capabilities, sandbox).
+    pub confinement: Confinement,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Confinement {
+    pub euid: Option<u32>,
+    /// Effective gid and supplementary groups.
+    pub groups: Vec<u32>,
+    /// Effective capabilities (CapEff), by name.
+    pub capabilities: Option<Vec<String>>,
+    pub no_new_privs: Option<bool>,
+    /// seccomp mode: disabled, strict, filter.
+    pub seccomp: Option<String>,
+    pub container: Option<ContainerInfo>,
+    pub systemd_unit: Option<SystemdUnit>,
+    /// Files that could not be read, with the reason.
+    pub unreadable: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct ContainerInfo {
+    /// docker, podman, containerd, cri-o, kubernetes, lxc
+    pub runtime: String,
+    /// Short container id, when the cgroup path carries one.
+    pub id: Option<String>,
+    pub cgroup: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct SystemdUnit {
+    pub name: String,
+    /// The unit file and its drop-ins, in the order read.
+    pub files: Vec<String>,
+    /// Hardening-relevant directives as set (later files win).
+    pub directives: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -136,6 +172,16 @@ pub struct LoadedModel {
     /// The file was deleted or replaced on disk while the process kept it.
     pub deleted: bool,
     pub pid: u32,
+    /// Owner and mode of the directory holding it (as the process sees it).
+    pub dir_owner: Option<DirOwner>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+pub struct DirOwner {
+    pub uid: u32,
+    pub gid: u32,
+    /// Permission bits, e.g. 0o755.
+    pub mode: u32,
 }
 
 #[derive(

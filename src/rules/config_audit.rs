@@ -140,6 +140,7 @@ mod tests {
                     value: v.to_string(),
                 })
                 .collect(),
+            confinement: Confinement::default(),
         }
     }
 

@@ -314,6 +314,7 @@ mod tests {
                 secret_env_names: vec![],
                 secret_flags: vec![],
                 env_config: vec![],
+                confinement: Confinement::default(),
             }],
             sockets: vec![Socket {
                 protocol: Protocol::Tcp,

@@ -3,6 +3,7 @@
 
 pub mod config_audit;
 pub mod exposure;
+pub mod pivot;
 pub mod probe;
 pub mod reach;
 

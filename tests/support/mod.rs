@@ -372,16 +372,30 @@ impl VethPair {
 }
 
 /// Every connect/send* in an strace log must go to loopback or to the kernel
-/// (netlink: the sock_diag socket tables). The family of each fd is taken from
-/// the socket() call that created it, because strace also decodes netlink
-/// payloads that mention AF_INET. A public IP, a resolver or nscd fails.
+/// (netlink: the sock_diag socket tables). connect() is judged by the address it
+/// names; send*() on a netlink socket (strace decodes its payload, which mentions
+/// AF_INET) or on a connected socket (no address: its connect was judged) passes.
+/// A public IP, a resolver or nscd fails.
 pub fn assert_only_loopback(trace: &str) {
-    let mut family: std::collections::HashMap<String, String> = Default::default();
+    use std::collections::HashMap;
+    let mut family: HashMap<String, String> = HashMap::new();
+    let mut pending: HashMap<String, String> = HashMap::new();
     for line in trace.lines() {
-        let call = line.split_once(' ').map(|(_, rest)| rest).unwrap_or(line);
+        let (pid, call) = line.split_once(' ').unwrap_or(("", line));
         if let Some(args) = call.strip_prefix("socket(") {
             let fam = args.split(',').next().unwrap_or("").to_string();
-            if let Some((_, fd)) = call.rsplit_once(" = ") {
+            match call.rsplit_once(" = ") {
+                Some((_, fd)) if !call.contains("<unfinished") => {
+                    family.insert(fd.trim().to_string(), fam);
+                }
+                _ => {
+                    pending.insert(pid.to_string(), fam);
+                }
+            }
+            continue;
+        }
+        if call.starts_with("<... socket resumed>") {
+            if let (Some(fam), Some((_, fd))) = (pending.remove(pid), call.rsplit_once(" = ")) {
                 family.insert(fd.trim().to_string(), fam);
             }
             continue;
@@ -389,21 +403,31 @@ pub fn assert_only_loopback(trace: &str) {
         let Some((name, args)) = call.split_once('(') else {
             continue;
         };
-        if !matches!(name, "connect" | "sendto" | "sendmsg" | "sendmmsg") {
-            continue;
-        }
-        let fd = args.split(',').next().unwrap_or("").trim();
-        let fam = family.get(fd).map(String::as_str).unwrap_or("unknown");
-        let ok = match fam {
-            "AF_NETLINK" => true,
-            "AF_INET" => !args.contains("sin_addr=") || args.contains("inet_addr(\"127."),
-            "AF_INET6" => !args.contains("sin6_addr=") || args.contains("\"::1\""),
-            "AF_UNIX" => !args.contains("nscd") && !args.contains("resolve"),
-            _ => false,
+        let ok = match name {
+            "connect" => {
+                if args.contains("sa_family=AF_INET6") {
+                    args.contains("\"::1\"")
+                } else if args.contains("sa_family=AF_INET") {
+                    args.contains("inet_addr(\"127.")
+                } else if args.contains("sa_family=AF_UNIX") {
+                    !args.contains("nscd") && !args.contains("resolve")
+                } else {
+                    args.contains("sa_family=AF_NETLINK")
+                }
+            }
+            "sendto" | "sendmsg" | "sendmmsg" => {
+                let fd = args.split(',').next().unwrap_or("").trim();
+                family.get(fd).is_some_and(|f| f == "AF_NETLINK")
+                    || args.trim_end().ends_with("NULL, 0)")
+                    || (!args.contains("sin_addr=")
+                        && !args.contains("sin6_addr=")
+                        && !args.contains("sun_path="))
+            }
+            _ => continue,
         };
         assert!(
             ok,
-            "network call outside loopback ({fam}): {line}\nfull trace:\n{trace}"
+            "network call outside loopback: {line}\nfull trace:\n{trace}"
         );
     }
 }
