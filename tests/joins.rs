@@ -130,7 +130,7 @@ fn held_files_workers_and_socket_families_are_joined() {
         .as_array()
         .expect("findings")
         .iter()
-        .find(|f| f["subject"]["pid"] == pid)
+        .find(|f| f["subject"]["pid"] == pid && f["rule"] == "exposure.unauthenticated-listener")
         .cloned()
         .unwrap_or(Value::Null);
     assert_eq!(f["subject"]["listener"], "[::]:9000/tcp", "{f:#}");

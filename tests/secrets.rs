@@ -60,6 +60,18 @@ fn canaries_never_leave_names_do() {
         assert!(!json.contains(s.as_str()), "secret {s} in JSON");
         assert!(!log.contains(s.as_str()), "secret {s} in log");
     }
+    // The key on the command line is itself a finding, naming the flag only.
+    let snap: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert!(
+        snap["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["rule"] == "config.secret-on-command-line"
+                && f["subject"]["pid"] == p.pid()
+                && f["evidence"].to_string().contains("--api-key")),
+        "no finding for the key on the command line"
+    );
     for name in ["OPENAI_API_KEY", "--api-key"] {
         assert!(json.contains(name), "{name} not named in JSON");
         assert!(log.contains(name), "{name} not named in log");

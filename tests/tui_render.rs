@@ -103,8 +103,11 @@ fn exposure_is_coloured_in_default_and_plain_in_mono() {
 
 #[test]
 fn finding_detail_shows_evidence_and_remediation() {
-    // Tab to findings, Enter for the full-screen detail.
-    let mut app = app_with("snapshot-root.json", &[KeyCode::Tab, KeyCode::Enter]);
+    // Tab to findings, filter to the exposure finding, Enter for the full-screen detail.
+    let mut keys = vec![KeyCode::Tab, KeyCode::Char('/')];
+    keys.extend("without auth".chars().map(KeyCode::Char));
+    keys.extend([KeyCode::Enter, KeyCode::Enter]);
+    let mut app = app_with("snapshot-root.json", &keys);
     let t = text(&render(&mut app, "default", 120, 40));
     assert!(t.contains("Evidence"), "{t}");
     assert!(t.contains("Remediation"), "{t}");

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod fingerprints;
 pub mod network;
+pub mod score;
 pub mod signatures;
 
 pub use signatures::{Signature, Signatures};
@@ -15,6 +16,7 @@ pub struct Knowledge {
     pub network: network::Network,
     pub fingerprints: fingerprints::Fingerprints,
     pub audit: audit::Audit,
+    pub score: score::ScoreModel,
 }
 
 impl Knowledge {
@@ -24,6 +26,7 @@ impl Knowledge {
             network: network::Network::embedded()?,
             fingerprints: fingerprints::Fingerprints::embedded()?,
             audit: audit::Audit::embedded()?,
+            score: score::ScoreModel::embedded()?,
         })
     }
 }

@@ -5,10 +5,12 @@ pub mod finding;
 pub mod inventory;
 pub mod redact;
 pub mod snapshot;
+#[cfg(test)]
+pub mod testing;
 
 pub use finding::{Evidence, Finding, Severity, Subject};
 pub use inventory::*;
 pub use snapshot::{
     BindScope, ListenerExposure, ProbeAuth, ProbeIdentity, ProbeVerdict, Reach, SCHEMA_VERSION,
-    Snapshot, ToolInfo,
+    ScoreTerm, Scores, ServerScore, Snapshot, ToolInfo,
 };

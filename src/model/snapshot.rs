@@ -18,6 +18,43 @@ pub struct Snapshot {
     /// What the loopback probes showed, per probed listener.
     pub probe_verdicts: Vec<ProbeVerdict>,
     pub findings: Vec<Finding>,
+    /// Posture scores with their arithmetic (weights: assets/score.toml).
+    pub scores: Scores,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Scores {
+    /// The weakest server's score (100 with no server).
+    pub host: u32,
+    pub servers: Vec<ServerScore>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct ServerScore {
+    pub pid: u32,
+    pub product: String,
+    pub score: u32,
+    pub start: u32,
+    /// One term per finding: what it cost.
+    pub terms: Vec<ScoreTerm>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct ScoreTerm {
+    pub rule: String,
+    pub severity: super::Severity,
+    pub weight: u32,
+}
+
+impl ServerScore {
+    /// "100 − 25 (high exposure.unauthenticated-listener) − 10 (…) = 65"
+    pub fn arithmetic(&self) -> String {
+        let mut s = self.start.to_string();
+        for t in self.terms.iter().filter(|t| t.weight > 0) {
+            s.push_str(&format!(" − {} ({} {})", t.weight, t.severity, t.rule));
+        }
+        format!("{s} = {}", self.score)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

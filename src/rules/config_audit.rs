@@ -109,39 +109,17 @@ mod tests {
     use crate::model::*;
 
     fn server(product: &str, argv: &str, env: &[(&str, &str)], secret_flags: &[&str]) -> Server {
-        Server {
-            product_id: product.into(),
-            product: product.into(),
-            pid: 9,
-            ppid: 1,
-            uid: Some(0),
-            user: None,
-            exe: None,
-            cmdline: argv.split(' ').map(String::from).collect(),
-            netns: None,
-            identification: Identification {
-                strength: MatchStrength::Strong,
-                reason: String::new(),
-                signature_status: "src".into(),
-            },
-            workers: vec![],
-            sockets: vec![],
-            models: vec![],
-            auth: AuthConfig {
-                state: AuthState::NotConfigured,
-                evidence: vec![],
-            },
-            secret_env_names: vec![],
-            secret_flags: secret_flags.iter().map(|s| s.to_string()).collect(),
-            env_config: env
-                .iter()
-                .map(|(n, v)| EnvSetting {
-                    name: n.to_string(),
-                    value: v.to_string(),
-                })
-                .collect(),
-            confinement: Confinement::default(),
-        }
+        let mut s = crate::model::testing::server(9, product);
+        s.cmdline = argv.split(' ').map(String::from).collect();
+        s.secret_flags = secret_flags.iter().map(|s| s.to_string()).collect();
+        s.env_config = env
+            .iter()
+            .map(|(n, v)| EnvSetting {
+                name: n.to_string(),
+                value: v.to_string(),
+            })
+            .collect();
+        s
     }
 
     fn ids(s: &Server) -> Vec<String> {

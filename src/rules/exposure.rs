@@ -290,31 +290,14 @@ mod tests {
             },
             own_netns: Some(HOST.into()),
             servers: vec![Server {
-                product_id: "llama_server".into(),
                 product: "llama.cpp llama-server".into(),
-                pid: 42,
-                ppid: 1,
-                uid: Some(0),
-                user: Some("root".into()),
-                exe: None,
-                cmdline: vec!["llama-server".into()],
                 netns: Some(netns.into()),
-                identification: Identification {
-                    strength: MatchStrength::Strong,
-                    reason: "test".into(),
-                    signature_status: "src".into(),
-                },
-                workers: vec![],
                 sockets: vec![0],
-                models: vec![],
                 auth: AuthConfig {
                     state: auth,
                     evidence: vec![Evidence::new("/proc/42/cmdline", "none of --api-key given")],
                 },
-                secret_env_names: vec![],
-                secret_flags: vec![],
-                env_config: vec![],
-                confinement: Confinement::default(),
+                ..crate::model::testing::server(42, "llama_server")
             }],
             sockets: vec![Socket {
                 protocol: Protocol::Tcp,

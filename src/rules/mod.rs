@@ -3,9 +3,11 @@
 
 pub mod config_audit;
 pub mod exposure;
+pub mod firewall;
 pub mod pivot;
 pub mod probe;
 pub mod reach;
+pub mod score;
 
 use crate::knowledge::Knowledge;
 use crate::model::{Inventory, SCHEMA_VERSION, Snapshot, ToolInfo};
@@ -25,12 +27,15 @@ pub fn analyse(inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
         &exposures,
         &probe_verdicts,
     ));
+    findings.extend(config_audit::findings(&inventory.servers, &knowledge.audit));
+    findings.extend(pivot::findings(&inventory.servers));
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.subject.product.cmp(&b.subject.product))
             .then_with(|| a.subject.pid.cmp(&b.subject.pid))
     });
+    let scores = score::scores(&inventory.servers, &findings, &knowledge.score);
     Snapshot {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo {
@@ -46,5 +51,6 @@ pub fn analyse(inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
         exposures,
         probe_verdicts,
         findings,
+        scores,
     }
 }

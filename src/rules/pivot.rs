@@ -209,64 +209,41 @@ mod tests {
         unit: Option<&[(&str, &str)]>,
         dir: Option<(u32, u32)>,
     ) -> Server {
-        Server {
-            product_id: "ollama".into(),
-            product: "Ollama".into(),
-            pid: 5,
-            ppid: 1,
-            uid: Some(euid),
-            user: None,
-            exe: None,
-            cmdline: vec![],
-            netns: None,
-            identification: Identification {
-                strength: MatchStrength::Strong,
-                reason: String::new(),
-                signature_status: "src".into(),
-            },
-            workers: vec![],
-            sockets: vec![],
-            models: dir
-                .map(|(uid, mode)| LoadedModel {
-                    path: "/srv/models/m.gguf".into(),
-                    format: ModelFormat::Gguf { version: 3 },
-                    size_bytes: None,
-                    held_via: vec![HeldVia::Mmap],
-                    deleted: false,
-                    pid: 5,
-                    dir_owner: Some(DirOwner { uid, gid: 0, mode }),
-                })
-                .into_iter()
-                .collect(),
-            auth: AuthConfig {
-                state: AuthState::Unsupported,
-                evidence: vec![],
-            },
-            secret_env_names: vec![],
-            secret_flags: vec![],
-            env_config: vec![],
-            confinement: Confinement {
-                euid: Some(euid),
-                groups: vec![euid],
-                capabilities: Some(caps.iter().map(|s| s.to_string()).collect()),
-                no_new_privs: Some(false),
-                seccomp: Some("disabled".into()),
-                container: container.then(|| ContainerInfo {
-                    runtime: "docker".into(),
-                    id: Some("3f2a9c1d0e5b".into()),
-                    cgroup: "/docker/3f2a".into(),
-                }),
-                systemd_unit: unit.map(|d| SystemdUnit {
-                    name: "ollama.service".into(),
-                    files: vec!["/etc/systemd/system/ollama.service".into()],
-                    directives: d
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect(),
-                }),
-                unreadable: vec![],
-            },
-        }
+        let mut s = crate::model::testing::server(5, "ollama");
+        s.models = dir
+            .map(|(uid, mode)| LoadedModel {
+                path: "/srv/models/m.gguf".into(),
+                format: ModelFormat::Gguf { version: 3 },
+                size_bytes: None,
+                held_via: vec![HeldVia::Mmap],
+                deleted: false,
+                pid: 5,
+                dir_owner: Some(DirOwner { uid, gid: 0, mode }),
+            })
+            .into_iter()
+            .collect();
+        s.confinement = Confinement {
+            euid: Some(euid),
+            groups: vec![euid],
+            capabilities: Some(caps.iter().map(|s| s.to_string()).collect()),
+            no_new_privs: Some(false),
+            seccomp: Some("disabled".into()),
+            container: container.then(|| ContainerInfo {
+                runtime: "docker".into(),
+                id: Some("3f2a9c1d0e5b".into()),
+                cgroup: "/docker/3f2a".into(),
+            }),
+            systemd_unit: unit.map(|d| SystemdUnit {
+                name: "ollama.service".into(),
+                files: vec!["/etc/systemd/system/ollama.service".into()],
+                directives: d
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            }),
+            unreadable: vec![],
+        };
+        s
     }
 
     fn rules(s: Server) -> Vec<(String, Severity)> {

@@ -46,7 +46,25 @@ pub struct Row {
     pub scope: Option<Reach>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Found,
+    Exposure,
+    Score,
+}
+
+impl SortBy {
+    pub fn label(self) -> &'static str {
+        match self {
+            SortBy::Found => "as found",
+            SortBy::Exposure => "widest exposure first",
+            SortBy::Score => "lowest score first",
+        }
+    }
+}
+
 pub struct App {
+    pub sort: SortBy,
     pub snapshot: Option<Snapshot>,
     /// Last collection error, shown until a collection succeeds.
     pub error: Option<String>,
@@ -67,6 +85,7 @@ const PAGE_DEFAULT: usize = 10;
 impl App {
     pub fn new(interval: Duration) -> Self {
         App {
+            sort: SortBy::Found,
             snapshot: None,
             error: None,
             pane: Pane::Servers,
@@ -105,7 +124,22 @@ impl App {
             return Vec::new();
         };
         let rows = match pane {
-            Pane::Servers => server_rows(s),
+            Pane::Servers => {
+                let mut rows = server_rows(s);
+                // Unknown reach sorts with the widest: never hidden below a known-safe row.
+                let rank = |r: &Row| match r.scope {
+                    Some(Reach::Unknown) | None => 5,
+                    Some(reach) => reach as u8,
+                };
+                match self.sort {
+                    SortBy::Found => {}
+                    SortBy::Exposure => rows.sort_by_key(|r| std::cmp::Reverse(rank(r))),
+                    SortBy::Score => {
+                        rows.sort_by_key(|r| r.cells[6].parse::<u32>().unwrap_or(u32::MAX))
+                    }
+                }
+                rows
+            }
             Pane::Findings => s
                 .findings
                 .iter()
@@ -222,6 +256,15 @@ impl App {
                 self.editing_filter = true;
                 return true;
             }
+            Action::Sort => {
+                self.sort = match self.sort {
+                    SortBy::Found => SortBy::Exposure,
+                    SortBy::Exposure => SortBy::Score,
+                    SortBy::Score => SortBy::Found,
+                };
+                self.selected[Pane::Servers.index()] = 0;
+                return true;
+            }
             Action::Quit | Action::Help | Action::Refresh => return false,
         };
         let changed = new != sel;
@@ -251,6 +294,24 @@ impl App {
     }
 }
 
+/// Auth as the table shows it: what the probe saw wins over what flags suggest.
+fn auth_cell(s: &Snapshot, srv: &crate::model::Server, socket: Option<usize>) -> String {
+    use crate::model::{AuthState, ProbeAuth};
+    let probed = s
+        .probe_verdicts
+        .iter()
+        .find(|v| v.pid == srv.pid && socket.is_none_or(|i| v.socket == i))
+        .map(|v| v.auth);
+    match (probed, srv.auth.state) {
+        (Some(ProbeAuth::AnswersWithoutCredentials), _) => "OPEN".into(),
+        (Some(ProbeAuth::DemandsAuth), _) => "key".into(),
+        (_, AuthState::Configured) => "on".into(),
+        (_, AuthState::NotConfigured) => "off".into(),
+        (_, AuthState::Unsupported) => "none".into(),
+        (_, AuthState::Unknown) => "?".into(),
+    }
+}
+
 fn server_rows(s: &Snapshot) -> Vec<Row> {
     let mut rows = Vec::new();
     for (si, srv) in s.inventory.servers.iter().enumerate() {
@@ -268,6 +329,13 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
             crate::model::MatchStrength::Strong => srv.product.clone(),
             crate::model::MatchStrength::Weak => format!("{} (weak)", srv.product),
         };
+        let score = s
+            .scores
+            .servers
+            .iter()
+            .find(|x| x.pid == srv.pid)
+            .map(|x| x.score.to_string())
+            .unwrap_or_else(|| "?".into());
         let listeners: Vec<usize> = srv
             .sockets
             .iter()
@@ -283,6 +351,8 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
                     user,
                     "-".into(),
                     "no listener".into(),
+                    auth_cell(s, srv, None),
+                    score,
                     model,
                 ],
                 scope: None,
@@ -299,6 +369,8 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
                     user.clone(),
                     listen,
                     exposure,
+                    auth_cell(s, srv, Some(li)),
+                    score.clone(),
                     model.clone(),
                 ],
                 scope,
@@ -317,6 +389,8 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
                     format!("uid {}", sock.uid),
                     listen,
                     exposure,
+                    "?".into(),
+                    "-".into(),
                     "-".into(),
                 ],
                 scope,

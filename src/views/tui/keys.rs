@@ -18,6 +18,7 @@ pub enum Action {
     Open,
     Back,
     Filter,
+    Sort,
     Refresh,
 }
 
@@ -119,6 +120,12 @@ pub const BINDINGS: &[Binding] = &[
         label: "/",
         action: Action::Filter,
         help: "filter the focused pane (type, Enter to keep, Esc to clear)",
+    },
+    Binding {
+        keys: &[(KeyCode::Char('s'), NONE)],
+        label: "s",
+        action: Action::Sort,
+        help: "sort servers: as found, widest exposure first, lowest score first",
     },
     Binding {
         keys: &[(KeyCode::Char('l'), CTRL)],

@@ -11,7 +11,7 @@ use ratatui::widgets::{
 use super::app::{App, Item, Overlay, Pane};
 use super::keys::BINDINGS;
 use super::theme::Theme;
-use crate::model::{AuthState, MatchStrength, Reach, Severity, Snapshot};
+use crate::model::{AuthState, MatchStrength, ProbeAuth, Reach, Severity, Snapshot};
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -147,7 +147,8 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .filter(|e| inv.servers.iter().any(|sv| sv.sockets.contains(&e.socket)))
                 .count();
             let mut second = format!(
-                " {} AI server{} │ {} exposed beyond loopback │ findings: {} │ {} blind spot{}",
+                " score {} │ {} AI server{} │ {} exposed │ findings: {} │ {} blind spot{}{}",
+                s.scores.host,
                 inv.servers.len(),
                 plural(inv.servers.len()),
                 exposed,
@@ -158,6 +159,11 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 },
                 inv.blind_spots.len(),
                 plural(inv.blind_spots.len()),
+                if inv.probes_enabled {
+                    ""
+                } else {
+                    " │ passive"
+                },
             );
             if let Some(e) = &app.error {
                 second = format!(" last refresh failed: {e}");
@@ -185,12 +191,18 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let rows = app.rows(Pane::Servers);
     let focused = app.pane == Pane::Servers;
     let title = title_with_filter(
-        &format!("AI servers and listeners ({})", rows.len()),
+        &format!(
+            "AI servers and listeners ({}) — sorted {} (s)",
+            rows.len(),
+            app.sort.label()
+        ),
         app,
         Pane::Servers,
     );
-    let header = TRow::new(["Product", "PID", "User", "Listen", "Exposure", "Model"])
-        .style(Style::default().add_modifier(Modifier::BOLD));
+    let header = TRow::new([
+        "Product", "PID", "User", "Listen", "Exposure", "Auth", "Score", "Model",
+    ])
+    .style(Style::default().add_modifier(Modifier::BOLD));
     let body: Vec<TRow> = rows
         .iter()
         .map(|r| {
@@ -198,6 +210,7 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 let cell = Cell::from(c.clone());
                 match (i, r.scope) {
                     (4, Some(scope)) => cell.style(theme.exposure(scope)),
+                    (5, _) if c == "OPEN" => cell.style(theme.severity(Severity::High)),
                     _ => cell,
                 }
             });
@@ -212,7 +225,9 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Constraint::Length(7),
             Constraint::Length(8),
             Constraint::Length(21),
-            Constraint::Length(19),
+            Constraint::Length(16),
+            Constraint::Length(5),
+            Constraint::Length(5),
             Constraint::Fill(2),
         ],
     )
@@ -474,6 +489,11 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
                 out.push(kv("exe", exe.clone()));
             }
             out.push(kv("cmdline", sv.cmdline.join(" ")));
+            if !sv.secret_env_names.is_empty() || !sv.secret_flags.is_empty() {
+                let mut names = sv.secret_env_names.clone();
+                names.extend(sv.secret_flags.iter().cloned());
+                out.push(kv("secrets present (values hidden)", names.join(", ")));
+            }
             if let Some(ns) = &sv.netns {
                 out.push(kv("netns", ns.clone()));
             }
@@ -512,6 +532,63 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
             for e in &sv.auth.evidence {
                 out.push(Line::from(format!("  • {} — {}", e.source, e.detail)));
             }
+            for v in s
+                .probe_verdicts
+                .iter()
+                .filter(|v| v.pid == sv.pid && sock.is_none_or(|i| v.socket == i))
+            {
+                let auth = match v.auth {
+                    ProbeAuth::AnswersWithoutCredentials => {
+                        "ANSWERS WITHOUT CREDENTIALS".to_string()
+                    }
+                    ProbeAuth::DemandsAuth => "demands credentials".to_string(),
+                    ProbeAuth::Unknown => "auth not determined".to_string(),
+                };
+                let mut line = format!("{:?}", v.identity).to_lowercase();
+                if let Some(ver) = &v.version {
+                    line.push_str(&format!(", version {ver}"));
+                }
+                line.push_str(&format!(", {auth}"));
+                if let Some(n) = v.listed {
+                    line.push_str(&format!(", lists {n} model(s)"));
+                }
+                if !v.open_paths.is_empty() {
+                    line.push_str(&format!(", open anyway: {}", v.open_paths.join(" ")));
+                }
+                out.push(kv("probe", line));
+                for e in &v.evidence {
+                    out.push(Line::from(format!("  • {} — {}", e.source, e.detail)));
+                }
+            }
+            if let Some(sc) = s.scores.servers.iter().find(|x| x.pid == sv.pid) {
+                out.push(kv("score", sc.arithmetic()));
+            }
+            let c = &sv.confinement;
+            let mut runs = vec![format!(
+                "euid {}",
+                c.euid.map(|u| u.to_string()).unwrap_or_else(|| "?".into())
+            )];
+            if let Some(caps) = &c.capabilities {
+                runs.push(format!("{} capabilities", caps.len()));
+            }
+            if let Some(ct) = &c.container {
+                runs.push(format!(
+                    "in {} container {}",
+                    ct.runtime,
+                    ct.id.as_deref().unwrap_or("?")
+                ));
+            }
+            if let Some(u) = &c.systemd_unit {
+                runs.push(format!("unit {}", u.name));
+            }
+            runs.push(format!(
+                "no_new_privs {}, seccomp {}",
+                c.no_new_privs
+                    .map(|b| b.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                c.seccomp.as_deref().unwrap_or("?")
+            ));
+            out.push(kv("runs", runs.join(", ")));
             out.push(heading(&format!("Models ({})", sv.models.len())));
             if sv.models.is_empty() {
                 out.push(Line::from(
@@ -547,11 +624,6 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
                         .collect::<Vec<_>>()
                         .join(", "),
                 ));
-            }
-            if !sv.secret_env_names.is_empty() || !sv.secret_flags.is_empty() {
-                let mut names = sv.secret_env_names.clone();
-                names.extend(sv.secret_flags.iter().cloned());
-                out.push(kv("secrets present (values hidden)", names.join(", ")));
             }
             if sv.sockets.is_empty() {
                 out.push(Line::from(

@@ -1,0 +1,742 @@
+//! Does the host firewall let a new connection from another host reach a
+//! listener? Pure: judged on a `FirewallView` read by `collect::firewall`.
+//!
+//! The packet is a new inbound connection (conntrack state `new`) from another
+//! host (not loopback, arriving on an interface other than `lo`), of the
+//! listener's protocol to its port and address; its source address, source
+//! port and input interface are unknown. Each inbound base chain is walked in
+//! order: within a chain the first terminal verdict of a matching rule wins
+//! (jump/goto/return followed); across chains an accept does not stop the next
+//! chain, a drop anywhere drops (netfilter semantics). A rule that may or may
+//! not match (unknown source, unmodelled match) counts both ways, so:
+//! - Blocks: some chain drops the packet on every path;
+//! - Allows: every chain accepts it on every path and nothing on the inbound
+//!   path went unmodelled;
+//! - Unknown: anything else, with the rule that left it open.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::collect::firewall::{
+    AddrSpec, ChainPolicy, FirewallView, InputChain, IpFamily, Match, Rule, Verdict,
+};
+use crate::model::Protocol;
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum FirewallVerdict {
+    Blocks,
+    Allows,
+    Unknown,
+}
+
+/// Jumps nested deeper than this are not followed (the kernel allows 16).
+const MAX_DEPTH: usize = 16;
+
+/// Verdict of the host firewall on a new connection from another host to
+/// `dst:port` over `protocol`, and the chain/rule that decided it. `dst` may be
+/// unspecified (a wildcard bind): `0.0.0.0` is any local IPv4 address, `::` any
+/// local address of either family (dual stack).
+pub fn judge(
+    view: &FirewallView,
+    protocol: Protocol,
+    port: u16,
+    dst: IpAddr,
+) -> (FirewallVerdict, String) {
+    let (chains, unmodelled) = match view {
+        FirewallView::Unreadable { reason } => {
+            return (
+                FirewallVerdict::Unknown,
+                format!("firewall not readable: {reason}"),
+            );
+        }
+        FirewallView::Rules {
+            input_chains,
+            unmodelled,
+            ..
+        } => (input_chains, unmodelled),
+    };
+    let proto = match protocol {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+    };
+    let dst = dst.to_canonical();
+    let packet = |family, dst| Packet {
+        family,
+        proto,
+        port,
+        dst,
+    };
+    if dst.is_unspecified() {
+        if dst.is_ipv4() {
+            return judge_family(chains, unmodelled, &packet(IpFamily::Ipv4, None));
+        }
+        let v4 = judge_family(chains, unmodelled, &packet(IpFamily::Ipv4, None));
+        let v6 = judge_family(chains, unmodelled, &packet(IpFamily::Ipv6, None));
+        return if v4 == v6 {
+            v4
+        } else if v4.0 == v6.0 {
+            (v4.0, format!("IPv4: {}; IPv6: {}", v4.1, v6.1))
+        } else {
+            (
+                FirewallVerdict::Unknown,
+                format!(
+                    "IPv4 and IPv6 differ (IPV6_V6ONLY is not known): IPv4: {}; IPv6: {}",
+                    v4.1, v6.1
+                ),
+            )
+        };
+    }
+    let family = if dst.is_ipv4() {
+        IpFamily::Ipv4
+    } else {
+        IpFamily::Ipv6
+    };
+    judge_family(chains, unmodelled, &packet(family, Some(dst)))
+}
+
+struct Packet {
+    family: IpFamily,
+    proto: &'static str,
+    port: u16,
+    /// `None`: any local address of the family.
+    dst: Option<IpAddr>,
+}
+
+impl Packet {
+    fn describe(&self) -> String {
+        format!("{} dport {}", self.proto, self.port)
+    }
+}
+
+fn judge_family(
+    chains: &[InputChain],
+    unmodelled: &[String],
+    p: &Packet,
+) -> (FirewallVerdict, String) {
+    let mut accepted = Vec::new();
+    let mut empty_accepting = 0;
+    let mut open: Option<String> = None;
+    for c in chains.iter().filter(|c| c.family.sees(p.family)) {
+        let o = chain_outcomes(c, p);
+        let label = c.label();
+        match (&o.accept, &o.drop, &o.unknown) {
+            (None, Some(d), None) => return (FirewallVerdict::Blocks, format!("{label}: {d}")),
+            (Some(_), None, None) if c.rules.is_empty() => empty_accepting += 1,
+            (Some(a), None, None) => accepted.push(format!("{label}: {a}")),
+            _ => {
+                if open.is_none() {
+                    open = Some(format!("{label}: {}", o.mixed()));
+                }
+            }
+        }
+    }
+    if let Some(why) = open {
+        return (FirewallVerdict::Unknown, why);
+    }
+    let allows = if accepted.is_empty() && empty_accepting > 0 {
+        format!(
+            "no rule filters {} ({empty_accepting} inbound base chains, all empty with policy accept)",
+            p.describe()
+        )
+    } else if accepted.is_empty() {
+        format!(
+            "no inbound base chain for {}: nothing filters {}",
+            match p.family {
+                IpFamily::Ipv4 => "IPv4",
+                IpFamily::Ipv6 => "IPv6",
+            },
+            p.describe()
+        )
+    } else if empty_accepting > 0 {
+        format!(
+            "{} (and {empty_accepting} empty chains with policy accept)",
+            accepted.join("; ")
+        )
+    } else {
+        accepted.join("; ")
+    };
+    if unmodelled.is_empty() {
+        (FirewallVerdict::Allows, allows)
+    } else {
+        (
+            FirewallVerdict::Unknown,
+            format!("{allows}; but not modelled: {}", unmodelled.join("; ")),
+        )
+    }
+}
+
+/// The outcomes a chain can reach, each with the first reason seen (a reason
+/// reached on every path is preferred).
+#[derive(Default)]
+struct Outcomes {
+    accept: Option<String>,
+    drop: Option<String>,
+    unknown: Option<String>,
+    accept_certain: bool,
+    drop_certain: bool,
+    unknown_certain: bool,
+    /// Some path leaves the chain without a verdict (end of chain, return).
+    falls_through: bool,
+    fall_certain: bool,
+}
+
+fn note(slot: &mut Option<String>, slot_certain: &mut bool, certain: bool, why: String) {
+    if slot.is_none() || (certain && !*slot_certain) {
+        *slot = Some(why);
+        *slot_certain = certain;
+    }
+}
+
+impl Outcomes {
+    fn add_accept(&mut self, certain: bool, why: String) {
+        note(&mut self.accept, &mut self.accept_certain, certain, why);
+    }
+    fn add_drop(&mut self, certain: bool, why: String) {
+        note(&mut self.drop, &mut self.drop_certain, certain, why);
+    }
+    fn add_unknown(&mut self, certain: bool, why: String) {
+        note(&mut self.unknown, &mut self.unknown_certain, certain, why);
+    }
+    fn merge_terminals(&mut self, o: Outcomes) {
+        if let Some(a) = o.accept {
+            self.add_accept(o.accept_certain, a);
+        }
+        if let Some(d) = o.drop {
+            self.add_drop(o.drop_certain, d);
+        }
+        if let Some(u) = o.unknown {
+            self.add_unknown(o.unknown_certain, u);
+        }
+    }
+    fn mixed(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(u) = &self.unknown {
+            parts.push(format!("unknown effect: {u}"));
+        }
+        if let Some(a) = &self.accept {
+            parts.push(format!("may accept: {a}"));
+        }
+        if let Some(d) = &self.drop {
+            parts.push(format!("may drop: {d}"));
+        }
+        parts.join("; ")
+    }
+}
+
+fn chain_outcomes(c: &InputChain, p: &Packet) -> Outcomes {
+    let w = Walker { chain: c, p };
+    let mut o = w.walk(None, &c.rules, 0, true);
+    if o.falls_through {
+        let certain = o.fall_certain;
+        match c.policy {
+            ChainPolicy::Accept => o.add_accept(
+                certain,
+                format!("policy accept, no rule drops {}", p.describe()),
+            ),
+            ChainPolicy::Drop => o.add_drop(
+                certain,
+                format!("policy drop, no rule accepts {}", p.describe()),
+            ),
+        }
+    }
+    o
+}
+
+struct Walker<'a> {
+    chain: &'a InputChain,
+    p: &'a Packet,
+}
+
+enum Tri {
+    Yes,
+    No,
+    Maybe(String),
+}
+
+impl Walker<'_> {
+    /// Walks `rules` (the base chain when `sub` is `None`). `certain`: every
+    /// step that led here held on every path.
+    fn walk(&self, sub: Option<&str>, rules: &[Rule], depth: usize, certain: bool) -> Outcomes {
+        let mut certain = certain;
+        let mut o = Outcomes::default();
+        if depth > MAX_DEPTH {
+            o.add_unknown(certain, format!("jumps nested deeper than {MAX_DEPTH}"));
+            return o;
+        }
+        for r in rules {
+            let (definite, cond) = match eval_rule(r, self.p) {
+                Tri::No => continue,
+                Tri::Yes => (true, String::new()),
+                Tri::Maybe(why) => (false, format!(" if it matches ({why})")),
+            };
+            // `definite`: every path reaching this rule takes its verdict;
+            // `holds`: and the rule is reached on every path.
+            let holds = certain && definite;
+            let desc = || {
+                let at = match (sub, r.handle) {
+                    (Some(s), Some(h)) => format!("chain {s} rule {h}"),
+                    (Some(s), None) => format!("a rule of chain {s}"),
+                    (None, Some(h)) => format!("rule {h}"),
+                    (None, None) => "a rule".to_string(),
+                };
+                format!("{at} `{r}`")
+            };
+            match &r.verdict {
+                Verdict::Continue => {}
+                Verdict::Accept => {
+                    o.add_accept(
+                        holds,
+                        format!("{} accepts {}{cond}", desc(), self.p.describe()),
+                    );
+                    if definite {
+                        return o;
+                    }
+                }
+                Verdict::Drop | Verdict::Reject => {
+                    o.add_drop(
+                        holds,
+                        format!("{} drops {}{cond}", desc(), self.p.describe()),
+                    );
+                    if definite {
+                        return o;
+                    }
+                }
+                Verdict::Other { what } => {
+                    o.add_unknown(holds, format!("{}: {what} is not modelled{cond}", desc()));
+                    if definite {
+                        return o;
+                    }
+                }
+                Verdict::Return => {
+                    o.falls_through = true;
+                    o.fall_certain |= holds;
+                    if definite {
+                        return o;
+                    }
+                }
+                Verdict::Jump { target } | Verdict::Goto { target } => {
+                    let is_goto = matches!(r.verdict, Verdict::Goto { .. });
+                    let Some(rules) = self.chain.subchains.get(target) else {
+                        o.add_unknown(holds, format!("{}: chain {target} not found{cond}", desc()));
+                        if definite {
+                            return o;
+                        }
+                        continue;
+                    };
+                    let so = self.walk(Some(target), rules, depth + 1, holds);
+                    let (sub_falls, sub_fall_certain) = (so.falls_through, so.fall_certain);
+                    o.merge_terminals(so);
+                    if sub_falls && is_goto {
+                        // After a goto, the end of the target ends this chain too.
+                        o.falls_through = true;
+                        o.fall_certain |= sub_fall_certain;
+                    }
+                    if definite && (is_goto || !sub_falls) {
+                        return o;
+                    }
+                    if definite {
+                        // Evaluation goes on here only on the paths that return.
+                        certain &= sub_fall_certain;
+                    }
+                }
+            }
+        }
+        o.falls_through = true;
+        o.fall_certain |= certain;
+        o
+    }
+}
+
+fn eval_rule(r: &Rule, p: &Packet) -> Tri {
+    let mut maybe: Vec<String> = Vec::new();
+    for m in &r.matches {
+        match eval_match(m, p) {
+            Tri::No => return Tri::No,
+            Tri::Yes => {}
+            Tri::Maybe(why) => {
+                if !maybe.contains(&why) {
+                    maybe.push(why)
+                }
+            }
+        }
+    }
+    if maybe.is_empty() {
+        Tri::Yes
+    } else {
+        Tri::Maybe(maybe.join(", "))
+    }
+}
+
+fn yes_if(b: bool) -> Tri {
+    if b { Tri::Yes } else { Tri::No }
+}
+
+fn spec_contains(s: &AddrSpec, a: IpAddr) -> bool {
+    match s {
+        AddrSpec::Net { addr, prefix } => {
+            IpNet::new(*addr, *prefix).is_ok_and(|n| n.trunc().contains(&a))
+        }
+        AddrSpec::Range { first, last } => match (first, last, a) {
+            (IpAddr::V4(f), IpAddr::V4(l), IpAddr::V4(x)) => *f <= x && x <= *l,
+            (IpAddr::V6(f), IpAddr::V6(l), IpAddr::V6(x)) => *f <= x && x <= *l,
+            _ => false,
+        },
+    }
+}
+
+/// Only loopback sources: a packet from another host never has one.
+fn only_loopback(s: &AddrSpec) -> bool {
+    match s {
+        AddrSpec::Net {
+            addr: IpAddr::V4(a),
+            prefix,
+        } => a.is_loopback() && *prefix >= 8,
+        AddrSpec::Net {
+            addr: IpAddr::V6(a),
+            prefix,
+        } => a.is_loopback() && *prefix == 128,
+        AddrSpec::Range { first, last } => first.is_loopback() && last.is_loopback(),
+    }
+}
+
+fn eval_match(m: &Match, p: &Packet) -> Tri {
+    let flip = |t: Tri, negated: bool| match (t, negated) {
+        (Tri::Yes, true) => Tri::No,
+        (Tri::No, true) => Tri::Yes,
+        (t, _) => t,
+    };
+    match m {
+        Match::L4Proto { negated, protocols } => {
+            flip(yes_if(protocols.iter().any(|x| x == p.proto)), *negated)
+        }
+        Match::NfProto { negated, families } => {
+            flip(yes_if(families.contains(&p.family)), *negated)
+        }
+        Match::DstPort {
+            protocol,
+            negated,
+            ports,
+        } => {
+            if protocol.as_deref().is_some_and(|x| x != p.proto) {
+                return Tri::No;
+            }
+            let hit = ports.iter().any(|r| r.first <= p.port && p.port <= r.last);
+            flip(yes_if(hit), *negated)
+        }
+        Match::SrcPort { protocol, .. } => {
+            if protocol.as_deref().is_some_and(|x| x != p.proto) {
+                return Tri::No;
+            }
+            Tri::Maybe("source port".into())
+        }
+        Match::SrcAddr {
+            family,
+            negated,
+            addrs,
+        } => {
+            if *family != p.family {
+                return Tri::No;
+            }
+            if !addrs.is_empty() && addrs.iter().all(only_loopback) {
+                return flip(Tri::No, *negated);
+            }
+            Tri::Maybe("source address".into())
+        }
+        Match::DstAddr {
+            family,
+            negated,
+            addrs,
+        } => {
+            if *family != p.family {
+                return Tri::No;
+            }
+            match p.dst {
+                Some(d) => flip(yes_if(addrs.iter().any(|s| spec_contains(s, d))), *negated),
+                None => Tri::Maybe("destination address of a wildcard bind".into()),
+            }
+        }
+        Match::InIface { negated, names } => {
+            if !names.is_empty() && names.iter().all(|n| n == "lo") {
+                return flip(Tri::No, *negated);
+            }
+            Tri::Maybe("input interface".into())
+        }
+        Match::CtState { negated, states } => {
+            flip(yes_if(states.iter().any(|s| s == "new")), *negated)
+        }
+        // The rule's text shows which match.
+        Match::Unknown { .. } => Tri::Maybe("not modelled".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::firewall::{ChainFamily, from_nft_json, legacy_chains};
+
+    fn view(name: &str) -> FirewallView {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/firewall")
+            .join(name);
+        let json = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        from_nft_json(&json)
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("test address")
+    }
+
+    fn verdict(v: &FirewallView, proto: Protocol, port: u16, dst: &str) -> FirewallVerdict {
+        judge(v, proto, port, ip(dst)).0
+    }
+
+    use FirewallVerdict::{Allows, Blocks, Unknown};
+    use Protocol::{Tcp, Udp};
+
+    #[test]
+    fn host_with_docker_filters_nothing_inbound() {
+        let v = view("host.json");
+        let (verdict, why) = judge(&v, Tcp, 8080, ip("192.168.1.10"));
+        assert_eq!(verdict, Allows, "{why}");
+        assert!(why.contains("no inbound base chain"), "{why}");
+    }
+
+    #[test]
+    fn policy_drop_with_ssh() {
+        let v = view("drop-ssh.json");
+        let (verdict, why) = judge(&v, Tcp, 8080, ip("10.0.0.5"));
+        assert_eq!(verdict, Blocks);
+        assert_eq!(
+            why,
+            "inet filter input: policy drop, no rule accepts tcp dport 8080"
+        );
+        let (verdict, why) = judge(&v, Tcp, 22, ip("10.0.0.5"));
+        assert_eq!(verdict, Allows, "{why}");
+        assert!(why.contains("`tcp dport 22 accept` accepts"), "{why}");
+        assert_eq!(verdict_of(&v, Udp, 22, "10.0.0.5"), Blocks);
+        // inet covers both families, also for a dual-stack wildcard bind.
+        assert_eq!(verdict_of(&v, Tcp, 8080, "fd00::5"), Blocks);
+        assert_eq!(verdict_of(&v, Tcp, 8080, "::"), Blocks);
+        assert_eq!(verdict_of(&v, Tcp, 22, "0.0.0.0"), Allows);
+    }
+
+    fn verdict_of(v: &FirewallView, proto: Protocol, port: u16, dst: &str) -> FirewallVerdict {
+        verdict(v, proto, port, dst)
+    }
+
+    #[test]
+    fn policy_accept_with_drop_8080() {
+        let v = view("accept-drop-8080.json");
+        let (verdict, why) = judge(&v, Tcp, 8080, ip("10.0.0.5"));
+        assert_eq!(verdict, Blocks);
+        assert!(
+            why.contains("`tcp dport 8080 drop` drops tcp dport 8080"),
+            "{why}"
+        );
+        let (verdict, why) = judge(&v, Tcp, 8081, ip("10.0.0.5"));
+        assert_eq!(verdict, Allows);
+        assert_eq!(
+            why,
+            "inet filter input: policy accept, no rule drops tcp dport 8081"
+        );
+        assert_eq!(verdict_of(&v, Udp, 8080, "10.0.0.5"), Allows);
+    }
+
+    #[test]
+    fn loopback_and_established_do_not_admit_a_new_remote_connection() {
+        let v = view("lo-established.json");
+        let (verdict, why) = judge(&v, Tcp, 11434, ip("192.168.1.10"));
+        assert_eq!(verdict, Blocks, "{why}");
+        assert!(why.contains("policy drop"), "{why}");
+    }
+
+    #[test]
+    fn unmodelled_rule_leaves_it_open_only_where_it_could_match() {
+        let v = view("unmodelled.json");
+        let (verdict, why) = judge(&v, Tcp, 8080, ip("10.0.0.5"));
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("fib lookup"), "{why}");
+        // The rule's port does not match 9090: it cannot decide.
+        assert_eq!(verdict_of(&v, Tcp, 9090, "10.0.0.5"), Blocks);
+    }
+
+    #[test]
+    fn rich_ruleset() {
+        let v = view("rich.json");
+        // `tcp dport { 22, 80-90 } accept` comes first.
+        assert_eq!(verdict_of(&v, Tcp, 85, "10.0.0.5"), Allows);
+        // A constant named set, before `ip saddr @blk drop`.
+        assert_eq!(verdict_of(&v, Tcp, 8443, "10.0.0.5"), Allows);
+        // Verdict map entry: accept, but `ip saddr @blk drop` came before.
+        assert_eq!(verdict_of(&v, Tcp, 7000, "10.0.0.5"), Unknown);
+        // 7001 is dropped by the map, whatever the source.
+        let (verdict, why) = judge(&v, Tcp, 7001, ip("10.0.0.5"));
+        assert_eq!(verdict, Blocks, "{why}");
+        // To 10.1.2.3 anything but 22 is rejected, even after rules that may match.
+        let (verdict, why) = judge(&v, Tcp, 9000, ip("10.1.2.3"));
+        assert_eq!(verdict, Blocks, "{why}");
+        assert!(why.contains("reject"), "{why}");
+        // A wildcard bind: that reject may or may not apply.
+        assert_ne!(verdict_of(&v, Tcp, 9000, "0.0.0.0"), Allows);
+        // Jump to `sub`, which returns for tcp 5000, then goto `sub` again, whose
+        // end ends the input chain: policy drop (after the saddr drop that may match).
+        assert_eq!(verdict_of(&v, Tcp, 5000, "10.0.0.5"), Blocks);
+        // `udp dport 5000 drop` in `sub`.
+        let (verdict, why) = judge(&v, Udp, 5000, ip("10.0.0.5"));
+        assert_eq!(verdict, Blocks, "{why}");
+        assert!(why.contains("chain sub rule"), "{why}");
+    }
+
+    #[test]
+    fn iptables_nft_extensions_are_uncertain() {
+        let v = view("iptables-nft.json");
+        // `-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT` is an opaque
+        // xt match before the REJECT: it may accept.
+        let (verdict, why) = judge(&v, Tcp, 8080, ip("10.0.0.5"));
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("-m conntrack"), "{why}");
+        // ip6tables: policy drop, only ICMPv6 accepted.
+        let (verdict, why) = judge(&v, Tcp, 8080, ip("fd00::5"));
+        assert_eq!(verdict, Blocks, "{why}");
+        assert!(why.starts_with("ip6 filter INPUT: policy drop"), "{why}");
+        // Dual stack: IPv4 unknown, IPv6 blocked.
+        assert_eq!(verdict_of(&v, Tcp, 8080, "::"), Unknown);
+    }
+
+    #[test]
+    fn legacy_tables() {
+        let empty = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\nCOMMIT\n";
+        let legacy = |text: &str, unmodelled: Vec<String>| FirewallView::Rules {
+            source: "test".into(),
+            input_chains: legacy_chains(text, ChainFamily::Ip),
+            unmodelled,
+        };
+        let (verdict, why) = judge(&legacy(empty, vec![]), Tcp, 8080, ip("10.0.0.5"));
+        assert_eq!(verdict, Allows, "{why}");
+        assert!(why.contains("1 inbound base chains, all empty"), "{why}");
+        let policy_drop = "*filter\n:INPUT DROP [0:0]\nCOMMIT\n";
+        assert_eq!(
+            verdict_of(&legacy(policy_drop, vec![]), Tcp, 8080, "10.0.0.5"),
+            Blocks
+        );
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/firewall/legacy-save.txt");
+        let text = std::fs::read_to_string(p).expect("fixture");
+        let (verdict, why) = judge(&legacy(&text, vec![]), Tcp, 8080, ip("10.0.0.5"));
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("iptables-legacy raw PREROUTING"), "{why}");
+        assert!(why.contains("-j DROP"), "{why}");
+        // Something on the inbound path not modelled: never "allows".
+        let (verdict, why) = judge(
+            &legacy(empty, vec!["netdev t c (ingress hook)".into()]),
+            Tcp,
+            8080,
+            ip("10.0.0.5"),
+        );
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("netdev"), "{why}");
+    }
+
+    #[test]
+    fn unreadable_is_unknown() {
+        let v = FirewallView::Unreadable {
+            reason: "nft not found".into(),
+        };
+        let (verdict, why) = judge(&v, Tcp, 80, ip("10.0.0.5"));
+        assert_eq!(verdict, Unknown);
+        assert!(why.contains("nft not found"));
+    }
+
+    #[test]
+    fn source_dependent_rules() {
+        let nets = |s: &str| {
+            let (a, l) = s.split_once('/').expect("prefix");
+            vec![AddrSpec::Net {
+                addr: ip(a),
+                prefix: l.parse().expect("len"),
+            }]
+        };
+        let chain = |rules: Vec<Rule>, policy| FirewallView::Rules {
+            source: "test".into(),
+            input_chains: vec![InputChain {
+                family: ChainFamily::Inet,
+                table: "t".into(),
+                name: "in".into(),
+                hook: crate::collect::firewall::ChainHook::Input,
+                priority: 0,
+                policy,
+                legacy: false,
+                rules,
+                subchains: Default::default(),
+            }],
+            unmodelled: vec![],
+        };
+        let rule = |matches, verdict| Rule {
+            handle: Some(1),
+            matches,
+            verdict,
+        };
+        // Accepted from one subnet only: open to some hosts, closed to others.
+        let v = chain(
+            vec![rule(
+                vec![Match::SrcAddr {
+                    family: IpFamily::Ipv4,
+                    negated: false,
+                    addrs: nets("192.168.1.0/24"),
+                }],
+                Verdict::Accept,
+            )],
+            ChainPolicy::Drop,
+        );
+        let (verdict, why) = judge(&v, Tcp, 8080, ip("192.168.1.2"));
+        assert_eq!(verdict, Unknown);
+        assert!(why.contains("source address"), "{why}");
+        // Loopback sources never match a packet from another host.
+        let v = chain(
+            vec![rule(
+                vec![Match::SrcAddr {
+                    family: IpFamily::Ipv4,
+                    negated: false,
+                    addrs: nets("127.0.0.0/8"),
+                }],
+                Verdict::Accept,
+            )],
+            ChainPolicy::Drop,
+        );
+        assert_eq!(verdict_of(&v, Tcp, 8080, "192.168.1.2"), Blocks);
+        // A drop whatever the source interface, after an interface-specific accept.
+        let v = chain(
+            vec![
+                rule(
+                    vec![Match::InIface {
+                        negated: false,
+                        names: vec!["wg0".into()],
+                    }],
+                    Verdict::Accept,
+                ),
+                rule(vec![], Verdict::Drop),
+            ],
+            ChainPolicy::Accept,
+        );
+        let (verdict, why) = judge(&v, Tcp, 8080, ip("192.168.1.2"));
+        assert_eq!(verdict, Unknown);
+        assert!(why.contains("input interface"), "{why}");
+        // A missing jump target is unknown, not ignored.
+        let v = chain(
+            vec![rule(
+                vec![],
+                Verdict::Jump {
+                    target: "gone".into(),
+                },
+            )],
+            ChainPolicy::Drop,
+        );
+        let (verdict, why) = judge(&v, Tcp, 8080, ip("192.168.1.2"));
+        assert_eq!(verdict, Unknown);
+        assert!(why.contains("chain gone not found"), "{why}");
+    }
+}
