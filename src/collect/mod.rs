@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod env;
+pub mod firewall;
 pub mod host;
 pub mod identify;
 pub mod interfaces;

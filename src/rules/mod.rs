@@ -8,6 +8,7 @@ pub mod pivot;
 pub mod probe;
 pub mod reach;
 pub mod score;
+pub mod visibility;
 
 use crate::knowledge::Knowledge;
 use crate::model::{Inventory, SCHEMA_VERSION, Snapshot, ToolInfo};
@@ -29,6 +30,7 @@ pub fn analyse(inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     ));
     findings.extend(config_audit::findings(&inventory.servers, &knowledge.audit));
     findings.extend(pivot::findings(&inventory.servers));
+    findings.extend(visibility::findings(&inventory));
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

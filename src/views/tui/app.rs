@@ -343,19 +343,34 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
             .filter(|&i| s.inventory.sockets.get(i).is_some_and(|x| x.is_listener()))
             .collect();
         if listeners.is_empty() {
+            // Without its fd table "no listener" would be a guess: say unknown.
+            let hidden = s
+                .inventory
+                .blind_spots
+                .iter()
+                .any(|b| b.path == format!("/proc/{}/fd", srv.pid));
+            let (listen, exposure, scope) = if hidden {
+                (
+                    "?".to_string(),
+                    "unknown (no access)".to_string(),
+                    Some(Reach::Unknown),
+                )
+            } else {
+                ("-".to_string(), "no listener".to_string(), None)
+            };
             rows.push(Row {
                 item: Item::Server(si, None),
                 cells: vec![
                     product,
                     srv.pid.to_string(),
                     user,
-                    "-".into(),
-                    "no listener".into(),
+                    listen,
+                    exposure,
                     auth_cell(s, srv, None),
                     score,
                     model,
                 ],
-                scope: None,
+                scope,
             });
             continue;
         }

@@ -1,0 +1,38 @@
+//! Unknown is a state: a server aiposture could not inspect gets a finding, so
+//! its score drops instead of passing as clean.
+
+use crate::model::{Evidence, Finding, Inventory, Severity, Subject};
+
+pub const RULE: &str = "visibility.server-not-inspectable";
+
+pub fn findings(inv: &Inventory) -> Vec<Finding> {
+    inv.servers
+        .iter()
+        .filter_map(|s| {
+            let prefix = format!("/proc/{}/", s.pid);
+            let blind: Vec<Evidence> = inv
+                .blind_spots
+                .iter()
+                .filter(|b| b.path.starts_with(&prefix))
+                .map(|b| Evidence::new(b.path.clone(), format!("{}: {}", b.what, b.reason)))
+                .collect();
+            let fds_hidden = blind.iter().any(|e| e.source == format!("/proc/{}/fd", s.pid));
+            (fds_hidden || blind.len() >= 2).then(|| Finding {
+                rule: RULE.into(),
+                severity: Severity::Medium,
+                title: format!(
+                    "{} (pid {}) could not be inspected: its exposure, auth and models are unknown",
+                    s.product, s.pid
+                ),
+                subject: Subject {
+                    product: s.product.clone(),
+                    pid: s.pid,
+                    listener: None,
+                },
+                summary: "Recognised by its command line, but its open files, memory maps or environment were not readable. Nothing here says it is safe.".into(),
+                evidence: blind,
+                remediation: "Run aiposture as root, or as the user the server runs as, to judge it.".into(),
+            })
+        })
+        .collect()
+}

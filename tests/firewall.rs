@@ -1,0 +1,145 @@
+//! The host firewall read inside a real network namespace and judged, against
+//! what a client on the other side of a veth pair actually gets.
+
+mod support;
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use aiposture::collect::firewall::{ChainPolicy, FirewallView, read_firewall};
+use aiposture::collect::netns::run_in_netns_of;
+use aiposture::model::Protocol;
+use aiposture::rules::firewall::{FirewallVerdict, judge};
+use support::{Proc, VethPair, run_ok, temp_path, wait_until};
+
+/// A plain TCP server in the server namespace, listening on `addr` at each port.
+fn listen(pair: &VethPair, addr: &str, ports: &[u16]) -> Proc {
+    let script = format!(
+        "import socket, time\n\
+         ss = []\n\
+         for p in {ports:?}:\n\
+         \x20   s = socket.socket()\n\
+         \x20   s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         \x20   s.bind(('{addr}', p))\n\
+         \x20   s.listen(16)\n\
+         \x20   ss.append(s)\n\
+         time.sleep(600)\n"
+    );
+    let log = temp_path("fw-listener.log");
+    let logf = std::fs::File::create(&log).expect("log file");
+    let child = pair
+        .server
+        .command("python3")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(logf.try_clone().expect("dup"))
+        .stderr(logf)
+        .spawn()
+        .expect("spawn python3");
+    Proc { child, log }
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/firewall")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn drop_8080_blocks_what_the_client_cannot_reach() {
+    let pair = VethPair::new();
+    run_ok(
+        pair.server
+            .command("nft")
+            .args(["-f", &fixture("accept-drop-8080.nft")]),
+    );
+    let server = listen(&pair, &pair.server_addr, &[8080, 8081]);
+    wait_until("the listener on 8081", Duration::from_secs(10), || {
+        pair.client_reaches(&pair.server_addr, 8081)
+    });
+    // Measured from the other host: 8080 is dropped, 8081 is not.
+    assert!(
+        !pair.client_reaches(&pair.server_addr, 8080),
+        "8080 should be dropped; listener log: {}",
+        server.log_text()
+    );
+    assert!(pair.client_reaches(&pair.server_addr, 8081));
+
+    // Read inside the server's namespace, through the listener's pid.
+    let view = run_in_netns_of(server.pid(), || Ok(read_firewall())).expect("setns");
+    let FirewallView::Rules { input_chains, .. } = &view else {
+        panic!("firewall should be readable as root: {view:?}");
+    };
+    let chain = input_chains
+        .iter()
+        .find(|c| c.label() == "inet filter input")
+        .unwrap_or_else(|| panic!("the namespace's chain, not the host's: {input_chains:#?}"));
+    assert_eq!(chain.policy, ChainPolicy::Accept);
+
+    let dst: IpAddr = pair.server_addr.parse().expect("server address");
+    let (verdict, why) = judge(&view, Protocol::Tcp, 8080, dst);
+    assert_eq!(verdict, FirewallVerdict::Blocks, "{why}");
+    assert_eq!(
+        why,
+        "inet filter input: rule 2 `tcp dport 8080 drop` drops tcp dport 8080"
+    );
+    let (verdict, why) = judge(&view, Protocol::Tcp, 8081, dst);
+    assert_eq!(verdict, FirewallVerdict::Allows, "{why}");
+    // The wildcard bind of the same listener port is judged the same way.
+    let (verdict, _) = judge(&view, Protocol::Tcp, 8080, "0.0.0.0".parse().expect("ip"));
+    assert_eq!(verdict, FirewallVerdict::Blocks);
+}
+
+#[test]
+fn empty_namespace_has_nothing_to_filter() {
+    let pair = VethPair::new();
+    let server = listen(&pair, &pair.server_addr, &[9000]);
+    let view = run_in_netns_of(server.pid(), || Ok(read_firewall())).expect("setns");
+    let (verdict, why) = judge(
+        &view,
+        Protocol::Tcp,
+        9000,
+        pair.server_addr.parse().expect("ip"),
+    );
+    assert_eq!(verdict, FirewallVerdict::Allows, "{why}");
+    wait_until("the listener on 9000", Duration::from_secs(10), || {
+        pair.client_reaches(&pair.server_addr, 9000)
+    });
+}
+
+/// Without CAP_NET_ADMIN the ruleset is not readable: an explicit reason, no
+/// guess. Only this test's thread gives up root (raw setresuid changes one
+/// thread's credentials; glibc's wrapper would change every thread's).
+#[test]
+fn unprivileged_read_is_unreadable() {
+    let view = std::thread::spawn(|| {
+        // SAFETY: raw syscalls on this thread's own credentials.
+        let rc = unsafe {
+            (
+                libc::syscall(libc::SYS_setresgid, 65534, 65534, 65534),
+                libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534),
+            )
+        };
+        assert_eq!(rc, (0, 0), "setresuid");
+        read_firewall()
+    })
+    .join()
+    .expect("reader thread");
+    match view {
+        FirewallView::Unreadable { reason } => {
+            assert!(reason.contains("CAP_NET_ADMIN"), "{reason}");
+        }
+        other => panic!("should be unreadable without privileges: {other:?}"),
+    }
+    // The test process itself is still root.
+    assert!(
+        Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0"))
+    );
+}
