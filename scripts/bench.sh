@@ -4,7 +4,9 @@
 #
 #   1. `aiposture snapshot` vs `ss -tanp`, with 1,000 extra idle processes and
 #      10,000 extra loopback sockets that this script creates and removes;
-#   2. idle CPU of the dashboard vs `htop -d 20` over $IDLE_SECS seconds (default 60).
+#   2. idle CPU of the dashboard vs `htop -d 20` over $IDLE_SECS seconds (default 60);
+#   3. wall time the loopback probes add to one collection, with $PROBE_SERVERS (20)
+#      real llama-servers listening (active `snapshot` vs `snapshot --passive`).
 #
 # Needs an fd hard limit above 2 × SOCKET_PAIRS, hyperfine, htop, tmux (installed if missing).
 set -euo pipefail
@@ -13,6 +15,7 @@ IDLE_SECS=${IDLE_SECS:-60}
 PROCS=${PROCS:-1000}
 SOCKET_PAIRS=${SOCKET_PAIRS:-5000}
 OUT=${OUT:-BENCHMARKS.md}
+PROBE_SERVERS=${PROBE_SERVERS:-20}
 
 need=()
 for c in hyperfine htop tmux python3 ss; do command -v "$c" >/dev/null || need+=("$c"); done
@@ -80,6 +83,29 @@ d1=$(cpu_ticks "$dash_pid"); h1=$(cpu_ticks "$htop_pid")
 rss_kib=$(awk '/VmRSS/{print $2}' "/proc/$dash_pid/status")
 htop_rss_kib=$(awk '/VmRSS/{print $2}' "/proc/$htop_pid/status")
 hz=$(getconf CLK_TCK)
+tmux -L aip-bench kill-server 2>/dev/null || true
+for p in "${PIDS[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
+PIDS=()
+
+echo "[bench] probes: $PROBE_SERVERS llama-servers, active vs passive snapshot" >&2
+eval "$(bash scripts/test-deps.sh)"
+for i in $(seq "$PROBE_SERVERS"); do
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  setsid "$AIPOSTURE_LLAMA_SERVER" -m "$AIPOSTURE_TINY_GGUF" --host 127.0.0.1 --port "$port" \
+    -c 256 -t 1 --no-warmup >/dev/null 2>&1 &
+  PIDS+=($!)
+done
+for p in "${PIDS[@]}"; do
+  for _ in $(seq 300); do grep -q tiny-llama "/proc/$p/maps" 2>/dev/null && break; sleep 0.1; done
+done
+hyperfine -N -w 2 -r 10 --export-json "$WORK/probe.json" \
+  "$BIN snapshot --passive" "$BIN snapshot" >"$WORK/probe.txt" 2>&1
+read -r passive_mean active_mean < <(python3 - "$WORK/probe.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+print(r[0]["mean"], r[1]["mean"])
+PY
+)
 
 python3 - "$OUT" <<PY
 import sys, datetime, platform, os
@@ -116,6 +142,20 @@ Goal: ≤ 1.5× now, ≤ 1.0× later.
 
 Ratio of CPU time, aiposture / htop: **{(d / h) if h else float('nan'):.2f}**
 (htop redraws every 2 s with \`-d 20\`; aiposture collects every 2 s and redraws only on change).
+
+## Loopback probes: added wall time per collection ($PROBE_SERVERS listeners)
+
+$PROBE_SERVERS real llama-servers on loopback; each gets one probe round (3 GETs) per
+collection, rounds run 8 at a time off the render path (the dashboard draws its first
+frame before the first collection returns, and reuses a round for 60 s).
+
+| command | mean |
+|---|---|
+| \`aiposture snapshot --passive\` | {$passive_mean*1000:.1f} ms |
+| \`aiposture snapshot\` (probes) | {$active_mean*1000:.1f} ms |
+
+Added by probing: **{($active_mean-$passive_mean)*1000:.1f} ms** per collection,
+{($active_mean-$passive_mean)*1000/$PROBE_SERVERS:.2f} ms per listener.
 
 Micro-benchmarks of the collection path: \`cargo bench --bench collect\`.
 """)

@@ -19,13 +19,16 @@
 //!   (`/proc/thread-self/net/ip_tables_names`), `iptables-legacy-save` is read
 //!   too; their chains are kept with their policy, their rules as `Unknown`.
 //!
+//! Chains of type nat are left out: they translate addresses, they do not filter
+//! (published ports are judged from their own evidence). netdev/bridge chains on
+//! the inbound path are listed as `unmodelled`.
+//!
 //! Commands are found at fixed absolute paths, run with an empty environment
 //! (`LC_ALL=C` only), no stdin, a deadline and capped output, and their output is
 //! treated as hostile: parse failures become `Unknown` entries or an explicit
 //! `Unreadable`, never a guess.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -36,357 +39,9 @@ use nftables::expr as nx;
 use nftables::schema as ns;
 use nftables::stmt as st;
 use nftables::types as nt;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// What was learnt about the inbound filtering of one network namespace.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum FirewallView {
-    /// The ruleset could not be read (not root, nft absent, …): a blind spot.
-    Unreadable { reason: String },
-    Rules {
-        /// What was read, e.g. `nft -j list ruleset (nftables v1.0.6)`.
-        source: String,
-        /// Base chains on the inbound path: every chain hooked on `input` (families
-        /// ip, ip6, inet) and every filter-type chain hooked on `prerouting` (which
-        /// can drop before `input`), in evaluation order (hook, then priority).
-        input_chains: Vec<InputChain>,
-        /// Parts of the inbound path seen but not modelled (netdev ingress, bridge
-        /// chains, unreadable legacy tables, unparsable chains): each keeps an
-        /// "allows" judgement from being certain.
-        unmodelled: Vec<String>,
-    },
-}
-
-#[derive(
-    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash, PartialOrd, Ord,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ChainFamily {
-    Ip,
-    Ip6,
-    Inet,
-}
-
-impl ChainFamily {
-    pub fn label(self) -> &'static str {
-        match self {
-            ChainFamily::Ip => "ip",
-            ChainFamily::Ip6 => "ip6",
-            ChainFamily::Inet => "inet",
-        }
-    }
-
-    /// Does a chain of this family see packets of `f`?
-    pub fn sees(self, f: IpFamily) -> bool {
-        matches!(
-            (self, f),
-            (ChainFamily::Inet, _)
-                | (ChainFamily::Ip, IpFamily::Ipv4)
-                | (ChainFamily::Ip6, IpFamily::Ipv6)
-        )
-    }
-}
-
-#[derive(
-    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash, PartialOrd, Ord,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ChainHook {
-    Prerouting,
-    Input,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum ChainPolicy {
-    Accept,
-    Drop,
-}
-
-/// One base chain on the inbound path.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
-pub struct InputChain {
-    pub family: ChainFamily,
-    pub table: String,
-    pub name: String,
-    pub hook: ChainHook,
-    pub priority: i32,
-    pub policy: ChainPolicy,
-    /// An iptables-legacy chain (read from `iptables-legacy-save`), not nftables.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub legacy: bool,
-    /// The chain's rules in order.
-    pub rules: Vec<Rule>,
-    /// Regular chains of the same table reachable by jump/goto, by name.
-    #[serde(default)]
-    pub subchains: BTreeMap<String, Vec<Rule>>,
-}
-
-impl InputChain {
-    /// `inet filter input`, `iptables-legacy filter INPUT`.
-    pub fn label(&self) -> String {
-        let fam = if self.legacy {
-            match self.family {
-                ChainFamily::Ip6 => "ip6tables-legacy",
-                _ => "iptables-legacy",
-            }
-        } else {
-            self.family.label()
-        };
-        format!("{fam} {} {}", self.table, self.name)
-    }
-}
-
-/// A rule: all matches must hold for the verdict to apply.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
-pub struct Rule {
-    /// nft's rule handle (or the position in an iptables-legacy chain).
-    pub handle: Option<u64>,
-    pub matches: Vec<Match>,
-    pub verdict: Verdict,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum IpFamily {
-    Ipv4,
-    Ipv6,
-}
-
-/// Inclusive port range; a single port has `first == last`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
-pub struct PortRange {
-    pub first: u16,
-    pub last: u16,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum AddrSpec {
-    /// An address prefix; a single address has the full length.
-    Net { addr: IpAddr, prefix: u8 },
-    /// An inclusive address range.
-    Range { first: IpAddr, last: IpAddr },
-}
-
-/// One simplified match. A negated match holds when the positive one does not
-/// (but the implied protocol/family dependency, e.g. tcp for `tcp dport != 22`,
-/// must still hold).
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Match {
-    /// Layer 4 protocol (`meta l4proto`, `ip protocol`, `ip6 nexthdr`), names
-    /// as nft prints them (`tcp`, `udp`, `ipv6-icmp`, or a number).
-    L4Proto {
-        negated: bool,
-        protocols: Vec<String>,
-    },
-    /// Network family (`meta nfproto`, `meta protocol`, implied by `ip …`/`ip6 …`).
-    NfProto {
-        negated: bool,
-        families: Vec<IpFamily>,
-    },
-    /// Destination port; `protocol` is the header it is read from (`tcp`, `udp`,
-    /// …) and implies that protocol, `None` is `th` (any transport header).
-    DstPort {
-        protocol: Option<String>,
-        negated: bool,
-        ports: Vec<PortRange>,
-    },
-    SrcPort {
-        protocol: Option<String>,
-        negated: bool,
-        ports: Vec<PortRange>,
-    },
-    SrcAddr {
-        family: IpFamily,
-        negated: bool,
-        addrs: Vec<AddrSpec>,
-    },
-    DstAddr {
-        family: IpFamily,
-        negated: bool,
-        addrs: Vec<AddrSpec>,
-    },
-    /// Input interface (`iifname`, `iif`); a trailing `*` is a wildcard.
-    InIface { negated: bool, names: Vec<String> },
-    /// Conntrack state (`new`, `established`, `related`, `invalid`, `untracked`).
-    CtState { negated: bool, states: Vec<String> },
-    /// Anything not modelled: it may or may not hold.
-    Unknown { what: String },
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Verdict {
-    Accept,
-    Drop,
-    Reject,
-    Jump {
-        target: String,
-    },
-    Goto {
-        target: String,
-    },
-    Return,
-    /// No verdict (counter, log, …): evaluation goes on with the next rule.
-    Continue,
-    /// A verdict or statement not modelled (queue, a verdict map, an iptables
-    /// target): its effect on the packet is unknown.
-    Other {
-        what: String,
-    },
-}
-
-// ---- display ----------------------------------------------------------------------
-
-fn neg(n: bool) -> &'static str {
-    if n { "!= " } else { "" }
-}
-
-fn list(items: &[String]) -> String {
-    if items.len() == 1 {
-        items[0].clone()
-    } else {
-        format!("{{ {} }}", items.join(", "))
-    }
-}
-
-impl fmt::Display for PortRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.first == self.last {
-            write!(f, "{}", self.first)
-        } else {
-            write!(f, "{}-{}", self.first, self.last)
-        }
-    }
-}
-
-impl fmt::Display for AddrSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AddrSpec::Net { addr, prefix } => {
-                let full = if addr.is_ipv4() { 32 } else { 128 };
-                if *prefix == full {
-                    write!(f, "{addr}")
-                } else {
-                    write!(f, "{addr}/{prefix}")
-                }
-            }
-            AddrSpec::Range { first, last } => write!(f, "{first}-{last}"),
-        }
-    }
-}
-
-fn ip_kw(f: IpFamily) -> &'static str {
-    match f {
-        IpFamily::Ipv4 => "ip",
-        IpFamily::Ipv6 => "ip6",
-    }
-}
-
-fn strs<T: ToString>(v: &[T]) -> Vec<String> {
-    v.iter().map(|x| x.to_string()).collect()
-}
-
-impl fmt::Display for Match {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Match::L4Proto { negated, protocols } => {
-                write!(f, "meta l4proto {}{}", neg(*negated), list(protocols))
-            }
-            Match::NfProto { negated, families } => {
-                let names: Vec<String> = families
-                    .iter()
-                    .map(|x| match x {
-                        IpFamily::Ipv4 => "ipv4".to_string(),
-                        IpFamily::Ipv6 => "ipv6".to_string(),
-                    })
-                    .collect();
-                write!(f, "meta nfproto {}{}", neg(*negated), list(&names))
-            }
-            Match::DstPort {
-                protocol,
-                negated,
-                ports,
-            } => write!(
-                f,
-                "{} dport {}{}",
-                protocol.as_deref().unwrap_or("th"),
-                neg(*negated),
-                list(&strs(ports))
-            ),
-            Match::SrcPort {
-                protocol,
-                negated,
-                ports,
-            } => write!(
-                f,
-                "{} sport {}{}",
-                protocol.as_deref().unwrap_or("th"),
-                neg(*negated),
-                list(&strs(ports))
-            ),
-            Match::SrcAddr {
-                family,
-                negated,
-                addrs,
-            } => write!(
-                f,
-                "{} saddr {}{}",
-                ip_kw(*family),
-                neg(*negated),
-                list(&strs(addrs))
-            ),
-            Match::DstAddr {
-                family,
-                negated,
-                addrs,
-            } => write!(
-                f,
-                "{} daddr {}{}",
-                ip_kw(*family),
-                neg(*negated),
-                list(&strs(addrs))
-            ),
-            Match::InIface { negated, names } => {
-                let q: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-                write!(f, "iifname {}{}", neg(*negated), list(&q))
-            }
-            Match::CtState { negated, states } => {
-                write!(f, "ct state {}{}", neg(*negated), states.join(","))
-            }
-            Match::Unknown { what } => write!(f, "<{what}>"),
-        }
-    }
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Verdict::Accept => write!(f, "accept"),
-            Verdict::Drop => write!(f, "drop"),
-            Verdict::Reject => write!(f, "reject"),
-            Verdict::Jump { target } => write!(f, "jump {target}"),
-            Verdict::Goto { target } => write!(f, "goto {target}"),
-            Verdict::Return => write!(f, "return"),
-            Verdict::Continue => write!(f, "continue"),
-            Verdict::Other { what } => write!(f, "<{what}>"),
-        }
-    }
-}
-
-impl fmt::Display for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for m in &self.matches {
-            write!(f, "{m} ")?;
-        }
-        write!(f, "{}", self.verdict)
-    }
-}
+pub use crate::model::firewall::*;
 
 // ---- reading ----------------------------------------------------------------------
 
@@ -1142,8 +797,39 @@ fn convert_cmp(
                     None => bad("value not understood"),
                 }
             }
+            nx::MetaKey::Pkttype if eq_only => match strings(&atoms) {
+                Some(types) => vec![Match::PktType { negated, types }],
+                None => bad("value not understood"),
+            },
             _ => bad("not modelled"),
         },
+        nx::NamedExpression::Fib(fib) if eq_only => {
+            use nx::FibFlag as F;
+            let flags = &fib.flags;
+            let only = |allowed: &[F]| flags.iter().all(|f| allowed.contains(f));
+            match fib.result {
+                nx::FibResult::Type if only(&[F::Daddr]) && flags.contains(&F::Daddr) => {
+                    match strings(&atoms) {
+                        Some(types) => vec![Match::DstAddrType { negated, types }],
+                        None => bad("value not understood"),
+                    }
+                }
+                nx::FibResult::Oif
+                    if only(&[F::Saddr, F::Iif, F::Mark])
+                        && flags.contains(&F::Saddr)
+                        && flags.contains(&F::Iif) =>
+                {
+                    match atoms.as_slice() {
+                        // `missing` is `== false`, `exists` is `== true`.
+                        [nx::Expression::Boolean(exists)] => vec![Match::RpfMissing {
+                            negated: negated ^ exists,
+                        }],
+                        _ => bad("value not understood"),
+                    }
+                }
+                _ => bad("not modelled"),
+            }
+        }
         nx::NamedExpression::CT(ct) if ct.key == "state" && eq_only => {
             let states: Option<Vec<String>> = atoms
                 .iter()
@@ -1286,6 +972,16 @@ fn atoms<'e, 'a>(
         }
     }
     Ok(out)
+}
+
+fn strings(atoms: &[&nx::Expression]) -> Option<Vec<String>> {
+    atoms
+        .iter()
+        .map(|a| match a {
+            nx::Expression::String(s) => Some(clean(s)),
+            _ => None,
+        })
+        .collect()
 }
 
 fn proto_name(n: u32) -> String {
@@ -1578,7 +1274,7 @@ mod tests {
             c.rules.iter().any(|r| r
                 .matches
                 .iter()
-                .any(|m| matches!(m, Match::Unknown { what } if what.contains("fib")))),
+                .any(|m| matches!(m, Match::Unknown { what } if what.contains("numgen")))),
             "{:?}",
             shown(c)
         );
@@ -1612,6 +1308,38 @@ mod tests {
             "{:?}",
             c.subchains
         );
+    }
+
+    #[test]
+    fn vmaps_fib_and_pkttype() {
+        let (chains, _) = chains("vmap-fib.json");
+        assert_eq!(chains.len(), 2);
+        let (pre, input) = (&chains[0], &chains[1]);
+        assert_eq!(pre.hook, ChainHook::Prerouting);
+        assert_eq!(pre.priority, -290);
+        assert_eq!(input.priority, 10);
+        assert_eq!(
+            shown(pre),
+            [
+                "fib saddr . iif oif missing drop",
+                "meta nfproto ipv6 fib saddr . iif oif missing drop"
+            ]
+        );
+        let s = shown(input);
+        for want in [
+            "ct state invalid drop",
+            "ct state established accept",
+            "iifname \"lo\" accept",
+            "iifname \"eth0\" jump inbound",
+            "tcp dport 22 accept",
+            "<match on a computed value> tcp dport 443 accept",
+            "meta l4proto { icmp, ipv6-icmp } accept",
+            "meta pkttype host <limit rate> reject",
+            "reject",
+        ] {
+            assert!(s.iter().any(|r| r == want), "missing {want:?} in {s:#?}");
+        }
+        assert!(input.subchains.contains_key("inbound"));
     }
 
     #[test]

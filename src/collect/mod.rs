@@ -23,6 +23,7 @@ use std::time::{Instant, SystemTime};
 use crate::error::Error;
 use crate::knowledge::Knowledge;
 use crate::knowledge::signatures::Strength;
+use crate::model::firewall::{FirewallView, NamespaceFirewall};
 use crate::model::redact::is_secret_name;
 use crate::model::{BlindSpot, Identification, Inventory, MatchStrength, Probe, Server, Worker};
 
@@ -38,6 +39,8 @@ pub struct Collector {
     probes_enabled: bool,
     /// (pid, socket inode) → last probe round: at most one round a minute per listener.
     probe_cache: std::sync::Mutex<HashMap<(u32, u64), (Instant, Probe)>>,
+    /// netns → last firewall read: the ruleset is read at most once a minute.
+    firewall_cache: std::sync::Mutex<HashMap<Option<String>, (Instant, FirewallView)>>,
 }
 
 /// A listener is probed again only after this long.
@@ -66,6 +69,7 @@ impl Collector {
             sniffed: Default::default(),
             probes_enabled: true,
             probe_cache: Default::default(),
+            firewall_cache: Default::default(),
         }
     }
 
@@ -73,6 +77,58 @@ impl Collector {
     pub fn with_probes(mut self, enabled: bool) -> Self {
         self.probes_enabled = enabled;
         self
+    }
+
+    /// Firewalls of the host namespace and of every namespace holding a server.
+    fn read_firewalls(
+        &self,
+        servers: &[Server],
+        own_netns: &Option<String>,
+        blind: &mut Vec<BlindSpot>,
+    ) -> Vec<NamespaceFirewall> {
+        let mut wanted: BTreeMap<Option<String>, Option<u32>> = BTreeMap::new();
+        wanted.insert(own_netns.clone(), None);
+        for s in servers
+            .iter()
+            .filter(|s| s.netns.is_some() && s.netns != *own_netns)
+        {
+            wanted.entry(s.netns.clone()).or_insert(Some(s.pid));
+        }
+        let mut cache = self
+            .firewall_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        cache.retain(|_, (at, _)| at.elapsed() < PROBE_TTL);
+        let mut out = Vec::new();
+        for (ns, pid) in wanted {
+            let view = match cache.get(&ns) {
+                Some((_, v)) => v.clone(),
+                None => {
+                    let v = match pid {
+                        None => firewall::read_firewall(),
+                        Some(pid) => netns::run_in_netns_of(pid, || Ok(firewall::read_firewall()))
+                            .unwrap_or_else(|e| FirewallView::Unreadable {
+                                reason: format!("cannot enter the namespace: {e}"),
+                            }),
+                    };
+                    cache.insert(ns.clone(), (Instant::now(), v.clone()));
+                    v
+                }
+            };
+            if let FirewallView::Unreadable { reason } = &view {
+                blind.push(BlindSpot {
+                    what: format!(
+                        "host firewall of {}",
+                        ns.as_deref().unwrap_or("an unknown namespace")
+                    ),
+                    path: "nft -j list ruleset".into(),
+                    reason: reason.clone(),
+                    consequence: "listeners beyond loopback are judged reachable unless a firewall blocks them".into(),
+                });
+            }
+            out.push(NamespaceFirewall { netns: ns, view });
+        }
+        out
     }
 
     fn run_probes(
@@ -422,6 +478,7 @@ impl Collector {
             });
         }
 
+        let firewalls = self.read_firewalls(&servers, &own_netns, &mut blind);
         let probes = if self.probes_enabled {
             self.run_probes(
                 &servers,
@@ -444,6 +501,7 @@ impl Collector {
             publishes: publish::from_processes(&table),
             probes,
             probes_enabled: self.probes_enabled,
+            firewalls,
             blind_spots: blind,
             processes_seen: table.procs.len(),
         })

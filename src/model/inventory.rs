@@ -19,6 +19,8 @@ pub struct Inventory {
     pub interfaces: Vec<Interface>,
     /// Host ports forwarded into containers (docker-proxy).
     pub publishes: Vec<PortPublish>,
+    /// Inbound firewall of each namespace that holds an AI server's listener.
+    pub firewalls: Vec<crate::model::firewall::NamespaceFirewall>,
     /// Loopback HTTP probes of recognised servers (empty in passive mode).
     pub probes: Vec<Probe>,
     /// Whether probes were allowed for this collection (`--passive` turns them off).

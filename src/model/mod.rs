@@ -2,6 +2,7 @@
 //! No I/O here; everything serialises into the snapshot JSON.
 
 pub mod finding;
+pub mod firewall;
 pub mod inventory;
 pub mod redact;
 pub mod snapshot;

@@ -319,6 +319,7 @@ mod tests {
             }],
             interfaces,
             publishes: vec![],
+            firewalls: vec![],
             probes: vec![],
             probes_enabled: false,
             blind_spots: vec![],

@@ -13,6 +13,13 @@
 //! - Allows: every chain accepts it on every path and nothing on the inbound
 //!   path went unmodelled;
 //! - Unknown: anything else, with the rule that left it open.
+//!
+//! Assumed of a client that can hold a connection: it passes reverse-path
+//! filtering (`fib saddr . iif oif missing` does not hold), and its packets are
+//! unicast to a local address (`meta pkttype host`, `fib daddr type local`).
+//! iptables extensions (`-m conntrack`, `-m multiport`, …) are opaque in nft's
+//! JSON, so an iptables-nft firewall that accepts established traffic through
+//! `-m conntrack` before its drops is judged Unknown, not Blocks.
 
 use std::net::IpAddr;
 
@@ -20,10 +27,10 @@ use ipnet::IpNet;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::collect::firewall::{
+use crate::model::Protocol;
+use crate::model::firewall::{
     AddrSpec, ChainPolicy, FirewallView, InputChain, IpFamily, Match, Rule, Verdict,
 };
-use crate::model::Protocol;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
@@ -229,7 +236,7 @@ impl Outcomes {
 
 fn chain_outcomes(c: &InputChain, p: &Packet) -> Outcomes {
     let w = Walker { chain: c, p };
-    let mut o = w.walk(None, &c.rules, 0, true);
+    let mut o = w.walk(None, &c.rules, 0, true, "");
     if o.falls_through {
         let certain = o.fall_certain;
         match c.policy {
@@ -260,7 +267,15 @@ enum Tri {
 impl Walker<'_> {
     /// Walks `rules` (the base chain when `sub` is `None`). `certain`: every
     /// step that led here held on every path.
-    fn walk(&self, sub: Option<&str>, rules: &[Rule], depth: usize, certain: bool) -> Outcomes {
+    /// `via`: how an uncertain jump led here, appended to every reason.
+    fn walk(
+        &self,
+        sub: Option<&str>,
+        rules: &[Rule],
+        depth: usize,
+        certain: bool,
+        via: &str,
+    ) -> Outcomes {
         let mut certain = certain;
         let mut o = Outcomes::default();
         if depth > MAX_DEPTH {
@@ -273,6 +288,7 @@ impl Walker<'_> {
                 Tri::Yes => (true, String::new()),
                 Tri::Maybe(why) => (false, format!(" if it matches ({why})")),
             };
+            let cond = format!("{cond}{via}");
             // `definite`: every path reaching this rule takes its verdict;
             // `holds`: and the rule is reached on every path.
             let holds = certain && definite;
@@ -327,7 +343,12 @@ impl Walker<'_> {
                         }
                         continue;
                     };
-                    let so = self.walk(Some(target), rules, depth + 1, holds);
+                    let via = if definite {
+                        via.to_string()
+                    } else {
+                        format!(", reached through {}{cond}", desc())
+                    };
+                    let so = self.walk(Some(target), rules, depth + 1, holds, &via);
                     let (sub_falls, sub_fall_certain) = (so.falls_through, so.fall_certain);
                     o.merge_terminals(so);
                     if sub_falls && is_goto {
@@ -465,6 +486,15 @@ fn eval_match(m: &Match, p: &Packet) -> Tri {
             }
             Tri::Maybe("input interface".into())
         }
+        // TCP and UDP to a listener: unicast to a local address.
+        Match::PktType { negated, types } => {
+            flip(yes_if(types.iter().any(|t| t == "host")), *negated)
+        }
+        Match::DstAddrType { negated, types } => {
+            flip(yes_if(types.iter().any(|t| t == "local")), *negated)
+        }
+        // A host that can hold a connection with us routes back the way it came.
+        Match::RpfMissing { negated } => flip(Tri::No, *negated),
         Match::CtState { negated, states } => {
             flip(yes_if(states.iter().any(|s| s == "new")), *negated)
         }
@@ -476,7 +506,8 @@ fn eval_match(m: &Match, p: &Packet) -> Tri {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::firewall::{ChainFamily, from_nft_json, legacy_chains};
+    use crate::collect::firewall::{from_nft_json, legacy_chains};
+    use crate::model::firewall::ChainFamily;
 
     fn view(name: &str) -> FirewallView {
         let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -559,7 +590,7 @@ mod tests {
         let v = view("unmodelled.json");
         let (verdict, why) = judge(&v, Tcp, 8080, ip("10.0.0.5"));
         assert_eq!(verdict, Unknown, "{why}");
-        assert!(why.contains("fib lookup"), "{why}");
+        assert!(why.contains("numgen"), "{why}");
         // The rule's port does not match 9090: it cannot decide.
         assert_eq!(verdict_of(&v, Tcp, 9090, "10.0.0.5"), Blocks);
     }
@@ -589,6 +620,25 @@ mod tests {
         let (verdict, why) = judge(&v, Udp, 5000, ip("10.0.0.5"));
         assert_eq!(verdict, Blocks, "{why}");
         assert!(why.contains("chain sub rule"), "{why}");
+    }
+
+    #[test]
+    fn vmaps_reverse_path_and_rejects() {
+        let v = view("vmap-fib.json");
+        // Reverse-path filtering passes for a host that can talk to us; ssh is
+        // accepted before anything else could decide.
+        assert_eq!(verdict_of(&v, Tcp, 22, "10.0.0.5"), Allows);
+        assert_eq!(verdict_of(&v, Tcp, 22, "fd00::5"), Allows);
+        // 8080 is accepted from eth0 only (via `jump inbound`), rejected otherwise.
+        let (verdict, why) = judge(&v, Tcp, 8080, ip("10.0.0.5"));
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("input interface"), "{why}");
+        assert!(why.contains("chain inbound rule"), "{why}");
+        // Nothing accepts udp 53: the rate-limited reject may let some through to
+        // the final reject, which takes them all.
+        let (verdict, why) = judge(&v, Udp, 53, ip("10.0.0.5"));
+        assert_eq!(verdict, Blocks, "{why}");
+        assert!(why.contains("`reject` drops udp dport 53"), "{why}");
     }
 
     #[test]

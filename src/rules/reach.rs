@@ -5,7 +5,9 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use super::firewall::{self, FirewallVerdict};
 use crate::knowledge::network::{AddrClass, Network};
+use crate::model::firewall::FirewallView;
 use crate::model::{
     BindScope, Endpoint, Evidence, Interface, InterfaceKind, Inventory, ListenerExposure,
     PortPublish, Reach, Socket,
@@ -209,10 +211,52 @@ pub fn listener_exposure(
         }
     }
     if matches!(reach, Reach::Lan | Reach::Vpn | Reach::Public) {
-        chain.push(Evidence::new(
-            "host firewall",
-            "not read: reachable unless a firewall blocks it",
-        ));
+        // The firewall that decides: the host's for a published port, else the
+        // listener's own namespace.
+        let (fw_ns, fw_port, fw_addr) = match published_on.last() {
+            Some(host) if summary.contains("published on") => {
+                (inv.own_netns.clone(), host.port, host.addr)
+            }
+            _ => (s.netns.clone(), s.local.port, s.local.addr),
+        };
+        let fw = inv.firewalls.iter().find(|f| f.netns == fw_ns);
+        match fw.map(|f| &f.view) {
+            None => chain.push(Evidence::new(
+                "host firewall",
+                "not read for this namespace: reachable unless a firewall blocks it",
+            )),
+            Some(FirewallView::Unreadable { reason }) => chain.push(Evidence::new(
+                "host firewall",
+                format!("not readable ({reason}): reachable unless a firewall blocks it"),
+            )),
+            Some(view) => {
+                let (verdict, why) = firewall::judge(view, s.protocol, fw_port, fw_addr);
+                let source = match view {
+                    FirewallView::Rules { source, .. } => source.clone(),
+                    FirewallView::Unreadable { .. } => "host firewall".into(),
+                };
+                match verdict {
+                    FirewallVerdict::Blocks => {
+                        chain.push(Evidence::new(
+                            source,
+                            format!("blocks new inbound connections: {why}"),
+                        ));
+                        summary = format!(
+                            "host-only: the firewall blocks port {fw_port} from other hosts ({why})"
+                        );
+                        reach = Reach::HostOnly;
+                    }
+                    FirewallVerdict::Allows => chain.push(Evidence::new(
+                        source,
+                        format!("lets new inbound connections through: {why}"),
+                    )),
+                    FirewallVerdict::Unknown => chain.push(Evidence::new(
+                        source,
+                        format!("could not be judged ({why}): reachable unless it blocks them"),
+                    )),
+                }
+            }
+        }
     }
     ListenerExposure {
         socket: idx,

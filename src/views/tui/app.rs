@@ -345,10 +345,9 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
         if listeners.is_empty() {
             // Without its fd table "no listener" would be a guess: say unknown.
             let hidden = s
-                .inventory
-                .blind_spots
+                .findings
                 .iter()
-                .any(|b| b.path == format!("/proc/{}/fd", srv.pid));
+                .any(|f| f.subject.pid == srv.pid && f.rule == crate::rules::visibility::RULE);
             let (listen, exposure, scope) = if hidden {
                 (
                     "?".to_string(),
