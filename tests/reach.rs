@@ -105,3 +105,58 @@ fn reach_verdicts_match_what_a_client_can_connect_to() {
     assert!(!net.client_reaches(&sa, 8001));
     assert!(net.client_reaches(&sa, 8003));
 }
+
+/// A firewall rule in the server's namespace changes the verdict exactly where
+/// it changes what the client can reach.
+#[test]
+fn firewall_drop_turns_lan_into_host_only() {
+    let net = VethPair::new();
+    let rules = temp_path("rules.nft");
+    std::fs::write(
+        &rules,
+        "table inet aipt {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    tcp dport 8005 drop\n  }\n}\n",
+    )
+    .expect("rules");
+    run_ok(net.server.command("nft").arg("-f").arg(&rules));
+    let dropped = start_llama(
+        net.server.command(llama_server_bin()),
+        &["--host", "0.0.0.0", "--port", "8005"],
+        &[],
+    );
+    let open = start_llama(
+        net.server.command(llama_server_bin()),
+        &["--host", "0.0.0.0", "--port", "8006"],
+        &[],
+    );
+    let snap = snapshot(&[]);
+    for (p, port) in [(&dropped, 8005u16), (&open, 8006u16)] {
+        let s = servers_with_pid(&snap, p.pid());
+        let idx = s[0]["sockets"]
+            .as_array()
+            .expect("sockets")
+            .iter()
+            .find(|i| socket(&snap, i)["local"]["port"] == port)
+            .cloned()
+            .unwrap_or(Value::Null);
+        let exp = snap["exposures"]
+            .as_array()
+            .expect("exposures")
+            .iter()
+            .find(|e| e["socket"] == idx)
+            .cloned()
+            .unwrap_or(Value::Null);
+        let measured = net.client_reaches(&net.server_addr, port);
+        let want = if measured { "lan" } else { "host_only" };
+        assert_eq!(
+            exp["reach"], want,
+            "port {port}: client reaches = {measured}; {exp:#}"
+        );
+        assert!(
+            exp["chain"].to_string().contains("nft"),
+            "firewall not cited: {exp:#}"
+        );
+    }
+    assert!(!net.client_reaches(&net.server_addr, 8005));
+    assert!(net.client_reaches(&net.server_addr, 8006));
+    let _ = std::fs::remove_file(rules);
+}
