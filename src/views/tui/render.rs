@@ -563,6 +563,25 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
             if let Some(sc) = s.scores.servers.iter().find(|x| x.pid == sv.pid) {
                 out.push(kv("score", sc.arithmetic()));
             }
+            let listener = sock
+                .and_then(|li| s.inventory.sockets.get(li))
+                .map(|k| format!("{}/tcp", k.local));
+            let relevant: Vec<_> = s
+                .findings
+                .iter()
+                .filter(|f| f.subject.pid == sv.pid)
+                .filter(|f| f.subject.listener.is_none() || f.subject.listener == listener)
+                .collect();
+            if !relevant.is_empty() {
+                out.push(heading(&format!("Findings and fixes ({})", relevant.len())));
+                for f in relevant {
+                    out.push(Line::from(vec![
+                        Span::styled(format!("  [{}] ", f.severity), theme.severity(f.severity)),
+                        Span::raw(f.title.clone()),
+                    ]));
+                    out.push(Line::from(format!("    fix: {}", f.remediation)));
+                }
+            }
             let c = &sv.confinement;
             let mut runs = vec![format!(
                 "euid {}",
