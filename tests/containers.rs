@@ -191,8 +191,49 @@ fn published_ports_are_mapped_back_and_verdicts_match_reachability() {
             assert_eq!(reach, "host_only", "{label}: {exp:#}");
         }
     }
+    // The Docker API (root) names the containers.
+    let names = snap["inventory"]["containers"].to_string();
+    for c in [&_a, &_b, &_c] {
+        assert!(
+            names.contains(&c.0),
+            "container {} not listed by the Docker API: {names}",
+            c.0
+        );
+    }
     // The measurement can fail both ways: the loopback publish is refused, the
     // wildcard one accepted.
     assert!(!lan.client_reaches(p_local));
     assert!(lan.client_reaches(p_all));
+
+    // Unprivileged: the Docker API and the containers' namespaces are closed; the
+    // verdicts say unknown and the blind spots say why — never safe.
+    let out = run_ok(
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+            ])
+            .env("HOME", "/tmp")
+            .arg(bin_for_others())
+            .arg("snapshot"),
+    );
+    let weak: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let blind = weak["inventory"]["blind_spots"].to_string();
+    assert!(
+        blind.contains("/var/run/docker.sock"),
+        "Docker API blind spot not named: {blind}"
+    );
+    for pid in [pid_local, pid_all, pid_none] {
+        assert!(
+            weak["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .any(|f| f["subject"]["pid"] == pid
+                    && f["rule"] == "visibility.server-not-inspectable"),
+            "containerised server {pid} passes as clean when unprivileged"
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! the plain `model::Inventory`, recording every refused read as a blind spot.
 
 pub mod auth;
+pub mod docker;
 pub mod env;
 pub mod firewall;
 pub mod host;
@@ -479,6 +480,30 @@ impl Collector {
         }
 
         let firewalls = self.read_firewalls(&servers, &own_netns, &mut blind);
+        let mut publishes = publish::from_processes(&table);
+        let containers = match docker::read(std::path::Path::new(docker::SOCKET)) {
+            Ok(Some((containers, api_publishes))) => {
+                // docker-proxy and the API describe the same ports: keep one of each.
+                for p in api_publishes {
+                    if !publishes.iter().any(|q| {
+                        q.host == p.host && q.target == p.target && q.protocol == p.protocol
+                    }) {
+                        publishes.push(p);
+                    }
+                }
+                containers
+            }
+            Ok(None) => Vec::new(),
+            Err(reason) => {
+                blind.push(BlindSpot {
+                    what: "the Docker Engine API".into(),
+                    path: docker::SOCKET.into(),
+                    reason,
+                    consequence: "container names and ports published by NAT rules alone (userland-proxy off) are not visible; ports forwarded by docker-proxy still are. Run as root or in the docker group".into(),
+                });
+                Vec::new()
+            }
+        };
         let probes = if self.probes_enabled {
             self.run_probes(
                 &servers,
@@ -498,7 +523,8 @@ impl Collector {
             servers,
             sockets,
             interfaces,
-            publishes: publish::from_processes(&table),
+            publishes,
+            containers,
             probes,
             probes_enabled: self.probes_enabled,
             firewalls,

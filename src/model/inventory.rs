@@ -19,6 +19,8 @@ pub struct Inventory {
     pub interfaces: Vec<Interface>,
     /// Host ports forwarded into containers (docker-proxy).
     pub publishes: Vec<PortPublish>,
+    /// Containers the Docker API reported (empty when it is absent or unreadable).
+    pub containers: Vec<DockerContainer>,
     /// Inbound firewall of each namespace that holds an AI server's listener.
     pub firewalls: Vec<crate::model::firewall::NamespaceFirewall>,
     /// Loopback HTTP probes of recognised servers (empty in passive mode).
@@ -380,4 +382,14 @@ pub struct ProbeResponse {
     pub version: Option<String>,
     /// Length of the model/item list the auth request returned.
     pub list_len: Option<usize>,
+}
+
+/// A container as the Docker API lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct DockerContainer {
+    /// First 12 hex digits of the id, as `docker ps` shows it.
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub addresses: Vec<IpAddr>,
 }

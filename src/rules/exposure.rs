@@ -319,6 +319,7 @@ mod tests {
             }],
             interfaces,
             publishes: vec![],
+            containers: vec![],
             firewalls: vec![],
             probes: vec![],
             probes_enabled: false,
