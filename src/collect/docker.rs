@@ -60,8 +60,14 @@ struct ApiNetwork {
     ip_address: String,
 }
 
+/// What the daemon told: its containers and the ports they publish.
+pub struct DockerView {
+    pub containers: Vec<DockerContainer>,
+    pub publishes: Vec<PortPublish>,
+}
+
 /// Parse the answer of `GET /containers/json` (status line, headers, JSON body).
-pub fn parse(response: &[u8]) -> Result<(Vec<DockerContainer>, Vec<PortPublish>), String> {
+pub fn parse(response: &[u8]) -> Result<DockerView, String> {
     let split = response
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -129,11 +135,14 @@ pub fn parse(response: &[u8]) -> Result<(Vec<DockerContainer>, Vec<PortPublish>)
             addresses: ips,
         });
     }
-    Ok((containers, publishes))
+    Ok(DockerView {
+        containers,
+        publishes,
+    })
 }
 
 /// Ask the daemon. `Ok(None)` when there is no Docker socket at all.
-pub fn read(socket: &Path) -> Result<Option<(Vec<DockerContainer>, Vec<PortPublish>)>, String> {
+pub fn read(socket: &Path) -> Result<Option<DockerView>, String> {
     if !socket.exists() {
         return Ok(None);
     }
@@ -159,7 +168,10 @@ mod tests {
     fn real_daemon_answer_parses() {
         let body = include_str!("../../tests/fixtures/docker/containers.json");
         let resp = format!("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{body}");
-        let (containers, publishes) = parse(resp.as_bytes()).expect("parse");
+        let DockerView {
+            containers,
+            publishes,
+        } = parse(resp.as_bytes()).expect("parse");
         assert!(
             containers
                 .iter()

@@ -482,7 +482,10 @@ impl Collector {
         let firewalls = self.read_firewalls(&servers, &own_netns, &mut blind);
         let mut publishes = publish::from_processes(&table);
         let containers = match docker::read(std::path::Path::new(docker::SOCKET)) {
-            Ok(Some((containers, api_publishes))) => {
+            Ok(Some(docker::DockerView {
+                containers,
+                publishes: api_publishes,
+            })) => {
                 // docker-proxy and the API describe the same ports: keep one of each.
                 for p in api_publishes {
                     if !publishes.iter().any(|q| {
