@@ -40,8 +40,10 @@ def main():
     # A picklable target: under spawn, functions of a -m __main__ are not.
     p = multiprocessing.Process(target=time.sleep, args=(3600,))
     p.start()
-    with open(os.path.join(d, "ready"), "w") as f:
+    # Written whole, then renamed: the test never reads a half-written file.
+    with open(os.path.join(d, "ready.tmp"), "w") as f:
         f.write(str(p.pid))
+    os.rename(os.path.join(d, "ready.tmp"), os.path.join(d, "ready"))
     time.sleep(3600)
     del held, client, accepted
 
