@@ -9,7 +9,6 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use serde_json::Value;
 use support::*;
 
 struct Container(String);
@@ -162,13 +161,7 @@ fn published_ports_are_mapped_back_and_verdicts_match_reachability() {
             .find(|i| socket(&snap, i)["local"]["port"] == 8080)
             .cloned()
             .unwrap_or_else(|| panic!("{label}: no listener on 8080"));
-        let exp = snap["exposures"]
-            .as_array()
-            .expect("exposures")
-            .iter()
-            .find(|e| e["socket"] == idx)
-            .cloned()
-            .unwrap_or(Value::Null);
+        let exp = exposure_of(&snap, &idx);
         let published: Vec<u64> = exp["published_on"]
             .as_array()
             .expect("published_on")
@@ -207,19 +200,7 @@ fn published_ports_are_mapped_back_and_verdicts_match_reachability() {
 
     // Unprivileged: the Docker API and the containers' namespaces are closed; the
     // verdicts say unknown and the blind spots say why — never safe.
-    let out = run_ok(
-        Command::new("setpriv")
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--inh-caps=-all",
-            ])
-            .env("HOME", "/tmp")
-            .arg(bin_for_others())
-            .arg("snapshot"),
-    );
-    let weak: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let weak = snapshot_as_nobody();
     let blind = weak["inventory"]["blind_spots"].to_string();
     assert!(
         blind.contains("/var/run/docker.sock"),

@@ -7,16 +7,6 @@ use std::process::Command;
 use serde_json::Value;
 use support::*;
 
-fn exposure_of(snap: &Value, idx: &Value) -> Value {
-    snap["exposures"]
-        .as_array()
-        .expect("exposures")
-        .iter()
-        .find(|e| &e["socket"] == idx)
-        .cloned()
-        .unwrap_or(Value::Null)
-}
-
 fn listener_on(snap: &Value, server: &Value, port: u16) -> (Value, Value) {
     let idx = server["sockets"]
         .as_array()
@@ -202,19 +192,7 @@ fn unprivileged_run_names_what_it_could_not_see() {
         &["--host", "127.0.0.1", "--port", &port.to_string()],
         &[],
     );
-    let out = run_ok(
-        Command::new("setpriv")
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--inh-caps=-all",
-            ])
-            .env("HOME", "/tmp")
-            .arg(bin_for_others())
-            .args(["snapshot"]),
-    );
-    let snap: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let snap = snapshot_as_nobody();
     assert_eq!(snap["inventory"]["privileges"]["is_root"], false);
     let s = servers_with_pid(&snap, p.pid());
     assert_eq!(

@@ -36,20 +36,8 @@ fn reach_verdicts_match_what_a_client_can_connect_to() {
         let measured = net.client_reaches(&sa, *port);
         let s = servers_with_pid(&snap, proc_.pid());
         assert_eq!(s.len(), 1, "server on {port} missing");
-        let idx = s[0]["sockets"]
-            .as_array()
-            .expect("sockets")
-            .iter()
-            .find(|i| socket(&snap, i)["local"]["port"] == *port)
-            .cloned()
-            .unwrap_or(Value::Null);
-        let exp = snap["exposures"]
-            .as_array()
-            .expect("exposures")
-            .iter()
-            .find(|e| e["socket"] == idx)
-            .cloned()
-            .unwrap_or(Value::Null);
+        let idx = socket_on(&snap, s[0], *port);
+        let exp = exposure_of(&snap, &idx);
         let want = if measured { "lan" } else { "loopback_only" };
         assert_eq!(
             exp["reach"], want,
@@ -131,20 +119,8 @@ fn firewall_drop_turns_lan_into_host_only() {
     let snap = snapshot(&[]);
     for (p, port) in [(&dropped, 8005u16), (&open, 8006u16)] {
         let s = servers_with_pid(&snap, p.pid());
-        let idx = s[0]["sockets"]
-            .as_array()
-            .expect("sockets")
-            .iter()
-            .find(|i| socket(&snap, i)["local"]["port"] == port)
-            .cloned()
-            .unwrap_or(Value::Null);
-        let exp = snap["exposures"]
-            .as_array()
-            .expect("exposures")
-            .iter()
-            .find(|e| e["socket"] == idx)
-            .cloned()
-            .unwrap_or(Value::Null);
+        let idx = socket_on(&snap, s[0], port);
+        let exp = exposure_of(&snap, &idx);
         let measured = net.client_reaches(&net.server_addr, port);
         let want = if measured { "lan" } else { "host_only" };
         assert_eq!(

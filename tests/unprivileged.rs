@@ -23,19 +23,7 @@ fn unprivileged_verdicts_are_unknown_never_safe() {
         &[],
     );
 
-    let out = run_ok(
-        Command::new("setpriv")
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--inh-caps=-all",
-            ])
-            .env("HOME", "/tmp")
-            .arg(bin_for_others())
-            .arg("snapshot"),
-    );
-    let snap: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let snap = snapshot_as_nobody();
     let findings = snap["findings"].as_array().expect("findings");
     let blind = snap["inventory"]["blind_spots"].to_string();
     for (p, what) in [(&host, "loopback server"), (&hidden, "namespaced server")] {

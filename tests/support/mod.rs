@@ -444,3 +444,42 @@ pub fn key_file() -> PathBuf {
     })
     .clone()
 }
+
+/// `aiposture snapshot` run as `nobody` (uid 65534, no capabilities).
+pub fn snapshot_as_nobody() -> Value {
+    let out = run_ok(
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+            ])
+            .env("HOME", "/tmp")
+            .arg(bin_for_others())
+            .arg("snapshot"),
+    );
+    serde_json::from_slice(&out.stdout).expect("snapshot is JSON")
+}
+
+/// The exposure verdict of the socket at index `idx` (Null when none).
+pub fn exposure_of(snap: &Value, idx: &Value) -> Value {
+    snap["exposures"]
+        .as_array()
+        .expect("exposures")
+        .iter()
+        .find(|e| &e["socket"] == idx)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// Index of `server`'s socket on local `port` (Null when none).
+pub fn socket_on(snap: &Value, server: &Value, port: u16) -> Value {
+    server["sockets"]
+        .as_array()
+        .expect("sockets")
+        .iter()
+        .find(|i| socket(snap, i)["local"]["port"] == port)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
