@@ -225,7 +225,7 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Constraint::Length(7),
             Constraint::Length(8),
             Constraint::Length(21),
-            Constraint::Length(16),
+            Constraint::Length(18),
             Constraint::Length(5),
             Constraint::Length(5),
             Constraint::Fill(2),
