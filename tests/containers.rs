@@ -216,5 +216,18 @@ fn published_ports_are_mapped_back_and_verdicts_match_reachability() {
                     && f["rule"] == "visibility.server-not-inspectable"),
             "containerised server {pid} passes as clean when unprivileged"
         );
+        let f = weak["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| {
+                f["subject"]["pid"] == pid && f["rule"] == "visibility.server-not-inspectable"
+            })
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            f["evidence"].to_string().contains("/var/run/docker.sock"),
+            "the verdict does not name the Docker API blind spot: {f:#}"
+        );
     }
 }

@@ -10,13 +10,22 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
         .iter()
         .filter_map(|s| {
             let prefix = format!("/proc/{}/", s.pid);
-            let blind: Vec<Evidence> = inv
+            let mut blind: Vec<Evidence> = inv
                 .blind_spots
                 .iter()
                 .filter(|b| b.path.starts_with(&prefix))
                 .map(|b| Evidence::new(b.path.clone(), format!("{}: {}", b.what, b.reason)))
                 .collect();
             let fds_hidden = blind.iter().any(|e| e.source == format!("/proc/{}/fd", s.pid));
+            // In a container, the runtime's API would have told its ports and name.
+            if s.confinement.container.is_some() {
+                blind.extend(
+                    inv.blind_spots
+                        .iter()
+                        .filter(|b| b.path.ends_with(".sock"))
+                        .map(|b| Evidence::new(b.path.clone(), format!("{}: {}", b.what, b.reason))),
+                );
+            }
             (fds_hidden || blind.len() >= 2).then(|| Finding {
                 rule: RULE.into(),
                 severity: Severity::Medium,
