@@ -158,7 +158,7 @@ fn root_hint() -> &'static str {
     }
 }
 
-fn find(candidates: &[&str]) -> Option<PathBuf> {
+pub(crate) fn find(candidates: &[&str]) -> Option<PathBuf> {
     candidates
         .iter()
         .map(PathBuf::from)
@@ -192,7 +192,7 @@ fn read_capped(r: Option<impl Read>, cap: u64) -> (Vec<u8>, bool) {
 
 /// Runs `path args` with an empty environment and a deadline; stdout on success,
 /// else a one-line reason (exit status and the first line of stderr).
-fn run_tool(path: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+pub(crate) fn run_tool(path: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
     let mut child = Command::new(path)
         .args(args)
         .env_clear()

@@ -10,6 +10,7 @@ pub mod identify;
 pub mod interfaces;
 pub mod magic;
 pub mod models;
+pub mod nat;
 pub mod netns;
 pub mod privilege;
 pub mod probe;
@@ -42,6 +43,8 @@ pub struct Collector {
     probe_cache: std::sync::Mutex<HashMap<(u32, u64), (Instant, Probe)>>,
     /// netns → last firewall read: the ruleset is read at most once a minute.
     firewall_cache: std::sync::Mutex<HashMap<Option<String>, (Instant, FirewallView)>>,
+    /// Last read of the NAT rules (root only), reused for a minute like the firewall.
+    nat_cache: std::sync::Mutex<Option<(Instant, (Vec<crate::model::PortPublish>, Vec<String>))>>,
 }
 
 /// A listener is probed again only after this long.
@@ -71,6 +74,7 @@ impl Collector {
             probes_enabled: true,
             probe_cache: Default::default(),
             firewall_cache: Default::default(),
+            nat_cache: Default::default(),
         }
     }
 
@@ -507,6 +511,34 @@ impl Collector {
                 Vec::new()
             }
         };
+        if privileges.is_root {
+            let mut cache = self.nat_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.as_ref().is_none_or(|(at, _)| at.elapsed() >= PROBE_TTL) {
+                *cache = Some((Instant::now(), nat::read()));
+            }
+            if let Some((_, (nat_publishes, errors))) = cache.as_ref() {
+                for p in nat_publishes {
+                    if !publishes.iter().any(|q| q.host == p.host && q.target == p.target && q.protocol == p.protocol) {
+                        publishes.push(p.clone());
+                    }
+                }
+                for e in errors {
+                    blind.push(BlindSpot {
+                        what: "NAT rules of the host".into(),
+                        path: "iptables-save -t nat".into(),
+                        reason: e.clone(),
+                        consequence: "ports published by NAT rules alone (Podman, Docker without its proxy) may be missing".into(),
+                    });
+                }
+            }
+        } else {
+            blind.push(BlindSpot {
+                what: "NAT rules of the host".into(),
+                path: "iptables-save -t nat".into(),
+                reason: "reading netfilter tables needs root (CAP_NET_ADMIN)".into(),
+                consequence: "ports published by NAT rules alone (Podman, Docker without its proxy) are not mapped to their containers".into(),
+            });
+        }
         let probes = if self.probes_enabled {
             self.run_probes(
                 &servers,
