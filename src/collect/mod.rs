@@ -44,7 +44,7 @@ pub struct Collector {
     /// netns → last firewall read: the ruleset is read at most once a minute.
     firewall_cache: std::sync::Mutex<HashMap<Option<String>, (Instant, FirewallView)>>,
     /// Last read of the NAT rules (root only), reused for a minute like the firewall.
-    nat_cache: std::sync::Mutex<Option<(Instant, (Vec<crate::model::PortPublish>, Vec<String>))>>,
+    nat_cache: std::sync::Mutex<Option<(Instant, nat::NatRead)>>,
 }
 
 /// A listener is probed again only after this long.
@@ -513,16 +513,21 @@ impl Collector {
         };
         if privileges.is_root {
             let mut cache = self.nat_cache.lock().unwrap_or_else(|p| p.into_inner());
-            if cache.as_ref().is_none_or(|(at, _)| at.elapsed() >= PROBE_TTL) {
+            if cache
+                .as_ref()
+                .is_none_or(|(at, _)| at.elapsed() >= PROBE_TTL)
+            {
                 *cache = Some((Instant::now(), nat::read()));
             }
-            if let Some((_, (nat_publishes, errors))) = cache.as_ref() {
-                for p in nat_publishes {
-                    if !publishes.iter().any(|q| q.host == p.host && q.target == p.target && q.protocol == p.protocol) {
+            if let Some((_, read)) = cache.as_ref() {
+                for p in &read.publishes {
+                    if !publishes.iter().any(|q| {
+                        q.host == p.host && q.target == p.target && q.protocol == p.protocol
+                    }) {
                         publishes.push(p.clone());
                     }
                 }
-                for e in errors {
+                for e in &read.errors {
                     blind.push(BlindSpot {
                         what: "NAT rules of the host".into(),
                         path: "iptables-save -t nat".into(),

@@ -45,7 +45,9 @@ fn destination(s: &str, v6: bool) -> Option<(IpAddr, Option<u16>)> {
     if v6 {
         if let Some(rest) = s.strip_prefix('[') {
             let (a, p) = rest.split_once(']')?;
-            let port = p.strip_prefix(':').and_then(|p| p.split('-').next()?.parse().ok());
+            let port = p
+                .strip_prefix(':')
+                .and_then(|p| p.split('-').next()?.parse().ok());
             return Some((a.parse().ok()?, port));
         }
         return Some((s.parse().ok()?, None));
@@ -83,7 +85,9 @@ pub fn from_iptables_save(text: &str, v6: bool, via: &str) -> Vec<PortPublish> {
             if negated {
                 i += 1;
             }
-            let (Some(key), val) = (w.get(i), w.get(i + 1)) else { break };
+            let (Some(key), val) = (w.get(i), w.get(i + 1)) else {
+                break;
+            };
             match key.as_str() {
                 "-p" | "--protocol" if !negated => proto = val.cloned(),
                 "-d" | "--destination" if !negated => daddr = val.and_then(|v| addr(v)),
@@ -103,7 +107,11 @@ pub fn from_iptables_save(text: &str, v6: bool, via: &str) -> Vec<PortPublish> {
                 "--to-destination" => to = val.and_then(|v| destination(v, v6)),
                 _ => {}
             }
-            i += if key.starts_with('-') && val.is_some_and(|v| !v.starts_with('-') || v == "-") { 2 } else { 1 };
+            i += if key.starts_with('-') && val.is_some_and(|v| !v.starts_with('-') || v == "-") {
+                2
+            } else {
+                1
+            };
         }
         let (Some(proto), true, Some((target, target_port))) = (proto, is_dnat, to) else {
             continue;
@@ -113,7 +121,11 @@ pub fn from_iptables_save(text: &str, v6: bool, via: &str) -> Vec<PortPublish> {
             "udp" => Protocol::Udp,
             _ => continue,
         };
-        let any = if v6 { IpAddr::V6(Ipv6Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::UNSPECIFIED) };
+        let any = if v6 {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        };
         for p in &ports {
             out.push(PortPublish {
                 protocol,
@@ -154,7 +166,10 @@ mod tests {
             "Tcp 0.0.0.0:18092 -> 172.17.0.2:8080",
             "Tcp 127.0.0.1:18091 -> 172.17.0.2:8080",
         ] {
-            assert!(got.contains(&want.to_string()), "{want} missing from {got:#?}");
+            assert!(
+                got.contains(&want.to_string()),
+                "{want} missing from {got:#?}"
+            );
         }
         // Jumps into DNAT chains (multiport --dports … -j CNI-DN-…) are not publishes.
         assert_eq!(got.len(), 5, "{got:#?}");
@@ -165,7 +180,11 @@ mod tests {
     fn odd_rules_map_nothing_rather_than_guess() {
         let text = "*nat\n-A X -p tcp --dport 1000:2000 -j DNAT --to-destination 10.0.0.2\n-A X -p tcp -j DNAT --to-destination 10.0.0.2:80\n-A X -p tcp ! --dport 22 -j DNAT --to-destination 10.0.0.2:80\n-A X -p sctp --dport 5 -j DNAT --to-destination 10.0.0.2:5\n*filter\n-A INPUT -p tcp --dport 9 -j DNAT --to-destination 10.0.0.2:9\n";
         assert!(from_iptables_save(text, false, "t").is_empty());
-        let v6 = from_iptables_save("*nat\n-A D -d ::1/128 -p tcp --dport 80 -j DNAT --to-destination [fd00::2]:8080\n", true, "t");
+        let v6 = from_iptables_save(
+            "*nat\n-A D -d ::1/128 -p tcp --dport 80 -j DNAT --to-destination [fd00::2]:8080\n",
+            true,
+            "t",
+        );
         assert_eq!(v6[0].host.to_string(), "[::1]:80");
         assert_eq!(v6[0].target.to_string(), "[fd00::2]:8080");
     }
@@ -173,13 +192,26 @@ mod tests {
 
 const IPT_NFT_SAVE: &[&str] = &["/usr/sbin/iptables-nft-save", "/sbin/iptables-nft-save"];
 const IP6T_NFT_SAVE: &[&str] = &["/usr/sbin/ip6tables-nft-save", "/sbin/ip6tables-nft-save"];
-const IPT_LEGACY_SAVE: &[&str] = &["/usr/sbin/iptables-legacy-save", "/sbin/iptables-legacy-save"];
-const IP6T_LEGACY_SAVE: &[&str] = &["/usr/sbin/ip6tables-legacy-save", "/sbin/ip6tables-legacy-save"];
+const IPT_LEGACY_SAVE: &[&str] = &[
+    "/usr/sbin/iptables-legacy-save",
+    "/sbin/iptables-legacy-save",
+];
+const IP6T_LEGACY_SAVE: &[&str] = &[
+    "/usr/sbin/ip6tables-legacy-save",
+    "/sbin/ip6tables-legacy-save",
+];
+
+/// What the nat tables showed, and the tools that failed (with their reason).
+#[derive(Clone, Default)]
+pub struct NatRead {
+    pub publishes: Vec<PortPublish>,
+    pub errors: Vec<String>,
+}
 
 /// Publishes from every nat table of the calling thread's namespace (root only;
 /// the same hardened runner as the firewall reader). Errors are reasons for a
 /// blind spot; an absent tool is not an error.
-pub fn read() -> (Vec<PortPublish>, Vec<String>) {
+pub fn read() -> NatRead {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (paths, v6, name) in [
@@ -192,9 +224,16 @@ pub fn read() -> (Vec<PortPublish>, Vec<String>) {
             continue;
         };
         match super::firewall::run_tool(&tool, &["-t", "nat"]) {
-            Ok(bytes) => out.extend(from_iptables_save(&String::from_utf8_lossy(&bytes), v6, name)),
+            Ok(bytes) => out.extend(from_iptables_save(
+                &String::from_utf8_lossy(&bytes),
+                v6,
+                name,
+            )),
             Err(e) => errors.push(format!("{name}: {e}")),
         }
     }
-    (out, errors)
+    NatRead {
+        publishes: out,
+        errors,
+    }
 }
