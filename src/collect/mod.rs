@@ -43,6 +43,7 @@ pub struct Collector {
     probe_cache: std::sync::Mutex<HashMap<(u32, u64), (Instant, Probe)>>,
     /// netns → last firewall read: the ruleset is read at most once a minute.
     firewall_cache: std::sync::Mutex<HashMap<Option<String>, (Instant, FirewallView)>>,
+    procs: std::sync::Mutex<procs::ProcCache>,
     /// Last read of the NAT rules (root only), reused for a minute like the firewall.
     nat_cache: std::sync::Mutex<Option<(Instant, nat::NatRead)>>,
 }
@@ -75,6 +76,7 @@ impl Collector {
             probe_cache: Default::default(),
             firewall_cache: Default::default(),
             nat_cache: Default::default(),
+            procs: Default::default(),
         }
     }
 
@@ -240,10 +242,13 @@ impl Collector {
         let privileges = host::privileges(&self.users);
         let mut blind = Vec::new();
 
-        let table = ProcTable::scan(&self.secret_flags).map_err(|source| Error::Read {
-            path: "/proc".into(),
-            source,
-        })?;
+        let mut proc_cache = self.procs.lock().unwrap_or_else(|p| p.into_inner());
+        let table =
+            ProcTable::scan(&self.secret_flags, &mut proc_cache).map_err(|source| Error::Read {
+                path: "/proc".into(),
+                source,
+            })?;
+        drop(proc_cache);
         let walk = walk_fds(&table);
         let found = identify::identify(&table, &self.knowledge.signatures);
 

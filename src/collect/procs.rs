@@ -52,15 +52,18 @@ pub fn is_gone(err: &ProcError) -> bool {
 impl ProcTable {
     /// Read every visible process. Processes that exit mid-read are skipped:
     /// a vanished process is not an error.
-    pub fn scan(secret_flags: &[String]) -> std::io::Result<Self> {
+    pub fn scan(secret_flags: &[String], cache: &mut ProcCache) -> std::io::Result<Self> {
         let all = procfs::process::all_processes()
             .map_err(|e| std::io::Error::other(format!("cannot list /proc: {e}")))?;
         let mut procs = HashMap::new();
+        let mut seen = HashMap::new();
         for p in all.flatten() {
-            if let Some(entry) = read_entry(&p, secret_flags) {
+            if let Some((entry, starttime)) = read_entry(&p, secret_flags, cache) {
+                seen.insert(entry.pid, starttime);
                 procs.insert(entry.pid, entry);
             }
         }
+        cache.0.retain(|pid, c| seen.get(pid) == Some(&c.starttime));
         Ok(ProcTable { procs })
     }
 
@@ -84,9 +87,48 @@ impl ProcTable {
     }
 }
 
-fn read_entry(p: &Process, secret_flags: &[String]) -> Option<ProcEntry> {
+/// What does not change while a process lives (argv, exe), kept between refreshes
+/// of the dashboard, keyed by pid and start time (a reused pid starts later).
+/// Entries are re-read after a while: a process may retitle itself (setproctitle).
+#[derive(Default)]
+pub struct ProcCache(HashMap<u32, Cached>);
+
+struct Cached {
+    starttime: u64,
+    at: std::time::Instant,
+    argv: Vec<String>,
+    exe: Option<String>,
+    exe_path: Option<String>,
+}
+
+const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn read_entry(
+    p: &Process,
+    secret_flags: &[String],
+    cache: &mut ProcCache,
+) -> Option<(ProcEntry, u64)> {
     let stat = p.stat().ok()?;
     let uid = p.uid().ok()?;
+    let pid = stat.pid as u32;
+    if let Some(c) = cache
+        .0
+        .get(&pid)
+        .filter(|c| c.starttime == stat.starttime && c.at.elapsed() < CACHE_FOR)
+    {
+        return Some((
+            ProcEntry {
+                pid,
+                ppid: stat.ppid as u32,
+                uid,
+                comm: stat.comm,
+                argv: c.argv.clone(),
+                exe: c.exe.clone(),
+                exe_path: c.exe_path.clone(),
+            },
+            stat.starttime,
+        ));
+    }
     // Kernel threads have an empty cmdline; they never serve models.
     let raw = p.cmdline().ok()?;
     if raw.is_empty() {
@@ -104,15 +146,28 @@ fn read_entry(p: &Process, secret_flags: &[String]) -> Option<ProcEntry> {
     let exe = exe_path
         .as_deref()
         .map(|path| path.rsplit('/').next().unwrap_or(path).to_string());
-    Some(ProcEntry {
-        pid: stat.pid as u32,
-        ppid: stat.ppid as u32,
-        uid,
-        comm: stat.comm,
-        argv,
-        exe,
-        exe_path,
-    })
+    cache.0.insert(
+        pid,
+        Cached {
+            starttime: stat.starttime,
+            at: std::time::Instant::now(),
+            argv: argv.clone(),
+            exe: exe.clone(),
+            exe_path: exe_path.clone(),
+        },
+    );
+    Some((
+        ProcEntry {
+            pid,
+            ppid: stat.ppid as u32,
+            uid,
+            comm: stat.comm,
+            argv,
+            exe,
+            exe_path,
+        },
+        stat.starttime,
+    ))
 }
 
 /// `net:[4026531840]` for a pid, or why it could not be read.
