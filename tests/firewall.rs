@@ -143,3 +143,64 @@ fn unprivileged_read_is_unreadable() {
             .is_ok_and(|o| o.stdout.starts_with(b"0"))
     );
 }
+
+/// A ufw host on iptables-nft: policy drop, loopback and RELATED,ESTABLISHED
+/// accepted through `-m conntrack`, a user chain accepting `--dport 8022` and
+/// `-m multiport --dports 80,443`. nft's JSON shows those extensions only as
+/// opaque `xt` statements; read with iptables-nft-save they are judged, and
+/// the judgement agrees with what a client on the other host gets.
+#[test]
+fn ufw_on_iptables_nft_is_judged_like_the_client_sees_it() {
+    let pair = VethPair::new();
+    run_ok(
+        pair.server
+            .command("iptables-nft-restore")
+            .arg(fixture("ufw.rules")),
+    );
+    let server = listen(&pair, &pair.server_addr, &[8022, 8080, 443]);
+    // Measured from the other host: new connections to 8022 and 443 are
+    // accepted (they are not ESTABLISHED: the conntrack accept does not take
+    // them), 8080 falls to the policy drop.
+    wait_until("the listener on 8022", Duration::from_secs(10), || {
+        pair.client_reaches(&pair.server_addr, 8022)
+    });
+    assert!(pair.client_reaches(&pair.server_addr, 443));
+    assert!(
+        !pair.client_reaches(&pair.server_addr, 8080),
+        "8080 should be dropped; listener log: {}",
+        server.log_text()
+    );
+
+    let view = run_in_netns_of(server.pid(), || Ok(read_firewall())).expect("setns");
+    let FirewallView::Rules {
+        source,
+        input_chains,
+        ..
+    } = &view
+    else {
+        panic!("firewall should be readable as root: {view:?}");
+    };
+    assert!(
+        source.contains("ip filter read with iptables-nft-save"),
+        "{source}"
+    );
+    let input = input_chains
+        .iter()
+        .find(|c| c.label() == "ip filter INPUT")
+        .unwrap_or_else(|| panic!("the namespace's ufw chain: {input_chains:#?}"));
+    assert_eq!(input.policy, ChainPolicy::Drop);
+    assert!(input.subchains.contains_key("ufw-user-input"));
+
+    let dst: IpAddr = pair.server_addr.parse().expect("server address");
+    for port in [8022, 443] {
+        let (verdict, why) = judge(&view, Protocol::Tcp, port, dst);
+        assert_eq!(verdict, FirewallVerdict::Allows, "{port}: {why}");
+        assert!(why.contains("chain ufw-user-input rule"), "{port}: {why}");
+    }
+    let (verdict, why) = judge(&view, Protocol::Tcp, 8080, dst);
+    assert_eq!(verdict, FirewallVerdict::Blocks, "{why}");
+    assert_eq!(
+        why,
+        "ip filter INPUT: policy drop, no rule accepts tcp dport 8080"
+    );
+}

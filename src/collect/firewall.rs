@@ -12,12 +12,26 @@
 //!   register compares) that would need a hand-written decoder; `nftnl`/`mnl` wrap
 //!   the C libraries libnftnl/libmnl for the same raw view. Both need CAP_NET_ADMIN,
 //!   as nft does.
-//! - iptables-nft rules (Docker's among them) are nftables rules and show up in
-//!   nft's output; their iptables extensions (`-m conntrack`, `-m multiport`, …)
-//!   appear only as opaque `xt` statements and become `Unknown` matches.
-//!   iptables-legacy tables are not nftables: when the kernel lists some
+//! - iptables-nft rules (ufw's, firewalld's iptables backend, Docker's) are
+//!   nftables rules and show up in nft's output, but their iptables extensions
+//!   (`-m conntrack`, `-m multiport`, …) appear only as opaque `xt` statements.
+//!   So for each ip/ip6 table on the inbound path whose rules carry one,
+//!   `iptables-nft-save` / `ip6tables-nft-save` is read too and its chains (the
+//!   same table and chain names) replace nft's view of them; pure-nft tables
+//!   stay as nft shows them. If that read fails, nft's view stays (the `xt`
+//!   statements as `Unknown`) and the view's source says so.
+//! - iptables-legacy tables are not nftables: when the kernel lists some
 //!   (`/proc/thread-self/net/ip_tables_names`), `iptables-legacy-save` is read
-//!   too; their chains are kept with their policy, their rules as `Unknown`.
+//!   too.
+//! - iptables-save text is modelled for the common matches: `-p`, `-s`, `-d`,
+//!   `-i` (`+` wildcard), `!`, `--dport`/`--sport` (`-m tcp|udp|sctp|dccp`),
+//!   `-m multiport --dports/--sports`, `-m conntrack --ctstate`, `-m state`,
+//!   `-m addrtype --dst-type`, `-m pkttype`, `-m iprange`, `-m rpfilter`,
+//!   `-m comment` (ignored), the protocol of `-m icmp/icmp6`; targets ACCEPT,
+//!   DROP, REJECT, RETURN, user chains (`-j`, `-g`) and non-terminating ones
+//!   (LOG, MARK, …). Everything else (`-m recent`, `-m limit`, `-m hashlimit`,
+//!   `-m set`, `-m string`, other options and targets) becomes `Unknown` or
+//!   `Verdict::Other`.
 //!
 //! Chains of type nat are left out: they translate addresses, they do not filter
 //! (published ports are judged from their own evidence). netdev/bridge chains on
@@ -28,7 +42,7 @@
 //! treated as hostile: parse failures become `Unknown` entries or an explicit
 //! `Unreadable`, never a guess.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -59,6 +73,26 @@ const IP6T_LEGACY_SAVE: &[&str] = &[
     "/usr/bin/ip6tables-legacy-save",
     "/bin/ip6tables-legacy-save",
 ];
+/// iptables-nft's save commands; `xtables-nft-multi` with the command's name
+/// as its first argument where only the multi-call binary is installed.
+const IPT_NFT_SAVE: &[&str] = &[
+    "/usr/sbin/iptables-nft-save",
+    "/sbin/iptables-nft-save",
+    "/usr/bin/iptables-nft-save",
+    "/bin/iptables-nft-save",
+];
+const IP6T_NFT_SAVE: &[&str] = &[
+    "/usr/sbin/ip6tables-nft-save",
+    "/sbin/ip6tables-nft-save",
+    "/usr/bin/ip6tables-nft-save",
+    "/bin/ip6tables-nft-save",
+];
+const XTABLES_NFT_MULTI: &[&str] = &[
+    "/usr/sbin/xtables-nft-multi",
+    "/sbin/xtables-nft-multi",
+    "/usr/bin/xtables-nft-multi",
+    "/bin/xtables-nft-multi",
+];
 const TOOL_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_STDOUT: u64 = 64 << 20;
 const MAX_STDERR: u64 = 64 << 10;
@@ -83,7 +117,7 @@ pub fn read_firewall() -> FirewallView {
             };
         }
     };
-    let mut view = from_nft_json(&json);
+    let mut view = from_nft_json_with_save(&json, read_iptables_nft);
     if let FirewallView::Rules {
         source,
         input_chains,
@@ -147,6 +181,27 @@ pub fn read_firewall() -> FirewallView {
         sort_chains(input_chains);
     }
     view
+}
+
+/// `iptables-nft-save` (ip) or `ip6tables-nft-save` (ip6), run like nft.
+fn read_iptables_nft(family: ChainFamily) -> Result<String, String> {
+    let (paths, multi_arg): (&[&str], &str) = match family {
+        ChainFamily::Ip6 => (IP6T_NFT_SAVE, "ip6tables-nft-save"),
+        _ => (IPT_NFT_SAVE, "iptables-nft-save"),
+    };
+    let (tool, args) = match (find(paths), find(XTABLES_NFT_MULTI)) {
+        (Some(t), _) => (t, Vec::new()),
+        (None, Some(m)) => (m, vec![multi_arg]),
+        (None, None) => {
+            return Err(format!(
+                "not found (looked in {} and for xtables-nft-multi)",
+                paths.join(", ")
+            ));
+        }
+    };
+    run_tool(&tool, &args)
+        .map(|out| String::from_utf8_lossy(&out).into_owned())
+        .map_err(|e| format!("{}: {e}", tool.display()))
 }
 
 fn root_hint() -> &'static str {
@@ -277,21 +332,36 @@ fn family_of(f: nt::NfFamily) -> Option<ChainFamily> {
     }
 }
 
-/// The simplified view of `nft -j list ruleset` output (without legacy tables).
+/// The simplified view of `nft -j list ruleset` output (without legacy tables),
+/// iptables-nft tables as nft shows them (their iptables matches opaque).
 pub fn from_nft_json(json: &[u8]) -> FirewallView {
+    nft_view(json).0
+}
+
+/// What the nft JSON says beyond the view, for reading iptables-nft tables.
+#[derive(Default)]
+struct NftExtra {
+    /// Tables (families ip and ip6) with a rule carrying an `xt` statement: an
+    /// iptables extension that only iptables-nft can print.
+    xt_tables: BTreeSet<(ChainFamily, String)>,
+    /// The handles of each chain's rules, in order.
+    handles: HashMap<ChainKey, Vec<Option<u64>>>,
+}
+
+fn nft_view(json: &[u8]) -> (FirewallView, NftExtra) {
+    let unreadable = |reason: String| (FirewallView::Unreadable { reason }, NftExtra::default());
     let doc: Value = match serde_json::from_slice(json) {
         Ok(v) => v,
         Err(e) => {
-            return FirewallView::Unreadable {
-                reason: format!("nft -j list ruleset printed no JSON that could be read: {e}"),
-            };
+            return unreadable(format!(
+                "nft -j list ruleset printed no JSON that could be read: {e}"
+            ));
         }
     };
     let Some(objects) = doc.get("nftables").and_then(Value::as_array) else {
-        return FirewallView::Unreadable {
-            reason: "nft -j list ruleset printed JSON without an \"nftables\" array".into(),
-        };
+        return unreadable("nft -j list ruleset printed JSON without an \"nftables\" array".into());
     };
+    let mut extra = NftExtra::default();
     let mut version = String::new();
     let mut unmodelled = Vec::new();
     let mut tables = Tables::default();
@@ -408,7 +478,12 @@ pub fn from_nft_json(json: &[u8]) -> FirewallView {
                     .and_then(Value::as_array)
                     .cloned()
                     .unwrap_or_default();
-                raw_rules.push(((fam, clean(table), clean(chain)), handle, expr));
+                let key = (fam, clean(table), clean(chain));
+                if fam != ChainFamily::Inet && expr.iter().any(|x| x.get("xt").is_some()) {
+                    extra.xt_tables.insert((fam, key.1.clone()));
+                }
+                extra.handles.entry(key.clone()).or_default().push(handle);
+                raw_rules.push((key, handle, expr));
             }
             _ => {}
         }
@@ -460,11 +535,14 @@ pub fn from_nft_json(json: &[u8]) -> FirewallView {
     } else {
         format!("nft -j list ruleset (nftables v{version})")
     };
-    FirewallView::Rules {
-        source,
-        input_chains,
-        unmodelled,
-    }
+    (
+        FirewallView::Rules {
+            source,
+            input_chains,
+            unmodelled,
+        },
+        extra,
+    )
 }
 
 fn family_name(f: nt::NfFamily) -> &'static str {
@@ -601,7 +679,7 @@ fn convert_rule(ctx: &RuleCtx, handle: Option<u64>, expr: &[Value]) -> Vec<Rule>
                     match name.as_str() {
                         "REJECT" => verdict = Some(Verdict::Reject),
                         // Non-terminating targets: evaluation goes on.
-                        "LOG" | "NFLOG" | "MARK" | "CONNMARK" | "TRACE" | "AUDIT" | "CLASSIFY" => {}
+                        n if NON_TERMINAL_TARGETS.contains(&n) => {}
                         _ => {
                             verdict = Some(Verdict::Other {
                                 what: format!("iptables target {name}"),
@@ -1100,88 +1178,853 @@ fn addr_specs(atoms: &[&nx::Expression]) -> Option<Vec<AddrSpec>> {
         .collect()
 }
 
+// ---- iptables-save ----------------------------------------------------------------
+
+/// Targets that do not end a rule's evaluation and do not change what later
+/// rules of the inbound path see (logging, marks, QoS): evaluation goes on.
+/// NOTRACK and CT are not among them: they change the conntrack state later
+/// rules match on.
+const NON_TERMINAL_TARGETS: &[&str] = &[
+    "LOG",
+    "NFLOG",
+    "ULOG",
+    "TRACE",
+    "AUDIT",
+    "MARK",
+    "CONNMARK",
+    "CLASSIFY",
+    "DSCP",
+    "TOS",
+    "TTL",
+    "HL",
+    "ECN",
+    "TCPMSS",
+    "SECMARK",
+    "CONNSECMARK",
+    "SET",
+    "CHECKSUM",
+    "IDLETIMER",
+    "LED",
+    "RATEEST",
+];
+
+/// One table of iptables-save output.
+struct SaveTable {
+    name: String,
+    /// Chains in declaration order with their policy word (`-` for user chains).
+    chains: Vec<(String, String)>,
+    /// Rules per chain, in order; `handle` is the position (1-based).
+    rules: HashMap<String, Vec<Rule>>,
+}
+
+impl SaveTable {
+    fn policy(&self, chain: &str) -> Option<&str> {
+        self.chains
+            .iter()
+            .find(|(n, _)| n == chain)
+            .map(|(_, p)| p.as_str())
+    }
+
+    /// The rules of `chain` and the user chains reachable from it by jump/goto.
+    fn chain_and_subchains(&self, chain: &str) -> (Vec<Rule>, BTreeMap<String, Vec<Rule>>) {
+        let rules = self.rules.get(chain).cloned().unwrap_or_default();
+        let mut subchains = BTreeMap::new();
+        let mut todo = targets(&rules);
+        while let Some(t) = todo.pop() {
+            if subchains.contains_key(&t) || t == chain {
+                continue;
+            }
+            let r = self.rules.get(&t).cloned().unwrap_or_default();
+            todo.extend(targets(&r));
+            subchains.insert(t, r);
+        }
+        (rules, subchains)
+    }
+}
+
+/// The tables of iptables-save / ip6tables-save output (legacy or nft): chains
+/// with their policies and rules modelled as far as their matches are known.
+/// A table without its `COMMIT` (cut short) is left out.
+fn parse_save(save: &str, family: ChainFamily) -> Vec<SaveTable> {
+    let mut out = Vec::new();
+    // The table being read: name, declared chains, rule lines.
+    type Reading<'a> = (String, Vec<(String, String)>, Vec<&'a str>);
+    let mut cur: Option<Reading> = None;
+    for line in save.lines().take(1_000_000) {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(t) = line.strip_prefix('*') {
+            cur = Some((clean(t), Vec::new(), Vec::new()));
+            continue;
+        }
+        let Some((_, chains, lines)) = cur.as_mut() else {
+            continue;
+        };
+        if line == "COMMIT" {
+            if let Some((name, chains, lines)) = cur.take() {
+                out.push(build_table(name, chains, &lines, family));
+            }
+        } else if let Some(rest) = line.strip_prefix(':') {
+            let mut parts = rest.split_whitespace();
+            if let (Some(name), Some(policy)) = (parts.next(), parts.next()) {
+                chains.push((clean(name), clean(policy)));
+            }
+        } else {
+            // `iptables-save -c` puts the rule's counters first: `[12:3456] -A …`.
+            let line = match line.strip_prefix('[') {
+                Some(r) => r.split_once(']').map_or(line, |(_, r)| r.trim_start()),
+                None => line,
+            };
+            if let Some(rest) = line.strip_prefix("-A ") {
+                lines.push(rest);
+            }
+        }
+    }
+    out
+}
+
+fn build_table(
+    name: String,
+    chains: Vec<(String, String)>,
+    lines: &[&str],
+    family: ChainFamily,
+) -> SaveTable {
+    let declared: HashSet<&str> = chains.iter().map(|(n, _)| n.as_str()).collect();
+    let mut rules: HashMap<String, Vec<Rule>> = HashMap::new();
+    for line in lines {
+        let (chain, matches, verdict) = match save_words(line) {
+            Some(words) if !words.is_empty() => {
+                let (m, v) = parse_rule(&words[1..], family, &declared);
+                (clean(&words[0].text), m, v)
+            }
+            _ => (
+                clean(line.split_whitespace().next().unwrap_or("")),
+                vec![unknown(format!("iptables rule not understood: -A {line}"))],
+                Verdict::Other {
+                    what: "an iptables rule that was not understood".into(),
+                },
+            ),
+        };
+        let list = rules.entry(chain).or_default();
+        list.push(Rule {
+            handle: Some(list.len() as u64 + 1),
+            matches,
+            verdict,
+        });
+    }
+    SaveTable {
+        name,
+        chains,
+        rules,
+    }
+}
+
+/// A word of an iptables-save line; `quoted` words are values, never options.
+struct Word {
+    text: String,
+    quoted: bool,
+}
+
+/// Splits a line as iptables-save quotes it: words on blanks, `"…"` around
+/// values with other characters than `[A-Za-z0-9_-]`, `\` escaping `"`, `\`
+/// and `'` inside quotes. `None` for an unterminated quote.
+fn save_words(line: &str) -> Option<Vec<Word>> {
+    let mut words = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            return Some(words);
+        }
+        let mut text = String::new();
+        let mut quoted = false;
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() {
+                break;
+            }
+            chars.next();
+            if c != '"' {
+                text.push(c);
+                continue;
+            }
+            quoted = true;
+            loop {
+                match chars.next()? {
+                    '"' => break,
+                    '\\' => text.push(chars.next()?),
+                    c => text.push(c),
+                }
+            }
+        }
+        words.push(Word { text, quoted });
+    }
+}
+
+/// Top-level options of an iptables rule: they end a match module's options.
+const TOP_OPTIONS: &[&str] = &["-p", "-s", "-d", "-i", "-o", "-f", "-m", "-j", "-g"];
+
+fn is_top_option(w: &Word) -> bool {
+    !w.quoted
+        && (TOP_OPTIONS.contains(&w.text.as_str())
+            || matches!(w.text.as_str(), "--match" | "--jump" | "--goto"))
+}
+
+fn joined(words: &[Word]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            if w.quoted {
+                format!("\"{}\"", w.text)
+            } else {
+                w.text.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The matches and verdict of one rule, words after the chain name. What is
+/// not modelled becomes `Unknown` (or `Verdict::Other`), never a guess.
+fn parse_rule(
+    words: &[Word],
+    family: ChainFamily,
+    chains: &HashSet<&str>,
+) -> (Vec<Match>, Verdict) {
+    let fam = match family {
+        ChainFamily::Ip6 => IpFamily::Ipv6,
+        _ => IpFamily::Ipv4,
+    };
+    let mut matches = Vec::new();
+    let mut verdict = Verdict::Continue;
+    // The rule's `-p` protocol, when not negated (multiport reads it).
+    let mut proto: Option<String> = None;
+    let mut negated = false;
+    let mut i = 0;
+    while i < words.len() {
+        let w = &words[i];
+        let opt = if w.quoted { "" } else { w.text.as_str() };
+        let value = words.get(i + 1).map(|v| v.text.as_str());
+        match (opt, value) {
+            ("!", _) if !negated => {
+                negated = true;
+                i += 1;
+                continue;
+            }
+            ("-p" | "--protocol", Some(v)) => {
+                match protocol(v) {
+                    // `-p all`: any packet; `! -p all`: none.
+                    Some(p) if p == "all" => {
+                        if negated {
+                            matches.push(Match::L4Proto {
+                                negated: false,
+                                protocols: Vec::new(),
+                            });
+                        }
+                    }
+                    Some(p) => {
+                        if !negated {
+                            proto = Some(p.clone());
+                        }
+                        matches.push(Match::L4Proto {
+                            negated,
+                            protocols: vec![p],
+                        });
+                    }
+                    None => matches.push(unknown(format!("iptables {}-p {v}", neg_word(negated)))),
+                }
+                i += 2;
+            }
+            ("-s" | "--source" | "--src" | "-d" | "--destination" | "--dst", Some(v)) => {
+                let src = matches!(opt, "-s" | "--source" | "--src");
+                matches.push(match addr_spec(v, fam) {
+                    Some(a) if src => Match::SrcAddr {
+                        family: fam,
+                        negated,
+                        addrs: vec![a],
+                    },
+                    Some(a) => Match::DstAddr {
+                        family: fam,
+                        negated,
+                        addrs: vec![a],
+                    },
+                    None => unknown(format!("iptables {}{opt} {v}", neg_word(negated))),
+                });
+                i += 2;
+            }
+            ("-i" | "--in-interface", Some(v)) => {
+                // `eth+` is any name starting with `eth`: the model's `eth*`.
+                let name = match v.strip_suffix('+') {
+                    Some(stem) => format!("{}*", clean(stem)),
+                    None => clean(v),
+                };
+                matches.push(Match::InIface {
+                    negated,
+                    names: vec![name],
+                });
+                i += 2;
+            }
+            ("-m" | "--match", Some(name)) if !negated => {
+                let start = i + 2;
+                let mut end = start;
+                while end < words.len()
+                    && !is_top_option(&words[end])
+                    && !(words[end].text == "!"
+                        && !words[end].quoted
+                        && words.get(end + 1).is_some_and(is_top_option))
+                {
+                    end += 1;
+                }
+                matches.extend(module(name, &words[start..end], fam, proto.as_deref()));
+                i = end;
+            }
+            ("-j" | "--jump", Some(t)) if !negated => {
+                verdict = target(t, &words[i + 2..], chains);
+                i = words.len();
+            }
+            ("-g" | "--goto", Some(t)) if !negated => {
+                verdict = if chains.contains(t) {
+                    Verdict::Goto { target: clean(t) }
+                } else {
+                    Verdict::Other {
+                        what: format!("iptables goto {}", clean(t)),
+                    }
+                };
+                i += 2;
+            }
+            _ => {
+                // `-o`, `-f`, anything else: the option and its values.
+                let mut end = i + 1;
+                while end < words.len()
+                    && (words[end].quoted
+                        || !(words[end].text.starts_with('-') || words[end].text == "!"))
+                {
+                    end += 1;
+                }
+                matches.push(unknown(format!(
+                    "iptables {}{}",
+                    neg_word(negated),
+                    joined(&words[i..end])
+                )));
+                i = end;
+            }
+        }
+        negated = false;
+    }
+    // `-p tcp -m tcp --dport 22`: the port match implies the protocol.
+    let port_protos: Vec<String> = matches
+        .iter()
+        .filter_map(|m| match m {
+            Match::DstPort {
+                protocol: Some(p), ..
+            }
+            | Match::SrcPort {
+                protocol: Some(p), ..
+            } => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    matches.retain(|m| {
+        !matches!(m, Match::L4Proto { negated: false, protocols }
+            if protocols.len() == 1 && port_protos.contains(&protocols[0]))
+    });
+    // `-p icmp -m icmp`: the protocol once. A match twice is the match once.
+    let mut unique: Vec<Match> = Vec::with_capacity(matches.len());
+    for m in matches {
+        if !unique.contains(&m) {
+            unique.push(m);
+        }
+    }
+    (unique, verdict)
+}
+
+fn neg_word(negated: bool) -> &'static str {
+    if negated { "! " } else { "" }
+}
+
+/// `-p` as nft prints protocols: `tcp`, `ipv6-icmp`, numbers for the rest;
+/// `all` for any.
+fn protocol(v: &str) -> Option<String> {
+    let v = v.to_ascii_lowercase();
+    Some(match v.as_str() {
+        "all" | "0" => "all".into(),
+        "icmpv6" | "ipv6-icmp" => "ipv6-icmp".into(),
+        _ => match v.parse::<u32>() {
+            Ok(n) => proto_name(n),
+            Err(_) if v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => clean(&v),
+            Err(_) => return None,
+        },
+    })
+}
+
+/// `10.0.0.0/8`, `192.168.1.5/32`, `10.0.0.0/255.0.0.0`, `fe80::/10`, of the
+/// chain's family.
+fn addr_spec(v: &str, fam: IpFamily) -> Option<AddrSpec> {
+    let (addr, len) = match v.split_once('/') {
+        Some((a, l)) => (a.parse::<IpAddr>().ok()?, Some(l)),
+        None => (v.parse::<IpAddr>().ok()?, None),
+    };
+    if addr.is_ipv4() != (fam == IpFamily::Ipv4) {
+        return None;
+    }
+    let max: u8 = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = match len {
+        None => max,
+        Some(l) => match l.parse::<u8>() {
+            Ok(p) if p <= max => p,
+            Ok(_) => return None,
+            Err(_) => {
+                // A dotted mask: only a contiguous one is a prefix.
+                let mask: IpAddr = l.parse().ok()?;
+                let bits: u128 = match mask {
+                    IpAddr::V4(m) if addr.is_ipv4() => u128::from(u32::from(m)) << 96,
+                    IpAddr::V6(m) if addr.is_ipv6() => u128::from(m),
+                    _ => return None,
+                };
+                let ones = bits.leading_ones();
+                if bits.checked_shl(ones).unwrap_or(0) != 0 {
+                    return None;
+                }
+                u8::try_from(ones).ok().filter(|p| *p <= max)?
+            }
+        },
+    };
+    Some(AddrSpec::Net { addr, prefix })
+}
+
+/// `22`, `1000:2000`, `:1024`, `1024:`; with `list`, comma-separated (multiport).
+fn save_ports(v: &str, list: bool) -> Option<Vec<PortRange>> {
+    let items: Vec<&str> = if list {
+        v.split(',').collect()
+    } else {
+        vec![v]
+    };
+    items
+        .into_iter()
+        .map(|item| match item.split_once(':') {
+            Some((a, b)) => {
+                let first = if a.is_empty() { 0 } else { a.parse().ok()? };
+                let last = if b.is_empty() {
+                    u16::MAX
+                } else {
+                    b.parse().ok()?
+                };
+                (first <= last).then_some(PortRange { first, last })
+            }
+            None => {
+                let p = item.parse().ok()?;
+                Some(PortRange { first: p, last: p })
+            }
+        })
+        .collect()
+}
+
+fn lower_list(v: &str) -> Vec<String> {
+    v.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| clean(&s.to_ascii_lowercase()))
+        .collect()
+}
+
+const PORT_MODULES: &[&str] = &["tcp", "udp", "udplite", "sctp", "dccp"];
+
+/// The matches of `-m name args…`.
+fn module(name: &str, args: &[Word], fam: IpFamily, proto: Option<&str>) -> Vec<Match> {
+    let rest = |from: usize| {
+        let text = joined(&args[from..]);
+        if text.is_empty() {
+            unknown(format!("iptables -m {name}"))
+        } else {
+            unknown(format!("iptables -m {name} {text}"))
+        }
+    };
+    if name == "rpfilter" {
+        // Holds when the reverse path is valid, `--invert` when it is not;
+        // `--loose`, `--accept-local` and `--validmark` only widen what passes.
+        let flags: Option<Vec<&str>> = args
+            .iter()
+            .map(|w| {
+                (!w.quoted
+                    && matches!(
+                        w.text.as_str(),
+                        "--invert" | "--loose" | "--accept-local" | "--validmark"
+                    ))
+                .then_some(w.text.as_str())
+            })
+            .collect();
+        return match flags {
+            Some(f) => vec![Match::RpfMissing {
+                negated: !f.contains(&"--invert"),
+            }],
+            None => vec![rest(0)],
+        };
+    }
+    let port_module = PORT_MODULES.contains(&name);
+    let mut out = Vec::new();
+    // What is left from `from` on is not modelled; `-m tcp --syn`,
+    // `--tcp-flags` still imply tcp.
+    let give_up = |out: &mut Vec<Match>, from: usize| {
+        if port_module {
+            out.push(Match::L4Proto {
+                negated: false,
+                protocols: vec![name.to_string()],
+            });
+        }
+        out.push(rest(from));
+    };
+    if args.is_empty() {
+        if name != "comment" {
+            give_up(&mut out, 0);
+        }
+        return out;
+    }
+    let mut i = 0;
+    while i < args.len() {
+        let start = i;
+        let negated = !args[i].quoted && args[i].text == "!";
+        if negated {
+            i += 1;
+        }
+        let (Some(opt), Some(v)) = (args.get(i), args.get(i + 1)) else {
+            give_up(&mut out, start);
+            break;
+        };
+        let (opt, v) = (
+            if opt.quoted { "" } else { opt.text.as_str() },
+            v.text.as_str(),
+        );
+        let got: Option<Vec<Match>> = match (name, opt) {
+            (_, "--dport" | "--destination-port") if port_module => {
+                save_ports(v, false).map(|ports| {
+                    vec![Match::DstPort {
+                        protocol: Some(name.to_string()),
+                        negated,
+                        ports,
+                    }]
+                })
+            }
+            (_, "--sport" | "--source-port") if port_module => save_ports(v, false).map(|ports| {
+                vec![Match::SrcPort {
+                    protocol: Some(name.to_string()),
+                    negated,
+                    ports,
+                }]
+            }),
+            ("multiport", "--dports" | "--destination-ports" | "--sports" | "--source-ports") => {
+                // The kernel takes multiport only with a `-p` of a port protocol.
+                let protocol = proto.filter(|p| PORT_MODULES.contains(p));
+                match (protocol, save_ports(v, true)) {
+                    (Some(p), Some(ports)) => {
+                        let protocol = Some(p.to_string());
+                        Some(vec![if matches!(opt, "--dports" | "--destination-ports") {
+                            Match::DstPort {
+                                protocol,
+                                negated,
+                                ports,
+                            }
+                        } else {
+                            Match::SrcPort {
+                                protocol,
+                                negated,
+                                ports,
+                            }
+                        }])
+                    }
+                    _ => None,
+                }
+            }
+            ("conntrack", "--ctstate") | ("state", "--state") => {
+                let states = lower_list(v);
+                // SNAT/DNAT are states of translated connections: not modelled.
+                let known = ["new", "established", "related", "invalid", "untracked"];
+                (!states.is_empty() && states.iter().all(|s| known.contains(&s.as_str())))
+                    .then(|| vec![Match::CtState { negated, states }])
+            }
+            ("addrtype", "--dst-type") => {
+                let types = lower_list(v);
+                (!types.is_empty()).then(|| vec![Match::DstAddrType { negated, types }])
+            }
+            ("comment", "--comment") => Some(Vec::new()),
+            ("pkttype", "--pkt-type") => {
+                let t = match v.to_ascii_lowercase().as_str() {
+                    "unicast" | "host" => Some("host"),
+                    "broadcast" => Some("broadcast"),
+                    "multicast" => Some("multicast"),
+                    "otherhost" => Some("other"),
+                    _ => None,
+                };
+                t.map(|t| {
+                    vec![Match::PktType {
+                        negated,
+                        types: vec![t.to_string()],
+                    }]
+                })
+            }
+            ("iprange", "--src-range" | "--dst-range") => v.split_once('-').and_then(|(a, b)| {
+                let (first, last) = (a.parse::<IpAddr>().ok()?, b.parse::<IpAddr>().ok()?);
+                let ok =
+                    first.is_ipv4() == last.is_ipv4() && first.is_ipv4() == (fam == IpFamily::Ipv4);
+                let addrs = vec![AddrSpec::Range { first, last }];
+                ok.then(|| {
+                    vec![if opt == "--src-range" {
+                        Match::SrcAddr {
+                            family: fam,
+                            negated,
+                            addrs,
+                        }
+                    } else {
+                        Match::DstAddr {
+                            family: fam,
+                            negated,
+                            addrs,
+                        }
+                    }]
+                })
+            }),
+            // The type is not modelled; the protocol it implies is.
+            ("icmp", "--icmp-type") | ("icmp6", "--icmpv6-type") => Some(vec![
+                Match::L4Proto {
+                    negated: false,
+                    protocols: vec![if name == "icmp" { "icmp" } else { "ipv6-icmp" }.into()],
+                },
+                unknown(format!(
+                    "iptables -m {name} {}{opt} {}",
+                    neg_word(negated),
+                    clean(v)
+                )),
+            ]),
+            _ => None,
+        };
+        match got {
+            Some(ms) => {
+                out.extend(ms);
+                i += 2;
+            }
+            None => {
+                give_up(&mut out, start);
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The verdict of `-j name args…`: a declared chain is a jump.
+fn target(name: &str, args: &[Word], chains: &HashSet<&str>) -> Verdict {
+    match name {
+        "ACCEPT" => Verdict::Accept,
+        "DROP" => Verdict::Drop,
+        "REJECT" => Verdict::Reject,
+        "RETURN" => Verdict::Return,
+        n if chains.contains(n) => Verdict::Jump { target: clean(n) },
+        n if NON_TERMINAL_TARGETS.contains(&n) => Verdict::Continue,
+        n => {
+            let text = joined(args);
+            Verdict::Other {
+                what: clean(&format!("iptables target {n} {text}")),
+            }
+        }
+    }
+}
+
+/// Where a built-in chain of an iptables table sits on the inbound path.
+fn place(table: &str, chain: &str) -> Option<(ChainHook, i32)> {
+    match (table, chain) {
+        ("raw", "PREROUTING") => Some((ChainHook::Prerouting, -300)),
+        ("mangle", "PREROUTING") => Some((ChainHook::Prerouting, -150)),
+        ("mangle", "INPUT") => Some((ChainHook::Input, -150)),
+        ("filter", "INPUT") => Some((ChainHook::Input, 0)),
+        ("security", "INPUT") => Some((ChainHook::Input, 50)),
+        _ => None,
+    }
+}
+
+/// A chain's policy: `None` for anything but ACCEPT and DROP (no built-in
+/// chain has another).
+fn save_policy(word: &str) -> Option<ChainPolicy> {
+    match word {
+        "ACCEPT" => Some(ChainPolicy::Accept),
+        "DROP" => Some(ChainPolicy::Drop),
+        _ => None,
+    }
+}
+
 // ---- iptables-legacy ----------------------------------------------------------------
 
 /// The inbound chains of `iptables-legacy-save` output: each table's PREROUTING
-/// and INPUT with their policy; rules are kept, unmodelled (the match text is
-/// shown, only the `-j` target is read). NAT tables translate and are skipped.
+/// and INPUT with their policy, rules and the user chains they reach. NAT tables
+/// translate and are skipped.
 pub fn legacy_chains(save: &str, family: ChainFamily) -> Vec<InputChain> {
-    let mut chains: Vec<InputChain> = Vec::new();
-    let mut table = String::new();
-    for line in save.lines().take(1_000_000) {
-        let line = line.trim();
-        if let Some(t) = line.strip_prefix('*') {
-            table = clean(t);
+    let mut chains = Vec::new();
+    for t in parse_save(save, family) {
+        if t.name == "nat" {
             continue;
         }
-        if matches!(table.as_str(), "nat" | "") {
-            continue;
-        }
-        let place = |chain: &str| match (table.as_str(), chain) {
-            ("raw", "PREROUTING") => Some((ChainHook::Prerouting, -300)),
-            ("mangle", "PREROUTING") => Some((ChainHook::Prerouting, -150)),
-            ("mangle", "INPUT") => Some((ChainHook::Input, -150)),
-            ("filter", "INPUT") => Some((ChainHook::Input, 0)),
-            ("security", "INPUT") => Some((ChainHook::Input, 50)),
-            _ => None,
-        };
-        if let Some(rest) = line.strip_prefix(':') {
-            let mut parts = rest.split_whitespace();
-            let (Some(name), Some(policy)) = (parts.next(), parts.next()) else {
+        for (name, policy_word) in &t.chains {
+            let Some((hook, priority)) = place(&t.name, name) else {
                 continue;
             };
-            let Some((hook, priority)) = place(name) else {
-                continue;
-            };
+            let (mut rules, subchains) = t.chain_and_subchains(name);
+            let policy = save_policy(policy_word).unwrap_or_else(|| {
+                // Not a policy the kernel has: whatever reaches the end is unknown.
+                rules.push(Rule {
+                    handle: None,
+                    matches: Vec::new(),
+                    verdict: Verdict::Other {
+                        what: format!("policy {policy_word} not understood"),
+                    },
+                });
+                ChainPolicy::Accept
+            });
             chains.push(InputChain {
                 family,
-                table: table.clone(),
-                name: clean(name),
+                table: t.name.clone(),
+                name: name.clone(),
                 hook,
                 priority,
-                policy: if policy == "ACCEPT" {
-                    ChainPolicy::Accept
-                } else {
-                    ChainPolicy::Drop
-                },
+                policy,
                 legacy: true,
-                rules: Vec::new(),
-                subchains: BTreeMap::new(),
-            });
-        } else if let Some(rest) = line.strip_prefix("-A ") {
-            let mut parts = rest.split_whitespace();
-            let Some(name) = parts.next() else { continue };
-            let Some(chain) = chains
-                .iter_mut()
-                .rev()
-                .find(|c| c.table == table && c.name == name)
-            else {
-                continue;
-            };
-            let toks: Vec<&str> = rest.split_whitespace().collect();
-            let target = toks
-                .iter()
-                .position(|t| *t == "-j" || *t == "--jump")
-                .and_then(|i| toks.get(i + 1).copied());
-            let verdict = match target {
-                None => Verdict::Continue,
-                Some("ACCEPT") => Verdict::Accept,
-                Some("DROP") => Verdict::Drop,
-                Some("REJECT") => Verdict::Reject,
-                Some("RETURN") => Verdict::Return,
-                Some(t) => Verdict::Other {
-                    what: format!("iptables-legacy target {}", clean(t)),
-                },
-            };
-            let handle = Some(chain.rules.len() as u64 + 1);
-            chain.rules.push(Rule {
-                handle,
-                matches: vec![unknown(format!("iptables-legacy rule `-A {rest}`"))],
-                verdict,
+                rules,
+                subchains,
             });
         }
     }
     chains
+}
+
+// ---- iptables-nft -----------------------------------------------------------------
+
+/// The view of `nft -j list ruleset` with the tables iptables-nft manages read
+/// in iptables syntax: the inbound chains of every ip/ip6 table whose rules
+/// carry `xt` statements (iptables extensions, opaque in nft's JSON) are
+/// replaced by the same chains of `save(family)`, the output of
+/// `iptables-nft-save` (ip) or `ip6tables-nft-save` (ip6), called only for a
+/// family that has such a table. Where that output is missing (`Err`: why) or
+/// does not list the table, or lists a different number of rules than nft did
+/// (changed in between), the nft view of the table stays, and the source says
+/// so. Rules keep their nft handles.
+pub fn from_nft_json_with_save(
+    json: &[u8],
+    mut save: impl FnMut(ChainFamily) -> Result<String, String>,
+) -> FirewallView {
+    let (mut view, extra) = nft_view(json);
+    if let FirewallView::Rules {
+        source,
+        input_chains,
+        ..
+    } = &mut view
+    {
+        for (family, tool) in [
+            (ChainFamily::Ip, "iptables-nft-save"),
+            (ChainFamily::Ip6, "ip6tables-nft-save"),
+        ] {
+            let mut tables: Vec<String> = input_chains
+                .iter()
+                .filter(|c| c.family == family)
+                .filter(|c| extra.xt_tables.contains(&(family, c.table.clone())))
+                .map(|c| c.table.clone())
+                .collect();
+            tables.sort();
+            tables.dedup();
+            if tables.is_empty() {
+                continue;
+            }
+            let fam = family.label();
+            let named = |ts: &[String]| {
+                ts.iter()
+                    .map(|t| format!("{fam} {t}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let text = match save(family) {
+                Ok(text) => text,
+                Err(why) => {
+                    source.push_str(&format!(
+                        "; {tool} not read ({}): {} as nft shows them, iptables matches opaque",
+                        clean(&why),
+                        named(&tables)
+                    ));
+                    continue;
+                }
+            };
+            let parsed = parse_save(&text, family);
+            let (mut read, mut kept) = (Vec::new(), Vec::new());
+            for table in tables {
+                match replace_table(input_chains, &extra, family, &table, &parsed, tool) {
+                    Ok(()) => read.push(table),
+                    Err(why) => kept.push(format!("{fam} {table} {why}")),
+                }
+            }
+            if !read.is_empty() {
+                source.push_str(&format!("; {} read with {tool}", named(&read)));
+            }
+            if !kept.is_empty() {
+                source.push_str(&format!(
+                    "; {}: as nft shows them, iptables matches opaque",
+                    kept.join(", ")
+                ));
+            }
+        }
+    }
+    view
+}
+
+/// Replaces the inbound chains of one table by the modelled chains of the
+/// save output, or says why not (leaving them untouched).
+fn replace_table(
+    chains: &mut [InputChain],
+    extra: &NftExtra,
+    family: ChainFamily,
+    table: &str,
+    parsed: &[SaveTable],
+    tool: &str,
+) -> Result<(), String> {
+    let Some(saved) = parsed.iter().find(|t| t.name == table) else {
+        return Err(format!("not listed by {tool} (incompatible with it?)"));
+    };
+    let handles = |chain: &str| {
+        extra
+            .handles
+            .get(&(family, table.to_string(), chain.to_string()))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut replaced = Vec::new();
+    for (idx, c) in chains.iter().enumerate() {
+        if c.family != family || c.table != table {
+            continue;
+        }
+        let Some(policy_word) = saved.policy(&c.name) else {
+            return Err(format!("has no chain {} in {tool}", c.name));
+        };
+        let (mut rules, mut subchains) = saved.chain_and_subchains(&c.name);
+        // The same rules, in the same order, as nft listed: take its handles.
+        for (name, list) in std::iter::once((&c.name, &mut rules)).chain(subchains.iter_mut()) {
+            let h = handles(name);
+            if h.len() != list.len() {
+                return Err(format!(
+                    "changed between reads (chain {name}: {} rules in nft, {} in {tool})",
+                    h.len(),
+                    list.len()
+                ));
+            }
+            for (r, h) in list.iter_mut().zip(h) {
+                r.handle = h;
+            }
+        }
+        let policy = save_policy(policy_word).unwrap_or(c.policy);
+        replaced.push((idx, policy, rules, subchains));
+    }
+    for (idx, policy, rules, subchains) in replaced {
+        let c = &mut chains[idx];
+        c.policy = policy;
+        c.rules = rules;
+        c.subchains = subchains;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1400,14 +2243,384 @@ mod tests {
             .find(|c| c.table == "filter" && c.name == "INPUT")
             .expect("filter INPUT");
         assert_eq!(filter.label(), "iptables-legacy filter INPUT");
-        assert_eq!(filter.rules.len(), 1);
-        assert_eq!(filter.rules[0].verdict, Verdict::Drop);
+        assert_eq!(shown(filter), ["tcp dport 8080 drop"]);
+        assert_eq!(filter.rules[0].handle, Some(1));
         assert!(chains.iter().all(|c| c.table != "nat"));
         assert!(
             chains
                 .iter()
                 .any(|c| c.table == "raw" && c.hook == ChainHook::Prerouting)
         );
+    }
+
+    /// `<case>.json` with `<case>.save` / `<case>.save6` as the output of
+    /// iptables-nft-save / ip6tables-nft-save (missing file: the tool failed).
+    fn with_saves(case: &str) -> FirewallView {
+        from_nft_json_with_save(&fixture(&format!("{case}.json")), |family| {
+            let ext = if family == ChainFamily::Ip6 {
+                "save6"
+            } else {
+                "save"
+            };
+            let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/firewall")
+                .join(format!("{case}.{ext}"));
+            std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))
+        })
+    }
+
+    fn rules_of(view: &FirewallView) -> (&str, &[InputChain]) {
+        match view {
+            FirewallView::Rules {
+                source,
+                input_chains,
+                ..
+            } => (source, input_chains),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn sub(c: &InputChain, name: &str) -> Vec<String> {
+        c.subchains
+            .get(name)
+            .unwrap_or_else(|| panic!("no subchain {name}: {:?}", c.subchains.keys()))
+            .iter()
+            .map(|r| r.to_string())
+            .collect()
+    }
+
+    fn find<'a>(chains: &'a [InputChain], label: &str) -> &'a InputChain {
+        chains
+            .iter()
+            .find(|c| c.label() == label)
+            .unwrap_or_else(|| panic!("no {label}: {chains:#?}"))
+    }
+
+    #[test]
+    fn ufw_tables_are_read_in_iptables_syntax() {
+        let view = with_saves("ufw");
+        let (source, chains) = rules_of(&view);
+        assert_eq!(
+            source,
+            "nft -j list ruleset (nftables v1.0.6); ip filter read with iptables-nft-save; \
+             ip6 filter read with ip6tables-nft-save"
+        );
+        let input = find(chains, "ip filter INPUT");
+        assert_eq!(input.policy, ChainPolicy::Drop);
+        assert!(!input.legacy);
+        assert_eq!(
+            shown(input),
+            [
+                "jump ufw-before-logging-input",
+                "jump ufw-before-input",
+                "jump ufw-after-input",
+                "jump ufw-after-logging-input",
+                "jump ufw-reject-input",
+                "jump ufw-track-input",
+            ]
+        );
+        let before = sub(input, "ufw-before-input");
+        for want in [
+            "iifname \"lo\" accept",
+            "ct state related,established accept",
+            "ct state invalid jump ufw-logging-deny",
+            "ct state invalid drop",
+            "meta l4proto icmp <iptables -m icmp --icmp-type 8> accept",
+            "udp sport 67 udp dport 68 accept",
+            "ip daddr 224.0.0.251 udp dport 5353 accept",
+            "jump ufw-not-local",
+            "jump ufw-user-input",
+        ] {
+            assert!(
+                before.iter().any(|r| r == want),
+                "missing {want:?} in {before:#?}"
+            );
+        }
+        assert_eq!(
+            sub(input, "ufw-user-input"),
+            [
+                "tcp dport 22 accept",
+                "tcp dport { 80, 443 } accept",
+                "tcp dport 8022 accept",
+                "ip saddr 10.0.0.0/8 tcp dport 9000 accept",
+                // `-m comment` is left out; `eth+` is `eth*`.
+                "iifname \"eth*\" tcp dport 11434 accept",
+            ]
+        );
+        assert_eq!(
+            sub(input, "ufw-not-local"),
+            [
+                "fib daddr type local return",
+                "fib daddr type multicast return",
+                "fib daddr type broadcast return",
+                "<iptables -m limit --limit 3/min --limit-burst 10> jump ufw-logging-deny",
+                "drop",
+            ]
+        );
+        // LOG does not end evaluation.
+        assert_eq!(
+            sub(input, "ufw-after-logging-input"),
+            ["<iptables -m limit --limit 3/min --limit-burst 10> continue"]
+        );
+        // Only what INPUT reaches: no FORWARD or OUTPUT chains.
+        assert!(!input.subchains.contains_key("ufw-before-forward"));
+        assert!(input.subchains["ufw-track-input"].is_empty());
+        // Rules keep nft's handles.
+        let nft = chains_of_json("ufw.json", "ip filter INPUT");
+        let handles = |c: &InputChain| c.rules.iter().map(|r| r.handle).collect::<Vec<_>>();
+        assert_eq!(handles(input), handles(&nft));
+        assert!(handles(input).iter().all(|h| h.is_some_and(|h| h > 6)));
+
+        let input6 = find(chains, "ip6 filter INPUT");
+        assert_eq!(input6.policy, ChainPolicy::Drop);
+        let before6 = sub(input6, "ufw6-before-input");
+        for want in [
+            "<iptables -m rt --rt-type 0> drop",
+            "meta l4proto ipv6-icmp <iptables -m icmp6 --icmpv6-type 135> \
+             <iptables -m hl --hl-eq 255> accept",
+            "ip6 daddr fe80::/10 udp sport 547 udp dport 546 accept",
+            "ip6 daddr ff02::fb udp dport 5353 accept",
+        ] {
+            assert!(
+                before6.iter().any(|r| r == want),
+                "missing {want:?} in {before6:#?}"
+            );
+        }
+    }
+
+    fn chains_of_json(name: &str, label: &str) -> InputChain {
+        let (chains, _) = chains(name);
+        find(&chains, label).clone()
+    }
+
+    #[test]
+    fn recent_hashlimit_and_string_stay_unknown() {
+        let view = with_saves("recent");
+        let (_, chains) = rules_of(&view);
+        let input = find(chains, "ip filter INPUT");
+        assert_eq!(
+            sub(input, "ufw-user-input"),
+            [
+                "tcp dport 22 ct state new <iptables -m recent --set --name DEFAULT --mask \
+                 255.255.255.255 --rsource> continue",
+                "tcp dport 22 ct state new <iptables -m recent --update --seconds 30 --hitcount 6 \
+                 --name DEFAULT --mask 255.255.255.255 --rsource> jump ufw-user-limit",
+                "tcp dport 22 jump ufw-user-limit-accept",
+                "tcp dport 8000-8100 <iptables -m hashlimit --hashlimit-upto 10/sec \
+                 --hashlimit-burst 5 --hashlimit-mode srcip --hashlimit-name api> accept",
+                "tcp dport 9000 <iptables -m string --string \"GET /admin\" --algo bm> drop",
+                "tcp dport 9000 accept",
+            ]
+        );
+        assert_eq!(
+            sub(input, "ufw-user-limit"),
+            ["<iptables -m limit --limit 3/min> continue", "reject"]
+        );
+    }
+
+    #[test]
+    fn iptables_nft_fixture_with_its_save() {
+        let view = with_saves("iptables-nft");
+        let (source, chains) = rules_of(&view);
+        assert!(
+            source.contains("ip filter read with iptables-nft-save"),
+            "{source}"
+        );
+        let input = find(chains, "ip filter INPUT");
+        assert_eq!(
+            shown(input),
+            [
+                "iifname \"lo\" accept",
+                "ct state related,established accept",
+                "ct state new tcp dport 22 accept",
+                "tcp dport { 80, 443, 1000-2000 } accept",
+                "ip saddr 10.0.0.0/8 udp dport 53 accept",
+                "tcp dport 8080 reject",
+                "fib daddr type local continue",
+                "tcp dport 9090 drop",
+                "jump MYCHAIN",
+            ]
+        );
+        assert_eq!(sub(input, "MYCHAIN"), ["tcp dport != 5000 return"]);
+        assert_eq!(
+            input.rules.iter().map(|r| r.handle).collect::<Vec<_>>(),
+            (2..=9).chain([11]).map(Some).collect::<Vec<_>>()
+        );
+        let input6 = find(chains, "ip6 filter INPUT");
+        assert_eq!(shown(input6), ["meta l4proto ipv6-icmp accept"]);
+    }
+
+    #[test]
+    fn without_iptables_nft_save_the_nft_view_stays() {
+        let json = fixture("iptables-nft.json");
+        let plain = from_nft_json(&json);
+        let (_, plain_chains) = rules_of(&plain);
+        // The tool failed.
+        let view = from_nft_json_with_save(&json, |_| Err("not found".into()));
+        let (source, chains) = rules_of(&view);
+        assert_eq!(chains, plain_chains);
+        assert!(
+            source.contains(
+                "; iptables-nft-save not read (not found): ip filter as nft shows them, \
+                 iptables matches opaque"
+            ),
+            "{source}"
+        );
+        // Its ip6 table is native nft (no `xt`): ip6tables-nft-save is not needed.
+        assert!(!source.contains("ip6tables"), "{source}");
+        // The tool ran but did not list the table (`# Table `filter' is
+        // incompatible, use 'nft' tool.`).
+        let view = from_nft_json_with_save(&json, |_| {
+            Ok("# Table `filter' is incompatible, use 'nft' tool.\n".into())
+        });
+        let (source, chains) = rules_of(&view);
+        assert_eq!(chains, plain_chains);
+        assert!(
+            source.contains("ip filter not listed by iptables-nft-save"),
+            "{source}"
+        );
+        // The ruleset changed between the two reads: a rule more.
+        let save = String::from_utf8_lossy(&fixture("iptables-nft.save"))
+            .replace("COMMIT", "-A MYCHAIN -j DROP\nCOMMIT");
+        let view = from_nft_json_with_save(&json, |f| {
+            if f == ChainFamily::Ip {
+                Ok(save.clone())
+            } else {
+                Err("skipped".into())
+            }
+        });
+        let (source, chains) = rules_of(&view);
+        assert_eq!(chains, plain_chains);
+        assert!(
+            source.contains(
+                "ip filter changed between reads (chain MYCHAIN: 1 rules in nft, 2 in \
+                 iptables-nft-save)"
+            ),
+            "{source}"
+        );
+    }
+
+    #[test]
+    fn pure_nft_rulesets_do_not_run_iptables_nft_save() {
+        for name in ["drop-ssh.json", "rich.json", "vmap-fib.json", "host.json"] {
+            let view = from_nft_json_with_save(&fixture(name), |f| {
+                panic!("{name}: iptables-nft-save should not run for {f:?}")
+            });
+            assert_eq!(view, from_nft_json(&fixture(name)));
+        }
+    }
+
+    /// The rules of chain `c` of an inline ruleset, shown.
+    fn saved(text: &str, family: ChainFamily, c: &str) -> Vec<String> {
+        let tables = parse_save(text, family);
+        let t = tables.first().expect("a table");
+        t.rules
+            .get(c)
+            .map(|r| r.iter().map(|r| r.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn iptables_save_syntax() {
+        let text = r#"# Generated by iptables-save
+*filter
+:INPUT DROP [0:0]
+:OUT - [0:0]
+[5:300] -A INPUT ! -s 10.0.0.0/8 ! -i lo -p tcp -m tcp --dport 1024: -j ACCEPT
+-A INPUT -s 192.168.0.0/255.255.0.0 -p udp -m udp --sport :1023 -j DROP
+-A INPUT -s 10.0.0.0/255.0.255.0 -j DROP
+-A INPUT -i + -m conntrack ! --ctstate NEW -j ACCEPT
+-A INPUT -p 6 -m multiport ! --dports 1,2:3 -j OUT
+-A INPUT -p tcp -m multiport --ports 80 -j ACCEPT
+-A INPUT -g OUT
+-A INPUT -m comment --comment "-j ACCEPT \"quoted\" \\ -m x" -j DROP
+-A INPUT -o eth0 -j ACCEPT
+-A INPUT -f -j DROP
+-A INPUT -p tcp -m tcp --syn -j DROP
+-A INPUT -p tcp -m tcp --tcp-flags SYN,RST SYN --dport 22 -j ACCEPT
+-A INPUT -m conntrack --ctstate DNAT -j ACCEPT
+-A INPUT -m addrtype --src-type LOCAL -j ACCEPT
+-A INPUT -m pkttype --pkt-type unicast -m iprange --src-range 10.0.0.1-10.0.0.9 -j ACCEPT
+-A INPUT ! -p all -j DROP
+-A INPUT -p udp -j NFQUEUE --queue-num 1
+-A INPUT -j CT --notrack
+-A INPUT -j NOWHERE
+-A INPUT -g NOWHERE
+-A INPUT -m comment --comment "unterminated
+-A INPUT -s fd00::1/64 -j DROP
+-A INPUT -j TRACE
+-A INPUT ! -p tc/p -j ACCEPT
+-A OUT -j RETURN
+COMMIT
+*mangle
+:PREROUTING ACCEPT [0:0]
+-A PREROUTING -j DROP
+"#;
+        assert_eq!(
+            saved(text, ChainFamily::Ip, "INPUT"),
+            [
+                "ip saddr != 10.0.0.0/8 iifname != \"lo\" tcp dport 1024-65535 accept",
+                "ip saddr 192.168.0.0/16 udp sport 0-1023 drop",
+                "<iptables -s 10.0.0.0/255.0.255.0> drop",
+                "iifname \"*\" ct state != new accept",
+                "tcp dport != { 1, 2-3 } jump OUT",
+                "meta l4proto tcp <iptables -m multiport --ports 80> accept",
+                "goto OUT",
+                "drop",
+                "<iptables -o eth0> accept",
+                "<iptables -f> drop",
+                "meta l4proto tcp <iptables -m tcp --syn> drop",
+                "meta l4proto tcp <iptables -m tcp --tcp-flags SYN,RST SYN --dport 22> accept",
+                "<iptables -m conntrack --ctstate DNAT> accept",
+                "<iptables -m addrtype --src-type LOCAL> accept",
+                "meta pkttype host ip saddr 10.0.0.1-10.0.0.9 accept",
+                "meta l4proto {  } drop",
+                "meta l4proto udp <iptables target NFQUEUE --queue-num 1>",
+                "<iptables target CT --notrack>",
+                "<iptables target NOWHERE>",
+                "<iptables goto NOWHERE>",
+                "<iptables rule not understood: -A INPUT -m comment --comment \"unterminated> \
+                 <an iptables rule that was not understood>",
+                "<iptables -s fd00::1/64> drop",
+                "continue",
+                "<iptables ! -p tc/p> accept",
+            ]
+        );
+        assert_eq!(saved(text, ChainFamily::Ip, "OUT"), ["return"]);
+        // ip6tables: its addresses, not IPv4 ones.
+        let six = "*filter\n:INPUT DROP [0:0]\n-A INPUT -s fd00::/8 -d ::1/128 -j ACCEPT\n\
+                   -A INPUT -s 10.0.0.1/32 -j ACCEPT\n\
+                   -A INPUT -p icmpv6 -j ACCEPT\nCOMMIT\n";
+        assert_eq!(
+            saved(six, ChainFamily::Ip6, "INPUT"),
+            [
+                "ip6 saddr fd00::/8 ip6 daddr ::1 accept",
+                "<iptables -s 10.0.0.1/32> accept",
+                "meta l4proto ipv6-icmp accept",
+            ]
+        );
+        // The mangle table above has no COMMIT: an incomplete dump, left out.
+        assert_eq!(parse_save(text, ChainFamily::Ip).len(), 1);
+    }
+
+    #[test]
+    fn rpfilter_in_raw_prerouting() {
+        let text = "*raw\n:PREROUTING ACCEPT [0:0]\n\
+                    -A PREROUTING -m rpfilter --invert -j DROP\n\
+                    -A PREROUTING -m rpfilter --loose --validmark -j ACCEPT\n\
+                    -A PREROUTING -m rpfilter --bogus -j DROP\nCOMMIT\n";
+        assert_eq!(
+            saved(text, ChainFamily::Ip, "PREROUTING"),
+            [
+                "fib saddr . iif oif missing drop",
+                "fib saddr . iif oif exists accept",
+                "<iptables -m rpfilter --bogus> drop",
+            ]
+        );
+        let chains = legacy_chains(text, ChainFamily::Ip);
+        assert_eq!(chains[0].label(), "iptables-legacy raw PREROUTING");
+        assert_eq!(chains[0].hook, ChainHook::Prerouting);
+        assert_eq!(chains[0].priority, -300);
     }
 
     #[test]

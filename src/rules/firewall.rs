@@ -15,11 +15,15 @@
 //! - Unknown: anything else, with the rule that left it open.
 //!
 //! Assumed of a client that can hold a connection: it passes reverse-path
-//! filtering (`fib saddr . iif oif missing` does not hold), and its packets are
-//! unicast to a local address (`meta pkttype host`, `fib daddr type local`).
-//! iptables extensions (`-m conntrack`, `-m multiport`, …) are opaque in nft's
-//! JSON, so an iptables-nft firewall that accepts established traffic through
-//! `-m conntrack` before its drops is judged Unknown, not Blocks.
+//! filtering (`fib saddr . iif oif missing`, `-m rpfilter --invert` do not
+//! hold), and its packets are unicast to a local address (`meta pkttype host`,
+//! `fib daddr type local`, `-m addrtype --dst-type LOCAL`).
+//! iptables-nft and iptables-legacy chains come modelled from iptables-save
+//! (`collect::firewall`): `-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`
+//! does not admit a new connection, `-m multiport --dports` is a port match.
+//! Stateful or unmodelled extensions (`-m recent`, `-m limit`, `-m hashlimit`,
+//! `-m set`, …) are `Unknown`, and so are iptables extensions left opaque when
+//! iptables-nft-save could not be read.
 
 use std::net::IpAddr;
 
@@ -484,6 +488,10 @@ fn eval_match(m: &Match, p: &Packet) -> Tri {
             if !names.is_empty() && names.iter().all(|n| n == "lo") {
                 return flip(Tri::No, *negated);
             }
+            // `iifname "*"`, iptables' `-i +`: any interface.
+            if names.iter().any(|n| n == "*") {
+                return flip(Tri::Yes, *negated);
+            }
             Tri::Maybe("input interface".into())
         }
         // TCP and UDP to a listener: unicast to a local address.
@@ -506,7 +514,7 @@ fn eval_match(m: &Match, p: &Packet) -> Tri {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::firewall::{from_nft_json, legacy_chains};
+    use crate::collect::firewall::{from_nft_json, from_nft_json_with_save, legacy_chains};
     use crate::model::firewall::ChainFamily;
 
     fn view(name: &str) -> FirewallView {
@@ -657,6 +665,133 @@ mod tests {
         assert_eq!(verdict_of(&v, Tcp, 8080, "::"), Unknown);
     }
 
+    /// `<case>.json` with `<case>.save`/`.save6` as iptables-nft-save's output.
+    fn view_with_saves(case: &str) -> FirewallView {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/firewall");
+        let json = std::fs::read(dir.join(format!("{case}.json"))).expect("fixture");
+        from_nft_json_with_save(&json, |family| {
+            let ext = if family == ChainFamily::Ip6 {
+                "save6"
+            } else {
+                "save"
+            };
+            std::fs::read_to_string(dir.join(format!("{case}.{ext}"))).map_err(|e| e.to_string())
+        })
+    }
+
+    #[test]
+    fn ufw_host() {
+        let v = view_with_saves("ufw");
+        // `ufw allow 22/tcp`, `80,443/tcp` (multiport) and `8022/tcp`: the
+        // conntrack accept for RELATED,ESTABLISHED does not take a new connection.
+        for port in [22, 80, 443, 8022] {
+            let (verdict, why) = judge(&v, Tcp, port, ip("10.0.0.5"));
+            assert_eq!(verdict, Allows, "{port}: {why}");
+            assert!(
+                why.contains("chain ufw-user-input rule") && why.contains("accepts"),
+                "{port}: {why}"
+            );
+            assert_eq!(verdict_of(&v, Tcp, port, "0.0.0.0"), Allows, "{port}");
+            // IPv6: before6.rules drops packets with a type 0 routing header
+            // first (`-m rt --rt-type 0 -j DROP`), which is not modelled.
+            let (verdict, why) = judge(&v, Tcp, port, ip("fd00::5"));
+            assert_eq!(verdict, Unknown, "{port}: {why}");
+            assert!(why.contains("-m rt --rt-type 0"), "{why}");
+            assert_eq!(verdict_of(&v, Tcp, port, "::"), Unknown, "{port}");
+        }
+        // Anything else: policy drop, on both families.
+        for dst in ["10.0.0.5", "0.0.0.0", "fd00::5", "::"] {
+            let (verdict, why) = judge(&v, Tcp, 8080, ip(dst));
+            assert_eq!(verdict, Blocks, "{dst}: {why}");
+            assert!(why.contains("policy drop"), "{why}");
+        }
+        let (verdict, why) = judge(&v, Tcp, 8080, ip("10.0.0.5"));
+        assert_eq!(
+            (verdict, why.as_str()),
+            (
+                Blocks,
+                "ip filter INPUT: policy drop, no rule accepts tcp dport 8080"
+            )
+        );
+        assert_eq!(verdict_of(&v, Udp, 53, "10.0.0.5"), Blocks);
+        // after.rules: dropped before the policy, without logging.
+        let (verdict, why) = judge(&v, Tcp, 445, ip("10.0.0.5"));
+        assert_eq!(verdict, Blocks, "{why}");
+        assert!(why.contains("chain ufw-skip-to-policy-input"), "{why}");
+        // `ufw allow from 10.0.0.0/8 to any port 9000`: open to some hosts only.
+        let (verdict, why) = judge(&v, Tcp, 9000, ip("10.0.0.5"));
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("source address"), "{why}");
+        // Accepted on `eth+` only.
+        let (verdict, why) = judge(&v, Tcp, 11434, ip("10.0.0.5"));
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("input interface"), "{why}");
+        // The DHCP client rule depends on the source port.
+        assert_eq!(verdict_of(&v, Udp, 68, "10.0.0.5"), Unknown);
+        // The same ruleset as nft shows it alone: conntrack and multiport are
+        // opaque, so nothing is certain.
+        let opaque = view("ufw.json");
+        let (verdict, why) = judge(&opaque, Tcp, 8080, ip("10.0.0.5"));
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("-m conntrack"), "{why}");
+    }
+
+    #[test]
+    fn recent_and_hashlimit_stay_unknown() {
+        let v = view_with_saves("recent");
+        // ufw limit: `-m recent --update … -j ufw-user-limit` may reject.
+        let (verdict, why) = judge(&v, Tcp, 22, ip("10.0.0.5"));
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("-m recent"), "{why}");
+        let (verdict, why) = judge(&v, Tcp, 8050, ip("10.0.0.5"));
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("-m hashlimit"), "{why}");
+        let (verdict, why) = judge(&v, Tcp, 9000, ip("10.0.0.5"));
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("-m string"), "{why}");
+        // Ports no rule names: policy drop, whatever those matches do.
+        assert_eq!(verdict_of(&v, Tcp, 8200, "10.0.0.5"), Blocks);
+        let (verdict, why) = judge(&v, Tcp, 7999, ip("10.0.0.5"));
+        assert_eq!(verdict, Blocks, "{why}");
+    }
+
+    #[test]
+    fn iptables_nft_with_its_save() {
+        let v = view_with_saves("iptables-nft");
+        // The REJECT comes after the conntrack accept, which takes no new connection.
+        let (verdict, why) = judge(&v, Tcp, 8080, ip("10.0.0.5"));
+        assert_eq!(verdict, Blocks, "{why}");
+        assert!(why.contains("`tcp dport 8080 reject`"), "{why}");
+        // `-m state --state NEW -p tcp --dport 22`, multiport with a range.
+        for port in [22, 80, 443, 1000, 1500, 2000] {
+            assert_eq!(verdict_of(&v, Tcp, port, "10.0.0.5"), Allows, "{port}");
+        }
+        // `-m addrtype --dst-type LOCAL -j LOG` goes on to the drop.
+        assert_eq!(verdict_of(&v, Tcp, 9090, "10.0.0.5"), Blocks);
+        // MYCHAIN returns all but 5000; both end in policy drop.
+        assert_eq!(verdict_of(&v, Tcp, 5000, "10.0.0.5"), Blocks);
+        assert_eq!(verdict_of(&v, Tcp, 5001, "10.0.0.5"), Blocks);
+        // From 10.0.0.0/8 only.
+        assert_eq!(verdict_of(&v, Udp, 53, "10.0.0.5"), Unknown);
+        // Dual stack: IPv4 allows, IPv6 drops.
+        let (verdict, why) = judge(&v, Tcp, 22, ip("::"));
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("IPv4 and IPv6 differ"), "{why}");
+    }
+
+    #[test]
+    fn any_interface_wildcard() {
+        let text = "*filter\n:INPUT DROP [0:0]\n-A INPUT -i + -p tcp -m tcp --dport 80 -j ACCEPT\n\
+                    -A INPUT ! -i + -j ACCEPT\nCOMMIT\n";
+        let v = FirewallView::Rules {
+            source: "test".into(),
+            input_chains: legacy_chains(text, ChainFamily::Ip),
+            unmodelled: vec![],
+        };
+        assert_eq!(verdict_of(&v, Tcp, 80, "10.0.0.5"), Allows);
+        assert_eq!(verdict_of(&v, Tcp, 81, "10.0.0.5"), Blocks);
+    }
+
     #[test]
     fn legacy_tables() {
         let empty = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\nCOMMIT\n";
@@ -676,10 +811,24 @@ mod tests {
         let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/firewall/legacy-save.txt");
         let text = std::fs::read_to_string(p).expect("fixture");
+        // The rules are modelled: `-p tcp -m tcp --dport 8080 -j DROP` in
+        // filter INPUT, `-p udp -m udp --dport 9 -j DROP` in raw PREROUTING.
         let (verdict, why) = judge(&legacy(&text, vec![]), Tcp, 8080, ip("10.0.0.5"));
-        assert_eq!(verdict, Unknown, "{why}");
-        assert!(why.contains("iptables-legacy raw PREROUTING"), "{why}");
-        assert!(why.contains("-j DROP"), "{why}");
+        assert_eq!(verdict, Blocks, "{why}");
+        assert_eq!(
+            why,
+            "iptables-legacy filter INPUT: rule 1 `tcp dport 8080 drop` drops tcp dport 8080"
+        );
+        let (verdict, why) = judge(&legacy(&text, vec![]), Udp, 9, ip("10.0.0.5"));
+        assert_eq!(verdict, Blocks, "{why}");
+        assert!(
+            why.starts_with("iptables-legacy raw PREROUTING: rule 1"),
+            "{why}"
+        );
+        assert_eq!(
+            verdict_of(&legacy(&text, vec![]), Tcp, 8081, "10.0.0.5"),
+            Allows
+        );
         // Something on the inbound path not modelled: never "allows".
         let (verdict, why) = judge(
             &legacy(empty, vec!["netdev t c (ingress hook)".into()]),
