@@ -9,8 +9,6 @@ use crate::model::{
 
 pub const RULE_UNAUTH_EXPOSED: &str = "exposure.unauthenticated-listener";
 
-pub use super::reach::{bind_scope, listener_exposures};
-
 fn socket_evidence(s: &Socket) -> Evidence {
     let state = match s.state {
         SocketState::Listen => "LISTEN",
@@ -336,7 +334,7 @@ mod tests {
     ) -> (Reach, Option<Severity>) {
         let k = Knowledge::embedded().expect("knowledge");
         let inv = inventory(addr, auth, netns, ifaces);
-        let exp = listener_exposures(&inv, &k.network);
+        let exp = crate::rules::reach::listener_exposures(&inv, &k.network);
         let f = unauthenticated_exposed(&inv, &exp, &[], &k.signatures);
         assert!(f.len() <= 1);
         (exp[0].reach, f.first().map(|f| f.severity))
@@ -492,7 +490,7 @@ mod tests {
                 iface("eth0", HOST, InterfaceKind::Other, &[("192.168.1.5", 24)]),
             ],
         );
-        let exp = listener_exposures(&inv, &k.network);
+        let exp = crate::rules::reach::listener_exposures(&inv, &k.network);
         let f = &unauthenticated_exposed(&inv, &exp, &[], &k.signatures)[0];
         assert_eq!(f.rule, RULE_UNAUTH_EXPOSED);
         let ev: Vec<String> = f

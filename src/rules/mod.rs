@@ -15,7 +15,7 @@ use crate::model::{Inventory, SCHEMA_VERSION, Snapshot, ToolInfo};
 
 /// Run every rule over an inventory and assemble the snapshot.
 pub fn analyse(inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
-    let exposures = exposure::listener_exposures(&inventory, &knowledge.network);
+    let exposures = reach::listener_exposures(&inventory, &knowledge.network);
     let probe_verdicts = probe::verdicts(&inventory, &knowledge.fingerprints);
     let mut findings = exposure::unauthenticated_exposed(
         &inventory,
