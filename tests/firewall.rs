@@ -11,7 +11,7 @@ use std::time::Duration;
 use aiposture::collect::firewall::{ChainPolicy, FirewallView, read_firewall};
 use aiposture::collect::netns::run_in_netns_of;
 use aiposture::model::Protocol;
-use aiposture::rules::firewall::{FirewallVerdict, judge};
+use aiposture::rules::firewall::{FirewallVerdict, judge, judge_forward};
 use support::{Proc, VethPair, run_ok, temp_path, wait_until};
 
 /// A plain TCP server in the server namespace, listening on `addr` at each port.
@@ -202,5 +202,144 @@ fn ufw_on_iptables_nft_is_judged_like_the_client_sees_it() {
     assert_eq!(
         why,
         "ip filter INPUT: policy drop, no rule accepts tcp dport 8080"
+    );
+}
+
+/// A forward chain applied in a real namespace (nft, then iptables-nft), read
+/// back with `read_firewall` and judged on the forward path: policy accept,
+/// one port dropped towards one bridge. The inbound path is not affected.
+#[test]
+fn forward_chain_in_a_namespace_policy_accept() {
+    let pair = VethPair::new();
+    run_ok(
+        pair.server
+            .command("nft")
+            .args(["-f", &fixture("forward-accept.nft")]),
+    );
+    let server = listen(&pair, &pair.server_addr, &[9000]);
+    // The listener runs in the namespace (its pid is the way in).
+    wait_until("the listener on 9000", Duration::from_secs(10), || {
+        pair.client_reaches(&pair.server_addr, 9000)
+    });
+    let internal = vec!["br-int".to_string(), "lo".to_string()];
+    let container: IpAddr = "10.99.0.2".parse().expect("ip");
+
+    let view = run_in_netns_of(server.pid(), || Ok(read_firewall())).expect("setns");
+    let FirewallView::Rules {
+        input_chains,
+        forward_chains,
+        ..
+    } = &view
+    else {
+        panic!("firewall should be readable as root: {view:?}");
+    };
+    // Only legacy tables' empty chains, where the kernel has them.
+    assert!(
+        input_chains.iter().all(|c| c.legacy && c.rules.is_empty()),
+        "{input_chains:#?}"
+    );
+    let fwd = forward_chains
+        .iter()
+        .find(|c| c.label() == "inet filter forward")
+        .unwrap_or_else(|| panic!("the namespace's forward chain: {forward_chains:#?}"));
+    assert_eq!(fwd.policy, ChainPolicy::Accept);
+    let (verdict, why) = judge_forward(
+        &view,
+        Protocol::Tcp,
+        8080,
+        container,
+        "br-int",
+        &internal,
+        &[],
+    );
+    assert_eq!(verdict, FirewallVerdict::Allows, "{why}");
+    assert_eq!(
+        why,
+        "inet filter forward: policy accept, no rule drops tcp dport 8080 forwarded to \
+         10.99.0.2 out of br-int"
+    );
+    let (verdict, why) = judge_forward(
+        &view,
+        Protocol::Tcp,
+        9000,
+        container,
+        "br-int",
+        &internal,
+        &[],
+    );
+    assert_eq!(verdict, FirewallVerdict::Blocks, "{why}");
+    let (verdict, why) = judge_forward(
+        &view,
+        Protocol::Tcp,
+        9000,
+        container,
+        "br-other",
+        &internal,
+        &[],
+    );
+    assert_eq!(verdict, FirewallVerdict::Allows, "{why}");
+    // The forward chain does not filter the inbound path: 9000 on the host is open.
+    let dst: IpAddr = pair.server_addr.parse().expect("server address");
+    assert_eq!(
+        judge(&view, Protocol::Tcp, 9000, dst).0,
+        FirewallVerdict::Allows
+    );
+
+    // The same with iptables-nft (read through iptables-nft-save).
+    run_ok(pair.server.command("nft").args(["flush", "ruleset"]));
+    for args in [
+        &["-P", "FORWARD", "ACCEPT"][..],
+        &[
+            "-A",
+            "FORWARD",
+            "-o",
+            "br-+",
+            "-p",
+            "tcp",
+            "-m",
+            "conntrack",
+            "--ctstate",
+            "NEW",
+            "-m",
+            "multiport",
+            "--dports",
+            "9000,9001",
+            "-j",
+            "DROP",
+        ],
+    ] {
+        run_ok(pair.server.command("iptables-nft").args(args));
+    }
+    let view = run_in_netns_of(server.pid(), || Ok(read_firewall())).expect("setns");
+    let FirewallView::Rules { source, .. } = &view else {
+        panic!("readable: {view:?}");
+    };
+    assert!(
+        source.contains("ip filter read with iptables-nft-save"),
+        "{source}"
+    );
+    let (verdict, why) = judge_forward(
+        &view,
+        Protocol::Tcp,
+        8080,
+        container,
+        "br-int",
+        &internal,
+        &[],
+    );
+    assert_eq!(verdict, FirewallVerdict::Allows, "{why}");
+    let (verdict, why) = judge_forward(
+        &view,
+        Protocol::Tcp,
+        9001,
+        container,
+        "br-int",
+        &internal,
+        &[],
+    );
+    assert_eq!(verdict, FirewallVerdict::Blocks, "{why}");
+    assert!(
+        why.contains("`oifname \"br-*\" ct state new tcp dport { 9000, 9001 } drop`"),
+        "{why}"
     );
 }

@@ -1,6 +1,6 @@
-//! The host firewall, read-only: the base chains on the inbound path of the
-//! calling thread's network namespace, simplified into rules `rules::firewall`
-//! can judge.
+//! The host firewall, read-only: the base chains on the inbound path and on
+//! the forward path of the calling thread's network namespace, simplified into
+//! rules `rules::firewall` can judge.
 //!
 //! How it is read, and why:
 //! - `nft -j list ruleset`, run read-only, with its JSON deserialised by the
@@ -24,7 +24,7 @@
 //!   (`/proc/thread-self/net/ip_tables_names`), `iptables-legacy-save` is read
 //!   too.
 //! - iptables-save text is modelled for the common matches: `-p`, `-s`, `-d`,
-//!   `-i` (`+` wildcard), `!`, `--dport`/`--sport` (`-m tcp|udp|sctp|dccp`),
+//!   `-i`, `-o` (`+` wildcard), `!`, `--dport`/`--sport` (`-m tcp|udp|sctp|dccp`),
 //!   `-m multiport --dports/--sports`, `-m conntrack --ctstate`, `-m state`,
 //!   `-m addrtype --dst-type`, `-m pkttype`, `-m iprange`, `-m rpfilter`,
 //!   `-m comment` (ignored), the protocol of `-m icmp/icmp6`; targets ACCEPT,
@@ -36,6 +36,13 @@
 //! Chains of type nat are left out: they translate addresses, they do not filter
 //! (published ports are judged from their own evidence). netdev/bridge chains on
 //! the inbound path are listed as `unmodelled`.
+//!
+//! Forward path: filter-type chains hooked on `forward` (nft) and the `FORWARD`
+//! chains of iptables' filter, mangle and security tables (iptables-nft through
+//! iptables-nft-save like the inbound ones, iptables-legacy through
+//! iptables-legacy-save) become `forward_chains`, with the same structure. A
+//! forward chain nft could not parse becomes a chain whose only rule has an
+//! unknown effect.
 //!
 //! Commands are found at fixed absolute paths, run with an empty environment
 //! (`LC_ALL=C` only), no stdin, a deadline and capped output, and their output is
@@ -121,6 +128,7 @@ pub fn read_firewall() -> FirewallView {
     if let FirewallView::Rules {
         source,
         input_chains,
+        forward_chains,
         unmodelled,
     } = &mut view
     {
@@ -164,6 +172,7 @@ pub fn read_firewall() -> FirewallView {
                 Ok(out) => {
                     let text = String::from_utf8_lossy(&out);
                     input_chains.extend(legacy_chains(&text, family));
+                    forward_chains.extend(legacy_forward_chains(&text, family));
                     source.push_str(&format!(
                         "; {}",
                         tool.file_name()
@@ -179,6 +188,7 @@ pub fn read_firewall() -> FirewallView {
             }
         }
         sort_chains(input_chains);
+        sort_chains(forward_chains);
     }
     view
 }
@@ -368,6 +378,7 @@ fn nft_view(json: &[u8]) -> (FirewallView, NftExtra) {
     // Base chains in order of appearance; rules per chain in order.
     let mut bases: Vec<(ChainKey, ChainHook, i32, ChainPolicy)> = Vec::new();
     let mut raw_rules: Vec<(ChainKey, Option<u64>, Vec<Value>)> = Vec::new();
+    let mut unreadable_forward: Vec<InputChain> = Vec::new();
 
     for obj in objects {
         let Some((kind, body)) = obj.as_object().and_then(|m| m.iter().next()) else {
@@ -427,6 +438,9 @@ fn nft_view(json: &[u8]) -> (FirewallView, NftExtra) {
                         (nt::NfHook::Prerouting, Some(nt::NfChainType::Filter) | None) => {
                             ChainHook::Prerouting
                         }
+                        (nt::NfHook::Forward, Some(nt::NfChainType::Filter) | None) => {
+                            ChainHook::Forward
+                        }
                         (nt::NfHook::Ingress, _) => {
                             unmodelled.push(format!(
                                 "{what} (ingress hook) sees inbound packets and is not modelled"
@@ -448,6 +462,29 @@ fn nft_view(json: &[u8]) -> (FirewallView, NftExtra) {
                 }
                 Err(e) => {
                     let hook = body.get("hook").and_then(Value::as_str).unwrap_or("");
+                    if hook == "forward" {
+                        // On the forward path only: a chain whose effect is unknown.
+                        unreadable_forward.push(InputChain {
+                            family: ChainFamily::Inet,
+                            table: clean(body.get("table").and_then(Value::as_str).unwrap_or("?")),
+                            name: clean(body.get("name").and_then(Value::as_str).unwrap_or("?")),
+                            hook: ChainHook::Forward,
+                            priority: 0,
+                            policy: ChainPolicy::Accept,
+                            legacy: false,
+                            rules: vec![Rule {
+                                handle: None,
+                                matches: Vec::new(),
+                                verdict: Verdict::Other {
+                                    what: format!(
+                                        "a chain hooked on forward that could not be read: {}",
+                                        clean(&e.to_string())
+                                    ),
+                                },
+                            }],
+                            subchains: BTreeMap::new(),
+                        });
+                    }
                     if matches!(hook, "input" | "prerouting" | "ingress") {
                         unmodelled.push(format!(
                             "a chain hooked on {} could not be read: {}",
@@ -501,6 +538,7 @@ fn nft_view(json: &[u8]) -> (FirewallView, NftExtra) {
     }
 
     let mut input_chains = Vec::new();
+    let mut forward_chains = unreadable_forward;
     for ((fam, table, name), hook, priority, policy) in bases {
         let key = (fam, table.clone(), name.clone());
         let rules = rules_of.get(&key).cloned().unwrap_or_default();
@@ -517,7 +555,7 @@ fn nft_view(json: &[u8]) -> (FirewallView, NftExtra) {
                 subchains.insert(t, Vec::new());
             }
         }
-        input_chains.push(InputChain {
+        let chain = InputChain {
             family: fam,
             table,
             name,
@@ -527,9 +565,15 @@ fn nft_view(json: &[u8]) -> (FirewallView, NftExtra) {
             legacy: false,
             rules,
             subchains,
-        });
+        };
+        if hook == ChainHook::Forward {
+            forward_chains.push(chain);
+        } else {
+            input_chains.push(chain);
+        }
     }
     sort_chains(&mut input_chains);
+    sort_chains(&mut forward_chains);
     let source = if version.is_empty() {
         "nft -j list ruleset".to_string()
     } else {
@@ -539,6 +583,7 @@ fn nft_view(json: &[u8]) -> (FirewallView, NftExtra) {
         FirewallView::Rules {
             source,
             input_chains,
+            forward_chains,
             unmodelled,
         },
         extra,
@@ -875,6 +920,10 @@ fn convert_cmp(
                     None => bad("value not understood"),
                 }
             }
+            nx::MetaKey::Oifname | nx::MetaKey::Oif if eq_only => match strings(&atoms) {
+                Some(names) => vec![Match::OutIface { negated, names }],
+                None => bad("value not understood"),
+            },
             nx::MetaKey::Pkttype if eq_only => match strings(&atoms) {
                 Some(types) => vec![Match::PktType { negated, types }],
                 None => bad("value not understood"),
@@ -1455,15 +1504,17 @@ fn parse_rule(
                 });
                 i += 2;
             }
-            ("-i" | "--in-interface", Some(v)) => {
+            ("-i" | "--in-interface" | "-o" | "--out-interface", Some(v)) => {
                 // `eth+` is any name starting with `eth`: the model's `eth*`.
                 let name = match v.strip_suffix('+') {
                     Some(stem) => format!("{}*", clean(stem)),
                     None => clean(v),
                 };
-                matches.push(Match::InIface {
-                    negated,
-                    names: vec![name],
+                let names = vec![name];
+                matches.push(if matches!(opt, "-i" | "--in-interface") {
+                    Match::InIface { negated, names }
+                } else {
+                    Match::OutIface { negated, names }
                 });
                 i += 2;
             }
@@ -1496,7 +1547,7 @@ fn parse_rule(
                 i += 2;
             }
             _ => {
-                // `-o`, `-f`, anything else: the option and its values.
+                // `-f`, anything else: the option and its values.
                 let mut end = i + 1;
                 while end < words.len()
                     && (words[end].quoted
@@ -1842,6 +1893,16 @@ fn place(table: &str, chain: &str) -> Option<(ChainHook, i32)> {
     }
 }
 
+/// Where a built-in chain of an iptables table sits on the forward path.
+fn place_forward(table: &str, chain: &str) -> Option<(ChainHook, i32)> {
+    match (table, chain) {
+        ("mangle", "FORWARD") => Some((ChainHook::Forward, -150)),
+        ("filter", "FORWARD") => Some((ChainHook::Forward, 0)),
+        ("security", "FORWARD") => Some((ChainHook::Forward, 50)),
+        _ => None,
+    }
+}
+
 /// A chain's policy: `None` for anything but ACCEPT and DROP (no built-in
 /// chain has another).
 fn save_policy(word: &str) -> Option<ChainPolicy> {
@@ -1858,6 +1919,21 @@ fn save_policy(word: &str) -> Option<ChainPolicy> {
 /// and INPUT with their policy, rules and the user chains they reach. NAT tables
 /// translate and are skipped.
 pub fn legacy_chains(save: &str, family: ChainFamily) -> Vec<InputChain> {
+    save_base_chains(save, family, place)
+}
+
+/// The forward chains of `iptables-legacy-save` output: the `FORWARD` chain of
+/// each table that filters (filter, mangle, security) with its policy, rules
+/// and the user chains it reaches.
+pub fn legacy_forward_chains(save: &str, family: ChainFamily) -> Vec<InputChain> {
+    save_base_chains(save, family, place_forward)
+}
+
+fn save_base_chains(
+    save: &str,
+    family: ChainFamily,
+    place: fn(&str, &str) -> Option<(ChainHook, i32)>,
+) -> Vec<InputChain> {
     let mut chains = Vec::new();
     for t in parse_save(save, family) {
         if t.name == "nat" {
@@ -1898,7 +1974,7 @@ pub fn legacy_chains(save: &str, family: ChainFamily) -> Vec<InputChain> {
 // ---- iptables-nft -----------------------------------------------------------------
 
 /// The view of `nft -j list ruleset` with the tables iptables-nft manages read
-/// in iptables syntax: the inbound chains of every ip/ip6 table whose rules
+/// in iptables syntax: the inbound and forward chains of every ip/ip6 table whose rules
 /// carry `xt` statements (iptables extensions, opaque in nft's JSON) are
 /// replaced by the same chains of `save(family)`, the output of
 /// `iptables-nft-save` (ip) or `ip6tables-nft-save` (ip6), called only for a
@@ -1914,14 +1990,20 @@ pub fn from_nft_json_with_save(
     if let FirewallView::Rules {
         source,
         input_chains,
+        forward_chains,
         ..
     } = &mut view
     {
+        // Inbound and forward chains alike: a table is read whole or not at all.
+        let mut all: Vec<&mut InputChain> = input_chains
+            .iter_mut()
+            .chain(forward_chains.iter_mut())
+            .collect();
         for (family, tool) in [
             (ChainFamily::Ip, "iptables-nft-save"),
             (ChainFamily::Ip6, "ip6tables-nft-save"),
         ] {
-            let mut tables: Vec<String> = input_chains
+            let mut tables: Vec<String> = all
                 .iter()
                 .filter(|c| c.family == family)
                 .filter(|c| extra.xt_tables.contains(&(family, c.table.clone())))
@@ -1953,7 +2035,7 @@ pub fn from_nft_json_with_save(
             let parsed = parse_save(&text, family);
             let (mut read, mut kept) = (Vec::new(), Vec::new());
             for table in tables {
-                match replace_table(input_chains, &extra, family, &table, &parsed, tool) {
+                match replace_table(&mut all, &extra, family, &table, &parsed, tool) {
                     Ok(()) => read.push(table),
                     Err(why) => kept.push(format!("{fam} {table} {why}")),
                 }
@@ -1972,10 +2054,10 @@ pub fn from_nft_json_with_save(
     view
 }
 
-/// Replaces the inbound chains of one table by the modelled chains of the
-/// save output, or says why not (leaving them untouched).
+/// Replaces the base chains (inbound and forward) of one table by the modelled
+/// chains of the save output, or says why not (leaving them untouched).
 fn replace_table(
-    chains: &mut [InputChain],
+    chains: &mut [&mut InputChain],
     extra: &NftExtra,
     family: ChainFamily,
     table: &str,
@@ -2019,7 +2101,7 @@ fn replace_table(
         replaced.push((idx, policy, rules, subchains));
     }
     for (idx, policy, rules, subchains) in replaced {
-        let c = &mut chains[idx];
+        let c = &mut *chains[idx];
         c.policy = policy;
         c.rules = rules;
         c.subchains = subchains;
@@ -2044,6 +2126,7 @@ mod tests {
                 input_chains,
                 unmodelled,
                 source,
+                ..
             } => {
                 assert!(source.starts_with("nft -j list ruleset"), "{source}");
                 (input_chains, unmodelled)
@@ -2063,6 +2146,137 @@ mod tests {
         let (chains, unmodelled) = chains("host.json");
         assert!(chains.is_empty(), "{chains:#?}");
         assert!(unmodelled.is_empty(), "{unmodelled:?}");
+        // Its FORWARD chain is on the forward path.
+        let FirewallView::Rules { forward_chains, .. } = from_nft_json(&fixture("host.json"))
+        else {
+            panic!("readable");
+        };
+        assert_eq!(forward_chains.len(), 1);
+        assert_eq!(forward_chains[0].label(), "ip filter FORWARD");
+        assert_eq!(forward_chains[0].hook, ChainHook::Forward);
+        assert_eq!(forward_chains[0].policy, ChainPolicy::Drop);
+    }
+
+    fn forward_of(view: &FirewallView) -> &[InputChain] {
+        match view {
+            FirewallView::Rules { forward_chains, .. } => forward_chains,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Captured on a host running a Docker container published on 0.0.0.0
+    /// (172.17.0.2:8080 on docker0) and a Podman (CNI) one (10.88.0.11:8080 on
+    /// cni-podman0): `nft -j list ruleset`, `iptables-nft-save`,
+    /// `iptables-legacy-save`.
+    #[test]
+    fn docker_and_podman_forward_chains() {
+        let view = with_saves("forward-docker-podman");
+        let (source, input) = rules_of(&view);
+        assert!(
+            source.contains("ip filter read with iptables-nft-save"),
+            "{source}"
+        );
+        // The nat chains are not filters; no inbound chain filters.
+        assert!(input.is_empty(), "{input:#?}");
+        let fwd = forward_of(&view);
+        assert_eq!(fwd.len(), 1, "{fwd:#?}");
+        let f = &fwd[0];
+        assert_eq!(f.label(), "ip filter FORWARD");
+        assert_eq!(f.policy, ChainPolicy::Drop);
+        assert_eq!(
+            shown(f),
+            [
+                "jump CNI-FORWARD",
+                "jump DOCKER-USER",
+                "jump DOCKER-ISOLATION-STAGE-1",
+                "oifname \"docker0\" ct state related,established accept",
+                "oifname \"docker0\" jump DOCKER",
+                "iifname \"docker0\" oifname != \"docker0\" accept",
+                "iifname \"docker0\" oifname \"docker0\" accept",
+            ]
+        );
+        assert_eq!(
+            sub(f, "DOCKER"),
+            [
+                "ip daddr 172.17.0.2 iifname != \"docker0\" oifname \"docker0\" tcp dport 8080 accept"
+            ]
+        );
+        assert_eq!(
+            sub(f, "CNI-FORWARD"),
+            [
+                "jump CNI-ADMIN",
+                "ip daddr 10.88.0.11 ct state related,established accept",
+                "ip saddr 10.88.0.11 accept",
+            ]
+        );
+        assert!(f.subchains["CNI-ADMIN"].is_empty());
+        // nft's handles.
+        assert!(f.rules.iter().all(|r| r.handle.is_some()));
+        // nft alone: the same chain, its iptables matches opaque.
+        let plain = from_nft_json(&fixture("forward-docker-podman.json"));
+        let pf = &forward_of(&plain)[0];
+        assert_eq!(pf.label(), "ip filter FORWARD");
+        assert!(
+            shown(pf)
+                .iter()
+                .any(|r| r.contains("<iptables match -m conntrack>")),
+            "{:#?}",
+            shown(pf)
+        );
+        // The same host's legacy tables: empty, policy accept.
+        let legacy = String::from_utf8_lossy(&fixture("forward-docker-podman.legacy")).into_owned();
+        let lf = legacy_forward_chains(&legacy, ChainFamily::Ip);
+        let labels: Vec<String> = lf.iter().map(|c| c.label()).collect();
+        assert_eq!(
+            labels,
+            [
+                "iptables-legacy mangle FORWARD",
+                "iptables-legacy filter FORWARD"
+            ]
+        );
+        assert!(
+            lf.iter()
+                .all(|c| c.rules.is_empty() && c.policy == ChainPolicy::Accept)
+        );
+        assert_eq!(lf[0].priority, -150);
+        assert!(
+            legacy_chains(&legacy, ChainFamily::Ip)
+                .iter()
+                .all(|c| c.hook != ChainHook::Forward)
+        );
+    }
+
+    #[test]
+    fn nft_forward_chains_and_oifname() {
+        let json = br#"{"nftables":[
+            {"chain":{"family":"inet","table":"t","name":"fwd","handle":1,"type":"filter","hook":"forward","prio":0,"policy":"drop"}},
+            {"chain":{"family":"inet","table":"t","name":"nat","handle":2,"type":"nat","hook":"forward","prio":0,"policy":"accept"}},
+            {"chain":{"family":"inet","table":"t","name":"in","handle":3,"type":"filter","hook":"input","prio":0,"policy":"accept"}},
+            {"chain":{"family":"inet","table":"t","name":"c","handle":4}},
+            {"rule":{"family":"inet","table":"t","chain":"fwd","handle":5,"expr":[{"match":{"op":"==","left":{"meta":{"key":"oifname"}},"right":"br-*"}},{"jump":{"target":"c"}}]}},
+            {"rule":{"family":"inet","table":"t","chain":"fwd","handle":6,"expr":[{"match":{"op":"!=","left":{"meta":{"key":"oif"}},"right":"eth0"}},{"accept":null}]}},
+            {"rule":{"family":"inet","table":"t","chain":"c","handle":7,"expr":[{"accept":null}]}},
+            {"chain":{"family":"inet","table":"t","name":"bad","handle":8,"type":"filter","hook":"forward","prio":"x","policy":"drop"}}
+        ]}"#;
+        let view = from_nft_json(json);
+        let (_, input) = rules_of(&view);
+        assert_eq!(input.len(), 1);
+        assert_eq!(input[0].label(), "inet t in");
+        let fwd = forward_of(&view);
+        let f = find(fwd, "inet t fwd");
+        assert_eq!(f.hook, ChainHook::Forward);
+        assert_eq!(
+            shown(f),
+            ["oifname \"br-*\" jump c", "oifname != \"eth0\" accept"]
+        );
+        assert_eq!(sub(f, "c"), ["accept"]);
+        // Not a filter: left out. Not readable: a chain of unknown effect.
+        assert!(fwd.iter().all(|c| c.name != "nat"));
+        let bad = find(fwd, "inet t bad");
+        assert!(
+            matches!(bad.rules[0].verdict, Verdict::Other { .. }),
+            "{bad:?}"
+        );
     }
 
     #[test]
@@ -2502,7 +2716,8 @@ mod tests {
 
     #[test]
     fn pure_nft_rulesets_do_not_run_iptables_nft_save() {
-        for name in ["drop-ssh.json", "rich.json", "vmap-fib.json", "host.json"] {
+        // (host.json is not one: Docker's FORWARD chain is iptables-nft's.)
+        for name in ["drop-ssh.json", "rich.json", "vmap-fib.json"] {
             let view = from_nft_json_with_save(&fixture(name), |f| {
                 panic!("{name}: iptables-nft-save should not run for {f:?}")
             });
@@ -2567,7 +2782,7 @@ COMMIT
                 "meta l4proto tcp <iptables -m multiport --ports 80> accept",
                 "goto OUT",
                 "drop",
-                "<iptables -o eth0> accept",
+                "oifname \"eth0\" accept",
                 "<iptables -f> drop",
                 "meta l4proto tcp <iptables -m tcp --syn> drop",
                 "meta l4proto tcp <iptables -m tcp --tcp-flags SYN,RST SYN --dport 22> accept",
@@ -2587,6 +2802,15 @@ COMMIT
             ]
         );
         assert_eq!(saved(text, ChainFamily::Ip, "OUT"), ["return"]);
+        let fwd = "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -o br+ ! -i eth0 -j ACCEPT\n\
+                   -A FORWARD ! --out-interface docker0 -j DROP\nCOMMIT\n";
+        assert_eq!(
+            saved(fwd, ChainFamily::Ip, "FORWARD"),
+            [
+                "oifname \"br*\" iifname != \"eth0\" accept",
+                "oifname != \"docker0\" drop"
+            ]
+        );
         // ip6tables: its addresses, not IPv4 ones.
         let six = "*filter\n:INPUT DROP [0:0]\n-A INPUT -s fd00::/8 -d ::1/128 -j ACCEPT\n\
                    -A INPUT -s 10.0.0.1/32 -j ACCEPT\n\

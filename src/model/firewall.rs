@@ -1,6 +1,6 @@
-//! The host firewall as aiposture understands it: the inbound base chains of a
-//! namespace, simplified into matches and verdicts (read by collect::firewall,
-//! judged by rules::firewall).
+//! The host firewall as aiposture understands it: the inbound and forward base
+//! chains of a namespace, simplified into matches and verdicts (read by
+//! collect::firewall, judged by rules::firewall).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,6 +22,13 @@ pub enum FirewallView {
         /// ip, ip6, inet) and every filter-type chain hooked on `prerouting` (which
         /// can drop before `input`), in evaluation order (hook, then priority).
         input_chains: Vec<InputChain>,
+        /// Base chains on the forward path (what a DNAT-ed published container
+        /// port crosses after prerouting): every filter-type chain hooked on
+        /// `forward` (families ip, ip6, inet; iptables' `FORWARD` of filter,
+        /// mangle and security), in evaluation order (priority). Absent from
+        /// snapshots older than this field: read as none.
+        #[serde(default)]
+        forward_chains: Vec<InputChain>,
         /// Parts of the inbound path seen but not modelled (netdev ingress, bridge
         /// chains, unreadable legacy tables, unparsable chains): each keeps an
         /// "allows" judgement from being certain.
@@ -66,6 +73,7 @@ impl ChainFamily {
 pub enum ChainHook {
     Prerouting,
     Input,
+    Forward,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash)]
@@ -75,7 +83,7 @@ pub enum ChainPolicy {
     Drop,
 }
 
-/// One base chain on the inbound path.
+/// One base chain on the inbound (or forward) path.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct InputChain {
     pub family: ChainFamily,
@@ -182,6 +190,9 @@ pub enum Match {
     },
     /// Input interface (`iifname`, `iif`); a trailing `*` is a wildcard.
     InIface { negated: bool, names: Vec<String> },
+    /// Output interface (`oifname`, `oif`, iptables' `-o`); a trailing `*` is a
+    /// wildcard (iptables' `+`).
+    OutIface { negated: bool, names: Vec<String> },
     /// Conntrack state (`new`, `established`, `related`, `invalid`, `untracked`).
     CtState { negated: bool, states: Vec<String> },
     /// `meta pkttype` (`host`, `broadcast`, `multicast`, `other`).
@@ -331,6 +342,10 @@ impl fmt::Display for Match {
             Match::InIface { negated, names } => {
                 let q: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
                 write!(f, "iifname {}{}", neg(*negated), list(&q))
+            }
+            Match::OutIface { negated, names } => {
+                let q: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+                write!(f, "oifname {}{}", neg(*negated), list(&q))
             }
             Match::CtState { negated, states } => {
                 write!(f, "ct state {}{}", neg(*negated), states.join(","))

@@ -1,5 +1,7 @@
 //! Does the host firewall let a new connection from another host reach a
-//! listener? Pure: judged on a `FirewallView` read by `collect::firewall`.
+//! listener (`judge`, the inbound path), or a container port published through
+//! NAT (`judge_forward`, the forward path)? Pure: judged on a `FirewallView`
+//! read by `collect::firewall`.
 //!
 //! The packet is a new inbound connection (conntrack state `new`) from another
 //! host (not loopback, arriving on an interface other than `lo`), of the
@@ -33,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Protocol;
 use crate::model::firewall::{
-    AddrSpec, ChainPolicy, FirewallView, InputChain, IpFamily, Match, Rule, Verdict,
+    AddrSpec, ChainHook, ChainPolicy, FirewallView, InputChain, IpFamily, Match, Rule, Verdict,
 };
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Hash)]
@@ -75,18 +77,30 @@ pub fn judge(
         Protocol::Udp => "udp",
     };
     let dst = dst.to_canonical();
+    let lo = ["lo".to_string()];
     let packet = |family, dst| Packet {
         family,
         proto,
-        port,
+        port: Some(port),
+        shown_port: port,
         dst,
+        dst_unknown: "destination address of a wildcard bind",
+        dst_local: Some(true),
+        out_iface: None,
+        internal: &lo,
+        internal_nets: &[],
+        forwarded: None,
+    };
+    let judge_one = |p: &Packet| {
+        let pairs: Vec<(&InputChain, &Packet)> = chains.iter().map(|c| (c, p)).collect();
+        judge_family(&pairs, unmodelled, p, "inbound")
     };
     if dst.is_unspecified() {
         if dst.is_ipv4() {
-            return judge_family(chains, unmodelled, &packet(IpFamily::Ipv4, None));
+            return judge_one(&packet(IpFamily::Ipv4, None));
         }
-        let v4 = judge_family(chains, unmodelled, &packet(IpFamily::Ipv4, None));
-        let v6 = judge_family(chains, unmodelled, &packet(IpFamily::Ipv6, None));
+        let v4 = judge_one(&packet(IpFamily::Ipv4, None));
+        let v6 = judge_one(&packet(IpFamily::Ipv6, None));
         return if v4 == v6 {
             v4
         } else if v4.0 == v6.0 {
@@ -106,33 +120,174 @@ pub fn judge(
     } else {
         IpFamily::Ipv6
     };
-    judge_family(chains, unmodelled, &packet(family, Some(dst)))
+    judge_one(&packet(family, Some(dst)))
 }
 
-struct Packet {
+/// Verdict of the host firewall on a new connection from another host, to a
+/// port published through NAT: it arrives on some external interface (its name
+/// unknown, but never one of `internal_ifaces`, the host's bridges; nor `lo`),
+/// is DNAT-ed in prerouting to `dst:port` (the container's address and port)
+/// and forwarded out of `out_iface` (the bridge the container sits on).
+///
+/// Judged like [`judge`], over the filter chains of the forward path: the
+/// prerouting chains of the inbound path (before DNAT at priority -100 their
+/// destination address and port are the host's, not known here: a match on
+/// them may hold; after it, the container's), then every forward base chain
+/// (`forward_chains`). Blocks when some chain drops the packet on every path,
+/// Allows when every chain accepts it on every path and nothing went
+/// unmodelled, Unknown otherwise. Matches on the input interface hold for no
+/// name of `internal_ifaces` (nor `lo`) and may hold for any other (`*`, `-i +`:
+/// for all); on the output interface they are decided against `out_iface`.
+/// The destination is not a local address (`fib daddr type unicast`). Whether
+/// the kernel forwards at all (`net.ipv4.ip_forward`) is not judged here.
+pub fn judge_forward(
+    view: &FirewallView,
+    protocol: Protocol,
+    port: u16,
+    dst: IpAddr,
+    out_iface: &str,
+    internal_ifaces: &[String],
+    internal_nets: &[ipnet::IpNet],
+) -> (FirewallVerdict, String) {
+    let (input_chains, forward_chains, unmodelled) = match view {
+        FirewallView::Unreadable { reason } => {
+            return (
+                FirewallVerdict::Unknown,
+                format!("firewall not readable: {reason}"),
+            );
+        }
+        FirewallView::Rules {
+            input_chains,
+            forward_chains,
+            unmodelled,
+            ..
+        } => (input_chains, forward_chains, unmodelled),
+    };
+    let proto = match protocol {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+    };
+    let dst = dst.to_canonical();
+    let family = if dst.is_ipv4() {
+        IpFamily::Ipv4
+    } else {
+        IpFamily::Ipv6
+    };
+    let dst = (!dst.is_unspecified()).then_some(dst);
+    let mut internal: Vec<String> = internal_ifaces.to_vec();
+    if !internal.iter().any(|i| i == "lo") {
+        internal.push("lo".into());
+    }
+    let out = (!out_iface.is_empty()).then_some(out_iface);
+    let forwarded = Some(format!(
+        " forwarded to {}{}",
+        dst.map_or_else(|| "a container".to_string(), |d| d.to_string()),
+        out.map(|o| format!(" out of {o}")).unwrap_or_default()
+    ));
+    // In the forward chains: after DNAT and routing.
+    let fwd = Packet {
+        family,
+        proto,
+        port: Some(port),
+        shown_port: port,
+        dst,
+        dst_unknown: "destination address (container address not known)",
+        dst_local: Some(false),
+        out_iface: out,
+        internal: &internal,
+        internal_nets,
+        forwarded: forwarded.clone(),
+    };
+    // In prerouting before DNAT: to a local address and port not known here.
+    let before_nat = Packet {
+        port: None,
+        dst: None,
+        dst_unknown: "destination address before DNAT",
+        dst_local: Some(true),
+        out_iface: None,
+        forwarded: forwarded.clone(),
+        ..fwd
+    };
+    // In prerouting after DNAT: the container's address, not routed yet.
+    let after_nat = Packet {
+        out_iface: None,
+        forwarded: forwarded.clone(),
+        ..fwd
+    };
+    // At DNAT's own priority: either.
+    let at_nat = Packet {
+        port: None,
+        dst: None,
+        dst_unknown: "destination address at DNAT's priority",
+        dst_local: None,
+        out_iface: None,
+        forwarded,
+        ..fwd
+    };
+    let mut pairs: Vec<(&InputChain, &Packet)> = Vec::new();
+    for c in input_chains
+        .iter()
+        .filter(|c| c.hook == ChainHook::Prerouting)
+    {
+        let p = match c.priority.cmp(&NAT_DSTNAT_PRIORITY) {
+            std::cmp::Ordering::Less => &before_nat,
+            std::cmp::Ordering::Equal => &at_nat,
+            std::cmp::Ordering::Greater => &after_nat,
+        };
+        pairs.push((c, p));
+    }
+    pairs.extend(forward_chains.iter().map(|c| (c, &fwd)));
+    judge_family(&pairs, unmodelled, &fwd, "forward")
+}
+
+/// Priority of nat prerouting chains (`dstnat`): DNAT happens there.
+const NAT_DSTNAT_PRIORITY: i32 = -100;
+
+struct Packet<'a> {
     family: IpFamily,
     proto: &'static str,
-    port: u16,
-    /// `None`: any local address of the family.
+    /// `None`: not known where the chain sees it (before DNAT).
+    port: Option<u16>,
+    /// The port named in reasons.
+    shown_port: u16,
+    /// `None`: not known (why: `dst_unknown`).
     dst: Option<IpAddr>,
+    dst_unknown: &'static str,
+    /// Is the destination a local address (`None`: not known).
+    dst_local: Option<bool>,
+    /// `None`: not known (or not chosen yet).
+    out_iface: Option<&'a str>,
+    /// Interfaces the packet never arrives on.
+    internal: &'a [String],
+    /// Networks a remote client's address is never in (the host's container bridges).
+    internal_nets: &'a [ipnet::IpNet],
+    /// For reasons: where a forwarded packet goes.
+    forwarded: Option<String>,
 }
 
-impl Packet {
+impl Packet<'_> {
     fn describe(&self) -> String {
-        format!("{} dport {}", self.proto, self.port)
+        format!(
+            "{} dport {}{}",
+            self.proto,
+            self.shown_port,
+            self.forwarded.as_deref().unwrap_or("")
+        )
     }
 }
 
+/// `path`: `inbound` or `forward`, for reasons.
 fn judge_family(
-    chains: &[InputChain],
+    chains: &[(&InputChain, &Packet)],
     unmodelled: &[String],
     p: &Packet,
+    path: &str,
 ) -> (FirewallVerdict, String) {
     let mut accepted = Vec::new();
     let mut empty_accepting = 0;
     let mut open: Option<String> = None;
-    for c in chains.iter().filter(|c| c.family.sees(p.family)) {
-        let o = chain_outcomes(c, p);
+    for (c, cp) in chains.iter().filter(|(c, cp)| c.family.sees(cp.family)) {
+        let o = chain_outcomes(c, cp);
         let label = c.label();
         match (&o.accept, &o.drop, &o.unknown) {
             (None, Some(d), None) => return (FirewallVerdict::Blocks, format!("{label}: {d}")),
@@ -150,12 +305,12 @@ fn judge_family(
     }
     let allows = if accepted.is_empty() && empty_accepting > 0 {
         format!(
-            "no rule filters {} ({empty_accepting} inbound base chains, all empty with policy accept)",
+            "no rule filters {} ({empty_accepting} {path} base chains, all empty with policy accept)",
             p.describe()
         )
     } else if accepted.is_empty() {
         format!(
-            "no inbound base chain for {}: nothing filters {}",
+            "no {path} base chain for {}: nothing filters {}",
             match p.family {
                 IpFamily::Ipv4 => "IPv4",
                 IpFamily::Ipv6 => "IPv6",
@@ -259,7 +414,7 @@ fn chain_outcomes(c: &InputChain, p: &Packet) -> Outcomes {
 
 struct Walker<'a> {
     chain: &'a InputChain,
-    p: &'a Packet,
+    p: &'a Packet<'a>,
 }
 
 enum Tri {
@@ -413,6 +568,36 @@ fn spec_contains(s: &AddrSpec, a: IpAddr) -> bool {
     }
 }
 
+/// `name` (a trailing `*`: any name starting with what precedes it) matches `iface`.
+fn iface_matches(name: &str, iface: &str) -> bool {
+    match name.strip_suffix('*') {
+        Some(stem) => iface.starts_with(stem),
+        None => name == iface,
+    }
+}
+
+/// Only the address `a` itself.
+fn only_address(s: &AddrSpec, a: IpAddr) -> bool {
+    match s {
+        AddrSpec::Net { addr, prefix } => {
+            *addr == a && *prefix == if a.is_ipv4() { 32 } else { 128 }
+        }
+        AddrSpec::Range { first, last } => *first == a && *last == a,
+    }
+}
+
+/// Is every address of `s` inside one of `nets`?
+fn inside(s: &AddrSpec, nets: &[ipnet::IpNet]) -> bool {
+    match s {
+        AddrSpec::Net { addr, prefix } => {
+            ipnet::IpNet::new(*addr, *prefix).is_ok_and(|n| nets.iter().any(|m| m.contains(&n)))
+        }
+        AddrSpec::Range { first, last } => {
+            nets.iter().any(|m| m.contains(first) && m.contains(last))
+        }
+    }
+}
+
 /// Only loopback sources: a packet from another host never has one.
 fn only_loopback(s: &AddrSpec) -> bool {
     match s {
@@ -449,7 +634,10 @@ fn eval_match(m: &Match, p: &Packet) -> Tri {
             if protocol.as_deref().is_some_and(|x| x != p.proto) {
                 return Tri::No;
             }
-            let hit = ports.iter().any(|r| r.first <= p.port && p.port <= r.last);
+            let Some(port) = p.port else {
+                return Tri::Maybe("destination port before DNAT".into());
+            };
+            let hit = ports.iter().any(|r| r.first <= port && port <= r.last);
             flip(yes_if(hit), *negated)
         }
         Match::SrcPort { protocol, .. } => {
@@ -469,6 +657,17 @@ fn eval_match(m: &Match, p: &Packet) -> Tri {
             if !addrs.is_empty() && addrs.iter().all(only_loopback) {
                 return flip(Tri::No, *negated);
             }
+            // A remote client is not inside the host's container networks.
+            if !addrs.is_empty() && addrs.iter().all(|a| inside(a, p.internal_nets)) {
+                return flip(Tri::No, *negated);
+            }
+            // A client holding a connection to `dst` is not `dst` itself.
+            if let Some(d) = p.dst
+                && !addrs.is_empty()
+                && addrs.iter().all(|s| only_address(s, d))
+            {
+                return flip(Tri::No, *negated);
+            }
             Tri::Maybe("source address".into())
         }
         Match::DstAddr {
@@ -481,11 +680,12 @@ fn eval_match(m: &Match, p: &Packet) -> Tri {
             }
             match p.dst {
                 Some(d) => flip(yes_if(addrs.iter().any(|s| spec_contains(s, d))), *negated),
-                None => Tri::Maybe("destination address of a wildcard bind".into()),
+                None => Tri::Maybe(p.dst_unknown.into()),
             }
         }
         Match::InIface { negated, names } => {
-            if !names.is_empty() && names.iter().all(|n| n == "lo") {
+            // Never the interfaces the packet cannot arrive on (`lo`, bridges).
+            if !names.is_empty() && names.iter().all(|n| p.internal.contains(n)) {
                 return flip(Tri::No, *negated);
             }
             // `iifname "*"`, iptables' `-i +`: any interface.
@@ -494,13 +694,23 @@ fn eval_match(m: &Match, p: &Packet) -> Tri {
             }
             Tri::Maybe("input interface".into())
         }
+        Match::OutIface { negated, names } => match p.out_iface {
+            Some(o) => flip(yes_if(names.iter().any(|n| iface_matches(n, o))), *negated),
+            None => Tri::Maybe("output interface".into()),
+        },
         // TCP and UDP to a listener: unicast to a local address.
         Match::PktType { negated, types } => {
             flip(yes_if(types.iter().any(|t| t == "host")), *negated)
         }
-        Match::DstAddrType { negated, types } => {
-            flip(yes_if(types.iter().any(|t| t == "local")), *negated)
-        }
+        // Local on the inbound path; a forwarded packet goes to a unicast
+        // address of another host (the container).
+        Match::DstAddrType { negated, types } => match p.dst_local {
+            Some(local) => {
+                let want = if local { "local" } else { "unicast" };
+                flip(yes_if(types.iter().any(|t| t == want)), *negated)
+            }
+            None => Tri::Maybe("destination address type at DNAT's priority".into()),
+        },
         // A host that can hold a connection with us routes back the way it came.
         Match::RpfMissing { negated } => flip(Tri::No, *negated),
         Match::CtState { negated, states } => {
@@ -514,7 +724,9 @@ fn eval_match(m: &Match, p: &Packet) -> Tri {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::firewall::{from_nft_json, from_nft_json_with_save, legacy_chains};
+    use crate::collect::firewall::{
+        from_nft_json, from_nft_json_with_save, legacy_chains, legacy_forward_chains,
+    };
     use crate::model::firewall::ChainFamily;
 
     fn view(name: &str) -> FirewallView {
@@ -779,6 +991,226 @@ mod tests {
         assert!(why.contains("IPv4 and IPv6 differ"), "{why}");
     }
 
+    fn internal() -> Vec<String> {
+        ["docker0", "cni-podman0", "lo"].map(String::from).to_vec()
+    }
+
+    /// Captured on a host with Docker (iptables-nft, `-P FORWARD DROP`) and a
+    /// Podman (CNI) container, each published on 0.0.0.0: Docker's DOCKER chain
+    /// accepts its published port, CNI accepts only replies and the container's
+    /// own traffic, so the Podman port is dropped by the policy (measured: not
+    /// reachable from the LAN).
+    #[test]
+    fn docker_and_podman_forward_path() {
+        let v = view_with_saves("forward-docker-podman");
+        let (verdict, why) =
+            judge_forward(&v, Tcp, 8080, ip("172.17.0.2"), "docker0", &internal(), &[]);
+        assert_eq!(verdict, Allows, "{why}");
+        assert!(
+            why.contains("ip filter FORWARD: chain DOCKER rule ")
+                && why.contains("accepts tcp dport 8080 forwarded to 172.17.0.2 out of docker0"),
+            "{why}"
+        );
+        let (verdict, why) = judge_forward(
+            &v,
+            Tcp,
+            8080,
+            ip("10.88.0.11"),
+            "cni-podman0",
+            &internal(),
+            &[],
+        );
+        assert_eq!(verdict, Blocks, "{why}");
+        assert_eq!(
+            why,
+            "ip filter FORWARD: policy drop, no rule accepts tcp dport 8080 forwarded to \
+             10.88.0.11 out of cni-podman0"
+        );
+        // Another Docker port, or udp: not accepted by DOCKER, only by CNI's
+        // `-s 10.88.0.11/32 -j ACCEPT` if the client had that address (the
+        // bridges' subnets are not known here), else dropped by the policy.
+        for (proto, port) in [(Tcp, 8081), (Udp, 8080)] {
+            let (verdict, why) = judge_forward(
+                &v,
+                proto,
+                port,
+                ip("172.17.0.2"),
+                "docker0",
+                &internal(),
+                &[],
+            );
+            assert_eq!(verdict, Unknown, "{why}");
+            assert!(
+                why.contains("may accept: chain CNI-FORWARD rule")
+                    && why.contains("source address")
+                    && why.contains("may drop: policy drop"),
+                "{why}"
+            );
+        }
+        // Not knowing the bridges: `-i docker0` may be the input interface, so
+        // the isolation chain may drop, and CNI's `-s` accept may match.
+        let (verdict, why) = judge_forward(&v, Tcp, 8080, ip("172.17.0.2"), "docker0", &[], &[]);
+        assert_eq!(verdict, Unknown, "{why}");
+        // The inbound path does not see any of it: no input chain.
+        assert_eq!(judge(&v, Tcp, 18082, ip("0.0.0.0")).0, Allows);
+        // nft alone: the conntrack match is opaque, so it may accept.
+        let opaque = view("forward-docker-podman.json");
+        let (verdict, why) = judge_forward(
+            &opaque,
+            Tcp,
+            8080,
+            ip("10.88.0.11"),
+            "cni-podman0",
+            &internal(),
+            &[],
+        );
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("-m conntrack"), "{why}");
+        // Legacy tables of the same host (empty, policy accept) change nothing.
+        let legacy = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/firewall/forward-docker-podman.legacy"),
+        )
+        .expect("fixture");
+        let mut both = v.clone();
+        if let FirewallView::Rules {
+            input_chains,
+            forward_chains,
+            ..
+        } = &mut both
+        {
+            input_chains.extend(legacy_chains(&legacy, ChainFamily::Ip));
+            forward_chains.extend(legacy_forward_chains(&legacy, ChainFamily::Ip));
+        }
+        for (dst, out, want) in [
+            ("172.17.0.2", "docker0", Allows),
+            ("10.88.0.11", "cni-podman0", Blocks),
+        ] {
+            let (verdict, why) = judge_forward(&both, Tcp, 8080, ip(dst), out, &internal(), &[]);
+            assert_eq!(verdict, want, "{dst}: {why}");
+        }
+    }
+
+    fn fwd_view(input: &str, forward: &str) -> FirewallView {
+        FirewallView::Rules {
+            source: "test".into(),
+            input_chains: legacy_chains(input, ChainFamily::Ip),
+            forward_chains: legacy_forward_chains(forward, ChainFamily::Ip),
+            unmodelled: vec![],
+        }
+    }
+
+    #[test]
+    fn forward_path_semantics() {
+        let none = "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n";
+        let j = |v: &FirewallView, port, dst: &str, out: &str| {
+            judge_forward(v, Tcp, port, ip(dst), out, &internal(), &[])
+        };
+        // No forward chain: nothing filters.
+        let (verdict, why) = j(&fwd_view(none, none), 80, "10.0.0.2", "br0");
+        assert_eq!(verdict, Allows, "{why}");
+        assert!(why.contains("no forward base chain for IPv4"), "{why}");
+        // Policy accept, empty.
+        let accept = "*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n";
+        let (verdict, why) = j(&fwd_view(none, accept), 80, "10.0.0.2", "br0");
+        assert_eq!(verdict, Allows, "{why}");
+        assert!(why.contains("1 forward base chains, all empty"), "{why}");
+        // The input chain's policy drop does not filter forwarded packets.
+        let drop_in = "*filter\n:INPUT DROP [0:0]\nCOMMIT\n";
+        assert_eq!(
+            j(&fwd_view(drop_in, accept), 80, "10.0.0.2", "br0").0,
+            Allows
+        );
+        // Output interface: decided; wildcards; negation.
+        let by_oif = "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -o br+ -p tcp -m tcp --dport 80 -j ACCEPT\n\
+                      -A FORWARD ! -o docker0 -p tcp -m tcp --dport 81 -j ACCEPT\nCOMMIT\n";
+        let v = fwd_view(none, by_oif);
+        assert_eq!(j(&v, 80, "10.0.0.2", "br-1234").0, Allows);
+        assert_eq!(j(&v, 80, "10.0.0.2", "docker0").0, Blocks);
+        assert_eq!(j(&v, 81, "10.0.0.2", "br-1234").0, Allows);
+        assert_eq!(j(&v, 81, "10.0.0.2", "docker0").0, Blocks);
+        // Input interface: a bridge never, any other name maybe, `+` always.
+        let by_iif = "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -i docker0 -j ACCEPT\n\
+                      -A FORWARD -i eth0 -p tcp -m tcp --dport 80 -j ACCEPT\n\
+                      -A FORWARD -i + -p tcp -m tcp --dport 81 -j ACCEPT\nCOMMIT\n";
+        let v = fwd_view(none, by_iif);
+        let (verdict, why) = j(&v, 80, "10.0.0.2", "docker0");
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("input interface"), "{why}");
+        assert_eq!(j(&v, 81, "10.0.0.2", "docker0").0, Allows);
+        assert_eq!(j(&v, 82, "10.0.0.2", "docker0").0, Blocks);
+        // The destination is not local: `--dst-type LOCAL` does not hold,
+        // `UNICAST` does; a source of the container's own address never.
+        let types = "*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m addrtype --dst-type LOCAL -j DROP\n\
+                     -A FORWARD -s 10.0.0.2/32 -j DROP\n\
+                     -A FORWARD -p tcp -m tcp --dport 80 -m addrtype --dst-type UNICAST -j DROP\nCOMMIT\n";
+        let v = fwd_view(none, types);
+        assert_eq!(j(&v, 81, "10.0.0.2", "br0").0, Allows);
+        assert_eq!(j(&v, 80, "10.0.0.2", "br0").0, Blocks);
+        assert_eq!(j(&v, 81, "10.0.0.3", "br0").0, Unknown);
+        // Prerouting before DNAT: the host's port, not known here, so a port
+        // drop may apply; an unconditional drop always does.
+        let raw = |rule: &str| format!("*raw\n:PREROUTING ACCEPT [0:0]\n{rule}COMMIT\n");
+        let v = fwd_view(
+            &raw("-A PREROUTING -p tcp -m tcp --dport 80 -j DROP\n"),
+            accept,
+        );
+        let (verdict, why) = j(&v, 80, "10.0.0.2", "br0");
+        assert_eq!(verdict, Unknown, "{why}");
+        assert!(why.contains("destination port before DNAT"), "{why}");
+        let v = fwd_view(&raw("-A PREROUTING -p tcp -j DROP\n"), accept);
+        assert_eq!(j(&v, 80, "10.0.0.2", "br0").0, Blocks);
+        // Reverse-path filtering passes for a real client.
+        let v = fwd_view(&raw("-A PREROUTING -m rpfilter --invert -j DROP\n"), accept);
+        assert_eq!(j(&v, 80, "10.0.0.2", "br0").0, Allows);
+        // Unmodelled parts of the inbound path: never "allows".
+        let mut v = fwd_view(none, accept);
+        if let FirewallView::Rules { unmodelled, .. } = &mut v {
+            unmodelled.push("netdev t c (ingress hook)".into());
+        }
+        assert_eq!(j(&v, 80, "10.0.0.2", "br0").0, Unknown);
+        // IPv6 containers: ip chains do not see them.
+        let drop_all = "*filter\n:FORWARD DROP [0:0]\nCOMMIT\n";
+        assert_eq!(j(&fwd_view(none, drop_all), 80, "fd00::2", "br0").0, Allows);
+        assert_eq!(
+            j(&fwd_view(none, drop_all), 80, "10.0.0.2", "br0").0,
+            Blocks
+        );
+        // Unreadable.
+        let u = FirewallView::Unreadable {
+            reason: "nft not found".into(),
+        };
+        assert_eq!(j(&u, 80, "10.0.0.2", "br0").0, Unknown);
+    }
+
+    #[test]
+    fn nft_forward_chain_with_prerouting_priorities() {
+        let json = br#"{"nftables":[
+            {"chain":{"family":"inet","table":"t","name":"pre","handle":1,"type":"filter","hook":"prerouting","prio":-50,"policy":"accept"}},
+            {"rule":{"family":"inet","table":"t","chain":"pre","handle":2,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":9000}},{"drop":null}]}},
+            {"chain":{"family":"inet","table":"t","name":"fwd","handle":3,"type":"filter","hook":"forward","prio":0,"policy":"drop"}},
+            {"rule":{"family":"inet","table":"t","chain":"fwd","handle":4,"expr":[{"match":{"op":"==","left":{"meta":{"key":"oifname"}},"right":"podman0"}},{"match":{"op":"==","left":{"fib":{"result":"type","flags":["daddr"]}},"right":"local"}},{"drop":null}]}},
+            {"rule":{"family":"inet","table":"t","chain":"fwd","handle":5,"expr":[{"match":{"op":"==","left":{"meta":{"key":"oifname"}},"right":"podman0"}},{"accept":null}]}}
+        ]}"#;
+        let v = from_nft_json(json);
+        let int = vec!["podman0".to_string()];
+        // After DNAT (priority -50), the container's port: 9000 dropped, 8080 not.
+        let (verdict, why) = judge_forward(&v, Tcp, 9000, ip("10.89.0.2"), "podman0", &int, &[]);
+        assert_eq!(verdict, Blocks, "{why}");
+        assert!(why.starts_with("inet t pre: rule 2"), "{why}");
+        let (verdict, why) = judge_forward(&v, Tcp, 8080, ip("10.89.0.2"), "podman0", &int, &[]);
+        assert_eq!(verdict, Allows, "{why}");
+        assert!(why.contains("inet t fwd: rule 5"), "{why}");
+        assert_eq!(
+            judge_forward(&v, Tcp, 8080, ip("fd00::2"), "podman0", &int, &[]).0,
+            Allows
+        );
+        assert_eq!(
+            judge_forward(&v, Tcp, 8080, ip("10.89.0.2"), "eth1", &int, &[]).0,
+            Blocks
+        );
+    }
+
     #[test]
     fn any_interface_wildcard() {
         let text = "*filter\n:INPUT DROP [0:0]\n-A INPUT -i + -p tcp -m tcp --dport 80 -j ACCEPT\n\
@@ -786,6 +1218,7 @@ mod tests {
         let v = FirewallView::Rules {
             source: "test".into(),
             input_chains: legacy_chains(text, ChainFamily::Ip),
+            forward_chains: vec![],
             unmodelled: vec![],
         };
         assert_eq!(verdict_of(&v, Tcp, 80, "10.0.0.5"), Allows);
@@ -798,6 +1231,7 @@ mod tests {
         let legacy = |text: &str, unmodelled: Vec<String>| FirewallView::Rules {
             source: "test".into(),
             input_chains: legacy_chains(text, ChainFamily::Ip),
+            forward_chains: vec![],
             unmodelled,
         };
         let (verdict, why) = judge(&legacy(empty, vec![]), Tcp, 8080, ip("10.0.0.5"));
@@ -872,6 +1306,7 @@ mod tests {
                 rules,
                 subchains: Default::default(),
             }],
+            forward_chains: vec![],
             unmodelled: vec![],
         };
         let rule = |matches, verdict| Rule {

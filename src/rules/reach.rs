@@ -150,6 +150,68 @@ fn judge_bind(
     }
 }
 
+/// A port published by NAT alone (no proxy process) reaches its container through
+/// the host's FORWARD hook: judge that path for a new connection from another
+/// host. `Some((blocked, evidence))` when a firewall view of the host exists.
+fn forwarded(inv: &Inventory, p: &PortPublish, host_reach: Reach) -> Option<(bool, Evidence)> {
+    if p.proxy_pid.is_some() || !matches!(host_reach, Reach::Lan | Reach::Vpn | Reach::Public) {
+        return None;
+    }
+    let view = &inv
+        .firewalls
+        .iter()
+        .find(|f| f.netns == inv.own_netns)?
+        .view;
+    let host_ifaces: Vec<&Interface> = inv
+        .interfaces
+        .iter()
+        .filter(|i| i.netns == inv.own_netns)
+        .collect();
+    let out_iface = host_ifaces
+        .iter()
+        .find(|i| {
+            i.addrs
+                .iter()
+                .filter_map(net_of)
+                .any(|n| n.contains(&p.target.addr))
+        })
+        .map(|i| i.name.clone())
+        .unwrap_or_default();
+    let internal: Vec<String> = host_ifaces
+        .iter()
+        .filter(|i| matches!(i.kind, InterfaceKind::Bridge | InterfaceKind::Loopback))
+        .map(|i| i.name.clone())
+        .collect();
+    let internal_nets: Vec<IpNet> = host_ifaces
+        .iter()
+        .filter(|i| i.kind == InterfaceKind::Bridge)
+        .flat_map(|i| i.addrs.iter().filter_map(net_of))
+        .collect();
+    let (verdict, why) = firewall::judge_forward(
+        view,
+        p.protocol,
+        p.target.port,
+        p.target.addr,
+        &out_iface,
+        &internal,
+        &internal_nets,
+    );
+    let step = |what: &str| {
+        Evidence::new(
+            "host firewall, FORWARD hook",
+            format!(
+                "{what} new connections to {} via {out_iface}: {why}",
+                p.target
+            ),
+        )
+    };
+    Some(match verdict {
+        FirewallVerdict::Blocks => (true, step("drops")),
+        FirewallVerdict::Allows => (false, step("forwards")),
+        FirewallVerdict::Unknown => (false, step("could not judge whether it forwards")),
+    })
+}
+
 /// Is `target` (a published port's destination) this listener?
 fn publishes_to(inv: &Inventory, s: &Socket, p: &PortPublish) -> bool {
     p.protocol == s.protocol
@@ -201,6 +263,23 @@ pub fn listener_exposure(
         ));
         chain.extend(host_steps);
         published_on.push(p.host.clone());
+        let (host_reach, host_summary) = match forwarded(inv, p, host_reach) {
+            Some((blocked, step)) => {
+                chain.push(step);
+                if blocked {
+                    (
+                        Reach::HostOnly,
+                        format!(
+                            "the host's FORWARD path drops it from other hosts ({})",
+                            p.host
+                        ),
+                    )
+                } else {
+                    (host_reach, host_summary)
+                }
+            }
+            None => (host_reach, host_summary),
+        };
         if host_reach > reach || reach == Reach::Unknown {
             reach = host_reach;
             summary = format!(
