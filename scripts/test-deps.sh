@@ -26,7 +26,7 @@ mkdir -p "$CACHE"/{sdist,bin,models}
 
 # --- Debian packages -------------------------------------------------------------------
 need=()
-for pair in cmake:cmake c++:g++ make:make ip:iproute2 tmux:tmux strace:strace ss:iproute2 python3:python3 nft:nftables podman:podman; do
+for pair in cmake:cmake c++:g++ make:make ip:iproute2 tmux:tmux strace:strace ss:iproute2 python3:python3 nft:nftables podman:podman slirp4netns:slirp4netns newuidmap:uidmap fuse-overlayfs:fuse-overlayfs; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
@@ -39,6 +39,18 @@ if ((${#need[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# --- A user for rootless Podman (tests/containers.rs) ------------------------------------------
+ROOTLESS=aipt-rootless
+if ! id "$ROOTLESS" >/dev/null 2>&1; then
+  log "creating user $ROOTLESS for rootless Podman tests"
+  useradd -m -s /bin/sh "$ROOTLESS"
+fi
+for f in /etc/subuid /etc/subgid; do
+  grep -q "^$ROOTLESS:" "$f" 2>/dev/null || echo "$ROOTLESS:300000:65536" >>"$f"
+done
+# slirp4netns opens /dev/net/tun as that user; some sandboxes create it root-only.
+[ -c /dev/net/tun ] && chmod 0666 /dev/net/tun
 
 # --- Python venv: the real model-file writers (gguf, safetensors, numpy) and Jupyter ---------
 # jupyter_server alone (no JupyterLab): the same Tornado app answers /api and /api/status.

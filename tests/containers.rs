@@ -16,13 +16,35 @@ use support::*;
 enum Runtime {
     Docker,
     Podman,
+    /// Podman run by an unprivileged user (scripts/test-deps.sh creates it).
+    RootlessPodman,
 }
 
+const ROOTLESS_USER: &str = "aipt-rootless";
+
 impl Runtime {
-    fn cli(self) -> &'static str {
+    /// The runtime's CLI with `args`; rootless runs as its user through `su`.
+    fn cmd(self, args: &[&str]) -> Command {
         match self {
-            Runtime::Docker => "docker",
-            Runtime::Podman => "podman",
+            Runtime::Docker | Runtime::Podman => {
+                let mut c = Command::new(if self == Runtime::Docker {
+                    "docker"
+                } else {
+                    "podman"
+                });
+                c.args(args);
+                c
+            }
+            Runtime::RootlessPodman => {
+                let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+                let mut c = Command::new("su");
+                c.args([
+                    ROOTLESS_USER,
+                    "-c",
+                    &format!("cd /tmp && podman {}", quoted.join(" ")),
+                ]);
+                c
+            }
         }
     }
 }
@@ -31,35 +53,29 @@ struct Container(Runtime, String);
 
 impl Drop for Container {
     fn drop(&mut self) {
-        let _ = Command::new(self.0.cli())
-            .args(["rm", "-f", &self.1])
-            .output();
+        let _ = self.0.cmd(&["rm", "-f", &self.1]).output();
     }
 }
 
-/// The Docker-built image, loaded into Podman's store once.
-fn podman_image(docker_image: &str) -> String {
-    static LOADED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    LOADED
-        .get_or_init(|| {
-            let name = format!("localhost/{docker_image}");
-            let have = Command::new("podman")
-                .args(["image", "exists", &name])
-                .status();
-            if !have.is_ok_and(|s| s.success()) {
-                let tar = temp_path("image.tar");
-                run_ok(
-                    Command::new("docker")
-                        .args(["save", "-o"])
-                        .arg(&tar)
-                        .arg(docker_image),
-                );
-                run_ok(Command::new("podman").args(["load", "-i"]).arg(&tar));
-                let _ = std::fs::remove_file(tar);
-            }
-            name
-        })
-        .clone()
+/// The Docker-built image, loaded into the runtime's own store.
+fn podman_image(rt: Runtime, docker_image: &str) -> String {
+    let name = format!("localhost/{docker_image}");
+    let have = rt.cmd(&["image", "exists", &name]).status();
+    if !have.is_ok_and(|s| s.success()) {
+        let tar = temp_path("image.tar");
+        run_ok(
+            Command::new("docker")
+                .args(["save", "-o"])
+                .arg(&tar)
+                .arg(docker_image),
+        );
+        // Readable by the rootless user too.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tar, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        run_ok(&mut rt.cmd(&["load", "-i", &tar.to_string_lossy()]));
+        let _ = std::fs::remove_file(tar);
+    }
+    name
 }
 
 fn image() -> String {
@@ -81,12 +97,11 @@ fn image() -> String {
 
 fn run(rt: Runtime, image: &str, publish: Option<String>) -> (Container, u32) {
     let name = unique("aipt-ctr");
-    let mut cmd = Command::new(rt.cli());
-    cmd.args(["run", "-d", "--rm", "--name", &name]);
-    if rt == Runtime::Podman {
+    let mut args = vec!["run", "-d", "--rm", "--name", &name];
+    if rt != Runtime::Docker {
         // Podman raises RLIMIT_NOFILE/NPROC by default, which needs
         // CAP_SYS_RESOURCE; sandboxes (this CI among them) do not grant it.
-        cmd.args([
+        args.extend([
             "--ulimit",
             "nofile=1024:1024",
             "--ulimit",
@@ -94,11 +109,12 @@ fn run(rt: Runtime, image: &str, publish: Option<String>) -> (Container, u32) {
         ]);
     }
     if let Some(p) = &publish {
-        cmd.args(["-p", p]);
+        args.extend(["-p", p.as_str()]);
     }
-    run_ok(cmd.arg(image));
+    args.push(image);
+    run_ok(&mut rt.cmd(&args));
     let c = Container(rt, name);
-    let out = run_ok(Command::new(rt.cli()).args(["inspect", "-f", "{{.State.Pid}}", &c.1]));
+    let out = run_ok(&mut rt.cmd(&["inspect", "-f", "{{.State.Pid}}", &c.1]));
     let pid: u32 = String::from_utf8_lossy(&out.stdout)
         .trim()
         .parse()
@@ -195,10 +211,16 @@ fn podman_published_ports_are_mapped_back_from_nat_rules() {
     scenario(Runtime::Podman);
 }
 
+#[test]
+fn rootless_podman_ports_are_mapped_back_through_rootlessport() {
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    scenario(Runtime::RootlessPodman);
+}
+
 fn scenario(rt: Runtime) {
     let image = match rt {
         Runtime::Docker => image(),
-        Runtime::Podman => podman_image(&image()),
+        Runtime::Podman | Runtime::RootlessPodman => podman_image(rt, &image()),
     };
     let lan = HostVeth::new();
     let (p_local, p_all) = (free_port(), free_port());
@@ -277,7 +299,7 @@ fn scenario(rt: Runtime) {
     // wildcard one accepted.
     assert!(!lan.client_reaches(p_local));
     match rt {
-        Runtime::Docker => assert!(lan.client_reaches(p_all)),
+        Runtime::Docker | Runtime::RootlessPodman => assert!(lan.client_reaches(p_all)),
         // Podman's NAT path crosses the host's FORWARD hook; whatever it decides
         // (Docker's FORWARD DROP blocks it on a host that runs both), the
         // verdict above matched the measurement and cites that hook.
@@ -287,7 +309,7 @@ fn scenario(rt: Runtime) {
         ),
     }
 
-    if rt == Runtime::Podman {
+    if rt != Runtime::Docker {
         return;
     }
     // Unprivileged: the Docker API and the containers' namespaces are closed; the

@@ -125,6 +125,7 @@ pub fn parse(response: &[u8]) -> Result<DockerView, String> {
                     },
                     via: format!("Docker API {SOCKET} /containers/json (container {name})"),
                     proxy_pid: None,
+                    target_netns: None,
                 });
             }
         }

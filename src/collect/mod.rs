@@ -490,6 +490,12 @@ impl Collector {
 
         let firewalls = self.read_firewalls(&servers, &own_netns, &mut blind);
         let mut publishes = publish::from_processes(&table);
+        publishes.extend(publish::from_rootlessport(
+            &table,
+            &sockets,
+            &own_netns,
+            |pid| ns_of_pid.get(&pid).cloned(),
+        ));
         let containers = match docker::read(std::path::Path::new(docker::SOCKET)) {
             Ok(Some(docker::DockerView {
                 containers,

@@ -141,6 +141,7 @@ pub fn from_iptables_save(text: &str, v6: bool, via: &str) -> Vec<PortPublish> {
                 },
                 via: format!("NAT rule in chain {chain} ({via})"),
                 proxy_pid: None,
+                target_netns: None,
             });
         }
     }

@@ -39,6 +39,7 @@ pub fn parse_docker_proxy(pid: u32, argv: &[String]) -> Option<PortPublish> {
         target: endpoint(flag(argv, "-container-ip")?, flag(argv, "-container-port")?)?,
         via: format!("docker-proxy pid {pid} (/proc/{pid}/cmdline)"),
         proxy_pid: Some(pid),
+        target_netns: None,
     })
 }
 
@@ -50,6 +51,45 @@ pub fn from_processes(table: &ProcTable) -> Vec<PortPublish> {
         .filter_map(|p| parse_docker_proxy(p.pid, &p.argv))
         .collect();
     out.sort_by_key(|p| (p.host.port, p.proxy_pid));
+    out
+}
+
+/// Rootless Podman: `rootlessport` opens the published port in the host namespace,
+/// then moves into the container's network namespace to forward connections. Its
+/// port map arrives over a pipe, so the container port is not visible: the
+/// publish points at the namespace, with port 0 for "not known".
+pub fn from_rootlessport(
+    table: &ProcTable,
+    sockets: &[crate::model::Socket],
+    own_netns: &Option<String>,
+    netns_of: impl Fn(u32) -> Option<String>,
+) -> Vec<PortPublish> {
+    let mut out = Vec::new();
+    for p in table.procs.values().filter(|p| p.comm == "rootlessport") {
+        let Some(inner) = netns_of(p.pid).filter(|ns| Some(ns) != own_netns.as_ref()) else {
+            continue;
+        };
+        for s in sockets
+            .iter()
+            .filter(|s| s.is_listener() && s.netns == *own_netns && s.owner_pids().contains(&p.pid))
+        {
+            out.push(PortPublish {
+                protocol: s.protocol,
+                host: s.local.clone(),
+                target: Endpoint {
+                    addr: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                    port: 0,
+                    v4_mapped: false,
+                },
+                via: format!(
+                    "rootlessport pid {} (rootless Podman) listens on {} in the host namespace and forwards into {inner}; the container port is not visible",
+                    p.pid, s.local
+                ),
+                proxy_pid: Some(p.pid),
+                target_netns: Some(inner.clone()),
+            });
+        }
+    }
     out
 }
 

@@ -46,10 +46,14 @@ struct RawInterfaces {
     vpn_source: String,
     bridge_prefixes: Vec<String>,
     bridge_source: String,
+    usermode_nets: Vec<IpNet>,
+    usermode_source: String,
 }
 
 pub struct Network {
     classes: Vec<(AddrClass, Vec<IpNet>, String)>,
+    usermode_nets: Vec<IpNet>,
+    pub usermode_source: String,
     vpn_prefixes: Vec<String>,
     bridge_prefixes: Vec<String>,
 }
@@ -75,6 +79,8 @@ impl Network {
                 .into_iter()
                 .map(|c| (c.class, c.cidrs, c.source))
                 .collect(),
+            usermode_nets: f.interfaces.usermode_nets,
+            usermode_source: f.interfaces.usermode_source,
             vpn_prefixes: f.interfaces.vpn_prefixes,
             bridge_prefixes: f.interfaces.bridge_prefixes,
         })
@@ -91,6 +97,11 @@ impl Network {
             .find(|(_, nets, _)| nets.iter().any(|n| n.contains(&addr)))
             .map(|(c, _, src)| (*c, src.as_str()))
             .unwrap_or((AddrClass::Public, "not in any reserved range"))
+    }
+
+    /// Is `addr` in a rootless container's user-mode network (slirp4netns)?
+    pub fn is_usermode(&self, addr: &IpAddr) -> bool {
+        self.usermode_nets.iter().any(|n| n.contains(addr))
     }
 
     pub fn interface_kind(

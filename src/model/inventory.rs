@@ -345,6 +345,10 @@ pub struct PortPublish {
     /// What showed the mapping, e.g. `docker-proxy pid 812 (/proc/812/cmdline)`.
     pub via: String,
     pub proxy_pid: Option<u32>,
+    /// The namespace it forwards into when the target address is not visible
+    /// (rootless Podman); `target.port` 0 means the container port is not visible.
+    #[serde(default)]
+    pub target_netns: Option<String>,
 }
 
 /// Read-only GETs sent to one listener of a recognised server.

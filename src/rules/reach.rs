@@ -40,6 +40,15 @@ fn reach_of(
     if class == AddrClass::Loopback || iface.kind == InterfaceKind::Loopback {
         return (Reach::LoopbackOnly, format!("{on}: loopback"));
     }
+    if !ns_is_host && network.is_usermode(addr) {
+        return (
+            Reach::HostOnly,
+            format!(
+                "{on}: user-mode network of a rootless container ({})",
+                network.usermode_source
+            ),
+        );
+    }
     if iface.kind == InterfaceKind::Vpn || class == AddrClass::Cgnat {
         return (
             Reach::Vpn,
@@ -214,8 +223,15 @@ fn forwarded(inv: &Inventory, p: &PortPublish, host_reach: Reach) -> Option<(boo
 
 /// Is `target` (a published port's destination) this listener?
 fn publishes_to(inv: &Inventory, s: &Socket, p: &PortPublish) -> bool {
-    p.protocol == s.protocol
-        && p.target.port == s.local.port
+    if p.protocol != s.protocol {
+        return false;
+    }
+    // Rootless Podman: the namespace is known, the container port may not be.
+    if let Some(ns) = &p.target_netns {
+        return s.netns.as_ref() == Some(ns)
+            && (p.target.port == 0 || p.target.port == s.local.port);
+    }
+    p.target.port == s.local.port
         && (s.local.addr.is_unspecified() || s.local.addr == p.target.addr)
         && inv
             .interfaces
