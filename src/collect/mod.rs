@@ -18,6 +18,7 @@ pub mod procs;
 pub mod publish;
 pub mod sockdiag;
 pub mod sockets;
+pub mod stores;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Instant, SystemTime};

@@ -397,3 +397,27 @@ pub struct DockerContainer {
     pub image: String,
     pub addresses: Vec<IpAddr>,
 }
+
+/// Which kind of store a model file was found in.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    Ollama,
+    HuggingFace,
+}
+
+/// A file of a model store, with the digest its store named it by.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct StoreFile {
+    pub store: StoreKind,
+    pub root: String,
+    /// `registry.ollama.ai/library/llama3:8b` or `org/name@revision/file`.
+    pub reference: String,
+    pub path: String,
+    pub size_bytes: Option<u64>,
+    /// By content; `None` for files that are not models (tokenizer, config).
+    pub format: Option<ModelFormat>,
+    /// The sha256 the store's layout promises (blob name, manifest digest).
+    pub expected_sha256: Option<String>,
+    pub problem: Option<String>,
+}

@@ -1,0 +1,135 @@
+//! Model stores laid out as Ollama and the Hugging Face hub cache lay them out,
+//! holding a real GGUF (written by the gguf package), with one blob corrupted.
+
+mod support;
+
+use std::path::Path;
+
+use aiposture::collect::stores::{huggingface, is_model, ollama, sha256_file, verify};
+use aiposture::model::{ModelFormat, StoreKind};
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, bytes).expect("write");
+}
+
+#[test]
+fn ollama_store_resolves_manifests_and_checks_blobs() {
+    let gguf = std::fs::read(support::tiny_gguf()).expect("gguf");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("models");
+    let good = sha256_file(&support::tiny_gguf()).expect("hash");
+    // A second model whose blob was altered after download: its name no longer matches.
+    let mut altered = gguf.clone();
+    let last = altered.len() - 1;
+    altered[last] ^= 0xff;
+    let bad = "0".repeat(64);
+    write(&root.join(format!("blobs/sha256-{good}")), &gguf);
+    write(&root.join(format!("blobs/sha256-{bad}")), &altered);
+    for (model, digest) in [("tiny", &good), ("swapped", &bad)] {
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"digest":"sha256:{}","size":2}},"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:{digest}","size":{}}},{{"mediaType":"application/vnd.ollama.image.template","digest":"sha256:{}","size":3}}]}}"#,
+            "1".repeat(64),
+            gguf.len(),
+            "2".repeat(64)
+        );
+        write(
+            &root.join(format!(
+                "manifests/registry.ollama.ai/library/{model}/latest"
+            )),
+            manifest.as_bytes(),
+        );
+    }
+    write(
+        &root.join("manifests/registry.ollama.ai/library/broken/latest"),
+        b"{not json",
+    );
+
+    let files = ollama(&root);
+    let by = |r: &str| {
+        files
+            .iter()
+            .find(|f| f.reference == r)
+            .cloned()
+            .unwrap_or_else(|| panic!("{r} missing: {files:#?}"))
+    };
+    let tiny = by("registry.ollama.ai/library/tiny:latest");
+    assert_eq!(tiny.store, StoreKind::Ollama);
+    assert!(matches!(tiny.format, Some(ModelFormat::Gguf { .. })));
+    assert!(is_model(&tiny));
+    assert_eq!(verify(&tiny), Some(Ok(true)));
+    let swapped = by("registry.ollama.ai/library/swapped:latest");
+    assert_eq!(
+        verify(&swapped),
+        Some(Ok(false)),
+        "a blob that no longer matches its name"
+    );
+    assert!(
+        by("registry.ollama.ai/library/broken:latest")
+            .problem
+            .is_some()
+    );
+    // Only model layers: the template layer is not listed.
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.reference.contains("tiny"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn huggingface_cache_snapshots_point_at_checked_blobs() {
+    let gguf = std::fs::read(support::tiny_gguf()).expect("gguf");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = dir.path().join("hub");
+    let repo = hub.join("models--aiposture--tiny-llama");
+    let digest = sha256_file(&support::tiny_gguf()).expect("hash");
+    write(&repo.join(format!("blobs/{digest}")), &gguf);
+    write(
+        &repo.join("blobs/0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"),
+        br#"{"architectures":["LlamaForCausalLM"]}"#,
+    );
+    let rev = "3f2a9c1d0e5b7a8c9d0e1f2a3b4c5d6e7f8091a2";
+    let snap = repo.join(format!("snapshots/{rev}"));
+    std::fs::create_dir_all(&snap).expect("mkdir");
+    std::os::unix::fs::symlink(format!("../../blobs/{digest}"), snap.join("model.gguf"))
+        .expect("link");
+    std::os::unix::fs::symlink(
+        "../../blobs/0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
+        snap.join("config.json"),
+    )
+    .expect("link");
+    write(&repo.join("refs/main"), rev.as_bytes());
+
+    let files = huggingface(&hub);
+    let model = files
+        .iter()
+        .find(|f| f.reference == "aiposture/tiny-llama@3f2a9c1d0e5b/model.gguf")
+        .unwrap_or_else(|| panic!("{files:#?}"));
+    assert_eq!(model.store, StoreKind::HuggingFace);
+    assert_eq!(model.expected_sha256.as_deref(), Some(digest.as_str()));
+    assert_eq!(verify(model), Some(Ok(true)));
+    let config = files
+        .iter()
+        .find(|f| f.reference.ends_with("config.json"))
+        .expect("config listed");
+    assert!(!is_model(config), "a JSON config is not a model");
+    assert_eq!(
+        verify(config),
+        None,
+        "git blobs carry a sha1 name: nothing to check"
+    );
+
+    // The blob swapped on disk: same path, other content.
+    let mut altered = gguf;
+    altered[100] ^= 0x01;
+    std::fs::write(repo.join(format!("blobs/{digest}")), altered).expect("swap");
+    let files = huggingface(&hub);
+    let model = files
+        .iter()
+        .find(|f| f.reference.ends_with("model.gguf"))
+        .expect("model");
+    assert_eq!(verify(model), Some(Ok(false)));
+}
