@@ -133,3 +133,65 @@ fn huggingface_cache_snapshots_point_at_checked_blobs() {
         .expect("model");
     assert_eq!(verify(model), Some(Ok(false)));
 }
+
+/// The snapshot finds stores under the home of the user running it, checks the
+/// blobs, and reports a swapped one as a finding with both digests.
+#[test]
+fn snapshot_lists_store_files_and_flags_a_swapped_blob() {
+    let gguf = std::fs::read(support::tiny_gguf()).expect("gguf");
+    let home = tempfile::tempdir().expect("tempdir");
+    let root = home.path().join(".ollama/models");
+    let good = sha256_file(&support::tiny_gguf()).expect("hash");
+    let bad = "f".repeat(64);
+    write(&root.join(format!("blobs/sha256-{good}")), &gguf);
+    write(&root.join(format!("blobs/sha256-{bad}")), &gguf);
+    for (model, digest) in [("kept", &good), ("swapped", &bad)] {
+        let manifest = format!(
+            r#"{{"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:{digest}","size":1}}]}}"#
+        );
+        write(
+            &root.join(format!(
+                "manifests/registry.ollama.ai/library/{model}/latest"
+            )),
+            manifest.as_bytes(),
+        );
+    }
+    let out = support::run_ok(
+        std::process::Command::new(support::bin())
+            .env("HOME", home.path())
+            .args(["--passive", "snapshot"]),
+    );
+    let snap: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let files = snap["inventory"]["store_files"]
+        .as_array()
+        .expect("store_files")
+        .clone();
+    let state = |r: &str| {
+        files
+            .iter()
+            .find(|f| f["reference"] == r)
+            .map(|f| f["integrity"]["state"].clone())
+            .unwrap_or_else(|| panic!("{r} not listed: {files:#?}"))
+    };
+    assert_eq!(state("registry.ollama.ai/library/kept:latest"), "verified");
+    assert_eq!(
+        state("registry.ollama.ai/library/swapped:latest"),
+        "mismatch"
+    );
+    let f = snap["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "models.digest-mismatch")
+        .cloned()
+        .unwrap_or_else(|| panic!("no digest finding"));
+    assert!(
+        f["evidence"].to_string().contains(&good),
+        "actual digest not cited: {f:#}"
+    );
+    assert!(
+        f["evidence"].to_string().contains(&bad),
+        "expected digest not cited: {f:#}"
+    );
+    assert!(snap["scores"]["host"].as_u64().is_some_and(|s| s < 100));
+}

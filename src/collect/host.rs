@@ -31,7 +31,7 @@ pub fn host_info(collected_at: String, collection_ms: u64) -> HostInfo {
 /// Read directly: getpwuid goes through NSS, which may ask LDAP or SSSD over the
 /// network, and sysinfo's user list drops accounts whose shell is /bin/false —
 /// exactly the service accounts (ollama, vllm) AI servers run as.
-pub struct UserNames(HashMap<u32, String>);
+pub struct UserNames(HashMap<u32, String>, HashMap<u32, String>);
 
 impl UserNames {
     pub fn load() -> Self {
@@ -40,20 +40,28 @@ impl UserNames {
 
     pub fn parse(passwd: &str) -> Self {
         let mut map = HashMap::new();
+        let mut homes = HashMap::new();
         for line in passwd.lines() {
-            let mut f = line.split(':');
-            let (Some(name), Some(_pw), Some(uid)) = (f.next(), f.next(), f.next()) else {
+            let f: Vec<&str> = line.split(':').collect();
+            let (Some(name), Some(uid)) = (f.first(), f.get(2)) else {
                 continue;
             };
             if let Ok(uid) = uid.parse::<u32>() {
                 map.entry(uid).or_insert_with(|| name.to_string());
+                if let Some(home) = f.get(5).filter(|h| h.starts_with('/')) {
+                    homes.entry(uid).or_insert_with(|| home.to_string());
+                }
             }
         }
-        UserNames(map)
+        UserNames(map, homes)
     }
 
     pub fn name(&self, uid: u32) -> Option<String> {
         self.0.get(&uid).cloned()
+    }
+
+    pub fn home(&self, uid: u32) -> Option<String> {
+        self.1.get(&uid).cloned()
     }
 }
 
@@ -88,5 +96,6 @@ mod tests {
         assert_eq!(u.name(0).as_deref(), Some("root"));
         assert_eq!(u.name(998).as_deref(), Some("ollama"));
         assert_eq!(u.name(5), None);
+        assert_eq!(u.home(998).as_deref(), Some("/usr/share/ollama"));
     }
 }

@@ -45,6 +45,8 @@ pub struct Collector {
     /// netns → last firewall read: the ruleset is read at most once a minute.
     firewall_cache: std::sync::Mutex<HashMap<Option<String>, (Instant, FirewallView)>>,
     procs: std::sync::Mutex<procs::ProcCache>,
+    /// (dev, inode, size, mtime) → sha256, so unchanged store files are hashed once.
+    hashes: std::sync::Mutex<HashMap<(u64, u64, u64, i64), String>>,
     /// Last read of the NAT rules (root only), reused for a minute like the firewall.
     nat_cache: std::sync::Mutex<Option<(Instant, nat::NatRead)>>,
 }
@@ -78,6 +80,7 @@ impl Collector {
             firewall_cache: Default::default(),
             nat_cache: Default::default(),
             procs: Default::default(),
+            hashes: Default::default(),
         }
     }
 
@@ -135,6 +138,79 @@ impl Collector {
                 });
             }
             out.push(NamespaceFirewall { netns: ns, view });
+        }
+        out
+    }
+
+    /// Model stores: listed by content, their digests checked (small files now,
+    /// each file once per content: later refreshes reuse the hash).
+    fn read_stores(
+        &self,
+        servers: &[Server],
+        blind: &mut Vec<BlindSpot>,
+    ) -> Vec<crate::model::StoreFile> {
+        use std::os::unix::fs::MetadataExt;
+        let mut out = Vec::new();
+        for (kind, root, why) in stores::roots(servers, &self.users) {
+            match std::fs::read_dir(&root) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    blind.push(BlindSpot {
+                        what: format!("{kind:?} model store ({why})"),
+                        path: root.to_string_lossy().into_owned(),
+                        reason: e.to_string(),
+                        consequence: "models in it are not listed or checked".into(),
+                    });
+                    continue;
+                }
+            }
+            out.extend(match kind {
+                crate::model::StoreKind::Ollama => stores::ollama(&root),
+                crate::model::StoreKind::HuggingFace => stores::huggingface(&root),
+            });
+        }
+        let mut hashes = self.hashes.lock().unwrap_or_else(|p| p.into_inner());
+        for f in out.iter_mut().filter(|f| f.expected_sha256.is_some()) {
+            let Ok(meta) = std::fs::metadata(&f.path) else {
+                continue;
+            };
+            let key = (meta.dev(), meta.ino(), meta.len(), meta.mtime());
+            let actual = match hashes.get(&key) {
+                Some(h) => h.clone(),
+                None if meta.len() <= stores::HASH_INLINE_MAX => {
+                    match stores::sha256_file(std::path::Path::new(&f.path)) {
+                        Ok(h) => {
+                            hashes.insert(key, h.clone());
+                            h
+                        }
+                        Err(e) => {
+                            f.integrity = crate::model::Integrity::NotChecked {
+                                why: format!("unreadable: {e}"),
+                            };
+                            continue;
+                        }
+                    }
+                }
+                None => {
+                    f.integrity = crate::model::Integrity::NotChecked {
+                        why: format!(
+                            "{} bytes: hashed only below {} bytes during a refresh",
+                            meta.len(),
+                            stores::HASH_INLINE_MAX
+                        ),
+                    };
+                    continue;
+                }
+            };
+            let expected = f.expected_sha256.clone().unwrap_or_default();
+            f.integrity = if actual.eq_ignore_ascii_case(&expected) {
+                crate::model::Integrity::Verified
+            } else {
+                crate::model::Integrity::Mismatch {
+                    actual_sha256: actual,
+                }
+            };
         }
         out
     }
@@ -490,6 +566,7 @@ impl Collector {
         }
 
         let firewalls = self.read_firewalls(&servers, &own_netns, &mut blind);
+        let store_files = self.read_stores(&servers, &mut blind);
         let mut publishes = publish::from_processes(&table);
         publishes.extend(publish::from_rootlessport(
             &table,
@@ -576,6 +653,7 @@ impl Collector {
             sockets,
             interfaces,
             publishes,
+            store_files,
             containers,
             probes,
             probes_enabled: self.probes_enabled,

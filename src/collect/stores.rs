@@ -9,7 +9,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::magic::sniff_file;
-use crate::model::{ModelFormat, StoreFile, StoreKind};
+use crate::model::{Integrity, ModelFormat, StoreFile, StoreKind};
 
 /// Cap on manifest size: they are a few hundred bytes.
 const MANIFEST_CAP: u64 = 1024 * 1024;
@@ -89,6 +89,7 @@ pub fn ollama(root: &Path) -> Vec<StoreFile> {
                 size_bytes: None,
                 format: None,
                 expected_sha256: None,
+                integrity: Integrity::NoDigest,
                 problem: Some("manifest is not valid JSON".into()),
             });
             continue;
@@ -193,6 +194,13 @@ fn file(
         path: path.to_string_lossy().into_owned(),
         size_bytes: size,
         format,
+        integrity: if expected.is_some() {
+            Integrity::NotChecked {
+                why: "not hashed yet".into(),
+            }
+        } else {
+            Integrity::NoDigest
+        },
         expected_sha256: expected,
         problem,
     }
@@ -236,4 +244,87 @@ pub fn is_model(f: &StoreFile) -> bool {
                 | ModelFormat::Numpy
         )
     )
+}
+
+/// Files up to this size are hashed during a collection; larger ones wait for
+/// the background hasher (not part of a refresh).
+pub const HASH_INLINE_MAX: u64 = 256 * 1024 * 1024;
+
+/// Where stores may be, and why each place was looked at: the servers' own
+/// configuration first, then their owners' homes, then the well-known paths.
+pub fn roots(
+    servers: &[crate::model::Server],
+    users: &super::host::UserNames,
+) -> Vec<(StoreKind, PathBuf, String)> {
+    let mut out: Vec<(StoreKind, PathBuf, String)> = Vec::new();
+    let mut add = |k: StoreKind, p: PathBuf, why: String| {
+        if !out.iter().any(|(kk, pp, _)| *kk == k && *pp == p) {
+            out.push((k, p, why));
+        }
+    };
+    for s in servers {
+        let env = |n: &str| {
+            s.env_config
+                .iter()
+                .find(|e| e.name == n)
+                .map(|e| e.value.clone())
+        };
+        if let Some(v) = env("OLLAMA_MODELS") {
+            add(
+                StoreKind::Ollama,
+                PathBuf::from(v),
+                format!("OLLAMA_MODELS of pid {}", s.pid),
+            );
+        }
+        if let Some(v) = env("HF_HUB_CACHE") {
+            add(
+                StoreKind::HuggingFace,
+                PathBuf::from(v),
+                format!("HF_HUB_CACHE of pid {}", s.pid),
+            );
+        }
+        if let Some(v) = env("HF_HOME") {
+            add(
+                StoreKind::HuggingFace,
+                PathBuf::from(v).join("hub"),
+                format!("HF_HOME of pid {}", s.pid),
+            );
+        }
+        if let Some(home) = s.uid.and_then(|u| users.home(u)) {
+            let who = format!(
+                "home of {} (pid {})",
+                s.user.clone().unwrap_or_default(),
+                s.pid
+            );
+            add(
+                StoreKind::Ollama,
+                Path::new(&home).join(".ollama/models"),
+                who.clone(),
+            );
+            add(
+                StoreKind::HuggingFace,
+                Path::new(&home).join(".cache/huggingface/hub"),
+                who,
+            );
+        }
+    }
+    add(
+        StoreKind::Ollama,
+        PathBuf::from("/usr/share/ollama/.ollama/models"),
+        "Ollama's Linux service default".into(),
+    );
+    if let Some(home) = std::env::var_os("HOME") {
+        let home = PathBuf::from(home);
+        add(
+            StoreKind::Ollama,
+            home.join(".ollama/models"),
+            "home of the user running aiposture".into(),
+        );
+        add(
+            StoreKind::HuggingFace,
+            home.join(".cache/huggingface/hub"),
+            "home of the user running aiposture".into(),
+        );
+    }
+    out
 }

@@ -70,6 +70,9 @@ pub struct Subject {
     pub pid: u32,
     /// e.g. `0.0.0.0:8080/tcp`
     pub listener: Option<String>,
+    /// A file the finding is about (model files, stores), when not a server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

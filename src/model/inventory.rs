@@ -19,6 +19,8 @@ pub struct Inventory {
     pub interfaces: Vec<Interface>,
     /// Host ports forwarded into containers (docker-proxy).
     pub publishes: Vec<PortPublish>,
+    /// Files of the model stores found on the host (Ollama, Hugging Face cache).
+    pub store_files: Vec<StoreFile>,
     /// Containers the Docker API reported (empty when it is absent or unreadable).
     pub containers: Vec<DockerContainer>,
     /// Inbound firewall of each namespace that holds an AI server's listener.
@@ -419,5 +421,19 @@ pub struct StoreFile {
     pub format: Option<ModelFormat>,
     /// The sha256 the store's layout promises (blob name, manifest digest).
     pub expected_sha256: Option<String>,
+    pub integrity: Integrity,
     pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum Integrity {
+    /// Hashes to the digest its store named it by.
+    Verified,
+    /// Does not: changed or swapped after download.
+    Mismatch { actual_sha256: String },
+    /// The store names no digest for it (git blobs, sha1 names).
+    NoDigest,
+    /// Not hashed (yet), and why.
+    NotChecked { why: String },
 }

@@ -93,6 +93,7 @@ pub fn findings(servers: &[Server], audit: &Audit) -> Vec<Finding> {
                     product: s.product.clone(),
                     pid: s.pid,
                     listener: None,
+                    path: None,
                 },
                 summary: c.why.clone(),
                 evidence,

@@ -179,6 +179,7 @@ pub fn unauthenticated_exposed(
                     product: server.product.clone(),
                     pid: server.pid,
                     listener: Some(format!("{}/tcp", sock.local)),
+                    path: None,
                 },
                 summary,
                 evidence,
@@ -231,6 +232,7 @@ pub fn partial_auth(
                 product: server.product.clone(),
                 pid: server.pid,
                 listener: Some(format!("{}/tcp", sock.local)),
+                path: None,
             },
             summary: format!(
                 "Reach: {}. These paths stay open by design; they reveal that the server runs, and may reveal its version, metrics or model names to anyone who can reach it.",
@@ -317,6 +319,7 @@ mod tests {
             }],
             interfaces,
             publishes: vec![],
+            store_files: vec![],
             containers: vec![],
             firewalls: vec![],
             probes: vec![],

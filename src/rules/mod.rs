@@ -4,6 +4,7 @@
 pub mod config_audit;
 pub mod exposure;
 pub mod firewall;
+pub mod models;
 pub mod pivot;
 pub mod probe;
 pub mod reach;
@@ -31,6 +32,7 @@ pub fn analyse(inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     findings.extend(config_audit::findings(&inventory.servers, &knowledge.audit));
     findings.extend(pivot::findings(&inventory.servers));
     findings.extend(visibility::findings(&inventory));
+    findings.extend(models::findings(&inventory));
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

@@ -36,6 +36,7 @@ fn finding(
             product: s.product.clone(),
             pid: s.pid,
             listener: None,
+            path: None,
         },
         summary: summary.into(),
         evidence,

@@ -26,8 +26,20 @@ pub fn scores(servers: &[Server], findings: &[Finding], model: &ScoreModel) -> S
             }
         })
         .collect();
+    // Findings about no server (model stores) count against the host directly.
+    let unattached: u32 = findings
+        .iter()
+        .filter(|f| f.subject.pid == 0)
+        .map(|f| model.weight(f.severity))
+        .sum();
+    let host_only = model.start.saturating_sub(unattached);
     Scores {
-        host: servers.iter().map(|s| s.score).min().unwrap_or(model.start),
+        host: servers
+            .iter()
+            .map(|s| s.score)
+            .min()
+            .unwrap_or(model.start)
+            .min(host_only),
         servers,
     }
 }
@@ -46,6 +58,7 @@ mod tests {
                 product: "p".into(),
                 pid,
                 listener: None,
+                path: None,
             },
             summary: String::new(),
             evidence: vec![Evidence::new("x", "y")],

@@ -37,6 +37,7 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
                     product: s.product.clone(),
                     pid: s.pid,
                     listener: None,
+                    path: None,
                 },
                 summary: "Recognised by its command line, but its open files, memory maps or environment were not readable. Nothing here says it is safe.".into(),
                 evidence: blind,
