@@ -12,6 +12,7 @@ pub mod magic;
 pub mod models;
 pub mod nat;
 pub mod netns;
+pub mod pickle;
 pub mod privilege;
 pub mod probe;
 pub mod procs;

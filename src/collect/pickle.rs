@@ -1,0 +1,1227 @@
+//! Static pickle analysis: walks the opcodes of a pickle stream (protocols 0–5)
+//! without executing or importing anything, and lists every global it would
+//! import (`GLOBAL`, `INST`, `STACK_GLOBAL`, extension codes) with the calls
+//! that use them (`REDUCE`, `BUILD`, `NEWOBJ`, `NEWOBJ_EX`, `OBJ`).
+//!
+//! A small symbolic machine mirrors the unpickler's stack, marks and memo, but
+//! only tracks string constants: `STACK_GLOBAL` is resolved when both operands
+//! are constants (pushed directly or fetched from the memo), and reported as a
+//! `<computed>` dangerous import otherwise. Every bound (opcodes, stack depth,
+//! memo size, kept string bytes, nesting) ends the walk as `Unparseable`; length
+//! fields are checked against the remaining input before anything is read, so a
+//! huge length claim costs nothing.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
+use std::path::Path;
+use std::rc::Rc;
+
+use serde::Deserialize;
+
+use crate::error::Error;
+use crate::model::pickle::{GlobalClass, PickleGlobal, PickleReport, PickleVerdict, clean_text};
+
+const EMBEDDED: &str = include_str!("../../assets/pickle_rules.toml");
+const ASSET: &str = "assets/pickle_rules.toml";
+
+/// Most opcodes walked in one scan, nested pickles included.
+pub const MAX_OPCODES: u64 = 50_000_000;
+/// Deepest symbolic stack (marks included).
+pub const MAX_STACK: usize = 1_000_000;
+/// Most memo entries of one pickle.
+pub const MAX_MEMO: usize = 1_000_000;
+/// Most imports recorded in one scan.
+pub const MAX_GLOBALS: usize = 100_000;
+/// Longest string kept as a constant: module and attribute names are short.
+pub const MAX_SYMBOL: usize = 1024;
+/// Total bytes of string constants kept by one scan.
+pub const SYMBOL_BUDGET: usize = 32 << 20;
+/// Pickles inside pickles are followed this deep.
+pub const MAX_NESTING: u32 = 3;
+/// Largest file `scan_file` reads (pickles inside PyTorch zips are small).
+pub const MAX_FILE: u64 = 256 << 20;
+const MAX_NOTES: usize = 64;
+const COMPUTED: &str = "<computed>";
+const HIGHEST_PROTOCOL: u8 = 5;
+
+// ------------------------------------------------------------------- rules
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    aliases: Aliases,
+    allowed: Vec<AllowedGroup>,
+    dangerous: Vec<DangerousGroup>,
+    dangerous_attributes: Attributes,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Aliases {
+    source: String,
+    modules: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowedGroup {
+    source: String,
+    #[allow(dead_code)]
+    why: String,
+    globals: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DangerousGroup {
+    source: String,
+    #[allow(dead_code)]
+    why: String,
+    prefixes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Attributes {
+    source: String,
+    #[allow(dead_code)]
+    why: String,
+    names: Vec<String>,
+}
+
+/// The allowlist and the dangerous list of `assets/pickle_rules.toml`.
+#[derive(Debug, Clone)]
+pub struct PickleRules {
+    aliases: HashMap<String, String>,
+    allowed: HashSet<String>,
+    dangerous: Vec<String>,
+    dangerous_attributes: HashSet<String>,
+}
+
+impl PickleRules {
+    /// The rules compiled into the binary.
+    pub fn embedded() -> Result<Self, Error> {
+        Self::parse(EMBEDDED, ASSET)
+    }
+
+    pub fn parse(text: &str, path: &str) -> Result<Self, Error> {
+        let bad = |message: String| Error::Asset {
+            path: path.to_string(),
+            message,
+        };
+        let file: RulesFile = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let no_source = file.aliases.source.trim().is_empty()
+            || file.dangerous_attributes.source.trim().is_empty()
+            || file.allowed.iter().any(|g| g.source.trim().is_empty())
+            || file.dangerous.iter().any(|g| g.source.trim().is_empty());
+        if no_source {
+            return Err(bad("every group needs a non-empty `source`".into()));
+        }
+        let valid = |p: &str| !p.is_empty() && p.split('.').all(|c| !c.is_empty());
+        let mut rules = PickleRules {
+            aliases: file.aliases.modules.into_iter().collect(),
+            allowed: HashSet::new(),
+            dangerous: Vec::new(),
+            dangerous_attributes: file.dangerous_attributes.names.into_iter().collect(),
+        };
+        for p in file.dangerous.into_iter().flat_map(|g| g.prefixes) {
+            if !valid(&p) {
+                return Err(bad(format!("dangerous prefix {p:?} is not a dotted path")));
+            }
+            rules.dangerous.push(p);
+        }
+        for g in file.allowed.into_iter().flat_map(|g| g.globals) {
+            let Some((module, name)) = g.rsplit_once('.').filter(|_| valid(&g)) else {
+                return Err(bad(format!("allowed global {g:?} is not module.name")));
+            };
+            if rules.classify(module, name) == GlobalClass::Dangerous {
+                return Err(bad(format!("{g} is both allowed and dangerous")));
+            }
+            rules.allowed.insert(g);
+        }
+        Ok(rules)
+    }
+
+    /// Class of the global `module.name` (see the asset's header comment).
+    pub fn classify(&self, module: &str, name: &str) -> GlobalClass {
+        let module = self
+            .aliases
+            .get(module)
+            .map(String::as_str)
+            .unwrap_or(module);
+        if name
+            .split('.')
+            .any(|c| self.dangerous_attributes.contains(c))
+        {
+            return GlobalClass::Dangerous;
+        }
+        let full = format!("{module}.{name}");
+        let under = |p: &String| {
+            full == *p || (full.starts_with(p.as_str()) && full.as_bytes()[p.len()] == b'.')
+        };
+        if self.dangerous.iter().any(under) {
+            GlobalClass::Dangerous
+        } else if self.allowed.contains(&full) {
+            GlobalClass::Allowed
+        } else {
+            GlobalClass::Unknown
+        }
+    }
+}
+
+/// Verdict from the classified globals and whether the walk failed: dangerous
+/// wins over unparseable (the unpickler executes as it reads), unparseable over
+/// suspicious, suspicious over safe.
+pub fn verdict(globals: &[PickleGlobal], unparseable: bool) -> PickleVerdict {
+    if globals.iter().any(|g| g.class == GlobalClass::Dangerous) {
+        PickleVerdict::Dangerous
+    } else if unparseable {
+        PickleVerdict::Unparseable
+    } else if globals.iter().any(|g| g.class != GlobalClass::Allowed) {
+        PickleVerdict::Suspicious
+    } else {
+        PickleVerdict::Safe
+    }
+}
+
+// ------------------------------------------------------------------- entry points
+
+/// Reads at most [`MAX_FILE`] bytes of `path` and scans them.
+pub fn scan_file(path: &Path, allow: &PickleRules) -> Result<PickleReport, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(format!(
+            "{}: larger than the {} MiB a pickle scan reads",
+            path.display(),
+            MAX_FILE >> 20
+        ));
+    }
+    Ok(scan(&bytes, allow))
+}
+
+/// Statically scans one pickle stream (or several concatenated ones).
+pub fn scan(bytes: &[u8], allow: &PickleRules) -> PickleReport {
+    let mut s = Scan {
+        rules: allow,
+        globals: Vec::new(),
+        notes: Vec::new(),
+        notes_dropped: 0,
+        opcodes: 0,
+        protocol: None,
+        symbol_bytes: 0,
+        calls: BTreeMap::new(),
+    };
+    let failure = s.walk(bytes, 0, 0).err();
+    let mut notes = Vec::new();
+    if let Some(f) = &failure {
+        notes.push(f.message().to_string());
+    }
+    if !s.calls.is_empty() {
+        let list: Vec<String> = s.calls.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+        notes.push(format!("calls: {}", list.join(", ")));
+    }
+    notes.append(&mut s.notes);
+    if s.notes_dropped > 0 {
+        notes.push(format!("{} further notes omitted", s.notes_dropped));
+    }
+    PickleReport {
+        verdict: verdict(&s.globals, failure.is_some()),
+        globals: s.globals,
+        opcodes: s.opcodes,
+        protocol: s.protocol,
+        notes,
+    }
+}
+
+// ------------------------------------------------------------------- the walker
+
+/// Why a walk stopped early.
+enum Fail {
+    /// Truncated or malformed stream: the real unpickler fails here too.
+    Malformed(String),
+    /// A bound of this walker was exceeded.
+    Bound(String),
+}
+
+impl Fail {
+    fn message(&self) -> &str {
+        match self {
+            Fail::Malformed(m) | Fail::Bound(m) => m,
+        }
+    }
+}
+
+/// A symbolic stack or memo value: only string constants and imports are known.
+#[derive(Clone)]
+enum V {
+    Mark,
+    Str(Rc<str>),
+    Global(usize),
+    Other,
+}
+
+#[derive(Default)]
+struct Machine {
+    stack: Vec<V>,
+    marks: usize,
+    memo: HashMap<u64, V>,
+}
+
+impl Machine {
+    fn push(&mut self, v: V) -> Result<(), Fail> {
+        if self.stack.len() >= MAX_STACK {
+            return Err(Fail::Bound(format!(
+                "stack deeper than {MAX_STACK} entries"
+            )));
+        }
+        if matches!(v, V::Mark) {
+            self.marks += 1;
+        }
+        self.stack.push(v);
+        Ok(())
+    }
+
+    /// Pops one object; a mark or an empty stack is an underflow, as in Python.
+    fn pop(&mut self, at: u64) -> Result<V, Fail> {
+        match self.stack.last() {
+            Some(V::Mark) | None => Err(underflow(at)),
+            Some(_) => Ok(self.stack.pop().unwrap_or(V::Other)),
+        }
+    }
+
+    fn top(&self, at: u64) -> Result<&V, Fail> {
+        match self.stack.last() {
+            Some(V::Mark) | None => Err(underflow(at)),
+            Some(v) => Ok(v),
+        }
+    }
+
+    /// Pops down to and including the topmost mark; returns the lowest object
+    /// above it (OBJ's class).
+    fn pop_mark(&mut self, at: u64) -> Result<Option<V>, Fail> {
+        if self.marks == 0 {
+            return Err(Fail::Malformed(format!(
+                "opcode at offset {at} needs a MARK and there is none"
+            )));
+        }
+        let mut lowest = None;
+        while let Some(v) = self.stack.pop() {
+            if matches!(v, V::Mark) {
+                self.marks -= 1;
+                return Ok(lowest);
+            }
+            lowest = Some(v);
+        }
+        Err(underflow(at))
+    }
+
+    fn put(&mut self, key: u64, at: u64) -> Result<(), Fail> {
+        let v = self.top(at)?.clone();
+        if self.memo.len() >= MAX_MEMO && !self.memo.contains_key(&key) {
+            return Err(Fail::Bound(format!("memo larger than {MAX_MEMO} entries")));
+        }
+        self.memo.insert(key, v);
+        Ok(())
+    }
+
+    fn get(&mut self, key: u64, at: u64) -> Result<(), Fail> {
+        let v = self.memo.get(&key).cloned().ok_or_else(|| {
+            Fail::Malformed(format!(
+                "memo key {key} read at offset {at} was never stored"
+            ))
+        })?;
+        self.push(v)
+    }
+}
+
+fn underflow(at: u64) -> Fail {
+    Fail::Malformed(format!("stack underflow at offset {at}"))
+}
+
+struct Cursor<'d> {
+    data: &'d [u8],
+    pos: usize,
+    base: u64,
+}
+
+impl<'d> Cursor<'d> {
+    fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    fn take(&mut self, n: u64, what: &str, at: u64) -> Result<&'d [u8], Fail> {
+        let left = (self.data.len() - self.pos) as u64;
+        if n > left {
+            return Err(Fail::Malformed(format!(
+                "truncated: {what} at offset {at} needs {n} bytes, only {left} remain"
+            )));
+        }
+        let s = &self.data[self.pos..self.pos + n as usize];
+        self.pos += n as usize;
+        Ok(s)
+    }
+
+    fn uint(&mut self, width: u64, what: &str, at: u64) -> Result<u64, Fail> {
+        let b = self.take(width, what, at)?;
+        Ok(b.iter()
+            .rev()
+            .fold(0u64, |acc, &x| (acc << 8) | u64::from(x)))
+    }
+
+    fn int4(&mut self, what: &str, at: u64) -> Result<i64, Fail> {
+        Ok(i64::from(self.uint(4, what, at)? as u32 as i32))
+    }
+
+    /// One `\n`-terminated argument, without its newline.
+    fn line(&mut self, what: &str, at: u64) -> Result<&'d [u8], Fail> {
+        let rest = &self.data[self.pos..];
+        let Some(n) = rest.iter().position(|&b| b == b'\n') else {
+            return Err(Fail::Malformed(format!(
+                "truncated: {what} at offset {at} has no end of line"
+            )));
+        };
+        self.pos += n + 1;
+        Ok(&rest[..n])
+    }
+
+    fn decimal(&mut self, what: &str, at: u64) -> Result<u64, Fail> {
+        let line = self.line(what, at)?;
+        let text = std::str::from_utf8(line)
+            .unwrap_or("")
+            .trim()
+            .replace('_', "");
+        text.parse::<u64>().map_err(|_| {
+            Fail::Malformed(format!(
+                "{what} at offset {at} has no valid non-negative index"
+            ))
+        })
+    }
+}
+
+struct Scan<'r> {
+    rules: &'r PickleRules,
+    globals: Vec<PickleGlobal>,
+    notes: Vec<String>,
+    notes_dropped: usize,
+    opcodes: u64,
+    protocol: Option<u8>,
+    symbol_bytes: usize,
+    calls: BTreeMap<&'static str, u64>,
+}
+
+/// Which string-like argument a nested pickle was found in.
+#[derive(Clone, Copy)]
+enum Text {
+    Bytes,
+    Unicode,
+}
+
+impl Scan<'_> {
+    fn note(&mut self, n: String) {
+        if self.notes.len() < MAX_NOTES {
+            self.notes.push(n);
+        } else {
+            self.notes_dropped += 1;
+        }
+    }
+
+    /// A string constant if it is short and the budget allows, else `Other`.
+    fn symbol(&mut self, text: Option<&str>) -> V {
+        match text {
+            Some(t) if t.len() <= MAX_SYMBOL && self.symbol_bytes + t.len() <= SYMBOL_BUDGET => {
+                self.symbol_bytes += t.len();
+                V::Str(Rc::from(t))
+            }
+            _ => V::Other,
+        }
+    }
+
+    fn add_global(
+        &mut self,
+        module: &str,
+        name: &str,
+        at: u64,
+        class: Option<GlobalClass>,
+    ) -> Result<V, Fail> {
+        if self.globals.len() >= MAX_GLOBALS {
+            return Err(Fail::Bound(format!("more than {MAX_GLOBALS} imports")));
+        }
+        let class = class.unwrap_or_else(|| self.rules.classify(module, name));
+        self.globals.push(PickleGlobal {
+            module: clean_text(module),
+            name: clean_text(name),
+            offset: at,
+            class,
+        });
+        Ok(V::Global(self.globals.len() - 1))
+    }
+
+    fn call(&mut self, kind: &'static str, callee: Option<&V>, at: u64) {
+        *self.calls.entry(kind).or_default() += 1;
+        if let Some(V::Global(i)) = callee {
+            let g = &self.globals[*i];
+            if g.class != GlobalClass::Allowed {
+                let n = format!("{kind} at offset {at} calls {}.{}", g.module, g.name);
+                self.note(n);
+            }
+        }
+    }
+
+    /// Follows a string argument that itself starts with a PROTO opcode.
+    fn nested(&mut self, arg: &[u8], kind: Text, at: u64, depth: u32) -> Result<(), Fail> {
+        let latin1;
+        let (inner, how) = match kind {
+            Text::Bytes => (arg, "bytes"),
+            // Protocols < 3 write bytes as `_codecs.encode(text, 'latin1')`:
+            // the text's UTF-8 starts with U+0080 (C2 80) for a nested PROTO.
+            Text::Unicode => {
+                if !arg.starts_with(&[0xc2, 0x80]) {
+                    return Ok(());
+                }
+                let Ok(text) = std::str::from_utf8(arg) else {
+                    return Ok(());
+                };
+                let Some(bytes) = text
+                    .chars()
+                    .map(|c| u8::try_from(u32::from(c)).ok())
+                    .collect::<Option<Vec<u8>>>()
+                else {
+                    return Ok(());
+                };
+                latin1 = bytes;
+                (
+                    latin1.as_slice(),
+                    "latin-1 text (offsets inside are approximate)",
+                )
+            }
+        };
+        if inner.len() < 2 || inner[0] != 0x80 || inner[1] > HIGHEST_PROTOCOL {
+            return Ok(());
+        }
+        if depth >= MAX_NESTING {
+            self.note(format!(
+                "a pickle nested in {how} at offset {at} is deeper than {MAX_NESTING} levels and was not followed"
+            ));
+            return Ok(());
+        }
+        let before = self.globals.len();
+        let result = self.walk(inner, at, depth + 1);
+        let found = self.globals.len() - before;
+        match result {
+            Ok(()) => {
+                self.note(format!(
+                    "nested pickle in {how} at offset {at}: {found} imports merged"
+                ));
+                Ok(())
+            }
+            Err(Fail::Malformed(m)) => {
+                self.note(format!(
+                    "{how} at offset {at} start like a pickle but do not parse ({m}); {found} imports found before that merged"
+                ));
+                Ok(())
+            }
+            Err(bound) => Err(bound),
+        }
+    }
+
+    /// A string argument: pushed as a constant, followed if it holds a pickle.
+    fn text_arg(
+        &mut self,
+        m: &mut Machine,
+        arg: &[u8],
+        kind: Text,
+        at: u64,
+        depth: u32,
+    ) -> Result<(), Fail> {
+        let v = self.symbol(std::str::from_utf8(arg).ok());
+        m.push(v)?;
+        self.nested(arg, kind, at, depth)
+    }
+
+    fn walk(&mut self, data: &[u8], base: u64, depth: u32) -> Result<(), Fail> {
+        let mut c = Cursor { data, pos: 0, base };
+        let mut m = Machine::default();
+        if data.is_empty() {
+            return Err(Fail::Malformed("empty input: no pickle opcode".into()));
+        }
+        loop {
+            let at = c.offset();
+            let Some(&op) = data.get(c.pos) else {
+                return Err(Fail::Malformed(format!(
+                    "truncated: input ends at offset {at} before a STOP opcode"
+                )));
+            };
+            c.pos += 1;
+            self.opcodes += 1;
+            if self.opcodes > MAX_OPCODES {
+                return Err(Fail::Bound(format!(
+                    "more than {MAX_OPCODES} opcodes (stopped at offset {at})"
+                )));
+            }
+            match op {
+                // ---- framing and control
+                0x80 => {
+                    let p = c.uint(1, "PROTO", at)? as u8;
+                    if p > HIGHEST_PROTOCOL {
+                        return Err(Fail::Malformed(format!(
+                            "unsupported pickle protocol {p} at offset {at}"
+                        )));
+                    }
+                    if depth == 0 && self.protocol.is_none() {
+                        self.protocol = Some(p);
+                    }
+                }
+                0x95 => {
+                    let n = c.uint(8, "FRAME", at)?;
+                    let left = (data.len() - c.pos) as u64;
+                    if n > left {
+                        return Err(Fail::Malformed(format!(
+                            "truncated: FRAME at offset {at} announces {n} bytes, only {left} remain"
+                        )));
+                    }
+                }
+                b'.' => {
+                    let rest = &data[c.pos..];
+                    if rest.is_empty() {
+                        return Ok(());
+                    }
+                    if rest.len() >= 2 && rest[0] == 0x80 && rest[1] <= HIGHEST_PROTOCOL {
+                        // Another pickle follows (legacy torch.save writes several).
+                        m = Machine::default();
+                        continue;
+                    }
+                    self.note(format!(
+                        "{} bytes after the STOP at offset {at} are not a pickle and were not read",
+                        rest.len()
+                    ));
+                    return Ok(());
+                }
+                // ---- stack manipulation
+                b'(' => m.push(V::Mark)?,
+                b'0' => {
+                    if matches!(m.stack.last(), Some(V::Mark)) {
+                        m.pop_mark(at)?;
+                    } else {
+                        m.pop(at)?;
+                    }
+                }
+                b'1' => {
+                    m.pop_mark(at)?;
+                }
+                b'2' => {
+                    let v = m.top(at)?.clone();
+                    m.push(v)?;
+                }
+                // ---- memo
+                b'p' => {
+                    let k = c.decimal("PUT", at)?;
+                    m.put(k, at)?;
+                }
+                b'q' => {
+                    let k = c.uint(1, "BINPUT", at)?;
+                    m.put(k, at)?;
+                }
+                b'r' => {
+                    let k = c.uint(4, "LONG_BINPUT", at)?;
+                    m.put(k, at)?;
+                }
+                0x94 => {
+                    let k = m.memo.len() as u64;
+                    m.put(k, at)?;
+                }
+                b'g' => {
+                    let k = c.decimal("GET", at)?;
+                    m.get(k, at)?;
+                }
+                b'h' => {
+                    let k = c.uint(1, "BINGET", at)?;
+                    m.get(k, at)?;
+                }
+                b'j' => {
+                    let k = c.uint(4, "LONG_BINGET", at)?;
+                    m.get(k, at)?;
+                }
+                // ---- plain values
+                b'N' | 0x88 | 0x89 | b')' | b']' | b'}' | 0x8f | 0x97 => m.push(V::Other)?,
+                b'I' | b'L' | b'F' => {
+                    c.line("INT/LONG/FLOAT", at)?;
+                    m.push(V::Other)?;
+                }
+                b'J' => {
+                    c.take(4, "BININT", at)?;
+                    m.push(V::Other)?;
+                }
+                b'K' => {
+                    c.take(1, "BININT1", at)?;
+                    m.push(V::Other)?;
+                }
+                b'M' => {
+                    c.take(2, "BININT2", at)?;
+                    m.push(V::Other)?;
+                }
+                b'G' => {
+                    c.take(8, "BINFLOAT", at)?;
+                    m.push(V::Other)?;
+                }
+                0x8a => {
+                    let n = c.uint(1, "LONG1", at)?;
+                    c.take(n, "LONG1", at)?;
+                    m.push(V::Other)?;
+                }
+                0x8b => {
+                    let n = c.int4("LONG4", at)?;
+                    if n < 0 {
+                        return Err(Fail::Malformed(format!(
+                            "LONG4 at offset {at} has a negative length"
+                        )));
+                    }
+                    c.take(n as u64, "LONG4", at)?;
+                    m.push(V::Other)?;
+                }
+                // ---- strings and bytes
+                b'S' => {
+                    let line = c.line("STRING", at)?;
+                    let v = match quoted(line).and_then(escape_decode) {
+                        Some(b) => self.symbol(std::str::from_utf8(&b).ok()),
+                        None => {
+                            return Err(Fail::Malformed(format!(
+                                "STRING at offset {at} is not a quoted, escaped string"
+                            )));
+                        }
+                    };
+                    m.push(v)?;
+                }
+                b'V' => {
+                    let line = c.line("UNICODE", at)?;
+                    let v = match raw_unicode_escape(line) {
+                        Some(s) => self.symbol(Some(&s)),
+                        None => {
+                            return Err(Fail::Malformed(format!(
+                                "UNICODE at offset {at} has a bad escape"
+                            )));
+                        }
+                    };
+                    m.push(v)?;
+                }
+                b'T' | b'U' | b'B' | b'C' | 0x8e | 0x96 | b'X' | 0x8c | 0x8d => {
+                    let (name, width, kind) = match op {
+                        b'T' => ("BINSTRING", 4, Text::Bytes),
+                        b'U' => ("SHORT_BINSTRING", 1, Text::Bytes),
+                        b'B' => ("BINBYTES", 4, Text::Bytes),
+                        b'C' => ("SHORT_BINBYTES", 1, Text::Bytes),
+                        0x8e => ("BINBYTES8", 8, Text::Bytes),
+                        0x96 => ("BYTEARRAY8", 8, Text::Bytes),
+                        b'X' => ("BINUNICODE", 4, Text::Unicode),
+                        0x8c => ("SHORT_BINUNICODE", 1, Text::Unicode),
+                        _ => ("BINUNICODE8", 8, Text::Unicode),
+                    };
+                    let n = if op == b'T' {
+                        let n = c.int4(name, at)?;
+                        if n < 0 {
+                            return Err(Fail::Malformed(format!(
+                                "{name} at offset {at} has a negative length"
+                            )));
+                        }
+                        n as u64
+                    } else {
+                        c.uint(width, name, at)?
+                    };
+                    let arg_at = c.offset();
+                    let arg = c.take(n, name, at)?;
+                    self.text_arg(&mut m, arg, kind, arg_at, depth)?;
+                }
+                0x98 => {
+                    m.top(at)?;
+                }
+                // ---- containers
+                b'a' | b'b' => {
+                    m.pop(at)?;
+                    let callee = m.top(at)?.clone();
+                    if op == b'b' {
+                        self.call("BUILD", Some(&callee), at);
+                    }
+                }
+                b's' => {
+                    m.pop(at)?;
+                    m.pop(at)?;
+                    m.top(at)?;
+                }
+                b'e' | b'u' | 0x90 => {
+                    m.pop_mark(at)?;
+                    m.top(at)?;
+                }
+                b'l' | b't' | b'd' | 0x91 => {
+                    m.pop_mark(at)?;
+                    m.push(V::Other)?;
+                }
+                0x85..=0x87 => {
+                    for _ in 0..(op - 0x84) {
+                        m.pop(at)?;
+                    }
+                    m.push(V::Other)?;
+                }
+                // ---- imports
+                b'c' | b'i' => {
+                    let what = if op == b'c' { "GLOBAL" } else { "INST" };
+                    let module = utf8_line(&mut c, what, at)?;
+                    let name = utf8_line(&mut c, what, at)?;
+                    let g = self.add_global(module, name, at, None)?;
+                    if op == b'i' {
+                        m.pop_mark(at)?;
+                        self.call("INST", Some(&g), at);
+                        m.push(V::Other)?;
+                    } else {
+                        m.push(g)?;
+                    }
+                }
+                0x93 => {
+                    let name = m.pop(at)?;
+                    let module = m.pop(at)?;
+                    let g = match (&module, &name) {
+                        (V::Str(mo), V::Str(na)) => self.add_global(mo, na, at, None)?,
+                        _ => {
+                            let known = |v: &V| match v {
+                                V::Str(s) => s.to_string(),
+                                _ => COMPUTED.to_string(),
+                            };
+                            let (mo, na) = (known(&module), known(&name));
+                            self.note(format!(
+                                "STACK_GLOBAL at offset {at} imports {}.{} whose operands are not string constants: the import is computed at load time",
+                                clean_text(&mo),
+                                clean_text(&na)
+                            ));
+                            self.add_global(&mo, &na, at, Some(GlobalClass::Dangerous))?
+                        }
+                    };
+                    m.push(g)?;
+                }
+                0x82..=0x84 => {
+                    let code = match op {
+                        0x82 => c.uint(1, "EXT1", at)? as i64,
+                        0x83 => c.uint(2, "EXT2", at)? as i64,
+                        _ => c.int4("EXT4", at)?,
+                    };
+                    self.note(format!(
+                        "extension code {code} at offset {at} imports whatever the loading process registered with copyreg.add_extension"
+                    ));
+                    let g = self.add_global(
+                        "<extension>",
+                        &code.to_string(),
+                        at,
+                        Some(GlobalClass::Unknown),
+                    )?;
+                    m.push(g)?;
+                }
+                // ---- calls
+                b'R' => {
+                    m.pop(at)?;
+                    let f = m.pop(at)?;
+                    self.call("REDUCE", Some(&f), at);
+                    m.push(V::Other)?;
+                }
+                0x81 => {
+                    m.pop(at)?;
+                    let cls = m.pop(at)?;
+                    self.call("NEWOBJ", Some(&cls), at);
+                    m.push(V::Other)?;
+                }
+                0x92 => {
+                    m.pop(at)?;
+                    m.pop(at)?;
+                    let cls = m.pop(at)?;
+                    self.call("NEWOBJ_EX", Some(&cls), at);
+                    m.push(V::Other)?;
+                }
+                b'o' => {
+                    let Some(cls) = m.pop_mark(at)? else {
+                        return Err(underflow(at));
+                    };
+                    self.call("OBJ", Some(&cls), at);
+                    m.push(V::Other)?;
+                }
+                // ---- persistent ids (torch storages): the loader's own hook
+                b'P' => {
+                    c.line("PERSID", at)?;
+                    self.call("PERSID", None, at);
+                    m.push(V::Other)?;
+                }
+                b'Q' => {
+                    m.pop(at)?;
+                    self.call("BINPERSID", None, at);
+                    m.push(V::Other)?;
+                }
+                other => {
+                    return Err(Fail::Malformed(format!(
+                        "unknown opcode 0x{other:02x} at offset {at}"
+                    )));
+                }
+            }
+        }
+    }
+}
+
+/// GLOBAL and INST arguments are UTF-8 lines, as in Python's `load_global`.
+fn utf8_line<'d>(c: &mut Cursor<'d>, what: &str, at: u64) -> Result<&'d str, Fail> {
+    let line = c.line(what, at)?;
+    std::str::from_utf8(line)
+        .map_err(|_| Fail::Malformed(format!("{what} at offset {at} is not UTF-8")))
+}
+
+/// The inside of a protocol-0 STRING argument: quoted with ' or ".
+fn quoted(line: &[u8]) -> Option<&[u8]> {
+    match line {
+        [q, inner @ .., r] if q == r && (*q == b'\'' || *q == b'"') => Some(inner),
+        _ => None,
+    }
+}
+
+/// Python's `codecs.escape_decode` (what STRING uses).
+fn escape_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        i += 1;
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        let e = *s.get(i)?;
+        i += 1;
+        match e {
+            b'\n' => {}
+            b'\\' | b'\'' | b'"' => out.push(e),
+            b'a' => out.push(7),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(11),
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                for _ in 0..2 {
+                    match s.get(i) {
+                        Some(d @ b'0'..=b'7') => {
+                            v = v * 8 + u32::from(d - b'0');
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                out.push(v as u8);
+            }
+            b'x' => {
+                let h = std::str::from_utf8(s.get(i..i + 2)?).ok()?;
+                out.push(u8::from_str_radix(h, 16).ok()?);
+                i += 2;
+            }
+            _ => {
+                out.push(b'\\');
+                out.push(e);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Python's `raw-unicode-escape` decoding (what UNICODE uses): `\uXXXX` and
+/// `\UXXXXXXXX` escapes, every other byte a Latin-1 character.
+fn raw_unicode_escape(s: &[u8]) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        if b == b'\\' && matches!(s.get(i + 1), Some(b'u' | b'U')) {
+            // An odd run of backslashes escapes; an even run is literal.
+            let run = s[..i].iter().rev().take_while(|&&x| x == b'\\').count();
+            if run % 2 == 0 {
+                let width = if s[i + 1] == b'u' { 4 } else { 8 };
+                let h = std::str::from_utf8(s.get(i + 2..i + 2 + width)?).ok()?;
+                out.push(char::from_u32(u32::from_str_radix(h, 16).ok()?)?);
+                i += 2 + width;
+                continue;
+            }
+        }
+        out.push(char::from(b));
+        i += 1;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> PickleRules {
+        PickleRules::embedded().expect("embedded pickle rules parse")
+    }
+
+    fn fixture(name: &str) -> PickleReport {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/pickle")
+            .join(name);
+        scan_file(&path, &rules()).expect("fixture readable")
+    }
+
+    fn dangerous(r: &PickleReport) -> Vec<(String, String, u64)> {
+        r.globals
+            .iter()
+            .filter(|g| g.class == GlobalClass::Dangerous)
+            .map(|g| (g.module.clone(), g.name.clone(), g.offset))
+            .collect()
+    }
+
+    fn d(module: &str, name: &str, offset: u64) -> (String, String, u64) {
+        (module.into(), name.into(), offset)
+    }
+
+    #[test]
+    fn plain_data_is_safe_in_every_protocol() {
+        for (f, proto) in [
+            ("plain_p0.pkl", None),
+            ("plain_p2.pkl", Some(2)),
+            ("plain_p4.pkl", Some(4)),
+            ("plain_p5.pkl", Some(5)),
+            ("containers_p2.pkl", Some(2)),
+            ("bytearray_p5.pkl", Some(5)),
+        ] {
+            let r = fixture(f);
+            assert_eq!(r.verdict, PickleVerdict::Safe, "{f}: {r:?}");
+            assert_eq!(r.protocol, proto, "{f}");
+            assert!(r.opcodes > 5, "{f}");
+        }
+    }
+
+    #[test]
+    fn ordered_dict_is_safe() {
+        for f in [
+            "ordereddict_p0.pkl",
+            "ordereddict_p2.pkl",
+            "ordereddict_p4.pkl",
+        ] {
+            let r = fixture(f);
+            assert_eq!(r.verdict, PickleVerdict::Safe, "{f}: {r:?}");
+            assert!(
+                r.globals
+                    .iter()
+                    .any(|g| g.module == "collections" && g.name == "OrderedDict"),
+                "{f}"
+            );
+        }
+    }
+
+    #[test]
+    fn os_system_reduce_is_dangerous_in_every_protocol() {
+        for (f, at) in [
+            ("os_system_p0.pkl", 0),
+            ("os_system_p2.pkl", 2),
+            ("os_system_p4.pkl", 28),
+            ("os_system_p5.pkl", 28),
+        ] {
+            let r = fixture(f);
+            assert_eq!(r.verdict, PickleVerdict::Dangerous, "{f}");
+            assert_eq!(dangerous(&r), vec![d("posix", "system", at)], "{f}");
+            assert!(
+                r.notes
+                    .iter()
+                    .any(|n| n.contains("REDUCE at offset") && n.contains("calls posix.system")),
+                "{f}: {:?}",
+                r.notes
+            );
+        }
+    }
+
+    #[test]
+    fn eval_is_dangerous_under_both_builtin_names() {
+        let r = fixture("eval_p2.pkl");
+        assert_eq!(r.verdict, PickleVerdict::Dangerous);
+        assert_eq!(dangerous(&r), vec![d("__builtin__", "eval", 2)]);
+        let r = fixture("eval_p4.pkl");
+        assert_eq!(dangerous(&r), vec![d("builtins", "eval", 29)]);
+    }
+
+    #[test]
+    fn getattr_chain_reports_every_link() {
+        let r = fixture("getattr_chain_p4.pkl");
+        assert_eq!(r.verdict, PickleVerdict::Dangerous);
+        let names: Vec<String> = dangerous(&r)
+            .into_iter()
+            .map(|(m, n, _)| format!("{m}.{n}"))
+            .collect();
+        assert_eq!(names, ["builtins.getattr", "importlib.import_module"]);
+    }
+
+    #[test]
+    fn memoised_stack_global_operands_are_resolved() {
+        let r = fixture("memo_stack_global_p4.pkl");
+        assert_eq!(r.verdict, PickleVerdict::Dangerous);
+        assert_eq!(dangerous(&r), vec![d("os", "system", 29)]);
+    }
+
+    #[test]
+    fn computed_stack_global_operands_are_dangerous() {
+        let r = fixture("computed_stack_global_p4.pkl");
+        assert_eq!(r.verdict, PickleVerdict::Dangerous);
+        assert_eq!(r.globals[0].module, "builtins");
+        assert_eq!(r.globals[0].class, GlobalClass::Unknown);
+        assert_eq!(dangerous(&r), vec![d(COMPUTED, "system", 32)]);
+        assert!(r.notes.iter().any(|n| n.contains("not string constants")));
+    }
+
+    #[test]
+    fn protocol_zero_inst_is_dangerous() {
+        let r = fixture("inst_p0.pkl");
+        assert_eq!(r.verdict, PickleVerdict::Dangerous);
+        assert_eq!(r.protocol, None);
+        assert_eq!(dangerous(&r), vec![d("os", "system", 12)]);
+    }
+
+    #[test]
+    fn nested_pickles_are_followed() {
+        let r = fixture("nested_bytes_p4.pkl");
+        assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:?}");
+        // SHORT_BINBYTES at 21, argument at 23, inner STACK_GLOBAL at 28.
+        assert_eq!(dangerous(&r), vec![d("posix", "system", 51)]);
+        assert!(r.notes.iter().any(|n| n.contains("nested pickle in bytes")));
+        let r = fixture("nested_latin1_p2.pkl");
+        assert_eq!(r.verdict, PickleVerdict::Safe, "{r:?}");
+        assert!(r.notes.iter().any(|n| n.contains("latin-1")));
+    }
+
+    #[test]
+    fn truncated_input_is_unparseable_with_offset() {
+        let r = fixture("truncated_p4.pkl");
+        assert_eq!(r.verdict, PickleVerdict::Unparseable);
+        assert!(r.notes[0].contains("truncated"), "{:?}", r.notes);
+        assert!(r.notes[0].contains("offset"), "{:?}", r.notes);
+        assert_eq!(scan(b"", &rules()).verdict, PickleVerdict::Unparseable);
+    }
+
+    #[test]
+    fn huge_length_claim_is_unparseable_without_allocation() {
+        let r = fixture("huge_length_p4.pkl");
+        assert_eq!(r.verdict, PickleVerdict::Unparseable);
+        assert!(
+            r.notes[0].contains("BINUNICODE8 at offset 2 needs 4611686018427387904 bytes"),
+            "{:?}",
+            r.notes
+        );
+    }
+
+    #[test]
+    fn torch_like_checkpoint_is_safe() {
+        let r = fixture("torch_data_p2.pkl");
+        assert_eq!(r.verdict, PickleVerdict::Safe, "{r:?}");
+        let names: HashSet<String> = r
+            .globals
+            .iter()
+            .map(|g| format!("{}.{}", g.module, g.name))
+            .collect();
+        for want in [
+            "collections.OrderedDict",
+            "torch._utils._rebuild_tensor_v2",
+            "torch.FloatStorage",
+        ] {
+            assert!(names.contains(want), "{want} in {names:?}");
+        }
+        assert!(
+            r.notes.iter().any(|n| n.contains("BINPERSID ×2")),
+            "{:?}",
+            r.notes
+        );
+    }
+
+    #[test]
+    fn dangerous_before_a_break_still_wins() {
+        let bytes = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pickle/os_system_p2.pkl"),
+        )
+        .unwrap();
+        let r = scan(&bytes[..bytes.len() - 3], &rules());
+        assert_eq!(r.verdict, PickleVerdict::Dangerous);
+        assert!(r.notes[0].contains("truncated"));
+    }
+
+    #[test]
+    fn unknown_global_is_suspicious_and_names_are_sanitised() {
+        let mut p = b"\x80\x02cmy\x1bmod\nThing\n)\x81.".to_vec();
+        let r = scan(&p, &rules());
+        assert_eq!(r.verdict, PickleVerdict::Suspicious);
+        assert_eq!(r.globals[0].module, "my\\u{1b}mod");
+        p = b"\x80\x04\x8c\x0bcollections\x8c\x20OrderedDict.__init__.__globals__\x93.".to_vec();
+        let r = scan(&p, &rules());
+        assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:?}");
+    }
+
+    #[test]
+    fn bounds_and_malformed_streams_never_panic() {
+        let rules = rules();
+        // Deep marks hit the stack bound.
+        let mut deep = b"\x80\x04".to_vec();
+        deep.extend(std::iter::repeat_n(b'(', MAX_STACK + 1));
+        deep.push(b'.');
+        let r = scan(&deep, &rules);
+        assert_eq!(r.verdict, PickleVerdict::Unparseable);
+        assert!(r.notes[0].contains("stack deeper"));
+        // Underflow, missing memo, unknown opcode, bad protocol.
+        for bad in [
+            &b"\x80\x04R."[..],
+            b"\x80\x04h\x07.",
+            b"\x80\x04\xff.",
+            b"\x80\x09N.",
+            b"\x80\x04N\x93.",
+            b"Vabc\\u12\n.",
+        ] {
+            assert_eq!(
+                scan(bad, &rules).verdict,
+                PickleVerdict::Unparseable,
+                "{bad:?}"
+            );
+        }
+        // Every prefix of every fixture is handled.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pickle");
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.extension().is_some_and(|x| x == "pkl") {
+                let bytes = std::fs::read(&path).unwrap();
+                for n in 0..bytes.len() {
+                    scan(&bytes[..n], &rules);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rules_reject_contradictions_and_missing_sources() {
+        let text = EMBEDDED.replace(
+            "\"builtins.complex\",",
+            "\"builtins.complex\",\n    \"os.system\",",
+        );
+        assert!(PickleRules::parse(&text, "t").is_err());
+        let text = EMBEDDED.replacen("source = \"pytorch", "source = \"\" # ", 1);
+        assert!(PickleRules::parse(&text, "t").is_err());
+        let r = rules();
+        assert_eq!(r.classify("posixpath", "join"), GlobalClass::Unknown);
+        assert_eq!(r.classify("os.path", "join"), GlobalClass::Dangerous);
+        assert_eq!(r.classify("cPickle", "loads"), GlobalClass::Dangerous);
+        assert_eq!(
+            r.classify("torch", "_utils._rebuild_tensor_v2"),
+            GlobalClass::Allowed
+        );
+    }
+
+    #[test]
+    fn text_escapes_decode_like_python() {
+        assert_eq!(escape_decode(br"o\x73\n\163").unwrap(), b"os\ns");
+        assert_eq!(raw_unicode_escape(br"sys\u0074em").unwrap(), "system");
+        assert_eq!(raw_unicode_escape(br"a\\u0041").unwrap(), "a\\\\u0041");
+        // Escaped constants still resolve STACK_GLOBAL.
+        let p = b"S'o\\x73'\nS'sys\\x74em'\n\x93.";
+        assert_eq!(dangerous(&scan(p, &rules())), vec![d("os", "system", 22)]);
+    }
+}

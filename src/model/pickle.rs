@@ -1,0 +1,95 @@
+//! What the static pickle analyser found in one pickle stream: the globals it
+//! would import, how many opcodes it walked, and a verdict. Plain data only;
+//! the walker lives in `collect::pickle`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Longest text taken from a pickle that a report keeps, in characters.
+pub const MAX_TEXT_CHARS: usize = 200;
+
+/// Outcome of one static scan. Order of precedence: `Dangerous` (any dangerous
+/// global, even in a stream that later fails to parse: the unpickler runs
+/// opcodes as it reads them) > `Unparseable` > `Suspicious` > `Safe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PickleVerdict {
+    /// Every global is on the allowlist (or there is none).
+    Safe,
+    /// At least one global is neither allowed nor known dangerous.
+    Suspicious,
+    /// At least one global can run code, touch files, the network or processes.
+    Dangerous,
+    /// The stream is truncated, malformed, or exceeds a bound of the walker.
+    Unparseable,
+}
+
+/// How the rules classify one imported global.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GlobalClass {
+    Allowed,
+    Unknown,
+    Dangerous,
+}
+
+/// One `GLOBAL`, `INST`, `STACK_GLOBAL` or extension-code import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PickleGlobal {
+    /// Module as written in the file (sanitised, capped); `<computed>` when the
+    /// operands of `STACK_GLOBAL` were not string constants.
+    pub module: String,
+    pub name: String,
+    /// Byte offset of the importing opcode in the scanned file.
+    pub offset: u64,
+    pub class: GlobalClass,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PickleReport {
+    pub verdict: PickleVerdict,
+    pub globals: Vec<PickleGlobal>,
+    /// Opcodes walked, nested pickles included.
+    pub opcodes: u64,
+    /// Protocol of the first `PROTO` opcode; `None` for protocols 0 and 1.
+    pub protocol: Option<u8>,
+    pub notes: Vec<String>,
+}
+
+/// Text from a file made fit for a report: control characters escaped, at most
+/// [`MAX_TEXT_CHARS`] characters (an ellipsis marks a cut).
+pub fn clean_text(raw: &str) -> String {
+    let mut out = String::new();
+    for c in raw.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        // Stop early: a long input must not cost more than the cap.
+        if out.len() > 4 * MAX_TEXT_CHARS + 16 {
+            break;
+        }
+    }
+    if out.chars().count() > MAX_TEXT_CHARS {
+        let mut cut: String = out.chars().take(MAX_TEXT_CHARS - 1).collect();
+        cut.push('…');
+        return cut;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_text_escapes_and_caps() {
+        assert_eq!(clean_text("os\n\x1b[31m"), "os\\n\\u{1b}[31m");
+        let long = "a".repeat(500);
+        let c = clean_text(&long);
+        assert_eq!(c.chars().count(), MAX_TEXT_CHARS);
+        assert!(c.ends_with('…'));
+        assert_eq!(clean_text(&"a".repeat(200)), "a".repeat(200));
+    }
+}
