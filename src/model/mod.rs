@@ -4,6 +4,7 @@
 pub mod finding;
 pub mod firewall;
 pub mod inventory;
+pub mod metadata;
 pub mod pickle;
 pub mod redact;
 pub mod snapshot;
