@@ -92,6 +92,29 @@ fn held_files_workers_and_socket_families_are_joined() {
     assert_eq!(kind_of("adapter.safetensors"), "safetensors", "{models:#?}");
     assert_eq!(kind_of("model.pt"), "pickle", "{models:#?}");
     assert_eq!(kind_of("renamed.bin"), "gguf", "{models:#?}");
+    // Read from their headers: provenance of the GGUF, imports of the pickles.
+    let analysis = |name: &str| -> Value {
+        models
+            .iter()
+            .find(|m| m["path"].as_str().is_some_and(|p| p.ends_with(name)))
+            .map(|m| m["analysis"].clone())
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(analysis("renamed.bin")["metadata"]["architecture"], "llama");
+    assert_eq!(analysis("model.pt")["pickle"]["verdict"], "safe");
+    assert_eq!(analysis("evil.pt")["pickle"]["verdict"], "dangerous");
+    let evil = snap["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "models.pickle-code-execution" && f["subject"]["pid"] == pid)
+        .cloned()
+        .unwrap_or_else(|| panic!("no finding for the dangerous checkpoint"));
+    assert_eq!(
+        evil["severity"], "critical",
+        "loaded by a running server: {evil:#}"
+    );
+    assert!(evil["evidence"].to_string().contains("system"), "{evil:#}");
     assert!(
         models
             .iter()

@@ -1,6 +1,7 @@
 //! Reads the system. Nothing here renders or judges: collectors turn /proc into
 //! the plain `model::Inventory`, recording every refused read as a blind spot.
 
+pub mod analyse;
 pub mod auth;
 pub mod docker;
 pub mod env;
@@ -50,6 +51,7 @@ pub struct Collector {
     procs: std::sync::Mutex<procs::ProcCache>,
     /// (dev, inode, size, mtime) → sha256, so unchanged store files are hashed once.
     hashes: std::sync::Mutex<HashMap<(u64, u64, u64, i64), String>>,
+    analyses: std::sync::Mutex<analyse::AnalysisCache>,
     /// Last read of the NAT rules (root only), reused for a minute like the firewall.
     nat_cache: std::sync::Mutex<Option<(Instant, nat::NatRead)>>,
 }
@@ -84,6 +86,7 @@ impl Collector {
             nat_cache: Default::default(),
             procs: Default::default(),
             hashes: Default::default(),
+            analyses: Default::default(),
         }
     }
 
@@ -569,7 +572,25 @@ impl Collector {
         }
 
         let firewalls = self.read_firewalls(&servers, &own_netns, &mut blind);
-        let store_files = self.read_stores(&servers, &mut blind);
+        let mut store_files = self.read_stores(&servers, &mut blind);
+        {
+            let mut cache = self.analyses.lock().unwrap_or_else(|p| p.into_inner());
+            let rules = &self.knowledge.pickle;
+            for s in servers.iter_mut() {
+                for m in s.models.iter_mut().filter(|m| !m.deleted) {
+                    // As the process sees it: through its root (containers).
+                    let seen = std::path::PathBuf::from(format!("/proc/{}/root", m.pid))
+                        .join(m.path.trim_start_matches('/'));
+                    m.analysis = cache.get_or_analyse(&seen, &m.format, rules);
+                }
+            }
+            for f in store_files.iter_mut() {
+                if let Some(format) = f.format.clone() {
+                    f.analysis =
+                        cache.get_or_analyse(std::path::Path::new(&f.path), &format, rules);
+                }
+            }
+        }
         let mut publishes = publish::from_processes(&table);
         publishes.extend(publish::from_rootlessport(
             &table,

@@ -169,6 +169,7 @@ pub fn loaded_models(
             deleted,
             pid,
             dir_owner,
+            analysis: Default::default(),
         });
     }
     out

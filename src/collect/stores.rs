@@ -90,6 +90,7 @@ pub fn ollama(root: &Path) -> Vec<StoreFile> {
                 format: None,
                 expected_sha256: None,
                 integrity: Integrity::NoDigest,
+                analysis: Default::default(),
                 problem: Some("manifest is not valid JSON".into()),
             });
             continue;
@@ -202,6 +203,7 @@ fn file(
             Integrity::NoDigest
         },
         expected_sha256: expected,
+        analysis: Default::default(),
         problem,
     }
 }

@@ -17,6 +17,8 @@ pub struct Knowledge {
     pub fingerprints: fingerprints::Fingerprints,
     pub audit: audit::Audit,
     pub score: score::ScoreModel,
+    /// Pickle allow/deny lists (assets/pickle_rules.toml).
+    pub pickle: crate::collect::pickle::PickleRules,
 }
 
 impl Knowledge {
@@ -27,6 +29,7 @@ impl Knowledge {
             fingerprints: fingerprints::Fingerprints::embedded()?,
             audit: audit::Audit::embedded()?,
             score: score::ScoreModel::embedded()?,
+            pickle: crate::collect::pickle::PickleRules::embedded()?,
         })
     }
 }

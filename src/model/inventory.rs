@@ -180,6 +180,18 @@ pub struct LoadedModel {
     pub pid: u32,
     /// Owner and mode of the directory holding it (as the process sees it).
     pub dir_owner: Option<DirOwner>,
+    /// What its header says (metadata, chat template, pickle imports).
+    #[serde(default)]
+    pub analysis: ModelAnalysis,
+}
+
+/// What a model file's header holds, read without loading it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct ModelAnalysis {
+    pub metadata: Option<crate::model::metadata::ModelMetadata>,
+    pub pickle: Option<crate::model::pickle::PickleReport>,
+    /// Why the header could not be read (truncated, malformed, over a cap).
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -422,6 +434,8 @@ pub struct StoreFile {
     /// The sha256 the store's layout promises (blob name, manifest digest).
     pub expected_sha256: Option<String>,
     pub integrity: Integrity,
+    #[serde(default)]
+    pub analysis: ModelAnalysis,
     pub problem: Option<String>,
 }
 

@@ -1,6 +1,7 @@
 //! Model files: stores whose files no longer match the digest they are named by.
 
-use crate::model::{Evidence, Finding, Integrity, Inventory, Severity, Subject};
+use crate::model::pickle::{GlobalClass, PickleVerdict};
+use crate::model::{Evidence, Finding, Integrity, Inventory, ModelAnalysis, Severity, Subject};
 
 pub const RULE_DIGEST_MISMATCH: &str = "models.digest-mismatch";
 
@@ -33,4 +34,119 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
             })
         })
         .collect()
+}
+
+pub const RULE_PICKLE_DANGEROUS: &str = "models.pickle-code-execution";
+pub const RULE_PICKLE_SUSPICIOUS: &str = "models.pickle-unknown-globals";
+pub const RULE_TEMPLATE_SSTI: &str = "models.chat-template-ssti";
+
+/// Template markers that normal chat templates also use: alone they prove nothing.
+const BENIGN_ALONE: [&str; 1] = ["namespace"];
+
+/// Pickle and chat-template findings for one model file.
+fn analysis_findings(
+    a: &ModelAnalysis,
+    path: &str,
+    product: &str,
+    pid: u32,
+    loaded: bool,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let subject = || Subject {
+        product: product.to_string(),
+        pid,
+        listener: None,
+        path: Some(path.to_string()),
+    };
+    let where_ = if loaded {
+        "loaded by a running server"
+    } else {
+        "on disk"
+    };
+    if let Some(p) = &a.pickle {
+        let listed: Vec<Evidence> = p
+            .globals
+            .iter()
+            .filter(|g| g.class != GlobalClass::Allowed)
+            .take(20)
+            .map(|g| {
+                Evidence::new(
+                    path,
+                    format!(
+                        "{:?} global {}.{} at offset {}",
+                        g.class, g.module, g.name, g.offset
+                    ),
+                )
+            })
+            .collect();
+        match p.verdict {
+            PickleVerdict::Dangerous => out.push(Finding {
+                rule: RULE_PICKLE_DANGEROUS.into(),
+                severity: if loaded { Severity::Critical } else { Severity::High },
+                title: format!("{path} ({where_}) runs code when unpickled"),
+                subject: subject(),
+                summary: "Its pickle imports functions that execute commands or code; loading it (torch.load without weights_only, pickle.load, joblib.load) runs them.".into(),
+                evidence: listed,
+                remediation: "Do not load it. Get the model in safetensors or GGUF from a trusted source; if it must be a checkpoint, load with torch.load(weights_only=True).".into(),
+            }),
+            PickleVerdict::Suspicious => out.push(Finding {
+                rule: RULE_PICKLE_SUSPICIOUS.into(),
+                severity: Severity::Medium,
+                title: format!("{path} ({where_}) imports globals outside the allowlist"),
+                subject: subject(),
+                summary: "Its pickle imports classes or functions that are neither known-safe tensor rebuilders nor known code-execution primitives.".into(),
+                evidence: listed,
+                remediation: "Review the listed globals; prefer safetensors or GGUF, or torch.load(weights_only=True) which refuses them.".into(),
+            }),
+            PickleVerdict::Safe | PickleVerdict::Unparseable => {}
+        }
+    }
+    if let Some(t) = a.metadata.as_ref().and_then(|m| m.chat_template.as_ref()) {
+        let real: Vec<&String> = t
+            .ssti_markers
+            .iter()
+            .filter(|m| !BENIGN_ALONE.iter().any(|b| m.starts_with(b)))
+            .collect();
+        if !real.is_empty() {
+            out.push(Finding {
+                rule: RULE_TEMPLATE_SSTI.into(),
+                severity: if loaded { Severity::High } else { Severity::Medium },
+                title: format!("{path} ({where_}) has a chat template with Jinja escape patterns"),
+                subject: subject(),
+                summary: "Servers render the GGUF chat template with Jinja; attribute walks such as __class__/__subclasses__ are how template injection reaches code (CVE-2024-34359).".into(),
+                evidence: vec![Evidence::new(
+                    path,
+                    format!("tokenizer.chat_template sha256 {}: {}; excerpt: {}", t.sha256, real.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "), t.excerpt),
+                )],
+                remediation: "Replace the template with a reviewed one (most servers accept a template file or a named built-in) or use a model from a trusted publisher.".into(),
+            });
+        }
+    }
+    out
+}
+
+/// Pickle and template findings for loaded models and model-store files.
+pub fn content_findings(inv: &Inventory) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in &inv.servers {
+        for m in &s.models {
+            out.extend(analysis_findings(
+                &m.analysis,
+                &m.path,
+                &s.product,
+                s.pid,
+                true,
+            ));
+        }
+    }
+    for f in &inv.store_files {
+        out.extend(analysis_findings(
+            &f.analysis,
+            &f.path,
+            &format!("{:?} store", f.store),
+            0,
+            false,
+        ));
+    }
+    out
 }

@@ -220,6 +220,7 @@ mod tests {
                 deleted: false,
                 pid: 5,
                 dir_owner: Some(DirOwner { uid, gid: 0, mode }),
+                analysis: Default::default(),
             })
             .into_iter()
             .collect();

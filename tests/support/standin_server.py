@@ -18,6 +18,13 @@ import numpy as np
 from safetensors.numpy import save_file
 
 
+class Payload:
+    """__reduce__ names os.system: what a malicious checkpoint does."""
+
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
 def main():
     d = os.environ["STANDIN_DIR"]
     np.save(os.path.join(d, "weights.npy"), np.arange(16, dtype=np.float32))
@@ -25,7 +32,10 @@ def main():
     with open(os.path.join(d, "model.pt"), "wb") as f:
         pickle.dump({"w": [1.0, 2.0]}, f, protocol=4)
     shutil.copy(os.environ["STANDIN_GGUF"], os.path.join(d, "renamed.bin"))
-    held = [open(os.path.join(d, n), "rb") for n in ("weights.npy", "adapter.safetensors", "model.pt", "renamed.bin")]
+    # A checkpoint whose unpickling would run a command. Only dumped, never loaded.
+    with open(os.path.join(d, "evil.pt"), "wb") as f:
+        f.write(pickle.dumps(Payload(), protocol=2))
+    held = [open(os.path.join(d, n), "rb") for n in ("weights.npy", "adapter.safetensors", "model.pt", "renamed.bin", "evil.pt")]
 
     tcp = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     tcp.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)

@@ -633,6 +633,42 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
                         .collect::<Vec<_>>()
                         .join("+"),
                 )));
+                let a = &m.analysis;
+                if let Some(md) = &a.metadata {
+                    let mut parts: Vec<String> = [
+                        &md.architecture,
+                        &md.name,
+                        &md.file_type,
+                        &md.license,
+                        &md.source_url,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect();
+                    if let Some(t) = &md.chat_template {
+                        parts.push(format!(
+                            "template {}…{}",
+                            &t.sha256[..t.sha256.len().min(12)],
+                            if t.ssti_markers.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" [{}]", t.ssti_markers.join(", "))
+                            }
+                        ));
+                    }
+                    out.push(Line::from(format!("    {}", parts.join(" · "))));
+                }
+                if let Some(pk) = &a.pickle {
+                    out.push(Line::from(format!(
+                        "    pickle: {:?}, {} imports",
+                        pk.verdict,
+                        pk.globals.len()
+                    )));
+                }
+                if let Some(e) = &a.error {
+                    out.push(Line::from(format!("    header not read: {e}")));
+                }
             }
             if !sv.workers.is_empty() {
                 out.push(kv(

@@ -1,0 +1,91 @@
+//! What a model file holds, read from its header only: provenance and chat
+//! template (GGUF, safetensors), or every import its pickle would perform
+//! (plain pickle, PyTorch zip's data.pkl). Results are cached per content.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+use super::pickle::{PickleRules, scan, scan_file};
+use super::{gguf, safetensors};
+use crate::model::{ModelAnalysis, ModelFormat};
+
+/// data.pkl of a PyTorch archive is small; anything bigger is not read.
+const DATA_PKL_CAP: u64 = 256 * 1024 * 1024;
+
+/// The `data.pkl` member of a torch.save zip, read with a size cap.
+fn torch_data_pkl(path: &Path) -> Result<Vec<u8>, String> {
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut z = zip::ZipArchive::new(f).map_err(|e| format!("not a readable zip: {e}"))?;
+    let name = (0..z.len())
+        .filter_map(|i| {
+            z.name_for_index(i)
+                .and_then(|r| r.ok())
+                .map(|c| c.into_owned())
+        })
+        .find(|n| n == "data.pkl" || n.ends_with("/data.pkl"))
+        .ok_or("no data.pkl member")?;
+    let member = z.by_name(&name).map_err(|e| e.to_string())?;
+    if member.size() > DATA_PKL_CAP {
+        return Err(format!(
+            "{name} claims {} bytes (cap {DATA_PKL_CAP})",
+            member.size()
+        ));
+    }
+    let mut buf = Vec::new();
+    member
+        .take(DATA_PKL_CAP)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("{name}: {e}"))?;
+    Ok(buf)
+}
+
+pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelAnalysis {
+    let mut a = ModelAnalysis::default();
+    match format {
+        ModelFormat::Gguf { .. } => match gguf::read_gguf(path) {
+            Ok(m) => a.metadata = Some(m),
+            Err(e) => a.error = Some(e),
+        },
+        ModelFormat::Safetensors => match safetensors::read_safetensors(path) {
+            Ok(m) => a.metadata = Some(m),
+            Err(e) => a.error = Some(e),
+        },
+        ModelFormat::Pickle { .. } => match scan_file(path, rules) {
+            Ok(r) => a.pickle = Some(r),
+            Err(e) => a.error = Some(e),
+        },
+        ModelFormat::PytorchZip => match torch_data_pkl(path) {
+            Ok(bytes) => a.pickle = Some(scan(&bytes, rules)),
+            Err(e) => a.error = Some(e),
+        },
+        ModelFormat::Numpy => {}
+    }
+    a
+}
+
+/// (dev, inode, size, mtime) → analysis: unchanged files are read once.
+#[derive(Default)]
+pub struct AnalysisCache(HashMap<(u64, u64, u64, i64), ModelAnalysis>);
+
+impl AnalysisCache {
+    pub fn get_or_analyse(
+        &mut self,
+        path: &Path,
+        format: &ModelFormat,
+        rules: &PickleRules,
+    ) -> ModelAnalysis {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(m) = std::fs::metadata(path) else {
+            return analyse(path, format, rules);
+        };
+        let key = (m.dev(), m.ino(), m.len(), m.mtime());
+        if self.0.len() > 10_000 {
+            self.0.clear();
+        }
+        self.0
+            .entry(key)
+            .or_insert_with(|| analyse(path, format, rules))
+            .clone()
+    }
+}
