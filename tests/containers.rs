@@ -176,17 +176,7 @@ impl HostVeth {
     }
 
     fn client_reaches(&self, port: u16) -> bool {
-        self.client
-            .command("timeout")
-            .args([
-                "2",
-                "bash",
-                "-c",
-                &format!("exec 3<>/dev/tcp/{}/{port}", self.host_addr),
-            ])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
+        self.client.reaches(&self.host_addr, port)
     }
 }
 

@@ -116,6 +116,20 @@ impl Netns {
         c
     }
 
+    /// Can a process in this namespace open a TCP connection to addr:port?
+    pub fn reaches(&self, addr: &str, port: u16) -> bool {
+        self.command("timeout")
+            .args([
+                "2",
+                "bash",
+                "-c",
+                &format!("exec 3<>/dev/tcp/{addr}/{port}"),
+            ])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+
     /// `ip -s link` of the namespace: every interface and its counters.
     pub fn links(&self) -> String {
         let out = run_ok(Command::new("ip").args(["-n", &self.name, "-s", "-o", "link"]));
@@ -357,17 +371,7 @@ impl VethPair {
 
     /// Can the client side open a TCP connection to addr:port? (A real connect.)
     pub fn client_reaches(&self, addr: &str, port: u16) -> bool {
-        self.client
-            .command("timeout")
-            .args([
-                "2",
-                "bash",
-                "-c",
-                &format!("exec 3<>/dev/tcp/{addr}/{port}"),
-            ])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
+        self.client.reaches(addr, port)
     }
 }
 
