@@ -115,6 +115,18 @@ fn held_files_workers_and_socket_families_are_joined() {
         "loaded by a running server: {evil:#}"
     );
     assert!(evil["evidence"].to_string().contains("system"), "{evil:#}");
+    // A GGUF named .bin: the name lies about the content.
+    assert!(
+        snap["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["rule"] == "models.extension-mismatch"
+                && f["subject"]["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with("renamed.bin"))),
+        "no finding for the GGUF named .bin"
+    );
     assert!(
         models
             .iter()

@@ -59,7 +59,10 @@ pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelA
             Ok(bytes) => a.pickle = Some(scan(&bytes, rules)),
             Err(e) => a.error = Some(e),
         },
-        ModelFormat::Numpy => {}
+        ModelFormat::Numpy => match super::npy::scan_npy(path, rules) {
+            Ok(report) => a.pickle = report,
+            Err(e) => a.error = Some(e),
+        },
     }
     a
 }

@@ -14,6 +14,7 @@ pub mod magic;
 pub mod models;
 pub mod nat;
 pub mod netns;
+pub mod npy;
 pub mod pickle;
 pub mod privilege;
 pub mod probe;

@@ -34,6 +34,7 @@ pub fn analyse(inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     findings.extend(visibility::findings(&inventory));
     findings.extend(models::findings(&inventory));
     findings.extend(models::content_findings(&inventory));
+    findings.extend(models::extension_findings(&inventory));
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

@@ -1,7 +1,9 @@
 //! Model files: stores whose files no longer match the digest they are named by.
 
 use crate::model::pickle::{GlobalClass, PickleVerdict};
-use crate::model::{Evidence, Finding, Integrity, Inventory, ModelAnalysis, Severity, Subject};
+use crate::model::{
+    Evidence, Finding, Integrity, Inventory, ModelAnalysis, ModelFormat, Severity, Subject,
+};
 
 pub const RULE_DIGEST_MISMATCH: &str = "models.digest-mismatch";
 
@@ -147,6 +149,58 @@ pub fn content_findings(inv: &Inventory) -> Vec<Finding> {
             0,
             false,
         ));
+    }
+    out
+}
+
+pub const RULE_EXTENSION_LIES: &str = "models.extension-mismatch";
+
+/// Does a format fit what an extension claims?
+type Fits = fn(&ModelFormat) -> bool;
+
+/// What a file's extension claims, as the format families that may carry it.
+fn claimed(path: &str) -> Option<(&'static str, Fits)> {
+    let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "gguf" => ("GGUF", |f| matches!(f, ModelFormat::Gguf { .. })),
+        "safetensors" => ("safetensors", |f| matches!(f, ModelFormat::Safetensors)),
+        "npy" => ("NumPy", |f| matches!(f, ModelFormat::Numpy)),
+        "pt" | "pth" | "bin" | "ckpt" | "pkl" | "pickle" | "joblib" => {
+            ("a PyTorch/pickle checkpoint", |f| {
+                matches!(f, ModelFormat::PytorchZip | ModelFormat::Pickle { .. })
+            })
+        }
+        _ => return None,
+    })
+}
+
+/// Loaded model files whose name claims another format than their content:
+/// tools that trust extensions (scanners, loaders) are misled by them.
+pub fn extension_findings(inv: &Inventory) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in &inv.servers {
+        for m in &s.models {
+            let Some((name, fits)) = claimed(&m.path) else {
+                continue;
+            };
+            if fits(&m.format) {
+                continue;
+            }
+            out.push(Finding {
+                rule: RULE_EXTENSION_LIES.into(),
+                severity: Severity::Low,
+                title: format!("{} is named as {name} but holds {}", m.path, m.format.label()),
+                subject: Subject {
+                    product: s.product.clone(),
+                    pid: s.pid,
+                    listener: None,
+                    path: Some(m.path.clone()),
+                },
+                summary: "Scanners and loaders that go by the extension judge this file as something it is not.".into(),
+                evidence: vec![Evidence::new(m.path.clone(), format!("first bytes: {}", m.format.label()))],
+                remediation: "Rename it to match its content, and find out why it was named otherwise.".into(),
+            });
+        }
     }
     out
 }

@@ -1,0 +1,109 @@
+//! NumPy `.npy`: a small header (a Python dict literal) then the data. An object
+//! array's data is a pickle, so loading it with allow_pickle=True runs whatever
+//! that pickle imports. Only the header's `descr` is read here (format spec:
+//! numpy/lib/format.py); the payload goes to the pickle walker.
+
+use std::io::Read;
+use std::path::Path;
+
+use super::pickle::{PickleRules, scan};
+use crate::model::pickle::PickleReport;
+
+/// Header cap: numpy pads headers to 64 bytes; real ones are well under 4 KiB.
+const HEADER_CAP: usize = 64 * 1024;
+/// Object-array payloads above this are not read.
+const PAYLOAD_CAP: u64 = 256 * 1024 * 1024;
+
+/// `Some(header text)` for a well-formed prefix, with the payload offset.
+fn header(head: &[u8]) -> Result<(String, usize), String> {
+    if !head.starts_with(b"\x93NUMPY") || head.len() < 10 {
+        return Err("not an .npy file".into());
+    }
+    let major = head[6];
+    let (len, start) = match major {
+        1 => (u16::from_le_bytes([head[8], head[9]]) as usize, 10),
+        2 | 3 => {
+            let b = head.get(8..12).ok_or("truncated header length")?;
+            (u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize, 12)
+        }
+        v => return Err(format!("unknown .npy format version {v}")),
+    };
+    if len > HEADER_CAP {
+        return Err(format!("header claims {len} bytes (cap {HEADER_CAP})"));
+    }
+    let text = head.get(start..start + len).ok_or("truncated header")?;
+    Ok((String::from_utf8_lossy(text).into_owned(), start + len))
+}
+
+/// Is the array's dtype an object dtype (`'descr': '|O'`, or a structured
+/// dtype with an `O` field)? Read from the dict literal without evaluating it.
+fn is_object(header: &str) -> bool {
+    let Some(i) = header.find("'descr'") else {
+        return false;
+    };
+    let rest = &header[i + 7..];
+    let end = rest.find("'fortran_order'").unwrap_or(rest.len());
+    rest[..end].contains("'|O'") || rest[..end].contains("'O'")
+}
+
+/// The pickle walk of an object array's payload; `Ok(None)` for plain arrays.
+pub fn scan_npy(path: &Path, rules: &PickleRules) -> Result<Option<PickleReport>, String> {
+    let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut head = vec![0u8; HEADER_CAP + 12];
+    let mut filled = 0;
+    while filled < head.len() {
+        match f.read(&mut head[filled..]).map_err(|e| e.to_string())? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    head.truncate(filled);
+    let (text, offset) = header(&head)?;
+    if !is_object(&text) {
+        return Ok(None);
+    }
+    let mut payload = head.split_off(offset.min(head.len()));
+    f.take(PAYLOAD_CAP)
+        .read_to_end(&mut payload)
+        .map_err(|e| e.to_string())?;
+    Ok(Some(scan(&payload, rules)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::pickle::PickleVerdict;
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/npy")
+            .join(name)
+    }
+
+    #[test]
+    fn object_arrays_written_by_numpy_are_walked() {
+        let rules = PickleRules::embedded().expect("rules");
+        assert_eq!(scan_npy(&fixture("plain.npy"), &rules), Ok(None));
+        let objects = scan_npy(&fixture("objects.npy"), &rules)
+            .expect("read")
+            .expect("object array");
+        assert_ne!(objects.verdict, PickleVerdict::Dangerous, "{objects:#?}");
+        let evil = scan_npy(&fixture("evil.npy"), &rules)
+            .expect("read")
+            .expect("object array");
+        assert_eq!(evil.verdict, PickleVerdict::Dangerous, "{evil:#?}");
+        assert!(evil.globals.iter().any(|g| g.name == "system"), "{evil:#?}");
+    }
+
+    #[test]
+    fn hostile_headers_fail_cleanly() {
+        assert!(header(b"\x93NUMPY\x01\x00").is_err());
+        assert!(header(b"\x93NUMPY\x01\x00\xff\xff{'descr'").is_err());
+        assert!(header(b"\x93NUMPY\x09\x00\x10\x00{}").is_err());
+        assert!(header(b"\x93NUMPY\x02\x00\xff\xff\xff\x7f{").is_err());
+        let bytes = std::fs::read(fixture("evil.npy")).expect("fixture");
+        for cut in 0..bytes.len() {
+            let _ = header(&bytes[..cut]);
+        }
+    }
+}
