@@ -180,13 +180,15 @@ fn hostile_responders_are_contained() {
         .filter(|b| !b.trim().is_empty())
         .collect();
     let lines: Vec<&str> = requests.iter().filter_map(|b| b.lines().next()).collect();
-    assert_eq!(
-        lines,
-        vec![
-            "GET /health HTTP/1.1",
-            "GET /v1/models HTTP/1.1",
-            "GET /props HTTP/1.1"
-        ],
+    // Whole rounds only (a snapshot run elsewhere on the host may add one); our own
+    // snapshot's connections are counted exactly below, from its strace.
+    let round = [
+        "GET /health HTTP/1.1",
+        "GET /v1/models HTTP/1.1",
+        "GET /props HTTP/1.1",
+    ];
+    assert!(
+        !lines.is_empty() && lines.len().is_multiple_of(3) && lines.chunks(3).all(|c| c == round),
         "{log}"
     );
     assert!(!log.to_lowercase().contains("authorization"), "{log}");
