@@ -11,6 +11,17 @@ use support::*;
 
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// A process group killed on drop, even when an assertion fails first.
+struct Group(std::process::Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the process group this test created.
+        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
+        let _ = self.0.wait();
+    }
+}
+
 fn verdict_of(snap: &Value, pid: u32) -> Value {
     snap["probe_verdicts"]
         .as_array()
@@ -107,7 +118,7 @@ fn hostile_responders_are_contained() {
             .arg(&log)
             .stdin(Stdio::null())
             .process_group(0);
-        kids.push((c.spawn().expect("spawn hostile server"), log));
+        kids.push((Group(c.spawn().expect("spawn hostile server")), log));
     }
     let ready = |port: u16| {
         ns.command("bash")
@@ -141,7 +152,7 @@ fn hostile_responders_are_contained() {
     );
     let snap: Value = serde_json::from_str(&read(&out)).expect("json");
 
-    let (nasty, slow) = (kids[0].0.id(), kids[1].0.id());
+    let (nasty, slow) = (kids[0].0.0.id(), kids[1].0.0.id());
     let r = responses_of(&snap, nasty);
     let by = |p: &str| {
         r.iter()
@@ -203,10 +214,4 @@ fn hostile_responders_are_contained() {
         .filter(|l| l.contains("connect(") && l.contains("htons(8080)"))
         .count();
     assert_eq!(connects, 3, "one connection per GET:\n{strace}");
-
-    for (mut k, _) in kids {
-        // SAFETY: kill(2) on the process group this test created.
-        unsafe { libc::kill(-(k.id() as i32), libc::SIGKILL) };
-        let _ = k.wait();
-    }
 }
