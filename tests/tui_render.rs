@@ -169,3 +169,18 @@ fn filter_narrows_rows_and_esc_clears_it() {
         all
     );
 }
+
+#[test]
+fn models_pane_lists_loaded_models_with_their_header_facts() {
+    let mut app = app_with(
+        "snapshot-root.json",
+        &[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab],
+    );
+    let t = text(&render(&mut app, "default", 120, 40));
+    assert!(t.contains("Models ("), "{t}");
+    assert!(t.contains("tiny-llama.gguf"), "{t}");
+    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    let t = text(&render(&mut app, "default", 120, 40));
+    assert!(t.contains("architecture: llama"), "{t}");
+    assert!(t.contains("chat template: sha256"), "{t}");
+}

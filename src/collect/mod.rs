@@ -101,16 +101,27 @@ impl Collector {
     fn read_firewalls(
         &self,
         servers: &[Server],
+        sockets: &[crate::model::Socket],
         own_netns: &Option<String>,
         blind: &mut Vec<BlindSpot>,
     ) -> Vec<NamespaceFirewall> {
+        // Only namespaces where an AI server listens beyond loopback: elsewhere no
+        // verdict depends on the firewall, and reading it runs nft.
+        let beyond_loopback = |s: &Server| {
+            s.sockets
+                .iter()
+                .filter_map(|i| sockets.get(*i))
+                .any(|k| k.is_listener() && !k.local.addr.is_loopback())
+        };
         let mut wanted: BTreeMap<Option<String>, Option<u32>> = BTreeMap::new();
-        wanted.insert(own_netns.clone(), None);
-        for s in servers
-            .iter()
-            .filter(|s| s.netns.is_some() && s.netns != *own_netns)
-        {
-            wanted.entry(s.netns.clone()).or_insert(Some(s.pid));
+        for s in servers.iter().filter(|s| beyond_loopback(s)) {
+            if s.netns.is_none() || s.netns == *own_netns {
+                wanted.insert(own_netns.clone(), None);
+            } else {
+                wanted.entry(s.netns.clone()).or_insert(Some(s.pid));
+                // Published ports of a container are filtered by the host.
+                wanted.insert(own_netns.clone(), None);
+            }
         }
         let mut cache = self
             .firewall_cache
@@ -572,7 +583,7 @@ impl Collector {
             });
         }
 
-        let firewalls = self.read_firewalls(&servers, &own_netns, &mut blind);
+        let firewalls = self.read_firewalls(&servers, &sockets, &own_netns, &mut blind);
         let mut store_files = self.read_stores(&servers, &mut blind);
         {
             let mut cache = self.analyses.lock().unwrap_or_else(|p| p.into_inner());
@@ -625,7 +636,9 @@ impl Collector {
                 Vec::new()
             }
         };
-        if privileges.is_root {
+        // NAT rules matter only when a server runs in a container.
+        let containers_seen = servers.iter().any(|s| s.confinement.container.is_some());
+        if containers_seen && privileges.is_root {
             let mut cache = self.nat_cache.lock().unwrap_or_else(|p| p.into_inner());
             if cache
                 .as_ref()
@@ -650,7 +663,7 @@ impl Collector {
                     });
                 }
             }
-        } else {
+        } else if containers_seen {
             blind.push(BlindSpot {
                 what: "NAT rules of the host".into(),
                 path: "iptables-save -t nat".into(),

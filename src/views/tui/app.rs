@@ -13,10 +13,16 @@ pub enum Pane {
     Servers,
     Findings,
     BlindSpots,
+    Models,
 }
 
 impl Pane {
-    const ORDER: [Pane; 3] = [Pane::Servers, Pane::Findings, Pane::BlindSpots];
+    const ORDER: [Pane; 4] = [
+        Pane::Servers,
+        Pane::Findings,
+        Pane::BlindSpots,
+        Pane::Models,
+    ];
     fn index(self) -> usize {
         self as usize
     }
@@ -38,6 +44,10 @@ pub enum Item {
     BlindSpot(usize),
     /// A listening socket no readable fd table holds (index into sockets).
     UnknownListener(usize),
+    /// A model file a server holds (server index, model index).
+    LoadedModel(usize, usize),
+    /// A model file of a store (index into store_files).
+    StoreModel(usize),
 }
 
 pub struct Row {
@@ -69,8 +79,8 @@ pub struct App {
     /// Last collection error, shown until a collection succeeds.
     pub error: Option<String>,
     pub pane: Pane,
-    selected: [usize; 3],
-    filter: [String; 3],
+    selected: [usize; 4],
+    filter: [String; 4],
     pub editing_filter: bool,
     pub overlay: Overlay,
     pub interval: Duration,
@@ -89,7 +99,7 @@ impl App {
             snapshot: None,
             error: None,
             pane: Pane::Servers,
-            selected: [0; 3],
+            selected: [0; 4],
             filter: Default::default(),
             editing_filter: false,
             overlay: Overlay::None,
@@ -161,6 +171,7 @@ impl App {
                     scope: None,
                 })
                 .collect(),
+            Pane::Models => model_rows(s),
         };
         let needle = self.filter[pane.index()].to_lowercase();
         if needle.is_empty() {
@@ -436,4 +447,62 @@ fn listener_cells(s: &Snapshot, li: usize) -> (String, String, Option<Reach>) {
 
 pub fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// One word for a model file's state: the worst thing known about it.
+fn model_state(
+    a: &crate::model::ModelAnalysis,
+    integrity: Option<&crate::model::Integrity>,
+) -> String {
+    use crate::model::Integrity;
+    use crate::model::pickle::PickleVerdict;
+    if matches!(integrity, Some(Integrity::Mismatch { .. })) {
+        return "ALTERED".into();
+    }
+    match a.pickle.as_ref().map(|p| p.verdict) {
+        Some(PickleVerdict::Dangerous) => return "CODE".into(),
+        Some(PickleVerdict::Suspicious) => return "unknown".into(),
+        _ => {}
+    }
+    let ssti = a
+        .metadata
+        .as_ref()
+        .and_then(|m| m.chat_template.as_ref())
+        .is_some_and(|t| t.ssti_markers.iter().any(|m| !m.starts_with("namespace")));
+    if ssti {
+        return "template".into();
+    }
+    if a.error.is_some() {
+        return "?".into();
+    }
+    "ok".into()
+}
+
+fn model_rows(s: &Snapshot) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (si, srv) in s.inventory.servers.iter().enumerate() {
+        for (mi, m) in srv.models.iter().enumerate() {
+            rows.push(Row {
+                item: Item::LoadedModel(si, mi),
+                cells: vec![
+                    model_state(&m.analysis, None),
+                    format!("{} ({} pid {})", basename(&m.path), srv.product, srv.pid),
+                ],
+                scope: None,
+            });
+        }
+    }
+    for (i, f) in s.inventory.store_files.iter().enumerate() {
+        if f.format.is_some() {
+            rows.push(Row {
+                item: Item::StoreModel(i),
+                cells: vec![
+                    model_state(&f.analysis, Some(&f.integrity)),
+                    f.reference.clone(),
+                ],
+                scope: None,
+            });
+        }
+    }
+    rows
 }

@@ -253,10 +253,9 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let pane = if app.pane == Pane::BlindSpots {
-        Pane::BlindSpots
-    } else {
-        Pane::Findings
+    let pane = match app.pane {
+        Pane::BlindSpots | Pane::Models => app.pane,
+        _ => Pane::Findings,
     };
     let focused = app.pane == pane;
     let rows = app.rows(pane);
@@ -265,11 +264,23 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .as_ref()
         .map(|s| (s.findings.len(), s.inventory.blind_spots.len()))
         .unwrap_or((0, 0));
+    let nm = app.rows(Pane::Models).len();
     let title = match pane {
-        Pane::BlindSpots => {
-            title_with_filter(&format!("Blind spots ({nb}) │ findings ({nf})"), app, pane)
-        }
-        _ => title_with_filter(&format!("Findings ({nf}) │ blind spots ({nb})"), app, pane),
+        Pane::BlindSpots => title_with_filter(
+            &format!("Blind spots ({nb}) │ findings ({nf}) │ models ({nm})"),
+            app,
+            pane,
+        ),
+        Pane::Models => title_with_filter(
+            &format!("Models ({nm}) │ findings ({nf}) │ blind spots ({nb})"),
+            app,
+            pane,
+        ),
+        _ => title_with_filter(
+            &format!("Findings ({nf}) │ blind spots ({nb}) │ models ({nm})"),
+            app,
+            pane,
+        ),
     };
     let body: Vec<TRow> = rows
         .iter()
@@ -278,6 +289,18 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 let sev = s.findings[i].severity;
                 TRow::new([
                     Cell::from(sev.as_str()).style(theme.severity(sev)),
+                    Cell::from(r.cells[1].clone()),
+                ])
+            }
+            (Pane::Models, _, _) => {
+                let bad = !matches!(r.cells[0].as_str(), "ok" | "?");
+                let style = if bad {
+                    theme.severity(Severity::High)
+                } else {
+                    Style::default().fg(theme.muted)
+                };
+                TRow::new([
+                    Cell::from(r.cells[0].clone()).style(style),
                     Cell::from(r.cells[1].clone()),
                 ])
             }
@@ -299,6 +322,7 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if empty && app.snapshot.is_some() {
         let msg = match pane {
             Pane::BlindSpots => "Nothing was refused: this view is complete.",
+            Pane::Models => "No model file held by a server or found in a store.",
             _ => "No finding.",
         };
         f.render_widget(
@@ -418,6 +442,41 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
             out.push(Line::from(""));
             out.push(heading("Remediation"));
             out.push(Line::from(fd.remediation.clone()));
+        }
+        Item::LoadedModel(si, mi) => {
+            let Some(sv) = s.inventory.servers.get(si) else {
+                return out;
+            };
+            let Some(m) = sv.models.get(mi) else {
+                return out;
+            };
+            out.push(heading(&m.path));
+            out.push(kv("format", m.format.label()));
+            out.push(kv(
+                "held by",
+                format!("{} pid {} ({:?})", sv.product, sv.pid, m.held_via),
+            ));
+            if m.deleted {
+                out.push(Line::from(
+                    "DELETED or REPLACED on disk since the server opened it",
+                ));
+            }
+            analysis_lines(&m.analysis, &mut out);
+        }
+        Item::StoreModel(i) => {
+            let Some(f) = s.inventory.store_files.get(i) else {
+                return out;
+            };
+            out.push(heading(&f.reference));
+            out.push(kv("file", f.path.clone()));
+            if let Some(fmt) = &f.format {
+                out.push(kv("format", fmt.label()));
+            }
+            out.push(kv("integrity", format!("{:?}", f.integrity)));
+            if let Some(d) = &f.expected_sha256 {
+                out.push(kv("store digest", d.clone()));
+            }
+            analysis_lines(&f.analysis, &mut out);
         }
         Item::UnknownListener(li) => {
             let Some(sk) = s.inventory.sockets.get(li) else {
@@ -688,6 +747,51 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
         }
     }
     out
+}
+
+fn analysis_lines(a: &crate::model::ModelAnalysis, out: &mut Vec<Line<'static>>) {
+    if let Some(m) = &a.metadata {
+        for (k, v) in [
+            ("architecture", &m.architecture),
+            ("name", &m.name),
+            ("organization", &m.organization),
+            ("license", &m.license),
+            ("source", &m.source_url),
+            ("quantisation", &m.file_type),
+        ] {
+            if let Some(v) = v {
+                out.push(kv(k, v.clone()));
+            }
+        }
+        if let Some(n) = m.parameter_count {
+            out.push(kv("parameters", n.to_string()));
+        }
+        if let Some(t) = &m.chat_template {
+            out.push(kv(
+                "chat template",
+                format!("sha256 {} ({} bytes)", t.sha256, t.length),
+            ));
+            if !t.ssti_markers.is_empty() {
+                out.push(kv("template markers", t.ssti_markers.join(", ")));
+            }
+            out.push(Line::from(format!("  {}", t.excerpt)));
+        }
+    }
+    if let Some(p) = &a.pickle {
+        out.push(kv(
+            "pickle",
+            format!("{:?}, {} opcodes", p.verdict, p.opcodes),
+        ));
+        for g in p.globals.iter().take(30) {
+            out.push(Line::from(format!(
+                "  {:?} {}.{} at offset {}",
+                g.class, g.module, g.name, g.offset
+            )));
+        }
+    }
+    if let Some(e) = &a.error {
+        out.push(kv("header not read", e.clone()));
+    }
 }
 
 fn human_bytes(b: u64) -> String {
