@@ -4,6 +4,7 @@
 //! `collect` (reads the system) → `model` (plain data) → `rules` (judgements)
 //! → `views` (TUI and exporters). `knowledge` holds the embedded asset data.
 
+pub mod atomic;
 pub mod collect;
 pub mod config;
 pub mod error;

@@ -195,3 +195,65 @@ fn snapshot_lists_store_files_and_flags_a_swapped_blob() {
     );
     assert!(snap["scores"]["host"].as_u64().is_some_and(|s| s < 100));
 }
+
+/// Hashes persist across runs in the state directory; a blob rewritten in place
+/// with its old size and mtime still misses the cache (ctime is in the key).
+#[test]
+fn hash_cache_persists_and_is_not_fooled_by_a_restored_mtime() {
+    let gguf = std::fs::read(support::tiny_gguf()).expect("gguf");
+    let home = tempfile::tempdir().expect("tempdir");
+    let state = home.path().join("state");
+    let root = home.path().join(".ollama/models");
+    let good = sha256_file(&support::tiny_gguf()).expect("hash");
+    let blob = root.join(format!("blobs/sha256-{good}"));
+    write(&blob, &gguf);
+    let manifest = format!(
+        r#"{{"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:{good}"}}]}}"#
+    );
+    write(
+        &root.join("manifests/registry.ollama.ai/library/m/latest"),
+        manifest.as_bytes(),
+    );
+    let run = || -> serde_json::Value {
+        let out = support::run_ok(
+            std::process::Command::new(support::bin())
+                .env("HOME", home.path())
+                .env("XDG_STATE_HOME", &state)
+                .args(["--passive", "snapshot"]),
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let state_of = |snap: &serde_json::Value| {
+        snap["inventory"]["store_files"]
+            .as_array()
+            .and_then(|v| {
+                v.iter()
+                    .find(|f| f["reference"] == "registry.ollama.ai/library/m:latest")
+            })
+            .map(|f| f["integrity"]["state"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(state_of(&run()), "verified");
+    let cache =
+        std::fs::read_to_string(state.join("aiposture/hashes.json")).expect("cache written");
+    assert!(cache.contains(&good), "{cache}");
+
+    // Same size, old mtime put back: only ctime tells.
+    let mtime = std::fs::metadata(&blob)
+        .expect("meta")
+        .modified()
+        .expect("mtime");
+    let mut altered = gguf;
+    altered[200] ^= 0x01;
+    std::fs::write(&blob, &altered).expect("rewrite");
+    std::fs::File::options()
+        .write(true)
+        .open(&blob)
+        .and_then(|f| f.set_modified(mtime))
+        .expect("restore mtime");
+    assert_eq!(
+        state_of(&run()),
+        "mismatch",
+        "the cache hid a rewritten blob"
+    );
+}

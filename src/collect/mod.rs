@@ -7,6 +7,7 @@ pub mod docker;
 pub mod env;
 pub mod firewall;
 pub mod gguf;
+pub mod hashcache;
 pub mod host;
 pub mod identify;
 pub mod interfaces;
@@ -50,8 +51,8 @@ pub struct Collector {
     /// netns → last firewall read: the ruleset is read at most once a minute.
     firewall_cache: std::sync::Mutex<HashMap<Option<String>, (Instant, FirewallView)>>,
     procs: std::sync::Mutex<procs::ProcCache>,
-    /// (dev, inode, size, mtime) → sha256, so unchanged store files are hashed once.
-    hashes: std::sync::Mutex<HashMap<(u64, u64, u64, i64), String>>,
+    /// File identity → sha256, kept across runs in the state directory.
+    hashes: std::sync::Mutex<Option<hashcache::HashCache>>,
     analyses: std::sync::Mutex<analyse::AnalysisCache>,
     /// Last read of the NAT rules (root only), reused for a minute like the firewall.
     nat_cache: std::sync::Mutex<Option<(Instant, nat::NatRead)>>,
@@ -167,7 +168,6 @@ impl Collector {
         servers: &[Server],
         blind: &mut Vec<BlindSpot>,
     ) -> Vec<crate::model::StoreFile> {
-        use std::os::unix::fs::MetadataExt;
         let mut out = Vec::new();
         for (kind, root, why) in stores::roots(servers, &self.users) {
             match std::fs::read_dir(&root) {
@@ -188,12 +188,13 @@ impl Collector {
                 crate::model::StoreKind::HuggingFace => stores::huggingface(&root),
             });
         }
-        let mut hashes = self.hashes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.hashes.lock().unwrap_or_else(|p| p.into_inner());
+        let hashes = guard.get_or_insert_with(hashcache::HashCache::load);
         for f in out.iter_mut().filter(|f| f.expected_sha256.is_some()) {
             let Ok(meta) = std::fs::metadata(&f.path) else {
                 continue;
             };
-            let key = (meta.dev(), meta.ino(), meta.len(), meta.mtime());
+            let key = hashcache::key(&meta);
             let actual = match hashes.get(&key) {
                 Some(h) => h.clone(),
                 None if meta.len() <= stores::HASH_INLINE_MAX => {
@@ -229,6 +230,15 @@ impl Collector {
                     actual_sha256: actual,
                 }
             };
+        }
+        hashes.save();
+        if let Some(why) = &hashes.memory_only {
+            blind.push(BlindSpot {
+                what: "the hash cache".into(),
+                path: "$XDG_STATE_HOME/aiposture/hashes.json".into(),
+                reason: why.clone(),
+                consequence: "model files are hashed again on every run (memory-only cache)".into(),
+            });
         }
         out
     }

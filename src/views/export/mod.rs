@@ -1,6 +1,5 @@
 //! Exporters: the snapshot rendered for machines. Each writes atomically.
 
-pub mod atomic;
 pub mod json;
 
-pub use atomic::write_atomic;
+pub use crate::atomic::write_atomic;
