@@ -40,15 +40,45 @@ fn torch_data_pkl(path: &Path) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
+/// Metadata is text an uploader chose: a URL in it may carry credentials
+/// (`https://user:token@host/…`, `?token=…`). Strip them like command lines.
+fn redact(m: &mut crate::model::metadata::ModelMetadata) {
+    use crate::model::redact::redact_text;
+    for field in [
+        &mut m.source_url,
+        &mut m.repo_url,
+        &mut m.name,
+        &mut m.author,
+        &mut m.organization,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        *field = redact_text(field);
+    }
+    for b in m.base_models.iter_mut() {
+        *b = redact_text(b);
+    }
+    for v in m.general.values_mut() {
+        *v = redact_text(v);
+    }
+}
+
 pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelAnalysis {
     let mut a = ModelAnalysis::default();
     match format {
         ModelFormat::Gguf { .. } => match gguf::read_gguf(path) {
-            Ok(m) => a.metadata = Some(m),
+            Ok(mut m) => {
+                redact(&mut m);
+                a.metadata = Some(m)
+            }
             Err(e) => a.error = Some(e),
         },
         ModelFormat::Safetensors => match safetensors::read_safetensors(path) {
-            Ok(m) => a.metadata = Some(m),
+            Ok(mut m) => {
+                redact(&mut m);
+                a.metadata = Some(m)
+            }
             Err(e) => a.error = Some(e),
         },
         ModelFormat::Pickle { .. } => match scan_file(path, rules) {
@@ -90,5 +120,27 @@ impl AnalysisCache {
             .entry(key)
             .or_insert_with(|| analyse(path, format, rules))
             .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_metadata_urls_are_stripped() {
+        let mut m = crate::model::metadata::ModelMetadata {
+            source_url: Some("https://bob:hf_secrettoken@huggingface.co/org/m".into()),
+            base_models: vec!["base <https://x.example/m?token=abc123>".into()],
+            ..Default::default()
+        };
+        m.general
+            .insert("general.url".into(), "https://u:p@h/x".into());
+        redact(&mut m);
+        let all = format!("{m:?}");
+        for secret in ["hf_secrettoken", "abc123", "u:p@"] {
+            assert!(!all.contains(secret), "{secret} kept: {all}");
+        }
+        assert!(all.contains("huggingface.co/org/m"));
     }
 }
