@@ -68,13 +68,13 @@ pub use crate::model::firewall::*;
 
 /// nft's usual places; `$PATH` is not consulted.
 const NFT_PATHS: &[&str] = &["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft", "/bin/nft"];
-const IPT_LEGACY_SAVE: &[&str] = &[
+pub(crate) const IPT_LEGACY_SAVE: &[&str] = &[
     "/usr/sbin/iptables-legacy-save",
     "/sbin/iptables-legacy-save",
     "/usr/bin/iptables-legacy-save",
     "/bin/iptables-legacy-save",
 ];
-const IP6T_LEGACY_SAVE: &[&str] = &[
+pub(crate) const IP6T_LEGACY_SAVE: &[&str] = &[
     "/usr/sbin/ip6tables-legacy-save",
     "/sbin/ip6tables-legacy-save",
     "/usr/bin/ip6tables-legacy-save",
@@ -82,13 +82,13 @@ const IP6T_LEGACY_SAVE: &[&str] = &[
 ];
 /// iptables-nft's save commands; `xtables-nft-multi` with the command's name
 /// as its first argument where only the multi-call binary is installed.
-const IPT_NFT_SAVE: &[&str] = &[
+pub(crate) const IPT_NFT_SAVE: &[&str] = &[
     "/usr/sbin/iptables-nft-save",
     "/sbin/iptables-nft-save",
     "/usr/bin/iptables-nft-save",
     "/bin/iptables-nft-save",
 ];
-const IP6T_NFT_SAVE: &[&str] = &[
+pub(crate) const IP6T_NFT_SAVE: &[&str] = &[
     "/usr/sbin/ip6tables-nft-save",
     "/sbin/ip6tables-nft-save",
     "/usr/bin/ip6tables-nft-save",

@@ -5,6 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use super::firewall::{IP6T_LEGACY_SAVE, IP6T_NFT_SAVE, IPT_LEGACY_SAVE, IPT_NFT_SAVE};
 use crate::model::{Endpoint, PortPublish, Protocol};
 
 /// Split an iptables-save rule line into words, honouring double quotes
@@ -148,6 +149,43 @@ pub fn from_iptables_save(text: &str, v6: bool, via: &str) -> Vec<PortPublish> {
     out
 }
 
+/// What the nat tables showed, and the tools that failed (with their reason).
+#[derive(Clone, Default)]
+pub struct NatRead {
+    pub publishes: Vec<PortPublish>,
+    pub errors: Vec<String>,
+}
+
+/// Publishes from every nat table of the calling thread's namespace (root only;
+/// the same hardened runner as the firewall reader). Errors are reasons for a
+/// blind spot; an absent tool is not an error.
+pub fn read() -> NatRead {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (paths, v6, name) in [
+        (IPT_NFT_SAVE, false, "iptables-nft-save"),
+        (IP6T_NFT_SAVE, true, "ip6tables-nft-save"),
+        (IPT_LEGACY_SAVE, false, "iptables-legacy-save"),
+        (IP6T_LEGACY_SAVE, true, "ip6tables-legacy-save"),
+    ] {
+        let Some(tool) = super::firewall::find(paths) else {
+            continue;
+        };
+        match super::firewall::run_tool(&tool, &["-t", "nat"]) {
+            Ok(bytes) => out.extend(from_iptables_save(
+                &String::from_utf8_lossy(&bytes),
+                v6,
+                name,
+            )),
+            Err(e) => errors.push(format!("{name}: {e}")),
+        }
+    }
+    NatRead {
+        publishes: out,
+        errors,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,53 +226,5 @@ mod tests {
         );
         assert_eq!(v6[0].host.to_string(), "[::1]:80");
         assert_eq!(v6[0].target.to_string(), "[fd00::2]:8080");
-    }
-}
-
-const IPT_NFT_SAVE: &[&str] = &["/usr/sbin/iptables-nft-save", "/sbin/iptables-nft-save"];
-const IP6T_NFT_SAVE: &[&str] = &["/usr/sbin/ip6tables-nft-save", "/sbin/ip6tables-nft-save"];
-const IPT_LEGACY_SAVE: &[&str] = &[
-    "/usr/sbin/iptables-legacy-save",
-    "/sbin/iptables-legacy-save",
-];
-const IP6T_LEGACY_SAVE: &[&str] = &[
-    "/usr/sbin/ip6tables-legacy-save",
-    "/sbin/ip6tables-legacy-save",
-];
-
-/// What the nat tables showed, and the tools that failed (with their reason).
-#[derive(Clone, Default)]
-pub struct NatRead {
-    pub publishes: Vec<PortPublish>,
-    pub errors: Vec<String>,
-}
-
-/// Publishes from every nat table of the calling thread's namespace (root only;
-/// the same hardened runner as the firewall reader). Errors are reasons for a
-/// blind spot; an absent tool is not an error.
-pub fn read() -> NatRead {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for (paths, v6, name) in [
-        (IPT_NFT_SAVE, false, "iptables-nft-save"),
-        (IP6T_NFT_SAVE, true, "ip6tables-nft-save"),
-        (IPT_LEGACY_SAVE, false, "iptables-legacy-save"),
-        (IP6T_LEGACY_SAVE, true, "ip6tables-legacy-save"),
-    ] {
-        let Some(tool) = super::firewall::find(paths) else {
-            continue;
-        };
-        match super::firewall::run_tool(&tool, &["-t", "nat"]) {
-            Ok(bytes) => out.extend(from_iptables_save(
-                &String::from_utf8_lossy(&bytes),
-                v6,
-                name,
-            )),
-            Err(e) => errors.push(format!("{name}: {e}")),
-        }
-    }
-    NatRead {
-        publishes: out,
-        errors,
     }
 }
