@@ -63,6 +63,10 @@ enum Command {
         /// Exit with code 3 when a finding of this severity or worse exists.
         #[arg(long, value_name = "SEVERITY")]
         fail_on: Option<Severity>,
+        /// Do not wait for model files the hash cache does not know: files over
+        /// 4 MiB are reported as not hashed (faster, less complete).
+        #[arg(long)]
+        no_hash_wait: bool,
     },
     /// Print the JSON Schema of the snapshot document.
     Schema,
@@ -121,7 +125,8 @@ fn run() -> Result<ExitCode> {
             format: Format::Json,
             output,
             fail_on,
-        }) => snapshot(&cfg, output, fail_on),
+            no_hash_wait,
+        }) => snapshot(&cfg, output, fail_on, !no_hash_wait),
         None => dashboard(&cfg),
     }
 }
@@ -147,8 +152,13 @@ fn collector(cfg: &Config) -> Result<Collector> {
     Ok(Collector::new(Knowledge::embedded()?).with_probes(cfg.probes))
 }
 
-fn snapshot(cfg: &Config, output: Option<PathBuf>, fail_on: Option<Severity>) -> Result<ExitCode> {
-    let c = collector(cfg)?;
+fn snapshot(
+    cfg: &Config,
+    output: Option<PathBuf>,
+    fail_on: Option<Severity>,
+    wait_for_hashes: bool,
+) -> Result<ExitCode> {
+    let c = collector(cfg)?.wait_for_hashes(wait_for_hashes);
     let inv = c.collect()?;
     let snap = rules::analyse(inv, c.knowledge());
     log_summary(&snap);

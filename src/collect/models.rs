@@ -170,6 +170,8 @@ pub fn loaded_models(
             pid,
             dir_owner,
             analysis: Default::default(),
+            hash: Default::default(),
+            drift: Default::default(),
         });
     }
     out

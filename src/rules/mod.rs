@@ -2,6 +2,7 @@
 //! a hand-built inventory and gives the same answer for the same input.
 
 pub mod config_audit;
+pub mod drift;
 pub mod exposure;
 pub mod firewall;
 pub mod models;
@@ -35,6 +36,7 @@ pub fn analyse(inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     findings.extend(models::findings(&inventory));
     findings.extend(models::content_findings(&inventory));
     findings.extend(models::extension_findings(&inventory));
+    findings.extend(drift::findings(&inventory));
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
