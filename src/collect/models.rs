@@ -170,6 +170,9 @@ pub fn loaded_models(
             pid,
             dir_owner,
             analysis: Default::default(),
+            access: Vec::new(),
+            provenance: Default::default(),
+            decision: Default::default(),
         });
     }
     out

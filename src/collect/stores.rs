@@ -30,7 +30,7 @@ struct Layer {
     digest: String,
 }
 
-fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     std::fs::File::open(path)?.take(cap).read_to_end(&mut buf)?;
     Ok(buf)
@@ -92,6 +92,9 @@ pub fn ollama(root: &Path) -> Vec<StoreFile> {
                 integrity: Integrity::NoDigest,
                 analysis: Default::default(),
                 problem: Some("manifest is not valid JSON".into()),
+                access: Vec::new(),
+                provenance: Default::default(),
+                decision: Default::default(),
             });
             continue;
         };
@@ -205,6 +208,9 @@ fn file(
         expected_sha256: expected,
         analysis: Default::default(),
         problem,
+        access: Vec::new(),
+        provenance: Default::default(),
+        decision: Default::default(),
     }
 }
 

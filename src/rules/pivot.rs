@@ -221,6 +221,9 @@ mod tests {
                 pid: 5,
                 dir_owner: Some(DirOwner { uid, gid: 0, mode }),
                 analysis: Default::default(),
+                access: Vec::new(),
+                provenance: Default::default(),
+                decision: Default::default(),
             })
             .into_iter()
             .collect();
