@@ -155,7 +155,9 @@ pub fn huggingface(hub: &Path) -> Vec<StoreFile> {
             let target = std::fs::read_link(&f)
                 .ok()
                 .map(|t| f.parent().map(|p| p.join(&t)).unwrap_or(t));
-            let blob = target.unwrap_or_else(|| f.clone());
+            // Lexically resolved (`snapshots/rev/../../blobs/x` → `blobs/x`): the path a
+            // server maps, so loaded models and store files meet on the same string.
+            let blob = super::file_access::normalise(&target.unwrap_or_else(|| f.clone()));
             let expected = blob
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())

@@ -32,3 +32,36 @@ pub fn server(pid: u32, product_id: &str) -> Server {
         confinement: Confinement::default(),
     }
 }
+
+/// An inventory with nothing in it, collected at 2026-01-01.
+pub fn inventory() -> Inventory {
+    Inventory {
+        host: HostInfo {
+            hostname: "h".into(),
+            kernel: None,
+            os: None,
+            collected_at: "2026-01-01T00:00:00Z".into(),
+            collection_ms: 1,
+        },
+        privileges: Privileges {
+            uid: 0,
+            user: "root".into(),
+            is_root: true,
+            capabilities: vec![],
+        },
+        own_netns: None,
+        servers: vec![],
+        sockets: vec![],
+        interfaces: vec![],
+        publishes: vec![],
+        store_files: vec![],
+        model_roots: vec![],
+        policy: Default::default(),
+        containers: vec![],
+        firewalls: vec![],
+        probes: vec![],
+        probes_enabled: false,
+        blind_spots: vec![],
+        processes_seen: 1,
+    }
+}
