@@ -318,7 +318,7 @@ fn start_holder(script: &Path, cwd: &Path, args: &[&str], hold: &[PathBuf]) -> H
     h
 }
 
-fn server_of<'a>(snap: &'a Value, pid: u32) -> &'a Value {
+fn server_of(snap: &Value, pid: u32) -> &Value {
     servers_with_pid(snap, pid)
         .first()
         .copied()
