@@ -23,6 +23,17 @@ pub struct Config {
     pub log_level: String,
     /// Send read-only loopback HTTP probes to recognised servers (false = passive).
     pub probes: bool,
+    /// Where model files are looked for, and the policy that approves them.
+    pub models: ModelsConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelsConfig {
+    /// Extra directories searched for model files (by content), absolute paths.
+    pub roots: Vec<String>,
+    /// Policy file of model approvals; "" = $XDG_CONFIG_HOME/aiposture/policy.toml.
+    pub policy: String,
 }
 
 impl Default for Config {
@@ -34,6 +45,7 @@ impl Default for Config {
             log_file: String::new(),
             log_level: "info".into(),
             probes: true,
+            models: ModelsConfig::default(),
         }
     }
 }
@@ -72,7 +84,19 @@ impl Config {
                 self.log_level
             )));
         }
+        if let Some(r) = self.models.roots.iter().find(|r| !r.starts_with('/')) {
+            return Err(bad(format!("models.roots: {r:?} is not an absolute path")));
+        }
         Ok(())
+    }
+
+    /// The policy file: `models.policy`, else next to the XDG config file.
+    pub fn policy_path(&self) -> Option<PathBuf> {
+        if self.models.policy.is_empty() {
+            Self::xdg_path().map(|p| p.with_file_name("policy.toml"))
+        } else {
+            Some(PathBuf::from(&self.models.policy))
+        }
     }
 
     pub fn interval_duration(&self) -> Result<Duration, String> {
@@ -162,12 +186,42 @@ mod tests {
         assert_eq!(cfg, Config::default());
         // Every key of the config is documented in the example.
         let table: toml::Table = toml::from_str(&Config::default().to_toml()).expect("toml");
-        for key in table.keys() {
-            assert!(
-                text.contains(&format!("{key} =")),
-                "{key} missing from config.example.toml"
-            );
+        for (key, value) in &table {
+            match value.as_table() {
+                Some(inner) => {
+                    assert!(
+                        text.contains(&format!("[{key}]")),
+                        "[{key}] missing from config.example.toml"
+                    );
+                    for k in inner.keys() {
+                        assert!(
+                            text.contains(&format!("{k} =")),
+                            "{key}.{k} missing from config.example.toml"
+                        );
+                    }
+                }
+                None => assert!(
+                    text.contains(&format!("{key} =")),
+                    "{key} missing from config.example.toml"
+                ),
+            }
         }
+        // The policy example in the comments parses as a policy file.
+        let policy: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("# --- policy.toml example"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("# --- end"))
+            .map(|l| {
+                format!(
+                    "{}\n",
+                    l.strip_prefix("# ").or(l.strip_prefix("#")).unwrap_or(l)
+                )
+            })
+            .collect();
+        let approvals = crate::knowledge::policy::parse(&policy, Path::new("example"))
+            .expect("policy example parses");
+        assert!(approvals.len() >= 2, "{policy}");
     }
 
     #[test]
@@ -177,6 +231,8 @@ mod tests {
             "interval = \"10ms\"",
             "theme = \"neon\"",
             "log_level = \"loud\"",
+            "[models]\nroots = [\"relative/dir\"]",
+            "[models]\nrootz = []",
         ] {
             assert!(Config::parse(bad, Path::new("c.toml")).is_err(), "{bad}");
         }

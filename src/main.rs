@@ -149,7 +149,10 @@ fn init_logging(cfg: &Config) -> Result<()> {
 }
 
 fn collector(cfg: &Config) -> Result<Collector> {
-    Ok(Collector::new(Knowledge::embedded()?).with_probes(cfg.probes))
+    Ok(Collector::new(Knowledge::embedded()?)
+        .with_probes(cfg.probes)
+        .with_model_roots(cfg.models.roots.iter().map(PathBuf::from).collect())
+        .with_policy(cfg.policy_path()))
 }
 
 fn snapshot(

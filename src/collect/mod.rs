@@ -5,6 +5,7 @@ pub mod analyse;
 pub mod auth;
 pub mod docker;
 pub mod env;
+pub mod file_access;
 pub mod firewall;
 pub mod gguf;
 pub mod hashcache;
@@ -14,6 +15,7 @@ pub mod identify;
 mod integrity;
 pub mod interfaces;
 pub mod magic;
+pub mod model_dirs;
 pub mod models;
 pub mod nat;
 pub mod netns;
@@ -61,6 +63,10 @@ pub struct Collector {
     analyses: std::sync::Mutex<analyse::AnalysisCache>,
     /// Last read of the NAT rules (root only), reused for a minute like the firewall.
     nat_cache: std::sync::Mutex<Option<(Instant, nat::NatRead)>>,
+    /// Model directories the operator listed (`[models] roots`).
+    model_roots: Vec<std::path::PathBuf>,
+    /// The policy file, read on every collection (edits apply at the next refresh).
+    policy_path: Option<std::path::PathBuf>,
 }
 
 /// A listener is probed again only after this long.
@@ -98,6 +104,8 @@ impl Collector {
             hasher: hasher::Hasher::new(hashes, background_workers()),
             wait_for_hashes: false,
             analyses: Default::default(),
+            model_roots: Vec::new(),
+            policy_path: None,
         }
     }
 
@@ -109,6 +117,110 @@ impl Collector {
             self.hasher = hasher::Hasher::new(self.hashes.clone(), cores());
         }
         self
+    }
+
+    /// Extra directories to search for model files.
+    pub fn with_model_roots(mut self, roots: Vec<std::path::PathBuf>) -> Self {
+        self.model_roots = roots;
+        self
+    }
+
+    /// Where the operator's policy file is (absent file: no policy).
+    pub fn with_policy(mut self, path: Option<std::path::PathBuf>) -> Self {
+        self.policy_path = path;
+        self
+    }
+
+    /// Model directories without a store layout, found by content; files already
+    /// listed by a store (same device and inode) are not listed twice. Returns
+    /// every root looked at, Ollama and Hugging Face ones included.
+    fn read_model_dirs(
+        &self,
+        servers: &[Server],
+        store_files: &mut Vec<crate::model::StoreFile>,
+        blind: &mut Vec<BlindSpot>,
+    ) -> Vec<crate::model::ModelRoot> {
+        use std::os::unix::fs::MetadataExt;
+        let identity = |p: &str| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+        let mut seen: HashSet<(u64, u64)> = store_files
+            .iter()
+            .filter_map(|f| identity(&f.path))
+            .collect();
+        let mut out = Vec::new();
+        for (kind, root, why) in stores::roots(servers, &self.users) {
+            let state = match std::fs::read_dir(&root) {
+                Ok(_) => "found",
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => "absent",
+                Err(_) => "unreadable",
+            };
+            let root_s = root.to_string_lossy().into_owned();
+            out.push(crate::model::ModelRoot {
+                kind,
+                files: store_files
+                    .iter()
+                    .filter(|f| f.root == root_s && stores::is_model(f))
+                    .count(),
+                path: root_s,
+                why,
+                state: state.into(),
+            });
+        }
+        let own_home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+        let cwd_of = |s: &Server| {
+            let cwd = std::fs::read_link(format!("/proc/{}/cwd", s.pid)).ok()?;
+            Some(match s.confinement.container {
+                // As the container sees it, reached through its root.
+                Some(_) => std::path::PathBuf::from(format!("/proc/{}/root", s.pid))
+                    .join(cwd.strip_prefix("/").unwrap_or(&cwd)),
+                None => cwd,
+            })
+        };
+        for r in model_dirs::roots(
+            servers,
+            &self.users,
+            &self.model_roots,
+            own_home.as_deref(),
+            &cwd_of,
+        ) {
+            let path = r.path.to_string_lossy().into_owned();
+            let mut root = crate::model::ModelRoot {
+                kind: r.kind,
+                path: path.clone(),
+                why: r.why.clone(),
+                state: "found".into(),
+                files: 0,
+            };
+            match std::fs::read_dir(&r.path) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    root.state = "absent".into();
+                    out.push(root);
+                    continue;
+                }
+                Err(e) => {
+                    root.state = "unreadable".into();
+                    blind.push(BlindSpot {
+                        what: format!("{} ({})", r.kind.label(), r.why),
+                        path,
+                        reason: e.to_string(),
+                        consequence: "model files in it are not listed or judged; run as root or as its owner".into(),
+                    });
+                    out.push(root);
+                    continue;
+                }
+            }
+            let walked = model_dirs::walk(r.kind, &r.path, &r.why);
+            blind.extend(walked.blind);
+            for f in walked.files {
+                if identity(&f.path).is_some_and(|id| !seen.insert(id)) {
+                    continue;
+                }
+                root.files += 1;
+                store_files.push(f);
+            }
+            out.push(root);
+        }
+        out
     }
 
     /// `false` is passive mode: no packet is sent, not even to loopback.
@@ -205,6 +317,7 @@ impl Collector {
             out.extend(match kind {
                 crate::model::StoreKind::Ollama => stores::ollama(&root),
                 crate::model::StoreKind::HuggingFace => stores::huggingface(&root),
+                _ => Vec::new(),
             });
         }
         out
@@ -562,6 +675,44 @@ impl Collector {
 
         let firewalls = self.read_firewalls(&servers, &sockets, &own_netns, &mut blind);
         let mut store_files = self.read_stores(&servers, &mut blind);
+        let model_roots = self.read_model_dirs(&servers, &mut store_files, &mut blind);
+        {
+            // Who could swap the weights: owner and mode up to the store root (files)
+            // or `/` (loaded models, as their process sees them).
+            let groups = file_access::Groups::load();
+            let plain = |p: &std::path::Path| p.to_path_buf();
+            for f in store_files.iter_mut().filter(|f| stores::is_model(f)) {
+                f.access = file_access::chain(
+                    std::path::Path::new(&f.path),
+                    Some(std::path::Path::new(&f.root)),
+                    &plain,
+                    &self.users,
+                    &groups,
+                );
+            }
+            for s in servers.iter_mut() {
+                for m in s.models.iter_mut().filter(|m| !m.deleted) {
+                    let pid = m.pid;
+                    let through_root = move |p: &std::path::Path| {
+                        std::path::PathBuf::from(format!("/proc/{pid}/root"))
+                            .join(p.strip_prefix("/").unwrap_or(p))
+                    };
+                    m.access = file_access::chain(
+                        std::path::Path::new(&m.path),
+                        None,
+                        &through_root,
+                        &self.users,
+                        &groups,
+                    );
+                }
+            }
+        }
+        let policy = match &self.policy_path {
+            Some(p) => crate::knowledge::policy::load(p),
+            None => crate::model::policy::PolicyStatus::Absent {
+                path: "(no policy path: neither XDG_CONFIG_HOME nor HOME is set)".into(),
+            },
+        };
         {
             let mut cache = self.analyses.lock().unwrap_or_else(|p| p.into_inner());
             let rules = &self.knowledge.pickle;
@@ -670,6 +821,8 @@ impl Collector {
             interfaces,
             publishes,
             store_files,
+            model_roots,
+            policy,
             containers,
             probes,
             probes_enabled: self.probes_enabled,

@@ -172,6 +172,9 @@ pub fn loaded_models(
             analysis: Default::default(),
             hash: Default::default(),
             drift: Default::default(),
+            access: Vec::new(),
+            provenance: Default::default(),
+            decision: Default::default(),
         });
     }
     out

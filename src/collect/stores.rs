@@ -29,7 +29,7 @@ struct Layer {
     digest: String,
 }
 
-fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     std::fs::File::open(path)?.take(cap).read_to_end(&mut buf)?;
     Ok(buf)
@@ -93,6 +93,9 @@ pub fn ollama(root: &Path) -> Vec<StoreFile> {
                 hash: Default::default(),
                 drift: Default::default(),
                 problem: Some("manifest is not valid JSON".into()),
+                access: Vec::new(),
+                provenance: Default::default(),
+                decision: Default::default(),
             });
             continue;
         };
@@ -153,7 +156,9 @@ pub fn huggingface(hub: &Path) -> Vec<StoreFile> {
             let target = std::fs::read_link(&f)
                 .ok()
                 .map(|t| f.parent().map(|p| p.join(&t)).unwrap_or(t));
-            let blob = target.unwrap_or_else(|| f.clone());
+            // Lexically resolved (`snapshots/rev/../../blobs/x` → `blobs/x`): the path a
+            // server maps, so loaded models and store files meet on the same string.
+            let blob = super::file_access::normalise(&target.unwrap_or_else(|| f.clone()));
             let expected = blob
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -208,6 +213,9 @@ fn file(
         hash: Default::default(),
         drift: Default::default(),
         problem,
+        access: Vec::new(),
+        provenance: Default::default(),
+        decision: Default::default(),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod fingerprints;
 pub mod network;
+pub mod policy;
 pub mod score;
 pub mod signatures;
 

@@ -19,8 +19,15 @@ pub struct Inventory {
     pub interfaces: Vec<Interface>,
     /// Host ports forwarded into containers (docker-proxy).
     pub publishes: Vec<PortPublish>,
-    /// Files of the model stores found on the host (Ollama, Hugging Face cache).
+    /// Files of the model stores found on the host (Ollama, Hugging Face cache,
+    /// LM Studio, llama.cpp cache, ComfyUI, text-generation-webui, configured roots).
     pub store_files: Vec<StoreFile>,
+    /// Every place looked at for models, and why.
+    #[serde(default)]
+    pub model_roots: Vec<ModelRoot>,
+    /// The operator's policy file (approvals of models), as read.
+    #[serde(default)]
+    pub policy: crate::model::policy::PolicyStatus,
     /// Containers the Docker API reported (empty when it is absent or unreadable).
     pub containers: Vec<DockerContainer>,
     /// Inbound firewall of each namespace that holds an AI server's listener.
@@ -192,6 +199,15 @@ pub struct LoadedModel {
     /// Content or chat template changed at this path since an earlier run.
     #[serde(default)]
     pub drift: Drift,
+    /// Owner and mode of the file and of every directory up to `/`, as the process sees them.
+    #[serde(default)]
+    pub access: Vec<PathAccess>,
+    /// Where it came from (filled by the rules from what was collected).
+    #[serde(default)]
+    pub provenance: crate::model::provenance::Provenance,
+    /// What the operator's policy says about it (filled by the rules).
+    #[serde(default)]
+    pub decision: crate::model::policy::Decision,
 }
 
 /// sha256 of a model file, or why it is not known (yet).
@@ -262,6 +278,35 @@ pub struct HashingNow {
     pub path: String,
     pub done_bytes: u64,
     pub size_bytes: u64,
+}
+
+/// Owner and permission bits of one path on the way to a model file.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct PathAccess {
+    pub path: String,
+    pub is_dir: bool,
+    pub uid: u32,
+    pub gid: u32,
+    /// Owner's user name, when /etc/passwd has one.
+    pub owner: Option<String>,
+    /// Permission bits including setuid/setgid/sticky, e.g. 0o1777.
+    pub mode: u32,
+    /// Does any user other than the owner belong to the group (members or primary
+    /// group in /etc/group, /etc/passwd)? `None` when the group is not listed.
+    pub group_shared: Option<bool>,
+}
+
+/// A place looked at for model files.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct ModelRoot {
+    pub kind: StoreKind,
+    pub path: String,
+    /// Why it was looked at, e.g. `LLAMA_CACHE of pid 812`, `[models] roots in the config`.
+    pub why: String,
+    /// found, absent, unreadable
+    pub state: String,
+    /// Model files listed under it.
+    pub files: usize,
 }
 
 /// What a model file's header holds, read without loading it.
@@ -497,6 +542,30 @@ pub struct DockerContainer {
 pub enum StoreKind {
     Ollama,
     HuggingFace,
+    /// `~/.lmstudio/models`, `~/.cache/lm-studio/models`, its settings' downloads folder.
+    LmStudio,
+    /// llama.cpp's download cache (`LLAMA_CACHE`, `~/.cache/llama.cpp`).
+    LlamaCpp,
+    /// `models/` of a ComfyUI install (its cwd, script directory or `--base-directory`).
+    ComfyUi,
+    /// `models/` of text-generation-webui (its cwd, script directory or `--model-dir`).
+    TextGenerationWebui,
+    /// A directory the operator listed in `[models] roots`.
+    Configured,
+}
+
+impl StoreKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            StoreKind::Ollama => "Ollama store",
+            StoreKind::HuggingFace => "Hugging Face cache",
+            StoreKind::LmStudio => "LM Studio models",
+            StoreKind::LlamaCpp => "llama.cpp cache",
+            StoreKind::ComfyUi => "ComfyUI models",
+            StoreKind::TextGenerationWebui => "text-generation-webui models",
+            StoreKind::Configured => "configured model root",
+        }
+    }
 }
 
 /// A file of a model store, with the digest its store named it by.
@@ -521,6 +590,13 @@ pub struct StoreFile {
     pub hash: FileHash,
     #[serde(default)]
     pub drift: Drift,
+    /// Owner and mode of the file and of every directory up to its root.
+    #[serde(default)]
+    pub access: Vec<PathAccess>,
+    #[serde(default)]
+    pub provenance: crate::model::provenance::Provenance,
+    #[serde(default)]
+    pub decision: crate::model::policy::Decision,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

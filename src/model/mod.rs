@@ -6,6 +6,8 @@ pub mod firewall;
 pub mod inventory;
 pub mod metadata;
 pub mod pickle;
+pub mod policy;
+pub mod provenance;
 pub mod redact;
 pub mod snapshot;
 #[cfg(test)]

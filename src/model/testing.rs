@@ -33,7 +33,7 @@ pub fn server(pid: u32, product_id: &str) -> Server {
     }
 }
 
-/// An empty inventory collected by root; tests fill what they need.
+/// An inventory with nothing in it, collected at 2026-01-01.
 pub fn inventory() -> Inventory {
     Inventory {
         host: HostInfo {
@@ -55,12 +55,14 @@ pub fn inventory() -> Inventory {
         interfaces: vec![],
         publishes: vec![],
         store_files: vec![],
+        model_roots: vec![],
+        policy: Default::default(),
         containers: vec![],
         firewalls: vec![],
         probes: vec![],
-        probes_enabled: true,
+        probes_enabled: false,
         hashing: HashProgress::default(),
         blind_spots: vec![],
-        processes_seen: 0,
+        processes_seen: 1,
     }
 }

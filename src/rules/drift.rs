@@ -99,15 +99,16 @@ mod tests {
             dir_owner: None,
             analysis: Default::default(),
             hash: Default::default(),
+            access: Vec::new(),
+            provenance: Default::default(),
+            decision: Default::default(),
             drift: Drift {
                 content: change("aa", "bb"),
                 template: change("t1", "t2"),
             },
         }];
-        let inv = Inventory {
-            servers: vec![s],
-            ..crate::model::testing::inventory()
-        };
+        let mut inv = crate::model::testing::inventory();
+        inv.servers = vec![s];
         let f = findings(&inv);
         assert_eq!(f.len(), 2);
         assert_eq!(

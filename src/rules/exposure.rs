@@ -320,6 +320,8 @@ mod tests {
             interfaces,
             publishes: vec![],
             store_files: vec![],
+            model_roots: vec![],
+            policy: Default::default(),
             containers: vec![],
             firewalls: vec![],
             probes: vec![],

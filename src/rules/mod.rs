@@ -7,16 +7,19 @@ pub mod exposure;
 pub mod firewall;
 pub mod models;
 pub mod pivot;
+pub mod policy;
 pub mod probe;
 pub mod reach;
 pub mod score;
 pub mod visibility;
+pub mod weights_access;
 
 use crate::knowledge::Knowledge;
 use crate::model::{Inventory, SCHEMA_VERSION, Snapshot, ToolInfo};
 
 /// Run every rule over an inventory and assemble the snapshot.
-pub fn analyse(inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
+pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
+    policy::annotate(&mut inventory);
     let exposures = reach::listener_exposures(&inventory, &knowledge.network);
     let probe_verdicts = probe::verdicts(&inventory, &knowledge.fingerprints);
     let mut findings = exposure::unauthenticated_exposed(
@@ -37,6 +40,8 @@ pub fn analyse(inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     findings.extend(models::content_findings(&inventory));
     findings.extend(models::extension_findings(&inventory));
     findings.extend(drift::findings(&inventory));
+    findings.extend(weights_access::findings(&inventory));
+    findings.extend(policy::findings(&inventory));
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

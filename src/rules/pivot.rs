@@ -44,12 +44,12 @@ fn finding(
     }
 }
 
-fn dir_writable(m: &LoadedModel, euid: u32, groups: &[u32]) -> bool {
-    m.dir_owner.is_some_and(|d| {
-        (d.uid == euid && d.mode & 0o200 != 0)
-            || (groups.contains(&d.gid) && d.mode & 0o020 != 0)
-            || d.mode & 0o002 != 0
-    })
+/// The server's own user owns the directory and may write it. Group and other
+/// write bits are `weights.writable-by-others` (rules/weights_access.rs): they let
+/// anyone in that group, not just the server, swap the model; one finding per cause.
+fn dir_writable(m: &LoadedModel, euid: u32) -> bool {
+    m.dir_owner
+        .is_some_and(|d| d.uid == euid && d.mode & 0o200 != 0)
 }
 
 pub fn findings(servers: &[Server]) -> Vec<Finding> {
@@ -171,11 +171,8 @@ pub fn findings(servers: &[Server]) -> Vec<Finding> {
             }
         }
         if let Some(euid) = c.euid.filter(|u| *u != 0) {
-            let writable: Vec<&LoadedModel> = s
-                .models
-                .iter()
-                .filter(|m| dir_writable(m, euid, &c.groups))
-                .collect();
+            let writable: Vec<&LoadedModel> =
+                s.models.iter().filter(|m| dir_writable(m, euid)).collect();
             if !writable.is_empty() {
                 out.push(finding(
                     s,
@@ -190,7 +187,7 @@ pub fn findings(servers: &[Server]) -> Vec<Finding> {
                             Evidence::new(m.path.clone(), format!("directory {d}, server euid {euid}"))
                         })
                         .collect(),
-                    "Make model directories read-only to the server's user (owned by another account, or ReadOnlyPaths= in the unit).",
+                    "Make model directories read-only to the server's user (owned by another account, or ReadOnlyPaths= in the unit). Write access of others is reported as weights.writable-by-others.",
                 ));
             }
         }
@@ -223,6 +220,9 @@ mod tests {
                 analysis: Default::default(),
                 hash: Default::default(),
                 drift: Default::default(),
+                access: Vec::new(),
+                provenance: Default::default(),
+                decision: Default::default(),
             })
             .into_iter()
             .collect();
@@ -298,9 +298,10 @@ mod tests {
             rules(server(998, &[], false, None, Some((0, 0o755)))),
             vec![]
         );
+        // World-writable but not the server's own: weights.writable-by-others reports it.
         assert_eq!(
             rules(server(998, &[], false, None, Some((0, 0o777)))),
-            vec![("pivot.model-dir-writable".into(), Severity::Low)]
+            vec![]
         );
     }
 }

@@ -1,0 +1,240 @@
+//! The operator's policy file: which models are approved, by whom, why and until
+//! when. Operator data read at the edge (unlike `assets/`, it is not embedded);
+//! every error names the line, and a bad file never stops the tool.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::policy::{Approval, PolicyStatus};
+
+/// Policy files are a few KiB; a larger one is refused rather than parsed.
+const POLICY_CAP: u64 = 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    approve: Vec<Spanned<RawApproval>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApproval {
+    sha256: Option<Spanned<String>>,
+    publisher: Option<String>,
+    repo: Option<String>,
+    origin_country: Option<String>,
+    reason: String,
+    approver: String,
+    date: Spanned<String>,
+    expires: Option<Spanned<String>>,
+}
+
+/// `$XDG_CONFIG_HOME/aiposture/policy.toml`, else `~/.config/aiposture/policy.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    crate::config::Config::xdg_path().map(|p| p.with_file_name("policy.toml"))
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// A date as YYYY-MM-DD, checked against the calendar (2026-02-30 is refused).
+pub fn parse_date(s: &str) -> Result<(u32, u32, u32), String> {
+    let bad = || format!("{s:?} is not a date as YYYY-MM-DD");
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| -> Result<u32, String> {
+        let part = &s[r];
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().map_err(|_| bad())
+        } else {
+            Err(bad())
+        }
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(format!("{s:?}: month {m} does not exist")),
+    };
+    if d == 0 || d > days {
+        return Err(format!("{s:?}: day {d} does not exist in month {m}"));
+    }
+    Ok((y, m, d))
+}
+
+/// Parse a policy file's text; errors read `path:line: message`.
+pub fn parse(text: &str, path: &Path) -> Result<Vec<Approval>, String> {
+    let at =
+        |offset: usize, msg: String| format!("{}:{}: {msg}", path.display(), line_of(text, offset));
+    let raw: RawPolicy = toml::from_str(text).map_err(|e| {
+        let off = e.span().map(|s| s.start).unwrap_or(0);
+        at(off, e.message().to_string())
+    })?;
+    let mut out = Vec::new();
+    for entry in raw.approve {
+        let start = entry.span().start;
+        let line = line_of(text, start);
+        let a = entry.into_inner();
+        let sha256 = match a.sha256 {
+            Some(s) => {
+                let v = s.get_ref().trim().to_ascii_lowercase();
+                let v = v.strip_prefix("sha256:").unwrap_or(&v).to_string();
+                if v.len() != 64 || !v.bytes().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(at(
+                        s.span().start,
+                        format!("sha256 {:?} is not 64 hex digits", s.get_ref()),
+                    ));
+                }
+                Some(v)
+            }
+            None => None,
+        };
+        let publisher = a.publisher.filter(|s| !s.trim().is_empty());
+        let repo = a.repo.filter(|s| !s.trim().is_empty());
+        if sha256.is_none() && publisher.is_none() && repo.is_none() {
+            return Err(at(
+                start,
+                "an approval needs sha256, publisher or repo to say what it approves".into(),
+            ));
+        }
+        for (name, v) in [("reason", &a.reason), ("approver", &a.approver)] {
+            if v.trim().is_empty() {
+                return Err(at(start, format!("{name} is empty")));
+            }
+        }
+        let date = parse_date(a.date.get_ref()).map_err(|e| at(a.date.span().start, e))?;
+        let expires = match &a.expires {
+            Some(x) => {
+                let d = parse_date(x.get_ref()).map_err(|e| at(x.span().start, e))?;
+                if d < date {
+                    return Err(at(
+                        x.span().start,
+                        format!(
+                            "expires {} is before the approval date {}",
+                            x.get_ref(),
+                            a.date.get_ref()
+                        ),
+                    ));
+                }
+                Some(x.get_ref().clone())
+            }
+            None => None,
+        };
+        out.push(Approval {
+            line,
+            sha256,
+            publisher,
+            repo,
+            origin_country: a.origin_country.filter(|s| !s.trim().is_empty()),
+            reason: a.reason,
+            approver: a.approver,
+            date: a.date.into_inner(),
+            expires,
+        });
+    }
+    Ok(out)
+}
+
+/// Read the policy at `path`: absent, loaded, or invalid with the reason.
+pub fn load(path: &Path) -> PolicyStatus {
+    let shown = path.to_string_lossy().into_owned();
+    let bytes = match super::super::collect::stores::read_capped(path, POLICY_CAP + 1) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return PolicyStatus::Absent { path: shown };
+        }
+        Err(e) => {
+            return PolicyStatus::Invalid {
+                path: shown.clone(),
+                error: format!("{shown}: cannot be read: {e}"),
+            };
+        }
+    };
+    if bytes.len() as u64 > POLICY_CAP {
+        return PolicyStatus::Invalid {
+            path: shown.clone(),
+            error: format!("{shown}: larger than {POLICY_CAP} bytes"),
+        };
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(_) => {
+            return PolicyStatus::Invalid {
+                path: shown.clone(),
+                error: format!("{shown}: not UTF-8 text"),
+            };
+        }
+    };
+    match parse(&text, path) {
+        Ok(approvals) => PolicyStatus::Loaded {
+            path: shown,
+            approvals,
+        },
+        Err(error) => PolicyStatus::Invalid { path: shown, error },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<Vec<Approval>, String> {
+        parse(text, Path::new("policy.toml"))
+    }
+
+    #[test]
+    fn dates_are_strict() {
+        assert!(parse_date("2024-02-29").is_ok());
+        for bad in [
+            "2023-02-29",
+            "2026-13-01",
+            "2026-04-31",
+            "2026-4-01",
+            "2026-04-01T00:00:00",
+            "26-04-01",
+            "2026-00-10",
+            "2026-+1-10",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn entries_and_errors_name_their_line() {
+        let ok = p("# approvals\n\n[[approve]]\npublisher = \"Qwen\"\nreason = \"vendor reviewed\"\napprover = \"alice\"\ndate = \"2026-11-30\"\nexpires = \"2027-05-31\"\n")
+            .expect("parses");
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].line, 3);
+        assert_eq!(ok[0].publisher.as_deref(), Some("Qwen"));
+
+        let e = p("[[approve]]\nrepo = \"a/b\"\nreason = \"r\"\napprover = \"a\"\ndate = \"2026-02-30\"\n")
+            .expect_err("bad date");
+        assert!(e.starts_with("policy.toml:5:"), "{e}");
+        assert!(e.contains("day 30"), "{e}");
+
+        let e = p("[[approve]]\nreason = \"r\"\napprover = \"a\"\ndate = \"2026-01-01\"\n")
+            .expect_err("nothing approved");
+        assert!(e.starts_with("policy.toml:1:"), "{e}");
+
+        let e = p("[[approve]]\nrepo = \"a/b\"\nreason = \"r\"\napprover = \"a\"\ndate = \"2026-01-01\"\nexpiry = \"2027-01-01\"\n")
+            .expect_err("unknown key");
+        assert!(e.starts_with("policy.toml:6:"), "{e}");
+
+        let e = p("[[approve]]\nsha256 = \"abc\"\nreason = \"r\"\napprover = \"a\"\ndate = \"2026-01-01\"\n")
+            .expect_err("short digest");
+        assert!(e.starts_with("policy.toml:2:"), "{e}");
+
+        let e = p("[[approve]]\nrepo = \"a/b\"\nreason = \"r\"\napprover = \"a\"\ndate = \"2026-01-01\"\nexpires = \"2025-01-01\"\n")
+            .expect_err("expires first");
+        assert!(e.contains("before"), "{e}");
+    }
+}
