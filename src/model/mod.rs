@@ -7,6 +7,7 @@ pub mod inventory;
 pub mod metadata;
 pub mod pickle;
 pub mod redact;
+pub mod scan;
 pub mod snapshot;
 #[cfg(test)]
 pub mod testing;

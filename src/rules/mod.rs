@@ -8,6 +8,7 @@ pub mod models;
 pub mod pivot;
 pub mod probe;
 pub mod reach;
+pub mod scan;
 pub mod score;
 pub mod visibility;
 
