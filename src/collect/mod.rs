@@ -26,6 +26,7 @@ pub mod probe;
 pub mod procs;
 pub mod publish;
 pub mod safetensors;
+pub mod scan;
 pub mod sockdiag;
 pub mod sockets;
 pub mod stores;

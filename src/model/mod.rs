@@ -9,6 +9,7 @@ pub mod pickle;
 pub mod policy;
 pub mod provenance;
 pub mod redact;
+pub mod scan;
 pub mod snapshot;
 #[cfg(test)]
 pub mod testing;

@@ -10,6 +10,7 @@ pub mod pivot;
 pub mod policy;
 pub mod probe;
 pub mod reach;
+pub mod scan;
 pub mod score;
 pub mod visibility;
 pub mod weights_access;

@@ -45,6 +45,14 @@ pub const RULE_TEMPLATE_SSTI: &str = "models.chat-template-ssti";
 /// Template markers that normal chat templates also use: alone they prove nothing.
 const BENIGN_ALONE: [&str; 1] = ["namespace"];
 
+/// The SSTI markers of a chat template that mean something on their own.
+pub fn template_escape_markers(t: &crate::model::metadata::ChatTemplate) -> Vec<&String> {
+    t.ssti_markers
+        .iter()
+        .filter(|m| !BENIGN_ALONE.iter().any(|b| m.starts_with(b)))
+        .collect()
+}
+
 /// Pickle and chat-template findings for one model file.
 fn analysis_findings(
     a: &ModelAnalysis,
@@ -104,11 +112,7 @@ fn analysis_findings(
         }
     }
     if let Some(t) = a.metadata.as_ref().and_then(|m| m.chat_template.as_ref()) {
-        let real: Vec<&String> = t
-            .ssti_markers
-            .iter()
-            .filter(|m| !BENIGN_ALONE.iter().any(|b| m.starts_with(b)))
-            .collect();
+        let real = template_escape_markers(t);
         if !real.is_empty() {
             out.push(Finding {
                 rule: RULE_TEMPLATE_SSTI.into(),
