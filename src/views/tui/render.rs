@@ -461,6 +461,7 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
                     "DELETED or REPLACED on disk since the server opened it",
                 ));
             }
+            decision_lines(&m.provenance, &m.decision, &mut out);
             analysis_lines(&m.analysis, &mut out);
         }
         Item::StoreModel(i) => {
@@ -476,6 +477,8 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
             if let Some(d) = &f.expected_sha256 {
                 out.push(kv("store digest", d.clone()));
             }
+            out.push(kv("found in", format!("{} {}", f.store.label(), f.root)));
+            decision_lines(&f.provenance, &f.decision, &mut out);
             analysis_lines(&f.analysis, &mut out);
         }
         Item::UnknownListener(li) => {
@@ -747,6 +750,23 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
         }
     }
     out
+}
+
+/// Where the model came from and what the operator's policy decided about it.
+fn decision_lines(
+    p: &crate::model::provenance::Provenance,
+    d: &crate::model::policy::Decision,
+    out: &mut Vec<Line<'static>>,
+) {
+    out.push(kv("provenance", p.label()));
+    for f in p
+        .facts
+        .iter()
+        .filter(|f| f.field == "revision" || f.field == "tag")
+    {
+        out.push(kv(&format!("  {}", f.field), f.value.clone()));
+    }
+    out.push(kv("policy", d.label()));
 }
 
 fn analysis_lines(a: &crate::model::ModelAnalysis, out: &mut Vec<Line<'static>>) {
