@@ -212,3 +212,45 @@ fn models_pane_columns_follow_the_width() {
     );
     insta::assert_snapshot!("models_160x40", wide);
 }
+
+/// The model detail shows where the model came from and the policy's decision,
+/// after the rules ran on the captured inventory with a policy approving its publisher.
+#[test]
+fn model_detail_shows_provenance_and_decision_trail() {
+    use aiposture::model::policy::{Approval, PolicyStatus};
+    let snap = fixture("snapshot-root.json");
+    let mut inv = snap.inventory;
+    inv.policy = PolicyStatus::Loaded {
+        path: "/etc/aiposture/policy.toml".into(),
+        approvals: vec![Approval {
+            line: 4,
+            sha256: None,
+            publisher: Some("aiposture tests".into()),
+            repo: None,
+            origin_country: None,
+            reason: "fixture model".into(),
+            approver: "alice".into(),
+            date: "2026-01-01".into(),
+            expires: None,
+        }],
+    };
+    let knowledge = aiposture::knowledge::Knowledge::embedded().expect("knowledge");
+    let mut app = App::new(Duration::from_secs(2));
+    app.set_snapshot(aiposture::rules::analyse(inv, &knowledge));
+    for k in [KeyCode::Tab, KeyCode::Tab, KeyCode::Tab, KeyCode::Enter] {
+        app.on_key(KeyEvent::new(k, KeyModifiers::NONE));
+    }
+    let t = text(&render(&mut app, "default", 160, 40));
+    assert!(
+        t.contains(
+            "provenance: aiposture tests (GGUF v3 general.organization (claimed by the file))"
+        ),
+        "{t}"
+    );
+    assert!(
+        t.contains(
+            "policy: approved by /etc/aiposture/policy.toml:4 (publisher \"aiposture tests\")"
+        ),
+        "{t}"
+    );
+}

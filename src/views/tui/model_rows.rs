@@ -3,6 +3,7 @@
 
 use super::app::{Item, Row};
 use crate::model::pickle::PickleVerdict;
+use crate::model::provenance::{Provenance, ProvenanceState};
 use crate::model::{FileHash, Integrity, ModelAnalysis, Snapshot, StoreFile};
 
 /// Cells of a model row, in column order.
@@ -70,20 +71,16 @@ fn integrity_cell(f: &StoreFile) -> String {
     }
 }
 
-/// Who published it, as far as the file or its store says; never blank.
-fn provenance(a: &ModelAnalysis, store_ref: Option<&str>) -> String {
-    if let Some(r) = store_ref {
-        return r.to_string();
+/// Publisher or repository in one cell; "unknown" is a state, never blank.
+fn provenance(p: &Provenance) -> String {
+    match p.state {
+        ProvenanceState::Unknown => "unknown".into(),
+        ProvenanceState::Known => p
+            .repo
+            .clone()
+            .or_else(|| p.publisher.clone())
+            .unwrap_or_else(|| "unknown".into()),
     }
-    a.metadata
-        .as_ref()
-        .and_then(|m| {
-            m.organization
-                .clone()
-                .or_else(|| m.author.clone())
-                .or_else(|| m.source_url.clone())
-        })
-        .unwrap_or_else(|| "unknown".into())
 }
 
 fn size_cell(b: Option<u64>) -> String {
@@ -121,7 +118,7 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
                     } else {
                         used.join(", ")
                     },
-                    provenance(&f.analysis, Some(&f.reference)),
+                    provenance(&f.provenance),
                     integrity_cell(f),
                 ],
                 scope: None,
@@ -152,7 +149,7 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
                         m.format.label(),
                         size_cell(m.size_bytes),
                         format!("{} {}", srv.product_id, srv.pid),
-                        provenance(&m.analysis, None),
+                        provenance(&m.provenance),
                         hash_cell(&m.hash),
                     ],
                     scope: None,

@@ -578,6 +578,7 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
                 ));
             }
             hash_lines(&m.hash, &m.drift, &mut out);
+            decision_lines(&m.provenance, &m.decision, &mut out);
             analysis_lines(&m.analysis, &mut out);
         }
         Item::StoreModel(i) => {
@@ -625,6 +626,8 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
                 out.push(kv("problem", p.clone()));
             }
             hash_lines(&f.hash, &f.drift, &mut out);
+            out.push(kv("found in", format!("{} {}", f.store.label(), f.root)));
+            decision_lines(&f.provenance, &f.decision, &mut out);
             analysis_lines(&f.analysis, &mut out);
         }
         Item::UnknownListener(li) => {
@@ -918,6 +921,23 @@ fn hash_lines(h: &FileHash, d: &Drift, out: &mut Vec<Line<'static>>) {
             ));
         }
     }
+}
+
+/// Where the model came from and what the operator's policy decided about it.
+fn decision_lines(
+    p: &crate::model::provenance::Provenance,
+    d: &crate::model::policy::Decision,
+    out: &mut Vec<Line<'static>>,
+) {
+    out.push(kv("provenance", p.label()));
+    for f in p
+        .facts
+        .iter()
+        .filter(|f| f.field == "revision" || f.field == "tag")
+    {
+        out.push(kv(&format!("  {}", f.field), f.value.clone()));
+    }
+    out.push(kv("policy", d.label()));
 }
 
 fn analysis_lines(a: &crate::model::ModelAnalysis, out: &mut Vec<Line<'static>>) {
