@@ -6,8 +6,8 @@ use std::path::Path;
 
 use crate::model::ModelFormat;
 
-/// Bytes read from the start of a file: enough for every magic below and for
-/// the first zip member's name.
+/// Bytes read from the start of a file: enough for every magic below, the
+/// first zip member's name and the first fields of an ONNX ModelProto.
 pub const HEADER_LEN: usize = 512;
 
 // Safetensors headers are JSON; real ones are kilobytes to a few MB. A larger
@@ -24,9 +24,19 @@ pub fn sniff(head: &[u8]) -> Option<ModelFormat> {
         return Some(ModelFormat::Numpy);
     }
     if head.starts_with(b"PK\x03\x04") {
-        return first_zip_member(head)
-            .filter(|name| name.ends_with("data.pkl"))
-            .map(|_| ModelFormat::PytorchZip);
+        return first_zip_member(head).and_then(|name| {
+            if name.ends_with("data.pkl") {
+                Some(ModelFormat::PytorchZip)
+            } else if KERAS_MEMBERS.contains(&name) {
+                // Confirmed from the central directory by `sniff_file`.
+                Some(ModelFormat::Keras)
+            } else {
+                None
+            }
+        });
+    }
+    if head.starts_with(super::hdf5::SIGNATURE) {
+        return Some(ModelFormat::Hdf5);
     }
     if head.len() >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]) {
         return Some(ModelFormat::Pickle { protocol: head[1] });
@@ -39,8 +49,14 @@ pub fn sniff(head: &[u8]) -> Option<ModelFormat> {
             return Some(ModelFormat::Safetensors);
         }
     }
+    if super::onnx::looks_like_onnx(head) {
+        return Some(ModelFormat::Onnx);
+    }
     None
 }
+
+/// Members a Keras 3 archive starts with (saving_lib writes metadata.json first).
+const KERAS_MEMBERS: [&str; 3] = ["metadata.json", "config.json", "model.weights.h5"];
 
 /// Name of the first local file header of a zip archive, if it fits in `head`.
 fn first_zip_member(head: &[u8]) -> Option<&str> {
@@ -63,7 +79,26 @@ pub fn sniff_file(path: &Path) -> std::io::Result<Option<ModelFormat>> {
             Err(e) => return Err(e),
         }
     }
-    Ok(sniff(&buf[..filled]))
+    match sniff(&buf[..filled]) {
+        // The first member fits; the central directory must agree.
+        Some(ModelFormat::Keras) => {
+            let keras = super::keras::zip_members(std::io::BufReader::new(f))
+                .is_ok_and(|(_, names)| super::keras::is_keras_layout(&names));
+            Ok(keras.then_some(ModelFormat::Keras))
+        }
+        Some(found) => Ok(Some(found)),
+        // HDF5 may start after a user block.
+        None => Ok(hdf5_after_user_block(&f).then_some(ModelFormat::Hdf5)),
+    }
+}
+
+fn hdf5_after_user_block(f: &std::fs::File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let sig = super::hdf5::SIGNATURE;
+    super::hdf5::SIGNATURE_OFFSETS[1..].iter().any(|&o| {
+        let mut b = [0u8; 8];
+        f.read_exact_at(&mut b, o).is_ok() && &b == sig
+    })
 }
 
 #[cfg(test)]
