@@ -245,6 +245,9 @@ pub fn is_model(f: &StoreFile) -> bool {
                 | ModelFormat::PytorchZip
                 | ModelFormat::Pickle { .. }
                 | ModelFormat::Numpy
+                | ModelFormat::Onnx
+                | ModelFormat::Keras
+                | ModelFormat::Hdf5
         )
     )
 }

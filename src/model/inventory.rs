@@ -316,6 +316,12 @@ pub struct ModelAnalysis {
     pub pickle: Option<crate::model::pickle::PickleReport>,
     /// Why the header could not be read (truncated, malformed, over a cap).
     pub error: Option<String>,
+    /// ONNX: operator domains, model-local functions, external data.
+    #[serde(default)]
+    pub onnx: Option<crate::model::onnx::OnnxReport>,
+    /// Keras (`.keras`, legacy `.h5`): Lambda layers and custom objects.
+    #[serde(default)]
+    pub keras: Option<crate::model::keras::KerasReport>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -348,6 +354,12 @@ pub enum ModelFormat {
         protocol: u8,
     },
     Numpy,
+    /// A protobuf ModelProto (no magic: recognised by its first fields).
+    Onnx,
+    /// A Keras 3 `.keras` zip (config.json, metadata.json, model.weights.h5).
+    Keras,
+    /// An HDF5 container (legacy Keras `.h5` and others).
+    Hdf5,
 }
 
 impl ModelFormat {
@@ -358,6 +370,9 @@ impl ModelFormat {
             ModelFormat::PytorchZip => "PyTorch zip (pickle inside)".into(),
             ModelFormat::Pickle { protocol } => format!("pickle (protocol {protocol})"),
             ModelFormat::Numpy => "NumPy .npy".into(),
+            ModelFormat::Onnx => "ONNX".into(),
+            ModelFormat::Keras => "Keras 3 archive (.keras)".into(),
+            ModelFormat::Hdf5 => "HDF5 (legacy Keras .h5)".into(),
         }
     }
 }

@@ -4,7 +4,9 @@
 pub mod finding;
 pub mod firewall;
 pub mod inventory;
+pub mod keras;
 pub mod metadata;
+pub mod onnx;
 pub mod pickle;
 pub mod policy;
 pub mod provenance;

@@ -72,6 +72,38 @@ fn judge_file(f: &ScannedFile) -> (FileVerdict, Vec<String>) {
             ));
         }
     }
+    // ONNX and Keras: the same findings the dashboard raises, as reasons.
+    let subject = || crate::model::Subject {
+        product: "scan".into(),
+        pid: 0,
+        listener: None,
+        path: Some(f.path.clone()),
+    };
+    let mut found = Vec::new();
+    if let Some(o) = &a.onnx {
+        found.extend(super::models::onnx_findings(
+            o, &f.path, &subject, "on disk",
+        ));
+    }
+    if let Some(k) = &a.keras {
+        found.extend(super::models::keras_findings(
+            k, &f.path, &subject, "on disk", false,
+        ));
+    }
+    for finding in found {
+        verdict = verdict.max(if finding.severity >= crate::model::Severity::High {
+            FileVerdict::Dangerous
+        } else {
+            FileVerdict::Suspicious
+        });
+        let detail: Vec<&str> = finding
+            .evidence
+            .iter()
+            .take(MAX_LISTED)
+            .map(|e| e.detail.as_str())
+            .collect();
+        reasons.push(format!("{}: {}", finding.title, detail.join("; ")));
+    }
     (verdict, reasons)
 }
 
@@ -91,6 +123,7 @@ mod tests {
                 metadata: None,
                 pickle,
                 error: error.map(String::from),
+                ..Default::default()
             },
         }
     }
