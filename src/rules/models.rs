@@ -381,32 +381,56 @@ fn claimed(path: &str) -> Option<(&'static str, Fits)> {
     })
 }
 
-/// Loaded model files whose name claims another format than their content:
-/// tools that trust extensions (scanners, loaders) are misled by them.
+fn extension_finding(path: &str, format: &ModelFormat, product: &str, pid: u32) -> Option<Finding> {
+    let (name, fits) = claimed(path)?;
+    if fits(format) {
+        return None;
+    }
+    Some(Finding {
+        rule: RULE_EXTENSION_LIES.into(),
+        severity: Severity::Low,
+        title: format!("{path} is named as {name} but holds {}", format.label()),
+        subject: Subject {
+            product: product.to_string(),
+            pid,
+            listener: None,
+            path: Some(path.to_string()),
+        },
+        summary:
+            "Scanners and loaders that go by the extension judge this file as something it is not."
+                .into(),
+        evidence: vec![Evidence::new(
+            path,
+            format!("first bytes: {}", format.label()),
+        )],
+        remediation: "Rename it to match its content, and find out why it was named otherwise."
+            .into(),
+    })
+}
+
+/// Model files (loaded, or in a store or model directory) whose name claims
+/// another format than their content: tools that trust extensions (scanners,
+/// loaders) are misled by them. Store blobs named by digest claim nothing.
 pub fn extension_findings(inv: &Inventory) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in &inv.servers {
         for m in &s.models {
-            let Some((name, fits)) = claimed(&m.path) else {
-                continue;
-            };
-            if fits(&m.format) {
-                continue;
-            }
-            out.push(Finding {
-                rule: RULE_EXTENSION_LIES.into(),
-                severity: Severity::Low,
-                title: format!("{} is named as {name} but holds {}", m.path, m.format.label()),
-                subject: Subject {
-                    product: s.product.clone(),
-                    pid: s.pid,
-                    listener: None,
-                    path: Some(m.path.clone()),
-                },
-                summary: "Scanners and loaders that go by the extension judge this file as something it is not.".into(),
-                evidence: vec![Evidence::new(m.path.clone(), format!("first bytes: {}", m.format.label()))],
-                remediation: "Rename it to match its content, and find out why it was named otherwise.".into(),
-            });
+            out.extend(extension_finding(&m.path, &m.format, &s.product, s.pid));
+        }
+    }
+    let loaded = |p: &str| {
+        inv.servers
+            .iter()
+            .any(|s| s.models.iter().any(|m| m.path == p))
+    };
+    for f in inv.store_files.iter().filter(|f| !loaded(&f.path)) {
+        if let Some(format) = &f.format {
+            out.extend(extension_finding(
+                &f.path,
+                format,
+                &format!("{} ({})", f.store.label(), f.root),
+                0,
+            ));
         }
     }
     out
