@@ -305,7 +305,7 @@ mod tests {
     }
 
     #[test]
-    fn queued_files_are_hashed_once_into_the_cache() {
+    fn queued_files_are_hashed_into_the_cache() {
         let dir = tempfile::tempdir().expect("dir");
         let cache = Arc::new(Mutex::new(Some(HashCache::in_memory())));
         let h = Hasher::new(cache.clone(), 2);
@@ -314,8 +314,6 @@ mod tests {
             let p = dir.path().join(format!("f{i}"));
             std::fs::write(&p, vec![i; 200_000]).expect("write");
             let key = hashcache::key(&std::fs::metadata(&p).expect("meta"));
-            // Queued twice: hashed once.
-            h.enqueue(p.clone(), p.display().to_string(), key.clone(), 200_000);
             h.enqueue(p.clone(), p.display().to_string(), key.clone(), 200_000);
             keys.push((p, key));
         }
@@ -329,6 +327,45 @@ mod tests {
             let expected = sha256_file(&path, None).expect("hash");
             assert_eq!(c.get(&key), Some(&expected));
         }
+    }
+
+    #[test]
+    fn workers_run_at_the_lowest_cpu_priority() {
+        let dir = tempfile::tempdir().expect("dir");
+        let p = dir.path().join("big.bin");
+        let f = std::fs::File::create(&p).expect("create");
+        f.set_len(4 << 30).expect("sparse 4 GiB");
+        let key = hashcache::key(&std::fs::metadata(&p).expect("meta"));
+        let h = Hasher::new(Arc::new(Mutex::new(Some(HashCache::in_memory()))), 1);
+        h.enqueue(p.clone(), "big.bin".into(), key.clone(), 4 << 30);
+        let mut nice = None;
+        for _ in 0..200 {
+            for task in std::fs::read_dir("/proc/self/task")
+                .expect("tasks")
+                .flatten()
+            {
+                let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+                if comm.trim() == "aiposture-hash" {
+                    let stat =
+                        std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+                    // Field 19 (nice), counted after the parenthesised command name.
+                    nice = stat
+                        .rsplit_once(')')
+                        .and_then(|(_, rest)| rest.split_whitespace().nth(16))
+                        .and_then(|n| n.parse::<i32>().ok());
+                }
+            }
+            if matches!(h.lookup(&key, "big.bin"), Lookup::Hashing { .. }) && nice.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(nice, Some(19));
+        // Seen again by a refresh while it is being hashed: not queued twice.
+        h.enqueue(p.clone(), "big.bin".into(), key.clone(), 4 << 30);
+        let progress = h.progress();
+        assert_eq!(progress.files_pending, 1);
+        assert!(progress.current.iter().any(|c| c.path == "big.bin"));
     }
 
     #[test]
