@@ -17,6 +17,7 @@ CACHE=${AIPOSTURE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aiposture-test}
 LCP=${LLAMA_CPP_PY_VERSION:-0.3.36}
 GGUF_PY=${GGUF_PY_VERSION:-0.19.0}
 JUPYTER_SERVER=${JUPYTER_SERVER_VERSION:-2.21.1}
+JOBLIB_PY=${JOBLIB_PY_VERSION:-1.5.2}
 JOBS=${JOBS:-$(nproc)}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -56,11 +57,11 @@ done
 # jupyter_server alone (no JupyterLab): the same Tornado app answers /api and /api/status.
 VENV="$CACHE/venv"
 PY_PKGS=("gguf==$GGUF_PY" "safetensors==${SAFETENSORS_PY_VERSION:-0.7.0}" "numpy<3"
-  "jupyter_server==$JUPYTER_SERVER")
+  "jupyter_server==$JUPYTER_SERVER" "joblib==$JOBLIB_PY")
 if ! "$VENV/bin/python" -c "
-import sys, numpy, safetensors.numpy, jupyter_server, importlib.metadata as m
+import sys, numpy, safetensors.numpy, jupyter_server, joblib, importlib.metadata as m
 sys.exit(m.version('gguf') != '$GGUF_PY' or m.version('safetensors') != '${SAFETENSORS_PY_VERSION:-0.7.0}'
-         or m.version('jupyter_server') != '$JUPYTER_SERVER')" 2>/dev/null; then
+         or m.version('jupyter_server') != '$JUPYTER_SERVER' or m.version('joblib') != '$JOBLIB_PY')" 2>/dev/null; then
   log "venv + pip install ${PY_PKGS[*]}"
   rm -rf "$VENV"
   python3 -m venv "$VENV"

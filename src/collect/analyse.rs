@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-use super::pickle::{PickleRules, scan, scan_file};
+use super::pickle::{PickleRules, scan};
 use super::{gguf, safetensors};
 use crate::model::{ModelAnalysis, ModelFormat};
 
@@ -81,7 +81,19 @@ pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelA
             }
             Err(e) => a.error = Some(e),
         },
-        ModelFormat::Pickle { .. } => match scan_file(path, rules) {
+        // Uncompressed joblib files are pickles: the joblib walk is the
+        // pickle walk plus joblib's inline arrays.
+        ModelFormat::Pickle { .. } | ModelFormat::Joblib { .. } => {
+            match super::joblib::analyse_file(path, rules) {
+                Ok(r) => a.pickle = Some(r),
+                Err(e) => a.error = Some(e),
+            }
+        }
+        ModelFormat::PytorchLegacy => match super::torch_legacy::analyse_file(path, rules) {
+            Ok(r) => a.pickle = Some(r),
+            Err(e) => a.error = Some(e),
+        },
+        ModelFormat::Npz => match super::npz::analyse_file(path, rules) {
             Ok(r) => a.pickle = Some(r),
             Err(e) => a.error = Some(e),
         },

@@ -244,6 +244,9 @@ pub fn is_model(f: &StoreFile) -> bool {
                 | ModelFormat::PytorchZip
                 | ModelFormat::Pickle { .. }
                 | ModelFormat::Numpy
+                | ModelFormat::PytorchLegacy
+                | ModelFormat::Joblib { .. }
+                | ModelFormat::Npz
         )
     )
 }

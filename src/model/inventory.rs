@@ -224,6 +224,40 @@ pub enum ModelFormat {
         protocol: u8,
     },
     Numpy,
+    /// torch.save with `_use_new_zipfile_serialization=False`: five pickles,
+    /// then raw storage bytes.
+    PytorchLegacy,
+    /// A compressed pickle as joblib.dump(compress=...) writes it.
+    Joblib {
+        compression: Compression,
+    },
+    /// A zip of .npy members (numpy.savez, savez_compressed).
+    Npz,
+}
+
+/// Whole-file compression of a pickle (joblib's compressors).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    Zlib,
+    Gzip,
+    Bz2,
+    Lzma,
+    Xz,
+    Lz4,
+}
+
+impl Compression {
+    pub fn label(self) -> &'static str {
+        match self {
+            Compression::Zlib => "zlib",
+            Compression::Gzip => "gzip",
+            Compression::Bz2 => "bz2",
+            Compression::Lzma => "lzma",
+            Compression::Xz => "xz",
+            Compression::Lz4 => "lz4",
+        }
+    }
 }
 
 impl ModelFormat {
@@ -234,6 +268,13 @@ impl ModelFormat {
             ModelFormat::PytorchZip => "PyTorch zip (pickle inside)".into(),
             ModelFormat::Pickle { protocol } => format!("pickle (protocol {protocol})"),
             ModelFormat::Numpy => "NumPy .npy".into(),
+            ModelFormat::PytorchLegacy => {
+                "PyTorch legacy checkpoint (pickles + raw storages)".into()
+            }
+            ModelFormat::Joblib { compression } => {
+                format!("joblib ({}-compressed pickle)", compression.label())
+            }
+            ModelFormat::Npz => "NumPy .npz (zip of .npy)".into(),
         }
     }
 }
