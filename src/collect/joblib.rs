@@ -98,6 +98,14 @@ pub fn analyse_reader(reader: impl Read, rules: &PickleRules, cap: u64) -> Pickl
     };
     let r = scan_reader(stream, rules, &opts, cap);
     let mut report = r.scan.report;
+    if compression.is_none()
+        && report
+            .notes
+            .iter()
+            .any(|n| n.contains("joblib inline arrays"))
+    {
+        also_as_plain_pickle(&mut report, &r.data, rules);
+    }
     let what = match compression {
         Some(c) => format!("{} decompression", c.label()),
         None => "reading".into(),
@@ -128,6 +136,31 @@ pub fn analyse_reader(reader: impl Read, rules: &PickleRules, cap: u64) -> Pickl
 pub fn analyse_file(path: &Path, rules: &PickleRules) -> Result<PickleReport, String> {
     let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(analyse_reader(f, rules, DECOMPRESSED_CAP))
+}
+
+/// pickle.load (not joblib.load) reads the bytes after an array wrapper as
+/// opcodes. Imports found that way are added, so a file cannot hide a payload
+/// from one loader behind the other's reading. Real joblib files end the
+/// plain walk at their first array: its padding-length byte (1..=16) is no
+/// opcode.
+fn also_as_plain_pickle(report: &mut PickleReport, data: &[u8], rules: &PickleRules) {
+    let plain = super::pickle::scan(data, rules);
+    let known: std::collections::HashSet<u64> = report.globals.iter().map(|g| g.offset).collect();
+    let extra: Vec<_> = plain
+        .globals
+        .into_iter()
+        .filter(|g| !known.contains(&g.offset))
+        .collect();
+    if extra.is_empty() {
+        return;
+    }
+    report.notes.push(format!(
+        "read by pickle.load instead of joblib.load, the bytes after an array wrapper are opcodes: {} more imports found that way",
+        extra.len()
+    ));
+    report.globals.extend(extra);
+    let unparseable = report.verdict == PickleVerdict::Unparseable;
+    report.verdict = super::pickle::verdict(&report.globals, unparseable);
 }
 
 fn unparseable(note: String) -> PickleReport {
@@ -194,7 +227,7 @@ pub(super) fn array_layout<'g>(
             .ok_or_else(|| format!("its dtype {code:?} has no known item size"))?,
     };
     let count = match state.dict_get("shape") {
-        Some(V::Tuple(dims)) => dims.iter().try_fold(1u64, |acc, d| match d {
+        Some(V::Tuple(dims, _)) => dims.iter().try_fold(1u64, |acc, d| match d {
             V::Int(n) if *n >= 0 => acc
                 .checked_mul(*n as u64)
                 .ok_or_else(|| "its shape overflows".to_string()),
@@ -285,6 +318,34 @@ mod tests {
         // The plain pickle walk stops in the array's bytes and never sees it.
         let plain = super::super::pickle::scan(&bytes, &rules());
         assert!(dangerous(&plain).is_empty(), "{plain:#?}");
+    }
+
+    #[test]
+    fn arrays_written_to_an_unseekable_sink_have_no_padding() {
+        let r = analyse_file(&fixture("unpadded.joblib"), &rules()).expect("readable");
+        assert_eq!(r.verdict, PickleVerdict::Safe, "{r:#?}");
+        assert!(
+            inline_note(&r).is_some_and(|n| n.starts_with("4 joblib inline arrays (120 bytes"))
+        );
+    }
+
+    #[test]
+    fn bytes_that_pickle_load_reads_as_opcodes_are_walked_too() {
+        // joblib.load reads them as a uint8 array; pickle.load runs os.system.
+        let bytes = std::fs::read(fixture("two_faced.joblib")).expect("fixture");
+        let r = analyse_reader(&bytes[..], &rules(), DECOMPRESSED_CAP);
+        assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:#?}");
+        let bad = dangerous(&r);
+        assert_eq!(
+            (bad[0].module.as_str(), bad[0].name.as_str()),
+            ("posix", "system")
+        );
+        assert_eq!(&bytes[bad[0].offset as usize..][..7], b"cposix\n");
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("read by pickle.load instead"))
+        );
     }
 
     #[test]

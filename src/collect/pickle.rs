@@ -252,6 +252,8 @@ pub struct ReaderScan {
     pub capped: bool,
     /// The reader failed (a corrupt compressed stream) after `read` bytes.
     pub read_error: Option<String>,
+    /// The bytes read, for a second walk with other options.
+    pub data: Vec<u8>,
 }
 
 /// First read of [`scan_reader`]; each further one is four times larger.
@@ -290,6 +292,7 @@ pub fn scan_reader(
             scan,
             read: buf.len() as u64,
             read_error,
+            data: buf,
         };
     }
 }
@@ -379,7 +382,9 @@ pub(super) enum V {
     Str(Rc<str>),
     Int(i64),
     Global(usize),
-    Tuple(Rc<[V]>),
+    /// Elements and nesting depth (kept, so no walk ever recurses through
+    /// shared sub-tuples).
+    Tuple(Rc<[V]>, u8),
     Dict(Rc<RefCell<Entries>>),
     Instance(Rc<RefCell<Instance>>),
     None,
@@ -400,7 +405,7 @@ pub(super) struct Instance {
 impl V {
     fn depth(&self) -> u8 {
         match self {
-            V::Tuple(items) => 1 + items.iter().map(V::depth).max().unwrap_or(0),
+            V::Tuple(_, depth) => *depth,
             _ => 0,
         }
     }
@@ -611,16 +616,16 @@ impl Scan<'_> {
 
     /// A tuple of known elements, or `Other` past a bound.
     fn tuple(&mut self, items: Vec<V>) -> V {
+        if items.len() > MAX_COMPOSITE || items.len() > self.value_budget {
+            return V::Other;
+        }
         let items: Vec<V> = items.into_iter().map(V::tuple_element).collect();
-        let depth = items.iter().map(V::depth).max().unwrap_or(0);
-        if items.len() > MAX_COMPOSITE
-            || depth >= MAX_VALUE_DEPTH
-            || items.len() > self.value_budget
-        {
+        let depth = 1 + items.iter().map(V::depth).max().unwrap_or(0);
+        if depth > MAX_VALUE_DEPTH {
             return V::Other;
         }
         self.value_budget -= items.len();
-        V::Tuple(Rc::from(items))
+        V::Tuple(Rc::from(items), depth)
     }
 
     fn dict(&mut self) -> V {
@@ -649,20 +654,24 @@ impl Scan<'_> {
             return V::Other;
         };
         let args: Rc<[V]> = match args {
-            V::Tuple(t) => t,
+            V::Tuple(t, _) => t,
             _ => Rc::from(Vec::new()),
         };
-        // Protocols 0 and 1 write objects as copyreg._reconstructor(cls, base, state).
+        // Protocols 0 and 1 write objects as copyreg._reconstructor(cls, base,
+        // state); copyreg.__newobj__(cls, *args) is NEWOBJ spelled as a call.
         let g = &self.globals[*i];
-        let class =
-            if matches!(g.module.as_str(), "copyreg" | "copy_reg") && g.name == "_reconstructor" {
-                match args.first() {
-                    Some(V::Global(c)) => *c,
-                    _ => return V::Other,
-                }
-            } else {
-                *i
-            };
+        let class = if matches!(g.module.as_str(), "copyreg" | "copy_reg")
+            && matches!(
+                g.name.as_str(),
+                "_reconstructor" | "__newobj__" | "__newobj_ex__"
+            ) {
+            match args.first() {
+                Some(V::Global(c)) => *c,
+                _ => return V::Other,
+            }
+        } else {
+            *i
+        };
         V::Instance(Rc::new(RefCell::new(Instance {
             class,
             args,
@@ -1057,7 +1066,7 @@ impl Scan<'_> {
                     let state = m.pop(at)?;
                     let callee = m.top(at)?.clone();
                     self.call("BUILD", Some(&callee), at);
-                    if let (V::Instance(inst), V::Tuple(t)) = (&callee, &state) {
+                    if let (V::Instance(inst), V::Tuple(t, _)) = (&callee, &state) {
                         inst.borrow_mut().state = Some(t.clone());
                     }
                     let wrapper = self
@@ -1185,10 +1194,11 @@ impl Scan<'_> {
                 }
                 0x92 => {
                     m.pop(at)?;
-                    m.pop(at)?;
+                    let args = m.pop(at)?;
                     let cls = m.pop(at)?;
                     self.call("NEWOBJ_EX", Some(&cls), at);
-                    m.push(V::Other)?;
+                    let obj = self.instance(&cls, args);
+                    m.push(obj)?;
                 }
                 b'o' => {
                     let mut items = m.pop_mark(at)?.into_iter();
