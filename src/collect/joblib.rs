@@ -363,6 +363,7 @@ mod tests {
             ("bz2", Compression::Bz2),
             ("lzma", Compression::Lzma),
             ("xz", Compression::Xz),
+            ("lz4", Compression::Lz4),
         ] {
             let path = fixture(&format!("model.joblib.{ext}"));
             let f = std::fs::File::open(&path).expect("fixture");

@@ -132,6 +132,7 @@ mod tests {
             "torch_legacy.pt",
             "torch_legacy_evil.pt",
             "torch_legacy_p4.pt",
+            "torch_legacy_p1.pt",
         ] {
             assert_eq!(sniffed(name), Some(ModelFormat::PytorchLegacy), "{name}");
         }
@@ -144,6 +145,7 @@ mod tests {
             ("bz2", Compression::Bz2),
             ("lzma", Compression::Lzma),
             ("xz", Compression::Xz),
+            ("lz4", Compression::Lz4),
         ] {
             let found = sniffed(&format!("model.joblib.{ext}"));
             assert_eq!(found, Some(ModelFormat::Joblib { compression }), "{ext}");

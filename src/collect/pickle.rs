@@ -880,7 +880,12 @@ impl Scan<'_> {
                     if rest.is_empty() || single || enough {
                         return Ok(c.pos);
                     }
-                    if rest.len() >= 2 && rest[0] == 0x80 && rest[1] <= HIGHEST_PROTOCOL {
+                    // The caller knows more pickles follow (protocols 0 and 1
+                    // have no PROTO opcode to tell them by).
+                    let expected = depth == 0 && self.max_pickles.is_some();
+                    if expected
+                        || (rest.len() >= 2 && rest[0] == 0x80 && rest[1] <= HIGHEST_PROTOCOL)
+                    {
                         // Another pickle follows (legacy torch.save writes several).
                         m = Machine::default();
                         continue;

@@ -105,7 +105,11 @@ mod tests {
 
     #[test]
     fn benign_checkpoint_is_safe_and_storage_is_not_read() {
-        for name in ["torch_legacy.pt", "torch_legacy_p4.pt"] {
+        for name in [
+            "torch_legacy.pt",
+            "torch_legacy_p4.pt",
+            "torch_legacy_p1.pt",
+        ] {
             let bytes = std::fs::read(fixture(name)).expect("fixture");
             assert!(sniff(&bytes), "{name}");
             let r = analyse_file(&fixture(name), &rules()).expect("readable");
