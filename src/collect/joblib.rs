@@ -402,6 +402,26 @@ mod tests {
     }
 
     #[test]
+    fn flipped_bytes_never_panic() {
+        let rules = rules();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats");
+        for e in std::fs::read_dir(dir).expect("fixtures") {
+            let path = e.expect("entry").path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if !name.contains(".joblib") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("fixture");
+            for i in 0..bytes.len() {
+                let mut b = bytes.clone();
+                b[i] ^= 0xff;
+                let _ = analyse_reader(&b[..], &rules, 1 << 20);
+                let _ = sniff_compressed(&b[..]);
+            }
+        }
+    }
+
+    #[test]
     fn wrapper_without_a_known_size_is_unparseable() {
         let rules = rules();
         let bytes = std::fs::read(fixture("model.joblib")).expect("fixture");

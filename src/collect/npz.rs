@@ -317,6 +317,14 @@ mod tests {
         for cut in 0..bytes.len() {
             let _ = analyse_reader(std::io::Cursor::new(&bytes[..cut]), &rules, few);
         }
+        for name in ["evil.npz", "tricks.npz", "compressed.npz"] {
+            let bytes = std::fs::read(fixture(name)).expect("fixture");
+            for i in 0..bytes.len() {
+                let mut b = bytes.clone();
+                b[i] ^= 0xff;
+                let _ = analyse_reader(std::io::Cursor::new(&b), &rules, NpzLimits::default());
+            }
+        }
         assert!(escapes(b"..\\x.npy") && escapes(b"C:/x.npy") && !escapes(b"a..b.npy"));
     }
 }

@@ -170,6 +170,11 @@ mod tests {
             "{:?}",
             r.notes
         );
+        for i in 0..at {
+            let mut b = bytes.clone();
+            b[i] ^= 0xff;
+            let _ = analyse_reader(&b[..], &rules, MAX_FILE);
+        }
         assert!(!sniff(b"\x80\x02\x8a\x0a"));
         assert!(!sniff(b"\x80\x02}q\x00."));
     }
