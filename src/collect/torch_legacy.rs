@@ -135,6 +135,16 @@ mod tests {
     }
 
     #[test]
+    fn storage_is_never_read_however_large() {
+        // Storage bytes without end: the walk stops at the fifth STOP, and
+        // only the first read (64 KiB) is taken from the reader.
+        let bytes = std::fs::read(fixture("torch_legacy.pt")).expect("fixture");
+        let endless = (&bytes[..]).chain(std::io::repeat(0x80));
+        let r = analyse_reader(endless, &rules(), MAX_FILE);
+        assert_eq!(r.verdict, PickleVerdict::Safe, "{r:#?}");
+    }
+
+    #[test]
     fn payload_in_the_object_pickle_is_dangerous_with_its_offset() {
         let r = analyse_file(&fixture("torch_legacy_evil.pt"), &rules()).expect("readable");
         assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:#?}");
