@@ -17,6 +17,8 @@ CACHE=${AIPOSTURE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aiposture-test}
 LCP=${LLAMA_CPP_PY_VERSION:-0.3.36}
 GGUF_PY=${GGUF_PY_VERSION:-0.19.0}
 JUPYTER_SERVER=${JUPYTER_SERVER_VERSION:-2.21.1}
+JOBLIB_PY=${JOBLIB_PY_VERSION:-1.5.2}
+LZ4_PY=${LZ4_PY_VERSION:-4.4.4}
 JOBS=${JOBS:-$(nproc)}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -52,19 +54,19 @@ done
 # slirp4netns opens /dev/net/tun as that user; some sandboxes create it root-only.
 [ -c /dev/net/tun ] && chmod 0666 /dev/net/tun
 
-# --- Python venv: the real model-file writers (gguf, safetensors, numpy, onnx, h5py) and Jupyter
-# onnx writes ModelProto files and their external data; h5py writes legacy Keras .h5 containers.
+# --- Python venv: the real model-file writers (gguf, safetensors, numpy, joblib + lz4, onnx, h5py)
+# and Jupyter. onnx writes ModelProto files and their external data; h5py writes legacy Keras .h5.
 ONNX_PY=1.23.2
 H5PY=3.16.0
 # jupyter_server alone (no JupyterLab): the same Tornado app answers /api and /api/status.
 VENV="$CACHE/venv"
 PY_PKGS=("gguf==$GGUF_PY" "safetensors==${SAFETENSORS_PY_VERSION:-0.7.0}" "numpy<3"
-  "jupyter_server==$JUPYTER_SERVER" "onnx==$ONNX_PY" "h5py==$H5PY")
+  "jupyter_server==$JUPYTER_SERVER" "joblib==$JOBLIB_PY" "lz4==$LZ4_PY" "onnx==$ONNX_PY" "h5py==$H5PY")
 if ! "$VENV/bin/python" -c "
-import sys, numpy, safetensors.numpy, jupyter_server, onnx, h5py, importlib.metadata as m
+import sys, numpy, safetensors.numpy, jupyter_server, joblib, lz4.frame, onnx, h5py, importlib.metadata as m
 sys.exit(m.version('gguf') != '$GGUF_PY' or m.version('safetensors') != '${SAFETENSORS_PY_VERSION:-0.7.0}'
-         or m.version('jupyter_server') != '$JUPYTER_SERVER'
-         or m.version('onnx') != '$ONNX_PY' or m.version('h5py') != '$H5PY')" 2>/dev/null; then
+         or m.version('jupyter_server') != '$JUPYTER_SERVER' or m.version('joblib') != '$JOBLIB_PY'
+         or m.version('lz4') != '$LZ4_PY' or m.version('onnx') != '$ONNX_PY' or m.version('h5py') != '$H5PY')" 2>/dev/null; then
   log "venv + pip install ${PY_PKGS[*]}"
   rm -rf "$VENV"
   python3 -m venv "$VENV"

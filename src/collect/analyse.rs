@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-use super::pickle::{PickleRules, scan, scan_file};
+use super::pickle::{PickleRules, scan};
 use super::{gguf, safetensors};
 use crate::model::{ModelAnalysis, ModelFormat};
 
@@ -81,7 +81,19 @@ pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelA
             }
             Err(e) => a.error = Some(e),
         },
-        ModelFormat::Pickle { .. } => match scan_file(path, rules) {
+        // Uncompressed joblib files are pickles: the joblib walk is the
+        // pickle walk plus joblib's inline arrays.
+        ModelFormat::Pickle { .. } | ModelFormat::Joblib { .. } => {
+            match super::joblib::analyse_file(path, rules) {
+                Ok(r) => a.pickle = Some(r),
+                Err(e) => a.error = Some(e),
+            }
+        }
+        ModelFormat::PytorchLegacy => match super::torch_legacy::analyse_file(path, rules) {
+            Ok(r) => a.pickle = Some(r),
+            Err(e) => a.error = Some(e),
+        },
+        ModelFormat::Npz => match super::npz::analyse_file(path, rules) {
             Ok(r) => a.pickle = Some(r),
             Err(e) => a.error = Some(e),
         },
@@ -142,6 +154,36 @@ impl AnalysisCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::pickle::PickleVerdict;
+
+    #[test]
+    fn pickle_family_files_are_sniffed_and_analysed_end_to_end() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats");
+        let rules = PickleRules::embedded().expect("rules");
+        for (name, verdict) in [
+            ("torch_legacy.pt", PickleVerdict::Safe),
+            ("torch_legacy_evil.pt", PickleVerdict::Dangerous),
+            ("model.joblib", PickleVerdict::Safe),
+            ("after_array.joblib", PickleVerdict::Dangerous),
+            ("two_faced.joblib", PickleVerdict::Dangerous),
+            ("model.joblib.xz", PickleVerdict::Safe),
+            ("after_array_evil.joblib.gz", PickleVerdict::Dangerous),
+            ("plain.npz", PickleVerdict::Safe),
+            ("objects.npz", PickleVerdict::Safe),
+            ("evil.npz", PickleVerdict::Dangerous),
+        ] {
+            let path = dir.join(name);
+            let format = super::super::magic::sniff_file(&path)
+                .expect("readable")
+                .unwrap_or_else(|| panic!("{name} not recognised"));
+            let a = analyse(&path, &format, &rules);
+            assert_eq!(a.error, None, "{name}");
+            let p = a
+                .pickle
+                .unwrap_or_else(|| panic!("{name}: no pickle report"));
+            assert_eq!(p.verdict, verdict, "{name} ({format:?}): {p:#?}");
+        }
+    }
 
     #[test]
     fn credentials_in_metadata_urls_are_stripped() {

@@ -1,7 +1,7 @@
 //! Model-file recognition by content. A file's name can lie; its first bytes
 //! rarely do. Only a short header is read, never the file.
 
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use crate::model::ModelFormat;
@@ -24,9 +24,13 @@ pub fn sniff(head: &[u8]) -> Option<ModelFormat> {
         return Some(ModelFormat::Numpy);
     }
     if head.starts_with(b"PK\x03\x04") {
+        // torch.save names its first member <archive>/data.pkl; numpy.savez
+        // names every member <key>.npy; Keras 3 starts with its config.
         return first_zip_member(head).and_then(|name| {
             if name.ends_with("data.pkl") {
                 Some(ModelFormat::PytorchZip)
+            } else if name.ends_with(".npy") {
+                Some(ModelFormat::Npz)
             } else if KERAS_MEMBERS.contains(&name) {
                 // Confirmed from the central directory by `sniff_file`.
                 Some(ModelFormat::Keras)
@@ -37,6 +41,12 @@ pub fn sniff(head: &[u8]) -> Option<ModelFormat> {
     }
     if head.starts_with(super::hdf5::SIGNATURE) {
         return Some(ModelFormat::Hdf5);
+    }
+    if super::torch_legacy::sniff(head) {
+        return Some(ModelFormat::PytorchLegacy);
+    }
+    if let Some(compression) = super::joblib::sniff_compressed(head) {
+        return Some(ModelFormat::Joblib { compression });
     }
     if head.len() >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]) {
         return Some(ModelFormat::Pickle { protocol: head[1] });
@@ -79,7 +89,15 @@ pub fn sniff_file(path: &Path) -> std::io::Result<Option<ModelFormat>> {
             Err(e) => return Err(e),
         }
     }
-    match sniff(&buf[..filled]) {
+    let head = &buf[..filled];
+    match sniff(head) {
+        // bz2 and lz4 decode whole blocks: their first bytes need more than
+        // the header, read through a capped decoder.
+        None if super::joblib::compression_of(head).is_some() => {
+            f.seek(std::io::SeekFrom::Start(0))?;
+            Ok(super::joblib::sniff_compressed(f)
+                .map(|compression| ModelFormat::Joblib { compression }))
+        }
         // The first member fits; the central directory must agree.
         Some(ModelFormat::Keras) => {
             let keras = super::keras::zip_members(std::io::BufReader::new(f))
@@ -91,7 +109,7 @@ pub fn sniff_file(path: &Path) -> std::io::Result<Option<ModelFormat>> {
         None if hdf5_after_user_block(&f) => Ok(Some(ModelFormat::Hdf5)),
         // Protocol 0/1 pickles have no magic: their opcodes must parse and the
         // file must end with STOP, as every pickle.dump output does.
-        None => Ok(text_pickle(&buf[..filled])
+        None => Ok(text_pickle(head)
             .filter(|_| ends_with_stop(&mut f))
             .map(|protocol| ModelFormat::Pickle { protocol })),
     }
@@ -254,6 +272,40 @@ mod tests {
         ] {
             assert_eq!(text_pickle(text), None, "{}", String::from_utf8_lossy(text));
         }
+    }
+
+    #[test]
+    fn new_formats_written_by_real_writers_are_told_by_content() {
+        use crate::model::Compression;
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats");
+        let sniffed = |name: &str| sniff_file(&dir.join(name)).expect("fixture");
+        for name in [
+            "torch_legacy.pt",
+            "torch_legacy_evil.pt",
+            "torch_legacy_p4.pt",
+            "torch_legacy_p1.pt",
+        ] {
+            assert_eq!(sniffed(name), Some(ModelFormat::PytorchLegacy), "{name}");
+        }
+        for name in ["plain.npz", "compressed.npz", "evil.npz", "tricks.npz"] {
+            assert_eq!(sniffed(name), Some(ModelFormat::Npz), "{name}");
+        }
+        for (ext, compression) in [
+            ("zlib", Compression::Zlib),
+            ("gzip", Compression::Gzip),
+            ("bz2", Compression::Bz2),
+            ("lzma", Compression::Lzma),
+            ("xz", Compression::Xz),
+            ("lz4", Compression::Lz4),
+        ] {
+            let found = sniffed(&format!("model.joblib.{ext}"));
+            assert_eq!(found, Some(ModelFormat::Joblib { compression }), "{ext}");
+        }
+        // Uncompressed joblib is a pickle (analysed with joblib's inline arrays).
+        assert_eq!(
+            sniffed("model.joblib"),
+            Some(ModelFormat::Pickle { protocol: 4 })
+        );
     }
 
     #[test]

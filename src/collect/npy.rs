@@ -10,12 +10,12 @@ use super::pickle::{PickleRules, scan};
 use crate::model::pickle::PickleReport;
 
 /// Header cap: numpy pads headers to 64 bytes; real ones are well under 4 KiB.
-const HEADER_CAP: usize = 64 * 1024;
+pub(super) const HEADER_CAP: usize = 64 * 1024;
 /// Object-array payloads above this are not read.
-const PAYLOAD_CAP: u64 = 256 * 1024 * 1024;
+pub(super) const PAYLOAD_CAP: u64 = 256 * 1024 * 1024;
 
 /// `Some(header text)` for a well-formed prefix, with the payload offset.
-fn header(head: &[u8]) -> Result<(String, usize), String> {
+pub(super) fn header(head: &[u8]) -> Result<(String, usize), String> {
     if !head.starts_with(b"\x93NUMPY") || head.len() < 10 {
         return Err("not an .npy file".into());
     }
@@ -37,7 +37,7 @@ fn header(head: &[u8]) -> Result<(String, usize), String> {
 
 /// Is the array's dtype an object dtype (`'descr': '|O'`, or a structured
 /// dtype with an `O` field)? Read from the dict literal without evaluating it.
-fn is_object(header: &str) -> bool {
+pub(super) fn is_object(header: &str) -> bool {
     let Some(i) = header.find("'descr'") else {
         return false;
     };

@@ -11,6 +11,7 @@
 //! fields are checked against the remaining input before anything is read, so a
 //! huge length claim costs nothing.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
@@ -40,6 +41,13 @@ pub const SYMBOL_BUDGET: usize = 32 << 20;
 pub const MAX_NESTING: u32 = 3;
 /// Largest file `scan_file` reads (pickles inside PyTorch zips are small).
 pub const MAX_FILE: u64 = 256 << 20;
+/// Elements of tuples and dicts kept as known values by one scan (joblib's
+/// array wrappers need shapes and dtypes); past it, composites are unknown.
+pub const VALUE_BUDGET: usize = 1 << 20;
+/// Longest tuple or dict kept as a known value.
+const MAX_COMPOSITE: usize = 64;
+/// Deepest tuple nesting kept as a known value (keeps drops shallow).
+const MAX_VALUE_DEPTH: u8 = 4;
 const MAX_NOTES: usize = 64;
 const COMPUTED: &str = "<computed>";
 const HIGHEST_PROTOCOL: u8 = 5;
@@ -205,6 +213,92 @@ pub fn scan_file(path: &Path, allow: &PickleRules) -> Result<PickleReport, Strin
 
 /// Statically scans one pickle stream (or several concatenated ones).
 pub fn scan(bytes: &[u8], allow: &PickleRules) -> PickleReport {
+    scan_stream(bytes, allow, &StreamOptions::default()).report
+}
+
+/// How [`scan_stream`] reads a stream that is more than one plain pickle.
+#[derive(Debug, Clone, Default)]
+pub struct StreamOptions {
+    /// Stop after this many top-level pickles (legacy torch.save writes five,
+    /// then raw storage bytes that must not be read as opcodes).
+    pub max_pickles: Option<usize>,
+    /// Read joblib's inline arrays: after the `BUILD` of a
+    /// `joblib.numpy_pickle.NumpyArrayWrapper`, joblib.load reads the array's
+    /// bytes (or, for object arrays, a whole pickle) straight from the file.
+    pub joblib: bool,
+    /// Offset of `bytes[0]` in the file, for the offsets in the report.
+    pub base: u64,
+}
+
+/// A [`scan_stream`] result: the report and where the walk stopped.
+#[derive(Debug, Clone)]
+pub struct StreamScan {
+    pub report: PickleReport,
+    /// Top-level pickles walked to their STOP.
+    pub pickles: usize,
+    /// Offset just past the last top-level STOP walked.
+    pub end: u64,
+    /// The walk ran off the end of `bytes` (more input might complete it).
+    pub truncated: bool,
+}
+
+/// A [`scan_reader`] result.
+#[derive(Debug, Clone)]
+pub struct ReaderScan {
+    pub scan: StreamScan,
+    /// Bytes taken from the reader.
+    pub read: u64,
+    /// The walk needed more than the cap allowed.
+    pub capped: bool,
+    /// The reader failed (a corrupt compressed stream) after `read` bytes.
+    pub read_error: Option<String>,
+    /// The bytes read, for a second walk with other options.
+    pub data: Vec<u8>,
+}
+
+/// First read of [`scan_reader`]; each further one is four times larger.
+const FIRST_READ: u64 = 64 << 10;
+
+/// Scans a stream from `reader`, reading only as far as the walk needs (64 KiB
+/// first, four times more each time the walk runs off the end) and never more
+/// than `cap` bytes; what lies after the walk's end is not read.
+pub fn scan_reader(
+    mut reader: impl Read,
+    allow: &PickleRules,
+    opts: &StreamOptions,
+    cap: u64,
+) -> ReaderScan {
+    let mut buf = Vec::new();
+    let mut want = FIRST_READ.min(cap);
+    let mut eof = false;
+    let mut read_error = None;
+    loop {
+        let missing = want.saturating_sub(buf.len() as u64);
+        match (&mut reader).take(missing).read_to_end(&mut buf) {
+            Ok(n) if (n as u64) < missing => eof = true,
+            Ok(_) => {}
+            Err(e) => {
+                read_error = Some(e.to_string());
+                eof = true;
+            }
+        }
+        let scan = scan_stream(&buf, allow, opts);
+        if scan.truncated && !eof && want < cap {
+            want = want.saturating_mul(4).min(cap);
+            continue;
+        }
+        return ReaderScan {
+            capped: scan.truncated && !eof,
+            scan,
+            read: buf.len() as u64,
+            read_error,
+            data: buf,
+        };
+    }
+}
+
+/// Scans a stream of pickles as [`StreamOptions`] say.
+pub fn scan_stream(bytes: &[u8], allow: &PickleRules, opts: &StreamOptions) -> StreamScan {
     let mut s = Scan {
         rules: allow,
         globals: Vec::new(),
@@ -213,12 +307,26 @@ pub fn scan(bytes: &[u8], allow: &PickleRules) -> PickleReport {
         opcodes: 0,
         protocol: None,
         symbol_bytes: 0,
+        value_budget: VALUE_BUDGET,
         calls: BTreeMap::new(),
+        max_pickles: opts.max_pickles,
+        joblib: opts.joblib,
+        pickles: 0,
+        end: opts.base,
+        inline_arrays: 0,
+        inline_bytes: 0,
     };
-    let failure = s.walk(bytes, 0, 0).err();
+    let failure = s.walk(bytes, opts.base, 0, false).err();
+    let truncated = matches!(failure, Some(Fail::Truncated(_)));
     let mut notes = Vec::new();
     if let Some(f) = &failure {
         notes.push(f.message().to_string());
+    }
+    if s.inline_arrays > 0 {
+        notes.push(format!(
+            "{} joblib inline arrays ({} bytes of array data) skipped as joblib.load reads them",
+            s.inline_arrays, s.inline_bytes
+        ));
     }
     if !s.calls.is_empty() {
         let list: Vec<String> = s.calls.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
@@ -228,12 +336,17 @@ pub fn scan(bytes: &[u8], allow: &PickleRules) -> PickleReport {
     if s.notes_dropped > 0 {
         notes.push(format!("{} further notes omitted", s.notes_dropped));
     }
-    PickleReport {
-        verdict: verdict(&s.globals, failure.is_some()),
-        globals: s.globals,
-        opcodes: s.opcodes,
-        protocol: s.protocol,
-        notes,
+    StreamScan {
+        report: PickleReport {
+            verdict: verdict(&s.globals, failure.is_some()),
+            globals: s.globals,
+            opcodes: s.opcodes,
+            protocol: s.protocol,
+            notes,
+        },
+        pickles: s.pickles,
+        end: s.end,
+        truncated,
     }
 }
 
@@ -241,8 +354,11 @@ pub fn scan(bytes: &[u8], allow: &PickleRules) -> PickleReport {
 
 /// Why a walk stopped early.
 enum Fail {
-    /// Truncated or malformed stream: the real unpickler fails here too.
+    /// Malformed stream: the real unpickler fails here too.
     Malformed(String),
+    /// The input ends early: the real unpickler fails here too, or the
+    /// caller read too little.
+    Truncated(String),
     /// A bound of this walker was exceeded.
     Bound(String),
 }
@@ -250,18 +366,69 @@ enum Fail {
 impl Fail {
     fn message(&self) -> &str {
         match self {
-            Fail::Malformed(m) | Fail::Bound(m) => m,
+            Fail::Malformed(m) | Fail::Truncated(m) | Fail::Bound(m) => m,
         }
     }
 }
 
-/// A symbolic stack or memo value: only string constants and imports are known.
+/// A symbolic stack or memo value: string constants, small integers, imports,
+/// and (within [`VALUE_BUDGET`]) the small tuples, dicts and instances that
+/// joblib's array wrappers are made of. Dicts never hold dicts and instances
+/// hold only tuples, so values form no cycles; tuples nest at most
+/// [`MAX_VALUE_DEPTH`] deep.
 #[derive(Clone)]
-enum V {
+pub(super) enum V {
     Mark,
     Str(Rc<str>),
+    Int(i64),
     Global(usize),
+    /// Elements and nesting depth (kept, so no walk ever recurses through
+    /// shared sub-tuples).
+    Tuple(Rc<[V]>, u8),
+    Dict(Rc<RefCell<Entries>>),
+    Instance(Rc<RefCell<Instance>>),
+    None,
     Other,
+}
+
+/// A known dict's string-keyed entries, in insertion order.
+pub(super) type Entries = Vec<(Rc<str>, V)>;
+
+/// An object made by calling a global: its class (or factory), arguments and
+/// BUILD state, as far as they are known.
+pub(super) struct Instance {
+    pub class: usize,
+    pub args: Rc<[V]>,
+    pub state: Option<Rc<[V]>>,
+}
+
+impl V {
+    fn depth(&self) -> u8 {
+        match self {
+            V::Tuple(_, depth) => *depth,
+            _ => 0,
+        }
+    }
+
+    /// Tuple elements: no mutable containers (no cycles), bounded depth.
+    fn tuple_element(self) -> V {
+        match self {
+            V::Dict(_) | V::Instance(_) | V::Mark => V::Other,
+            v => v,
+        }
+    }
+
+    pub(super) fn dict_get(&self, key: &str) -> Option<V> {
+        match self {
+            V::Dict(d) => d
+                .borrow()
+                .iter()
+                .rev()
+                .find(|(k, _)| &**k == key)
+                .map(|(_, v)| v.clone()),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -300,23 +467,21 @@ impl Machine {
         }
     }
 
-    /// Pops down to and including the topmost mark; returns the lowest object
-    /// above it (OBJ's class).
-    fn pop_mark(&mut self, at: u64) -> Result<Option<V>, Fail> {
+    /// Pops down to and including the topmost mark; returns the objects above
+    /// it, lowest first.
+    fn pop_mark(&mut self, at: u64) -> Result<Vec<V>, Fail> {
         if self.marks == 0 {
             return Err(Fail::Malformed(format!(
                 "opcode at offset {at} needs a MARK and there is none"
             )));
         }
-        let mut lowest = None;
-        while let Some(v) = self.stack.pop() {
-            if matches!(v, V::Mark) {
-                self.marks -= 1;
-                return Ok(lowest);
-            }
-            lowest = Some(v);
-        }
-        Err(underflow(at))
+        let Some(i) = self.stack.iter().rposition(|v| matches!(v, V::Mark)) else {
+            return Err(underflow(at));
+        };
+        let items = self.stack.split_off(i + 1);
+        self.stack.pop();
+        self.marks -= 1;
+        Ok(items)
     }
 
     fn put(&mut self, key: u64, at: u64) -> Result<(), Fail> {
@@ -356,7 +521,7 @@ impl<'d> Cursor<'d> {
     fn take(&mut self, n: u64, what: &str, at: u64) -> Result<&'d [u8], Fail> {
         let left = (self.data.len() - self.pos) as u64;
         if n > left {
-            return Err(Fail::Malformed(format!(
+            return Err(Fail::Truncated(format!(
                 "truncated: {what} at offset {at} needs {n} bytes, only {left} remain"
             )));
         }
@@ -380,7 +545,7 @@ impl<'d> Cursor<'d> {
     fn line(&mut self, what: &str, at: u64) -> Result<&'d [u8], Fail> {
         let rest = &self.data[self.pos..];
         let Some(n) = rest.iter().position(|&b| b == b'\n') else {
-            return Err(Fail::Malformed(format!(
+            return Err(Fail::Truncated(format!(
                 "truncated: {what} at offset {at} has no end of line"
             )));
         };
@@ -410,7 +575,16 @@ struct Scan<'r> {
     opcodes: u64,
     protocol: Option<u8>,
     symbol_bytes: usize,
+    /// Tuple and dict elements still allowed to be kept as known values.
+    value_budget: usize,
     calls: BTreeMap<&'static str, u64>,
+    max_pickles: Option<usize>,
+    joblib: bool,
+    /// Top-level pickles walked to their STOP, and the offset after the last.
+    pickles: usize,
+    end: u64,
+    inline_arrays: u64,
+    inline_bytes: u64,
 }
 
 /// Which string-like argument a nested pickle was found in.
@@ -438,6 +612,80 @@ impl Scan<'_> {
             }
             _ => V::Other,
         }
+    }
+
+    /// A tuple of known elements, or `Other` past a bound.
+    fn tuple(&mut self, items: Vec<V>) -> V {
+        if items.len() > MAX_COMPOSITE || items.len() > self.value_budget {
+            return V::Other;
+        }
+        let items: Vec<V> = items.into_iter().map(V::tuple_element).collect();
+        let depth = 1 + items.iter().map(V::depth).max().unwrap_or(0);
+        if depth > MAX_VALUE_DEPTH {
+            return V::Other;
+        }
+        self.value_budget -= items.len();
+        V::Tuple(Rc::from(items), depth)
+    }
+
+    fn dict(&mut self) -> V {
+        V::Dict(Rc::new(RefCell::new(Vec::new())))
+    }
+
+    /// `dict[key] = value` for a known dict, string key and insertable value.
+    fn set_item(&mut self, dict: &V, key: V, value: V) {
+        let (V::Dict(d), V::Str(k)) = (dict, key) else {
+            return;
+        };
+        let value = match value {
+            V::Dict(_) | V::Mark => V::Other,
+            v => v,
+        };
+        let mut d = d.borrow_mut();
+        if d.len() < MAX_COMPOSITE && self.value_budget > 0 {
+            self.value_budget -= 1;
+            d.push((k, value));
+        }
+    }
+
+    /// The object a call of `callee` with `args` makes, as far as it is known.
+    fn instance(&mut self, callee: &V, args: V) -> V {
+        let V::Global(i) = callee else {
+            return V::Other;
+        };
+        let args: Rc<[V]> = match args {
+            V::Tuple(t, _) => t,
+            _ => Rc::from(Vec::new()),
+        };
+        // Protocols 0 and 1 write objects as copyreg._reconstructor(cls, base,
+        // state); copyreg.__newobj__(cls, *args) is NEWOBJ spelled as a call.
+        let g = &self.globals[*i];
+        let class = if matches!(g.module.as_str(), "copyreg" | "copy_reg")
+            && matches!(
+                g.name.as_str(),
+                "_reconstructor" | "__newobj__" | "__newobj_ex__"
+            ) {
+            match args.first() {
+                Some(V::Global(c)) => *c,
+                _ => return V::Other,
+            }
+        } else {
+            *i
+        };
+        V::Instance(Rc::new(RefCell::new(Instance {
+            class,
+            args,
+            state: None,
+        })))
+    }
+
+    /// Class `module.name` of a known instance.
+    fn class_of(&self, v: &V) -> Option<(&str, &str)> {
+        let V::Instance(inst) = v else {
+            return None;
+        };
+        let g = self.globals.get(inst.borrow().class)?;
+        Some((g.module.as_str(), g.name.as_str()))
     }
 
     fn add_global(
@@ -469,6 +717,42 @@ impl Scan<'_> {
                 self.note(n);
             }
         }
+    }
+
+    /// joblib.load reads an array right after its wrapper's BUILD: a padding
+    /// length byte and padding, then the raw bytes; for object arrays, a whole
+    /// pickle. The cursor is moved past it, so what follows is still walked.
+    fn inline_array(
+        &mut self,
+        c: &mut Cursor<'_>,
+        state: &V,
+        at: u64,
+        depth: u32,
+    ) -> Result<(), Fail> {
+        let globals = &self.globals;
+        let class = |i: usize| globals.get(i).map(|g| (g.module.as_str(), g.name.as_str()));
+        let layout = super::joblib::array_layout(state, class).map_err(|why| {
+            Fail::Malformed(format!(
+                "joblib array wrapper built at offset {at}: {why}, so the array data after it cannot be skipped"
+            ))
+        })?;
+        match layout {
+            super::joblib::ArrayLayout::Objects => {
+                let start = c.offset();
+                let n = self.walk(&c.data[c.pos..], start, depth + 1, true)?;
+                c.pos += n;
+            }
+            super::joblib::ArrayLayout::Raw { bytes, padded } => {
+                if padded {
+                    let p = c.uint(1, "joblib padding length", at)?;
+                    c.take(p, "joblib padding", at)?;
+                }
+                c.take(bytes, "joblib array data", at)?;
+                self.inline_bytes = self.inline_bytes.saturating_add(bytes);
+            }
+        }
+        self.inline_arrays += 1;
+        Ok(())
     }
 
     /// Follows a string argument that itself starts with a PROTO opcode.
@@ -509,16 +793,16 @@ impl Scan<'_> {
             return Ok(());
         }
         let before = self.globals.len();
-        let result = self.walk(inner, at, depth + 1);
+        let result = self.walk(inner, at, depth + 1, false);
         let found = self.globals.len() - before;
         match result {
-            Ok(()) => {
+            Ok(_) => {
                 self.note(format!(
                     "nested pickle in {how} at offset {at}: {found} imports merged"
                 ));
                 Ok(())
             }
-            Err(Fail::Malformed(m)) => {
+            Err(Fail::Malformed(m) | Fail::Truncated(m)) => {
                 self.note(format!(
                     "{how} at offset {at} start like a pickle but do not parse ({m}); {found} imports found before that merged"
                 ));
@@ -542,7 +826,9 @@ impl Scan<'_> {
         self.nested(arg, kind, at, depth)
     }
 
-    fn walk(&mut self, data: &[u8], base: u64, depth: u32) -> Result<(), Fail> {
+    /// Walks the pickles of `data`; `single` stops at the first STOP. Returns
+    /// the bytes consumed.
+    fn walk(&mut self, data: &[u8], base: u64, depth: u32, single: bool) -> Result<usize, Fail> {
         let mut c = Cursor { data, pos: 0, base };
         let mut m = Machine::default();
         if data.is_empty() {
@@ -551,7 +837,7 @@ impl Scan<'_> {
         loop {
             let at = c.offset();
             let Some(&op) = data.get(c.pos) else {
-                return Err(Fail::Malformed(format!(
+                return Err(Fail::Truncated(format!(
                     "truncated: input ends at offset {at} before a STOP opcode"
                 )));
             };
@@ -579,17 +865,27 @@ impl Scan<'_> {
                     let n = c.uint(8, "FRAME", at)?;
                     let left = (data.len() - c.pos) as u64;
                     if n > left {
-                        return Err(Fail::Malformed(format!(
+                        return Err(Fail::Truncated(format!(
                             "truncated: FRAME at offset {at} announces {n} bytes, only {left} remain"
                         )));
                     }
                 }
                 b'.' => {
-                    let rest = &data[c.pos..];
-                    if rest.is_empty() {
-                        return Ok(());
+                    if depth == 0 {
+                        self.pickles += 1;
+                        self.end = c.offset();
                     }
-                    if rest.len() >= 2 && rest[0] == 0x80 && rest[1] <= HIGHEST_PROTOCOL {
+                    let rest = &data[c.pos..];
+                    let enough = depth == 0 && self.max_pickles.is_some_and(|n| self.pickles >= n);
+                    if rest.is_empty() || single || enough {
+                        return Ok(c.pos);
+                    }
+                    // The caller knows more pickles follow (protocols 0 and 1
+                    // have no PROTO opcode to tell them by).
+                    let expected = depth == 0 && self.max_pickles.is_some();
+                    if expected
+                        || (rest.len() >= 2 && rest[0] == 0x80 && rest[1] <= HIGHEST_PROTOCOL)
+                    {
                         // Another pickle follows (legacy torch.save writes several).
                         m = Machine::default();
                         continue;
@@ -598,7 +894,7 @@ impl Scan<'_> {
                         "{} bytes after the STOP at offset {at} are not a pickle and were not read",
                         rest.len()
                     ));
-                    return Ok(());
+                    return Ok(c.pos);
                 }
                 // ---- stack manipulation
                 b'(' => m.push(V::Mark)?,
@@ -646,22 +942,40 @@ impl Scan<'_> {
                     m.get(k, at)?;
                 }
                 // ---- plain values
-                b'N' | 0x88 | 0x89 | b')' | b']' | b'}' | 0x8f | 0x97 => m.push(V::Other)?,
+                b'N' => m.push(V::None)?,
+                0x88 => m.push(V::Int(1))?,
+                0x89 => m.push(V::Int(0))?,
+                b')' => {
+                    let t = self.tuple(Vec::new());
+                    m.push(t)?;
+                }
+                b'}' => {
+                    let d = self.dict();
+                    m.push(d)?;
+                }
+                b']' | 0x8f | 0x97 => m.push(V::Other)?,
                 b'I' | b'L' | b'F' => {
-                    c.line("INT/LONG/FLOAT", at)?;
-                    m.push(V::Other)?;
+                    let line = c.line("INT/LONG/FLOAT", at)?;
+                    // INT and LONG are decimal text ("I01" is True; LONG ends in L).
+                    let text = std::str::from_utf8(line).unwrap_or("");
+                    let v = match op {
+                        b'F' => None,
+                        b'L' => text.strip_suffix('L').unwrap_or(text).parse().ok(),
+                        _ => text.parse().ok(),
+                    };
+                    m.push(v.map_or(V::Other, V::Int))?;
                 }
                 b'J' => {
-                    c.take(4, "BININT", at)?;
-                    m.push(V::Other)?;
+                    let v = c.int4("BININT", at)?;
+                    m.push(V::Int(v))?;
                 }
                 b'K' => {
-                    c.take(1, "BININT1", at)?;
-                    m.push(V::Other)?;
+                    let v = c.uint(1, "BININT1", at)?;
+                    m.push(V::Int(v as i64))?;
                 }
                 b'M' => {
-                    c.take(2, "BININT2", at)?;
-                    m.push(V::Other)?;
+                    let v = c.uint(2, "BININT2", at)?;
+                    m.push(V::Int(v as i64))?;
                 }
                 b'G' => {
                     c.take(8, "BINFLOAT", at)?;
@@ -669,8 +983,19 @@ impl Scan<'_> {
                 }
                 0x8a => {
                     let n = c.uint(1, "LONG1", at)?;
-                    c.take(n, "LONG1", at)?;
-                    m.push(V::Other)?;
+                    let b = c.take(n, "LONG1", at)?;
+                    // Two's complement, little-endian; shapes fit in 8 bytes.
+                    let v = match b.len() {
+                        1..=8 => {
+                            let fill = if b[b.len() - 1] & 0x80 != 0 { 0xff } else { 0 };
+                            let mut w = [fill; 8];
+                            w[..b.len()].copy_from_slice(b);
+                            V::Int(i64::from_le_bytes(w))
+                        }
+                        0 => V::Int(0),
+                        _ => V::Other,
+                    };
+                    m.push(v)?;
                 }
                 0x8b => {
                     let n = c.int4("LONG4", at)?;
@@ -738,31 +1063,70 @@ impl Scan<'_> {
                     m.top(at)?;
                 }
                 // ---- containers
-                b'a' | b'b' => {
+                b'a' => {
                     m.pop(at)?;
+                    m.top(at)?;
+                }
+                b'b' => {
+                    let state = m.pop(at)?;
                     let callee = m.top(at)?.clone();
-                    if op == b'b' {
-                        self.call("BUILD", Some(&callee), at);
+                    self.call("BUILD", Some(&callee), at);
+                    if let (V::Instance(inst), V::Tuple(t, _)) = (&callee, &state) {
+                        inst.borrow_mut().state = Some(t.clone());
+                    }
+                    let wrapper = self
+                        .class_of(&callee)
+                        .is_some_and(|(mo, na)| super::joblib::is_array_wrapper(mo, na));
+                    if self.joblib && depth == 0 && wrapper {
+                        self.inline_array(&mut c, &state, at, depth)?;
+                        m.pop(at)?;
+                        m.push(V::Other)?;
                     }
                 }
                 b's' => {
-                    m.pop(at)?;
-                    m.pop(at)?;
-                    m.top(at)?;
+                    let value = m.pop(at)?;
+                    let key = m.pop(at)?;
+                    let dict = m.top(at)?.clone();
+                    self.set_item(&dict, key, value);
                 }
-                b'e' | b'u' | 0x90 => {
+                b'u' => {
+                    let items = m.pop_mark(at)?;
+                    let dict = m.top(at)?.clone();
+                    let mut it = items.into_iter();
+                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                        self.set_item(&dict, k, v);
+                    }
+                }
+                b'e' | 0x90 => {
                     m.pop_mark(at)?;
                     m.top(at)?;
                 }
-                b'l' | b't' | b'd' | 0x91 => {
+                b't' => {
+                    let items = m.pop_mark(at)?;
+                    let t = self.tuple(items);
+                    m.push(t)?;
+                }
+                b'd' => {
+                    let items = m.pop_mark(at)?;
+                    let dict = self.dict();
+                    let mut it = items.into_iter();
+                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                        self.set_item(&dict, k, v);
+                    }
+                    m.push(dict)?;
+                }
+                b'l' | 0x91 => {
                     m.pop_mark(at)?;
                     m.push(V::Other)?;
                 }
                 0x85..=0x87 => {
+                    let mut items = Vec::new();
                     for _ in 0..(op - 0x84) {
-                        m.pop(at)?;
+                        items.push(m.pop(at)?);
                     }
-                    m.push(V::Other)?;
+                    items.reverse();
+                    let t = self.tuple(items);
+                    m.push(t)?;
                 }
                 // ---- imports
                 b'c' | b'i' => {
@@ -771,9 +1135,11 @@ impl Scan<'_> {
                     let name = utf8_line(&mut c, what, at)?;
                     let g = self.add_global(module, name, at, None)?;
                     if op == b'i' {
-                        m.pop_mark(at)?;
+                        let args = m.pop_mark(at)?;
                         self.call("INST", Some(&g), at);
-                        m.push(V::Other)?;
+                        let args = self.tuple(args);
+                        let obj = self.instance(&g, args);
+                        m.push(obj)?;
                     } else {
                         m.push(g)?;
                     }
@@ -818,30 +1184,36 @@ impl Scan<'_> {
                 }
                 // ---- calls
                 b'R' => {
-                    m.pop(at)?;
+                    let args = m.pop(at)?;
                     let f = m.pop(at)?;
                     self.call("REDUCE", Some(&f), at);
-                    m.push(V::Other)?;
+                    let obj = self.instance(&f, args);
+                    m.push(obj)?;
                 }
                 0x81 => {
-                    m.pop(at)?;
+                    let args = m.pop(at)?;
                     let cls = m.pop(at)?;
                     self.call("NEWOBJ", Some(&cls), at);
-                    m.push(V::Other)?;
+                    let obj = self.instance(&cls, args);
+                    m.push(obj)?;
                 }
                 0x92 => {
                     m.pop(at)?;
-                    m.pop(at)?;
+                    let args = m.pop(at)?;
                     let cls = m.pop(at)?;
                     self.call("NEWOBJ_EX", Some(&cls), at);
-                    m.push(V::Other)?;
+                    let obj = self.instance(&cls, args);
+                    m.push(obj)?;
                 }
                 b'o' => {
-                    let Some(cls) = m.pop_mark(at)? else {
+                    let mut items = m.pop_mark(at)?.into_iter();
+                    let Some(cls) = items.next() else {
                         return Err(underflow(at));
                     };
                     self.call("OBJ", Some(&cls), at);
-                    m.push(V::Other)?;
+                    let args = self.tuple(items.collect());
+                    let obj = self.instance(&cls, args);
+                    m.push(obj)?;
                 }
                 // ---- persistent ids (torch storages): the loader's own hook
                 b'P' => {

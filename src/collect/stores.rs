@@ -248,6 +248,9 @@ pub fn is_model(f: &StoreFile) -> bool {
                 | ModelFormat::Onnx
                 | ModelFormat::Keras
                 | ModelFormat::Hdf5
+                | ModelFormat::PytorchLegacy
+                | ModelFormat::Joblib { .. }
+                | ModelFormat::Npz
         )
     )
 }

@@ -360,6 +360,40 @@ pub enum ModelFormat {
     Keras,
     /// An HDF5 container (legacy Keras `.h5` and others).
     Hdf5,
+    /// torch.save with `_use_new_zipfile_serialization=False`: five pickles,
+    /// then raw storage bytes.
+    PytorchLegacy,
+    /// A compressed pickle as joblib.dump(compress=...) writes it.
+    Joblib {
+        compression: Compression,
+    },
+    /// A zip of .npy members (numpy.savez, savez_compressed).
+    Npz,
+}
+
+/// Whole-file compression of a pickle (joblib's compressors).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    Zlib,
+    Gzip,
+    Bz2,
+    Lzma,
+    Xz,
+    Lz4,
+}
+
+impl Compression {
+    pub fn label(self) -> &'static str {
+        match self {
+            Compression::Zlib => "zlib",
+            Compression::Gzip => "gzip",
+            Compression::Bz2 => "bz2",
+            Compression::Lzma => "lzma",
+            Compression::Xz => "xz",
+            Compression::Lz4 => "lz4",
+        }
+    }
 }
 
 impl ModelFormat {
@@ -373,6 +407,13 @@ impl ModelFormat {
             ModelFormat::Onnx => "ONNX".into(),
             ModelFormat::Keras => "Keras 3 archive (.keras)".into(),
             ModelFormat::Hdf5 => "HDF5 (legacy Keras .h5)".into(),
+            ModelFormat::PytorchLegacy => {
+                "PyTorch legacy checkpoint (pickles + raw storages)".into()
+            }
+            ModelFormat::Joblib { compression } => {
+                format!("joblib ({}-compressed pickle)", compression.label())
+            }
+            ModelFormat::Npz => "NumPy .npz (zip of .npy)".into(),
         }
     }
 }

@@ -372,11 +372,20 @@ fn claimed(path: &str) -> Option<(&'static str, Fits)> {
         "onnx" => ("ONNX", |f| matches!(f, ModelFormat::Onnx)),
         "keras" => ("a Keras 3 archive", |f| matches!(f, ModelFormat::Keras)),
         "h5" | "hdf5" => ("HDF5", |f| matches!(f, ModelFormat::Hdf5)),
-        "pt" | "pth" | "bin" | "ckpt" | "pkl" | "pickle" | "joblib" => {
-            ("a PyTorch/pickle checkpoint", |f| {
-                matches!(f, ModelFormat::PytorchZip | ModelFormat::Pickle { .. })
-            })
-        }
+        "npz" => ("NumPy .npz", |f| matches!(f, ModelFormat::Npz)),
+        "pt" | "pth" | "bin" | "ckpt" | "pkl" | "pickle" => ("a PyTorch/pickle checkpoint", |f| {
+            matches!(
+                f,
+                ModelFormat::PytorchZip
+                    | ModelFormat::PytorchLegacy
+                    | ModelFormat::Pickle { .. }
+                    | ModelFormat::Joblib { .. }
+            )
+        }),
+        // joblib.dump names compressed files after the compressor by default.
+        "joblib" | "z" | "gz" | "bz2" | "lzma" | "xz" | "lz4" => ("a joblib pickle", |f| {
+            matches!(f, ModelFormat::Pickle { .. } | ModelFormat::Joblib { .. })
+        }),
         _ => return None,
     })
 }
@@ -434,4 +443,28 @@ pub fn extension_findings(inv: &Inventory) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Compression;
+
+    #[test]
+    fn extensions_of_the_pickle_family_fit_their_formats() {
+        let fits = |path: &str, f: ModelFormat| claimed(path).is_some_and(|(_, fits)| fits(&f));
+        assert!(fits("m.pt", ModelFormat::PytorchLegacy));
+        assert!(fits("m.npz", ModelFormat::Npz));
+        assert!(!fits("m.npz", ModelFormat::Numpy));
+        let zlib = ModelFormat::Joblib {
+            compression: Compression::Zlib,
+        };
+        assert!(fits("m.joblib", zlib.clone()));
+        assert!(fits("m.joblib", ModelFormat::Pickle { protocol: 4 }));
+        assert!(fits("m.pkl.z", zlib.clone()));
+        // An extension that lies: an .npz named as a checkpoint, a GGUF as .npz.
+        assert!(!fits("m.pt", ModelFormat::Npz));
+        assert!(!fits("m.npz", ModelFormat::Gguf { version: 3 }));
+        assert!(!fits("m.safetensors", zlib));
+    }
 }
