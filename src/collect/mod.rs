@@ -190,7 +190,10 @@ impl Collector {
                     continue;
                 }
             }
-            let walked = model_dirs::walk(r.kind, &r.path, &r.why);
+            let walked = {
+                let mut cache = self.sniffed.lock().unwrap_or_else(|p| p.into_inner());
+                model_dirs::walk(r.kind, &r.path, &r.why, &mut |p, m| cache.sniff(p, m))
+            };
             blind.extend(walked.blind);
             for f in walked.files {
                 if identity(&f.path).is_some_and(|id| !seen.insert(id)) {
