@@ -147,7 +147,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Approval>, String> {
 /// Read the policy at `path`: absent, loaded, or invalid with the reason.
 pub fn load(path: &Path) -> PolicyStatus {
     let shown = path.to_string_lossy().into_owned();
-    let bytes = match super::super::collect::stores::read_capped(path, POLICY_CAP + 1) {
+    let read = || -> std::io::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        std::fs::File::open(path)?
+            .take(POLICY_CAP + 1)
+            .read_to_end(&mut buf)?;
+        Ok(buf)
+    };
+    let bytes = match read() {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return PolicyStatus::Absent { path: shown };

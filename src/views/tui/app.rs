@@ -478,6 +478,21 @@ fn model_state(
     "ok".into()
 }
 
+/// The content state, else what the policy decided (8 columns: "unappr." / "expired").
+fn model_state_with_policy(
+    a: &crate::model::ModelAnalysis,
+    integrity: Option<&crate::model::Integrity>,
+    decision: &crate::model::policy::Decision,
+) -> String {
+    use crate::model::policy::Decision;
+    let content = model_state(a, integrity);
+    match (content.as_str(), decision) {
+        ("ok", Decision::Unapproved { .. }) => "unappr.".into(),
+        ("ok", Decision::Expired { .. }) => "expired".into(),
+        _ => content,
+    }
+}
+
 fn model_rows(s: &Snapshot) -> Vec<Row> {
     let mut rows = Vec::new();
     for (si, srv) in s.inventory.servers.iter().enumerate() {
@@ -485,7 +500,7 @@ fn model_rows(s: &Snapshot) -> Vec<Row> {
             rows.push(Row {
                 item: Item::LoadedModel(si, mi),
                 cells: vec![
-                    model_state(&m.analysis, None),
+                    model_state_with_policy(&m.analysis, None, &m.decision),
                     format!("{} ({} pid {})", basename(&m.path), srv.product, srv.pid),
                 ],
                 scope: None,
@@ -497,7 +512,7 @@ fn model_rows(s: &Snapshot) -> Vec<Row> {
             rows.push(Row {
                 item: Item::StoreModel(i),
                 cells: vec![
-                    model_state(&f.analysis, Some(&f.integrity)),
+                    model_state_with_policy(&f.analysis, Some(&f.integrity), &f.decision),
                     f.reference.clone(),
                 ],
                 scope: None,
