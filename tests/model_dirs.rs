@@ -290,7 +290,13 @@ impl Drop for Holder {
 }
 
 /// Start the holder stand-in as `python <script> <args>` in `cwd`, holding `hold`.
-fn start_holder(script: &Path, cwd: &Path, args: &[&str], hold: &[PathBuf]) -> Holder {
+fn start_holder(
+    script: &Path,
+    cwd: &Path,
+    args: &[&str],
+    hold: &[PathBuf],
+    envs: &[(&str, &Path)],
+) -> Holder {
     std::fs::create_dir_all(script.parent().expect("parent")).expect("mkdir");
     std::fs::copy(
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/model_holder.py"),
@@ -305,6 +311,7 @@ fn start_holder(script: &Path, cwd: &Path, args: &[&str], hold: &[PathBuf]) -> H
         .current_dir(cwd)
         .env("HOLD_FILES", joined)
         .env("READY_FILE", &ready)
+        .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .process_group(0)
         .spawn()
@@ -347,6 +354,9 @@ fn comfyui_and_webui_dirs_and_who_can_swap_their_weights() {
         &base.join("models/loras/l.safetensors"),
         Path::new(SAFETENSORS),
     );
+    // llama.cpp's cache named by the server's environment.
+    let llama_cache = t.join("llama-cache");
+    put(&llama_cache.join("org_repo_m.gguf"), &gguf);
     // Anyone can replace what is in checkpoints/; another user owns ComfyUI/.
     chmod(&ckpt, 0o777);
     std::os::unix::fs::chown(&comfy, Some(65534), Some(65534)).expect("chown");
@@ -360,6 +370,7 @@ fn comfyui_and_webui_dirs_and_who_can_swap_their_weights() {
             "127.0.0.1",
         ],
         &[ckpt.join("tiny.gguf")],
+        &[("LLAMA_CACHE", &llama_cache)],
     );
     let webui = t.join("text-generation-webui");
     let cwd = t.join("webui-cwd");
@@ -368,6 +379,7 @@ fn comfyui_and_webui_dirs_and_who_can_swap_their_weights() {
         &webui.join("server.py"),
         &cwd,
         &["--model-dir", "rel-models", "--listen"],
+        &[],
         &[],
     );
 
@@ -401,6 +413,15 @@ fn comfyui_and_webui_dirs_and_who_can_swap_their_weights() {
     assert_eq!(
         root_entry(&snap, &cwd.join("rel-models"))["why"],
         format!("--model-dir of pid {}", w.0.id())
+    );
+
+    assert_eq!(
+        file_at(&fs, &llama_cache.join("org_repo_m.gguf"))["store"],
+        "llama_cpp"
+    );
+    assert_eq!(
+        root_entry(&snap, &llama_cache)["why"],
+        format!("LLAMA_CACHE of pid {cpid}")
     );
 
     // The held model's chain reaches / and the findings name the server.
