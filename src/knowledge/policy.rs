@@ -2,7 +2,7 @@
 //! when. Operator data read at the edge (unlike `assets/`, it is not embedded);
 //! every error names the line, and a bad file never stops the tool.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -30,11 +30,6 @@ struct RawApproval {
     approver: String,
     date: Spanned<String>,
     expires: Option<Spanned<String>>,
-}
-
-/// `$XDG_CONFIG_HOME/aiposture/policy.toml`, else `~/.config/aiposture/policy.toml`.
-pub fn default_path() -> Option<PathBuf> {
-    crate::config::Config::xdg_path().map(|p| p.with_file_name("policy.toml"))
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
