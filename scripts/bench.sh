@@ -108,7 +108,12 @@ PY
 )
 
 python3 - "$OUT" <<PY
-import sys, datetime, platform, os
+import sys, datetime, platform, os, re
+# The models block is written by scripts/bench-models.sh: keep it.
+old = open(sys.argv[1]).read() if os.path.exists(sys.argv[1]) else ""
+m = re.search(r"<!-- models:begin -->.*<!-- models:end -->", old, re.S)
+models_block = ("\\n" + m.group(0) + "\\n") if m else ""
+
 ss, snap = $ss_mean, $snap_mean
 d, h, hz, secs = $d1 - $d0, $h1 - $h0, $hz, $IDLE_SECS
 def pct(t): return 100.0 * t / hz / secs
@@ -158,7 +163,7 @@ Added by probing: **{($active_mean-$passive_mean)*1000:.1f} ms** per collection,
 {($active_mean-$passive_mean)*1000/$PROBE_SERVERS:.2f} ms per listener.
 
 Micro-benchmarks of the collection path: \`cargo bench --bench collect\`.
-""")
+""" + models_block)
 PY
 cat "$WORK/hyperfine.txt" >&2
 echo "[bench] wrote $OUT" >&2

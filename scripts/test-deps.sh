@@ -52,15 +52,19 @@ done
 # slirp4netns opens /dev/net/tun as that user; some sandboxes create it root-only.
 [ -c /dev/net/tun ] && chmod 0666 /dev/net/tun
 
-# --- Python venv: the real model-file writers (gguf, safetensors, numpy) and Jupyter ---------
+# --- Python venv: the real model-file writers (gguf, safetensors, numpy, onnx, h5py) and Jupyter
+# onnx writes ModelProto files and their external data; h5py writes legacy Keras .h5 containers.
+ONNX_PY=1.23.2
+H5PY=3.16.0
 # jupyter_server alone (no JupyterLab): the same Tornado app answers /api and /api/status.
 VENV="$CACHE/venv"
 PY_PKGS=("gguf==$GGUF_PY" "safetensors==${SAFETENSORS_PY_VERSION:-0.7.0}" "numpy<3"
-  "jupyter_server==$JUPYTER_SERVER")
+  "jupyter_server==$JUPYTER_SERVER" "onnx==$ONNX_PY" "h5py==$H5PY")
 if ! "$VENV/bin/python" -c "
-import sys, numpy, safetensors.numpy, jupyter_server, importlib.metadata as m
+import sys, numpy, safetensors.numpy, jupyter_server, onnx, h5py, importlib.metadata as m
 sys.exit(m.version('gguf') != '$GGUF_PY' or m.version('safetensors') != '${SAFETENSORS_PY_VERSION:-0.7.0}'
-         or m.version('jupyter_server') != '$JUPYTER_SERVER')" 2>/dev/null; then
+         or m.version('jupyter_server') != '$JUPYTER_SERVER'
+         or m.version('onnx') != '$ONNX_PY' or m.version('h5py') != '$H5PY')" 2>/dev/null; then
   log "venv + pip install ${PY_PKGS[*]}"
   rm -rf "$VENV"
   python3 -m venv "$VENV"

@@ -63,15 +63,39 @@ enum Command {
         /// Exit with code 3 when a finding of this severity or worse exists.
         #[arg(long, value_name = "SEVERITY")]
         fail_on: Option<Severity>,
+        /// Do not wait for model files the hash cache does not know: files over
+        /// 4 MiB are reported as not hashed (faster, less complete).
+        #[arg(long)]
+        no_hash_wait: bool,
     },
     /// Print the JSON Schema of the snapshot document.
     Schema,
+    /// Vet model files before serving them: sniff each by content and read its
+    /// header (GGUF, safetensors, pickle, PyTorch zip, NumPy) without loading it.
+    /// Exit 0: all clean; 1: a file is dangerous, suspicious or could not be
+    /// fully checked; 2: usage error.
+    Scan {
+        #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+        format: ScanFormat,
+        /// Files or directories (walked; symlinks inside are not followed).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Json,
 }
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScanFormat {
+    Text,
+    Json,
+}
+
+/// Exit code of `scan` when a file is not clean.
+const EXIT_SCAN_UNCLEAN: u8 = 1;
 
 fn main() -> ExitCode {
     match run() {
@@ -121,7 +145,9 @@ fn run() -> Result<ExitCode> {
             format: Format::Json,
             output,
             fail_on,
-        }) => snapshot(&cfg, output, fail_on),
+            no_hash_wait,
+        }) => snapshot(&cfg, output, fail_on, !no_hash_wait),
+        Some(Command::Scan { format, paths }) => scan(&paths, format),
         None => dashboard(&cfg),
     }
 }
@@ -150,8 +176,13 @@ fn collector(cfg: &Config) -> Result<Collector> {
         .with_policy(cfg.policy_path()))
 }
 
-fn snapshot(cfg: &Config, output: Option<PathBuf>, fail_on: Option<Severity>) -> Result<ExitCode> {
-    let c = collector(cfg)?;
+fn snapshot(
+    cfg: &Config,
+    output: Option<PathBuf>,
+    fail_on: Option<Severity>,
+    wait_for_hashes: bool,
+) -> Result<ExitCode> {
+    let c = collector(cfg)?.wait_for_hashes(wait_for_hashes);
     let inv = c.collect()?;
     let snap = rules::analyse(inv, c.knowledge());
     log_summary(&snap);
@@ -167,6 +198,22 @@ fn snapshot(cfg: &Config, output: Option<PathBuf>, fail_on: Option<Severity>) ->
         return Ok(ExitCode::from(EXIT_FINDINGS));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn scan(paths: &[PathBuf], format: ScanFormat) -> Result<ExitCode> {
+    let rules = aiposture::collect::pickle::PickleRules::embedded()?;
+    let mut report = aiposture::collect::scan::scan_paths(paths, &rules);
+    rules::scan::judge(&mut report);
+    let text = match format {
+        ScanFormat::Text => aiposture::views::export::scan::to_text(&report),
+        ScanFormat::Json => aiposture::views::export::scan::to_json(&report)?,
+    };
+    write_stdout(&text)?;
+    Ok(if report.worst().fails() {
+        ExitCode::from(EXIT_SCAN_UNCLEAN)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn write_stdout(text: &str) -> Result<()> {

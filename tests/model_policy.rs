@@ -94,7 +94,14 @@ fn approvals_decide_loaded_and_stored_models() {
     let ckpt = comfy.join("models/checkpoints/tiny.gguf");
     let lora = comfy.join("models/loras/l.safetensors");
     put(&ckpt, &gguf);
-    put(&lora, Path::new(SAFETENSORS));
+    // Other bytes than the approved safetensors blob (a copy would be approved by
+    // its content hash): one weight byte changed.
+    let mut other = std::fs::read(SAFETENSORS).expect("read");
+    if let Some(last) = other.last_mut() {
+        *last ^= 0x01;
+    }
+    std::fs::create_dir_all(lora.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&lora, other).expect("write");
 
     let policy = home.join("decisions/policy.toml");
     write(

@@ -251,9 +251,23 @@ fn hash_cache_persists_and_is_not_fooled_by_a_restored_mtime() {
         .open(&blob)
         .and_then(|f| f.set_modified(mtime))
         .expect("restore mtime");
+    let second = run();
     assert_eq!(
-        state_of(&run()),
+        state_of(&second),
         "mismatch",
         "the cache hid a rewritten blob"
+    );
+    // The path history saw the old hash: the rewrite is also drift.
+    let blob_path = blob.to_string_lossy();
+    assert!(
+        second["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| {
+                f["rule"] == "models.content-changed" && f["subject"]["path"] == *blob_path
+            }),
+        "{:#}",
+        second["findings"]
     );
 }

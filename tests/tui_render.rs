@@ -185,6 +185,34 @@ fn models_pane_lists_loaded_models_with_their_header_facts() {
     assert!(t.contains("chat template: sha256"), "{t}");
 }
 
+#[test]
+fn models_pane_columns_follow_the_width() {
+    let mut app = app_with(
+        "snapshot-root.json",
+        &[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab],
+    );
+    let wide = text(&render(&mut app, "mono", 160, 40));
+    for col in [
+        "state",
+        "file or reference",
+        "format",
+        "size",
+        "used by",
+        "provenance",
+        "integrity",
+    ] {
+        assert!(wide.contains(col), "{col} missing:\n{wide}");
+    }
+    assert!(wide.contains("GGUF v3"), "{wide}");
+    assert!(wide.contains("llama_server"), "{wide}");
+    let narrow = text(&render(&mut app, "mono", 80, 24));
+    assert!(
+        narrow.contains("format") && !narrow.contains("provenance"),
+        "{narrow}"
+    );
+    insta::assert_snapshot!("models_160x40", wide);
+}
+
 /// The model detail shows where the model came from and the policy's decision,
 /// after the rules ran on the captured inventory with a policy approving its publisher.
 #[test]

@@ -93,6 +93,22 @@ pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelA
             Ok(report) => a.pickle = report,
             Err(e) => a.error = Some(e),
         },
+        ModelFormat::Onnx => match super::onnx::read_onnx(path) {
+            Ok((mut m, report)) => {
+                redact(&mut m);
+                a.metadata = Some(m);
+                a.onnx = Some(report);
+            }
+            Err(e) => a.error = Some(e),
+        },
+        ModelFormat::Keras => match super::keras::read_keras(path) {
+            Ok(report) => a.keras = Some(report),
+            Err(e) => a.error = Some(e),
+        },
+        ModelFormat::Hdf5 => match super::hdf5::read_hdf5(path) {
+            Ok(report) => a.keras = Some(report),
+            Err(e) => a.error = Some(e),
+        },
     }
     a
 }

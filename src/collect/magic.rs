@@ -6,8 +6,8 @@ use std::path::Path;
 
 use crate::model::ModelFormat;
 
-/// Bytes read from the start of a file: enough for every magic below and for
-/// the first zip member's name.
+/// Bytes read from the start of a file: enough for every magic below, the
+/// first zip member's name and the first fields of an ONNX ModelProto.
 pub const HEADER_LEN: usize = 512;
 
 // Safetensors headers are JSON; real ones are kilobytes to a few MB. A larger
@@ -24,9 +24,19 @@ pub fn sniff(head: &[u8]) -> Option<ModelFormat> {
         return Some(ModelFormat::Numpy);
     }
     if head.starts_with(b"PK\x03\x04") {
-        return first_zip_member(head)
-            .filter(|name| name.ends_with("data.pkl"))
-            .map(|_| ModelFormat::PytorchZip);
+        return first_zip_member(head).and_then(|name| {
+            if name.ends_with("data.pkl") {
+                Some(ModelFormat::PytorchZip)
+            } else if KERAS_MEMBERS.contains(&name) {
+                // Confirmed from the central directory by `sniff_file`.
+                Some(ModelFormat::Keras)
+            } else {
+                None
+            }
+        });
+    }
+    if head.starts_with(super::hdf5::SIGNATURE) {
+        return Some(ModelFormat::Hdf5);
     }
     if head.len() >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]) {
         return Some(ModelFormat::Pickle { protocol: head[1] });
@@ -39,8 +49,14 @@ pub fn sniff(head: &[u8]) -> Option<ModelFormat> {
             return Some(ModelFormat::Safetensors);
         }
     }
+    if super::onnx::looks_like_onnx(head) {
+        return Some(ModelFormat::Onnx);
+    }
     None
 }
+
+/// Members a Keras 3 archive starts with (saving_lib writes metadata.json first).
+const KERAS_MEMBERS: [&str; 3] = ["metadata.json", "config.json", "model.weights.h5"];
 
 /// Name of the first local file header of a zip archive, if it fits in `head`.
 fn first_zip_member(head: &[u8]) -> Option<&str> {
@@ -63,7 +79,122 @@ pub fn sniff_file(path: &Path) -> std::io::Result<Option<ModelFormat>> {
             Err(e) => return Err(e),
         }
     }
-    Ok(sniff(&buf[..filled]))
+    match sniff(&buf[..filled]) {
+        // The first member fits; the central directory must agree.
+        Some(ModelFormat::Keras) => {
+            let keras = super::keras::zip_members(std::io::BufReader::new(f))
+                .is_ok_and(|(_, names)| super::keras::is_keras_layout(&names));
+            Ok(keras.then_some(ModelFormat::Keras))
+        }
+        Some(found) => Ok(Some(found)),
+        // HDF5 may start after a user block.
+        None if hdf5_after_user_block(&f) => Ok(Some(ModelFormat::Hdf5)),
+        // Protocol 0/1 pickles have no magic: their opcodes must parse and the
+        // file must end with STOP, as every pickle.dump output does.
+        None => Ok(text_pickle(&buf[..filled])
+            .filter(|_| ends_with_stop(&mut f))
+            .map(|protocol| ModelFormat::Pickle { protocol })),
+    }
+}
+
+fn ends_with_stop(f: &mut std::fs::File) -> bool {
+    use std::io::{Seek, SeekFrom};
+    let mut last = [0u8; 1];
+    f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] == b'.'
+}
+
+/// Opcodes a protocol 0 or 1 stream needs before the header ends, when the
+/// header holds no STOP: enough that text rarely parses this far by chance.
+const TEXT_PICKLE_MIN_OPCODES: usize = 8;
+
+/// Does `head` parse as the start of a protocol 0 (text) or 1 pickle? Returns
+/// the protocol: 1 when a binary opcode was seen. Arguments are checked as the
+/// unpickler would read them; prose, JSON or ELF fail within a few bytes.
+pub fn text_pickle(head: &[u8]) -> Option<u8> {
+    // A newline-terminated argument of printable ASCII, and where the next opcode is.
+    let line = |i: usize| -> Option<(&[u8], usize)> {
+        let rest = head.get(i..)?;
+        let end = rest.iter().position(|&b| b == b'\n')?;
+        let l = &rest[..end];
+        l.iter()
+            .all(|&b| (0x20..0x7f).contains(&b))
+            .then_some((l, i + end + 1))
+    };
+    let ident = |s: &[u8]| {
+        !s.is_empty()
+            && s.iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+    };
+    let number = |s: &[u8]| {
+        !s.is_empty()
+            && s.iter().all(|&b| {
+                b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'L')
+            })
+    };
+    let mut i = 0usize;
+    let mut opcodes = 0usize;
+    let mut binary = false;
+    while i < head.len() {
+        let op = head[i];
+        i += 1;
+        opcodes += 1;
+        let (next, bin) = match op {
+            b'.' => return (opcodes > 1).then_some(u8::from(binary)),
+            b'(' | b'0' | b'2' | b'N' | b'R' | b'a' | b'b' | b'd' | b'l' | b's' | b't' | b'u'
+            | b'e' | b'o' | b'1' => (Some(i), false),
+            b')' | b']' | b'}' | b'Q' => (Some(i), true),
+            b'I' | b'L' | b'F' | b'p' | b'g' => {
+                (line(i).and_then(|(l, n)| number(l).then_some(n)), false)
+            }
+            b'S' => (
+                line(i).and_then(|(l, n)| {
+                    let quoted =
+                        l.len() >= 2 && matches!(l[0], b'\'' | b'"') && l.last() == Some(&l[0]);
+                    quoted.then_some(n)
+                }),
+                false,
+            ),
+            b'V' | b'P' => (line(i).map(|(_, n)| n), false),
+            b'c' | b'i' => (
+                line(i).and_then(|(m, n)| {
+                    ident(m)
+                        .then(|| line(n).and_then(|(name, n2)| ident(name).then_some(n2)))
+                        .flatten()
+                }),
+                false,
+            ),
+            b'K' | b'h' | b'q' => (Some(i + 1), true),
+            b'M' => (Some(i + 2), true),
+            b'J' | b'j' | b'r' => (Some(i + 4), true),
+            b'G' => (Some(i + 8), true),
+            b'U' => (head.get(i).map(|&n| i + 1 + n as usize), true),
+            b'T' | b'X' => (
+                head.get(i..i + 4)
+                    .map(|b| i + 4 + u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
+                true,
+            ),
+            _ => (None, false),
+        };
+        binary |= bin;
+        match next {
+            Some(n) => i = n,
+            // A line argument cut by the end of the header: judge what parsed.
+            None if head.len() - i < 256 && opcodes > TEXT_PICKLE_MIN_OPCODES => {
+                return Some(u8::from(binary));
+            }
+            None => return None,
+        }
+    }
+    (opcodes > TEXT_PICKLE_MIN_OPCODES).then_some(u8::from(binary))
+}
+
+fn hdf5_after_user_block(f: &std::fs::File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let sig = super::hdf5::SIGNATURE;
+    super::hdf5::SIGNATURE_OFFSETS[1..].iter().any(|&o| {
+        let mut b = [0u8; 8];
+        f.read_exact_at(&mut b, o).is_ok() && &b == sig
+    })
 }
 
 #[cfg(test)]
@@ -101,6 +232,28 @@ mod tests {
         jar.extend_from_slice(&[0, 0]);
         jar.extend_from_slice(b"META-INF/MANIFEST.MF");
         assert_eq!(sniff(&jar), None);
+    }
+
+    #[test]
+    fn protocol_zero_and_one_pickles_parse_and_text_does_not() {
+        assert_eq!(text_pickle(b"cos\nsystem\n(S'echo hi'\ntR."), Some(0));
+        assert_eq!(text_pickle(b"(lp0\nI1\naVtwo\np1\naF3.0\na."), Some(0));
+        assert_eq!(
+            text_pickle(b"]q\x00(K\x01X\x03\x00\x00\x00twoq\x01e."),
+            Some(1)
+        );
+        for text in [
+            &b"hello world, this is text."[..],
+            b"(a parenthesis starts this sentence).",
+            b"{\"json\": true}.",
+            b"I am not a number\n.",
+            b"cos system\n.",
+            b"\x7fELF\x02\x01\x01.",
+            b".",
+            b"",
+        ] {
+            assert_eq!(text_pickle(text), None, "{}", String::from_utf8_lossy(text));
+        }
     }
 
     #[test]

@@ -9,21 +9,28 @@ pub mod file_access;
 pub mod firewall;
 pub mod gguf;
 pub mod hashcache;
+pub mod hasher;
+pub mod hdf5;
 pub mod host;
 pub mod identify;
+mod integrity;
 pub mod interfaces;
+pub mod keras;
 pub mod magic;
 pub mod model_dirs;
 pub mod models;
 pub mod nat;
 pub mod netns;
 pub mod npy;
+pub mod onnx;
 pub mod pickle;
 pub mod privilege;
 pub mod probe;
 pub mod procs;
+pub mod protowire;
 pub mod publish;
 pub mod safetensors;
+pub mod scan;
 pub mod sockdiag;
 pub mod sockets;
 pub mod stores;
@@ -54,7 +61,10 @@ pub struct Collector {
     firewall_cache: std::sync::Mutex<HashMap<Option<String>, (Instant, FirewallView)>>,
     procs: std::sync::Mutex<procs::ProcCache>,
     /// File identity → sha256, kept across runs in the state directory.
-    hashes: std::sync::Mutex<Option<hashcache::HashCache>>,
+    hashes: std::sync::Arc<std::sync::Mutex<Option<hashcache::HashCache>>>,
+    hasher: hasher::Hasher,
+    /// Headless runs wait for every hash; the dashboard shows progress instead.
+    wait_for_hashes: bool,
     analyses: std::sync::Mutex<analyse::AnalysisCache>,
     /// Last read of the NAT rules (root only), reused for a minute like the firewall.
     nat_cache: std::sync::Mutex<Option<(Instant, nat::NatRead)>>,
@@ -83,6 +93,8 @@ impl Collector {
             .collect();
         secret_flags.sort();
         secret_flags.dedup();
+        let hashes: std::sync::Arc<std::sync::Mutex<Option<hashcache::HashCache>>> =
+            Default::default();
         Collector {
             knowledge,
             secret_flags,
@@ -93,11 +105,23 @@ impl Collector {
             firewall_cache: Default::default(),
             nat_cache: Default::default(),
             procs: Default::default(),
-            hashes: Default::default(),
+            hashes: hashes.clone(),
+            hasher: hasher::Hasher::new(hashes, background_workers()),
+            wait_for_hashes: false,
             analyses: Default::default(),
             model_roots: Vec::new(),
             policy_path: None,
         }
+    }
+
+    /// Hash every model file before a collection returns, on all cores
+    /// (headless snapshots), instead of in the background at low priority.
+    pub fn wait_for_hashes(mut self, wait: bool) -> Self {
+        self.wait_for_hashes = wait;
+        if wait {
+            self.hasher = hasher::Hasher::new(self.hashes.clone(), cores());
+        }
+        self
     }
 
     /// Extra directories to search for model files.
@@ -303,58 +327,6 @@ impl Collector {
                 crate::model::StoreKind::Ollama => stores::ollama(&root),
                 crate::model::StoreKind::HuggingFace => stores::huggingface(&root),
                 _ => Vec::new(),
-            });
-        }
-        let mut guard = self.hashes.lock().unwrap_or_else(|p| p.into_inner());
-        let hashes = guard.get_or_insert_with(hashcache::HashCache::load);
-        for f in out.iter_mut().filter(|f| f.expected_sha256.is_some()) {
-            let Ok(meta) = std::fs::metadata(&f.path) else {
-                continue;
-            };
-            let key = hashcache::key(&meta);
-            let actual = match hashes.get(&key) {
-                Some(h) => h.clone(),
-                None if meta.len() <= stores::HASH_INLINE_MAX => {
-                    match stores::sha256_file(std::path::Path::new(&f.path)) {
-                        Ok(h) => {
-                            hashes.insert(key, h.clone());
-                            h
-                        }
-                        Err(e) => {
-                            f.integrity = crate::model::Integrity::NotChecked {
-                                why: format!("unreadable: {e}"),
-                            };
-                            continue;
-                        }
-                    }
-                }
-                None => {
-                    f.integrity = crate::model::Integrity::NotChecked {
-                        why: format!(
-                            "{} bytes: hashed only below {} bytes during a refresh",
-                            meta.len(),
-                            stores::HASH_INLINE_MAX
-                        ),
-                    };
-                    continue;
-                }
-            };
-            let expected = f.expected_sha256.clone().unwrap_or_default();
-            f.integrity = if actual.eq_ignore_ascii_case(&expected) {
-                crate::model::Integrity::Verified
-            } else {
-                crate::model::Integrity::Mismatch {
-                    actual_sha256: actual,
-                }
-            };
-        }
-        hashes.save();
-        if let Some(why) = &hashes.memory_only {
-            blind.push(BlindSpot {
-                what: "the hash cache".into(),
-                path: "$XDG_STATE_HOME/aiposture/hashes.json".into(),
-                reason: why.clone(),
-                consequence: "model files are hashed again on every run (memory-only cache)".into(),
             });
         }
         out
@@ -768,6 +740,7 @@ impl Collector {
                 }
             }
         }
+        let hashing = self.resolve_hashes(&mut servers, &mut store_files, &mut blind);
         let mut publishes = publish::from_processes(&table);
         publishes.extend(publish::from_rootlessport(
             &table,
@@ -862,11 +835,21 @@ impl Collector {
             containers,
             probes,
             probes_enabled: self.probes_enabled,
+            hashing,
             firewalls,
             blind_spots: blind,
             processes_seen: table.procs.len(),
         })
     }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Background hashing leaves a core for the dashboard and the rest of the host.
+fn background_workers() -> usize {
+    cores().saturating_sub(1).clamp(1, 4)
 }
 
 fn pid_paths(pids: &[u32], leaf: &str) -> String {

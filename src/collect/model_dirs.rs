@@ -281,6 +281,8 @@ pub fn walk(
                         expected_sha256: None,
                         integrity: Integrity::NoDigest,
                         analysis: Default::default(),
+                        hash: Default::default(),
+                        drift: Default::default(),
                         problem: None,
                         access: Vec::new(),
                         provenance: Default::default(),

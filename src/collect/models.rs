@@ -188,6 +188,8 @@ pub fn loaded_models(
             pid,
             dir_owner,
             analysis: Default::default(),
+            hash: Default::default(),
+            drift: Default::default(),
             access: Vec::new(),
             provenance: Default::default(),
             decision: Default::default(),

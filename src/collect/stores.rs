@@ -6,7 +6,6 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use super::magic::sniff_file;
 use crate::model::{Integrity, ModelFormat, StoreFile, StoreKind};
@@ -91,6 +90,8 @@ pub fn ollama(root: &Path) -> Vec<StoreFile> {
                 expected_sha256: None,
                 integrity: Integrity::NoDigest,
                 analysis: Default::default(),
+                hash: Default::default(),
+                drift: Default::default(),
                 problem: Some("manifest is not valid JSON".into()),
                 access: Vec::new(),
                 provenance: Default::default(),
@@ -209,6 +210,8 @@ fn file(
         },
         expected_sha256: expected,
         analysis: Default::default(),
+        hash: Default::default(),
+        drift: Default::default(),
         problem,
         access: Vec::new(),
         provenance: Default::default(),
@@ -218,17 +221,7 @@ fn file(
 
 /// sha256 of a file, streamed (never held in memory).
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    super::hasher::sha256_file(path, None)
 }
 
 /// Does the file still hash to the digest its store named it by?
@@ -252,13 +245,12 @@ pub fn is_model(f: &StoreFile) -> bool {
                 | ModelFormat::PytorchZip
                 | ModelFormat::Pickle { .. }
                 | ModelFormat::Numpy
+                | ModelFormat::Onnx
+                | ModelFormat::Keras
+                | ModelFormat::Hdf5
         )
     )
 }
-
-/// Files up to this size are hashed during a collection; larger ones wait for
-/// the background hasher (not part of a refresh).
-pub const HASH_INLINE_MAX: u64 = 256 * 1024 * 1024;
 
 /// Where stores may be, and why each place was looked at: the servers' own
 /// configuration first, then their owners' homes, then the well-known paths.

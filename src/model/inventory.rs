@@ -36,6 +36,9 @@ pub struct Inventory {
     pub probes: Vec<Probe>,
     /// Whether probes were allowed for this collection (`--passive` turns them off).
     pub probes_enabled: bool,
+    /// Where background hashing of large model files stands.
+    #[serde(default)]
+    pub hashing: HashProgress,
     pub blind_spots: Vec<BlindSpot>,
     /// Number of processes looked at, to put the server count in proportion.
     pub processes_seen: usize,
@@ -190,6 +193,12 @@ pub struct LoadedModel {
     /// What its header says (metadata, chat template, pickle imports).
     #[serde(default)]
     pub analysis: ModelAnalysis,
+    /// sha256 of its content (as the process sees the path).
+    #[serde(default)]
+    pub hash: FileHash,
+    /// Content or chat template changed at this path since an earlier run.
+    #[serde(default)]
+    pub drift: Drift,
     /// Owner and mode of the file and of every directory up to `/`, as the process sees them.
     #[serde(default)]
     pub access: Vec<PathAccess>,
@@ -199,6 +208,76 @@ pub struct LoadedModel {
     /// What the operator's policy says about it (filled by the rules).
     #[serde(default)]
     pub decision: crate::model::policy::Decision,
+}
+
+/// sha256 of a model file, or why it is not known (yet).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum FileHash {
+    Known {
+        sha256: String,
+    },
+    /// Queued for, or being hashed by, the background hasher.
+    Pending {
+        why: String,
+    },
+    /// Not hashed, and why (unreadable, deleted, changed while hashed).
+    Unknown {
+        why: String,
+    },
+}
+
+impl Default for FileHash {
+    fn default() -> Self {
+        FileHash::Unknown {
+            why: "not hashed".into(),
+        }
+    }
+}
+
+impl FileHash {
+    pub fn sha256(&self) -> Option<&str> {
+        match self {
+            FileHash::Known { sha256 } => Some(sha256),
+            _ => None,
+        }
+    }
+}
+
+/// What changed at a model's path since it was first seen by an earlier run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+pub struct Drift {
+    /// The content hash changed (same path, new hash).
+    pub content: Option<Change>,
+    /// The GGUF chat template changed (its sha256).
+    pub template: Option<Change>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+pub struct Change {
+    pub before_sha256: String,
+    pub after_sha256: String,
+    /// When this run (or an earlier one) first saw the new value (RFC 3339, UTC).
+    pub seen_at: String,
+}
+
+/// Background hashing of model files too large to hash during a refresh.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+pub struct HashProgress {
+    pub files_pending: usize,
+    pub bytes_pending: u64,
+    /// Hashed by the background hasher since it started.
+    pub files_done: u64,
+    pub bytes_done: u64,
+    /// Files being hashed now.
+    pub current: Vec<HashingNow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+pub struct HashingNow {
+    pub path: String,
+    pub done_bytes: u64,
+    pub size_bytes: u64,
 }
 
 /// Owner and permission bits of one path on the way to a model file.
@@ -246,6 +325,12 @@ pub struct ModelAnalysis {
     pub pickle: Option<crate::model::pickle::PickleReport>,
     /// Why the header could not be read (truncated, malformed, over a cap).
     pub error: Option<String>,
+    /// ONNX: operator domains, model-local functions, external data.
+    #[serde(default)]
+    pub onnx: Option<crate::model::onnx::OnnxReport>,
+    /// Keras (`.keras`, legacy `.h5`): Lambda layers and custom objects.
+    #[serde(default)]
+    pub keras: Option<crate::model::keras::KerasReport>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -278,6 +363,12 @@ pub enum ModelFormat {
         protocol: u8,
     },
     Numpy,
+    /// A protobuf ModelProto (no magic: recognised by its first fields).
+    Onnx,
+    /// A Keras 3 `.keras` zip (config.json, metadata.json, model.weights.h5).
+    Keras,
+    /// An HDF5 container (legacy Keras `.h5` and others).
+    Hdf5,
 }
 
 impl ModelFormat {
@@ -288,6 +379,9 @@ impl ModelFormat {
             ModelFormat::PytorchZip => "PyTorch zip (pickle inside)".into(),
             ModelFormat::Pickle { protocol } => format!("pickle (protocol {protocol})"),
             ModelFormat::Numpy => "NumPy .npy".into(),
+            ModelFormat::Onnx => "ONNX".into(),
+            ModelFormat::Keras => "Keras 3 archive (.keras)".into(),
+            ModelFormat::Hdf5 => "HDF5 (legacy Keras .h5)".into(),
         }
     }
 }
@@ -515,6 +609,11 @@ pub struct StoreFile {
     #[serde(default)]
     pub analysis: ModelAnalysis,
     pub problem: Option<String>,
+    /// sha256 of its content (model files only).
+    #[serde(default)]
+    pub hash: FileHash,
+    #[serde(default)]
+    pub drift: Drift,
     /// Owner and mode of the file and of every directory up to its root.
     #[serde(default)]
     pub access: Vec<PathAccess>,

@@ -4,11 +4,14 @@
 pub mod finding;
 pub mod firewall;
 pub mod inventory;
+pub mod keras;
 pub mod metadata;
+pub mod onnx;
 pub mod pickle;
 pub mod policy;
 pub mod provenance;
 pub mod redact;
+pub mod scan;
 pub mod snapshot;
 #[cfg(test)]
 pub mod testing;

@@ -61,6 +61,7 @@ pub fn inventory() -> Inventory {
         firewalls: vec![],
         probes: vec![],
         probes_enabled: false,
+        hashing: HashProgress::default(),
         blind_spots: vec![],
         processes_seen: 1,
     }

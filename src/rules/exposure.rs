@@ -326,6 +326,7 @@ mod tests {
             firewalls: vec![],
             probes: vec![],
             probes_enabled: false,
+            hashing: Default::default(),
             blind_spots: vec![],
             processes_seen: 1,
         }

@@ -2,6 +2,7 @@
 //! a hand-built inventory and gives the same answer for the same input.
 
 pub mod config_audit;
+pub mod drift;
 pub mod exposure;
 pub mod firewall;
 pub mod models;
@@ -9,6 +10,7 @@ pub mod pivot;
 pub mod policy;
 pub mod probe;
 pub mod reach;
+pub mod scan;
 pub mod score;
 pub mod visibility;
 pub mod weights_access;
@@ -38,6 +40,7 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     findings.extend(models::findings(&inventory));
     findings.extend(models::content_findings(&inventory));
     findings.extend(models::extension_findings(&inventory));
+    findings.extend(drift::findings(&inventory));
     findings.extend(weights_access::findings(&inventory));
     findings.extend(policy::findings(&inventory));
     findings.sort_by(|a, b| {

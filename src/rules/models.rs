@@ -1,5 +1,7 @@
 //! Model files: stores whose files no longer match the digest they are named by.
 
+use crate::model::keras::KerasReport;
+use crate::model::onnx::{ExternalResolution, OnnxOp, OnnxReport};
 use crate::model::pickle::{GlobalClass, PickleVerdict};
 use crate::model::{
     Evidence, Finding, Integrity, Inventory, ModelAnalysis, ModelFormat, Severity, Subject,
@@ -44,6 +46,14 @@ pub const RULE_TEMPLATE_SSTI: &str = "models.chat-template-ssti";
 
 /// Template markers that normal chat templates also use: alone they prove nothing.
 const BENIGN_ALONE: [&str; 1] = ["namespace"];
+
+/// The SSTI markers of a chat template that mean something on their own.
+pub fn template_escape_markers(t: &crate::model::metadata::ChatTemplate) -> Vec<&String> {
+    t.ssti_markers
+        .iter()
+        .filter(|m| !BENIGN_ALONE.iter().any(|b| m.starts_with(b)))
+        .collect()
+}
 
 /// Pickle and chat-template findings for one model file.
 fn analysis_findings(
@@ -103,12 +113,14 @@ fn analysis_findings(
             PickleVerdict::Safe | PickleVerdict::Unparseable => {}
         }
     }
+    if let Some(o) = &a.onnx {
+        out.extend(onnx_findings(o, path, &subject, where_));
+    }
+    if let Some(k) = &a.keras {
+        out.extend(keras_findings(k, path, &subject, where_, loaded));
+    }
     if let Some(t) = a.metadata.as_ref().and_then(|m| m.chat_template.as_ref()) {
-        let real: Vec<&String> = t
-            .ssti_markers
-            .iter()
-            .filter(|m| !BENIGN_ALONE.iter().any(|b| m.starts_with(b)))
-            .collect();
+        let real = template_escape_markers(t);
         if !real.is_empty() {
             out.push(Finding {
                 rule: RULE_TEMPLATE_SSTI.into(),
@@ -123,6 +135,198 @@ fn analysis_findings(
                 remediation: "Replace the template with a reviewed one (most servers accept a template file or a named built-in) or use a model from a trusted publisher.".into(),
             });
         }
+    }
+    out
+}
+
+pub const RULE_ONNX_EXTERNAL_ESCAPE: &str = "models.onnx-external-data-escape";
+pub const RULE_ONNX_EXTERNAL_MISSING: &str = "models.onnx-external-data-missing";
+pub const RULE_ONNX_CUSTOM_OPS: &str = "models.onnx-custom-ops";
+pub const RULE_KERAS_LAMBDA: &str = "models.keras-lambda-bytecode";
+pub const RULE_KERAS_CUSTOM: &str = "models.keras-custom-objects";
+
+const ONNX_DOMAINS: &str = include_str!("../../assets/onnx_domains.toml");
+
+#[derive(serde::Deserialize)]
+struct DomainFile {
+    domain: Vec<DomainEntry>,
+}
+#[derive(serde::Deserialize)]
+struct DomainEntry {
+    names: Vec<String>,
+    #[allow(dead_code)]
+    source: String,
+}
+
+/// Operator domains built into ONNX and ONNX Runtime (assets/onnx_domains.toml).
+pub fn builtin_onnx_domains() -> &'static [String] {
+    static D: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    D.get_or_init(|| {
+        toml::from_str::<DomainFile>(ONNX_DOMAINS)
+            .expect("assets/onnx_domains.toml is valid (tested)")
+            .domain
+            .into_iter()
+            .flat_map(|d| d.names)
+            .collect()
+    })
+}
+
+/// Operators that need code from outside the model file: neither in a
+/// built-in domain nor defined by a model-local function.
+pub fn custom_ops(o: &OnnxReport) -> Vec<&OnnxOp> {
+    let builtin = builtin_onnx_domains();
+    o.ops
+        .iter()
+        .filter(|op| !builtin.contains(&op.domain))
+        .filter(|op| !o.functions.contains(op))
+        .collect()
+}
+
+pub(super) fn onnx_findings(
+    o: &OnnxReport,
+    path: &str,
+    subject: &dyn Fn() -> Subject,
+    where_: &str,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let escaping: Vec<Evidence> = o
+        .external_data
+        .iter()
+        .filter(|x| x.resolution.escapes())
+        .map(|x| {
+            let how = match &x.resolution {
+                ExternalResolution::Absolute => "an absolute path".to_string(),
+                ExternalResolution::ParentTraversal => "climbs out with ..".to_string(),
+                ExternalResolution::OutsideDir { target } => format!("resolves to {target}"),
+                _ => String::new(),
+            };
+            Evidence::new(
+                path,
+                format!(
+                    "initializer {} external_data location {:?}: {how}",
+                    x.tensor, x.location
+                ),
+            )
+        })
+        .collect();
+    if !escaping.is_empty() {
+        out.push(Finding {
+            rule: RULE_ONNX_EXTERNAL_ESCAPE.into(),
+            severity: Severity::High,
+            title: format!("{path} ({where_}) points its external weights outside its directory"),
+            subject: subject(),
+            summary: "ONNX loaders read an initializer's external_data location relative to the model; an absolute path, `..` or a symlink out makes onnx.load / ONNX Runtime read (and, served, possibly return) arbitrary files of the loading user (onnx external-data path traversal: CVE-2022-25882, CVE-2024-27318 / GHSA-whh8-fjgc-qp73, and through symlinks CVE-2026-27489).".into(),
+            evidence: escaping,
+            remediation: "Do not load it. Get the model from a trusted source; external data must be plain file names inside the model's directory.".into(),
+        });
+    }
+    let missing: Vec<Evidence> = o
+        .external_data
+        .iter()
+        .filter(|x| x.resolution == ExternalResolution::Missing)
+        .map(|x| {
+            Evidence::new(
+                path,
+                format!(
+                    "initializer {} external_data location {:?} does not exist",
+                    x.tensor, x.location
+                ),
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        out.push(Finding {
+            rule: RULE_ONNX_EXTERNAL_MISSING.into(),
+            severity: Severity::Low,
+            title: format!("{path} ({where_}) names external weight files that are not there"),
+            subject: subject(),
+            summary: "The model cannot load as it is, and whoever can create the missing file next to it decides the weights.".into(),
+            evidence: missing,
+            remediation: "Download the model's external data files again, or remove the model.".into(),
+        });
+    }
+    let custom = custom_ops(o);
+    if !custom.is_empty() {
+        out.push(Finding {
+            rule: RULE_ONNX_CUSTOM_OPS.into(),
+            severity: Severity::Medium,
+            title: format!("{path} ({where_}) uses operators from custom domains"),
+            subject: subject(),
+            summary: "Operators outside the ONNX and ONNX Runtime domains run only with a native custom-op library the model's author supplies: code that is not in the model file and that this check cannot see.".into(),
+            evidence: custom
+                .iter()
+                .take(20)
+                .map(|op| Evidence::new(path, format!("node op_type {} in domain {}", op.op_type, op.domain)))
+                .collect(),
+            remediation: "Find out which library provides these operators and who built it; load the model only with a reviewed library, or use a model made of standard operators.".into(),
+        });
+    }
+    out
+}
+
+pub(super) fn keras_findings(
+    k: &KerasReport,
+    path: &str,
+    subject: &dyn Fn() -> Subject,
+    where_: &str,
+    loaded: bool,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let source = k.config_source.as_deref().unwrap_or("architecture");
+    let bytecode: Vec<Evidence> = k
+        .lambdas
+        .iter()
+        .filter(|l| l.bytecode)
+        .map(|l| {
+            Evidence::new(
+                path,
+                format!("{source}: Lambda layer {}: {}", l.layer, l.detail),
+            )
+        })
+        .collect();
+    if !bytecode.is_empty() {
+        out.push(Finding {
+            rule: RULE_KERAS_LAMBDA.into(),
+            severity: if loaded { Severity::Critical } else { Severity::High },
+            title: format!("{path} ({where_}) has Lambda layers holding Python bytecode"),
+            subject: subject(),
+            summary: "A Lambda layer stores its function as marshalled Python bytecode; keras.models.load_model runs it when safe_mode is off, and Keras before 2.13 and legacy .h5 loading had no safe_mode (CVE-2024-3660).".into(),
+            evidence: bytecode,
+            remediation: "Do not load it with safe_mode=False or an old Keras. Rebuild the layer as a registered subclass with reviewed code, or get the model from a trusted source.".into(),
+        });
+    }
+    let mut named: Vec<Evidence> = k
+        .custom_objects
+        .iter()
+        .map(|c| {
+            Evidence::new(
+                path,
+                format!(
+                    "{source}: {} from module {} (registered as {}) at {}",
+                    c.class_name,
+                    c.module.as_deref().unwrap_or("?"),
+                    c.registered_name.as_deref().unwrap_or("-"),
+                    c.at
+                ),
+            )
+        })
+        .collect();
+    named.extend(k.lambdas.iter().filter(|l| !l.bytecode).map(|l| {
+        Evidence::new(
+            path,
+            format!("{source}: Lambda layer {}: {}", l.layer, l.detail),
+        )
+    }));
+    if !named.is_empty() {
+        out.push(Finding {
+            rule: RULE_KERAS_CUSTOM.into(),
+            severity: Severity::Medium,
+            title: format!("{path} ({where_}) needs custom Python objects to load"),
+            subject: subject(),
+            summary: "Its architecture names classes or functions outside Keras; loading imports and runs them from whatever module of that name is installed.".into(),
+            evidence: named.into_iter().take(20).collect(),
+            remediation: "Check that the named modules are your own reviewed code before loading; prefer models built from Keras layers only.".into(),
+        });
     }
     out
 }
@@ -165,6 +369,9 @@ fn claimed(path: &str) -> Option<(&'static str, Fits)> {
         "gguf" => ("GGUF", |f| matches!(f, ModelFormat::Gguf { .. })),
         "safetensors" => ("safetensors", |f| matches!(f, ModelFormat::Safetensors)),
         "npy" => ("NumPy", |f| matches!(f, ModelFormat::Numpy)),
+        "onnx" => ("ONNX", |f| matches!(f, ModelFormat::Onnx)),
+        "keras" => ("a Keras 3 archive", |f| matches!(f, ModelFormat::Keras)),
+        "h5" | "hdf5" => ("HDF5", |f| matches!(f, ModelFormat::Hdf5)),
         "pt" | "pth" | "bin" | "ckpt" | "pkl" | "pickle" | "joblib" => {
             ("a PyTorch/pickle checkpoint", |f| {
                 matches!(f, ModelFormat::PytorchZip | ModelFormat::Pickle { .. })
@@ -174,32 +381,56 @@ fn claimed(path: &str) -> Option<(&'static str, Fits)> {
     })
 }
 
-/// Loaded model files whose name claims another format than their content:
-/// tools that trust extensions (scanners, loaders) are misled by them.
+fn extension_finding(path: &str, format: &ModelFormat, product: &str, pid: u32) -> Option<Finding> {
+    let (name, fits) = claimed(path)?;
+    if fits(format) {
+        return None;
+    }
+    Some(Finding {
+        rule: RULE_EXTENSION_LIES.into(),
+        severity: Severity::Low,
+        title: format!("{path} is named as {name} but holds {}", format.label()),
+        subject: Subject {
+            product: product.to_string(),
+            pid,
+            listener: None,
+            path: Some(path.to_string()),
+        },
+        summary:
+            "Scanners and loaders that go by the extension judge this file as something it is not."
+                .into(),
+        evidence: vec![Evidence::new(
+            path,
+            format!("first bytes: {}", format.label()),
+        )],
+        remediation: "Rename it to match its content, and find out why it was named otherwise."
+            .into(),
+    })
+}
+
+/// Model files (loaded, or in a store or model directory) whose name claims
+/// another format than their content: tools that trust extensions (scanners,
+/// loaders) are misled by them. Store blobs named by digest claim nothing.
 pub fn extension_findings(inv: &Inventory) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in &inv.servers {
         for m in &s.models {
-            let Some((name, fits)) = claimed(&m.path) else {
-                continue;
-            };
-            if fits(&m.format) {
-                continue;
-            }
-            out.push(Finding {
-                rule: RULE_EXTENSION_LIES.into(),
-                severity: Severity::Low,
-                title: format!("{} is named as {name} but holds {}", m.path, m.format.label()),
-                subject: Subject {
-                    product: s.product.clone(),
-                    pid: s.pid,
-                    listener: None,
-                    path: Some(m.path.clone()),
-                },
-                summary: "Scanners and loaders that go by the extension judge this file as something it is not.".into(),
-                evidence: vec![Evidence::new(m.path.clone(), format!("first bytes: {}", m.format.label()))],
-                remediation: "Rename it to match its content, and find out why it was named otherwise.".into(),
-            });
+            out.extend(extension_finding(&m.path, &m.format, &s.product, s.pid));
+        }
+    }
+    let loaded = |p: &str| {
+        inv.servers
+            .iter()
+            .any(|s| s.models.iter().any(|m| m.path == p))
+    };
+    for f in inv.store_files.iter().filter(|f| !loaded(&f.path)) {
+        if let Some(format) = &f.format {
+            out.extend(extension_finding(
+                &f.path,
+                format,
+                &format!("{} ({})", f.store.label(), f.root),
+                0,
+            ));
         }
     }
     out

@@ -218,6 +218,8 @@ mod tests {
                 pid: 5,
                 dir_owner: Some(DirOwner { uid, gid: 0, mode }),
                 analysis: Default::default(),
+                hash: Default::default(),
+                drift: Default::default(),
                 access: Vec::new(),
                 provenance: Default::default(),
                 decision: Default::default(),

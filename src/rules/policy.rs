@@ -12,14 +12,14 @@ pub const RULE_POLICY_INVALID: &str = "policy.invalid";
 pub const RULE_UNAPPROVED_MODEL: &str = "policy.unapproved-model";
 pub const RULE_APPROVAL_EXPIRED: &str = "policy.approval-expired";
 
-/// The sha256 a store file is known to have: its store digest once verified, or
-/// the digest actually computed when it does not match.
+/// The sha256 a store file is known to have: computed from its content, or its
+/// store digest once verified, or the digest computed when it does not match.
 fn known_sha256(f: &StoreFile) -> Option<&str> {
-    match &f.integrity {
+    f.hash.sha256().or(match &f.integrity {
         Integrity::Verified => f.expected_sha256.as_deref(),
         Integrity::Mismatch { actual_sha256 } => Some(actual_sha256),
         _ => None,
-    }
+    })
 }
 
 /// `https://huggingface.co/Org/Name/` and `org/name` compare equal.
@@ -48,10 +48,10 @@ fn today(inv: &Inventory) -> Option<&str> {
 fn matches(a: &Approval, sha: Option<&str>, p: &Provenance) -> Option<String> {
     let mut what = Vec::new();
     if let Some(want) = &a.sha256 {
-        if sha? != want {
+        if !sha?.eq_ignore_ascii_case(want) {
             return None;
         }
-        what.push("sha256 (store digest, verified)".to_string());
+        what.push("sha256 of its content".to_string());
     }
     // The model's primary publisher/repo only (location before header): a file
     // claiming another publisher in its header does not borrow that approval.
@@ -153,7 +153,7 @@ pub fn annotate(inv: &mut Inventory) {
                     a,
                     &path,
                     today.as_deref(),
-                    store.and_then(known_sha256),
+                    m.hash.sha256().or(store.and_then(known_sha256)),
                     &m.provenance,
                 ),
                 None => Decision::NoPolicy,

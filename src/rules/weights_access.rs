@@ -288,6 +288,8 @@ mod tests {
             pid: 7,
             dir_owner: None,
             analysis: Default::default(),
+            hash: Default::default(),
+            drift: Default::default(),
             access,
             provenance: Default::default(),
             decision: Default::default(),

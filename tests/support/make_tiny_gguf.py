@@ -28,6 +28,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--name", default="aiposture tiny llama")
+    ap.add_argument(
+        "--chat-template",
+        default="{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}",
+    )
     a = ap.parse_args()
 
     rng = np.random.default_rng(7)
@@ -59,7 +63,7 @@ def main():
     w.add_unk_token_id(0)
     w.add_bos_token_id(1)
     w.add_eos_token_id(2)
-    w.add_chat_template("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}")
+    w.add_chat_template(a.chat_template)
 
     def mat(name, rows, cols):
         w.add_tensor(name, (rng.standard_normal((rows, cols)) * 0.02).astype(np.float16))

@@ -158,7 +158,17 @@ pub fn run_ok(cmd: &mut Command) -> Output {
 
 /// Start llama-server with the tiny GGUF. `cmd` lets the caller wrap it (netns,
 /// another user); `args` are extra server flags.
-pub fn start_llama(mut cmd: Command, args: &[&str], envs: &[(&str, &str)]) -> Proc {
+pub fn start_llama(cmd: Command, args: &[&str], envs: &[(&str, &str)]) -> Proc {
+    start_llama_with(cmd, &tiny_gguf(), args, envs)
+}
+
+/// As `start_llama`, serving the GGUF at `model`.
+pub fn start_llama_with(
+    mut cmd: Command,
+    model: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> Proc {
     let log = std::env::temp_dir().join(format!("{}.log", unique("llama")));
     let logf = std::fs::File::create(&log).expect("log file");
     cmd.env_clear()
@@ -166,7 +176,7 @@ pub fn start_llama(mut cmd: Command, args: &[&str], envs: &[(&str, &str)]) -> Pr
         .env("HOME", "/tmp")
         .envs(envs.iter().copied())
         .arg("-m")
-        .arg(tiny_gguf())
+        .arg(model)
         .args(["-c", "256", "-t", "1", "--no-warmup"])
         .args(args)
         .stdin(Stdio::null())
@@ -174,8 +184,7 @@ pub fn start_llama(mut cmd: Command, args: &[&str], envs: &[(&str, &str)]) -> Pr
         .stderr(logf);
     let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
     let p = Proc { child, log };
-    let gguf = tiny_gguf();
-    let name = gguf.to_string_lossy().into_owned();
+    let name = model.to_string_lossy().into_owned();
     let pid = p.pid();
     // The model is mapped once loading finished: the state the tests assert on.
     wait_until(

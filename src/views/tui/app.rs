@@ -171,7 +171,7 @@ impl App {
                     scope: None,
                 })
                 .collect(),
-            Pane::Models => model_rows(s),
+            Pane::Models => super::model_rows::rows(s),
         };
         let needle = self.filter[pane.index()].to_lowercase();
         if needle.is_empty() {
@@ -447,77 +447,4 @@ fn listener_cells(s: &Snapshot, li: usize) -> (String, String, Option<Reach>) {
 
 pub fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
-}
-
-/// One word for a model file's state: the worst thing known about it.
-fn model_state(
-    a: &crate::model::ModelAnalysis,
-    integrity: Option<&crate::model::Integrity>,
-) -> String {
-    use crate::model::Integrity;
-    use crate::model::pickle::PickleVerdict;
-    if matches!(integrity, Some(Integrity::Mismatch { .. })) {
-        return "ALTERED".into();
-    }
-    match a.pickle.as_ref().map(|p| p.verdict) {
-        Some(PickleVerdict::Dangerous) => return "CODE".into(),
-        Some(PickleVerdict::Suspicious) => return "unknown".into(),
-        _ => {}
-    }
-    let ssti = a
-        .metadata
-        .as_ref()
-        .and_then(|m| m.chat_template.as_ref())
-        .is_some_and(|t| t.ssti_markers.iter().any(|m| !m.starts_with("namespace")));
-    if ssti {
-        return "template".into();
-    }
-    if a.error.is_some() {
-        return "?".into();
-    }
-    "ok".into()
-}
-
-/// The content state, else what the policy decided (8 columns: "unappr." / "expired").
-fn model_state_with_policy(
-    a: &crate::model::ModelAnalysis,
-    integrity: Option<&crate::model::Integrity>,
-    decision: &crate::model::policy::Decision,
-) -> String {
-    use crate::model::policy::Decision;
-    let content = model_state(a, integrity);
-    match (content.as_str(), decision) {
-        ("ok", Decision::Unapproved { .. }) => "unappr.".into(),
-        ("ok", Decision::Expired { .. }) => "expired".into(),
-        _ => content,
-    }
-}
-
-fn model_rows(s: &Snapshot) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for (si, srv) in s.inventory.servers.iter().enumerate() {
-        for (mi, m) in srv.models.iter().enumerate() {
-            rows.push(Row {
-                item: Item::LoadedModel(si, mi),
-                cells: vec![
-                    model_state_with_policy(&m.analysis, None, &m.decision),
-                    format!("{} ({} pid {})", basename(&m.path), srv.product, srv.pid),
-                ],
-                scope: None,
-            });
-        }
-    }
-    for (i, f) in s.inventory.store_files.iter().enumerate() {
-        if f.format.is_some() {
-            rows.push(Row {
-                item: Item::StoreModel(i),
-                cells: vec![
-                    model_state_with_policy(&f.analysis, Some(&f.integrity), &f.decision),
-                    f.reference.clone(),
-                ],
-                scope: None,
-            });
-        }
-    }
-    rows
 }

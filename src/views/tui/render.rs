@@ -10,8 +10,11 @@ use ratatui::widgets::{
 
 use super::app::{App, Item, Overlay, Pane};
 use super::keys::BINDINGS;
+use super::model_rows;
 use super::theme::Theme;
-use crate::model::{AuthState, MatchStrength, ProbeAuth, Reach, Severity, Snapshot};
+use crate::model::{
+    AuthState, Drift, FileHash, Integrity, MatchStrength, ProbeAuth, Reach, Severity, Snapshot,
+};
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -29,8 +32,13 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
-    let [list, detail] =
-        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(bottom);
+    // The model table has more columns than the other lists: it gets more room.
+    let list_share = if app.pane == Pane::Models { 70 } else { 45 };
+    let [list, detail] = Layout::horizontal([
+        Constraint::Percentage(list_share),
+        Constraint::Percentage(100 - list_share),
+    ])
+    .areas(bottom);
 
     draw_header(f, header, app, theme);
     draw_servers(f, servers, app, theme);
@@ -165,6 +173,21 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     " │ passive"
                 },
             );
+            let h = &inv.hashing;
+            if h.files_pending > 0 {
+                let done: u64 = h.current.iter().map(|c| c.done_bytes).sum();
+                let size: u64 = h.current.iter().map(|c| c.size_bytes).sum();
+                second.push_str(&format!(
+                    " │ hashing {} file{} ({} left{})",
+                    h.files_pending,
+                    plural(h.files_pending),
+                    human_bytes(h.bytes_pending),
+                    (done * 100)
+                        .checked_div(size)
+                        .map(|p| format!(", current {p}%"))
+                        .unwrap_or_default()
+                ));
+            }
             if let Some(e) = &app.error {
                 second = format!(" last refresh failed: {e}");
             }
@@ -293,16 +316,22 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 ])
             }
             (Pane::Models, _, _) => {
-                let bad = !matches!(r.cells[0].as_str(), "ok" | "?");
-                let style = if bad {
+                let style = if model_rows::is_bad(&r.cells[model_rows::STATE]) {
                     theme.severity(Severity::High)
                 } else {
                     Style::default().fg(theme.muted)
                 };
-                TRow::new([
-                    Cell::from(r.cells[0].clone()).style(style),
-                    Cell::from(r.cells[1].clone()),
-                ])
+                let mut cells = vec![Cell::from(r.cells[model_rows::STATE].clone()).style(style)];
+                let cols = model_columns(area.width);
+                let name_width = model_name_width(area.width, &cols);
+                cells.extend(cols.iter().map(|(i, _)| {
+                    if *i == model_rows::NAME {
+                        Cell::from(keep_tail(&r.cells[*i], name_width))
+                    } else {
+                        Cell::from(r.cells[*i].clone())
+                    }
+                }));
+                TRow::new(cells)
             }
             _ => TRow::new([
                 Cell::from("blind").style(Style::default().fg(theme.blind_spot)),
@@ -311,9 +340,34 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         })
         .collect();
     let empty = body.is_empty();
-    let table = Table::new(body, [Constraint::Length(8), Constraint::Fill(1)])
+    let widths: Vec<Constraint> = if pane == Pane::Models {
+        std::iter::once(Constraint::Length(8))
+            .chain(model_columns(area.width).iter().map(|(_, w)| *w))
+            .collect()
+    } else {
+        vec![Constraint::Length(8), Constraint::Fill(1)]
+    };
+    let header = (pane == Pane::Models && !empty).then(|| {
+        TRow::new(
+            std::iter::once("state").chain(model_columns(area.width).iter().map(
+                |(i, _)| match *i {
+                    model_rows::NAME => "file or reference",
+                    model_rows::FORMAT => "format",
+                    model_rows::SIZE => "size",
+                    model_rows::USED_BY => "used by",
+                    model_rows::PROVENANCE => "provenance",
+                    _ => "integrity",
+                },
+            )),
+        )
+        .style(Style::default().add_modifier(Modifier::BOLD))
+    });
+    let mut table = Table::new(body, widths)
         .row_highlight_style(theme.selected())
         .block(block(&title, focused, theme));
+    if let Some(h) = header {
+        table = table.header(h);
+    }
     let mut state = TableState::default();
     if !empty {
         state.select(Some(app.selected(pane)));
@@ -330,6 +384,59 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             inset(area, 2, 1),
         );
     }
+}
+
+/// Model columns that fit `width`, after the state column: the least needed
+/// are dropped first on narrow terminals.
+fn model_columns(width: u16) -> Vec<(usize, Constraint)> {
+    use model_rows::*;
+    let mut cols = vec![(NAME, Constraint::Fill(2))];
+    if width >= 70 {
+        cols.push((FORMAT, Constraint::Length(14)));
+        cols.push((INTEGRITY, Constraint::Length(16)));
+    }
+    if width >= 95 {
+        cols.push((SIZE, Constraint::Length(9)));
+        cols.push((USED_BY, Constraint::Length(18)));
+    }
+    if width >= 110 {
+        cols.push((PROVENANCE, Constraint::Fill(1)));
+    }
+    // Shown in cell order: name, format, size, used by, provenance, integrity.
+    cols.sort_by_key(|(i, _)| *i);
+    cols
+}
+
+/// Width the name column gets: what the fixed columns leave, shared with
+/// provenance as their Fill weights say.
+fn model_name_width(width: u16, cols: &[(usize, Constraint)]) -> usize {
+    let fixed: u16 = cols
+        .iter()
+        .map(|(_, c)| match c {
+            Constraint::Length(n) => *n,
+            _ => 0,
+        })
+        .sum();
+    // Borders (2), state column (8) and one space between columns.
+    let free = width.saturating_sub(2 + 8 + fixed + cols.len() as u16) as usize;
+    let fills: u16 = cols
+        .iter()
+        .map(|(_, c)| match c {
+            Constraint::Fill(n) => *n,
+            _ => 0,
+        })
+        .sum();
+    free * 2 / usize::from(fills.max(2))
+}
+
+/// The end of a path matters most: keep it and mark what was cut.
+fn keep_tail(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width || width < 2 {
+        return s.to_string();
+    }
+    let tail: String = s.chars().skip(n - (width - 1)).collect();
+    format!("…{tail}")
 }
 
 fn draw_detail(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -461,6 +568,16 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
                     "DELETED or REPLACED on disk since the server opened it",
                 ));
             }
+            if let Some(sz) = m.size_bytes {
+                out.push(kv("size", human_bytes(sz)));
+            }
+            if let Some(d) = &m.dir_owner {
+                out.push(kv(
+                    "directory",
+                    format!("owner uid {} gid {}, mode {:o}", d.uid, d.gid, d.mode),
+                ));
+            }
+            hash_lines(&m.hash, &m.drift, &mut out);
             decision_lines(&m.provenance, &m.decision, &mut out);
             analysis_lines(&m.analysis, &mut out);
         }
@@ -473,10 +590,42 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
             if let Some(fmt) = &f.format {
                 out.push(kv("format", fmt.label()));
             }
-            out.push(kv("integrity", format!("{:?}", f.integrity)));
+            if let Some(sz) = f.size_bytes {
+                out.push(kv("size", human_bytes(sz)));
+            }
+            let used: Vec<String> = s
+                .inventory
+                .servers
+                .iter()
+                .filter(|sv| sv.models.iter().any(|m| m.path == f.path))
+                .map(|sv| format!("{} pid {}", sv.product, sv.pid))
+                .collect();
+            out.push(kv(
+                "used by",
+                if used.is_empty() {
+                    "no running server holds it".into()
+                } else {
+                    used.join(", ")
+                },
+            ));
+            out.push(kv(
+                "integrity",
+                match &f.integrity {
+                    Integrity::Verified => "verified: hashes to the digest its store names".into(),
+                    Integrity::Mismatch { actual_sha256 } => {
+                        format!("MISMATCH: hashes to {actual_sha256}")
+                    }
+                    Integrity::NoDigest => "the store names no digest for it".into(),
+                    Integrity::NotChecked { why } => format!("not checked: {why}"),
+                },
+            ));
             if let Some(d) = &f.expected_sha256 {
                 out.push(kv("store digest", d.clone()));
             }
+            if let Some(p) = &f.problem {
+                out.push(kv("problem", p.clone()));
+            }
+            hash_lines(&f.hash, &f.drift, &mut out);
             out.push(kv("found in", format!("{} {}", f.store.label(), f.root)));
             decision_lines(&f.provenance, &f.decision, &mut out);
             analysis_lines(&f.analysis, &mut out);
@@ -752,6 +901,28 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
     out
 }
 
+fn hash_lines(h: &FileHash, d: &Drift, out: &mut Vec<Line<'static>>) {
+    out.push(kv(
+        "sha256",
+        match h {
+            FileHash::Known { sha256 } => sha256.clone(),
+            FileHash::Pending { why } => format!("pending: {why}"),
+            FileHash::Unknown { why } => format!("unknown: {why}"),
+        },
+    ));
+    for (what, c) in [("content", &d.content), ("chat template", &d.template)] {
+        if let Some(c) = c {
+            out.push(kv(
+                &format!("{what} CHANGED"),
+                format!(
+                    "was {} at this path, now {} (first seen {})",
+                    c.before_sha256, c.after_sha256, c.seen_at
+                ),
+            ));
+        }
+    }
+}
+
 /// Where the model came from and what the operator's policy decided about it.
 fn decision_lines(
     p: &crate::model::provenance::Provenance,
@@ -814,7 +985,7 @@ fn analysis_lines(a: &crate::model::ModelAnalysis, out: &mut Vec<Line<'static>>)
     }
 }
 
-fn human_bytes(b: u64) -> String {
+pub(super) fn human_bytes(b: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = b as f64;
     let mut u = 0;

@@ -1,0 +1,175 @@
+//! Files named on the command line (`aiposture scan`), analysed exactly as the
+//! collector analyses model files: sniffed by content, then `analyse::analyse`.
+//! Directories are walked bounded in depth and count; symlinks inside them are
+//! not followed and special files (FIFOs, devices, sockets) are never opened.
+
+use std::path::{Path, PathBuf};
+
+use super::analyse::analyse;
+use super::magic::sniff_file;
+use super::pickle::PickleRules;
+use crate::model::scan::{FileVerdict, ScanReport, ScannedFile};
+
+/// Deepest directory level walked below a path given on the command line.
+pub const MAX_DEPTH: usize = 32;
+/// Most files examined in one run.
+pub const MAX_FILES: usize = 100_000;
+/// Most notes kept about skipped entries.
+const MAX_NOTES: usize = 64;
+
+/// Sniff and analyse every file under `paths`. Never fails as a whole: a file
+/// that cannot be read gets a per-file error; the verdicts are left to
+/// `rules::scan::judge` (`NotAModel` until then).
+pub fn scan_paths(paths: &[PathBuf], rules: &PickleRules) -> ScanReport {
+    let mut report = ScanReport::default();
+    let mut files = Vec::new();
+    for p in paths {
+        collect(p, &mut files, &mut report.notes);
+    }
+    for f in files {
+        report.files.push(scan_one(&f, rules));
+    }
+    report
+}
+
+fn note(notes: &mut Vec<String>, text: String) {
+    match notes.len() {
+        n if n < MAX_NOTES - 1 => notes.push(text),
+        n if n == MAX_NOTES - 1 => notes.push("further notes dropped".into()),
+        _ => {}
+    }
+}
+
+/// Regular files at `root` (followed if it is a symlink: the operator named it)
+/// and below it (never through a symlink), sorted per directory.
+fn collect(
+    root: &Path,
+    out: &mut Vec<Result<PathBuf, (PathBuf, String)>>,
+    notes: &mut Vec<String>,
+) {
+    let meta = match std::fs::metadata(root) {
+        Ok(m) => m,
+        Err(e) => {
+            out.push(Err((root.to_path_buf(), e.to_string())));
+            return;
+        }
+    };
+    if meta.is_file() {
+        out.push(Ok(root.to_path_buf()));
+        return;
+    }
+    if !meta.is_dir() {
+        out.push(Err((
+            root.to_path_buf(),
+            "not a regular file or directory".into(),
+        )));
+        return;
+    }
+    let mut stack = vec![(root.to_path_buf(), 0usize)];
+    while let Some((dir, depth)) = stack.pop() {
+        let mut entries: Vec<_> = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd.flatten().collect(),
+            Err(e) => {
+                out.push(Err((dir, format!("cannot list directory: {e}"))));
+                continue;
+            }
+        };
+        entries.sort_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for e in entries {
+            if out.len() >= MAX_FILES {
+                note(notes, format!("stopped at {MAX_FILES} files"));
+                return;
+            }
+            // file_type() is lstat: a symlink reports as a symlink.
+            let Ok(ft) = e.file_type() else { continue };
+            let path = e.path();
+            if ft.is_dir() {
+                if depth < MAX_DEPTH {
+                    subdirs.push((path, depth + 1));
+                } else {
+                    note(
+                        notes,
+                        format!(
+                            "{}: deeper than {MAX_DEPTH} levels, not walked",
+                            path.display()
+                        ),
+                    );
+                }
+            } else if ft.is_file() {
+                out.push(Ok(path));
+            } else if ft.is_symlink() {
+                note(notes, format!("{}: symlink not followed", path.display()));
+            } else {
+                note(notes, format!("{}: special file skipped", path.display()));
+            }
+        }
+        // Reversed so that the stack yields subdirectories in name order.
+        stack.extend(subdirs.into_iter().rev());
+    }
+}
+
+fn scan_one(entry: &Result<PathBuf, (PathBuf, String)>, rules: &PickleRules) -> ScannedFile {
+    let (path, failure) = match entry {
+        Ok(p) => (p.as_path(), None),
+        Err((p, e)) => (p.as_path(), Some(e.clone())),
+    };
+    let mut f = ScannedFile {
+        path: path.to_string_lossy().into_owned(),
+        size_bytes: None,
+        format: None,
+        verdict: FileVerdict::NotAModel,
+        reasons: Vec::new(),
+        analysis: Default::default(),
+    };
+    if let Some(e) = failure {
+        f.analysis.error = Some(e);
+        return f;
+    }
+    f.size_bytes = std::fs::metadata(path).ok().map(|m| m.len());
+    match sniff_file(path) {
+        Ok(Some(format)) => {
+            f.analysis = analyse(path, &format, rules);
+            f.format = Some(format);
+        }
+        Ok(None) => {}
+        Err(e) => f.analysis.error = Some(format!("cannot read: {e}")),
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walk_skips_symlinks_and_keeps_name_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        std::fs::create_dir(d.join("sub")).expect("mkdir");
+        std::fs::write(d.join("b.bin"), b"x").expect("write");
+        std::fs::write(d.join("sub/a.bin"), b"x").expect("write");
+        std::os::unix::fs::symlink("/etc/passwd", d.join("link")).expect("symlink");
+        let mut files = Vec::new();
+        let mut notes = Vec::new();
+        collect(d, &mut files, &mut notes);
+        let names: Vec<String> = files
+            .iter()
+            .map(|r| match r {
+                Ok(p) => p.strip_prefix(d).expect("below").display().to_string(),
+                Err((p, e)) => format!("{}: {e}", p.display()),
+            })
+            .collect();
+        assert_eq!(names, ["b.bin", "sub/a.bin"]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("symlink not followed"), "{notes:?}");
+    }
+
+    #[test]
+    fn missing_path_is_a_per_file_error() {
+        let rules = PickleRules::embedded().expect("rules");
+        let r = scan_paths(&[PathBuf::from("/nonexistent/aiposture-scan")], &rules);
+        assert_eq!(r.files.len(), 1);
+        assert!(r.files[0].analysis.error.is_some(), "{r:?}");
+    }
+}
