@@ -290,7 +290,13 @@ impl Drop for Holder {
 }
 
 /// Start the holder stand-in as `python <script> <args>` in `cwd`, holding `hold`.
-fn start_holder(script: &Path, cwd: &Path, args: &[&str], hold: &[PathBuf]) -> Holder {
+fn start_holder(
+    script: &Path,
+    cwd: &Path,
+    args: &[&str],
+    hold: &[PathBuf],
+    envs: &[(&str, &Path)],
+) -> Holder {
     std::fs::create_dir_all(script.parent().expect("parent")).expect("mkdir");
     std::fs::copy(
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/model_holder.py"),
@@ -305,6 +311,7 @@ fn start_holder(script: &Path, cwd: &Path, args: &[&str], hold: &[PathBuf]) -> H
         .current_dir(cwd)
         .env("HOLD_FILES", joined)
         .env("READY_FILE", &ready)
+        .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .process_group(0)
         .spawn()
@@ -347,6 +354,9 @@ fn comfyui_and_webui_dirs_and_who_can_swap_their_weights() {
         &base.join("models/loras/l.safetensors"),
         Path::new(SAFETENSORS),
     );
+    // llama.cpp's cache named by the server's environment.
+    let llama_cache = t.join("llama-cache");
+    put(&llama_cache.join("org_repo_m.gguf"), &gguf);
     // Anyone can replace what is in checkpoints/; another user owns ComfyUI/.
     chmod(&ckpt, 0o777);
     std::os::unix::fs::chown(&comfy, Some(65534), Some(65534)).expect("chown");
@@ -360,6 +370,7 @@ fn comfyui_and_webui_dirs_and_who_can_swap_their_weights() {
             "127.0.0.1",
         ],
         &[ckpt.join("tiny.gguf")],
+        &[("LLAMA_CACHE", &llama_cache)],
     );
     let webui = t.join("text-generation-webui");
     let cwd = t.join("webui-cwd");
@@ -368,6 +379,7 @@ fn comfyui_and_webui_dirs_and_who_can_swap_their_weights() {
         &webui.join("server.py"),
         &cwd,
         &["--model-dir", "rel-models", "--listen"],
+        &[],
         &[],
     );
 
@@ -401,6 +413,15 @@ fn comfyui_and_webui_dirs_and_who_can_swap_their_weights() {
     assert_eq!(
         root_entry(&snap, &cwd.join("rel-models"))["why"],
         format!("--model-dir of pid {}", w.0.id())
+    );
+
+    assert_eq!(
+        file_at(&fs, &llama_cache.join("org_repo_m.gguf"))["store"],
+        "llama_cpp"
+    );
+    assert_eq!(
+        root_entry(&snap, &llama_cache)["why"],
+        format!("LLAMA_CACHE of pid {cpid}")
     );
 
     // The held model's chain reaches / and the findings name the server.
@@ -454,4 +475,90 @@ fn comfyui_and_webui_dirs_and_who_can_swap_their_weights() {
     );
     drop(c);
     drop(w);
+}
+
+/// The walk stops at its depth bound, follows a symlinked directory once (a loop
+/// back to the root is cut), and lists a linked model file where it is linked.
+#[test]
+fn walk_is_bounded_and_cuts_symlink_loops() {
+    use aiposture::collect::model_dirs::walk;
+    use aiposture::model::StoreKind;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("root");
+    let mut deep = root.clone();
+    for i in 0..10 {
+        deep = deep.join(format!("l{i}"));
+    }
+    put(&root.join("l0/l1/shallow.gguf"), &tiny_gguf());
+    put(&deep.join("too-deep.gguf"), &tiny_gguf());
+    std::os::unix::fs::symlink(&root, root.join("l0/back-to-root")).expect("loop");
+    let outside = tmp.path().join("outside");
+    put(&outside.join("linked.gguf"), &tiny_gguf());
+    std::os::unix::fs::symlink(&outside, root.join("link-out")).expect("link");
+    let mut sniff = |p: &Path, _: &std::fs::Metadata| aiposture::collect::magic::sniff_file(p);
+    let w = walk(StoreKind::Configured, &root, "test", &mut sniff);
+    let refs: Vec<&str> = w.files.iter().map(|f| f.reference.as_str()).collect();
+    assert_eq!(
+        refs,
+        vec!["l0/l1/shallow.gguf", "link-out/linked.gguf"],
+        "{refs:?}"
+    );
+    assert!(!w.truncated);
+    assert!(w.blind.is_empty(), "{:?}", w.blind);
+}
+
+/// Files no server holds are judged without a serving user: a group-writable
+/// directory whose group is not listed, and an owner uid with no account.
+#[test]
+fn unheld_files_are_judged_without_a_serving_user() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let h = tmp.path();
+    let srv = h.join("srv");
+    let dir = srv.join("orphaned");
+    put(&dir.join("m.gguf"), &tiny_gguf());
+    // uid/gid 54321: no account, no group entry (a removed user, a container's user).
+    std::os::unix::fs::chown(&dir, Some(54321), Some(54321)).expect("chown");
+    chmod(&dir, 0o775);
+    let config_home = h.join("config");
+    write(
+        &config_home.join("aiposture/config.toml"),
+        format!("[models]\nroots = [\"{}\"]\n", srv.display()).as_bytes(),
+    );
+    let snap = snapshot_with(h, &config_home);
+    let d = dir.to_string_lossy();
+    let on_dir = |rule: &str| -> Vec<Value> {
+        findings_with(&snap, rule)
+            .into_iter()
+            .filter(|f| f["subject"]["path"] == *d)
+            .cloned()
+            .collect()
+    };
+    let w = on_dir("weights.writable-by-others");
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!(w[0]["subject"]["pid"], 0);
+    assert_eq!(w[0]["severity"], "low");
+    assert_eq!(w[0]["remediation"], format!("chmod g-w '{d}'"));
+    assert!(
+        w[0]["evidence"]
+            .to_string()
+            .contains("judged without a serving user"),
+        "{:#}",
+        w[0]
+    );
+    let o = on_dir("weights.owned-by-another-user");
+    assert_eq!(o.len(), 1, "{o:#?}");
+    assert!(
+        o[0]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("uid 54321, which has no account"))
+    );
+    // The root-owned file itself and the root-owned root are not flagged.
+    let file = dir.join("m.gguf");
+    assert!(
+        findings_with(&snap, "weights.writable-by-others")
+            .iter()
+            .chain(findings_with(&snap, "weights.owned-by-another-user").iter())
+            .all(|f| f["subject"]["path"] != *file.to_string_lossy()
+                && f["subject"]["path"] != *srv.to_string_lossy())
+    );
 }

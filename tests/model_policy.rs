@@ -162,6 +162,16 @@ date = "2026-02-01"
 
     let snap = snapshot_with(home);
     assert_eq!(snap["inventory"]["policy"]["state"], "loaded");
+    let hub_root = snap["inventory"]["model_roots"]
+        .as_array()
+        .expect("roots")
+        .iter()
+        .find(|r| r["path"] == *hub.to_string_lossy())
+        .cloned()
+        .expect("HF root recorded");
+    assert_eq!(hub_root["why"], "home of the user running aiposture");
+    assert_eq!(hub_root["state"], "found");
+    assert_eq!(hub_root["files"], 1);
     let server = servers_with_pid(&snap, pid)
         .first()
         .copied()

@@ -237,9 +237,17 @@ fn model_detail_shows_provenance_and_decision_trail() {
     let knowledge = aiposture::knowledge::Knowledge::embedded().expect("knowledge");
     let mut app = App::new(Duration::from_secs(2));
     app.set_snapshot(aiposture::rules::analyse(inv, &knowledge));
-    for k in [KeyCode::Tab, KeyCode::Tab, KeyCode::Tab, KeyCode::Enter] {
+    for k in [KeyCode::Tab, KeyCode::Tab, KeyCode::Tab] {
         app.on_key(KeyEvent::new(k, KeyModifiers::NONE));
     }
+    // Approved models read "ok" in the list; the detail says by what.
+    let t = text(&render(&mut app, "default", 160, 40));
+    assert!(
+        t.lines()
+            .any(|l| l.contains("tiny-llama.gguf") && l.contains("ok")),
+        "{t}"
+    );
+    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     let t = text(&render(&mut app, "default", 160, 40));
     assert!(
         t.contains(
@@ -251,6 +259,30 @@ fn model_detail_shows_provenance_and_decision_trail() {
         t.contains(
             "policy: approved by /etc/aiposture/policy.toml:4 (publisher \"aiposture tests\")"
         ),
+        "{t}"
+    );
+}
+
+/// With a policy that approves nothing, the models list marks loaded models
+/// "unappr." where their content is otherwise fine.
+#[test]
+fn models_list_marks_unapproved_models() {
+    use aiposture::model::policy::PolicyStatus;
+    let mut inv = fixture("snapshot-root.json").inventory;
+    inv.policy = PolicyStatus::Loaded {
+        path: "/etc/aiposture/policy.toml".into(),
+        approvals: vec![],
+    };
+    let knowledge = aiposture::knowledge::Knowledge::embedded().expect("knowledge");
+    let mut app = App::new(Duration::from_secs(2));
+    app.set_snapshot(aiposture::rules::analyse(inv, &knowledge));
+    for k in [KeyCode::Tab, KeyCode::Tab, KeyCode::Tab] {
+        app.on_key(KeyEvent::new(k, KeyModifiers::NONE));
+    }
+    let t = text(&render(&mut app, "default", 160, 40));
+    assert!(
+        t.lines()
+            .any(|l| l.contains("tiny-llama.gguf") && l.contains("unappr.")),
         "{t}"
     );
 }

@@ -156,10 +156,11 @@ impl Collector {
             .collect();
         let mut out = Vec::new();
         for (kind, root, why) in stores::roots(servers, &self.users) {
+            use crate::model::RootState;
             let state = match std::fs::read_dir(&root) {
-                Ok(_) => "found",
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => "absent",
-                Err(_) => "unreadable",
+                Ok(_) => RootState::Found,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => RootState::Absent,
+                Err(_) => RootState::Unreadable,
             };
             let root_s = root.to_string_lossy().into_owned();
             out.push(crate::model::ModelRoot {
@@ -170,7 +171,7 @@ impl Collector {
                     .count(),
                 path: root_s,
                 why,
-                state: state.into(),
+                state,
             });
         }
         let own_home = std::env::var_os("HOME").map(std::path::PathBuf::from);
@@ -195,18 +196,18 @@ impl Collector {
                 kind: r.kind,
                 path: path.clone(),
                 why: r.why.clone(),
-                state: "found".into(),
+                state: crate::model::RootState::Found,
                 files: 0,
             };
             match std::fs::read_dir(&r.path) {
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    root.state = "absent".into();
+                    root.state = crate::model::RootState::Absent;
                     out.push(root);
                     continue;
                 }
                 Err(e) => {
-                    root.state = "unreadable".into();
+                    root.state = crate::model::RootState::Unreadable;
                     blind.push(BlindSpot {
                         what: format!("{} ({})", r.kind.label(), r.why),
                         path,
@@ -217,7 +218,10 @@ impl Collector {
                     continue;
                 }
             }
-            let walked = model_dirs::walk(r.kind, &r.path, &r.why);
+            let walked = {
+                let mut cache = self.sniffed.lock().unwrap_or_else(|p| p.into_inner());
+                model_dirs::walk(r.kind, &r.path, &r.why, &mut |p, m| cache.sniff(p, m))
+            };
             blind.extend(walked.blind);
             for f in walked.files {
                 if identity(&f.path).is_some_and(|id| !seen.insert(id)) {

@@ -7,9 +7,8 @@ use std::collections::HashSet;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::magic::sniff_file;
 use super::stores::read_capped;
-use crate::model::{BlindSpot, Integrity, Server, StoreFile, StoreKind};
+use crate::model::{BlindSpot, Integrity, ModelFormat, Server, StoreFile, StoreKind};
 
 /// Bounds on one walk, against hostile or looping trees.
 const MAX_DEPTH: usize = 8;
@@ -119,13 +118,6 @@ pub fn roots(
             out.push(Root { kind, path, why });
         }
     };
-    for p in configured {
-        add(
-            StoreKind::Configured,
-            p.clone(),
-            "listed in [models] roots of the config".into(),
-        );
-    }
     for s in servers {
         let cwd = cwd_of(s);
         if let Some(v) = s.env_config.iter().find(|e| e.name == "LLAMA_CACHE") {
@@ -207,13 +199,27 @@ pub fn roots(
     if let Some(home) = own_home {
         home_roots(home, "home of the user running aiposture", &mut add);
     }
+    // Last, so that a file below both a product's directory and a configured root
+    // is listed under the product (it is listed once).
+    for p in configured {
+        add(
+            StoreKind::Configured,
+            p.clone(),
+            "listed in [models] roots of the config".into(),
+        );
+    }
     out
 }
 
 /// Model files below `root`, by content. Symlinked directories are followed once
 /// (a visited set of device/inode pairs stops loops); depth and entry count are
 /// bounded; unreadable directories become blind spots.
-pub fn walk(kind: StoreKind, root: &Path, why: &str) -> Walked {
+pub fn walk(
+    kind: StoreKind,
+    root: &Path,
+    why: &str,
+    sniff: &mut dyn FnMut(&Path, &std::fs::Metadata) -> std::io::Result<Option<ModelFormat>>,
+) -> Walked {
     let mut w = Walked::default();
     let mut visited: HashSet<(u64, u64)> = HashSet::new();
     let mut stack = vec![(root.to_path_buf(), 0usize)];
@@ -259,7 +265,7 @@ pub fn walk(kind: StoreKind, root: &Path, why: &str) -> Walked {
             if !m.is_file() {
                 continue;
             }
-            match sniff_file(&path) {
+            match sniff(&path, &m) {
                 Ok(Some(format)) => {
                     let reference = path
                         .strip_prefix(root)

@@ -28,6 +28,24 @@ struct Held {
 pub struct SniffCache(HashMap<(u64, u64, u64, i64, i64), Option<ModelFormat>>);
 
 impl SniffCache {
+    /// The file's format by content, read once per file identity.
+    pub fn sniff(
+        &mut self,
+        path: &std::path::Path,
+        meta: &std::fs::Metadata,
+    ) -> std::io::Result<Option<ModelFormat>> {
+        let key = Self::key(meta);
+        if let Some(known) = self.0.get(&key) {
+            return Ok(known.clone());
+        }
+        let f = sniff_file(path)?;
+        if self.0.len() >= SNIFF_CACHE_MAX {
+            self.0.clear();
+        }
+        self.0.insert(key, f.clone());
+        Ok(f)
+    }
+
     fn key(meta: &std::fs::Metadata) -> (u64, u64, u64, i64, i64) {
         use std::os::unix::fs::MetadataExt;
         (

@@ -2,7 +2,7 @@
 //! when. Operator data read at the edge (unlike `assets/`, it is not embedded);
 //! every error names the line, and a bad file never stops the tool.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -30,11 +30,6 @@ struct RawApproval {
     approver: String,
     date: Spanned<String>,
     expires: Option<Spanned<String>>,
-}
-
-/// `$XDG_CONFIG_HOME/aiposture/policy.toml`, else `~/.config/aiposture/policy.toml`.
-pub fn default_path() -> Option<PathBuf> {
-    crate::config::Config::xdg_path().map(|p| p.with_file_name("policy.toml"))
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -147,7 +142,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Approval>, String> {
 /// Read the policy at `path`: absent, loaded, or invalid with the reason.
 pub fn load(path: &Path) -> PolicyStatus {
     let shown = path.to_string_lossy().into_owned();
-    let bytes = match super::super::collect::stores::read_capped(path, POLICY_CAP + 1) {
+    let read = || -> std::io::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        std::fs::File::open(path)?
+            .take(POLICY_CAP + 1)
+            .read_to_end(&mut buf)?;
+        Ok(buf)
+    };
+    let bytes = match read() {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return PolicyStatus::Absent { path: shown };

@@ -296,6 +296,16 @@ pub struct PathAccess {
     pub group_shared: Option<bool>,
 }
 
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RootState {
+    Found,
+    /// Nothing there: not an error, most places are empty on most hosts.
+    Absent,
+    /// There but not readable: a blind spot says why.
+    Unreadable,
+}
+
 /// A place looked at for model files.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct ModelRoot {
@@ -303,8 +313,7 @@ pub struct ModelRoot {
     pub path: String,
     /// Why it was looked at, e.g. `LLAMA_CACHE of pid 812`, `[models] roots in the config`.
     pub why: String,
-    /// found, absent, unreadable
-    pub state: String,
+    pub state: RootState,
     /// Model files listed under it.
     pub files: usize,
 }

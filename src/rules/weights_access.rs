@@ -88,12 +88,12 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
             c.models.push(model.to_string());
         }
     };
-    let mut judged_paths: Vec<String> = Vec::new();
+    let mut judged_paths: std::collections::HashSet<String> = Default::default();
     for s in &inv.servers {
         let serving = s.confinement.euid.or(s.uid);
         for m in s.models.iter().filter(|m| !m.deleted) {
             for a in &m.access {
-                judged_paths.push(a.path.clone());
+                judged_paths.insert(a.path.clone());
                 let bits = foreign_write_bits(a);
                 if !bits.is_empty() {
                     note(

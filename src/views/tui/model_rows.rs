@@ -3,6 +3,7 @@
 
 use super::app::{Item, Row};
 use crate::model::pickle::PickleVerdict;
+use crate::model::policy::Decision;
 use crate::model::provenance::{Provenance, ProvenanceState};
 use crate::model::{FileHash, Integrity, ModelAnalysis, Snapshot, StoreFile};
 
@@ -15,7 +16,22 @@ pub const USED_BY: usize = 4;
 pub const PROVENANCE: usize = 5;
 pub const INTEGRITY: usize = 6;
 
-/// One word for a model file: the worst thing known about it, with its rank.
+/// The content state, else what the policy decided ("unappr." / "expired"):
+/// the worst thing known about it, with its rank.
+fn state_with_policy(
+    a: &ModelAnalysis,
+    integrity: Option<&Integrity>,
+    drifted: bool,
+    decision: &Decision,
+) -> (u8, &'static str) {
+    match (state(a, integrity, drifted), decision) {
+        ((0, _), Decision::Unapproved { .. }) => (1, "unappr."),
+        ((0, _), Decision::Expired { .. }) => (1, "expired"),
+        (other, _) => other,
+    }
+}
+
+/// One word for a model file's content: the worst thing known about it, with its rank.
 fn state(a: &ModelAnalysis, integrity: Option<&Integrity>, drifted: bool) -> (u8, &'static str) {
     if matches!(integrity, Some(Integrity::Mismatch { .. })) {
         return (7, "ALTERED");
@@ -102,7 +118,12 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
     };
     for (i, f) in inv.store_files.iter().enumerate() {
         let Some(format) = &f.format else { continue };
-        let (rank, word) = state(&f.analysis, Some(&f.integrity), f.drift.content.is_some());
+        let (rank, word) = state_with_policy(
+            &f.analysis,
+            Some(&f.integrity),
+            f.drift.content.is_some(),
+            &f.decision,
+        );
         let used = holders(&f.path);
         ranked.push((
             rank,
@@ -135,7 +156,12 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
             if in_store {
                 continue;
             }
-            let (rank, word) = match state(&m.analysis, None, m.drift.content.is_some()) {
+            let (rank, word) = match state_with_policy(
+                &m.analysis,
+                None,
+                m.drift.content.is_some(),
+                &m.decision,
+            ) {
                 (0, _) if m.deleted => (6, "DELETED"),
                 other => other,
             };
