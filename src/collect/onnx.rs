@@ -331,7 +331,11 @@ impl<R: Read + Seek> Walk<R> {
                     let e = self.w.pos() + n;
                     let (k, v) = self.entry(e, LOCATION_CAP + 1)?;
                     if k == "location" {
-                        let cut = v.len() > LOCATION_CAP || v.contains('\u{FFFD}');
+                        // Cut, not UTF-8, or with control/bidi characters: shown
+                        // sanitised, never resolved as a different path.
+                        let cut = v.len() > LOCATION_CAP
+                            || v.contains('\u{FFFD}')
+                            || sanitize(&v, LOCATION_CAP + 1) != v;
                         location = Some((v, cut));
                     }
                 }
@@ -357,7 +361,9 @@ impl<R: Read + Seek> Walk<R> {
             Some((v, true)) => (
                 sanitize(&v, MAX_FIELD_CHARS),
                 ExternalResolution::Unknown {
-                    why: format!("location over {LOCATION_CAP} bytes or not UTF-8"),
+                    why: format!(
+                        "location over {LOCATION_CAP} bytes, not UTF-8, or with control characters"
+                    ),
                 },
             ),
             Some((v, false)) => (
@@ -516,6 +522,57 @@ mod tests {
         assert!(!looks_like_onnx(&[0x08, 0x08]));
         assert!(!looks_like_onnx(&[0x08, 0x08, 0x12, 0x02, 0x1b, b'[']));
         assert!(!looks_like_onnx(&[0x08, 0x08, 0x50, 0x01]));
+    }
+
+    fn varint(mut v: u64, out: &mut Vec<u8>) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    fn len_field(field: u64, payload: &[u8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        varint(field << 3 | 2, &mut b);
+        varint(payload.len() as u64, &mut b);
+        b.extend_from_slice(payload);
+        b
+    }
+
+    fn model(graph: &[u8]) -> Vec<u8> {
+        let mut b = vec![0x08, 0x08];
+        b.extend(len_field(7, graph));
+        b
+    }
+
+    #[test]
+    fn location_with_control_characters_is_not_resolved() {
+        let mut entry = len_field(1, b"location");
+        entry.extend(len_field(2, b"w\x1b[2J.bin"));
+        let mut tensor = len_field(8, b"t");
+        tensor.extend(len_field(13, &entry));
+        tensor.extend([14 << 3, 1]);
+        let (_, r) = parse_onnx_bytes(&model(&len_field(5, &tensor))).unwrap();
+        assert_eq!(r.external_data.len(), 1);
+        assert_eq!(r.external_data[0].location, "w\u{FFFD}[2J.bin");
+        assert!(
+            matches!(&r.external_data[0].resolution, ExternalResolution::Unknown { why } if why.contains("control")),
+            "{:?}",
+            r.external_data[0].resolution
+        );
+    }
+
+    #[test]
+    fn nested_subgraphs_stop_at_the_cap_with_a_note() {
+        let mut g = len_field(1, &len_field(4, b"Relu"));
+        for _ in 0..(MAX_GRAPH_DEPTH + 4) {
+            let attr = len_field(6, &g);
+            g = len_field(1, &len_field(5, &attr));
+        }
+        let (m, r) = parse_onnx_bytes(&model(&g)).unwrap();
+        assert!(!r.complete);
+        assert!(m.notes[0].contains("nested deeper"), "{:?}", m.notes);
     }
 
     #[test]

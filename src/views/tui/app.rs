@@ -472,6 +472,25 @@ fn model_state(
     if ssti {
         return "template".into();
     }
+    if let Some(k) = &a.keras {
+        if k.lambdas.iter().any(|l| l.bytecode) {
+            return "CODE".into();
+        }
+        if !k.custom_objects.is_empty() || !k.lambdas.is_empty() {
+            return "unknown".into();
+        }
+        if !k.layers_checked {
+            return "?".into();
+        }
+    }
+    if let Some(o) = &a.onnx {
+        if o.external_data.iter().any(|x| x.resolution.escapes()) {
+            return "escape".into();
+        }
+        if !crate::rules::models::custom_ops(o).is_empty() {
+            return "custom ops".into();
+        }
+    }
     if a.error.is_some() {
         return "?".into();
     }
@@ -505,4 +524,30 @@ fn model_rows(s: &Snapshot) -> Vec<Row> {
         }
     }
     rows
+}
+
+#[cfg(test)]
+mod model_state_tests {
+    use super::model_state;
+    use crate::collect::analyse::analyse;
+    use crate::collect::pickle::PickleRules;
+    use crate::model::ModelFormat;
+
+    #[test]
+    fn onnx_and_keras_states_in_the_model_list() {
+        let rules = PickleRules::embedded().unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models");
+        for (name, format, want) in [
+            ("benign.onnx", ModelFormat::Onnx, "ok"),
+            ("traversal.onnx", ModelFormat::Onnx, "escape"),
+            ("custom_op.onnx", ModelFormat::Onnx, "custom ops"),
+            ("lambda.keras", ModelFormat::Keras, "CODE"),
+            ("custom.keras", ModelFormat::Keras, "unknown"),
+            ("benign.h5", ModelFormat::Hdf5, "ok"),
+            ("weights_only.h5", ModelFormat::Hdf5, "?"),
+        ] {
+            let a = analyse(&dir.join(name), &format, &rules);
+            assert_eq!(model_state(&a, None), want, "{name}");
+        }
+    }
 }
