@@ -143,7 +143,7 @@ fn onnx_provenance_loses_credentials() {
 
 #[test]
 fn sniffing_by_content() {
-    let cases: [(&str, Option<ModelFormat>); 9] = [
+    let cases: [(&str, Option<ModelFormat>); 10] = [
         ("benign.onnx", Some(ModelFormat::Onnx)),
         ("custom_op.onnx", Some(ModelFormat::Onnx)),
         ("traversal.onnx", Some(ModelFormat::Onnx)),
@@ -151,6 +151,7 @@ fn sniffing_by_content() {
         ("benign.keras", Some(ModelFormat::Keras)),
         ("lambda.keras", Some(ModelFormat::Keras)),
         ("lambda.h5", Some(ModelFormat::Hdf5)),
+        ("lambda_inline.h5", Some(ModelFormat::Hdf5)),
         ("weights_only.h5", Some(ModelFormat::Hdf5)),
         // External data is raw floats: not a model by itself.
         ("onnx_external/external.onnx.data", None),
@@ -236,7 +237,12 @@ fn keras_archives_match_the_writer() {
 
 #[test]
 fn legacy_h5_model_config_is_found_and_walked() {
-    for name in ["benign.h5", "lambda.h5", "weights_only.h5"] {
+    for name in [
+        "benign.h5",
+        "lambda.h5",
+        "lambda_inline.h5",
+        "weights_only.h5",
+    ] {
         let e = expect(name);
         let r = read_hdf5(&fixture(name)).expect(name);
         assert_eq!(
@@ -302,7 +308,7 @@ fn truncated_files_give_errors_not_panics() {
             assert!(!e.is_empty());
         }
     }
-    for name in ["benign.h5", "lambda.h5"] {
+    for name in ["benign.h5", "lambda.h5", "lambda_inline.h5"] {
         let b = std::fs::read(fixture(name)).expect(name);
         let full = parse_hdf5_prefix(&b).expect(name);
         for n in cuts(b.len()) {
@@ -311,6 +317,44 @@ fn truncated_files_give_errors_not_panics() {
                 // A cut architecture is never reported as checked.
                 Ok(r) => assert!(!r.layers_checked || r == full, "{name}[..{n}]"),
             }
+        }
+    }
+}
+
+/// Deterministic byte flips over every fixture: each reader returns, never panics.
+#[test]
+fn mutated_files_never_panic() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let files = [
+        "benign.onnx",
+        "custom_op.onnx",
+        "traversal.onnx",
+        "benign.keras",
+        "lambda.keras",
+        "lambda.h5",
+        "lambda_inline.h5",
+    ];
+    for name in files {
+        let orig = std::fs::read(fixture(name)).expect(name);
+        for _ in 0..1500 {
+            let mut b = orig.clone();
+            for _ in 0..(next() % 4 + 1) {
+                let i = (next() as usize) % b.len();
+                b[i] = match next() % 3 {
+                    0 => b[i] ^ (1 << (next() % 8)),
+                    1 => 0xff,
+                    _ => 0,
+                };
+            }
+            let _ = parse_onnx_bytes(&b);
+            let _ = parse_keras_zip(std::io::Cursor::new(&b));
+            let _ = parse_hdf5_prefix(&b);
         }
     }
 }

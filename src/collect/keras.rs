@@ -16,8 +16,9 @@ use serde_json::Value;
 use crate::model::keras::{KerasCustomObject, KerasLambda, KerasReport, MAX_LISTED};
 use crate::model::metadata::{MAX_NOTES, sanitize};
 
-/// Largest config.json read (real ones are kilobytes to a few MB).
-pub const MAX_CONFIG_BYTES: u64 = 32 * 1024 * 1024;
+/// Largest config.json read (real ones are kilobytes to a few MB; the parsed
+/// tree costs several times its text).
+pub const MAX_CONFIG_BYTES: u64 = 8 * 1024 * 1024;
 const MAX_METADATA_BYTES: u64 = 1024 * 1024;
 /// Deepest object nesting walked (serde_json itself stops at 128).
 pub const MAX_DEPTH: u32 = 100;

@@ -24,8 +24,9 @@ const NAME_CAP: usize = 256;
 const LOCATION_CAP: usize = 4096;
 /// Bytes of doc_string read for the excerpt.
 const DOC_CAP: usize = 1024;
-/// Highest ir_version the sniffer accepts (onnx 1.23 writes 14).
-const MAX_IR_VERSION: u64 = 20;
+/// ir_versions the sniffer accepts: 3 is ONNX 1.0, onnx 1.23 writes 14.
+/// Below 3 also keeps out TensorFlow's saved_model.pb (field 1 = 1).
+const IR_VERSIONS: std::ops::RangeInclusive<u64> = 3..=20;
 
 /// What the parser says of a location it could not judge without the directory.
 const NOT_JUDGED: &str = "not judged: no model directory";
@@ -331,7 +332,11 @@ impl<R: Read + Seek> Walk<R> {
                     let e = self.w.pos() + n;
                     let (k, v) = self.entry(e, LOCATION_CAP + 1)?;
                     if k == "location" {
-                        let cut = v.len() > LOCATION_CAP || v.contains('\u{FFFD}');
+                        // Cut, not UTF-8, or with control/bidi characters: shown
+                        // sanitised, never resolved as a different path.
+                        let cut = v.len() > LOCATION_CAP
+                            || v.contains('\u{FFFD}')
+                            || sanitize(&v, LOCATION_CAP + 1) != v;
                         location = Some((v, cut));
                     }
                 }
@@ -357,7 +362,9 @@ impl<R: Read + Seek> Walk<R> {
             Some((v, true)) => (
                 sanitize(&v, MAX_FIELD_CHARS),
                 ExternalResolution::Unknown {
-                    why: format!("location over {LOCATION_CAP} bytes or not UTF-8"),
+                    why: format!(
+                        "location over {LOCATION_CAP} bytes, not UTF-8, or with control characters"
+                    ),
                 },
             ),
             Some((v, false)) => (
@@ -410,11 +417,13 @@ pub fn resolve(dir: &Path, location: &str) -> ExternalResolution {
 }
 
 /// Is `head` (a file's first bytes) the start of a ModelProto? ONNX has no
-/// magic, so: field 1 (ir_version) must come first as a varint in 1..=20,
+/// magic, so: field 1 (ir_version) must come first as a varint in 3..=20,
 /// as every writer (onnx, PyTorch, TensorFlow, ORT) emits it, and be followed
 /// by at least one more ModelProto field of the right wire type; every field
 /// that fits in `head` must be well formed (strings UTF-8 without control
-/// characters, opset entries parseable). Random or other-format bytes fail
+/// characters, opset entries parseable); only a graph, training info or
+/// function list may run past the head (strings and opsets are short). Random
+/// or other-format bytes (other protobufs included) fail
 /// this within the first few bytes; a model without ir_version is not
 /// recognised (conservative: no false positives).
 pub fn looks_like_onnx(head: &[u8]) -> bool {
@@ -427,7 +436,7 @@ fn sniff_fields(head: &[u8]) -> Option<bool> {
     let (1, Payload::Varint(ir)) = w.next_field(end).ok()?? else {
         return Some(false);
     };
-    if !(1..=MAX_IR_VERSION).contains(&ir) {
+    if !IR_VERSIONS.contains(&ir) {
         return Some(false);
     }
     let mut seen = 0;
@@ -470,9 +479,9 @@ fn sniff_fields(head: &[u8]) -> Option<bool> {
     }
 }
 
-/// A field cut by the end of the head: a ModelProto length-delimited field
-/// whose length passes the head; a graph must start like a GraphProto
-/// (node, name or initializer first, in field-number order).
+/// A field cut by the end of the head: one of the ModelProto fields that
+/// are large (graph, training_info, functions); a graph must start like a
+/// GraphProto (node, name or initializer first, in field-number order).
 fn key_only_ok(rest: &[u8]) -> bool {
     fn varint(b: &[u8]) -> Option<(u64, usize)> {
         let mut v = 0u64;
@@ -488,7 +497,7 @@ fn key_only_ok(rest: &[u8]) -> bool {
         return false;
     };
     let field = key >> 3;
-    if key & 7 != 2 || !matches!(field, 2 | 3 | 4 | 6 | 7 | 8 | 14 | 20 | 25 | 26) {
+    if key & 7 != 2 || !matches!(field, 7 | 20 | 25) {
         return false;
     }
     let Some((_, l)) = varint(&rest[k..]) else {
@@ -516,6 +525,63 @@ mod tests {
         assert!(!looks_like_onnx(&[0x08, 0x08]));
         assert!(!looks_like_onnx(&[0x08, 0x08, 0x12, 0x02, 0x1b, b'[']));
         assert!(!looks_like_onnx(&[0x08, 0x08, 0x50, 0x01]));
+        // TensorFlow saved_model.pb: schema version 1, then a large meta_graphs.
+        assert!(!looks_like_onnx(&[
+            0x08, 0x01, 0x12, 0xe8, 0x07, 0x0a, 0x05
+        ]));
+        // A string field cannot run past the head.
+        assert!(!looks_like_onnx(&[0x08, 0x08, 0x12, 0xe8, 0x07, b'a']));
+    }
+
+    fn varint(mut v: u64, out: &mut Vec<u8>) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    fn len_field(field: u64, payload: &[u8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        varint(field << 3 | 2, &mut b);
+        varint(payload.len() as u64, &mut b);
+        b.extend_from_slice(payload);
+        b
+    }
+
+    fn model(graph: &[u8]) -> Vec<u8> {
+        let mut b = vec![0x08, 0x08];
+        b.extend(len_field(7, graph));
+        b
+    }
+
+    #[test]
+    fn location_with_control_characters_is_not_resolved() {
+        let mut entry = len_field(1, b"location");
+        entry.extend(len_field(2, b"w\x1b[2J.bin"));
+        let mut tensor = len_field(8, b"t");
+        tensor.extend(len_field(13, &entry));
+        tensor.extend([14 << 3, 1]);
+        let (_, r) = parse_onnx_bytes(&model(&len_field(5, &tensor))).unwrap();
+        assert_eq!(r.external_data.len(), 1);
+        assert_eq!(r.external_data[0].location, "w\u{FFFD}[2J.bin");
+        assert!(
+            matches!(&r.external_data[0].resolution, ExternalResolution::Unknown { why } if why.contains("control")),
+            "{:?}",
+            r.external_data[0].resolution
+        );
+    }
+
+    #[test]
+    fn nested_subgraphs_stop_at_the_cap_with_a_note() {
+        let mut g = len_field(1, &len_field(4, b"Relu"));
+        for _ in 0..(MAX_GRAPH_DEPTH + 4) {
+            let attr = len_field(6, &g);
+            g = len_field(1, &len_field(5, &attr));
+        }
+        let (m, r) = parse_onnx_bytes(&model(&g)).unwrap();
+        assert!(!r.complete);
+        assert!(m.notes[0].contains("nested deeper"), "{:?}", m.notes);
     }
 
     #[test]

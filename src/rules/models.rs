@@ -467,4 +467,145 @@ mod tests {
         assert!(!fits("m.npz", ModelFormat::Gguf { version: 3 }));
         assert!(!fits("m.safetensors", zlib));
     }
+
+    use crate::collect::analyse::analyse;
+    use crate::collect::pickle::PickleRules;
+    use std::path::{Path, PathBuf};
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/models")
+            .join(name)
+    }
+
+    fn findings_for(path: &Path, format: ModelFormat, loaded: bool) -> Vec<Finding> {
+        let rules = PickleRules::embedded().unwrap();
+        let a = analyse(path, &format, &rules);
+        assert_eq!(a.error, None, "{}", path.display());
+        analysis_findings(&a, &path.display().to_string(), "test", 1, loaded)
+    }
+
+    fn rules_of(f: &[Finding]) -> Vec<&str> {
+        f.iter().map(|f| f.rule.as_str()).collect()
+    }
+
+    fn evidence(f: &Finding) -> String {
+        f.evidence
+            .iter()
+            .map(|e| e.detail.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn domain_list_parses_and_keeps_the_standard_ones() {
+        let d = builtin_onnx_domains();
+        for want in [
+            "",
+            "ai.onnx",
+            "ai.onnx.ml",
+            "ai.onnx.preview.training",
+            "com.microsoft",
+        ] {
+            assert!(d.iter().any(|x| x == want), "{want}");
+        }
+    }
+
+    #[test]
+    fn benign_onnx_and_keras_have_no_findings() {
+        for (name, format) in [
+            ("benign.onnx", ModelFormat::Onnx),
+            ("onnx_external/external.onnx", ModelFormat::Onnx),
+            ("benign.keras", ModelFormat::Keras),
+            ("benign.h5", ModelFormat::Hdf5),
+            ("weights_only.h5", ModelFormat::Hdf5),
+        ] {
+            let f = findings_for(&fixture(name), format, true);
+            assert!(f.is_empty(), "{name}: {:?}", rules_of(&f));
+        }
+    }
+
+    #[test]
+    fn onnx_external_data_outside_the_directory_and_missing() {
+        let f = findings_for(&fixture("traversal.onnx"), ModelFormat::Onnx, false);
+        assert_eq!(
+            rules_of(&f),
+            [RULE_ONNX_EXTERNAL_ESCAPE, RULE_ONNX_EXTERNAL_MISSING]
+        );
+        assert_eq!(f[0].severity, Severity::High);
+        let e = evidence(&f[0]);
+        assert!(
+            e.contains("\"../../etc/passwd\"") && e.contains("\"/etc/shadow\""),
+            "{e}"
+        );
+        assert!(!e.contains("missing.bin"), "{e}");
+        assert!(evidence(&f[1]).contains("missing.bin"));
+    }
+
+    #[test]
+    fn onnx_external_data_symlinked_out_is_an_escape() {
+        let t = tempfile::tempdir().unwrap();
+        let model = t.path().join("model");
+        std::fs::create_dir(&model).unwrap();
+        std::fs::copy(
+            fixture("onnx_external/external.onnx"),
+            model.join("external.onnx"),
+        )
+        .unwrap();
+        std::fs::write(t.path().join("outside"), [0u8; 1024]).unwrap();
+        std::os::unix::fs::symlink(t.path().join("outside"), model.join("external.onnx.data"))
+            .unwrap();
+        let f = findings_for(&model.join("external.onnx"), ModelFormat::Onnx, false);
+        assert_eq!(rules_of(&f), [RULE_ONNX_EXTERNAL_ESCAPE]);
+        assert!(
+            evidence(&f[0]).contains("resolves to"),
+            "{}",
+            evidence(&f[0])
+        );
+    }
+
+    #[test]
+    fn onnx_custom_domain_ops_are_named_standard_and_contrib_are_not() {
+        let f = findings_for(&fixture("custom_op.onnx"), ModelFormat::Onnx, true);
+        assert_eq!(rules_of(&f), [RULE_ONNX_CUSTOM_OPS]);
+        let e = evidence(&f[0]);
+        assert!(e.contains("Steal") && e.contains("Inject"), "{e}");
+        assert!(!e.contains("FusedGemm") && !e.contains("If"), "{e}");
+    }
+
+    #[test]
+    fn keras_lambda_bytecode_is_flagged_in_both_formats() {
+        for (name, format) in [
+            ("lambda.keras", ModelFormat::Keras),
+            ("lambda.h5", ModelFormat::Hdf5),
+        ] {
+            let f = findings_for(&fixture(name), format.clone(), false);
+            assert_eq!(rules_of(&f), [RULE_KERAS_LAMBDA], "{name}");
+            assert_eq!(f[0].severity, Severity::High);
+            assert!(evidence(&f[0]).contains("lambda"), "{}", evidence(&f[0]));
+            let loaded = findings_for(&fixture(name), format, true);
+            assert_eq!(loaded[0].severity, Severity::Critical);
+        }
+    }
+
+    #[test]
+    fn keras_custom_objects_are_named() {
+        let f = findings_for(&fixture("custom.keras"), ModelFormat::Keras, false);
+        assert_eq!(rules_of(&f), [RULE_KERAS_CUSTOM]);
+        let e = evidence(&f[0]);
+        assert!(
+            e.contains("Exfil from module my_pkg.layers (registered as MyPkg>Exfil)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn new_extensions_are_checked_against_content() {
+        let (_, fits) = claimed("/m/model.onnx").unwrap();
+        assert!(fits(&ModelFormat::Onnx) && !fits(&ModelFormat::Hdf5));
+        let (_, fits) = claimed("/m/model.h5").unwrap();
+        assert!(fits(&ModelFormat::Hdf5) && !fits(&ModelFormat::Keras));
+        let (_, fits) = claimed("/m/model.keras").unwrap();
+        assert!(fits(&ModelFormat::Keras) && !fits(&ModelFormat::PytorchZip));
+    }
 }

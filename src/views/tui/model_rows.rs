@@ -52,6 +52,25 @@ fn state(a: &ModelAnalysis, integrity: Option<&Integrity>, drifted: bool) -> (u8
     if ssti {
         return (4, "template");
     }
+    if let Some(k) = &a.keras {
+        if k.lambdas.iter().any(|l| l.bytecode) {
+            return (5, "CODE");
+        }
+        if !k.custom_objects.is_empty() || !k.lambdas.is_empty() {
+            return (3, "unknown");
+        }
+        if !k.layers_checked {
+            return (2, "?");
+        }
+    }
+    if let Some(o) = &a.onnx {
+        if o.external_data.iter().any(|x| x.resolution.escapes()) {
+            return (5, "escape");
+        }
+        if !crate::rules::models::custom_ops(o).is_empty() {
+            return (3, "custom ops");
+        }
+    }
     if a.error.is_some()
         || a.pickle
             .as_ref()
@@ -188,4 +207,30 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
             .then_with(|| a.1.cells[NAME].cmp(&b.1.cells[NAME]))
     });
     ranked.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::state;
+    use crate::collect::analyse::analyse;
+    use crate::collect::pickle::PickleRules;
+    use crate::model::ModelFormat;
+
+    #[test]
+    fn onnx_and_keras_states_in_the_model_list() {
+        let rules = PickleRules::embedded().expect("rules");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models");
+        for (name, format, want) in [
+            ("benign.onnx", ModelFormat::Onnx, "ok"),
+            ("traversal.onnx", ModelFormat::Onnx, "escape"),
+            ("custom_op.onnx", ModelFormat::Onnx, "custom ops"),
+            ("lambda.keras", ModelFormat::Keras, "CODE"),
+            ("custom.keras", ModelFormat::Keras, "unknown"),
+            ("benign.h5", ModelFormat::Hdf5, "ok"),
+            ("weights_only.h5", ModelFormat::Hdf5, "?"),
+        ] {
+            let a = analyse(&dir.join(name), &format, &rules);
+            assert_eq!(state(&a, None, false).1, want, "{name}");
+        }
+    }
 }

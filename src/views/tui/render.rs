@@ -980,8 +980,97 @@ fn analysis_lines(a: &crate::model::ModelAnalysis, out: &mut Vec<Line<'static>>)
             )));
         }
     }
+    if let Some(o) = &a.onnx {
+        onnx_lines(o, out);
+    }
+    if let Some(k) = &a.keras {
+        keras_lines(k, out);
+    }
     if let Some(e) = &a.error {
         out.push(kv("header not read", e.clone()));
+    }
+}
+
+fn onnx_lines(o: &crate::model::onnx::OnnxReport, out: &mut Vec<Line<'static>>) {
+    out.push(kv(
+        "onnx",
+        format!(
+            "ir_version {}, {} nodes, {} operators, {} local functions{}",
+            o.ir_version.map_or("?".into(), |v| v.to_string()),
+            o.node_count,
+            o.ops.len(),
+            o.functions.len(),
+            if o.complete { "" } else { " (partial)" }
+        ),
+    ));
+    let opsets: Vec<String> = o
+        .opsets
+        .iter()
+        .map(|s| {
+            let d = if s.domain.is_empty() {
+                "ai.onnx"
+            } else {
+                &s.domain
+            };
+            format!("{d} {}", s.version)
+        })
+        .collect();
+    out.push(kv("opsets", opsets.join(", ")));
+    let custom = crate::rules::models::custom_ops(o);
+    if !custom.is_empty() {
+        let names: Vec<String> = custom
+            .iter()
+            .map(|op| format!("{}::{}", op.domain, op.op_type))
+            .collect();
+        out.push(kv("custom ops", names.join(", ")));
+    }
+    for x in o.external_data.iter().take(20) {
+        out.push(Line::from(format!(
+            "  external data {} → {} ({:?})",
+            x.tensor, x.location, x.resolution
+        )));
+    }
+}
+
+fn keras_lines(k: &crate::model::keras::KerasReport, out: &mut Vec<Line<'static>>) {
+    let version = [k.keras_version.as_deref(), k.backend.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+    out.push(kv(
+        "keras",
+        format!(
+            "{}{} objects; layers {}",
+            if version.is_empty() {
+                String::new()
+            } else {
+                format!("{version}; ")
+            },
+            k.object_count,
+            if k.layers_checked {
+                "checked"
+            } else {
+                "NOT checked"
+            }
+        ),
+    ));
+    if let Some(src) = &k.config_source {
+        out.push(kv("architecture", src.clone()));
+    }
+    for l in k.lambdas.iter().take(20) {
+        out.push(Line::from(format!("  Lambda {}: {}", l.layer, l.detail)));
+    }
+    for c in k.custom_objects.iter().take(20) {
+        out.push(Line::from(format!(
+            "  custom {} from {} at {}",
+            c.class_name,
+            c.module.as_deref().unwrap_or("?"),
+            c.at
+        )));
+    }
+    for n in k.notes.iter().take(5) {
+        out.push(Line::from(format!("  {n}")));
     }
 }
 
