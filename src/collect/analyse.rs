@@ -3,11 +3,12 @@
 //! (plain pickle, PyTorch zip's data.pkl). Results are cached per content.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use super::pickle::{PickleRules, scan};
 use super::{gguf, safetensors};
+use crate::model::pickle::PickleReport;
 use crate::model::{ModelAnalysis, ModelFormat};
 
 /// data.pkl of a PyTorch archive is small; anything bigger is not read.
@@ -16,7 +17,19 @@ const DATA_PKL_CAP: u64 = 256 * 1024 * 1024;
 /// The `data.pkl` member of a torch.save zip, read with a size cap.
 fn torch_data_pkl(path: &Path) -> Result<Vec<u8>, String> {
     let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut z = zip::ZipArchive::new(f).map_err(|e| format!("not a readable zip: {e}"))?;
+    torch_data_pkl_from(f)
+}
+
+/// As [`torch_data_pkl`], from any seekable reader. Memory is bounded by the
+/// member's declared size (itself capped), whatever the member inflates to.
+fn torch_data_pkl_from<R: Read + Seek>(r: R) -> Result<Vec<u8>, String> {
+    let mut z = zip::ZipArchive::new(r).map_err(|e| format!("not a readable zip: {e}"))?;
+    // The zip reader keeps one member per name; a loader may take another one.
+    if z.has_duplicate_names() {
+        return Err(
+            "duplicate member names: a loader may read another data.pkl than this one".into(),
+        );
+    }
     let name = (0..z.len())
         .filter_map(|i| {
             z.name_for_index(i)
@@ -26,18 +39,28 @@ fn torch_data_pkl(path: &Path) -> Result<Vec<u8>, String> {
         .find(|n| n == "data.pkl" || n.ends_with("/data.pkl"))
         .ok_or("no data.pkl member")?;
     let member = z.by_name(&name).map_err(|e| e.to_string())?;
-    if member.size() > DATA_PKL_CAP {
+    let declared = member.size();
+    if declared > DATA_PKL_CAP {
         return Err(format!(
-            "{name} claims {} bytes (cap {DATA_PKL_CAP})",
-            member.size()
+            "{name} claims {declared} bytes (cap {DATA_PKL_CAP})"
         ));
     }
-    let mut buf = Vec::new();
+    let mut buf = Vec::with_capacity(declared as usize);
     member
-        .take(DATA_PKL_CAP)
+        .take(declared + 1)
         .read_to_end(&mut buf)
         .map_err(|e| format!("{name}: {e}"))?;
+    if buf.len() as u64 > declared {
+        return Err(format!(
+            "{name} inflates to more than the {declared} bytes it declares"
+        ));
+    }
     Ok(buf)
+}
+
+/// The pickle walk of a PyTorch zip held in memory (fuzzing, tests).
+pub fn scan_torch_zip(bytes: &[u8], rules: &PickleRules) -> Result<PickleReport, String> {
+    torch_data_pkl_from(std::io::Cursor::new(bytes)).map(|pkl| scan(&pkl, rules))
 }
 
 /// Metadata is text an uploader chose: a URL in it may carry credentials

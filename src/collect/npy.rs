@@ -69,6 +69,20 @@ pub fn scan_npy(path: &Path, rules: &PickleRules) -> Result<Option<PickleReport>
     Ok(Some(scan(&payload, rules)))
 }
 
+/// As [`scan_npy`], for a whole `.npy` held in memory (fuzzing, tests).
+pub fn scan_npy_bytes(bytes: &[u8], rules: &PickleRules) -> Result<Option<PickleReport>, String> {
+    let head = &bytes[..bytes.len().min(HEADER_CAP + 12)];
+    let (text, offset) = header(head)?;
+    if !is_object(&text) {
+        return Ok(None);
+    }
+    let end = bytes.len().min(offset.saturating_add(PAYLOAD_CAP as usize));
+    Ok(Some(scan(
+        bytes.get(offset..end).unwrap_or_default(),
+        rules,
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

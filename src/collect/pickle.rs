@@ -29,8 +29,9 @@ const ASSET: &str = "assets/pickle_rules.toml";
 pub const MAX_OPCODES: u64 = 50_000_000;
 /// Deepest symbolic stack (marks included).
 pub const MAX_STACK: usize = 1_000_000;
-/// Most memo entries of one pickle.
-pub const MAX_MEMO: usize = 1_000_000;
+/// Most memo entries of one pickle: the most a 2^20-bucket hash table holds
+/// (7/8 full), so a memo flood costs ~35 MiB, not the ~100 MiB of the next growth.
+pub const MAX_MEMO: usize = (1 << 20) / 8 * 7;
 /// Most imports recorded in one scan.
 pub const MAX_GLOBALS: usize = 100_000;
 /// Longest string kept as a constant: module and attribute names are short.
@@ -787,10 +788,10 @@ impl Scan<'_> {
             return Ok(());
         }
         if depth >= MAX_NESTING {
-            self.note(format!(
+            // Unread content is unknown content: a bound, not a pass.
+            return Err(Fail::Bound(format!(
                 "a pickle nested in {how} at offset {at} is deeper than {MAX_NESTING} levels and was not followed"
-            ));
-            return Ok(());
+            )));
         }
         let before = self.globals.len();
         let result = self.walk(inner, at, depth + 1, false);
@@ -1463,6 +1464,25 @@ mod tests {
         let r = fixture("nested_latin1_p2.pkl");
         assert_eq!(r.verdict, PickleVerdict::Safe, "{r:?}");
         assert!(r.notes.iter().any(|n| n.contains("latin-1")));
+    }
+
+    #[test]
+    fn pickles_nested_deeper_than_followed_are_not_called_safe() {
+        // os.system in BINBYTES in a pickle, MAX_NESTING + 1 levels: the
+        // innermost is never read, so the walk cannot vouch for it.
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pickle/os_system_p4.pkl");
+        let mut blob = std::fs::read(path).expect("fixture");
+        for _ in 0..=MAX_NESTING {
+            let mut outer = b"\x80\x04B".to_vec();
+            outer.extend_from_slice(&(blob.len() as u32).to_le_bytes());
+            outer.extend_from_slice(&blob);
+            outer.push(b'.');
+            blob = outer;
+        }
+        let r = scan(&blob, &rules());
+        assert_eq!(r.verdict, PickleVerdict::Unparseable, "{r:?}");
+        assert!(r.notes[0].contains("deeper than"), "{r:?}");
     }
 
     #[test]

@@ -1,0 +1,8 @@
+//! GGUF header: key-values, chat template, tensor infos.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = aiposture::collect::gguf::parse_gguf(data);
+});

@@ -1,0 +1,19 @@
+//! The static pickle walker (protocols 0-5, nested pickles).
+#![no_main]
+
+use std::sync::LazyLock;
+
+use aiposture::collect::pickle::{PickleRules, scan};
+use aiposture::model::pickle::PickleVerdict;
+use libfuzzer_sys::fuzz_target;
+
+static RULES: LazyLock<PickleRules> =
+    LazyLock::new(|| PickleRules::embedded().expect("embedded rules parse"));
+
+fuzz_target!(|data: &[u8]| {
+    let r = scan(data, &RULES);
+    // A stream without its STOP opcode cannot be vouched for.
+    if r.verdict == PickleVerdict::Safe && !data.is_empty() {
+        assert!(data.contains(&b'.'), "safe verdict for a stream without STOP");
+    }
+});

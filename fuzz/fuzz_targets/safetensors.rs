@@ -1,0 +1,8 @@
+//! Safetensors: header length and JSON header.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = aiposture::collect::safetensors::parse_safetensors(data);
+});

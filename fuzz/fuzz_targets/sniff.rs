@@ -1,0 +1,9 @@
+//! Magic sniffing of the first bytes of a file.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let head = &data[..data.len().min(aiposture::collect::magic::HEADER_LEN)];
+    let _ = aiposture::collect::magic::sniff(head);
+});
