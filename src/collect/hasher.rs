@@ -247,27 +247,30 @@ fn worker(shared: Arc<Shared>) {
             }
         };
         let result = hash_job(&job, &done);
+        // Into the cache before the job leaves `active`: whoever waits for an idle
+        // hasher must then find every hash.
+        if let Ok(sha) = &result {
+            let mut cache = shared.cache.lock().unwrap_or_else(|p| p.into_inner());
+            let cache = cache.get_or_insert_with(HashCache::load);
+            cache.insert(job.key.clone(), sha.clone());
+            cache.save();
+        }
         let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
         st.active.retain(|a| !Arc::ptr_eq(&a.done, &done));
         st.keys.remove(&job.key);
         match result {
-            Ok(sha) => {
+            Ok(_) => {
                 st.files_done += 1;
                 st.bytes_done += job.size;
-                drop(st);
-                let mut cache = shared.cache.lock().unwrap_or_else(|p| p.into_inner());
-                let cache = cache.get_or_insert_with(HashCache::load);
-                cache.insert(job.key, sha);
-                cache.save();
             }
             Err(why) => {
                 if st.failures.len() >= MAX_FAILURES {
                     st.failures.clear();
                 }
                 st.failures.insert(job.shown, why);
-                drop(st);
             }
         }
+        drop(st);
         shared.changed.notify_all();
     }
 }
