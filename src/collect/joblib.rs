@@ -349,6 +349,20 @@ mod tests {
     }
 
     #[test]
+    fn wrapper_inside_a_longer_frame_is_unparseable() {
+        // joblib ends a FRAME right after each wrapper's BUILD. A frame that
+        // goes on hides opcodes joblib.load runs before it reads the array.
+        let bytes = std::fs::read(fixture("after_array.joblib")).expect("fixture");
+        assert_eq!(&bytes[..3], b"\x80\x04\x95");
+        let mut long = bytes.clone();
+        let n = u64::from_le_bytes(long[3..11].try_into().expect("8 bytes")) + 8;
+        long[3..11].copy_from_slice(&n.to_le_bytes());
+        let r = analyse_reader(&long[..], &rules(), DECOMPRESSED_CAP);
+        assert_eq!(r.verdict, PickleVerdict::Unparseable, "{r:#?}");
+        assert!(r.notes[0].contains("inside a FRAME"), "{:?}", r.notes);
+    }
+
+    #[test]
     fn object_array_pickle_inside_is_walked() {
         let r = analyse_file(&fixture("object_array_evil.joblib"), &rules()).expect("readable");
         assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:#?}");

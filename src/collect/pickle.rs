@@ -831,6 +831,8 @@ impl Scan<'_> {
     fn walk(&mut self, data: &[u8], base: u64, depth: u32, single: bool) -> Result<usize, Fail> {
         let mut c = Cursor { data, pos: 0, base };
         let mut m = Machine::default();
+        // End of the current FRAME (protocol 4+), as an index into `data`.
+        let mut frame_end = 0usize;
         if data.is_empty() {
             return Err(Fail::Malformed("empty input: no pickle opcode".into()));
         }
@@ -869,6 +871,7 @@ impl Scan<'_> {
                             "truncated: FRAME at offset {at} announces {n} bytes, only {left} remain"
                         )));
                     }
+                    frame_end = c.pos + n as usize;
                 }
                 b'.' => {
                     if depth == 0 {
@@ -1078,6 +1081,15 @@ impl Scan<'_> {
                         .class_of(&callee)
                         .is_some_and(|(mo, na)| super::joblib::is_array_wrapper(mo, na));
                     if self.joblib && depth == 0 && wrapper {
+                        // joblib.load reads the array from the file, i.e. after
+                        // the frame the unpickler already buffered; joblib ends
+                        // a frame at each wrapper. Anything else is not modelled.
+                        if c.pos < frame_end {
+                            return Err(Fail::Malformed(format!(
+                                "joblib array wrapper built at offset {at} inside a FRAME that goes on for {} bytes: joblib.load would read the array after the frame, and the walk cannot follow that",
+                                frame_end - c.pos
+                            )));
+                        }
                         self.inline_array(&mut c, &state, at, depth)?;
                         m.pop(at)?;
                         m.push(V::Other)?;
