@@ -98,12 +98,11 @@ pub fn analyse_reader(reader: impl Read, rules: &PickleRules, cap: u64) -> Pickl
     };
     let r = scan_reader(stream, rules, &opts, cap);
     let mut report = r.scan.report;
-    if compression.is_none()
-        && report
-            .notes
-            .iter()
-            .any(|n| n.contains("joblib inline arrays"))
-    {
+    let wrapped = report
+        .globals
+        .iter()
+        .any(|g| is_array_wrapper(&g.module, &g.name));
+    if compression.is_none() && wrapped {
         also_as_plain_pickle(&mut report, &r.data, rules);
     }
     let what = match compression {
