@@ -362,6 +362,27 @@ mod tests {
     }
 
     #[test]
+    fn untracked_objects_after_the_value_budget_are_unparseable() {
+        use super::super::pickle::{VALUE_BUDGET, scan_stream};
+        let joblib = StreamOptions {
+            joblib: true,
+            ..StreamOptions::default()
+        };
+        // BUILD on a list: harmless while objects are tracked.
+        let r = scan_stream(b"\x80\x04]}b.", &rules(), &joblib).report;
+        assert_eq!(r.verdict, PickleVerdict::Safe, "{r:#?}");
+        // Past the budget, an object's class is unknown: it could be a wrapper.
+        let mut p = b"\x80\x04".to_vec();
+        for _ in 0..=VALUE_BUDGET {
+            p.extend_from_slice(b"}0");
+        }
+        p.extend_from_slice(b"]}b.");
+        let r = scan_stream(&p, &rules(), &joblib).report;
+        assert_eq!(r.verdict, PickleVerdict::Unparseable, "{:?}", r.notes);
+        assert!(r.notes[0].contains("could be a joblib array wrapper"));
+    }
+
+    #[test]
     fn object_array_pickle_inside_is_walked() {
         let r = analyse_file(&fixture("object_array_evil.joblib"), &rules()).expect("readable");
         assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:#?}");

@@ -308,6 +308,7 @@ pub fn scan_stream(bytes: &[u8], allow: &PickleRules, opts: &StreamOptions) -> S
         protocol: None,
         symbol_bytes: 0,
         value_budget: VALUE_BUDGET,
+        values_exhausted: false,
         calls: BTreeMap::new(),
         max_pickles: opts.max_pickles,
         joblib: opts.joblib,
@@ -577,6 +578,9 @@ struct Scan<'r> {
     symbol_bytes: usize,
     /// Tuple and dict elements still allowed to be kept as known values.
     value_budget: usize,
+    /// The budget ran out: later objects are unknown, so a joblib array
+    /// wrapper could go unrecognised.
+    values_exhausted: bool,
     calls: BTreeMap<&'static str, u64>,
     max_pickles: Option<usize>,
     joblib: bool,
@@ -614,21 +618,33 @@ impl Scan<'_> {
         }
     }
 
+    /// Takes `n` units of the value budget; false (and remembered) when out.
+    fn spend(&mut self, n: usize) -> bool {
+        if n > self.value_budget {
+            self.values_exhausted = true;
+            return false;
+        }
+        self.value_budget -= n;
+        true
+    }
+
     /// A tuple of known elements, or `Other` past a bound.
     fn tuple(&mut self, items: Vec<V>) -> V {
-        if items.len() > MAX_COMPOSITE || items.len() > self.value_budget {
+        if items.len() > MAX_COMPOSITE {
             return V::Other;
         }
         let items: Vec<V> = items.into_iter().map(V::tuple_element).collect();
         let depth = 1 + items.iter().map(V::depth).max().unwrap_or(0);
-        if depth > MAX_VALUE_DEPTH {
+        if depth > MAX_VALUE_DEPTH || !self.spend(items.len()) {
             return V::Other;
         }
-        self.value_budget -= items.len();
         V::Tuple(Rc::from(items), depth)
     }
 
     fn dict(&mut self) -> V {
+        if !self.spend(1) {
+            return V::Other;
+        }
         V::Dict(Rc::new(RefCell::new(Vec::new())))
     }
 
@@ -641,10 +657,8 @@ impl Scan<'_> {
             V::Dict(_) | V::Mark => V::Other,
             v => v,
         };
-        let mut d = d.borrow_mut();
-        if d.len() < MAX_COMPOSITE && self.value_budget > 0 {
-            self.value_budget -= 1;
-            d.push((k, value));
+        if d.borrow().len() < MAX_COMPOSITE && self.spend(1) {
+            d.borrow_mut().push((k, value));
         }
     }
 
@@ -653,6 +667,9 @@ impl Scan<'_> {
         let V::Global(i) = callee else {
             return V::Other;
         };
+        if !self.spend(1) {
+            return V::Other;
+        }
         let args: Rc<[V]> = match args {
             V::Tuple(t, _) => t,
             _ => Rc::from(Vec::new()),
@@ -1080,6 +1097,15 @@ impl Scan<'_> {
                     let wrapper = self
                         .class_of(&callee)
                         .is_some_and(|(mo, na)| super::joblib::is_array_wrapper(mo, na));
+                    if self.joblib
+                        && depth == 0
+                        && self.values_exhausted
+                        && !matches!(callee, V::Instance(_))
+                    {
+                        return Err(Fail::Bound(format!(
+                            "more objects than the {VALUE_BUDGET} values the walker tracks: the object built at offset {at} could be a joblib array wrapper whose data cannot be located"
+                        )));
+                    }
                     if self.joblib && depth == 0 && wrapper {
                         // joblib.load reads the array from the file, i.e. after
                         // the frame the unpickler already buffered; joblib ends
