@@ -1,6 +1,7 @@
 //! What a model file holds, read from its header only: provenance and chat
 //! template (GGUF, safetensors), or every import its pickle would perform
-//! (plain pickle, PyTorch zip's data.pkl). Results are cached per content.
+//! (plain pickle and joblib, PyTorch zip's data.pkl, legacy torch.save, object
+//! arrays in .npy and .npz). Results are cached per content.
 
 use std::collections::HashMap;
 use std::io::{Read, Seek};

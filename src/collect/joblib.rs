@@ -98,12 +98,11 @@ pub fn analyse_reader(reader: impl Read, rules: &PickleRules, cap: u64) -> Pickl
     };
     let r = scan_reader(stream, rules, &opts, cap);
     let mut report = r.scan.report;
-    if compression.is_none()
-        && report
-            .notes
-            .iter()
-            .any(|n| n.contains("joblib inline arrays"))
-    {
+    let wrapped = report
+        .globals
+        .iter()
+        .any(|g| is_array_wrapper(&g.module, &g.name));
+    if compression.is_none() && wrapped {
         also_as_plain_pickle(&mut report, &r.data, rules);
     }
     let what = match compression {
@@ -346,6 +345,41 @@ mod tests {
                 .iter()
                 .any(|n| n.contains("read by pickle.load instead"))
         );
+    }
+
+    #[test]
+    fn wrapper_inside_a_longer_frame_is_unparseable() {
+        // joblib ends a FRAME right after each wrapper's BUILD. A frame that
+        // goes on hides opcodes joblib.load runs before it reads the array.
+        let bytes = std::fs::read(fixture("after_array.joblib")).expect("fixture");
+        assert_eq!(&bytes[..3], b"\x80\x04\x95");
+        let mut long = bytes.clone();
+        let n = u64::from_le_bytes(long[3..11].try_into().expect("8 bytes")) + 8;
+        long[3..11].copy_from_slice(&n.to_le_bytes());
+        let r = analyse_reader(&long[..], &rules(), DECOMPRESSED_CAP);
+        assert_eq!(r.verdict, PickleVerdict::Unparseable, "{r:#?}");
+        assert!(r.notes[0].contains("inside a FRAME"), "{:?}", r.notes);
+    }
+
+    #[test]
+    fn untracked_objects_after_the_value_budget_are_unparseable() {
+        use super::super::pickle::{VALUE_BUDGET, scan_stream};
+        let joblib = StreamOptions {
+            joblib: true,
+            ..StreamOptions::default()
+        };
+        // BUILD on a list: harmless while objects are tracked.
+        let r = scan_stream(b"\x80\x04]}b.", &rules(), &joblib).report;
+        assert_eq!(r.verdict, PickleVerdict::Safe, "{r:#?}");
+        // Past the budget, an object's class is unknown: it could be a wrapper.
+        let mut p = b"\x80\x04".to_vec();
+        for _ in 0..=VALUE_BUDGET {
+            p.extend_from_slice(b"}0");
+        }
+        p.extend_from_slice(b"]}b.");
+        let r = scan_stream(&p, &rules(), &joblib).report;
+        assert_eq!(r.verdict, PickleVerdict::Unparseable, "{:?}", r.notes);
+        assert!(r.notes[0].contains("could be a joblib array wrapper"));
     }
 
     #[test]

@@ -93,6 +93,10 @@ pub fn sniff_file(path: &Path) -> std::io::Result<Option<ModelFormat>> {
     match sniff(head) {
         // bz2 and lz4 decode whole blocks: their first bytes need more than
         // the header, read through a capped decoder.
+        None if head.starts_with(b"PK\x03\x04") => {
+            f.seek(std::io::SeekFrom::Start(0))?;
+            Ok(super::npz::sniff_archive(std::io::BufReader::new(f)))
+        }
         None if super::joblib::compression_of(head).is_some() => {
             f.seek(std::io::SeekFrom::Start(0))?;
             Ok(super::joblib::sniff_compressed(f)
@@ -287,7 +291,13 @@ mod tests {
         ] {
             assert_eq!(sniffed(name), Some(ModelFormat::PytorchLegacy), "{name}");
         }
-        for name in ["plain.npz", "compressed.npz", "evil.npz", "tricks.npz"] {
+        for name in [
+            "plain.npz",
+            "compressed.npz",
+            "evil.npz",
+            "tricks.npz",
+            "hidden.npz",
+        ] {
             assert_eq!(sniffed(name), Some(ModelFormat::Npz), "{name}");
         }
         for (ext, compression) in [

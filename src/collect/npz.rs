@@ -152,6 +152,26 @@ pub fn analyse_reader<R: Read + Seek>(
     Ok(out.finish())
 }
 
+/// Member names examined when sniffing an archive.
+const SNIFF_MEMBERS: usize = 10_000;
+
+/// The format of a zip by its member names (any `.npy`: np.load reads it as
+/// .npz; any `data.pkl`: torch.load), for zips whose first member said nothing.
+pub fn sniff_archive<R: Read + Seek>(reader: R) -> Option<crate::model::ModelFormat> {
+    use crate::model::ModelFormat;
+    let z = zip::ZipArchive::new(reader).ok()?;
+    let mut found = None;
+    for name in z.file_names().take(SNIFF_MEMBERS).filter_map(Result::ok) {
+        if name == "data.pkl" || name.ends_with("/data.pkl") {
+            return Some(ModelFormat::PytorchZip);
+        }
+        if name.ends_with(".npy") {
+            found = Some(ModelFormat::Npz);
+        }
+    }
+    found
+}
+
 /// [`analyse_reader`] on the file at `path` with the default limits.
 pub fn analyse_file(path: &Path, rules: &PickleRules) -> Result<PickleReport, String> {
     let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -273,6 +293,21 @@ mod tests {
                 .iter()
                 .any(|n| n.contains("\"hook.npy\" is compressed"))
         );
+    }
+
+    #[test]
+    fn arrays_behind_a_first_member_that_is_no_npy_are_found() {
+        let f = std::fs::File::open(fixture("hidden.npz")).expect("fixture");
+        assert_eq!(sniff_archive(f), Some(crate::model::ModelFormat::Npz));
+        let r = analyse_file(&fixture("hidden.npz"), &rules()).expect("readable");
+        assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:#?}");
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("\"readme.txt\" is not .npy data"))
+        );
+        let f = std::fs::File::open(fixture("model.joblib")).expect("fixture");
+        assert_eq!(sniff_archive(f), None);
     }
 
     #[test]

@@ -309,6 +309,7 @@ pub fn scan_stream(bytes: &[u8], allow: &PickleRules, opts: &StreamOptions) -> S
         protocol: None,
         symbol_bytes: 0,
         value_budget: VALUE_BUDGET,
+        values_exhausted: false,
         calls: BTreeMap::new(),
         max_pickles: opts.max_pickles,
         joblib: opts.joblib,
@@ -578,6 +579,9 @@ struct Scan<'r> {
     symbol_bytes: usize,
     /// Tuple and dict elements still allowed to be kept as known values.
     value_budget: usize,
+    /// The budget ran out: later objects are unknown, so a joblib array
+    /// wrapper could go unrecognised.
+    values_exhausted: bool,
     calls: BTreeMap<&'static str, u64>,
     max_pickles: Option<usize>,
     joblib: bool,
@@ -615,21 +619,33 @@ impl Scan<'_> {
         }
     }
 
+    /// Takes `n` units of the value budget; false (and remembered) when out.
+    fn spend(&mut self, n: usize) -> bool {
+        if n > self.value_budget {
+            self.values_exhausted = true;
+            return false;
+        }
+        self.value_budget -= n;
+        true
+    }
+
     /// A tuple of known elements, or `Other` past a bound.
     fn tuple(&mut self, items: Vec<V>) -> V {
-        if items.len() > MAX_COMPOSITE || items.len() > self.value_budget {
+        if items.len() > MAX_COMPOSITE {
             return V::Other;
         }
         let items: Vec<V> = items.into_iter().map(V::tuple_element).collect();
         let depth = 1 + items.iter().map(V::depth).max().unwrap_or(0);
-        if depth > MAX_VALUE_DEPTH {
+        if depth > MAX_VALUE_DEPTH || !self.spend(items.len()) {
             return V::Other;
         }
-        self.value_budget -= items.len();
         V::Tuple(Rc::from(items), depth)
     }
 
     fn dict(&mut self) -> V {
+        if !self.spend(1) {
+            return V::Other;
+        }
         V::Dict(Rc::new(RefCell::new(Vec::new())))
     }
 
@@ -642,10 +658,8 @@ impl Scan<'_> {
             V::Dict(_) | V::Mark => V::Other,
             v => v,
         };
-        let mut d = d.borrow_mut();
-        if d.len() < MAX_COMPOSITE && self.value_budget > 0 {
-            self.value_budget -= 1;
-            d.push((k, value));
+        if d.borrow().len() < MAX_COMPOSITE && self.spend(1) {
+            d.borrow_mut().push((k, value));
         }
     }
 
@@ -654,6 +668,9 @@ impl Scan<'_> {
         let V::Global(i) = callee else {
             return V::Other;
         };
+        if !self.spend(1) {
+            return V::Other;
+        }
         let args: Rc<[V]> = match args {
             V::Tuple(t, _) => t,
             _ => Rc::from(Vec::new()),
@@ -832,6 +849,8 @@ impl Scan<'_> {
     fn walk(&mut self, data: &[u8], base: u64, depth: u32, single: bool) -> Result<usize, Fail> {
         let mut c = Cursor { data, pos: 0, base };
         let mut m = Machine::default();
+        // End of the current FRAME (protocol 4+), as an index into `data`.
+        let mut frame_end = 0usize;
         if data.is_empty() {
             return Err(Fail::Malformed("empty input: no pickle opcode".into()));
         }
@@ -870,6 +889,7 @@ impl Scan<'_> {
                             "truncated: FRAME at offset {at} announces {n} bytes, only {left} remain"
                         )));
                     }
+                    frame_end = c.pos + n as usize;
                 }
                 b'.' => {
                     if depth == 0 {
@@ -1078,7 +1098,25 @@ impl Scan<'_> {
                     let wrapper = self
                         .class_of(&callee)
                         .is_some_and(|(mo, na)| super::joblib::is_array_wrapper(mo, na));
+                    if self.joblib
+                        && depth == 0
+                        && self.values_exhausted
+                        && !matches!(callee, V::Instance(_))
+                    {
+                        return Err(Fail::Bound(format!(
+                            "more objects than the {VALUE_BUDGET} values the walker tracks: the object built at offset {at} could be a joblib array wrapper whose data cannot be located"
+                        )));
+                    }
                     if self.joblib && depth == 0 && wrapper {
+                        // joblib.load reads the array from the file, i.e. after
+                        // the frame the unpickler already buffered; joblib ends
+                        // a frame at each wrapper. Anything else is not modelled.
+                        if c.pos < frame_end {
+                            return Err(Fail::Malformed(format!(
+                                "joblib array wrapper built at offset {at} inside a FRAME that goes on for {} bytes: joblib.load would read the array after the frame, and the walk cannot follow that",
+                                frame_end - c.pos
+                            )));
+                        }
                         self.inline_array(&mut c, &state, at, depth)?;
                         m.pop(at)?;
                         m.push(V::Other)?;
