@@ -58,7 +58,7 @@ for t in "${targets[@]}"; do
   cargo fuzz run -s "$SANITIZER" "$t" "corpus/$t" "seeds/$t" -- \
     -max_total_time="$SECS" -print_final_stats=1 "${par[@]}" \
     -max_len=65536 -rss_limit_mb=2048 -timeout=10 2>&1 | tee "$CACHE/$t.log" |
-    grep -E '^(#[0-9]+ +DONE|stat::|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written)' || true
+    grep -E '^(Done [0-9]+ runs|stat::|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written)' || true
   if grep -q 'Test unit written\|SUMMARY: \|deadly signal' "$CACHE/$t.log"; then
     log "$t crashed: see $CACHE/$t.log and fuzz/artifacts/$t/"
     exit 1

@@ -14,6 +14,9 @@ fuzz_target!(|data: &[u8]| {
     let r = scan(data, &RULES);
     // A stream without its STOP opcode cannot be vouched for.
     if r.verdict == PickleVerdict::Safe && !data.is_empty() {
-        assert!(data.contains(&b'.'), "safe verdict for a stream without STOP");
+        assert!(
+            data.contains(&b'.'),
+            "safe verdict for a stream without STOP"
+        );
     }
 });

@@ -28,7 +28,7 @@ fn torch_data_pkl_from<R: Read + Seek>(r: R) -> Result<Vec<u8>, String> {
     // The zip reader keeps one member per name; a loader may take another one.
     if z.has_duplicate_names() {
         return Err(
-            "duplicate member names: a loader may read another data.pkl than this one".into(),
+            "duplicate member names: a loader may read other members than this reader".into(),
         );
     }
     let name = (0..z.len())

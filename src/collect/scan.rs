@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::analyse::analyse;
 use super::magic::sniff_file;
 use super::pickle::PickleRules;
+use crate::model::ModelFormat;
 use crate::model::scan::{FileVerdict, ScanReport, ScannedFile};
 
 /// Deepest directory level walked below a path given on the command line.
@@ -132,10 +133,30 @@ fn scan_one(entry: &Result<PathBuf, (PathBuf, String)>, rules: &PickleRules) -> 
             f.analysis = analyse(path, &format, rules);
             f.format = Some(format);
         }
+        // Protocols 0 and 1 have no magic: a file named as a pickle is walked
+        // anyway, so an operator vetting it is not told it is no model at all.
+        Ok(None) if named_as_pickle(path) => {
+            let format = ModelFormat::Pickle { protocol: 0 };
+            f.analysis = analyse(path, &format, rules);
+            f.format = Some(format);
+        }
         Ok(None) => {}
         Err(e) => f.analysis.error = Some(format!("cannot read: {e}")),
     }
     f
+}
+
+/// Extensions that only pickles (or zips of them, sniffed by content) carry.
+fn named_as_pickle(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .is_some_and(|e| {
+            matches!(
+                e.as_str(),
+                "pkl" | "pickle" | "pt" | "pth" | "ckpt" | "joblib"
+            )
+        })
 }
 
 #[cfg(test)]
@@ -163,6 +184,35 @@ mod tests {
         assert_eq!(names, ["b.bin", "sub/a.bin"]);
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("symlink not followed"), "{notes:?}");
+    }
+
+    #[test]
+    fn protocol_zero_pickles_are_walked_when_named_as_pickles() {
+        let rules = PickleRules::embedded().expect("rules");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pickle");
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::write(tmp.path().join("notes.pkl"), "just text\n").expect("write");
+        std::fs::write(tmp.path().join("notes.txt"), "just text\n").expect("write");
+        let r = scan_paths(
+            &[
+                dir.join("os_system_p0.pkl"),
+                dir.join("plain_p0.pkl"),
+                tmp.path().join("notes.pkl"),
+                tmp.path().join("notes.txt"),
+            ],
+            &rules,
+        );
+        use crate::model::pickle::PickleVerdict::*;
+        let verdicts: Vec<_> = r
+            .files
+            .iter()
+            .map(|f| f.analysis.pickle.as_ref().map(|p| p.verdict))
+            .collect();
+        assert_eq!(
+            verdicts,
+            [Some(Dangerous), Some(Safe), Some(Unparseable), None],
+            "{r:#?}"
+        );
     }
 
     #[test]
