@@ -241,6 +241,7 @@ fn legacy_h5_model_config_is_found_and_walked() {
         "benign.h5",
         "lambda.h5",
         "lambda_inline.h5",
+        "decoy.h5",
         "weights_only.h5",
     ] {
         let e = expect(name);
