@@ -343,7 +343,7 @@ fn mutated_files_never_panic() {
     ];
     for name in files {
         let orig = std::fs::read(fixture(name)).expect(name);
-        for _ in 0..1500 {
+        for _ in 0..800 {
             let mut b = orig.clone();
             for _ in 0..(next() % 4 + 1) {
                 let i = (next() as usize) % b.len();
