@@ -241,6 +241,7 @@ fn legacy_h5_model_config_is_found_and_walked() {
         "benign.h5",
         "lambda.h5",
         "lambda_inline.h5",
+        "decoy.h5",
         "weights_only.h5",
     ] {
         let e = expect(name);
@@ -342,7 +343,7 @@ fn mutated_files_never_panic() {
     ];
     for name in files {
         let orig = std::fs::read(fixture(name)).expect(name);
-        for _ in 0..1500 {
+        for _ in 0..800 {
             let mut b = orig.clone();
             for _ in 0..(next() % 4 + 1) {
                 let i = (next() as usize) % b.len();

@@ -62,27 +62,51 @@ pub fn parse_hdf5_prefix(bytes: &[u8]) -> Result<KerasReport, String> {
     };
     rep.keras_version = text(b"keras_version", 32);
     rep.backend = text(b"backend", 32);
-    match sb.attribute(bytes, b"model_config") {
-        Some(Ok((json, at))) => {
-            let json = json.strip_suffix(b"\0").unwrap_or(json);
-            match serde_json::from_slice::<serde_json::Value>(json) {
-                Ok(v) => {
-                    rep.config_source = Some(format!("model_config attribute at offset {at}"));
-                    walk_config(&v, &mut rep);
-                }
-                Err(e) => rep.notes.push(format!(
+    // Every model_config found is walked: a decoy on another object must
+    // not hide the root group's (the one Keras reads).
+    let (values, err) = sb.attributes(bytes, b"model_config");
+    let mut offsets = Vec::new();
+    let mut all_checked = !values.is_empty();
+    for (json, at) in &values {
+        let json = json.strip_suffix(b"\0").unwrap_or(json);
+        match serde_json::from_slice::<serde_json::Value>(json) {
+            Ok(v) => {
+                rep.layers_checked = false;
+                walk_config(&v, &mut rep);
+                all_checked &= rep.layers_checked;
+                offsets.push(at.to_string());
+            }
+            Err(e) => {
+                all_checked = false;
+                rep.notes.push(format!(
                     "model_config attribute at offset {at} is not JSON ({e}): layers not checked"
-                )),
+                ));
             }
         }
-        Some(Err(why)) => rep.notes.push(format!(
+    }
+    rep.layers_checked = all_checked;
+    if !offsets.is_empty() {
+        rep.config_source = Some(format!(
+            "model_config attribute at offset {}",
+            offsets.join(", ")
+        ));
+    }
+    if values.len() > 1 {
+        rep.notes.push(format!(
+            "{} model_config attributes; all were walked",
+            values.len()
+        ));
+    }
+    match (values.is_empty(), err) {
+        (true, Some(why)) => rep.notes.push(format!(
             "model_config attribute found, its value not read ({why}): layers not checked"
         )),
-        None => rep.notes.push(format!(
+        (true, None) => rep.notes.push(format!(
             "no model_config attribute in the first {} bytes: layers not checked (weights-only \
              file, attributes in dense storage, or not Keras)",
             bytes.len()
         )),
+        (false, _) => {}
     }
     Ok(rep)
 }
@@ -130,15 +154,27 @@ impl Superblock {
     /// search, confirmed by the message header before it) and its offset.
     /// `None`: no such name; `Err`: a header or value that does not add up.
     fn attribute<'a>(&self, b: &'a [u8], name: &[u8]) -> Option<Result<(&'a [u8], usize), String>> {
+        let (values, err) = self.attributes(b, name);
+        match values.into_iter().next() {
+            Some(v) => Some(Ok(v)),
+            None => err.map(Err),
+        }
+    }
+
+    /// Every attribute message named `name` among the first 16 hits, with
+    /// the last reason one could not be read.
+    #[allow(clippy::type_complexity)]
+    fn attributes<'a>(&self, b: &'a [u8], name: &[u8]) -> (Vec<(&'a [u8], usize)>, Option<String>) {
+        let mut found = Vec::new();
         let mut last_err = None;
         for at in find_all(b, name).take(16) {
             match self.attribute_at(b, at, name.len()) {
-                Some(Ok(v)) => return Some(Ok(v)),
+                Some(Ok(v)) => found.push(v),
                 Some(Err(e)) => last_err = Some(e),
                 None => {}
             }
         }
-        last_err.map(Err)
+        (found, last_err)
     }
 
     /// Attribute message layouts (HDF5 spec IV.A.2.m): version 1 pads name,

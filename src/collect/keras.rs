@@ -32,10 +32,41 @@ pub fn read_keras(path: &Path) -> Result<KerasReport, String> {
     parse_keras_zip(std::io::BufReader::new(f))
 }
 
+/// Most zip entries accepted (a Keras archive has three or four).
+pub const MAX_ZIP_ENTRIES: u64 = 10_000;
+
+/// The entry count of the end-of-central-directory record, read before the
+/// zip crate loads the whole central directory into memory.
+fn zip_entry_count<R: Read + Seek>(r: &mut R) -> Result<u64, String> {
+    use std::io::SeekFrom;
+    let len = r.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
+    let tail = len.min(22 + 65_535);
+    r.seek(SeekFrom::Start(len - tail))
+        .map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    r.by_ref()
+        .take(tail)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    r.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    let at = buf
+        .windows(4)
+        .rposition(|w| w == b"PK\x05\x06")
+        .ok_or("not a readable zip: no end-of-central-directory record")?;
+    let n = buf
+        .get(at + 10..at + 12)
+        .ok_or("not a readable zip: end-of-central-directory record cut")?;
+    Ok(u64::from(u16::from_le_bytes([n[0], n[1]])))
+}
+
 /// Member names of a zip, or why it is not one.
-pub fn zip_members<R: Read + Seek>(r: R) -> Result<(zip::ZipArchive<R>, Vec<String>), String> {
+pub fn zip_members<R: Read + Seek>(mut r: R) -> Result<(zip::ZipArchive<R>, Vec<String>), String> {
+    let n = zip_entry_count(&mut r)?;
+    if n > MAX_ZIP_ENTRIES {
+        return Err(format!("zip claims {n} entries (cap {MAX_ZIP_ENTRIES})"));
+    }
     let z = zip::ZipArchive::new(r).map_err(|e| format!("not a readable zip: {e}"))?;
-    let names = (0..z.len().min(10_000))
+    let names = (0..z.len().min(MAX_ZIP_ENTRIES as usize))
         .filter_map(|i| {
             z.name_for_index(i)
                 .and_then(|r| r.ok())
@@ -291,6 +322,18 @@ impl Walker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zip_with_too_many_entries_is_refused_before_loading() {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for i in 0..(MAX_ZIP_ENTRIES + 1) {
+            w.start_file(format!("{i}"), zip::write::SimpleFileOptions::default())
+                .unwrap();
+        }
+        let bytes = w.finish().unwrap().into_inner();
+        let e = parse_keras_zip(std::io::Cursor::new(bytes)).unwrap_err();
+        assert!(e.contains("10001 entries"), "{e}");
+    }
 
     #[test]
     fn deep_and_broken_json_is_unchecked_not_safe() {
