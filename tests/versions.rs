@@ -150,6 +150,30 @@ fn python_servers_report_the_distributions_of_their_own_venv() {
     make_venv(&b);
     pip(&a, &["ollama==0.3.3", "text-generation==0.6.0"]);
     pip(&b, &["ollama==0.1.0"]);
+    // An `.egg-info` directory, written by setuptools' egg_info into B's site-packages
+    // (what `setup.py develop` and old installs leave).
+    let egg = t.path().join("egg");
+    std::fs::create_dir_all(&egg).expect("mkdir");
+    std::fs::write(
+        egg.join("setup.py"),
+        "from setuptools import setup\nsetup(name='aipt_egg', version='0.9.1', py_modules=[])\n",
+    )
+    .expect("write");
+    let xy_b = String::from_utf8(
+        run_ok(
+            Command::new(b.join("bin/python"))
+                .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]),
+        )
+        .stdout,
+    )
+    .expect("utf-8");
+    let site_b = b.join(format!("lib/python{}/site-packages", xy_b.trim()));
+    run_ok(
+        Command::new(b.join("bin/python"))
+            .args(["setup.py", "-q", "egg_info", "--egg-base"])
+            .arg(&site_b)
+            .current_dir(&egg),
+    );
     // A distribution with a local version label, built and installed by pip from source.
     let src = t.path().join("labelled");
     std::fs::create_dir_all(src.join("aipt_labelled")).expect("mkdir");
@@ -301,6 +325,19 @@ fn python_servers_report_the_distributions_of_their_own_venv() {
     assert_eq!(s["runtime"]["python"]["venv"], b.to_str().expect("utf-8"));
     let comps = pypi(&s);
     find(&comps, "ollama", "0.1.0");
+    let egg = comps
+        .iter()
+        .find(|c| c["key"] == "aipt-egg")
+        .unwrap_or_else(|| panic!("egg-info not read: {comps:#?}"));
+    assert_eq!(egg["version"], "0.9.1");
+    assert_eq!(egg["how"], "egg_info_pkg_info");
+    assert!(
+        egg["path"]
+            .as_str()
+            .expect("path")
+            .ends_with(".egg-info/PKG-INFO"),
+        "{egg}"
+    );
     assert!(
         !comps.iter().any(|c| c["name"] == "text-generation"),
         "{comps:#?}"
@@ -546,4 +583,28 @@ fn host_packages_and_driver_state() {
             "{sys:#}"
         );
     }
+}
+
+/// Run as nobody, a root server's interpreter, executable and site-packages
+/// cannot be read: named blind spots and no versions, never a guess. As root
+/// the same server's venv (the test-deps venv) is read in full.
+#[test]
+fn versions_of_another_users_server_are_a_blind_spot() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let s = start_python_server(&python(), &t.path().join("ComfyUI/main.py"), &[]);
+    let pid = s.0.id();
+
+    let snap = snapshot(&["--passive"]);
+    let srv = server_of(&snap, pid);
+    let comps = pypi(&srv);
+    assert_eq!(not_shadowed(&comps), imported_by(&python(), None));
+    assert!(comps.iter().any(|c| c["name"] == "gguf"), "{comps:#?}");
+
+    let snap = snapshot_as_nobody();
+    let srv = server_of(&snap, pid);
+    assert_eq!(srv["components"], serde_json::json!([]), "{srv:#}");
+    assert!(srv["runtime"]["python"].is_null());
+    let blind = snap["inventory"]["blind_spots"].to_string();
+    assert!(blind.contains(&format!("/proc/{pid}/exe")), "{blind}");
+    assert!(blind.contains(&format!("/proc/{pid}/root")), "{blind}");
 }

@@ -244,9 +244,18 @@ pub fn derive(view: &ProcessView<'_>) -> PythonEnv {
         .into_iter()
         .flatten()
         .any(|p| exists(&p.join("conda-meta")));
+    let conda_python = conda
+        .then(|| {
+            [venv.as_ref(), base_prefix.as_ref()]
+                .into_iter()
+                .flatten()
+                .find_map(|p| conda_python_version(&view.seen(&p.join("conda-meta"))))
+        })
+        .flatten();
     let version = cfg
         .as_ref()
         .and_then(|c| c.version.clone())
+        .or_else(|| conda_python.clone())
         .or_else(|| real.as_deref().and_then(version_from_name))
         .or_else(|| started.as_deref().and_then(version_from_name))
         .or_else(|| {
@@ -336,6 +345,29 @@ pub fn derive(view: &ProcessView<'_>) -> PythonEnv {
     env
 }
 
+/// A conda environment's interpreter: its package record `python-3.11.5-h955ad1f_0.json`.
+fn conda_python_version(meta: &Path) -> Option<String> {
+    std::fs::read_dir(meta)
+        .ok()?
+        .take(MAX_ENTRIES)
+        .filter_map(|e| e.ok())
+        .find_map(|e| conda_record_version(&e.file_name().to_string_lossy(), "python"))
+}
+
+/// `python-3.11.5-h955ad1f_0.json` → `3.11.5` for package `python`: conda
+/// records are `name-version-build.json`, and neither version nor build has a `-`.
+fn conda_record_version(file: &str, package: &str) -> Option<String> {
+    let rest = file
+        .strip_suffix(".json")?
+        .strip_prefix(package)?
+        .strip_prefix('-')?;
+    let (version, build) = rest.rsplit_once('-')?;
+    (!version.contains('-')
+        && !build.is_empty()
+        && version.starts_with(|c: char| c.is_ascii_digit()))
+    .then(|| version.to_string())
+}
+
 /// `python3.11` → `3.11`.
 fn version_from_name(p: &Path) -> Option<String> {
     let n = p.file_name()?.to_string_lossy().into_owned();
@@ -363,10 +395,14 @@ fn lib_python_dir(lib: &Path) -> Option<String> {
 pub fn components(env: &PythonEnv, listings: &[Listing]) -> Vec<Component> {
     let mut out: Vec<Component> = Vec::new();
     if let Some(v) = &env.version {
-        let (path, how) = match &env.venv {
-            Some(venv) if v.split('.').count() >= 3 => (
+        let (path, how) = match (&env.venv, &env.base_prefix) {
+            (Some(venv), _) if v.split('.').count() >= 3 => (
                 format!("{}/pyvenv.cfg", venv.trim_end_matches('/')),
                 VersionSource::PyvenvCfg,
+            ),
+            (None, Some(prefix)) if env.conda && v.split('.').count() >= 3 => (
+                format!("{}/conda-meta", prefix.trim_end_matches('/')),
+                VersionSource::CondaMeta,
             ),
             _ => (env.executable.clone(), VersionSource::InterpreterPath),
         };
@@ -432,6 +468,23 @@ mod tests {
         );
         assert!(c.system_site);
         assert_eq!(c.version.as_deref(), Some("3.12.1"));
+    }
+
+    #[test]
+    fn conda_record_names() {
+        assert_eq!(
+            conda_record_version("python-3.11.5-h955ad1f_0.json", "python").as_deref(),
+            Some("3.11.5")
+        );
+        assert_eq!(
+            conda_record_version("python-dateutil-2.8.2-pyhd3eb1b0_0.json", "python"),
+            None
+        );
+        assert_eq!(
+            conda_record_version("python_abi-3.11-4_cp311.json", "python"),
+            None
+        );
+        assert_eq!(conda_record_version("python-3.11.5.json", "python"), None);
     }
 
     #[test]
