@@ -406,6 +406,28 @@ fn go_server_modules_match_go_version_m() {
             std::fs::copy(e.path(), src.join(m).join(e.file_name())).expect("copy");
         }
     }
+    // A git checkout: the toolchain stamps vcs.revision into the build info.
+    let git = |args: &[&str]| {
+        run_ok(
+            Command::new("git")
+                .args([
+                    "-c",
+                    "user.name=t",
+                    "-c",
+                    "user.email=t@t",
+                    "-c",
+                    "commit.gpgsign=false",
+                ])
+                .args(args)
+                .current_dir(&src),
+        )
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "fixture"]);
+    let head = String::from_utf8_lossy(&git(&["rev-parse", "HEAD"]).stdout)
+        .trim()
+        .to_string();
     let bin = t.path().join("local-ai");
     run_ok(
         Command::new("go")
@@ -479,6 +501,16 @@ fn go_server_modules_match_go_version_m() {
     assert_eq!(stdlib["version"], toolchain.trim_start_matches("go"));
     assert_eq!(s["runtime"]["go"]["go_version"], toolchain);
     assert_eq!(s["runtime"]["go"]["main_package"], "example.com/aipt/app");
+    let main = go
+        .iter()
+        .find(|c| c["detail"] == "main module")
+        .expect("main module");
+    assert_eq!(main["revision"], head, "vcs.revision of the build");
+    let settings = s["runtime"]["go"]["settings"].to_string();
+    assert!(
+        settings.contains(&format!("vcs.revision={head}")),
+        "{settings}"
+    );
 }
 
 /// Debian's own Go binaries (podman, installed by scripts/test-deps.sh, and any
@@ -550,6 +582,7 @@ fn llama_server_build_number_and_commit_from_its_symbols() {
         .unwrap_or_else(|| panic!("no llama.cpp component: {:#}", s["components"]));
     assert_eq!(l["version"], format!("b{number}"));
     assert_eq!(l["detail"], format!("commit {commit}"));
+    assert_eq!(l["revision"], commit);
     assert_eq!(l["how"], "elf_symbols");
     let real = std::fs::canonicalize(llama_server_bin()).expect("realpath");
     assert_eq!(l["path"], real.to_str().expect("utf-8"));

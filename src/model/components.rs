@@ -72,6 +72,10 @@ pub struct Component {
     /// PyPI: a distribution of the same name earlier on `sys.path` is the one imported.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub shadowed: bool,
+    /// Source revision the build names: llama.cpp's `LLAMA_COMMIT`, Go's `vcs.revision`
+    /// (main module only). Advisories with GIT ranges match on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
     /// Free-form qualifier (`main module`, `Go toolchain`, `commit 0c1e570`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,

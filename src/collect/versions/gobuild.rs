@@ -139,6 +139,11 @@ fn parse_modinfo(text: &str, info: &mut BuildInfo) -> Result<(), String> {
 /// Components of a binary: main module, every dependency, and the toolchain
 /// (`stdlib`, OSV's name for the Go standard library).
 pub fn components(info: &BuildInfo, path: &str) -> (Vec<Component>, GoBuild) {
+    let vcs_revision = info
+        .settings
+        .iter()
+        .find(|(k, _)| k == "vcs.revision")
+        .map(|(_, v)| v.clone());
     let comp = |m: &Module, detail: Option<String>| Component {
         ecosystem: Ecosystem::Go,
         name: m.path.clone(),
@@ -152,11 +157,14 @@ pub fn components(info: &BuildInfo, path: &str) -> (Vec<Component>, GoBuild) {
             .map(|r| format!("{} {}", r.path, r.version)),
         source_package: None,
         shadowed: false,
+        revision: None,
         detail,
     };
     let mut out = Vec::new();
     if let Some(m) = &info.main {
-        out.push(comp(m, Some("main module".into())));
+        let mut c = comp(m, Some("main module".into()));
+        c.revision = vcs_revision;
+        out.push(c);
     }
     out.extend(info.deps.iter().map(|m| comp(m, None)));
     let toolchain = info
@@ -175,6 +183,7 @@ pub fn components(info: &BuildInfo, path: &str) -> (Vec<Component>, GoBuild) {
             replaced_by: None,
             source_package: None,
             shadowed: false,
+            revision: None,
             detail: Some(format!("Go toolchain {}", info.go_version)),
         });
     }

@@ -110,6 +110,7 @@ fn read_server(
                             replaced_by: None,
                             source_package: None,
                             shadowed: false,
+            revision: l.commit.clone(),
                             detail: l.commit.as_ref().map(|c| format!("commit {c}")),
                         });
                     }

@@ -416,6 +416,7 @@ pub fn components(env: &PythonEnv, listings: &[Listing]) -> Vec<Component> {
             replaced_by: None,
             source_package: None,
             shadowed: false,
+            revision: None,
             detail: Some("interpreter".into()),
         });
     }
@@ -434,6 +435,7 @@ pub fn components(env: &PythonEnv, listings: &[Listing]) -> Vec<Component> {
                 replaced_by: None,
                 source_package: None,
                 shadowed,
+                revision: None,
                 detail: None,
             });
         }

@@ -131,6 +131,7 @@ pub fn dpkg_components(root: &Path) -> Result<Option<Vec<Component>>, String> {
                 replaced_by: None,
                 source_package: e.source,
                 shadowed: false,
+                revision: None,
                 detail: None,
             })
             .collect(),
@@ -148,6 +149,7 @@ fn system(name: &str, version: String, path: &str, how: VersionSource) -> Compon
         replaced_by: None,
         source_package: None,
         shadowed: false,
+        revision: None,
         detail: None,
     }
 }
