@@ -31,6 +31,8 @@ for pair in cmake:cmake c++:g++ make:make ip:iproute2 tmux:tmux strace:strace ss
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+# tests/versions.rs builds venvs from Debian's own interpreter, whatever PATH prefers.
+/usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3 python3-venv)
 if ((${#need[@]})); then
   mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
   log "apt-get install ${need[*]}"

@@ -43,8 +43,12 @@ fn pip(venv: &Path, args: &[&str]) {
     );
 }
 
+/// Debian's interpreter (scripts/test-deps.sh installs python3 and python3-venv), not
+/// whatever `python3` PATH finds first (pyenv, conda): the layout asserted is Debian's.
+const SYSTEM_PYTHON: &str = "/usr/bin/python3";
+
 fn make_venv(dir: &Path) {
-    run_ok(Command::new("python3").arg("-m").arg("venv").arg(dir));
+    run_ok(Command::new(SYSTEM_PYTHON).arg("-m").arg("venv").arg(dir));
 }
 
 /// The model holder copied to `script`, run by `python` with `env`.
@@ -147,7 +151,12 @@ fn python_servers_report_the_distributions_of_their_own_venv() {
     let a = t.path().join("venv-a");
     let b = t.path().join("venv-b");
     make_venv(&a);
-    make_venv(&b);
+    // B sees the system's packages too: user site, then Debian's dist-packages after its own.
+    run_ok(
+        Command::new(SYSTEM_PYTHON)
+            .args(["-m", "venv", "--system-site-packages"])
+            .arg(&b),
+    );
     pip(&a, &["ollama==0.3.3", "text-generation==0.6.0"]);
     pip(&b, &["ollama==0.1.0"]);
     // An `.egg-info` directory, written by setuptools' egg_info into B's site-packages
@@ -323,6 +332,18 @@ fn python_servers_report_the_distributions_of_their_own_venv() {
     // --- venv B: its own versions, none of A's
     let s = server_of(&snap, webui.0.id());
     assert_eq!(s["runtime"]["python"]["venv"], b.to_str().expect("utf-8"));
+    assert_eq!(s["runtime"]["python"]["system_site_packages"], true);
+    let whys: Vec<&str> = s["runtime"]["python"]["site_dirs"]
+        .as_array()
+        .expect("site_dirs")
+        .iter()
+        .map(|d| d["why"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(whys.first(), Some(&"venv"), "{whys:?}");
+    assert!(
+        whys.contains(&"user site") && whys.contains(&"Debian dist-packages"),
+        "{whys:?}"
+    );
     let comps = pypi(&s);
     find(&comps, "ollama", "0.1.0");
     let egg = comps
