@@ -502,3 +502,56 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod hostile {
+    use super::*;
+
+    /// Broken, oversized and binary metadata: one error per file, never a panic,
+    /// and the good distribution next to them still listed.
+    #[test]
+    fn broken_dists_are_per_file_errors() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let d = t.path();
+        std::fs::create_dir(d.join("nometa-1.0.dist-info")).expect("mkdir");
+        std::fs::create_dir(d.join("huge-1.0.dist-info")).expect("mkdir");
+        std::fs::write(d.join("huge-1.0.dist-info/METADATA"), vec![b'A'; 1 << 20]).expect("write");
+        std::fs::create_dir(d.join("bin-1.0.dist-info")).expect("mkdir");
+        std::fs::write(
+            d.join("bin-1.0.dist-info/METADATA"),
+            [0xff, 0xfe, 0, 1, 2, b'\n'],
+        )
+        .expect("write");
+        std::fs::write(
+            d.join("old-2.0.egg-info"),
+            "Metadata-Version: 1.0\nName: old\nVersion: 2.0\n",
+        )
+        .expect("write");
+        std::fs::create_dir(d.join("good-1.0.dist-info")).expect("mkdir");
+        std::fs::write(
+            d.join("good-1.0.dist-info/METADATA"),
+            "Metadata-Version: 2.1\nName: Good\nVersion: 1.0rc1+local.7\n\nbody",
+        )
+        .expect("write");
+        let l = list_site_dir(d, "/site").expect("listing");
+        let got: Vec<(&str, &str, VersionSource)> = l
+            .dists
+            .iter()
+            .map(|x| (x.name.as_str(), x.version.as_str(), x.how))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Good", "1.0rc1+local.7", VersionSource::DistInfoMetadata),
+                ("old", "2.0", VersionSource::EggInfoPkgInfo),
+            ]
+        );
+        assert_eq!(l.dists[1].path, "/site/old-2.0.egg-info");
+        assert_eq!(l.errors.len(), 3, "{:?}", l.errors);
+        assert!(
+            l.errors
+                .iter()
+                .any(|e| e.starts_with("/site/nometa-1.0.dist-info/METADATA:"))
+        );
+    }
+}
