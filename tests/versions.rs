@@ -662,3 +662,58 @@ fn versions_of_another_users_server_are_a_blind_spot() {
     assert!(blind.contains(&format!("/proc/{pid}/exe")), "{blind}");
     assert!(blind.contains(&format!("/proc/{pid}/root")), "{blind}");
 }
+
+/// A server in its own mount namespace sees its venv at a path that does not
+/// exist on the host (a tmpfs over /mnt, the venv bind-mounted into it): the
+/// venv is read through /proc/PID/root, as the process sees it, and its
+/// versions are named by the paths the process knows.
+#[test]
+fn python_server_in_its_own_mount_namespace_is_read_as_it_sees_itself() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let real = t.path().join("venv");
+    make_venv(&real);
+    pip(&real, &["ollama==0.2.0"]);
+    let script = t.path().join("ComfyUI/main.py");
+    std::fs::create_dir_all(script.parent().expect("parent")).expect("mkdir");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/model_holder.py"),
+        &script,
+    )
+    .expect("copy holder");
+    let ready = temp_path("versions-ns-ready");
+    let inner = "/mnt/aipt-venv";
+    let child = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(format!(
+            "mount -t tmpfs none /mnt && mkdir {inner} && mount --bind \"$1\" {inner} && exec {inner}/bin/python \"$2\""
+        ))
+        .arg("sh")
+        .arg(&real)
+        .arg(&script)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("READY_FILE", &ready)
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("spawn");
+    let s = Standin(child);
+    wait_until("the stand-in to start", Duration::from_secs(20), || {
+        ready.exists()
+    });
+    assert!(
+        !Path::new(inner).exists(),
+        "the venv path must exist only inside the namespace"
+    );
+
+    let snap = snapshot(&["--passive"]);
+    let srv = server_of(&snap, s.0.id());
+    assert_eq!(srv["runtime"]["python"]["venv"], inner);
+    let o = find(&pypi(&srv), "ollama", "0.2.0").clone();
+    let path = o["path"].as_str().expect("path");
+    assert!(
+        path.starts_with(&format!("{inner}/lib/python3."))
+            && path.ends_with("/site-packages/ollama-0.2.0.dist-info/METADATA"),
+        "{path}"
+    );
+}
