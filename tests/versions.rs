@@ -664,9 +664,10 @@ fn versions_of_another_users_server_are_a_blind_spot() {
 }
 
 /// A server in its own mount namespace sees its venv at a path that does not
-/// exist on the host (a tmpfs over /mnt, the venv bind-mounted into it): the
-/// venv is read through /proc/PID/root, as the process sees it, and its
-/// versions are named by the paths the process knows.
+/// exist on the host (a tmpfs over /mnt, the venv bind-mounted into it and
+/// reached through an absolute symlink, as container images often do): the
+/// venv is read through /proc/PID/root with the symlink followed inside that
+/// root, and its versions are named by the paths the process knows.
 #[test]
 fn python_server_in_its_own_mount_namespace_is_read_as_it_sees_itself() {
     let t = tempfile::tempdir().expect("tempdir");
@@ -685,7 +686,7 @@ fn python_server_in_its_own_mount_namespace_is_read_as_it_sees_itself() {
     let child = Command::new("unshare")
         .args(["--mount", "--propagation", "private", "sh", "-c"])
         .arg(format!(
-            "mount -t tmpfs none /mnt && mkdir {inner} && mount --bind \"$1\" {inner} && exec {inner}/bin/python \"$2\""
+            "mount -t tmpfs none /mnt && mkdir /mnt/real && mount --bind \"$1\" /mnt/real && ln -s /mnt/real {inner} && exec {inner}/bin/python \"$2\""
         ))
         .arg("sh")
         .arg(&real)

@@ -36,9 +36,9 @@ pub struct ProcessView<'a> {
 }
 
 impl ProcessView<'_> {
-    /// A path as the process sees it, reached from here.
+    /// A path as the process sees it, reached from here (symlinks resolved in its root).
     pub fn seen(&self, p: &Path) -> PathBuf {
-        self.root.join(p.strip_prefix("/").unwrap_or(p))
+        resolve_in_root(&self.root, p)
     }
     fn env(&self, name: &str) -> Option<&str> {
         self.env
@@ -55,6 +55,51 @@ impl ProcessView<'_> {
             self.cwd.as_ref().map(|c| c.join(p))
         }
     }
+}
+
+/// Symlinks followed per path (the kernel's own limit is 40).
+const MAX_SYMLINKS: usize = 40;
+
+fn parts(p: &Path) -> impl DoubleEndedIterator<Item = std::ffi::OsString> + '_ {
+    use std::path::Component as C;
+    p.components().filter_map(|c| match c {
+        C::Normal(x) => Some(x.to_os_string()),
+        C::ParentDir => Some("..".into()),
+        C::RootDir | C::CurDir | C::Prefix(_) => None,
+    })
+}
+
+/// `p` resolved the way the process resolves it, under `root` (`/proc/PID/root`).
+/// The kernel resolves an absolute symlink met under `/proc/PID/root/...`
+/// against *our* root, so a container's `/opt/venv -> /srv/venv` would be read
+/// from the host's `/srv/venv`: each component is looked at, and symlink targets
+/// are re-rooted here. Missing components end the walk (the rest is joined as is).
+pub fn resolve_in_root(root: &Path, p: &Path) -> PathBuf {
+    let mut inside = PathBuf::new();
+    let mut pending: std::collections::VecDeque<std::ffi::OsString> = parts(p).collect();
+    let mut hops = 0;
+    while let Some(c) = pending.pop_front() {
+        if c == ".." {
+            inside.pop();
+            continue;
+        }
+        let candidate = inside.join(&c);
+        let here = root.join(&candidate);
+        let is_link = std::fs::symlink_metadata(&here).is_ok_and(|m| m.file_type().is_symlink());
+        match std::fs::read_link(&here) {
+            Ok(target) if is_link && hops < MAX_SYMLINKS => {
+                hops += 1;
+                if target.is_absolute() {
+                    inside = PathBuf::new();
+                }
+                for x in parts(&target).rev() {
+                    pending.push_front(x);
+                }
+            }
+            _ => inside = candidate,
+        }
+    }
+    root.join(inside)
 }
 
 /// Is this process a Python interpreter? By its real binary or argv[0].
@@ -506,6 +551,37 @@ mod tests {
 #[cfg(test)]
 mod hostile {
     use super::*;
+
+    /// A container-style root whose venv is an absolute symlink: followed inside
+    /// the root, never to the host path of the same name; loops end.
+    #[test]
+    fn symlinks_resolve_inside_the_root() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path();
+        std::fs::create_dir_all(root.join("srv/real-venv/bin")).expect("mkdir");
+        std::fs::create_dir_all(root.join("opt")).expect("mkdir");
+        std::os::unix::fs::symlink("/srv/real-venv", root.join("opt/venv")).expect("symlink");
+        std::os::unix::fs::symlink("../srv/./real-venv/bin", root.join("opt/bin"))
+            .expect("symlink");
+        std::os::unix::fs::symlink("loop", root.join("loop")).expect("symlink");
+        assert_eq!(
+            resolve_in_root(root, Path::new("/opt/venv/pyvenv.cfg")),
+            root.join("srv/real-venv/pyvenv.cfg")
+        );
+        assert_eq!(
+            resolve_in_root(root, Path::new("/opt/bin/python")),
+            root.join("srv/real-venv/bin/python")
+        );
+        assert_eq!(
+            resolve_in_root(root, Path::new("/../../etc")),
+            root.join("etc")
+        );
+        // Bounded: the loop is left unresolved after MAX_SYMLINKS hops.
+        assert_eq!(
+            resolve_in_root(root, Path::new("/loop/x")),
+            root.join("loop/x")
+        );
+    }
 
     /// Broken, oversized and binary metadata: one error per file, never a panic,
     /// and the good distribution next to them still listed.
