@@ -112,7 +112,8 @@ pub fn parse_dpkg_status(text: &str, keep: impl Fn(&str) -> bool) -> Vec<DpkgEnt
 
 /// Debian components of the dpkg database under `root` (`/` or `/proc/PID/root`).
 pub fn dpkg_components(root: &Path) -> Result<Option<Vec<Component>>, String> {
-    let seen = root.join(DPKG_STATUS.trim_start_matches('/'));
+    // Inside a container's root, its own symlinks are followed inside it.
+    let seen = super::python::resolve_in_root(root, Path::new(DPKG_STATUS));
     let text = match read_capped(&seen, MAX_DPKG_BYTES) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
