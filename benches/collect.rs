@@ -46,3 +46,30 @@ fn sniff_header(b: divan::Bencher) {
     head[..8].copy_from_slice(b"GGUF\x03\x00\x00\x00");
     b.bench(|| sniff(divan::black_box(&head)));
 }
+
+/// site-packages of the test-deps venv (scripts/test-deps.sh: ~75 distributions
+/// written by pip), read uncached: every METADATA's headers. The collector
+/// caches a listing per directory identity, so this is the cost of a first
+/// refresh or of a refresh after `pip install`.
+#[divan::bench]
+fn list_site_packages_uncached(b: divan::Bencher) {
+    use aiposture::collect::versions::python::list_site_dir;
+    let venv = std::env::var_os("AIPOSTURE_PYTHON")
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.parent()?.parent().map(|v| v.to_path_buf()))
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/aiposture-test/venv")
+        });
+    let lib = std::fs::read_dir(venv.join("lib"))
+        .expect("test-deps venv; run scripts/test-deps.sh")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("site-packages"))
+        .find(|p| p.is_dir())
+        .expect("site-packages");
+    let shown = lib.to_string_lossy().into_owned();
+    let n = list_site_dir(&lib, &shown).expect("listing").dists.len();
+    assert!(n > 50, "{n} distributions");
+    b.counter(divan::counter::ItemsCount::new(n))
+        .bench(|| list_site_dir(&lib, &shown).expect("listing"));
+}

@@ -10,6 +10,7 @@
 Writing a malicious pickle runs nothing: `__reduce__` only names the callable. Nothing here
 unpickles anything. Prints a Markdown section on stdout.
 """
+import contextlib
 import io
 import json
 import os
@@ -143,7 +144,9 @@ def flagged_fickling(path):
     import fickling
 
     try:
-        return not fickling.scan_file(path, graceful=True).is_safe
+        # fickling prints warnings on stdout; the Markdown goes there too.
+        with contextlib.redirect_stdout(sys.stderr):
+            return not fickling.scan_file(path, graceful=True).is_safe
     except Exception:
         return True  # an error is not a pass
 

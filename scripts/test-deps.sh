@@ -28,11 +28,13 @@ mkdir -p "$CACHE"/{sdist,bin,models}
 
 # --- Debian packages -------------------------------------------------------------------
 need=()
-for pair in cmake:cmake c++:g++ make:make ip:iproute2 tmux:tmux strace:strace ss:iproute2 python3:python3 nft:nftables podman:podman slirp4netns:slirp4netns newuidmap:uidmap fuse-overlayfs:fuse-overlayfs; do
+for pair in cmake:cmake c++:g++ make:make ip:iproute2 tmux:tmux strace:strace ss:iproute2 python3:python3 nft:nftables podman:podman slirp4netns:slirp4netns newuidmap:uidmap fuse-overlayfs:fuse-overlayfs go:golang-go; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+# tests/versions.rs builds venvs from Debian's own interpreter, whatever PATH prefers.
+/usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3 python3-venv)
 if ((${#need[@]})); then
   mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
   log "apt-get install ${need[*]}"

@@ -231,6 +231,21 @@ fn scenario(rt: Runtime) {
             s[0]["netns"], snap["inventory"]["own_netns"],
             "{label}: not in its own namespace"
         );
+        // The build read from the container's own binary, named as the container sees it.
+        let build = s[0]["components"]
+            .as_array()
+            .expect("components")
+            .iter()
+            .find(|c| c["ecosystem"] == "llama.cpp")
+            .cloned()
+            .unwrap_or_else(|| panic!("{label}: no llama.cpp build read: {:#}", s[0]["runtime"]));
+        assert_eq!(build["path"], "/llama-server", "{label}");
+        assert!(
+            build["version"]
+                .as_str()
+                .is_some_and(|v| v.starts_with('b')),
+            "{build}"
+        );
         let model = s[0]["models"].to_string();
         assert!(
             model.contains("/model.gguf"),

@@ -1,6 +1,7 @@
 //! Plain data: what was collected (inventory) and what it means (findings).
 //! No I/O here; everything serialises into the snapshot JSON.
 
+pub mod components;
 pub mod finding;
 pub mod firewall;
 pub mod inventory;
