@@ -1,6 +1,8 @@
 //! Plain data: what was collected (inventory) and what it means (findings).
 //! No I/O here; everything serialises into the snapshot JSON.
 
+pub mod advisory;
+pub mod component;
 pub mod finding;
 pub mod firewall;
 pub mod inventory;
@@ -16,6 +18,8 @@ pub mod snapshot;
 #[cfg(test)]
 pub mod testing;
 
+pub use advisory::{AdvisoryData, AdvisoryMatch, CvssScore, PatchStatus, ServerAdvisoryMatch};
+pub use component::{Component, Ecosystem};
 pub use finding::{Evidence, Finding, Severity, Subject};
 pub use inventory::*;
 pub use snapshot::{

@@ -1,6 +1,7 @@
 //! Inventory → judgements. Pure functions: no I/O, so every rule is testable on
 //! a hand-built inventory and gives the same answer for the same input.
 
+pub mod advisories;
 pub mod config_audit;
 pub mod drift;
 pub mod exposure;
@@ -12,6 +13,7 @@ pub mod probe;
 pub mod reach;
 pub mod scan;
 pub mod score;
+pub mod versions;
 pub mod visibility;
 pub mod weights_access;
 
@@ -43,6 +45,12 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     findings.extend(drift::findings(&inventory));
     findings.extend(weights_access::findings(&inventory));
     findings.extend(policy::findings(&inventory));
+    // Installed components per server come from the version readers; until an
+    // inventory carries them there is nothing to match, but the data in use and
+    // its age are still reported.
+    let (patch, patch_findings) =
+        advisories::analyse(&[], &knowledge.advisories, &inventory.host.collected_at);
+    findings.extend(patch_findings);
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -66,5 +74,6 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
         probe_verdicts,
         findings,
         scores,
+        patch,
     }
 }
