@@ -673,3 +673,7 @@ pub fn analyse(
     });
     (PatchStatus { data, matches }, findings)
 }
+
+#[cfg(test)]
+#[path = "advisories_tests.rs"]
+mod tests;
