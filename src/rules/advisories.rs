@@ -102,25 +102,19 @@ struct Event<'a> {
 /// Evaluate one `affected[]` entry for an installed version.
 pub fn evaluate(installed: &str, key: &PackageKey, aff: &OsvAffected) -> Verdict {
     let mut unknown: Option<String> = None;
-    if let Some(scheme) = ecosystem_scheme(key) {
-        if let Ok(v) = scheme.parse_installed(installed)
-            && let Some(listed) = aff.versions.iter().find(|l| scheme.same(&v, l))
-        {
-            return Verdict::Affected(Hit {
-                fixed: Vec::new(),
-                last_affected: Vec::new(),
-                low_confidence: false,
-                how: format!("listed version {listed}"),
-            });
-        }
-    } else if aff.versions.iter().any(|l| l.trim() == installed.trim()) {
-        return Verdict::Affected(Hit {
-            fixed: Vec::new(),
-            last_affected: Vec::new(),
-            low_confidence: false,
-            how: format!("listed version {installed}"),
-        });
-    }
+    // An exact `versions[]` entry is enough to be affected; the ranges are still
+    // evaluated because they carry the fix.
+    let listed: Option<String> = match ecosystem_scheme(key) {
+        Some(scheme) => scheme
+            .parse_installed(installed)
+            .ok()
+            .and_then(|v| aff.versions.iter().find(|l| scheme.same(&v, l)).cloned()),
+        None => aff
+            .versions
+            .iter()
+            .find(|l| l.trim() == installed.trim())
+            .cloned(),
+    };
     let mut hits: Vec<Hit> = Vec::new();
     for range in &aff.ranges {
         let Some(scheme) = range_scheme(&range.kind, key) else {
@@ -143,9 +137,15 @@ pub fn evaluate(installed: &str, key: &PackageKey, aff: &OsvAffected) -> Verdict
         }
     }
     if hits.is_empty() {
-        return match unknown {
-            Some(why) => Verdict::Unknown(why),
-            None => Verdict::NotAffected,
+        return match (listed, unknown) {
+            (Some(l), _) => Verdict::Affected(Hit {
+                fixed: Vec::new(),
+                last_affected: Vec::new(),
+                low_confidence: false,
+                how: format!("listed version {l}"),
+            }),
+            (None, Some(why)) => Verdict::Unknown(why),
+            (None, None) => Verdict::NotAffected,
         };
     }
     let mut merged = hits.remove(0);
@@ -154,6 +154,11 @@ pub fn evaluate(installed: &str, key: &PackageKey, aff: &OsvAffected) -> Verdict
         merged.last_affected.extend(h.last_affected);
         merged.low_confidence &= h.low_confidence;
         merged.how = format!("{}; {}", merged.how, h.how);
+    }
+    if let Some(l) = listed {
+        // A listed version is a match on the record's own words, not on a bound.
+        merged.low_confidence = false;
+        merged.how = format!("{}; listed version {l}", merged.how);
     }
     Verdict::Affected(merged)
 }
