@@ -9,7 +9,8 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use aiposture::knowledge::advisories::AdvisoryDb;
-use aiposture::model::{Component, Ecosystem};
+use aiposture::model::advisory::component;
+use aiposture::model::components::{Component, Ecosystem};
 use aiposture::rules::advisories::match_components;
 use serde_json::{Value, json};
 use support::*;
@@ -71,7 +72,7 @@ fn snapshot_with(args: &[&str]) -> Value {
 }
 
 fn vllm(version: &str) -> Component {
-    Component::new(
+    component(
         Ecosystem::PyPI,
         "vllm",
         version,

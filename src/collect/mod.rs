@@ -34,6 +34,7 @@ pub mod scan;
 pub mod sockdiag;
 pub mod sockets;
 pub mod stores;
+pub mod versions;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Instant, SystemTime};
@@ -72,6 +73,8 @@ pub struct Collector {
     model_roots: Vec<std::path::PathBuf>,
     /// The policy file, read on every collection (edits apply at the next refresh).
     policy_path: Option<std::path::PathBuf>,
+    /// Versions read from binaries and site directories, per file identity.
+    versions: std::sync::Mutex<versions::Cache>,
 }
 
 /// A listener is probed again only after this long.
@@ -111,6 +114,7 @@ impl Collector {
             analyses: Default::default(),
             model_roots: Vec::new(),
             policy_path: None,
+            versions: Default::default(),
         }
     }
 
@@ -651,6 +655,8 @@ impl Collector {
                 secret_flags,
                 env_config,
                 confinement: privilege::read(f.pid),
+                components: Vec::new(),
+                runtime: Default::default(),
             });
         }
 
@@ -678,6 +684,16 @@ impl Collector {
             });
         }
 
+        {
+            let mut cache = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+            versions::read_all(
+                &mut servers,
+                &|uid| self.users.home(uid),
+                &mut cache,
+                &mut blind,
+            );
+        }
+        let system_software = versions::system::host();
         let firewalls = self.read_firewalls(&servers, &sockets, &own_netns, &mut blind);
         let mut store_files = self.read_stores(&servers, &mut blind);
         let model_roots = self.read_model_dirs(&servers, &mut store_files, &mut blind);
@@ -833,6 +849,7 @@ impl Collector {
             probes_enabled: self.probes_enabled,
             hashing,
             firewalls,
+            system_software,
             blind_spots: blind,
             processes_seen: table.procs.len(),
         })

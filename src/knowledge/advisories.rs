@@ -16,7 +16,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::model::{AdvisoryData, Component, Ecosystem};
+use crate::model::AdvisoryData;
+use crate::model::components::{Component, Ecosystem};
 
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/advisories.rs"));
 const RENAMES: &str = include_str!("../../assets/package_renames.toml");
@@ -300,14 +301,15 @@ impl AdvisoryDb {
         self.records.is_empty()
     }
 
-    /// The index key of an installed component.
+    /// The index key of an installed component. Debian advisories are filed
+    /// against the source package; llama.cpp builds are keyed by its repository.
     pub fn key_of(&self, c: &Component) -> PackageKey {
-        let (eco, name) = match &c.ecosystem {
+        let (eco, name) = match c.ecosystem {
             Ecosystem::PyPI => ("PyPI", c.name.as_str()),
             Ecosystem::Go => ("Go", c.name.as_str()),
             Ecosystem::LlamaCpp => ("GIT", LLAMA_CPP_REPO),
-            Ecosystem::Debian => ("Debian", c.name.as_str()),
-            Ecosystem::Other(e) => (base_ecosystem(e), c.name.as_str()),
+            Ecosystem::Debian => ("Debian", c.source_package.as_deref().unwrap_or(&c.name)),
+            Ecosystem::System => ("system", c.name.as_str()),
         };
         self.renames.canonical(PackageKey {
             ecosystem: eco.to_string(),
@@ -580,16 +582,22 @@ mod tests {
         assert_eq!(db.data.unreadable, 0);
         assert_eq!(db.data.origin, "embedded");
         assert!(db.data.newest_modified.as_deref() >= Some("2026-08-25"));
-        let vllm = Component::new(Ecosystem::PyPI, "vLLM", "0.8.4", "/x");
+        let vllm = crate::model::advisory::component(Ecosystem::PyPI, "vLLM", "0.8.4", "/x");
         let n = db.lookup(&db.key_of(&vllm)).count();
         assert_eq!(n, 58, "vLLM records");
         // Renamed modules: the old path's record is found under the new one.
-        let ollama = Component::new(Ecosystem::Go, "github.com/jmorganca/ollama", "v0.1.0", "/x");
+        let ollama = crate::model::advisory::component(
+            Ecosystem::Go,
+            "github.com/jmorganca/ollama",
+            "v0.1.0",
+            "/x",
+        );
         assert!(
             db.lookup(&db.key_of(&ollama))
                 .any(|(a, _)| a.id == "GO-2024-2901")
         );
-        let llama = Component::new(Ecosystem::LlamaCpp, "llama.cpp", "b3560", "/x");
+        let llama =
+            crate::model::advisory::component(Ecosystem::LlamaCpp, "llama.cpp", "b3560", "/x");
         assert!(
             db.lookup(&db.key_of(&llama))
                 .any(|(a, _)| a.id == "CVE-2024-42479")

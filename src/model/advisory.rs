@@ -5,7 +5,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Component, Severity};
+use super::Severity;
+use super::components::{Component, Ecosystem, VersionSource, pep503};
 
 /// Which advisory data was used, and how fresh it is.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -79,4 +80,28 @@ pub struct ServerAdvisoryMatch {
     pub product: String,
     #[serde(flatten)]
     pub found: AdvisoryMatch,
+}
+
+/// A component as the version readers would report it (tests, benchmarks, and
+/// callers that learn a version elsewhere, e.g. from a probe answer).
+pub fn component(ecosystem: Ecosystem, name: &str, version: &str, path: &str) -> Component {
+    let (key, how) = match ecosystem {
+        Ecosystem::PyPI => (pep503(name), VersionSource::DistInfoMetadata),
+        Ecosystem::Go => (name.to_string(), VersionSource::GoBuildInfo),
+        Ecosystem::LlamaCpp => (name.to_string(), VersionSource::ElfSymbols),
+        Ecosystem::Debian => (name.to_lowercase(), VersionSource::DpkgStatus),
+        Ecosystem::System => (name.to_string(), VersionSource::ProcDriverVersion),
+    };
+    Component {
+        ecosystem,
+        name: name.to_string(),
+        key,
+        version: version.to_string(),
+        path: path.to_string(),
+        how,
+        replaced_by: None,
+        source_package: None,
+        shadowed: false,
+        detail: None,
+    }
 }

@@ -39,6 +39,9 @@ pub struct Inventory {
     /// Where background hashing of large model files stands.
     #[serde(default)]
     pub hashing: HashProgress,
+    /// NVIDIA driver, CUDA toolkit and relevant Debian packages of the host.
+    #[serde(default)]
+    pub system_software: crate::model::components::SystemSoftware,
     pub blind_spots: Vec<BlindSpot>,
     /// Number of processes looked at, to put the server count in proportion.
     pub processes_seen: usize,
@@ -92,6 +95,13 @@ pub struct Server {
     pub env_config: Vec<EnvSetting>,
     /// What a compromise of the server could reach (user, capabilities, sandbox).
     pub confinement: Confinement,
+    /// Versions of what the process runs: its Python distributions, Go modules,
+    /// llama.cpp build, the CUDA runtime it maps (read from files, nothing executed).
+    #[serde(default)]
+    pub components: Vec<crate::model::components::Component>,
+    /// The interpreter/binary behind those versions and how they were found.
+    #[serde(default)]
+    pub runtime: crate::model::components::Runtime,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -2,7 +2,7 @@
 //! No I/O here; everything serialises into the snapshot JSON.
 
 pub mod advisory;
-pub mod component;
+pub mod components;
 pub mod finding;
 pub mod firewall;
 pub mod inventory;
@@ -19,7 +19,6 @@ pub mod snapshot;
 pub mod testing;
 
 pub use advisory::{AdvisoryData, AdvisoryMatch, CvssScore, PatchStatus, ServerAdvisoryMatch};
-pub use component::{Component, Ecosystem};
 pub use finding::{Evidence, Finding, Severity, Subject};
 pub use inventory::*;
 pub use snapshot::{

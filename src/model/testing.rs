@@ -30,6 +30,8 @@ pub fn server(pid: u32, product_id: &str) -> Server {
         secret_flags: vec![],
         env_config: vec![],
         confinement: Confinement::default(),
+        components: vec![],
+        runtime: Default::default(),
     }
 }
 
@@ -62,6 +64,7 @@ pub fn inventory() -> Inventory {
         probes: vec![],
         probes_enabled: false,
         hashing: HashProgress::default(),
+        system_software: Default::default(),
         blind_spots: vec![],
         processes_seen: 1,
     }

@@ -22,8 +22,9 @@ use std::collections::BTreeSet;
 use crate::knowledge::advisories::{
     Advisory, AdvisoryDb, LLAMA_CPP_REPO, OsvAffected, OsvEvent, PackageKey,
 };
+use crate::model::components::{Component, Ecosystem};
 use crate::model::{
-    AdvisoryData, AdvisoryMatch, Component, CvssScore, Ecosystem, Evidence, Finding, PatchStatus,
+    AdvisoryData, AdvisoryMatch, CvssScore, Evidence, Finding, Inventory, PatchStatus,
     ServerAdvisoryMatch, Severity, Subject,
 };
 use crate::rules::versions::{Scheme, Version};
@@ -253,7 +254,16 @@ pub fn match_components(
 ) -> (Vec<AdvisoryMatch>, Vec<NotComparable>) {
     let mut matches = Vec::new();
     let mut unknown = Vec::new();
-    for c in components {
+    for original in components {
+        // A distribution shadowed by another of the same name earlier on sys.path
+        // is on disk but not what the process imports.
+        if original.shadowed {
+            continue;
+        }
+        let Some(c) = effective(original) else {
+            continue;
+        };
+        let c = &c;
         let key = db.key_of(c);
         let mut hits: Vec<(&Advisory, Hit)> = Vec::new();
         let mut undecided: Vec<String> = Vec::new();
@@ -284,6 +294,21 @@ pub fn match_components(
         }
     }
     (matches, unknown)
+}
+
+/// The code a process really runs: a Go module replaced (`=> path version`) by
+/// another module is matched as that one; a replacement by a local directory
+/// has no version to match.
+fn effective(c: &Component) -> Option<Component> {
+    let Some(r) = c.replaced_by.as_deref() else {
+        return Some(c.clone());
+    };
+    let (path, version) = r.trim().split_once(' ')?;
+    let mut out = c.clone();
+    out.name = path.to_string();
+    out.key = path.to_string();
+    out.version = version.trim().to_string();
+    Some(out)
 }
 
 /// Union of records sharing any id or alias (PYSEC-… ↔ GHSA-… ↔ CVE-…).
@@ -439,6 +464,16 @@ fn database_rating(s: &str) -> Option<Severity> {
     }
 }
 
+fn ecosystem_label(e: Ecosystem) -> &'static str {
+    match e {
+        Ecosystem::PyPI => "PyPI",
+        Ecosystem::Go => "Go module",
+        Ecosystem::LlamaCpp => "llama.cpp build",
+        Ecosystem::Debian => "Debian package",
+        Ecosystem::System => "system",
+    }
+}
+
 /// The last path segment of a Go module names the product (`ollama`, `LocalAI`).
 fn go_product(module: &str) -> &str {
     module.rsplit('/').next().unwrap_or(module)
@@ -477,9 +512,10 @@ pub fn remediation(m: &AdvisoryMatch) -> String {
             "rebuild llama.cpp from b≥{}",
             target.trim_start_matches(['b', 'B'])
         ),
-        Ecosystem::Other(e) if e == "Triton" => {
-            format!("upgrade Triton Inference Server to the {target} release or later")
-        }
+        Ecosystem::Debian => format!(
+            "apt-get install --only-upgrade {} (to {target} or later)",
+            c.name
+        ),
         _ => format!("upgrade {} to {target} or later", c.name),
     }
 }
@@ -512,8 +548,13 @@ pub fn finding(owner: &Subject, m: &AdvisoryMatch, data: &AdvisoryData) -> Findi
         );
     }
     let mut evidence = vec![Evidence::new(
-        c.source.clone(),
-        format!("{} {} {} read here", c.ecosystem, c.name, c.version),
+        c.path.clone(),
+        format!(
+            "{} {} {} read here",
+            ecosystem_label(c.ecosystem),
+            c.name,
+            c.version
+        ),
     )];
     for how in &m.matched_by {
         evidence.push(Evidence::new("advisory", how.clone()));
@@ -536,7 +577,7 @@ pub fn finding(owner: &Subject, m: &AdvisoryMatch, data: &AdvisoryData) -> Findi
             product: owner.product.clone(),
             pid: owner.pid,
             listener: owner.listener.clone(),
-            path: Some(c.source.clone()),
+            path: Some(c.path.clone()),
         },
         summary,
         evidence,
@@ -573,7 +614,7 @@ pub fn not_comparable_finding(owner: &Subject, n: &NotComparable, data: &Advisor
             product: owner.product.clone(),
             pid: owner.pid,
             listener: owner.listener.clone(),
-            path: Some(c.source.clone()),
+            path: Some(c.path.clone()),
         },
         summary: format!(
             "The installed version is unknown to the advisories' ordering ({}), so whether {} \
@@ -583,7 +624,7 @@ pub fn not_comparable_finding(owner: &Subject, n: &NotComparable, data: &Advisor
         ),
         evidence: vec![
             Evidence::new(
-                c.source.clone(),
+                c.path.clone(),
                 format!("{} {} read here", c.name, c.version),
             ),
             Evidence::new("advisory data", data_line(data)),
@@ -637,6 +678,27 @@ pub fn stale_data_finding(data: &AdvisoryData) -> Option<Finding> {
                       `[advisories] path` in the config"
             .into(),
     })
+}
+
+/// Patch status of an inventory: each server's components, and the host's
+/// (driver, CUDA, Debian packages) under pid 0.
+pub fn analyse_inventory(inv: &Inventory, db: &AdvisoryDb) -> (PatchStatus, Vec<Finding>) {
+    let subject = |product: &str, pid: u32| Subject {
+        product: product.to_string(),
+        pid,
+        listener: None,
+        path: None,
+    };
+    let mut owners: Vec<(Subject, &[Component])> = inv
+        .servers
+        .iter()
+        .map(|s| (subject(&s.product, s.pid), s.components.as_slice()))
+        .collect();
+    owners.push((
+        subject("host", 0),
+        inv.system_software.components.as_slice(),
+    ));
+    analyse(&owners, db, &inv.host.collected_at)
 }
 
 /// Patch status of a collection: match each owner's components, merge, and add

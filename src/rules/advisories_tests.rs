@@ -15,19 +15,33 @@ fn component(eco: &str, name: &str, version: &str) -> Component {
         "PyPI" => Ecosystem::PyPI,
         "Go" => Ecosystem::Go,
         "llama.cpp" => Ecosystem::LlamaCpp,
-        other => Ecosystem::Other(other.into()),
+        "Debian" => Ecosystem::Debian,
+        other => panic!("no reader gives {other} components"),
     };
-    Component::new(e, name, version, "/test/METADATA")
+    crate::model::advisory::component(e, name, version, "/test/METADATA")
 }
 
 /// The verdict of one record (all its affected entries for this package).
 fn verdict_of(db: &AdvisoryDb, id: &str, c: &Component) -> Verdict {
-    let key = db.key_of(c);
+    verdict_at(db, id, &db.key_of(c), &c.version)
+}
+
+/// Triton has no version reader yet (its NGC `YY.MM` release is not in any file
+/// read today), so its records are checked at the key level.
+fn triton_key() -> PackageKey {
+    PackageKey {
+        ecosystem: "Triton".into(),
+        name: "tritonserver".into(),
+    }
+}
+
+fn verdict_at(db: &AdvisoryDb, id: &str, key: &PackageKey, version: &str) -> Verdict {
+    let key = key.clone();
     let entries: Vec<_> = db.lookup(&key).filter(|(a, _)| a.id == id).collect();
     assert!(!entries.is_empty(), "{id} not indexed under {key:?}");
     let mut out = Verdict::NotAffected;
     for (_, aff) in entries {
-        match evaluate(&c.version, &key, aff) {
+        match evaluate(version, &key, aff) {
             Verdict::Affected(h) => return Verdict::Affected(h),
             Verdict::Unknown(w) => out = Verdict::Unknown(w),
             Verdict::NotAffected => {}
@@ -402,6 +416,16 @@ fn research_vectors_hold_on_the_embedded_set() {
     let mut checked = 0;
     for (id, eco, pkg, cases) in VECTORS {
         for (version, affected, low) in *cases {
+            if *eco == "Triton" {
+                let v = verdict_at(db(), id, &triton_key(), version);
+                assert_eq!(
+                    matches!(v, Verdict::Affected(_)),
+                    *affected,
+                    "{id} {version}: {v:?}"
+                );
+                checked += 1;
+                continue;
+            }
             let c = component(eco, pkg, version);
             match verdict_of(db(), id, &c) {
                 Verdict::Affected(h) => {
@@ -476,7 +500,7 @@ fn renamed_module_matches_under_both_paths() {
 
 #[test]
 fn findings_carry_ids_severity_fix_source_and_command() {
-    let c = Component::new(
+    let c = crate::model::advisory::component(
         Ecosystem::PyPI,
         "vllm",
         "0.8.4",
@@ -500,8 +524,8 @@ fn findings_carry_ids_severity_fix_source_and_command() {
     assert_eq!(f.rule, RULE_VULNERABLE);
     assert_eq!(f.severity, Severity::Critical);
     assert_eq!(f.subject.pid, 812);
-    assert_eq!(f.subject.path.as_deref(), Some(c.source.as_str()));
-    assert_eq!(f.evidence[0].source, c.source);
+    assert_eq!(f.subject.path.as_deref(), Some(c.path.as_str()));
+    assert_eq!(f.evidence[0].source, c.path);
     assert!(
         f.summary
             .contains("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H = 9.8"),
@@ -729,7 +753,6 @@ fn embedded_cvss_scores_agree_with_the_research_computation() {
     for (id, eco, pkg, version, score) in [
         ("PYSEC-2025-222", "PyPI", "vllm", "0.6.0", 9.8),
         ("CVE-2024-42479", "llama.cpp", "llama.cpp", "b1", 10.0),
-        ("CVE-2024-0087", "Triton", "tritonserver", "23.01", 9.0),
     ] {
         let (m, _) = match_components(&[component(eco, pkg, version)], db());
         let hit = m

@@ -327,6 +327,7 @@ mod tests {
             probes: vec![],
             probes_enabled: false,
             hashing: Default::default(),
+            system_software: Default::default(),
             blind_spots: vec![],
             processes_seen: 1,
         }
