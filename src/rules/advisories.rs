@@ -57,6 +57,7 @@ fn ecosystem_scheme(key: &PackageKey) -> Option<Scheme> {
     match key.ecosystem.as_str() {
         "PyPI" => Some(Scheme::Pep440),
         "Go" => Some(Scheme::Semver),
+        "Debian" => Some(Scheme::Dpkg),
         "Triton" => Some(Scheme::TritonRelease),
         "GIT" if key.name == LLAMA_CPP_REPO => Some(Scheme::LlamaCppBuild),
         _ => None,

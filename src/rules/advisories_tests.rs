@@ -762,3 +762,28 @@ fn embedded_cvss_scores_agree_with_the_research_computation() {
         assert_eq!(hit.cvss.as_ref().map(|c| c.score), Some(score), "{id}");
     }
 }
+
+#[test]
+fn debian_packages_match_by_source_package_in_dpkg_order() {
+    let dsa = record(serde_json::json!({
+        "id": "DEBIAN-CVE-2099-2", "modified": "2026-01-01T00:00:00Z",
+        "affected": [{"package": {"ecosystem": "Debian:12", "name": "glibc"},
+          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.36-9+deb12u15"}]}]}]}));
+    let db = AdvisoryDb::from_records("test", [dsa]).expect("db");
+    let mut libc = component("Debian", "libc6", "2.36-9+deb12u14");
+    libc.source_package = Some("glibc".into());
+    let (m, _) = match_components(std::slice::from_ref(&libc), &db);
+    assert_eq!(m.len(), 1, "{m:#?}");
+    assert_eq!(
+        remediation(&m[0]),
+        "apt-get install --only-upgrade libc6 (to 2.36-9+deb12u15 or later)"
+    );
+    libc.version = "2.36-9+deb12u15".into();
+    assert!(
+        match_components(std::slice::from_ref(&libc), &db)
+            .0
+            .is_empty()
+    );
+    libc.version = "2.36-9+deb12u15~bpo1".into();
+    assert_eq!(match_components(&[libc], &db).0.len(), 1, "~ sorts before");
+}

@@ -45,11 +45,8 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     findings.extend(drift::findings(&inventory));
     findings.extend(weights_access::findings(&inventory));
     findings.extend(policy::findings(&inventory));
-    // Installed components per server come from the version readers; until an
-    // inventory carries them there is nothing to match, but the data in use and
-    // its age are still reported.
-    let (patch, patch_findings) =
-        advisories::analyse(&[], &knowledge.advisories, &inventory.host.collected_at);
+    // Each server's components and the host's, against the advisory data.
+    let (patch, patch_findings) = advisories::analyse_inventory(&inventory, &knowledge.advisories);
     findings.extend(patch_findings);
     findings.sort_by(|a, b| {
         b.severity

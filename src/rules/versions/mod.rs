@@ -1,8 +1,9 @@
 //! Version orderings of the advisory schemes: PEP 440 (PyPI), SemVer (Go and OSV
-//! `SEMVER` ranges), llama.cpp build numbers and Triton `YY.MM` releases.
+//! `SEMVER` ranges), Debian (dpkg), llama.cpp build numbers and Triton `YY.MM`.
 //! Each parser takes the string as read and either gives a comparable version
 //! or says why not; nothing here guesses an order for an unreadable string.
 
+pub mod dpkg;
 pub mod gover;
 pub mod llamacpp;
 pub mod pep440;
@@ -15,6 +16,7 @@ use std::cmp::Ordering;
 pub enum Scheme {
     Pep440,
     Semver,
+    Dpkg,
     LlamaCppBuild,
     TritonRelease,
 }
@@ -24,6 +26,7 @@ pub enum Scheme {
 pub enum Version {
     Pep440(pep440_rs::Version),
     Semver(semver::Version),
+    Dpkg(dpkg::DebVersion),
     Build(u64),
     Release(u32, u32),
 }
@@ -43,6 +46,7 @@ impl Scheme {
         match self {
             Scheme::Pep440 => pep440::parse_public(s).map(Version::Pep440),
             Scheme::Semver => gover::parse(s).map(Version::Semver),
+            Scheme::Dpkg => dpkg::parse(s).map(Version::Dpkg),
             Scheme::LlamaCppBuild => llamacpp::parse(s).map(Version::Build),
             Scheme::TritonRelease => triton::parse(s).map(|(y, m)| Version::Release(y, m)),
         }
