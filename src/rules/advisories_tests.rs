@@ -564,8 +564,9 @@ fn llama_cpp_remediation_and_unknown_build() {
     // Several fixes across records: the highest one clears them all.
     assert_eq!(remediation(m), "rebuild llama.cpp from b≥3561");
 
-    // Build 0 (built outside git) is unknown, not "older than everything".
-    let c = component("llama.cpp", "llama.cpp", "0");
+    // Build 1 (the llama-server built from a vendored copy) is unknown, not "older
+    // than everything".
+    let c = component("llama.cpp", "llama.cpp", "b1");
     let (matches, unknown) = match_components(std::slice::from_ref(&c), db());
     assert!(matches.is_empty(), "{matches:#?}");
     assert_eq!(unknown.len(), 1);
@@ -752,7 +753,7 @@ fn embedded_cvss_scores_agree_with_the_research_computation() {
     // The research notes computed v3 base scores; the cvss crate must agree.
     for (id, eco, pkg, version, score) in [
         ("PYSEC-2025-222", "PyPI", "vllm", "0.6.0", 9.8),
-        ("CVE-2024-42479", "llama.cpp", "llama.cpp", "b1", 10.0),
+        ("CVE-2024-42479", "llama.cpp", "llama.cpp", "b1500", 10.0),
     ] {
         let (m, _) = match_components(&[component(eco, pkg, version)], db());
         let hit = m

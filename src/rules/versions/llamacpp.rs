@@ -1,6 +1,15 @@
 //! llama.cpp build numbers: tags `b<N>`, `--version` prints `version: <N> (<commit>)`.
 //! Compared as integers (`b10000` > `b3561`, which string order gets wrong).
-//! Build 0 is what a build outside a git checkout reports: unknown, not oldest.
+//! The number is `git rev-list --count HEAD` of the checkout it was built in
+//! (cmake/build-info.cmake), 0 without git. A build from a vendored copy
+//! (llama-cpp-python's sdist, other projects' trees) counts another
+//! repository's commits: the llama-server built from llama-cpp-python 0.3.36
+//! reports build 1. llama.cpp's own master was past build 1000 in 2023, before
+//! GGUF and the server binaries every advisory here concerns, so a smaller
+//! number is taken as "not a llama.cpp build number": unknown, not oldest.
+
+/// Below this, a build number is a placeholder or another repository's count.
+pub const MIN_BUILD: u64 = 1000;
 
 pub fn parse(s: &str) -> Result<u64, String> {
     let t = s.trim();
@@ -12,8 +21,9 @@ pub fn parse(s: &str) -> Result<u64, String> {
         return Err(format!("{s:?} is not a llama.cpp build number"));
     }
     match digits.parse::<u64>() {
-        Ok(0) => Err(format!(
-            "{s:?}: build 0 (built outside a git checkout), version unknown"
+        Ok(n) if n < MIN_BUILD => Err(format!(
+            "{s:?}: build number {n} is not a llama.cpp master build (built outside a \
+             llama.cpp git checkout, e.g. from a vendored copy), version unknown"
         )),
         Ok(n) => Ok(n),
         Err(_) => Err(format!("{s:?}: build number out of range")),
@@ -32,6 +42,10 @@ mod tests {
         assert!(parse("b10000").unwrap() > parse("b3561").unwrap());
         assert!(parse("b0").is_err());
         assert!(parse("0").is_err());
+        // What the llama-server built from llama-cpp-python's sdist reports.
+        assert!(parse("b1").is_err());
+        assert!(parse("b999").is_err());
+        assert_eq!(parse("b1000"), Ok(1000));
         assert!(parse("55d4206c8").is_err());
         assert!(parse("b12x").is_err());
         assert!(parse("").is_err());
