@@ -214,3 +214,187 @@ fn unusable_advisory_data_is_an_error_naming_it() {
     assert!(err.contains("not a readable zip"), "{err}");
     let _ = std::fs::remove_file(not_zip);
 }
+
+/// A stand-in server whose process group is killed on drop.
+struct Standin(std::process::Child);
+
+impl Drop for Standin {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the process group this test created.
+        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
+        let _ = self.0.wait();
+    }
+}
+
+fn venv_with(dir: &Path, pkgs: &[&str]) {
+    run_ok(Command::new("python3").arg("-m").arg("venv").arg(dir));
+    run_ok(
+        Command::new(dir.join("bin/python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "--no-deps",
+            ])
+            .args(pkgs),
+    );
+}
+
+/// The model holder copied to a real server's script path, run by the venv's python.
+fn start_from(venv: &Path, script: &Path) -> Standin {
+    use std::os::unix::process::CommandExt;
+    std::fs::create_dir_all(script.parent().expect("parent")).expect("mkdir");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/model_holder.py"),
+        script,
+    )
+    .expect("copy holder");
+    let ready = temp_path("advisories-ready");
+    let child = Command::new(venv.join("bin/python"))
+        .arg(script)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("READY_FILE", &ready)
+        .stdin(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("spawn stand-in");
+    let s = Standin(child);
+    wait_until("the stand-in to start", Duration::from_secs(20), || {
+        ready.exists()
+    });
+    s
+}
+
+/// Record ids matched per component name of one server, from the snapshot.
+fn matched_records(snap: &Value, pid: u32) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for m in snap["patch"]["matches"].as_array().expect("matches") {
+        if m["pid"] != pid {
+            continue;
+        }
+        let name = m["component"]["name"].as_str().expect("name").to_string();
+        let e = out.entry(name).or_default();
+        for r in m["records"].as_array().expect("records") {
+            e.push(r.as_str().expect("id").to_string());
+        }
+        e.sort();
+    }
+    out
+}
+
+/// What the independent evaluator (OSV algorithm + PyPA `packaging`) says for
+/// each PyPI component of the server.
+fn oracle(snap: &Value, pid: u32) -> std::collections::BTreeMap<String, Vec<String>> {
+    let server = servers_with_pid(snap, pid)
+        .first()
+        .map(|s| (*s).clone())
+        .unwrap_or_else(|| panic!("pid {pid} not recognised"));
+    let pairs: Vec<(String, String)> = server["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter(|c| c["ecosystem"] == "PyPI" && c["shadowed"] != true)
+        .map(|c| {
+            (
+                c["name"].as_str().expect("name").to_string(),
+                c["version"].as_str().expect("version").to_string(),
+            )
+        })
+        .collect();
+    assert!(pairs.len() >= 2, "{pairs:?}");
+    let out = run_ok(
+        Command::new(python())
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/advisories/osv_oracle.py"
+            ))
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/advisories"))
+            .arg(serde_json::to_string(&pairs).expect("json")),
+    );
+    let by_pair: std::collections::BTreeMap<String, Vec<String>> =
+        serde_json::from_slice(&out.stdout).expect("oracle JSON");
+    pairs
+        .iter()
+        .filter_map(|(n, v)| {
+            let ids = by_pair.get(&format!("{n} {v}"))?.clone();
+            (!ids.is_empty()).then(|| (n.clone(), ids))
+        })
+        .collect()
+}
+
+/// Real venvs with pip-installed packages at vulnerable and fixed versions, a real
+/// process running from each, the whole pipeline (version readers → matcher), and
+/// an independent evaluator that must agree record for record.
+#[test]
+fn running_python_servers_get_the_advisories_of_what_their_venv_holds() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let old = t.path().join("venv-old");
+    let new = t.path().join("venv-new");
+    // keras 3.7.0: many advisories; text-generation: TGI server advisories filed
+    // against the client package (every version matches); ollama: only withdrawn ones.
+    venv_with(
+        &old,
+        &["keras==3.7.0", "text-generation==0.6.0", "ollama==0.3.3"],
+    );
+    // keras 3.14.0: past every keras fix in the set.
+    venv_with(&new, &["keras==3.14.0", "ollama==0.3.3"]);
+    let a = start_from(&old, &t.path().join("ComfyUI/main.py"));
+    let b = start_from(&new, &t.path().join("text-generation-webui/server.py"));
+    let snap = snapshot_with(&["--passive"]);
+
+    let (pa, pb) = (a.0.id(), b.0.id());
+    let got_a = matched_records(&snap, pa);
+    assert_eq!(got_a, oracle(&snap, pa), "old venv: matcher vs oracle");
+    let keras = &got_a["keras"];
+    for id in [
+        "PYSEC-2025-121",
+        "PYSEC-2025-122",
+        "PYSEC-2026-2546",
+        "PYSEC-2026-73",
+    ] {
+        assert!(keras.iter().any(|k| k == id), "{id} not in {keras:?}");
+    }
+    assert!(
+        !keras.iter().any(|k| k == "PYSEC-2026-368"),
+        "introduced 3.11.0"
+    );
+    assert!(
+        got_a["text-generation"]
+            .iter()
+            .any(|k| k == "PYSEC-2026-1966")
+    );
+    assert!(!got_a.contains_key("ollama"), "withdrawn records matched");
+
+    let got_b = matched_records(&snap, pb);
+    assert_eq!(got_b, oracle(&snap, pb), "new venv: matcher vs oracle");
+    assert!(got_b.is_empty(), "{got_b:?}");
+
+    // The findings name the server, the METADATA the version came from, and the fix.
+    let f = snap["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| {
+            f["rule"] == "patch.vulnerable-component"
+                && f["subject"]["pid"] == pa
+                && f["summary"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("PYSEC-2025-122"))
+        })
+        .expect("keras finding");
+    let path = f["subject"]["path"].as_str().expect("path");
+    assert!(
+        path.starts_with(old.to_str().expect("utf-8"))
+            && path.ends_with("keras-3.7.0.dist-info/METADATA"),
+        "{path}"
+    );
+    assert!(
+        f["remediation"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("pip install 'keras>=")),
+        "{f:#}"
+    );
+}
