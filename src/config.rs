@@ -25,6 +25,27 @@ pub struct Config {
     pub probes: bool,
     /// Where model files are looked for, and the policy that approves them.
     pub models: ModelsConfig,
+    /// Advisory data for patch status: an osv.dev export, and how old is too old.
+    pub advisories: AdvisoriesConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdvisoriesConfig {
+    /// An osv.dev export (`all.zip` or a directory of OSV JSON / per-ecosystem
+    /// zips); "" = the set embedded in the binary. Overridden by `--advisories`.
+    pub path: String,
+    /// Advisory data whose newest record is older than this many days is a finding.
+    pub max_age_days: u64,
+}
+
+impl Default for AdvisoriesConfig {
+    fn default() -> Self {
+        AdvisoriesConfig {
+            path: String::new(),
+            max_age_days: crate::knowledge::advisories::DEFAULT_MAX_AGE_DAYS,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -46,6 +67,7 @@ impl Default for Config {
             log_level: "info".into(),
             probes: true,
             models: ModelsConfig::default(),
+            advisories: AdvisoriesConfig::default(),
         }
     }
 }
@@ -86,6 +108,15 @@ impl Config {
         }
         if let Some(r) = self.models.roots.iter().find(|r| !r.starts_with('/')) {
             return Err(bad(format!("models.roots: {r:?} is not an absolute path")));
+        }
+        if !self.advisories.path.is_empty() && !self.advisories.path.starts_with('/') {
+            return Err(bad(format!(
+                "advisories.path: {:?} is not an absolute path",
+                self.advisories.path
+            )));
+        }
+        if self.advisories.max_age_days == 0 {
+            return Err(bad("advisories.max_age_days: must be at least 1".into()));
         }
         Ok(())
     }

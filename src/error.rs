@@ -20,6 +20,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("advisory data {path}: {message}")]
+    Advisories { path: PathBuf, message: String },
     #[error("cannot serialise the snapshot: {0}")]
     Serialise(#[from] serde_json::Error),
 }

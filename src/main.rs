@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use aiposture::collect::Collector;
 use aiposture::config::Config;
 use aiposture::knowledge::Knowledge;
+use aiposture::knowledge::advisories::AdvisoryDb;
 use aiposture::model::Severity;
 use aiposture::rules;
 use aiposture::views::export::{json, write_atomic};
@@ -67,6 +68,11 @@ enum Command {
         /// 4 MiB are reported as not hashed (faster, less complete).
         #[arg(long)]
         no_hash_wait: bool,
+        /// Advisory data: an osv.dev export (`all.zip`, a directory of OSV JSON,
+        /// or a directory of per-ecosystem zips) instead of the embedded set
+        /// (overrides `[advisories] path`).
+        #[arg(long, value_name = "DIR|all.zip")]
+        advisories: Option<PathBuf>,
     },
     /// Print the JSON Schema of the snapshot document.
     Schema,
@@ -146,7 +152,16 @@ fn run() -> Result<ExitCode> {
             output,
             fail_on,
             no_hash_wait,
-        }) => snapshot(&cfg, output, fail_on, !no_hash_wait),
+            advisories,
+        }) => {
+            if let Some(a) = advisories {
+                cfg.advisories.path = std::path::absolute(&a)
+                    .unwrap_or(a)
+                    .to_string_lossy()
+                    .into_owned();
+            }
+            snapshot(&cfg, output, fail_on, !no_hash_wait)
+        }
         Some(Command::Scan { format, paths }) => scan(&paths, format),
         None => dashboard(&cfg),
     }
@@ -169,8 +184,28 @@ fn init_logging(cfg: &Config) -> Result<()> {
     Ok(())
 }
 
+fn knowledge(cfg: &Config) -> Result<Knowledge> {
+    let mut k = Knowledge::embedded()?;
+    if !cfg.advisories.path.is_empty() {
+        let path = PathBuf::from(&cfg.advisories.path);
+        k.advisories = AdvisoryDb::from_path(&path)
+            .with_context(|| format!("cannot use advisory data {}", path.display()))?;
+        let d = &k.advisories.data;
+        log::info!(
+            "advisory data {}: {} records, {} withdrawn, {} unreadable, newest modified {:?}",
+            d.origin,
+            d.records,
+            d.withdrawn,
+            d.unreadable,
+            d.newest_modified
+        );
+    }
+    k.advisories.data.max_age_days = cfg.advisories.max_age_days;
+    Ok(k)
+}
+
 fn collector(cfg: &Config) -> Result<Collector> {
-    Ok(Collector::new(Knowledge::embedded()?)
+    Ok(Collector::new(knowledge(cfg)?)
         .with_probes(cfg.probes)
         .with_model_roots(cfg.models.roots.iter().map(PathBuf::from).collect())
         .with_policy(cfg.policy_path()))

@@ -1,5 +1,6 @@
 //! Knowledge shipped as data in `assets/`, embedded at build time and parsed once.
 
+pub mod advisories;
 pub mod audit;
 pub mod fingerprints;
 pub mod network;
@@ -20,6 +21,8 @@ pub struct Knowledge {
     pub score: score::ScoreModel,
     /// Pickle allow/deny lists (assets/pickle_rules.toml).
     pub pickle: crate::collect::pickle::PickleRules,
+    /// OSV advisories: embedded, or the operator's export (`--advisories`).
+    pub advisories: advisories::AdvisoryDb,
 }
 
 impl Knowledge {
@@ -31,6 +34,7 @@ impl Knowledge {
             audit: audit::Audit::embedded()?,
             score: score::ScoreModel::embedded()?,
             pickle: crate::collect::pickle::PickleRules::embedded()?,
+            advisories: advisories::AdvisoryDb::embedded()?,
         })
     }
 }

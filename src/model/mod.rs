@@ -1,6 +1,7 @@
 //! Plain data: what was collected (inventory) and what it means (findings).
 //! No I/O here; everything serialises into the snapshot JSON.
 
+pub mod advisory;
 pub mod components;
 pub mod finding;
 pub mod firewall;
@@ -17,6 +18,7 @@ pub mod snapshot;
 #[cfg(test)]
 pub mod testing;
 
+pub use advisory::{AdvisoryData, AdvisoryMatch, CvssScore, PatchStatus, ServerAdvisoryMatch};
 pub use finding::{Evidence, Finding, Severity, Subject};
 pub use inventory::*;
 pub use snapshot::{

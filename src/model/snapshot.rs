@@ -20,6 +20,9 @@ pub struct Snapshot {
     pub findings: Vec<Finding>,
     /// Posture scores with their arithmetic (weights: assets/score.toml).
     pub scores: Scores,
+    /// Advisory data used (embedded or an osv.dev export, its age) and matches.
+    #[serde(default)]
+    pub patch: super::PatchStatus,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

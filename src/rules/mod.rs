@@ -1,6 +1,7 @@
 //! Inventory → judgements. Pure functions: no I/O, so every rule is testable on
 //! a hand-built inventory and gives the same answer for the same input.
 
+pub mod advisories;
 pub mod config_audit;
 pub mod drift;
 pub mod exposure;
@@ -12,6 +13,7 @@ pub mod probe;
 pub mod reach;
 pub mod scan;
 pub mod score;
+pub mod versions;
 pub mod visibility;
 pub mod weights_access;
 
@@ -43,6 +45,9 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     findings.extend(drift::findings(&inventory));
     findings.extend(weights_access::findings(&inventory));
     findings.extend(policy::findings(&inventory));
+    // Each server's components and the host's, against the advisory data.
+    let (patch, patch_findings) = advisories::analyse_inventory(&inventory, &knowledge.advisories);
+    findings.extend(patch_findings);
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -66,5 +71,6 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
         probe_verdicts,
         findings,
         scores,
+        patch,
     }
 }
