@@ -286,3 +286,20 @@ fn models_list_marks_unapproved_models() {
         "{t}"
     );
 }
+
+#[test]
+fn patch_pane_lists_components_with_data_age() {
+    let mut app = app_with(
+        "snapshot-root.json",
+        &[KeyCode::Tab, KeyCode::Tab, KeyCode::Tab, KeyCode::Tab],
+    );
+    let t = text(&render(&mut app, "mono", 160, 40));
+    assert!(t.contains("Patch status ("), "{t}");
+    assert!(t.contains("advisories: embedded"), "{t}");
+    assert!(t.contains("days old"), "{t}");
+    assert!(t.contains("llama_server"), "{t}");
+    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    let t = text(&render(&mut app, "mono", 160, 40));
+    assert!(t.contains("read from"), "{t}");
+    insta::assert_snapshot!("patch_160x40", t);
+}

@@ -14,14 +14,16 @@ pub enum Pane {
     Findings,
     BlindSpots,
     Models,
+    Patch,
 }
 
 impl Pane {
-    const ORDER: [Pane; 4] = [
+    const ORDER: [Pane; 5] = [
         Pane::Servers,
         Pane::Findings,
         Pane::BlindSpots,
         Pane::Models,
+        Pane::Patch,
     ];
     fn index(self) -> usize {
         self as usize
@@ -48,6 +50,8 @@ pub enum Item {
     LoadedModel(usize, usize),
     /// A model file of a store (index into store_files).
     StoreModel(usize),
+    /// A versioned component of a server (server index) or of the host (None).
+    Component(Option<usize>, usize),
 }
 
 pub struct Row {
@@ -79,8 +83,8 @@ pub struct App {
     /// Last collection error, shown until a collection succeeds.
     pub error: Option<String>,
     pub pane: Pane,
-    selected: [usize; 4],
-    filter: [String; 4],
+    selected: [usize; 5],
+    filter: [String; 5],
     pub editing_filter: bool,
     pub overlay: Overlay,
     pub interval: Duration,
@@ -99,7 +103,7 @@ impl App {
             snapshot: None,
             error: None,
             pane: Pane::Servers,
-            selected: [0; 4],
+            selected: [0; 5],
             filter: Default::default(),
             editing_filter: false,
             overlay: Overlay::None,
@@ -172,6 +176,7 @@ impl App {
                 })
                 .collect(),
             Pane::Models => super::model_rows::rows(s),
+            Pane::Patch => super::patch_rows::rows(s),
         };
         let needle = self.filter[pane.index()].to_lowercase();
         if needle.is_empty() {

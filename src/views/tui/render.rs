@@ -11,6 +11,7 @@ use ratatui::widgets::{
 use super::app::{App, Item, Overlay, Pane};
 use super::keys::BINDINGS;
 use super::model_rows;
+use super::patch_rows;
 use super::theme::Theme;
 use crate::model::{
     AuthState, Drift, FileHash, Integrity, MatchStrength, ProbeAuth, Reach, Severity, Snapshot,
@@ -33,7 +34,11 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     ])
     .areas(area);
     // The model table has more columns than the other lists: it gets more room.
-    let list_share = if app.pane == Pane::Models { 70 } else { 45 };
+    let list_share = if matches!(app.pane, Pane::Models | Pane::Patch) {
+        70
+    } else {
+        45
+    };
     let [list, detail] = Layout::horizontal([
         Constraint::Percentage(list_share),
         Constraint::Percentage(100 - list_share),
@@ -277,7 +282,7 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let pane = match app.pane {
-        Pane::BlindSpots | Pane::Models => app.pane,
+        Pane::BlindSpots | Pane::Models | Pane::Patch => app.pane,
         _ => Pane::Findings,
     };
     let focused = app.pane == pane;
@@ -299,6 +304,18 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             app,
             pane,
         ),
+        Pane::Patch => title_with_filter(
+            &format!(
+                "Patch status ({}) │ {}",
+                rows.len(),
+                app.snapshot
+                    .as_ref()
+                    .map(patch_rows::data_label)
+                    .unwrap_or_default()
+            ),
+            app,
+            pane,
+        ),
         _ => title_with_filter(
             &format!("Findings ({nf}) │ blind spots ({nb}) │ models ({nm})"),
             app,
@@ -314,6 +331,18 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     Cell::from(sev.as_str()).style(theme.severity(sev)),
                     Cell::from(r.cells[1].clone()),
                 ])
+            }
+            (Pane::Patch, _, _) => {
+                let sev = r.cells[patch_rows::SEVERITY].parse::<Severity>().ok();
+                let style = sev.map_or(Style::default().fg(theme.muted), |s| theme.severity(s));
+                let mut cells =
+                    vec![Cell::from(r.cells[patch_rows::SEVERITY].clone()).style(style)];
+                cells.extend(
+                    patch_columns(area.width)
+                        .iter()
+                        .map(|(i, _)| Cell::from(r.cells[*i].clone())),
+                );
+                TRow::new(cells)
             }
             (Pane::Models, _, _) => {
                 let style = if model_rows::is_bad(&r.cells[model_rows::STATE]) {
@@ -340,7 +369,11 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         })
         .collect();
     let empty = body.is_empty();
-    let widths: Vec<Constraint> = if pane == Pane::Models {
+    let widths: Vec<Constraint> = if pane == Pane::Patch {
+        std::iter::once(Constraint::Length(8))
+            .chain(patch_columns(area.width).iter().map(|(_, w)| *w))
+            .collect()
+    } else if pane == Pane::Models {
         std::iter::once(Constraint::Length(8))
             .chain(model_columns(area.width).iter().map(|(_, w)| *w))
             .collect()
@@ -377,6 +410,9 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let msg = match pane {
             Pane::BlindSpots => "Nothing was refused: this view is complete.",
             Pane::Models => "No model file held by a server or found in a store.",
+            Pane::Patch => {
+                "No versioned component read (see blind spots for what was not readable)."
+            }
             _ => "No finding.",
         };
         f.render_widget(
@@ -384,6 +420,22 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             inset(area, 2, 1),
         );
     }
+}
+
+/// Patch columns that fit `width`, after the severity column.
+fn patch_columns(width: u16) -> Vec<(usize, Constraint)> {
+    use patch_rows::*;
+    let mut cols = vec![
+        (COMPONENT, Constraint::Fill(2)),
+        (VERSION, Constraint::Length(16)),
+    ];
+    if width >= 70 {
+        cols.push((ADVISORIES, Constraint::Length(22)));
+    }
+    if width >= 95 {
+        cols.push((FIXED, Constraint::Fill(1)));
+    }
+    cols
 }
 
 /// Model columns that fit `width`, after the state column: the least needed
@@ -580,6 +632,62 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
             hash_lines(&m.hash, &m.drift, &mut out);
             decision_lines(&m.provenance, &m.decision, &mut out);
             analysis_lines(&m.analysis, &mut out);
+        }
+        Item::Component(si, ci) => {
+            let (owner, pid, c) = match si {
+                Some(si) => {
+                    let Some(sv) = s.inventory.servers.get(si) else {
+                        return out;
+                    };
+                    (
+                        format!("{} pid {}", sv.product, sv.pid),
+                        sv.pid,
+                        sv.components.get(ci),
+                    )
+                }
+                None => (
+                    "the host".to_string(),
+                    0,
+                    s.inventory.system_software.components.get(ci),
+                ),
+            };
+            let Some(c) = c else {
+                return out;
+            };
+            out.push(heading(&format!("{} {}", c.name, c.version)));
+            out.push(kv("used by", owner));
+            out.push(kv("read from", format!("{} ({:?})", c.path, c.how)));
+            if c.shadowed {
+                out.push(Line::from(
+                    "shadowed: an earlier copy on sys.path is the one imported",
+                ));
+            }
+            out.push(kv("data", patch_rows::data_label(s)));
+            let found = patch_rows::matches_of(s, pid, c);
+            if found.is_empty() {
+                out.push(Line::from(
+                    "No advisory in the data in use matches this version.",
+                ));
+            }
+            for m in found {
+                out.push(Line::from(""));
+                out.push(Line::from(vec![
+                    Span::styled(m.severity.as_str(), theme.severity(m.severity)),
+                    Span::raw(format!(" {}", m.ids.join(", "))),
+                ]));
+                if let Some(cv) = &m.cvss {
+                    out.push(kv("cvss", format!("{} {}", cv.score, cv.vector)));
+                }
+                out.push(Line::from(m.summary.clone()));
+                out.push(kv(
+                    "fixed in",
+                    if m.fixed.is_empty() {
+                        "no fixed version recorded".into()
+                    } else {
+                        m.fixed.join(", ")
+                    },
+                ));
+            }
         }
         Item::StoreModel(i) => {
             let Some(f) = s.inventory.store_files.get(i) else {

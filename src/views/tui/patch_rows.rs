@@ -1,0 +1,98 @@
+//! Rows of the Patch pane: every versioned component of every server (and of the
+//! host), with the advisories that match it, worst first.
+
+use super::app::{Item, Row};
+use crate::model::advisory::AdvisoryMatch;
+use crate::model::components::Component;
+use crate::model::{Severity, Snapshot};
+
+pub const SEVERITY: usize = 0;
+pub const COMPONENT: usize = 1;
+pub const VERSION: usize = 2;
+pub const ADVISORIES: usize = 3;
+pub const FIXED: usize = 4;
+
+/// Matches of one component of the server with `pid` (0: the host).
+pub fn matches_of<'s>(s: &'s Snapshot, pid: u32, c: &Component) -> Vec<&'s AdvisoryMatch> {
+    s.patch
+        .matches
+        .iter()
+        .filter(|m| {
+            m.pid == pid && m.found.component.key == c.key && m.found.component.path == c.path
+        })
+        .map(|m| &m.found)
+        .collect()
+}
+
+fn row(s: &Snapshot, item: Item, owner: &str, pid: u32, c: &Component) -> (Option<Severity>, Row) {
+    let found = matches_of(s, pid, c);
+    let worst = found.iter().map(|m| m.severity).max();
+    let mut counts: Vec<String> = Vec::new();
+    for sev in Severity::ALL.iter().rev() {
+        let n = found.iter().filter(|m| m.severity == *sev).count();
+        if n > 0 {
+            counts.push(format!("{n} {sev}"));
+        }
+    }
+    let mut fixed: Vec<&str> = found
+        .iter()
+        .flat_map(|m| m.fixed.iter().map(String::as_str))
+        .collect();
+    fixed.sort_unstable();
+    fixed.dedup();
+    let fixed = if found.is_empty() {
+        String::new()
+    } else if found.iter().any(|m| m.no_fix_known) && fixed.is_empty() {
+        "no fix known".into()
+    } else {
+        fixed.join(", ")
+    };
+    let shadow = if c.shadowed { " (shadowed)" } else { "" };
+    (
+        worst,
+        Row {
+            item,
+            cells: vec![
+                worst.map_or("-".into(), |w| w.to_string()),
+                format!("{owner}: {}{shadow}", c.name),
+                c.version.clone(),
+                if counts.is_empty() {
+                    "none known".into()
+                } else {
+                    counts.join(", ")
+                },
+                fixed,
+            ],
+            scope: None,
+        },
+    )
+}
+
+pub fn rows(s: &Snapshot) -> Vec<Row> {
+    let mut ranked: Vec<(Option<Severity>, Row)> = Vec::new();
+    for (si, srv) in s.inventory.servers.iter().enumerate() {
+        let owner = format!("{} {}", srv.product_id, srv.pid);
+        for (ci, c) in srv.components.iter().enumerate() {
+            ranked.push(row(s, Item::Component(Some(si), ci), &owner, srv.pid, c));
+        }
+    }
+    for (ci, c) in s.inventory.system_software.components.iter().enumerate() {
+        ranked.push(row(s, Item::Component(None, ci), "host", 0, c));
+    }
+    // Stable: components keep their order (sys.path order) within a severity.
+    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    ranked.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Which advisory data is in use and how old it is, for the pane title.
+pub fn data_label(s: &Snapshot) -> String {
+    let d = &s.patch.data;
+    let age = d
+        .age_days
+        .map(|a| {
+            let stale = if a > d.max_age_days { ", STALE" } else { "" };
+            format!("{a} days old{stale}")
+        })
+        .unwrap_or_else(|| "age unknown".into());
+    format!("advisories: {} ({} records, {age})", d.origin, d.records)
+}
