@@ -80,7 +80,7 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
         ranked.push(row(s, Item::Component(None, ci), "host", 0, c));
     }
     // Stable: components keep their order (sys.path order) within a severity.
-    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
     ranked.into_iter().map(|(_, r)| r).collect()
 }
 
