@@ -14,3 +14,5 @@ pub mod rules;
 pub mod views;
 
 pub use error::Error;
+#[cfg(test)]
+mod test_support;

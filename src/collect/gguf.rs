@@ -606,12 +606,9 @@ fn tensor_params<R: Read>(r: &mut Reader<R>, count: u64) -> Result<Option<u64>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
-    fn fixture(name: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/models")
-            .join(name)
+    fn fixture(name: &str) -> std::path::PathBuf {
+        crate::test_support::fixture("models", name)
     }
 
     fn expect(name: &str) -> serde_json::Value {

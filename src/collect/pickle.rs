@@ -1369,7 +1369,7 @@ mod tests {
     use super::*;
 
     fn rules() -> PickleRules {
-        PickleRules::embedded().expect("embedded pickle rules parse")
+        crate::test_support::pickle_rules()
     }
 
     fn fixture(name: &str) -> PickleReport {

@@ -211,12 +211,9 @@ fn metadata(m: &mut ModelMetadata, v: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
-    fn fixture(name: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/models")
-            .join(name)
+    fn fixture(name: &str) -> std::path::PathBuf {
+        crate::test_support::fixture("models", name)
     }
 
     #[test]

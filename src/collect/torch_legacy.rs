@@ -85,13 +85,11 @@ mod tests {
     use crate::model::pickle::GlobalClass;
 
     fn fixture(name: &str) -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/formats")
-            .join(name)
+        crate::test_support::fixture("formats", name)
     }
 
     fn rules() -> PickleRules {
-        PickleRules::embedded().expect("rules")
+        crate::test_support::pickle_rules()
     }
 
     /// Offset where make.py saw the storage bytes start.

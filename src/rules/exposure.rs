@@ -274,63 +274,38 @@ mod tests {
         netns: &str,
         interfaces: Vec<Interface>,
     ) -> Inventory {
-        Inventory {
-            host: HostInfo {
-                hostname: "h".into(),
-                kernel: None,
-                os: None,
-                collected_at: "2026-01-01T00:00:00Z".into(),
-                collection_ms: 1,
+        let mut inv = crate::model::testing::inventory();
+        inv.own_netns = Some(HOST.into());
+        inv.servers = vec![Server {
+            product: "llama.cpp llama-server".into(),
+            netns: Some(netns.into()),
+            sockets: vec![0],
+            auth: AuthConfig {
+                state: auth,
+                evidence: vec![Evidence::new("/proc/42/cmdline", "none of --api-key given")],
             },
-            privileges: Privileges {
-                uid: 0,
-                user: "root".into(),
-                is_root: true,
-                capabilities: vec![],
+            ..crate::model::testing::server(42, "llama_server")
+        }];
+        inv.sockets = vec![Socket {
+            protocol: Protocol::Tcp,
+            local: Endpoint {
+                addr: addr.parse().expect("addr"),
+                port: 8080,
+                v4_mapped: false,
             },
-            own_netns: Some(HOST.into()),
-            servers: vec![Server {
-                product: "llama.cpp llama-server".into(),
-                netns: Some(netns.into()),
-                sockets: vec![0],
-                auth: AuthConfig {
-                    state: auth,
-                    evidence: vec![Evidence::new("/proc/42/cmdline", "none of --api-key given")],
-                },
-                ..crate::model::testing::server(42, "llama_server")
-            }],
-            sockets: vec![Socket {
-                protocol: Protocol::Tcp,
-                local: Endpoint {
-                    addr: addr.parse().expect("addr"),
-                    port: 8080,
-                    v4_mapped: false,
-                },
-                remote: None,
-                state: SocketState::Listen,
-                inode: 7,
-                uid: 0,
-                netns: Some(netns.into()),
-                source: "/proc/net/tcp".into(),
-                owner: SocketOwner::Processes {
-                    pids: vec![42],
-                    comm: "llama-server".into(),
-                },
-            }],
-            interfaces,
-            publishes: vec![],
-            store_files: vec![],
-            model_roots: vec![],
-            policy: Default::default(),
-            containers: vec![],
-            firewalls: vec![],
-            probes: vec![],
-            probes_enabled: false,
-            hashing: Default::default(),
-            system_software: Default::default(),
-            blind_spots: vec![],
-            processes_seen: 1,
-        }
+            remote: None,
+            state: SocketState::Listen,
+            inode: 7,
+            uid: 0,
+            netns: Some(netns.into()),
+            source: "/proc/net/tcp".into(),
+            owner: SocketOwner::Processes {
+                pids: vec![42],
+                comm: "llama-server".into(),
+            },
+        }];
+        inv.interfaces = interfaces;
+        inv
     }
 
     fn judge(
