@@ -109,10 +109,9 @@ PY
 
 python3 - "$OUT" <<PY
 import sys, datetime, platform, os, re
-# The models block is written by scripts/bench-models.sh: keep it.
+# Marked blocks (micro-benchmarks, models) are written elsewhere: keep them.
 old = open(sys.argv[1]).read() if os.path.exists(sys.argv[1]) else ""
-m = re.search(r"<!-- models:begin -->.*<!-- models:end -->", old, re.S)
-models_block = ("\\n" + m.group(0) + "\\n") if m else ""
+models_block = "".join("\\n" + m.group(0) + "\\n" for m in re.finditer(r"<!-- (\\w+):begin -->.*?<!-- \\1:end -->", old, re.S))
 
 ss, snap = $ss_mean, $snap_mean
 d, h, hz, secs = $d1 - $d0, $h1 - $h0, $hz, $IDLE_SECS
