@@ -21,6 +21,10 @@ fn canaries_never_leave_names_do() {
     let env_secret = canary("sk-envcanary");
     let argv_secret = canary("argvcanary");
     let url_secret = canary("urlcanary");
+    let token_secret = canary("hftokencanary");
+    // An allowlisted variable (its value is read) carrying URL credentials.
+    let env_url_secret = canary("envurlcanary");
+    let ollama_host = format!("http://alice:{env_url_secret}@127.0.0.1:11434");
     let port = free_port();
     let p = start_llama(
         Command::new(llama_server_bin()),
@@ -36,9 +40,19 @@ fn canaries_never_leave_names_do() {
             "--alias",
             &format!("http://bob:{url_secret}@10.0.0.1/x"),
         ],
-        &[("OPENAI_API_KEY", &env_secret)],
+        &[
+            ("OPENAI_API_KEY", &env_secret),
+            ("HF_TOKEN", &token_secret),
+            ("OLLAMA_HOST", &ollama_host),
+        ],
     );
-    let secrets = [&env_secret, &argv_secret, &url_secret];
+    let secrets = [
+        &env_secret,
+        &argv_secret,
+        &url_secret,
+        &token_secret,
+        &env_url_secret,
+    ];
 
     let json_path = temp_path("secrets.json");
     let log_path = temp_path("secrets.log");
@@ -72,7 +86,12 @@ fn canaries_never_leave_names_do() {
                 && f["evidence"].to_string().contains("--api-key")),
         "no finding for the key on the command line"
     );
-    for name in ["OPENAI_API_KEY", "--api-key"] {
+    // The allowlisted value is kept, without its credentials.
+    assert!(
+        json.contains("127.0.0.1:11434"),
+        "OLLAMA_HOST value missing"
+    );
+    for name in ["OPENAI_API_KEY", "HF_TOKEN", "--api-key"] {
         assert!(json.contains(name), "{name} not named in JSON");
         assert!(log.contains(name), "{name} not named in log");
     }
