@@ -69,3 +69,22 @@ pub fn inventory() -> Inventory {
         processes_seen: 1,
     }
 }
+
+/// A GGUF file mapped by `pid`, nothing else known; tests override fields.
+pub fn loaded_model(path: &str, pid: u32) -> LoadedModel {
+    LoadedModel {
+        path: path.into(),
+        format: ModelFormat::Gguf { version: 3 },
+        size_bytes: None,
+        held_via: vec![HeldVia::Mmap],
+        deleted: false,
+        pid,
+        dir_owner: None,
+        analysis: Default::default(),
+        hash: Default::default(),
+        drift: Default::default(),
+        access: Vec::new(),
+        provenance: Default::default(),
+        decision: Default::default(),
+    }
+}

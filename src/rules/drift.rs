@@ -76,7 +76,7 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{HeldVia, LoadedModel, ModelFormat};
+    use crate::model::LoadedModel;
 
     fn change(a: &str, b: &str) -> Option<Change> {
         Some(Change {
@@ -90,22 +90,11 @@ mod tests {
     fn loaded_file_drift_is_high_and_names_both_hashes() {
         let mut s = crate::model::testing::server(7, "llama_server");
         s.models = vec![LoadedModel {
-            path: "/m/a.gguf".into(),
-            format: ModelFormat::Gguf { version: 3 },
-            size_bytes: None,
-            held_via: vec![HeldVia::Mmap],
-            deleted: false,
-            pid: 7,
-            dir_owner: None,
-            analysis: Default::default(),
-            hash: Default::default(),
-            access: Vec::new(),
-            provenance: Default::default(),
-            decision: Default::default(),
             drift: Drift {
                 content: change("aa", "bb"),
                 template: change("t1", "t2"),
             },
+            ..crate::model::testing::loaded_model("/m/a.gguf", 7)
         }];
         let mut inv = crate::model::testing::inventory();
         inv.servers = vec![s];

@@ -210,19 +210,8 @@ mod tests {
         let mut s = crate::model::testing::server(5, "ollama");
         s.models = dir
             .map(|(uid, mode)| LoadedModel {
-                path: "/srv/models/m.gguf".into(),
-                format: ModelFormat::Gguf { version: 3 },
-                size_bytes: None,
-                held_via: vec![HeldVia::Mmap],
-                deleted: false,
-                pid: 5,
                 dir_owner: Some(DirOwner { uid, gid: 0, mode }),
-                analysis: Default::default(),
-                hash: Default::default(),
-                drift: Default::default(),
-                access: Vec::new(),
-                provenance: Default::default(),
-                decision: Default::default(),
+                ..crate::model::testing::loaded_model("/srv/models/m.gguf", 5)
             })
             .into_iter()
             .collect();

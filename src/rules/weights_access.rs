@@ -280,19 +280,8 @@ mod tests {
         let mut s = crate::model::testing::server(7, "llama_server");
         s.confinement.euid = Some(euid);
         s.models = vec![LoadedModel {
-            path: access[0].path.clone(),
-            format: ModelFormat::Gguf { version: 3 },
-            size_bytes: None,
-            held_via: vec![HeldVia::Mmap],
-            deleted: false,
-            pid: 7,
-            dir_owner: None,
-            analysis: Default::default(),
-            hash: Default::default(),
-            drift: Default::default(),
-            access,
-            provenance: Default::default(),
-            decision: Default::default(),
+            access: access.clone(),
+            ..crate::model::testing::loaded_model(&access[0].path, 7)
         }];
         let mut inv = crate::model::testing::inventory();
         inv.servers = vec![s];
