@@ -20,16 +20,6 @@ const SAFETENSORS: &str = concat!(
     "/tests/fixtures/models/tiny.safetensors"
 );
 
-fn put(path: &Path, from: &Path) {
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::copy(from, path).expect("copy");
-}
-
-fn write(path: &Path, bytes: &[u8]) {
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, bytes).expect("write");
-}
-
 fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }

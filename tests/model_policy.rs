@@ -19,16 +19,6 @@ const SAFETENSORS: &str = concat!(
     "/tests/fixtures/models/tiny.safetensors"
 );
 
-fn put(path: &Path, from: &Path) {
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::copy(from, path).expect("copy");
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, text).expect("write");
-}
-
 struct Holder(std::process::Child);
 
 impl Drop for Holder {
@@ -85,7 +75,7 @@ fn approvals_decide_loaded_and_stored_models() {
     );
     write(
         &ollama.join("manifests/registry.ollama.ai/library/tiny-st/latest"),
-        &format!(
+        format!(
             r#"{{"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:{st_digest}"}}]}}"#
         ),
     );
@@ -106,11 +96,11 @@ fn approvals_decide_loaded_and_stored_models() {
     let policy = home.join("decisions/policy.toml");
     write(
         &home.join("config/aiposture/config.toml"),
-        &format!("[models]\npolicy = \"{}\"\n", policy.display()),
+        format!("[models]\npolicy = \"{}\"\n", policy.display()),
     );
     write(
         &policy,
-        &format!(
+        format!(
             r#"[[approve]]
 repo = "aiposture/tiny-llama"
 origin_country = "FR"

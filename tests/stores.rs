@@ -3,15 +3,9 @@
 
 mod support;
 
-use std::path::Path;
-
 use aiposture::collect::stores::{huggingface, is_model, ollama, sha256_file, verify};
 use aiposture::model::{ModelFormat, StoreKind};
-
-fn write(path: &Path, bytes: &[u8]) {
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, bytes).expect("write");
-}
+use support::write;
 
 #[test]
 fn ollama_store_resolves_manifests_and_checks_blobs() {

@@ -496,3 +496,15 @@ pub fn socket_on(snap: &Value, server: &Value, port: u16) -> Value {
         .cloned()
         .unwrap_or(Value::Null)
 }
+
+/// Copy `from` to `path`, creating its directories.
+pub fn put(path: &Path, from: &Path) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::copy(from, path).expect("copy");
+}
+
+/// Write `bytes` to `path`, creating its directories.
+pub fn write(path: &Path, bytes: impl AsRef<[u8]>) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, bytes).expect("write");
+}
