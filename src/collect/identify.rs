@@ -29,6 +29,42 @@ fn is_python_helper(p: &ProcEntry) -> bool {
     })
 }
 
+/// How much of a script is read to find its imports.
+const SCRIPT_HEAD: u64 = 64 * 1024;
+
+/// The script a Python interpreter runs (`python [-opts] app.py`), read through
+/// the process's own cwd and root so containers resolve as they see it.
+fn read_script(pid: u32, argv: &[String]) -> Option<String> {
+    use std::io::Read;
+    let mut args = argv.iter().skip(1);
+    let script = loop {
+        let a = args.next()?;
+        match a.as_str() {
+            // A module or inline code: no script file.
+            "-m" | "-c" => return None,
+            "-W" | "-X" | "--check-hash-based-pycs" => {
+                args.next();
+            }
+            s if s.starts_with('-') => {}
+            s => break s,
+        }
+    };
+    if !script.ends_with(".py") {
+        return None;
+    }
+    let path = match script.strip_prefix('/') {
+        Some(abs) => format!("/proc/{pid}/root/{abs}"),
+        None => format!("/proc/{pid}/cwd/{script}"),
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(SCRIPT_HEAD)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 pub fn identify<'s>(table: &ProcTable, sigs: &'s Signatures) -> Vec<Identified<'s>> {
     let own = std::process::id();
     let mut matched: HashMap<u32, Identified<'s>> = HashMap::new();
@@ -37,11 +73,13 @@ pub fn identify<'s>(table: &ProcTable, sigs: &'s Signatures) -> Vec<Identified<'
             continue;
         }
         let cmdline = p.argv.join(" ");
+        let script = || read_script(p.pid, &p.argv);
         let facts = ProcessFacts {
             exe_basename: p.exe.as_deref(),
             argv: &p.argv,
             cmdline: &cmdline,
             comm: &p.comm,
+            script: &script,
         };
         if let Some(m) = sigs.identify(&facts) {
             matched.insert(

@@ -26,6 +26,7 @@ pub mod npy;
 pub mod npz;
 pub mod onnx;
 pub mod pickle;
+pub mod privacy;
 pub mod privilege;
 pub mod probe;
 pub mod procs;
@@ -56,6 +57,9 @@ use sockets::{NsTables, read_tables, walk_fds};
 pub struct Collector {
     knowledge: Knowledge,
     secret_flags: Vec<String>,
+    /// Variables whose values are read: config_audit.toml's allowlist and the
+    /// switches, URLs and locations of privacy.toml.
+    env_allowlist: Vec<String>,
     users: UserNames,
     sniffed: std::sync::Mutex<models::SniffCache>,
     probes_enabled: bool,
@@ -101,9 +105,14 @@ impl Collector {
         secret_flags.dedup();
         let hashes: std::sync::Arc<std::sync::Mutex<Option<hashcache::HashCache>>> =
             Default::default();
+        let mut env_allowlist = knowledge.audit.env_value_allowlist.clone();
+        env_allowlist.extend(knowledge.privacy.env_value_names());
+        env_allowlist.sort();
+        env_allowlist.dedup();
         Collector {
             knowledge,
             secret_flags,
+            env_allowlist,
             users: UserNames::load(),
             sniffed: Default::default(),
             probes_enabled: true,
@@ -578,7 +587,7 @@ impl Collector {
             let members: Vec<u32> = std::iter::once(f.pid)
                 .chain(f.workers.iter().copied())
                 .collect();
-            let env = env::read(f.pid, &self.knowledge.audit.env_value_allowlist);
+            let env = env::read(f.pid, &self.env_allowlist);
             let env_names = env.as_ref().map(|e| e.names.clone()).map_err(Clone::clone);
             if let Err(reason) = &env {
                 blind.push(BlindSpot {
@@ -839,6 +848,7 @@ impl Collector {
         } else {
             Vec::new()
         };
+        let privacy = crate::model::privacy::PrivacyFacts::default();
         let collection_ms = started.elapsed().as_millis() as u64;
         Ok(Inventory {
             host: host::host_info(collected_at, collection_ms),
@@ -857,6 +867,7 @@ impl Collector {
             hashing,
             firewalls,
             system_software,
+            privacy,
             blind_spots: blind,
             processes_seen: table.procs.len(),
         })

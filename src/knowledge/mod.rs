@@ -5,6 +5,7 @@ pub mod audit;
 pub mod fingerprints;
 pub mod network;
 pub mod policy;
+pub mod privacy;
 pub mod score;
 pub mod signatures;
 
@@ -23,6 +24,8 @@ pub struct Knowledge {
     pub pickle: crate::collect::pickle::PickleRules,
     /// OSV advisories: embedded, or the operator's export (`--advisories`).
     pub advisories: advisories::AdvisoryDb,
+    /// Telemetry switches, back-ends, tunnels, agents, prompt logs (assets/privacy.toml).
+    pub privacy: privacy::Privacy,
 }
 
 impl Knowledge {
@@ -35,6 +38,7 @@ impl Knowledge {
             score: score::ScoreModel::embedded()?,
             pickle: crate::collect::pickle::PickleRules::embedded()?,
             advisories: advisories::AdvisoryDb::embedded()?,
+            privacy: privacy::Privacy::embedded()?,
         })
     }
 }

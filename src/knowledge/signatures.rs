@@ -47,15 +47,20 @@ struct RawSignature {
     rules: Vec<RawRule>,
 }
 
+/// A process match rule as written in the assets (also used by `privacy.toml`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawRule {
+pub(crate) struct RawRule {
     #[serde(default)]
     exe: Vec<String>,
     #[serde(default)]
     argv: Vec<String>,
     #[serde(default)]
     comm: Option<String>,
+    /// Python modules the script run by the interpreter imports (`python app.py`
+    /// whose app.py says `import gradio`): read from the script, never run.
+    #[serde(default)]
+    script_imports: Vec<String>,
     #[serde(default = "strong")]
     strength: Strength,
     #[serde(default)]
@@ -111,11 +116,12 @@ pub struct Signature {
 }
 
 #[derive(Debug)]
-struct Rule {
+pub(crate) struct Rule {
     exe: Vec<String>,
     argv: Vec<Regex>,
     comm: Option<Regex>,
-    strength: Strength,
+    script_imports: Vec<String>,
+    pub(crate) strength: Strength,
     why: Option<String>,
 }
 
@@ -127,6 +133,8 @@ pub struct ProcessFacts<'a> {
     /// argv joined with single spaces.
     pub cmdline: &'a str,
     pub comm: &'a str,
+    /// The start of the script a Python interpreter runs, read on demand.
+    pub script: &'a dyn Fn() -> Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -200,28 +208,7 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
     if raw.rules.is_empty() {
         return Err(bad("no [[servers.match]] rule".into()));
     }
-    let mut rules = Vec::new();
-    for r in &raw.rules {
-        if r.exe.is_empty() && r.argv.is_empty() && r.comm.is_none() {
-            return Err(bad("a match rule needs exe, argv or comm".into()));
-        }
-        let argv = r
-            .argv
-            .iter()
-            .map(|p| compile_regex(p).map_err(|e| bad(format!("argv regex {p:?}: {e}"))))
-            .collect::<Result<Vec<_>, _>>()?;
-        let comm = match &r.comm {
-            Some(p) => Some(compile_regex(p).map_err(|e| bad(format!("comm regex {p:?}: {e}")))?),
-            None => None,
-        };
-        rules.push(Rule {
-            exe: r.exe.clone(),
-            argv,
-            comm,
-            strength: r.strength,
-            why: r.why.clone(),
-        });
-    }
+    let rules = compile_rules(&raw.rules).map_err(bad)?;
     Ok(Signature {
         id: raw.id,
         name: raw.name,
@@ -243,6 +230,34 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
     })
 }
 
+/// Compiles match rules; the error names the failing rule.
+pub(crate) fn compile_rules(raw: &[RawRule]) -> Result<Vec<Rule>, String> {
+    let mut rules = Vec::new();
+    for r in raw {
+        if r.exe.is_empty() && r.argv.is_empty() && r.comm.is_none() {
+            return Err("a match rule needs exe, argv or comm".into());
+        }
+        let argv = r
+            .argv
+            .iter()
+            .map(|p| compile_regex(p).map_err(|e| format!("argv regex {p:?}: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let comm = match &r.comm {
+            Some(p) => Some(compile_regex(p).map_err(|e| format!("comm regex {p:?}: {e}"))?),
+            None => None,
+        };
+        rules.push(Rule {
+            exe: r.exe.clone(),
+            argv,
+            comm,
+            script_imports: r.script_imports.clone(),
+            strength: r.strength,
+            why: r.why.clone(),
+        });
+    }
+    Ok(rules)
+}
+
 /// regex-lite, not regex: ~150 patterns are compiled at every start and each runs
 /// over short command lines, so compile time (prefilters, Unicode tables) is what
 /// counts — it was most of a snapshot's user time with the full crate.
@@ -259,7 +274,7 @@ fn basename_matches(pattern: &str, name: &str) -> bool {
 
 impl Rule {
     /// `Some(reason)` when every condition of the rule holds.
-    fn matches(&self, p: &ProcessFacts<'_>) -> Option<String> {
+    pub(crate) fn matches(&self, p: &ProcessFacts<'_>) -> Option<String> {
         let mut why = Vec::new();
         if !self.exe.is_empty() {
             let argv0 = p.argv.first().map(|a| a.rsplit('/').next().unwrap_or(a));
@@ -279,6 +294,11 @@ impl Rule {
             }
             why.push(format!("process name {:?}", p.comm));
         }
+        if !self.script_imports.is_empty() {
+            let text = (p.script)()?;
+            let module = self.script_imports.iter().find(|m| imports(&text, m))?;
+            why.push(format!("script imports {module}"));
+        }
         let facts = why.join(", ");
         Some(match &self.why {
             Some(w) => format!("{w} ({facts})"),
@@ -287,9 +307,40 @@ impl Rule {
     }
 }
 
+/// Does Python source import `module` (`import m`, `import m as x`, `from m import`,
+/// `import a, m`)? Line-based: enough for the top of an app script.
+fn imports(text: &str, module: &str) -> bool {
+    let is_module = |name: &str| {
+        let name = name.trim();
+        let name = name.split_whitespace().next().unwrap_or("");
+        name == module
+            || name
+                .strip_prefix(module)
+                .is_some_and(|r| r.starts_with('.'))
+    };
+    text.lines().map(str::trim_start).any(|line| {
+        if let Some(rest) = line.strip_prefix("import ") {
+            rest.split(',').any(is_module)
+        } else if let Some(rest) = line.strip_prefix("from ") {
+            rest.split(" import").next().is_some_and(is_module)
+        } else {
+            false
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn python_import_lines() {
+        assert!(imports("import os\nimport gradio as gr\n", "gradio"));
+        assert!(imports("from gradio import Blocks", "gradio"));
+        assert!(imports("import numpy, gradio.themes", "gradio"));
+        assert!(!imports("import gradiox\n# import gradio", "gradio"));
+        assert!(!imports("print('import gradio')", "gradio"));
+    }
 
     fn facts<'a>(argv: &'a [String], cmdline: &'a str, exe: Option<&'a str>) -> ProcessFacts<'a> {
         ProcessFacts {
@@ -300,6 +351,7 @@ mod tests {
                 .first()
                 .map(|a| a.rsplit('/').next().unwrap_or(a))
                 .unwrap_or(""),
+            script: &|| None,
         }
     }
 

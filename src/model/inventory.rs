@@ -42,6 +42,9 @@ pub struct Inventory {
     /// NVIDIA driver, CUDA toolkit and relevant Debian packages of the host.
     #[serde(default)]
     pub system_software: crate::model::components::SystemSoftware,
+    /// Tunnels, agents, opt-out files, prompt logs and connections (privacy rules).
+    #[serde(default)]
+    pub privacy: crate::model::privacy::PrivacyFacts,
     pub blind_spots: Vec<BlindSpot>,
     /// Number of processes looked at, to put the server count in proportion.
     pub processes_seen: usize,

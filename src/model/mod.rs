@@ -11,6 +11,7 @@ pub mod metadata;
 pub mod onnx;
 pub mod pickle;
 pub mod policy;
+pub mod privacy;
 pub mod provenance;
 pub mod redact;
 pub mod scan;

@@ -23,6 +23,9 @@ pub struct Snapshot {
     /// Advisory data used (embedded or an osv.dev export, its age) and matches.
     #[serde(default)]
     pub patch: super::PatchStatus,
+    /// Telemetry, back-ends, tunnels, egress and the air-gap verdict.
+    #[serde(default)]
+    pub privacy: super::privacy::PrivacyReport,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

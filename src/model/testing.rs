@@ -65,6 +65,7 @@ pub fn inventory() -> Inventory {
         probes_enabled: false,
         hashing: HashProgress::default(),
         system_software: Default::default(),
+        privacy: Default::default(),
         blind_spots: vec![],
         processes_seen: 1,
     }

@@ -9,6 +9,7 @@ pub mod firewall;
 pub mod models;
 pub mod pivot;
 pub mod policy;
+pub mod privacy;
 pub mod probe;
 pub mod reach;
 pub mod scan;
@@ -48,6 +49,8 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     // Each server's components and the host's, against the advisory data.
     let (patch, patch_findings) = advisories::analyse_inventory(&inventory, &knowledge.advisories);
     findings.extend(patch_findings);
+    let (privacy, privacy_findings) = privacy::analyse(&inventory, knowledge);
+    findings.extend(privacy_findings);
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -72,5 +75,6 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
         findings,
         scores,
         patch,
+        privacy,
     }
 }
