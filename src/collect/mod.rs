@@ -631,6 +631,7 @@ impl Collector {
                         .collect()
                 })
                 .unwrap_or_default();
+            let env_unreadable = env.as_ref().err().cloned();
             let env_config = env.map(|e| e.config).unwrap_or_default();
             let socket_idx = sockets
                 .iter()
@@ -670,6 +671,7 @@ impl Collector {
                 secret_env_names,
                 secret_flags,
                 env_config,
+                env_unreadable,
                 confinement: privilege::read(f.pid),
                 components: Vec::new(),
                 runtime: Default::default(),
@@ -848,7 +850,21 @@ impl Collector {
         } else {
             Vec::new()
         };
-        let privacy = crate::model::privacy::PrivacyFacts::default();
+        let privacy = crate::model::privacy::PrivacyFacts {
+            actors: privacy::actors::find(
+                &table,
+                &self.knowledge.privacy.actors,
+                &servers,
+                &sockets,
+                &self.users,
+            ),
+            switch_files: privacy::switch_files::read(
+                &servers,
+                &self.knowledge.privacy,
+                &self.users,
+            ),
+            ..Default::default()
+        };
         let collection_ms = started.elapsed().as_millis() as u64;
         Ok(Inventory {
             host: host::host_info(collected_at, collection_ms),

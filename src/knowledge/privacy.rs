@@ -93,6 +93,38 @@ pub enum Matcher {
     Set,
 }
 
+impl Switch {
+    /// Why the switch concerns this server: its product, or a library on its path
+    /// (`None`: it does not).
+    pub fn applies(&self, server: &crate::model::Server) -> Option<String> {
+        if self.products.iter().any(|p| *p == server.product_id) {
+            return Some(format!(
+                "the product ({}) is listed for this switch",
+                server.product_id
+            ));
+        }
+        let lib = self.library_of(server)?;
+        Some(format!(
+            "{} {} is on the process's path ({})",
+            lib.name, lib.version, lib.path
+        ))
+    }
+
+    /// The first of the switch's libraries among the server's Python distributions.
+    pub fn library_of<'s>(
+        &self,
+        server: &'s crate::model::Server,
+    ) -> Option<&'s crate::model::components::Component> {
+        use crate::model::components::Ecosystem;
+        self.libraries.iter().find_map(|lib| {
+            server
+                .components
+                .iter()
+                .find(|c| c.ecosystem == Ecosystem::PyPI && c.key == *lib && !c.shadowed)
+        })
+    }
+}
+
 /// What a condition's value match says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueMatch {
@@ -402,9 +434,7 @@ impl Privacy {
         let mut out: Vec<String> = Vec::new();
         for s in &self.switches {
             for c in &s.when {
-                if c.matcher != Some(Matcher::Set) {
-                    out.extend(c.env.iter().cloned());
-                }
+                out.extend(c.env.iter().cloned());
                 for f in &c.file {
                     out.extend(path_vars(f));
                 }
@@ -432,6 +462,26 @@ impl Privacy {
         out.dedup();
         out
     }
+}
+
+/// A path template (`~/.config/x`, `$VAR/x`) made concrete, or `None` when a
+/// variable it names is not set (the product then checks another one).
+pub fn resolve_path(
+    template: &str,
+    home: Option<&str>,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let mut parts = Vec::new();
+    for (i, c) in template.split('/').enumerate() {
+        if i == 0 && c == "~" {
+            parts.push(home?.trim_end_matches('/').to_string());
+        } else if let Some(name) = c.strip_prefix('$') {
+            parts.push(var(name)?.trim_end_matches('/').to_string());
+        } else {
+            parts.push(c.to_string());
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// `$NAME` references in a path template.

@@ -94,8 +94,12 @@ pub struct Server {
     pub secret_env_names: Vec<String>,
     /// Names of the command-line flags whose values were redacted.
     pub secret_flags: Vec<String>,
-    /// Values of allowlisted configuration variables (assets/config_audit.toml).
+    /// Values of allowlisted configuration variables (assets/config_audit.toml,
+    /// assets/privacy.toml).
     pub env_config: Vec<EnvSetting>,
+    /// Why the environment could not be read (then no variable is known, set or not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_unreadable: Option<String>,
     /// What a compromise of the server could reach (user, capabilities, sandbox).
     pub confinement: Confinement,
     /// Versions of what the process runs: its Python distributions, Go modules,
