@@ -25,6 +25,23 @@ struct File {
     tunnel_triggers: Vec<TunnelTrigger>,
     actors: Vec<RawActor>,
     logs: Vec<Log>,
+    local_names: LocalNames,
+    cloud_hosts: Vec<CloudHost>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalNames {
+    pub names: Vec<String>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudHost {
+    pub hosts: Vec<String>,
+    pub provider: String,
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -334,6 +351,8 @@ pub struct Privacy {
     pub tunnel_triggers: Vec<TunnelTrigger>,
     pub actors: Vec<ActorSignature>,
     pub logs: Vec<Log>,
+    pub local_names: LocalNames,
+    pub cloud_hosts: Vec<CloudHost>,
 }
 
 impl Privacy {
@@ -425,7 +444,24 @@ impl Privacy {
             tunnel_triggers: file.tunnel_triggers,
             actors,
             logs: file.logs,
+            local_names: file.local_names,
+            cloud_hosts: file.cloud_hosts,
         })
+    }
+
+    /// The cloud provider whose API a host name belongs to (suffix on a dot boundary).
+    pub fn cloud_host(&self, host: &str) -> Option<&CloudHost> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.cloud_hosts.iter().find(|c| {
+            c.hosts.iter().any(|h| {
+                host == *h || host.strip_suffix(h.as_str()).is_some_and(|r| r.ends_with('.'))
+            })
+        })
+    }
+
+    pub fn is_local_name(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        host.ends_with(".localhost") || self.local_names.names.iter().any(|n| *n == host)
     }
 
     /// Variables whose values the privacy rules need (plain configuration: the
@@ -536,6 +572,10 @@ engines = []
 tunnel_triggers = []
 actors = []
 logs = []
+cloud_hosts = []
+[local_names]
+names = []
+source = ""
 [[switches]]
 id = "x"
 name = "x"

@@ -13,4 +13,5 @@ pub fn analyse(inventory: &Inventory, knowledge: &Knowledge) -> (PrivacyReport, 
     (PrivacyReport::default(), Vec::new())
 }
 
+pub mod backends;
 pub mod switches;
