@@ -282,6 +282,9 @@ struct RawActor {
     name: String,
     kind: ActorKind,
     target: String,
+    /// Talks only to its vendor's cloud API (no local model option).
+    #[serde(default)]
+    cloud_only: bool,
     status: String,
     source: String,
     #[serde(rename = "match")]
@@ -293,6 +296,7 @@ pub struct ActorSignature {
     pub name: String,
     pub kind: ActorKind,
     pub target: String,
+    pub cloud_only: bool,
     pub status: String,
     pub source: String,
     rules: Vec<Rule>,
@@ -429,6 +433,7 @@ impl Privacy {
                 name: a.name,
                 kind: a.kind,
                 target: a.target,
+                cloud_only: a.cloud_only,
                 status: a.status,
                 source: a.source,
                 rules,
@@ -454,9 +459,16 @@ impl Privacy {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         self.cloud_hosts.iter().find(|c| {
             c.hosts.iter().any(|h| {
-                host == *h || host.strip_suffix(h.as_str()).is_some_and(|r| r.ends_with('.'))
+                host == *h
+                    || host
+                        .strip_suffix(h.as_str())
+                        .is_some_and(|r| r.ends_with('.'))
             })
         })
+    }
+
+    pub fn actor(&self, id: &str) -> Option<&ActorSignature> {
+        self.actors.iter().find(|a| a.id == id)
     }
 
     pub fn is_local_name(&self, host: &str) -> bool {

@@ -153,7 +153,10 @@ pub fn backends(
         let Some(value) = server.env_config.iter().find(|v| v.name == e.env) else {
             continue;
         };
-        if e.remote.iter().any(|r| r.eq_ignore_ascii_case(value.value.trim())) {
+        if e.remote
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(value.value.trim()))
+        {
             out.push(Backend {
                 kind: BackendKind::RemoteEngine,
                 setting: e.env.clone(),
@@ -197,7 +200,10 @@ pub fn backends(
             provider: c.provider.clone(),
             host: c.host.clone(),
             destination: verdict.destination.into(),
-            evidence: vec![Evidence::new(&c.file, format!("{}: {}", c.key, verdict.note))],
+            evidence: vec![Evidence::new(
+                &c.file,
+                format!("{}: {}", c.key, verdict.note),
+            )],
         });
     }
     for s in privacy
@@ -304,7 +310,9 @@ mod tests {
         assert_eq!(dest("OPENAI_API_BASE_URLS"), ["cloud", "lan"]);
         assert_eq!(dest("RAG_EMBEDDING_ENGINE"), ["cloud"]);
         // The admin panel's settings are not read: said, not skipped.
-        assert!(b.iter().any(|x| x.destination == "unresolved"
-            && x.setting.contains("webui.db")));
+        assert!(
+            b.iter()
+                .any(|x| x.destination == "unresolved" && x.setting.contains("webui.db"))
+        );
     }
 }
