@@ -114,7 +114,7 @@ impl Switch {
     /// Why the switch concerns this server: its product, or a library on its path
     /// (`None`: it does not).
     pub fn applies(&self, server: &crate::model::Server) -> Option<String> {
-        if self.products.iter().any(|p| *p == server.product_id) {
+        if self.products.contains(&server.product_id) {
             return Some(format!(
                 "the product ({}) is listed for this switch",
                 server.product_id
@@ -473,7 +473,7 @@ impl Privacy {
 
     pub fn is_local_name(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        host.ends_with(".localhost") || self.local_names.names.iter().any(|n| *n == host)
+        host.ends_with(".localhost") || self.local_names.names.contains(&host)
     }
 
     /// Variables whose values the privacy rules need (plain configuration: the

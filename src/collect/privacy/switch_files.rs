@@ -109,7 +109,7 @@ fn json_holds(text: &str, key: &str, want: &str) -> bool {
     };
     match map.get(key) {
         Some(serde_json::Value::String(s)) => s == want,
-        Some(v) => v.to_string() == want,
+        Some(v) => serde_json::from_str::<serde_json::Value>(want).is_ok_and(|w| *v == w),
         None => false,
     }
 }

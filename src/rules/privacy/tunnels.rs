@@ -38,7 +38,7 @@ pub fn of_server(
         }
         if let Some(env) = &t.env
             && let Some(v) = server.env_config.iter().find(|e| e.name == *env)
-            && t.values.iter().any(|w| *w == v.value)
+            && t.values.contains(&v.value)
         {
             out.push(Tunnel {
                 id: format!("env {env}"),
