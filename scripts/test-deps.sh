@@ -75,6 +75,19 @@ sys.exit(m.version('gguf') != '$GGUF_PY' or m.version('safetensors') != '${SAFET
   "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}"
 fi
 
+# --- Gradio in its own venv (its dependency tree is large and pins its own numpy/pandas):
+# tests/privacy.rs runs a real Gradio app, analytics at its default and switched off,
+# inside a network namespace with only `lo`.
+GRADIO_PY=6.31.0
+GVENV="$CACHE/venv-gradio"
+if ! "$GVENV/bin/python" -c "
+import sys, importlib.metadata as m; sys.exit(m.version('gradio') != '$GRADIO_PY')" 2>/dev/null; then
+  log "venv-gradio + pip install gradio==$GRADIO_PY"
+  rm -rf "$GVENV"
+  python3 -m venv "$GVENV"
+  "$GVENV/bin/pip" install -q --disable-pip-version-check "gradio==$GRADIO_PY"
+fi
+
 # --- llama-server from source ----------------------------------------------------------------
 BIN="$CACHE/bin/llama-server-$LCP"
 if [ ! -x "$BIN" ]; then

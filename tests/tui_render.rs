@@ -303,3 +303,19 @@ fn patch_pane_lists_components_with_data_age() {
     assert!(t.contains("read from"), "{t}");
     insta::assert_snapshot!("patch_160x40", t);
 }
+
+#[test]
+fn privacy_pane_verdict_first_then_processes() {
+    let tabs = [KeyCode::Tab; 5];
+    let mut app = app_with("snapshot-root.json", &tabs);
+    assert_eq!(app.pane, aiposture::views::tui::app::Pane::Privacy);
+    let buf = render(&mut app, "default", 120, 40);
+    let screen = text(&buf);
+    assert!(screen.contains("air-gap verdict"), "{screen}");
+    insta::assert_snapshot!("privacy_120x40", screen);
+    // The process behind the first row after the verdict, in full.
+    app.on_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    let buf = render(&mut app, "default", 120, 40);
+    insta::assert_snapshot!("privacy_detail_120x40", text(&buf));
+}

@@ -15,15 +15,17 @@ pub enum Pane {
     BlindSpots,
     Models,
     Patch,
+    Privacy,
 }
 
 impl Pane {
-    const ORDER: [Pane; 5] = [
+    const ORDER: [Pane; 6] = [
         Pane::Servers,
         Pane::Findings,
         Pane::BlindSpots,
         Pane::Models,
         Pane::Patch,
+        Pane::Privacy,
     ];
     fn index(self) -> usize {
         self as usize
@@ -52,6 +54,12 @@ pub enum Item {
     StoreModel(usize),
     /// A versioned component of a server (server index) or of the host (None).
     Component(Option<usize>, usize),
+    /// The host's air-gap verdict.
+    AirGap,
+    /// A process of the privacy report (index into `privacy.processes`).
+    PrivacyProcess(usize),
+    /// A prompt log at rest (index into `inventory.privacy.prompt_logs`).
+    PromptLog(usize),
 }
 
 pub struct Row {
@@ -83,8 +91,8 @@ pub struct App {
     /// Last collection error, shown until a collection succeeds.
     pub error: Option<String>,
     pub pane: Pane,
-    selected: [usize; 5],
-    filter: [String; 5],
+    selected: [usize; 6],
+    filter: [String; 6],
     pub editing_filter: bool,
     pub overlay: Overlay,
     pub interval: Duration,
@@ -103,7 +111,7 @@ impl App {
             snapshot: None,
             error: None,
             pane: Pane::Servers,
-            selected: [0; 5],
+            selected: [0; 6],
             filter: Default::default(),
             editing_filter: false,
             overlay: Overlay::None,
@@ -177,6 +185,7 @@ impl App {
                 .collect(),
             Pane::Models => super::model_rows::rows(s),
             Pane::Patch => super::patch_rows::rows(s),
+            Pane::Privacy => super::privacy_rows::rows(s),
         };
         let needle = self.filter[pane.index()].to_lowercase();
         if needle.is_empty() {

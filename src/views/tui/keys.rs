@@ -55,7 +55,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[(KeyCode::Tab, NONE)],
         label: "Tab",
         action: Action::NextPane,
-        help: "next pane: servers, findings, blind spots, models",
+        help: "next pane: servers, findings, blind spots, models, patch, privacy",
     },
     Binding {
         keys: &[(KeyCode::BackTab, SHIFT), (KeyCode::BackTab, NONE)],

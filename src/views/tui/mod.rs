@@ -6,6 +6,7 @@ pub mod app;
 pub mod keys;
 pub mod model_rows;
 pub mod patch_rows;
+pub mod privacy_rows;
 pub mod render;
 pub mod terminal;
 pub mod theme;

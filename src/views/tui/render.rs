@@ -12,6 +12,7 @@ use super::app::{App, Item, Overlay, Pane};
 use super::keys::BINDINGS;
 use super::model_rows;
 use super::patch_rows;
+use super::privacy_rows;
 use super::theme::Theme;
 use crate::model::{
     AuthState, Drift, FileHash, Integrity, MatchStrength, ProbeAuth, Reach, Severity, Snapshot,
@@ -34,7 +35,7 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     ])
     .areas(area);
     // The model table has more columns than the other lists: it gets more room.
-    let list_share = if matches!(app.pane, Pane::Models | Pane::Patch) {
+    let list_share = if matches!(app.pane, Pane::Models | Pane::Patch | Pane::Privacy) {
         70
     } else {
         45
@@ -178,6 +179,7 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     " │ passive"
                 },
             );
+            second.push_str(&format!(" │ air-gap: {}", privacy_rows::verdict_label(s)));
             let h = &inv.hashing;
             if h.files_pending > 0 {
                 let done: u64 = h.current.iter().map(|c| c.done_bytes).sum();
@@ -282,7 +284,7 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let pane = match app.pane {
-        Pane::BlindSpots | Pane::Models | Pane::Patch => app.pane,
+        Pane::BlindSpots | Pane::Models | Pane::Patch | Pane::Privacy => app.pane,
         _ => Pane::Findings,
     };
     let focused = app.pane == pane;
@@ -316,6 +318,29 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             app,
             pane,
         ),
+        Pane::Privacy => title_with_filter(
+            &format!(
+                "Privacy │ air-gap: {} │ {} process{}",
+                app.snapshot
+                    .as_ref()
+                    .map(privacy_rows::verdict_label)
+                    .unwrap_or("not judged"),
+                app.snapshot
+                    .as_ref()
+                    .map_or(0, |s| s.privacy.processes.len()),
+                if app
+                    .snapshot
+                    .as_ref()
+                    .is_some_and(|s| s.privacy.processes.len() == 1)
+                {
+                    ""
+                } else {
+                    "es"
+                }
+            ),
+            app,
+            pane,
+        ),
         _ => title_with_filter(
             &format!("Findings ({nf}) │ blind spots ({nb}) │ models ({nm})"),
             app,
@@ -339,6 +364,24 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     vec![Cell::from(r.cells[patch_rows::SEVERITY].clone()).style(style)];
                 cells.extend(
                     patch_columns(area.width)
+                        .iter()
+                        .map(|(i, _)| Cell::from(r.cells[*i].clone())),
+                );
+                TRow::new(cells)
+            }
+            (Pane::Privacy, Some(s), item) => {
+                let style = match (item, r.cells[privacy_rows::STATE].as_str()) {
+                    (Item::AirGap, _) => privacy_rows::verdict_severity(s)
+                        .map_or(Style::default().fg(theme.muted), |v| theme.severity(v)),
+                    (_, "reaches out" | "read: everyone") => theme.severity(Severity::Medium),
+                    (_, "unknown" | "read: group" | "read: unknown") => {
+                        theme.severity(Severity::Low)
+                    }
+                    _ => Style::default().fg(theme.muted),
+                };
+                let mut cells = vec![Cell::from(r.cells[privacy_rows::STATE].clone()).style(style)];
+                cells.extend(
+                    privacy_columns(area.width)
                         .iter()
                         .map(|(i, _)| Cell::from(r.cells[*i].clone())),
                 );
@@ -369,7 +412,11 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         })
         .collect();
     let empty = body.is_empty();
-    let widths: Vec<Constraint> = if pane == Pane::Patch {
+    let widths: Vec<Constraint> = if pane == Pane::Privacy {
+        std::iter::once(Constraint::Length(14))
+            .chain(privacy_columns(area.width).iter().map(|(_, w)| *w))
+            .collect()
+    } else if pane == Pane::Patch {
         std::iter::once(Constraint::Length(8))
             .chain(patch_columns(area.width).iter().map(|(_, w)| *w))
             .collect()
@@ -380,20 +427,40 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         vec![Constraint::Length(8), Constraint::Fill(1)]
     };
-    let header = (pane == Pane::Models && !empty).then(|| {
-        TRow::new(
-            std::iter::once("state").chain(model_columns(area.width).iter().map(
-                |(i, _)| match *i {
-                    model_rows::NAME => "file or reference",
-                    model_rows::FORMAT => "format",
-                    model_rows::SIZE => "size",
-                    model_rows::USED_BY => "used by",
-                    model_rows::PROVENANCE => "provenance",
-                    _ => "integrity",
-                },
-            )),
+    let header = if pane == Pane::Privacy && !empty {
+        Some(
+            TRow::new(
+                std::iter::once("state").chain(privacy_columns(area.width).iter().map(|(i, _)| {
+                    match *i {
+                        privacy_rows::WHO => "process",
+                        privacy_rows::SWITCHES => "switches",
+                        privacy_rows::BACKENDS => "back-ends",
+                        privacy_rows::TUNNELS => "tunnels",
+                        _ => "egress",
+                    }
+                })),
+            )
+            .style(Style::default().add_modifier(Modifier::BOLD)),
         )
-        .style(Style::default().add_modifier(Modifier::BOLD))
+    } else {
+        None
+    };
+    let header = header.or_else(|| {
+        (pane == Pane::Models && !empty).then(|| {
+            TRow::new(
+                std::iter::once("state").chain(model_columns(area.width).iter().map(|(i, _)| {
+                    match *i {
+                        model_rows::NAME => "file or reference",
+                        model_rows::FORMAT => "format",
+                        model_rows::SIZE => "size",
+                        model_rows::USED_BY => "used by",
+                        model_rows::PROVENANCE => "provenance",
+                        _ => "integrity",
+                    }
+                })),
+            )
+            .style(Style::default().add_modifier(Modifier::BOLD))
+        })
     });
     let mut table = Table::new(body, widths)
         .row_highlight_style(theme.selected())
@@ -420,6 +487,24 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             inset(area, 2, 1),
         );
     }
+}
+
+/// Privacy columns that fit `width`, after the state column.
+fn privacy_columns(width: u16) -> Vec<(usize, Constraint)> {
+    use privacy_rows::*;
+    let mut cols = vec![
+        (WHO, Constraint::Fill(2)),
+        (SWITCHES, Constraint::Length(20)),
+    ];
+    if width >= 95 {
+        cols.push((BACKENDS, Constraint::Length(13)));
+        cols.push((EGRESS, Constraint::Length(13)));
+    }
+    if width >= 110 {
+        cols.push((TUNNELS, Constraint::Length(8)));
+    }
+    cols.sort_by_key(|(i, _)| *i);
+    cols
 }
 
 /// Patch columns that fit `width`, after the severity column.
@@ -567,6 +652,9 @@ fn kv(key: &str, value: String) -> Line<'static> {
 pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     match item {
+        Item::AirGap | Item::PrivacyProcess(_) | Item::PromptLog(_) => {
+            return privacy_rows::detail_lines(s, item, theme);
+        }
         Item::Finding(i) => {
             let Some(fd) = s.findings.get(i) else {
                 return out;
