@@ -93,6 +93,8 @@ pub struct Condition {
     pub ini_key: Option<String>,
     pub value: Option<String>,
     pub version_at_least: Option<String>,
+    #[serde(default)]
+    pub only_for: Vec<String>,
     pub effect: SwitchState,
 }
 

@@ -44,6 +44,9 @@ pub fn resolve(server: &Server, sw: &SwitchFacts, files: &[SwitchFile], why: Str
             .filter(|f| f.pid == server.pid && f.switch == sw.id);
         let mut said = Vec::new();
         for c in &sw.when {
+            if !c.only_for.is_empty() && !c.only_for.contains(&server.product_id) {
+                continue;
+            }
             if !c.env.is_empty() {
                 said.extend(env_condition(server, c));
             } else if let Some(flag) = &c.flag {
