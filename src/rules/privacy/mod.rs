@@ -2,6 +2,8 @@
 //! phone-home switches resolved to on/off/unknown, cloud back-ends, tunnels,
 //! live egress; prompt logs at rest; the host's air-gap verdict.
 
+pub mod egress;
+
 use crate::knowledge::Knowledge;
 use crate::model::Finding;
 use crate::model::Inventory;
