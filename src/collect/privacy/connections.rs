@@ -115,25 +115,32 @@ pub fn read(
     let picked = select(servers, sockets, extra_pids);
     let mut connections = stamp(&picked, sockets, now, first_seen);
 
-    let mut file_of: HashMap<u32, Option<String>> = HashMap::new();
+    // One path per file: a server and its workers usually share one.
+    let mut pids: Vec<u32> = connections.iter().map(|c| c.pid).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    let mut by_identity: HashMap<(u64, u64), String> = HashMap::new();
+    let mut file_of: HashMap<u32, String> = HashMap::new();
+    for pid in pids {
+        match etc_hosts::file_of(pid) {
+            Ok(path) => {
+                let path = match etc_hosts::identity(&path) {
+                    Some(id) => by_identity.entry(id).or_insert(path).clone(),
+                    None => path,
+                };
+                file_of.insert(pid, path);
+            }
+            Err(reason) => blind.push(BlindSpot {
+                what: format!("hosts file of pid {pid}"),
+                path: format!("/proc/{pid}/root/etc/hosts"),
+                reason,
+                consequence: "its peers are shown by address only; run as root or as its user"
+                    .into(),
+            }),
+        }
+    }
     for c in &mut connections {
-        let pid = c.pid;
-        let file =
-            file_of.entry(pid).or_insert_with(|| {
-                etc_hosts::file_of(pid)
-                    .map_err(|reason| {
-                        blind.push(BlindSpot {
-                            what: format!("hosts file of pid {pid}"),
-                            path: format!("/proc/{pid}/root/etc/hosts"),
-                            reason,
-                            consequence:
-                                "its peers are shown by address only; run as root or as its user"
-                                    .into(),
-                        })
-                    })
-                    .ok()
-            });
-        c.hosts_file = file.clone();
+        c.hosts_file = file_of.get(&c.pid).cloned();
     }
 
     let mut wanted: HashMap<&str, BTreeSet<IpAddr>> = HashMap::new();

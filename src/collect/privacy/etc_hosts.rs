@@ -52,6 +52,11 @@ pub fn file_of(pid: u32) -> Result<String, String> {
     }
 }
 
+/// Device and inode of a file: two paths to one file are read once.
+pub fn identity(path: &str) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 /// Names `file` gives to any of `addrs` (entries for one address merged in
 /// file order). A missing file gives none.
 pub fn names_in(file: &str, addrs: &BTreeSet<IpAddr>) -> Result<Vec<HostsName>, String> {
