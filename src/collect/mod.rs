@@ -82,6 +82,8 @@ pub struct Collector {
     policy_path: Option<std::path::PathBuf>,
     /// Versions read from binaries and site directories, per file identity.
     versions: std::sync::Mutex<versions::Cache>,
+    /// When each live peer of an AI process was first seen by this process.
+    peers_first_seen: std::sync::Mutex<privacy::connections::FirstSeen>,
 }
 
 /// A listener is probed again only after this long.
@@ -127,6 +129,7 @@ impl Collector {
             model_roots: Vec::new(),
             policy_path: None,
             versions: Default::default(),
+            peers_first_seen: Default::default(),
         }
     }
 
@@ -850,7 +853,7 @@ impl Collector {
         } else {
             Vec::new()
         };
-        let privacy = crate::model::privacy::PrivacyFacts {
+        let mut privacy = crate::model::privacy::PrivacyFacts {
             actors: privacy::actors::find(
                 &table,
                 &self.knowledge.privacy.actors,
@@ -865,6 +868,21 @@ impl Collector {
             ),
             ..Default::default()
         };
+        {
+            let actor_pids: Vec<u32> = privacy.actors.iter().map(|a| a.pid).collect();
+            let mut first_seen = self
+                .peers_first_seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            (privacy.connections, privacy.hosts_names) = privacy::connections::read(
+                &servers,
+                &sockets,
+                &actor_pids,
+                &collected_at,
+                &mut first_seen,
+                &mut blind,
+            );
+        }
         let collection_ms = started.elapsed().as_millis() as u64;
         Ok(Inventory {
             host: host::host_info(collected_at, collection_ms),

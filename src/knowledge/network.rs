@@ -29,6 +29,22 @@ struct File {
     schema_version: u32,
     address_classes: Vec<RawClass>,
     interfaces: RawInterfaces,
+    #[serde(default)]
+    published_ranges: Vec<PublishedRange>,
+}
+
+/// Address ranges an operator publishes for its endpoints (Cloudflare's edge,
+/// an API): they name a connection's peer without any DNS query.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedRange {
+    pub id: String,
+    pub name: String,
+    pub cidrs: Vec<IpNet>,
+    /// Where the list is published.
+    pub source: String,
+    /// When it was read, and how far to trust it now.
+    pub retrieved: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +72,7 @@ pub struct Network {
     pub usermode_source: String,
     vpn_prefixes: Vec<String>,
     bridge_prefixes: Vec<String>,
+    published_ranges: Vec<PublishedRange>,
 }
 
 impl Network {
@@ -67,6 +84,9 @@ impl Network {
         if f.schema_version != 1
             || f.interfaces.vpn_source.is_empty()
             || f.interfaces.bridge_source.is_empty()
+            || f.published_ranges
+                .iter()
+                .any(|r| r.source.is_empty() || r.retrieved.is_empty() || r.cidrs.is_empty())
         {
             return Err(Error::Asset {
                 path: "assets/network.toml".into(),
@@ -83,6 +103,7 @@ impl Network {
             usermode_source: f.interfaces.usermode_source,
             vpn_prefixes: f.interfaces.vpn_prefixes,
             bridge_prefixes: f.interfaces.bridge_prefixes,
+            published_ranges: f.published_ranges,
         })
     }
 
@@ -97,6 +118,21 @@ impl Network {
             .find(|(_, nets, _)| nets.iter().any(|n| n.contains(&addr)))
             .map(|(c, _, src)| (*c, src.as_str()))
             .unwrap_or((AddrClass::Public, "not in any reserved range"))
+    }
+
+    /// The published range holding `addr`, and the narrowest of its CIDRs that does.
+    pub fn published_range(&self, addr: &IpAddr) -> Option<(&PublishedRange, IpNet)> {
+        let addr = match addr {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(*addr),
+            v4 => *v4,
+        };
+        self.published_ranges.iter().find_map(|r| {
+            r.cidrs
+                .iter()
+                .filter(|n| n.contains(&addr))
+                .max_by_key(|n| n.prefix_len())
+                .map(|n| (r, *n))
+        })
     }
 
     /// Is `addr` in a rootless container's user-mode network (slirp4netns)?
@@ -150,6 +186,30 @@ mod tests {
         assert_eq!(c("::ffff:192.168.1.1"), AddrClass::Private);
         assert_eq!(c("8.8.8.8"), AddrClass::Public);
         assert_eq!(c("2a00:1450::1"), AddrClass::Public);
+    }
+
+    #[test]
+    fn published_ranges_name_their_operator_and_source() {
+        let n = Network::embedded().expect("network asset");
+        let (r, net) = n
+            .published_range(&"104.16.5.6".parse().expect("ip"))
+            .expect("in Cloudflare's list");
+        assert_eq!(r.id, "cloudflare");
+        assert_eq!(net.to_string(), "104.16.0.0/13");
+        assert!(r.source.contains("cloudflare.com/ips-v4"));
+        let (r, _) = n
+            .published_range(&"2607:6bc0::10".parse().expect("ip"))
+            .expect("in Anthropic's list");
+        assert_eq!(r.id, "anthropic");
+        // The resolver is not part of the published edge list.
+        assert!(n.published_range(&"1.1.1.1".parse().expect("ip")).is_none());
+        assert!(n.published_range(&"8.8.8.8".parse().expect("ip")).is_none());
+        // Every listed range is public: a private range would name LAN peers.
+        for r in &n.published_ranges {
+            for c in &r.cidrs {
+                assert_eq!(n.classify(&c.addr()).0, AddrClass::Public, "{} {c}", r.id);
+            }
+        }
     }
 
     #[test]

@@ -151,6 +151,11 @@ pub struct Connection {
     pub port: u16,
     /// First collection of this aiposture process that saw it (RFC 3339 UTC).
     pub first_seen: String,
+    /// The hosts file the process resolves names with, as aiposture reads it
+    /// (`/etc/hosts`, or `/proc/PID/root/etc/hosts` when its root differs);
+    /// `None` when that could not be told. `hosts_names` rows of this file apply.
+    #[serde(default)]
+    pub hosts_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -3,4 +3,6 @@
 //! names `/etc/hosts` gives their peers. Nothing here judges.
 
 pub mod actors;
+pub mod connections;
+pub mod etc_hosts;
 pub mod switch_files;

@@ -3,6 +3,7 @@
 //! live egress; prompt logs at rest; the host's air-gap verdict.
 
 pub mod backends;
+pub mod egress;
 pub mod switches;
 pub mod tunnels;
 pub mod verdict;
@@ -30,7 +31,13 @@ pub fn analyse(inventory: &Inventory, knowledge: &Knowledge) -> (PrivacyReport, 
                 &facts.config_backends,
             ),
             tunnels: tunnels::of_server(s, &privacy.tunnel_triggers, &facts.actors, privacy),
-            egress: Vec::new(),
+            egress: egress::egress_of(
+                inventory,
+                knowledge,
+                &std::iter::once(s.pid)
+                    .chain(s.workers.iter().map(|w| w.pid))
+                    .collect::<Vec<_>>(),
+            ),
         });
     }
     for a in &facts.actors {
@@ -45,7 +52,7 @@ pub fn analyse(inventory: &Inventory, knowledge: &Knowledge) -> (PrivacyReport, 
             switches: Vec::new(),
             backends: Vec::new(),
             tunnels: tunnels::of_actor(a, privacy),
-            egress: Vec::new(),
+            egress: egress::egress_of(inventory, knowledge, &[a.pid]),
         });
     }
     let air_gap = verdict::air_gap(&processes, &facts.actors, privacy);
