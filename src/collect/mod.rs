@@ -848,7 +848,14 @@ impl Collector {
         } else {
             Vec::new()
         };
-        let privacy = crate::model::privacy::PrivacyFacts::default();
+        let mut privacy = crate::model::privacy::PrivacyFacts::default();
+        privacy.prompt_logs = crate::collect::privacy::prompt_logs::read(
+            &servers,
+            &self.knowledge.privacy.logs,
+            &self.users,
+            &file_access::Groups::load(),
+            &mut blind,
+        );
         let collection_ms = started.elapsed().as_millis() as u64;
         Ok(Inventory {
             host: host::host_info(collected_at, collection_ms),

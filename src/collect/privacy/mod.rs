@@ -1,3 +1,5 @@
 //! What the privacy rules need from the system: tunnel and agent processes,
 //! telemetry opt-out files, prompt logs, connections of AI processes and the
 //! names `/etc/hosts` gives their peers. Nothing here judges.
+
+pub mod prompt_logs;
