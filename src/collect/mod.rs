@@ -883,6 +883,13 @@ impl Collector {
                 &mut blind,
             );
         }
+        privacy.prompt_logs = privacy::prompt_logs::read(
+            &servers,
+            &self.knowledge.privacy.logs,
+            &self.users,
+            &file_access::Groups::load(),
+            &mut blind,
+        );
         let collection_ms = started.elapsed().as_millis() as u64;
         Ok(Inventory {
             host: host::host_info(collected_at, collection_ms),

@@ -5,4 +5,5 @@
 pub mod actors;
 pub mod connections;
 pub mod etc_hosts;
+pub mod prompt_logs;
 pub mod switch_files;

@@ -4,6 +4,7 @@
 
 pub mod backends;
 pub mod egress;
+pub mod logs;
 pub mod switches;
 pub mod tunnels;
 pub mod verdict;
@@ -56,6 +57,7 @@ pub fn analyse(inventory: &Inventory, knowledge: &Knowledge) -> (PrivacyReport, 
         });
     }
     let air_gap = verdict::air_gap(&processes, &facts.actors, privacy);
-    let findings = verdict::findings(&processes, &facts.actors, privacy);
+    let mut findings = verdict::findings(&processes, &facts.actors, privacy);
+    findings.extend(logs::findings(inventory, knowledge));
     (PrivacyReport { air_gap, processes }, findings)
 }

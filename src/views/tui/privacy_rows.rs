@@ -90,30 +90,14 @@ fn role(p: &ProcessPrivacy) -> &'static str {
     }
 }
 
-/// Who can read a log: everyone, a shared group, or its owner only.
+/// Who can read a log, in a word for the state column.
 pub fn readers(log: &PromptLog) -> &'static str {
-    let file_mode = log
-        .loosest_member
-        .as_ref()
-        .map(|m| m.mode)
-        .or_else(|| log.access.first().map(|a| a.mode))
-        .unwrap_or(0);
-    let dirs = if log.is_dir {
-        &log.access[..]
-    } else {
-        log.access.get(1..).unwrap_or(&[])
-    };
-    let everyone_traverses = dirs.iter().all(|d| d.mode & 0o001 != 0);
-    if log.access.is_empty() {
-        "unknown"
-    } else if file_mode & 0o004 != 0 && everyone_traverses {
-        "everyone"
-    } else if file_mode & 0o040 != 0
-        && log.access.first().and_then(|a| a.group_shared) != Some(false)
-    {
-        "group"
-    } else {
-        "owner"
+    use crate::rules::privacy::logs::Readers;
+    match crate::rules::privacy::logs::readers(log) {
+        Readers::Owner => "owner",
+        Readers::Group(_) => "group",
+        Readers::Everyone => "everyone",
+        Readers::Unknown => "unknown",
     }
 }
 
@@ -334,7 +318,10 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
             out.push(kv("holds", l.holds.clone()));
             out.push(kv("of", format!("{} (pid {})", l.product, l.pid)));
             out.push(kv("found by", l.located_by.clone()));
-            out.push(kv("readable by", readers(l).into()));
+            out.push(kv(
+                "readable by",
+                crate::rules::privacy::logs::readers(l).describe(),
+            ));
             out.push(kv(
                 "size",
                 format!(
