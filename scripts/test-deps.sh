@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs and prints, eval-able, where it is:
-#   AIPOSTURE_LLAMA_SERVER=...  AIPOSTURE_TINY_GGUF=...  AIPOSTURE_PYTHON=...
+#   AIPOSTURE_LLAMA_SERVER=...  AIPOSTURE_TINY_GGUF=...  AIPOSTURE_PYTHON=...  AIPOSTURE_GRADIO_PYTHON=...
 #
 # Idempotent and cached: Debian packages are installed only when missing; the
 # llama-server binary is built once from the llama-cpp-python sdist (which vendors
@@ -128,5 +128,5 @@ if [ ! -s "$GGUF" ] || [ "$GEN" -nt "$GGUF" ]; then
   mv -f "$GGUF.tmp" "$GGUF"
 fi
 
-printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\n' \
-  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python"
+printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\n' \
+  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python"

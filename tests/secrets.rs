@@ -24,6 +24,12 @@ fn canaries_never_leave_names_do() {
     let token_secret = canary("hftokencanary");
     // An allowlisted variable (its value is read) carrying URL credentials.
     let env_url_secret = canary("envurlcanary");
+    // A cloud back-end's base URL: only its host may be shown.
+    let base_user = canary("baseusercanary");
+    let base_secret = canary("basepwcanary");
+    let base_query = canary("basequerycanary");
+    let base_url =
+        format!("https://{base_user}:{base_secret}@api.openai.com/v1?api_key={base_query}");
     let ollama_host = format!("http://alice:{env_url_secret}@127.0.0.1:11434");
     let port = free_port();
     let p = start_llama(
@@ -44,6 +50,7 @@ fn canaries_never_leave_names_do() {
             ("OPENAI_API_KEY", &env_secret),
             ("HF_TOKEN", &token_secret),
             ("OLLAMA_HOST", &ollama_host),
+            ("OPENAI_BASE_URL", &base_url),
         ],
     );
     let secrets = [
@@ -52,6 +59,9 @@ fn canaries_never_leave_names_do() {
         &url_secret,
         &token_secret,
         &env_url_secret,
+        &base_user,
+        &base_secret,
+        &base_query,
     ];
 
     let json_path = temp_path("secrets.json");
@@ -91,6 +101,26 @@ fn canaries_never_leave_names_do() {
         json.contains("127.0.0.1:11434"),
         "OLLAMA_HOST value missing"
     );
+    // Privacy names the key and the back-end's host, nothing more.
+    let row = snap["privacy"]["processes"]
+        .as_array()
+        .expect("privacy rows")
+        .iter()
+        .find(|r| r["pid"] == p.pid())
+        .expect("privacy row of the server");
+    let backends = row["backends"].as_array().expect("backends");
+    assert!(
+        backends
+            .iter()
+            .any(|b| b["setting"] == "OPENAI_API_KEY" && b["kind"] == "api_key"),
+        "{backends:#?}"
+    );
+    assert!(
+        backends
+            .iter()
+            .any(|b| b["setting"] == "OPENAI_BASE_URL" && b["host"] == "api.openai.com"),
+        "{backends:#?}"
+    );
     for name in ["OPENAI_API_KEY", "HF_TOKEN", "--api-key"] {
         assert!(json.contains(name), "{name} not named in JSON");
         assert!(log.contains(name), "{name} not named in log");
@@ -115,12 +145,23 @@ fn canaries_never_leave_names_do() {
     let pane = t.capture();
     t.keys(&["Enter"]);
     let full = t.wait_for("cmdline", Duration::from_secs(10));
+    // The Privacy pane's detail of the same process: back-ends by name and host.
+    t.keys(&["Escape"]);
+    for _ in 0..5 {
+        t.keys(&["Tab"]);
+    }
+    t.keys(&["/"]);
+    t.keys(&[&p.pid().to_string()]);
+    t.keys(&["Enter"]);
+    t.keys(&["Enter"]);
+    let privacy = t.wait_for("api.openai.com", Duration::from_secs(10));
     t.keys(&["q"]);
     wait_until("dashboard to exit", Duration::from_secs(10), || {
         t.pane_dead()
     });
     let tlog = read(&tui_log);
-    for screen in [&pane, &full, &tlog] {
+    assert!(privacy.contains("OPENAI_API_KEY"), "{privacy}");
+    for screen in [&pane, &full, &privacy, &tlog] {
         for s in secrets {
             assert!(!screen.contains(s.as_str()), "secret {s} shown:\n{screen}");
         }

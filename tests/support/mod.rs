@@ -56,6 +56,11 @@ pub fn python() -> PathBuf {
     dep("AIPOSTURE_PYTHON", "venv/bin/python")
 }
 
+/// The interpreter of the Gradio venv (its own: Gradio's dependency tree is large).
+pub fn gradio_python() -> PathBuf {
+    dep("AIPOSTURE_GRADIO_PYTHON", "venv-gradio/bin/python")
+}
+
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()

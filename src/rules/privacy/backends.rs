@@ -77,8 +77,14 @@ pub fn judge_host(
 }
 
 /// Host of a URL; userinfo, path and query are dropped here and never kept.
+/// Values arrive already redacted (`https://<redacted>@host`), which is not a
+/// valid URI: the userinfo is cut before parsing.
 pub fn url_host(url: &str) -> Option<String> {
-    let uri: ureq::http::Uri = url.trim().parse().ok()?;
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let uri: ureq::http::Uri = format!("{scheme}://{authority}/").parse().ok()?;
     uri.host().map(|h| h.to_ascii_lowercase())
 }
 
@@ -277,6 +283,10 @@ mod tests {
         );
         assert_eq!(url_host("http://[::1]:11434").as_deref(), Some("[::1]"));
         assert_eq!(url_host("not a url"), None);
+        assert_eq!(
+            url_host("https://<redacted>@api.openai.com/v1?api_key=<redacted>").as_deref(),
+            Some("api.openai.com")
+        );
     }
 
     #[test]
