@@ -42,7 +42,7 @@ fn app_dir() -> tempfile::TempDir {
     dir
 }
 
-fn process<'a>(snap: &'a Value, pid: u32) -> &'a Value {
+fn process(snap: &Value, pid: u32) -> &Value {
     snap["privacy"]["processes"]
         .as_array()
         .expect("privacy.processes")

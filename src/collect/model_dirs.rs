@@ -35,16 +35,8 @@ pub struct Walked {
     pub truncated: bool,
 }
 
-/// The value of `--flag X` or `--flag=X` in argv.
 fn flag_value(argv: &[String], flag: &str) -> Option<String> {
-    let eq = format!("{flag}=");
-    argv.iter().enumerate().find_map(|(i, a)| {
-        if a == flag {
-            argv.get(i + 1).cloned()
-        } else {
-            a.strip_prefix(&eq).map(str::to_string)
-        }
-    })
+    crate::model::argv::value(argv, flag).map(String::from)
 }
 
 /// Directory of the first argv element ending in `/name` or equal to `name`.

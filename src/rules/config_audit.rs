@@ -2,17 +2,8 @@
 //! server's redacted command line and allowlisted environment values.
 
 use crate::knowledge::audit::{Audit, Check};
+use crate::model::argv::value as flag_value;
 use crate::model::{Evidence, Finding, Server, Subject};
-
-fn flag_value<'a>(argv: &'a [String], flag: &str) -> Option<&'a str> {
-    argv.iter().enumerate().find_map(|(i, a)| {
-        if a == flag {
-            argv.get(i + 1).map(String::as_str)
-        } else {
-            a.strip_prefix(flag).and_then(|rest| rest.strip_prefix('='))
-        }
-    })
-}
 
 /// Evidence for each condition of `check` that holds; `None` unless all hold.
 fn matches(check: &Check, s: &Server) -> Option<Vec<Evidence>> {
@@ -22,8 +13,9 @@ fn matches(check: &Check, s: &Server) -> Option<Vec<Evidence>> {
     let joined = s.cmdline.join(" ");
     let mut ev = Vec::new();
     if let Some(flag) = &w.flag {
-        flag_value(&s.cmdline, flag)
-            .or_else(|| s.cmdline.iter().find(|a| *a == flag).map(|_| ""))?;
+        if !crate::model::argv::has(&s.cmdline, flag) {
+            return None;
+        }
         ev.push(Evidence::new(&cmdline_src, format!("{flag} given")));
     }
     if let Some((flag, re)) = &w.flag_value {

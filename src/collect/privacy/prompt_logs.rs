@@ -82,19 +82,11 @@ enum Resolved {
     },
 }
 
-/// The value of the last `--flag X` or `--flag=X` (the last one wins in the
-/// parsers of the products listed).
+/// The value of the last `--flag X` or `--flag=X`; a redacted one says nothing.
 fn flag_value(argv: &[String], flag: &str) -> Option<String> {
-    let eq = format!("{flag}=");
-    let mut found = None;
-    for (i, a) in argv.iter().enumerate().skip(1) {
-        if a == flag {
-            found = argv.get(i + 1).cloned();
-        } else if let Some(v) = a.strip_prefix(&eq) {
-            found = Some(v.to_string());
-        }
-    }
-    found.filter(|v| !v.is_empty() && v != REDACTED)
+    crate::model::argv::value(argv, flag)
+        .filter(|v| !v.is_empty() && *v != REDACTED)
+        .map(String::from)
 }
 
 fn resolve(loc: &Location, view: &ProcessView<'_>) -> Resolved {

@@ -2,6 +2,7 @@
 //! resolved to on / off / unknown, with what was read to decide.
 
 use crate::knowledge::privacy::{Condition, Switch as SwitchFacts, ValueMatch};
+use crate::model::argv::presence as flag_value;
 use crate::model::privacy::{FileState, Switch, SwitchFile, SwitchState};
 use crate::model::{Evidence, Server};
 use crate::rules::versions::pep440;
@@ -175,24 +176,6 @@ fn env_condition(server: &Server, c: &Condition) -> Vec<Said> {
         });
     }
     out
-}
-
-/// `--flag`, `--flag value` or `--flag=value` on the command line.
-pub fn flag_value<'a>(argv: &'a [String], flag: &str) -> Option<Option<&'a str>> {
-    let mut it = argv.iter().skip(1).peekable();
-    while let Some(a) = it.next() {
-        if a == flag {
-            return Some(
-                it.peek()
-                    .map(|v| v.as_str())
-                    .filter(|v| !v.starts_with('-')),
-            );
-        }
-        if let Some(v) = a.strip_prefix(flag).and_then(|r| r.strip_prefix('=')) {
-            return Some(Some(v));
-        }
-    }
-    None
 }
 
 fn flag_condition(server: &Server, c: &Condition, flag: &str) -> Said {

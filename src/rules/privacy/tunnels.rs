@@ -5,7 +5,7 @@ use crate::knowledge::privacy::{Privacy, TunnelTrigger};
 use crate::model::privacy::{Actor, ActorKind, Tunnel};
 use crate::model::{Evidence, Server};
 
-use super::switches::flag_value;
+use crate::model::argv::presence as flag_value;
 
 pub fn of_server(
     server: &Server,
