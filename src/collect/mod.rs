@@ -883,6 +883,8 @@ impl Collector {
                 &mut blind,
             );
         }
+        privacy.config_backends =
+            privacy::config_backends::read(&servers, &self.knowledge.privacy, &mut blind);
         privacy.prompt_logs = privacy::prompt_logs::read(
             &servers,
             &self.knowledge.privacy.logs,

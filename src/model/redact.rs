@@ -41,6 +41,18 @@ pub fn redact_text(s: &str) -> String {
         .into_owned()
 }
 
+/// Host of a URL; userinfo, path and query are dropped and never kept. Values
+/// may arrive already redacted (`https://<redacted>@host`), which is not a valid
+/// URI: the userinfo is cut before parsing.
+pub fn url_host(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let uri: ureq::http::Uri = format!("{scheme}://{authority}/").parse().ok()?;
+    uri.host().map(|h| h.to_ascii_lowercase())
+}
+
 /// The argv with secret values replaced, and the names of the flags whose values went.
 ///
 /// `known_secret_flags` come from the product's signature: their next argument is

@@ -3,6 +3,7 @@
 //! names `/etc/hosts` gives their peers. Nothing here judges.
 
 pub mod actors;
+pub mod config_backends;
 pub mod connections;
 pub mod etc_hosts;
 pub mod prompt_logs;

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use crate::knowledge::network::{AddrClass, Network};
 use crate::knowledge::privacy::Privacy;
 use crate::model::privacy::{Backend, BackendKind, ConfigBackend, HostsName};
+use crate::model::redact::url_host;
 use crate::model::{Evidence, Server};
 
 /// Where a host sends data, without resolving it.
@@ -74,18 +75,6 @@ pub fn judge_host(
         destination: "unresolved",
         note: format!("{bare}: a name aiposture does not resolve (no DNS)"),
     }
-}
-
-/// Host of a URL; userinfo, path and query are dropped here and never kept.
-/// Values arrive already redacted (`https://<redacted>@host`), which is not a
-/// valid URI: the userinfo is cut before parsing.
-pub fn url_host(url: &str) -> Option<String> {
-    let (scheme, rest) = url.trim().split_once("://")?;
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let uri: ureq::http::Uri = format!("{scheme}://{authority}/").parse().ok()?;
-    uri.host().map(|h| h.to_ascii_lowercase())
 }
 
 pub fn backends(
@@ -186,13 +175,27 @@ pub fn backends(
                 .iter()
                 .any(|f| f.local_providers.iter().any(|l| l == p))
         });
-        let verdict = match &c.host {
-            Some(h) => judge_host(h, privacy, network, hosts_names),
-            None if local_provider => HostVerdict {
+        let callback = c
+            .provider
+            .as_deref()
+            .and_then(|p| p.strip_prefix("callback:"));
+        let verdict = match (&c.host, callback) {
+            (_, Some(name)) if local_provider => HostVerdict {
+                destination: "loopback",
+                note: format!("logging callback {name}: scraped or written locally"),
+            },
+            (_, Some(name)) => HostVerdict {
+                destination: "unresolved",
+                note: format!(
+                    "logging callback {name}: request logs go to its service (its cloud unless self-hosted; the endpoint comes from its own variables)"
+                ),
+            },
+            (Some(h), None) => judge_host(h, privacy, network, hosts_names),
+            (None, None) if local_provider => HostVerdict {
                 destination: "loopback",
                 note: "a local provider with its default address".into(),
             },
-            None => HostVerdict {
+            (None, None) => HostVerdict {
                 destination: "cloud",
                 note: format!(
                     "provider {} with its default (cloud) endpoint",
