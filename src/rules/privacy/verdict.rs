@@ -390,4 +390,56 @@ mod tests {
             1
         );
     }
+
+    #[test]
+    fn telemetry_on_and_a_public_connection_are_one_correlated_finding() {
+        use crate::model::privacy::Connection;
+        use crate::model::{Endpoint, Protocol, Socket, SocketOwner, SocketState};
+        let k = Knowledge::embedded().expect("knowledge");
+        let mut inv = inventory();
+        let mut s = server(10, "gradio");
+        s.sockets = vec![0];
+        inv.servers.push(s);
+        inv.sockets.push(Socket {
+            protocol: Protocol::Tcp,
+            local: Endpoint {
+                addr: "192.168.1.2".parse().expect("addr"),
+                port: 40000,
+                v4_mapped: false,
+            },
+            remote: Some(Endpoint {
+                addr: "8.8.8.8".parse().expect("addr"),
+                port: 443,
+                v4_mapped: false,
+            }),
+            state: SocketState::Established,
+            inode: 1,
+            uid: 0,
+            netns: None,
+            source: "sock_diag dump".into(),
+            owner: SocketOwner::Processes {
+                pids: vec![10],
+                comm: "python3".into(),
+            },
+        });
+        inv.privacy.connections.push(Connection {
+            socket: 0,
+            pid: 10,
+            protocol: Protocol::Tcp,
+            remote: "8.8.8.8".parse().expect("addr"),
+            port: 443,
+            first_seen: "2026-01-01T00:00:00Z".into(),
+            hosts_file: None,
+        });
+        let (_, findings) = super::super::analyse(&inv, &k);
+        let rules: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+        assert!(rules.contains(&"privacy.telemetry-egress"), "{rules:?}");
+        assert!(!rules.contains(&"privacy.egress-public"), "{rules:?}");
+        // With analytics off, the same connection is plain public egress.
+        inv.servers[0].env_config = vec![env("GRADIO_ANALYTICS_ENABLED", "False")];
+        let (_, findings) = super::super::analyse(&inv, &k);
+        let rules: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+        assert!(rules.contains(&"privacy.egress-public"), "{rules:?}");
+        assert!(!rules.contains(&"privacy.telemetry-egress"), "{rules:?}");
+    }
 }

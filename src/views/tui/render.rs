@@ -494,7 +494,7 @@ fn privacy_columns(width: u16) -> Vec<(usize, Constraint)> {
     use privacy_rows::*;
     let mut cols = vec![
         (WHO, Constraint::Fill(2)),
-        (SWITCHES, Constraint::Length(20)),
+        (SWITCHES, Constraint::Length(24)),
     ];
     if width >= 95 {
         cols.push((BACKENDS, Constraint::Length(13)));
