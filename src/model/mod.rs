@@ -4,6 +4,7 @@
 pub mod advisory;
 pub mod argv;
 pub mod components;
+pub mod events;
 pub mod finding;
 pub mod firewall;
 pub mod inventory;
