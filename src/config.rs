@@ -27,6 +27,59 @@ pub struct Config {
     pub models: ModelsConfig,
     /// Advisory data for patch status: an osv.dev export, and how old is too old.
     pub advisories: AdvisoriesConfig,
+    /// History: where events are kept, for how long, and what is watched.
+    pub timeline: TimelineConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimelineConfig {
+    /// Directory of the timeline store; "" = $XDG_STATE_HOME/aiposture
+    /// (~/.local/state/aiposture).
+    pub dir: String,
+    /// Events and samples older than this many days are dropped.
+    pub retention_days: u32,
+    /// At most this many events are kept (the oldest go first).
+    pub max_events: u64,
+    /// Watch model directories, unit and configuration files with inotify.
+    pub watch: bool,
+    /// Changes within this window are one batch (one refresh, one event per path).
+    pub debounce: String,
+}
+
+impl Default for TimelineConfig {
+    fn default() -> Self {
+        TimelineConfig {
+            dir: String::new(),
+            retention_days: 90,
+            max_events: 100_000,
+            watch: true,
+            debounce: "500ms".into(),
+        }
+    }
+}
+
+impl TimelineConfig {
+    pub fn debounce_duration(&self) -> Result<Duration, String> {
+        humantime::parse_duration(&self.debounce)
+            .map_err(|e| format!("timeline.debounce {:?}: {e}", self.debounce))
+    }
+
+    pub fn retention(&self) -> crate::timeline::Retention {
+        crate::timeline::Retention {
+            days: self.retention_days,
+            max_events: self.max_events,
+        }
+    }
+
+    /// The store's directory, when one can be named.
+    pub fn dir(&self) -> Option<PathBuf> {
+        if self.dir.is_empty() {
+            crate::timeline::default_dir()
+        } else {
+            Some(PathBuf::from(&self.dir))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -68,6 +121,7 @@ impl Default for Config {
             probes: true,
             models: ModelsConfig::default(),
             advisories: AdvisoriesConfig::default(),
+            timeline: TimelineConfig::default(),
         }
     }
 }
@@ -114,6 +168,24 @@ impl Config {
                 "advisories.path: {:?} is not an absolute path",
                 self.advisories.path
             )));
+        }
+        let debounce = self.timeline.debounce_duration().map_err(bad)?;
+        if debounce < Duration::from_millis(50) || debounce > Duration::from_secs(60) {
+            return Err(bad(format!(
+                "timeline.debounce {:?}: must be between 50ms and 60s",
+                self.timeline.debounce
+            )));
+        }
+        if !self.timeline.dir.is_empty() && !self.timeline.dir.starts_with('/') {
+            return Err(bad(format!(
+                "timeline.dir: {:?} is not an absolute path",
+                self.timeline.dir
+            )));
+        }
+        if self.timeline.retention_days == 0 || self.timeline.max_events == 0 {
+            return Err(bad(
+                "timeline.retention_days and timeline.max_events must be at least 1".into(),
+            ));
         }
         if self.advisories.max_age_days == 0 {
             return Err(bad("advisories.max_age_days: must be at least 1".into()));

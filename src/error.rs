@@ -22,6 +22,8 @@ pub enum Error {
     },
     #[error("advisory data {path}: {message}")]
     Advisories { path: PathBuf, message: String },
+    #[error("timeline store {path}: {message}")]
+    Store { path: String, message: String },
     #[error("cannot serialise the snapshot: {0}")]
     Serialise(#[from] serde_json::Error),
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod knowledge;
 pub mod model;
 pub mod rules;
+pub mod timeline;
 pub mod views;
 
 pub use error::Error;

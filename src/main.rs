@@ -14,6 +14,7 @@ use aiposture::knowledge::Knowledge;
 use aiposture::knowledge::advisories::AdvisoryDb;
 use aiposture::model::Severity;
 use aiposture::rules;
+use aiposture::timeline::Timeline;
 use aiposture::views::export::{json, write_atomic};
 use aiposture::views::tui;
 
@@ -48,6 +49,10 @@ struct Cli {
     /// Append diagnostics to this file (overrides the config).
     #[arg(long, global = true, value_name = "PATH")]
     log_file: Option<PathBuf>,
+    /// Record nothing in the timeline store (events and first-seen times are
+    /// kept in memory for this run only).
+    #[arg(long, global = true)]
+    no_history: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -76,6 +81,27 @@ enum Command {
     },
     /// Print the JSON Schema of the snapshot document.
     Schema,
+    /// Print the events kept in the timeline store (oldest first).
+    Events {
+        #[arg(long, value_enum, default_value_t = EventsFormat::Text)]
+        format: EventsFormat,
+        /// Only events at or after this time (RFC 3339, e.g. 2026-11-20T14:00:00Z).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only events of these kinds (server_started, listener_rebound, model_changed, …).
+        #[arg(long, value_name = "KIND")]
+        kind: Vec<String>,
+        /// At most this many (the newest).
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
+    /// Headless watch: collect every interval (and at once when a watched file
+    /// changes), record the timeline, and print each new event as a line
+    /// (JSON lines by default: one event per line, for a SIEM or `jq`).
+    Watch {
+        #[arg(long, value_enum, default_value_t = EventsFormat::Jsonl)]
+        format: EventsFormat,
+    },
     /// Vet model files before serving them: sniff each by content and read its
     /// header (GGUF, safetensors, pickle, PyTorch zip, NumPy) without loading it.
     /// Exit 0: all clean; 1: a file is dangerous, suspicious or could not be
@@ -92,6 +118,12 @@ enum Command {
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EventsFormat {
+    Text,
+    Jsonl,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -160,10 +192,17 @@ fn run() -> Result<ExitCode> {
                     .to_string_lossy()
                     .into_owned();
             }
-            snapshot(&cfg, output, fail_on, !no_hash_wait)
+            snapshot(&cfg, output, fail_on, !no_hash_wait, cli.no_history)
         }
         Some(Command::Scan { format, paths }) => scan(&paths, format),
-        None => dashboard(&cfg),
+        Some(Command::Events {
+            format,
+            since,
+            kind,
+            limit,
+        }) => events(&cfg, format, since.as_deref(), &kind, limit),
+        Some(Command::Watch { format }) => watch(&cfg, format, cli.no_history),
+        None => dashboard(&cfg, cli.no_history),
     }
 }
 
@@ -211,15 +250,26 @@ fn collector(cfg: &Config) -> Result<Collector> {
         .with_policy(cfg.policy_path()))
 }
 
+/// The history store of the configuration, or one in memory that says why.
+fn timeline(cfg: &Config, no_history: bool) -> Timeline {
+    if no_history {
+        return Timeline::open(None, cfg.timeline.retention())
+            .with_reason("--no-history: nothing is recorded");
+    }
+    Timeline::open(cfg.timeline.dir().as_deref(), cfg.timeline.retention())
+}
+
 fn snapshot(
     cfg: &Config,
     output: Option<PathBuf>,
     fail_on: Option<Severity>,
     wait_for_hashes: bool,
+    no_history: bool,
 ) -> Result<ExitCode> {
     let c = collector(cfg)?.wait_for_hashes(wait_for_hashes);
     let inv = c.collect()?;
-    let snap = rules::analyse(inv, c.knowledge());
+    let mut snap = rules::analyse(inv, c.knowledge());
+    timeline(cfg, no_history).observe(&mut snap, Vec::new(), None);
     log_summary(&snap);
     let text = json::to_json(&snap)?;
     match output.as_deref() {
@@ -233,6 +283,128 @@ fn snapshot(
         return Ok(ExitCode::from(EXIT_FINDINGS));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn event_line(e: &aiposture::model::events::Event, format: EventsFormat) -> Result<String> {
+    Ok(match format {
+        EventsFormat::Jsonl => serde_json::to_string(e)?,
+        EventsFormat::Text => {
+            let change = match (&e.before, &e.after) {
+                (Some(b), Some(a)) => format!(": {b} → {a}"),
+                (None, Some(a)) => format!(": {a}"),
+                (Some(b), None) => format!(": was {b}"),
+                (None, None) => String::new(),
+            };
+            let mut s = format!(
+                "{} {:<17} {:<8} {}{change}",
+                e.time,
+                e.kind.as_str(),
+                e.severity.as_str(),
+                e.subject.label()
+            );
+            for ev in &e.evidence {
+                s.push_str(&format!("\n    {} — {}", ev.source, ev.detail));
+            }
+            s
+        }
+    })
+}
+
+fn events(
+    cfg: &Config,
+    format: EventsFormat,
+    since: Option<&str>,
+    kinds: &[String],
+    limit: usize,
+) -> Result<ExitCode> {
+    use aiposture::model::events::EventKind;
+    let mut wanted = Vec::new();
+    for k in kinds {
+        wanted.push(EventKind::parse(k).with_context(|| {
+            let all: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+            format!("unknown event kind {k:?} (one of {})", all.join(", "))
+        })?);
+    }
+    if let Some(s) = since {
+        humantime::parse_rfc3339_weak(s)
+            .with_context(|| format!("--since {s:?}: expected an RFC 3339 time"))?;
+    }
+    let dir = cfg
+        .timeline
+        .dir()
+        .context("no state directory ($XDG_STATE_HOME and $HOME unset)")?;
+    if !dir.join("timeline.sqlite3").exists() {
+        bail!(
+            "no timeline at {}: run the dashboard, `aiposture watch` or `aiposture snapshot` first",
+            dir.display()
+        );
+    }
+    let store = aiposture::timeline::Store::open(&dir, cfg.timeline.retention())?;
+    let mut list: Vec<_> = store
+        .recent(limit)?
+        .into_iter()
+        .filter(|e| wanted.is_empty() || wanted.contains(&e.kind))
+        .filter(|e| since.is_none_or(|s| e.time.as_str() >= s))
+        .collect();
+    list.reverse();
+    let mut out = String::new();
+    for e in &list {
+        out.push_str(&event_line(e, format)?);
+        out.push('\n');
+    }
+    write_stdout(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn watch(cfg: &Config, format: EventsFormat, no_history: bool) -> Result<ExitCode> {
+    use std::sync::mpsc;
+    let interval = cfg.interval_duration().map_err(anyhow::Error::msg)?;
+    let debounce = if cfg.timeline.watch {
+        Some(
+            cfg.timeline
+                .debounce_duration()
+                .map_err(anyhow::Error::msg)?,
+        )
+    } else {
+        None
+    };
+    let (wake_tx, wake_rx) = mpsc::channel::<()>();
+    let mut runner = aiposture::timeline::runner::Runner::new(
+        collector(cfg)?,
+        timeline(cfg, no_history),
+        debounce,
+        move || {
+            let _ = wake_tx.send(());
+        },
+    );
+    loop {
+        let snap = match runner.step() {
+            Ok(s) => s,
+            Err(e) => {
+                // One failed collection (e.g. /proc briefly unreadable) is not the end.
+                log::warn!("collection failed: {e}");
+                eprintln!("aiposture: collection failed: {e}");
+                std::thread::sleep(interval);
+                continue;
+            }
+        };
+        let tl = snap.timeline.as_ref();
+        if let Some(why) = tl.and_then(|t| t.memory_only.as_deref()) {
+            log::warn!("timeline in memory only: {why}");
+        }
+        let mut out = String::new();
+        for e in tl.map(|t| t.new_events.as_slice()).unwrap_or_default() {
+            out.push_str(&event_line(e, format)?);
+            out.push('\n');
+        }
+        if !out.is_empty() {
+            write_stdout(&out)?;
+        }
+        // Woken early by the watcher; several wake-ups in a row are one refresh.
+        if wake_rx.recv_timeout(interval).is_ok() {
+            while wake_rx.try_recv().is_ok() {}
+        }
+    }
 }
 
 fn scan(paths: &[PathBuf], format: ScanFormat) -> Result<ExitCode> {
@@ -285,7 +457,7 @@ fn log_summary(snap: &aiposture::model::Snapshot) {
     }
 }
 
-fn dashboard(cfg: &Config) -> Result<ExitCode> {
+fn dashboard(cfg: &Config, no_history: bool) -> Result<ExitCode> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
         bail!("the dashboard needs a terminal; use `aiposture snapshot` for headless output");
@@ -299,12 +471,23 @@ fn dashboard(cfg: &Config) -> Result<ExitCode> {
         cfg.interval,
         theme.name
     );
+    let watch = if cfg.timeline.watch {
+        Some(
+            cfg.timeline
+                .debounce_duration()
+                .map_err(anyhow::Error::msg)?,
+        )
+    } else {
+        None
+    };
     let exit = tui::run(
         collector(cfg)?,
+        timeline(cfg, no_history),
         tui::Options {
             interval,
             theme,
             mouse: cfg.mouse,
+            watch,
         },
     )
     .context("dashboard failed")?;

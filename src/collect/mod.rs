@@ -39,6 +39,7 @@ pub mod sockets;
 pub mod stores;
 pub mod torch_legacy;
 pub mod versions;
+pub mod watch;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Instant, SystemTime};

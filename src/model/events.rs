@@ -144,3 +144,49 @@ pub struct Event {
     pub after: Option<String>,
     pub evidence: Vec<Evidence>,
 }
+
+/// What the timeline knows, attached to a snapshot that was observed by it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct TimelineView {
+    /// The store file, or `memory` when history lives only as long as this process.
+    pub store: String,
+    /// Why history is not kept on disk (state directory not writable, store refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_only: Option<String>,
+    /// What changed since the previous observation (by any aiposture run).
+    pub new_events: Vec<Event>,
+    /// The newest events kept, newest first.
+    pub recent: Vec<Event>,
+    /// Since when each listener, model file and egress peer seen now has been seen.
+    pub since: Vec<Since>,
+    /// Open findings and egress connections over the last hours, oldest first.
+    pub samples: Vec<Sample>,
+    /// What the file watcher covers (dashboard only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<WatchStatus>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Since {
+    /// `listener`, `model`, `egress`
+    pub kind: String,
+    pub key: String,
+    pub first_seen: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Sample {
+    pub time: String,
+    pub open_findings: u64,
+    pub egress: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct WatchStatus {
+    /// Directories with an inotify watch.
+    pub watches: usize,
+    /// The kernel's per-user limit (`fs.inotify.max_user_watches`).
+    pub limit: Option<u64>,
+    /// Roots that could not be watched, with why.
+    pub errors: Vec<String>,
+}

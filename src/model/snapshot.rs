@@ -26,6 +26,9 @@ pub struct Snapshot {
     /// Telemetry, back-ends, tunnels, egress and the air-gap verdict.
     #[serde(default)]
     pub privacy: super::privacy::PrivacyReport,
+    /// History: events since the previous observation, first-seen times, samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<super::events::TimelineView>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -16,16 +16,18 @@ pub enum Pane {
     Models,
     Patch,
     Privacy,
+    Events,
 }
 
 impl Pane {
-    const ORDER: [Pane; 6] = [
+    const ORDER: [Pane; 7] = [
         Pane::Servers,
         Pane::Findings,
         Pane::BlindSpots,
         Pane::Models,
         Pane::Patch,
         Pane::Privacy,
+        Pane::Events,
     ];
     fn index(self) -> usize {
         self as usize
@@ -60,6 +62,8 @@ pub enum Item {
     PrivacyProcess(usize),
     /// A prompt log at rest (index into `inventory.privacy.prompt_logs`).
     PromptLog(usize),
+    /// An event of the timeline (index into `timeline.recent`).
+    Event(usize),
 }
 
 pub struct Row {
@@ -91,8 +95,8 @@ pub struct App {
     /// Last collection error, shown until a collection succeeds.
     pub error: Option<String>,
     pub pane: Pane,
-    selected: [usize; 6],
-    filter: [String; 6],
+    selected: [usize; 7],
+    filter: [String; 7],
     pub editing_filter: bool,
     pub overlay: Overlay,
     pub interval: Duration,
@@ -111,7 +115,7 @@ impl App {
             snapshot: None,
             error: None,
             pane: Pane::Servers,
-            selected: [0; 6],
+            selected: [0; 7],
             filter: Default::default(),
             editing_filter: false,
             overlay: Overlay::None,
@@ -186,6 +190,7 @@ impl App {
             Pane::Models => super::model_rows::rows(s),
             Pane::Patch => super::patch_rows::rows(s),
             Pane::Privacy => super::privacy_rows::rows(s),
+            Pane::Events => super::event_rows::rows(s),
         };
         let needle = self.filter[pane.index()].to_lowercase();
         if needle.is_empty() {
@@ -288,6 +293,23 @@ impl App {
                     SortBy::Score => SortBy::Found,
                 };
                 self.selected[Pane::Servers.index()] = 0;
+                return true;
+            }
+            Action::Jump => {
+                let Some(Item::Event(i)) = self.selected_item() else {
+                    return false;
+                };
+                let Some(e) = self
+                    .snapshot
+                    .as_ref()
+                    .and_then(|s| super::event_rows::events(s).get(i))
+                else {
+                    return false;
+                };
+                let (pane, needle) = super::event_rows::jump_target(e);
+                self.pane = pane;
+                self.filter[pane.index()] = needle;
+                self.selected[pane.index()] = 0;
                 return true;
             }
             Action::Quit | Action::Help | Action::Refresh => return false,
@@ -393,13 +415,27 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
                     auth_cell(s, srv, None),
                     score,
                     model,
+                    "-".into(),
                 ],
                 scope,
             });
             continue;
         }
+        let identity = crate::timeline::server_identity(srv);
         for li in listeners {
             let (listen, exposure, scope) = listener_cells(s, li);
+            let since = s
+                .inventory
+                .sockets
+                .get(li)
+                .and_then(|sock| {
+                    since_of(
+                        s,
+                        "listener",
+                        &crate::timeline::listener_key(&identity, sock),
+                    )
+                })
+                .unwrap_or_else(|| "-".into());
             rows.push(Row {
                 item: Item::Server(si, Some(li)),
                 cells: vec![
@@ -411,6 +447,7 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
                     auth_cell(s, srv, Some(li)),
                     score.clone(),
                     model.clone(),
+                    since,
                 ],
                 scope,
             });
@@ -431,12 +468,23 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
                     "?".into(),
                     "-".into(),
                     "-".into(),
+                    "-".into(),
                 ],
                 scope,
             });
         }
     }
     rows
+}
+
+/// When a listener, model file or egress peer was first seen, from the timeline.
+pub fn since_of(s: &Snapshot, kind: &str, key: &str) -> Option<String> {
+    s.timeline
+        .as_ref()?
+        .since
+        .iter()
+        .find(|x| x.kind == kind && x.key == key)
+        .map(|x| super::event_rows::since_label(&x.first_seen))
 }
 
 fn listener_cells(s: &Snapshot, li: usize) -> (String, String, Option<Reach>) {

@@ -20,6 +20,7 @@ pub enum Action {
     Filter,
     Sort,
     Refresh,
+    Jump,
 }
 
 pub struct Binding {
@@ -55,7 +56,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[(KeyCode::Tab, NONE)],
         label: "Tab",
         action: Action::NextPane,
-        help: "next pane: servers, findings, blind spots, models, patch, privacy",
+        help: "next pane: servers, findings, blind spots, models, patch, privacy, events",
     },
     Binding {
         keys: &[(KeyCode::BackTab, SHIFT), (KeyCode::BackTab, NONE)],
@@ -126,6 +127,12 @@ pub const BINDINGS: &[Binding] = &[
         label: "s",
         action: Action::Sort,
         help: "sort servers: as found, widest exposure first, lowest score first",
+    },
+    Binding {
+        keys: &[(KeyCode::Char('o'), NONE)],
+        label: "o",
+        action: Action::Jump,
+        help: "in Events: go to the event's subject (its pane, filtered to it)",
     },
     Binding {
         keys: &[(KeyCode::Char('l'), CTRL)],

@@ -3,6 +3,7 @@
 //! one of them changed something: an idle dashboard costs nothing between refreshes.
 
 pub mod app;
+pub mod event_rows;
 pub mod keys;
 pub mod model_rows;
 pub mod patch_rows;
@@ -11,7 +12,7 @@ pub mod render;
 pub mod terminal;
 pub mod theme;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -21,7 +22,8 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::collect::Collector;
 use crate::model::Snapshot;
-use crate::rules;
+use crate::timeline::Timeline;
+use crate::timeline::runner::Runner;
 use app::App;
 use theme::Theme;
 
@@ -29,6 +31,8 @@ pub struct Options {
     pub interval: Duration,
     pub theme: Theme,
     pub mouse: bool,
+    /// Debounce of the file watcher; `None`: no watching.
+    pub watch: Option<Duration>,
 }
 
 /// How the dashboard ended.
@@ -40,29 +44,30 @@ pub enum Exit {
 
 type CollectResult = Result<Snapshot, String>;
 
-pub fn run(collector: Collector, opts: Options) -> std::io::Result<Exit> {
+pub fn run(collector: Collector, timeline: Timeline, opts: Options) -> std::io::Result<Exit> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let mut term = terminal::setup(opts.mouse)?;
-    let result = rt.block_on(event_loop(&mut term, collector, &opts));
+    let result = rt.block_on(event_loop(&mut term, collector, timeline, &opts));
     terminal::restore();
     // Dropping the runtime waits for a collection in flight; it is short.
     result
 }
 
 async fn collector_task(
-    collector: Arc<Collector>,
+    runner: Arc<Mutex<Runner>>,
     interval: Duration,
     tx: mpsc::Sender<CollectResult>,
     now: Arc<Notify>,
 ) {
     loop {
-        let c = Arc::clone(&collector);
+        let r = Arc::clone(&runner);
         let result = tokio::task::spawn_blocking(move || {
-            c.collect()
-                .map(|inv| rules::analyse(inv, c.knowledge()))
-                .map_err(|e| e.to_string())
+            // A poisoned lock only means an earlier step panicked; the runner's
+            // state is plain data and stays usable.
+            let mut r = r.lock().unwrap_or_else(|p| p.into_inner());
+            r.step().map_err(|e| e.to_string())
         })
         .await
         .unwrap_or_else(|e| Err(format!("collection crashed: {e}")));
@@ -90,13 +95,16 @@ async fn collector_task(
 async fn event_loop(
     term: &mut terminal::Term,
     collector: Collector,
+    timeline: Timeline,
     opts: &Options,
 ) -> std::io::Result<Exit> {
     let mut app = App::new(opts.interval);
     let (tx, mut rx) = mpsc::channel::<CollectResult>(1);
     let refresh_now = Arc::new(Notify::new());
+    let wake = Arc::clone(&refresh_now);
+    let runner = Runner::new(collector, timeline, opts.watch, move || wake.notify_one());
     let task = tokio::spawn(collector_task(
-        Arc::new(collector),
+        Arc::new(Mutex::new(runner)),
         opts.interval,
         tx,
         Arc::clone(&refresh_now),

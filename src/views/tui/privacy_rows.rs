@@ -294,7 +294,20 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
             if p.egress.is_empty() {
                 out.push(Line::from("none seen"));
             }
+            let identity = s
+                .inventory
+                .servers
+                .iter()
+                .find(|x| x.pid == p.pid)
+                .map(crate::timeline::server_identity);
             for e in &p.egress {
+                // The timeline's first sighting (across runs) when there is one.
+                let since = identity
+                    .as_deref()
+                    .and_then(|id| {
+                        super::app::since_of(s, "egress", &crate::timeline::egress_key(id, e))
+                    })
+                    .unwrap_or_else(|| e.first_seen.clone());
                 out.push(Line::from(format!(
                     "• {:?} {}:{} [{}] {}× since {}{}",
                     e.protocol,
@@ -302,7 +315,7 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
                     e.port,
                     e.destination.as_str(),
                     e.connections,
-                    e.first_seen,
+                    since,
                     e.attribution
                         .as_deref()
                         .map(|a| format!(" — {a}"))

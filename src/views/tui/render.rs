@@ -9,6 +9,7 @@ use ratatui::widgets::{
 };
 
 use super::app::{App, Item, Overlay, Pane};
+use super::event_rows;
 use super::keys::BINDINGS;
 use super::model_rows;
 use super::patch_rows;
@@ -35,7 +36,10 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     ])
     .areas(area);
     // The model table has more columns than the other lists: it gets more room.
-    let list_share = if matches!(app.pane, Pane::Models | Pane::Patch | Pane::Privacy) {
+    let list_share = if matches!(
+        app.pane,
+        Pane::Models | Pane::Patch | Pane::Privacy | Pane::Events
+    ) {
         70
     } else {
         45
@@ -180,6 +184,9 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 },
             );
             second.push_str(&format!(" │ air-gap: {}", privacy_rows::verdict_label(s)));
+            if let Some(why) = s.timeline.as_ref().and_then(|t| t.memory_only.as_deref()) {
+                second.push_str(&format!(" │ history in memory only: {why}"));
+            }
             let h = &inv.hashing;
             if h.files_pending > 0 {
                 let done: u64 = h.current.iter().map(|c| c.done_bytes).sum();
@@ -202,6 +209,41 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     };
     f.render_widget(Paragraph::new(lines).style(style), area);
+    draw_sparklines(f, area, app, theme);
+}
+
+/// Open findings and egress connections over the last hours, at the right of
+/// the header, when the terminal is wide enough and there is history to draw.
+fn draw_sparklines(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    const LABEL: u16 = 10;
+    const WIDTH: u16 = 40;
+    let Some(t) = app.snapshot.as_ref().and_then(|s| s.timeline.as_ref()) else {
+        return;
+    };
+    if area.width < 150 || t.samples.len() < 2 || area.height < 2 {
+        return;
+    }
+    let spark_w = usize::from(WIDTH - LABEL);
+    let tail = &t.samples[t.samples.len().saturating_sub(spark_w)..];
+    let style = Style::default().bg(theme.header_bg).fg(theme.header_fg);
+    let x = area.x + area.width - WIDTH;
+    let series: [(&str, Vec<u64>); 2] = [
+        ("findings ", tail.iter().map(|s| s.open_findings).collect()),
+        ("egress   ", tail.iter().map(|s| s.egress).collect()),
+    ];
+    for (row, (label, data)) in series.iter().enumerate() {
+        let y = area.y + row as u16;
+        f.render_widget(
+            Paragraph::new(*label).style(style),
+            Rect::new(x, y, LABEL, 1),
+        );
+        f.render_widget(
+            ratatui::widgets::Sparkline::default()
+                .data(data)
+                .style(style),
+            Rect::new(x + LABEL, y, WIDTH - LABEL, 1),
+        );
+    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -229,14 +271,20 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         app,
         Pane::Servers,
     );
-    let header = TRow::new([
+    // "Since" needs room: shown from 110 columns.
+    let with_since = area.width >= 110;
+    let shown = if with_since { 9 } else { 8 };
+    let mut names = vec![
         "Product", "PID", "User", "Listen", "Exposure", "Auth", "Score", "Model",
-    ])
-    .style(Style::default().add_modifier(Modifier::BOLD));
+    ];
+    if with_since {
+        names.push("Since");
+    }
+    let header = TRow::new(names).style(Style::default().add_modifier(Modifier::BOLD));
     let body: Vec<TRow> = rows
         .iter()
         .map(|r| {
-            let cells = r.cells.iter().enumerate().map(|(i, c)| {
+            let cells = r.cells.iter().take(shown).enumerate().map(|(i, c)| {
                 let cell = Cell::from(c.clone());
                 match (i, r.scope) {
                     (4, Some(scope)) => cell.style(theme.exposure(scope)),
@@ -248,22 +296,23 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         })
         .collect();
     let empty = body.is_empty();
-    let table = Table::new(
-        body,
-        [
-            Constraint::Fill(3),
-            Constraint::Length(7),
-            Constraint::Length(8),
-            Constraint::Length(21),
-            Constraint::Length(18),
-            Constraint::Length(5),
-            Constraint::Length(5),
-            Constraint::Fill(2),
-        ],
-    )
-    .header(header)
-    .row_highlight_style(theme.selected())
-    .block(block(&title, focused, theme));
+    let mut widths = vec![
+        Constraint::Fill(3),
+        Constraint::Length(7),
+        Constraint::Length(8),
+        Constraint::Length(21),
+        Constraint::Length(18),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Fill(2),
+    ];
+    if with_since {
+        widths.push(Constraint::Length(11));
+    }
+    let table = Table::new(body, widths)
+        .header(header)
+        .row_highlight_style(theme.selected())
+        .block(block(&title, focused, theme));
     let mut state = TableState::default();
     if !empty {
         state.select(Some(app.selected(Pane::Servers)));
@@ -284,7 +333,7 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let pane = match app.pane {
-        Pane::BlindSpots | Pane::Models | Pane::Patch | Pane::Privacy => app.pane,
+        Pane::BlindSpots | Pane::Models | Pane::Patch | Pane::Privacy | Pane::Events => app.pane,
         _ => Pane::Findings,
     };
     let focused = app.pane == pane;
@@ -314,6 +363,22 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     .as_ref()
                     .map(patch_rows::data_label)
                     .unwrap_or_default()
+            ),
+            app,
+            pane,
+        ),
+        Pane::Events => title_with_filter(
+            &format!(
+                "Events ({}) │ {} (o: go to subject)",
+                rows.len(),
+                app.snapshot
+                    .as_ref()
+                    .and_then(|s| s.timeline.as_ref())
+                    .map(|t| match &t.memory_only {
+                        Some(why) => format!("history in memory only: {why}"),
+                        None => format!("history: {}", t.store),
+                    })
+                    .unwrap_or_else(|| "no history".into())
             ),
             app,
             pane,
@@ -369,6 +434,18 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 );
                 TRow::new(cells)
             }
+            (Pane::Events, _, _) => {
+                let sev = r.cells[event_rows::SEVERITY].parse::<Severity>().ok();
+                let style = sev.map_or(Style::default(), |s| theme.severity(s));
+                let mut cells = vec![Cell::from(r.cells[event_rows::TIME].clone())];
+                cells.push(Cell::from(r.cells[event_rows::SEVERITY].clone()).style(style));
+                cells.extend(
+                    event_columns(area.width)
+                        .iter()
+                        .map(|(i, _)| Cell::from(r.cells[*i].clone())),
+                );
+                TRow::new(cells)
+            }
             (Pane::Privacy, Some(s), item) => {
                 let style = match (item, r.cells[privacy_rows::STATE].as_str()) {
                     (Item::AirGap, _) => privacy_rows::verdict_severity(s)
@@ -412,7 +489,12 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         })
         .collect();
     let empty = body.is_empty();
-    let widths: Vec<Constraint> = if pane == Pane::Privacy {
+    let widths: Vec<Constraint> = if pane == Pane::Events {
+        [Constraint::Length(14), Constraint::Length(8)]
+            .into_iter()
+            .chain(event_columns(area.width).iter().map(|(_, w)| *w))
+            .collect()
+    } else if pane == Pane::Privacy {
         std::iter::once(Constraint::Length(14))
             .chain(privacy_columns(area.width).iter().map(|(_, w)| *w))
             .collect()
@@ -480,6 +562,7 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Pane::Patch => {
                 "No versioned component read (see blind spots for what was not readable)."
             }
+            Pane::Events => "No event yet: changes since the first refresh appear here.",
             _ => "No finding.",
         };
         f.render_widget(
@@ -487,6 +570,19 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             inset(area, 2, 1),
         );
     }
+}
+
+/// Event columns that fit `width`, after time and severity.
+fn event_columns(width: u16) -> Vec<(usize, Constraint)> {
+    use event_rows::*;
+    let mut cols = vec![
+        (KIND, Constraint::Length(17)),
+        (SUBJECT, Constraint::Fill(2)),
+    ];
+    if width >= 90 {
+        cols.push((CHANGE, Constraint::Fill(2)));
+    }
+    cols
 }
 
 /// Privacy columns that fit `width`, after the state column.
@@ -655,6 +751,36 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
         Item::AirGap | Item::PrivacyProcess(_) | Item::PromptLog(_) => {
             return privacy_rows::detail_lines(s, item, theme);
         }
+        Item::Event(i) => {
+            let Some(e) = event_rows::events(s).get(i) else {
+                return out;
+            };
+            out.push(Line::from(vec![
+                Span::styled(format!("[{}] ", e.severity), theme.severity(e.severity)),
+                Span::styled(
+                    e.kind.as_str().to_string(),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+            ]));
+            out.push(kv("time", e.time.clone()));
+            out.push(kv("subject", e.subject.label()));
+            if let Some(b) = &e.before {
+                out.push(kv("before", b.clone()));
+            }
+            if let Some(a) = &e.after {
+                out.push(kv("after", a.clone()));
+            }
+            out.push(Line::from(""));
+            out.push(heading("Evidence"));
+            for ev in &e.evidence {
+                out.push(Line::from(format!("• {} — {}", ev.source, ev.detail)));
+            }
+            out.push(Line::from(""));
+            out.push(Line::from(Span::styled(
+                "o: go to the subject",
+                Style::default().fg(theme.muted),
+            )));
+        }
         Item::Finding(i) => {
             let Some(fd) = s.findings.get(i) else {
                 return out;
@@ -698,6 +824,9 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
                 return out;
             };
             out.push(heading(&m.path));
+            if let Some(t) = super::app::since_of(s, "model", &m.path) {
+                out.push(kv("seen since", t));
+            }
             out.push(kv("format", m.format.label()));
             out.push(kv(
                 "held by",
@@ -783,6 +912,9 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
             };
             out.push(heading(&f.reference));
             out.push(kv("file", f.path.clone()));
+            if let Some(t) = super::app::since_of(s, "model", &f.path) {
+                out.push(kv("seen since", t));
+            }
             if let Some(fmt) = &f.format {
                 out.push(kv("format", fmt.label()));
             }

@@ -1,0 +1,259 @@
+//! History across refreshes and runs: each observed snapshot is diffed against
+//! the previous one (kept in the store, so a later run diffs against an earlier
+//! run), the events and first/last-seen times are persisted, and the snapshot
+//! gets a `TimelineView` for the panes ("since" columns, events, sparklines).
+
+pub mod runner;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+
+use crate::model::Snapshot;
+use crate::model::events::{Event, Sample, Since, TimelineView, WatchStatus};
+
+pub use store::{Retention, Store};
+
+/// How many events a snapshot carries for the Events pane.
+const RECENT: usize = 500;
+/// How far back the header's sparklines reach.
+const SAMPLE_HOURS: u64 = 6;
+
+/// A server across restarts: product, executable and user, never the pid.
+pub fn server_identity(s: &crate::model::Server) -> String {
+    let exe = s
+        .exe
+        .clone()
+        .or_else(|| s.cmdline.first().cloned())
+        .unwrap_or_default();
+    format!(
+        "{}|{}|{}",
+        s.product_id,
+        exe,
+        s.uid.map_or_else(|| "?".into(), |u| u.to_string())
+    )
+}
+
+/// (kind, key) of every listener, model file and egress peer in the snapshot.
+pub fn seen_keys(snap: &Snapshot) -> Vec<(String, String)> {
+    let inv = &snap.inventory;
+    let mut out = Vec::new();
+    for s in &inv.servers {
+        let id = server_identity(s);
+        for &i in &s.sockets {
+            if let Some(sock) = inv.sockets.get(i).filter(|x| x.is_listener()) {
+                out.push(("listener".into(), listener_key(&id, sock)));
+            }
+        }
+        for m in &s.models {
+            out.push(("model".into(), m.path.clone()));
+        }
+        if let Some(p) = snap.privacy.processes.iter().find(|p| p.pid == s.pid) {
+            for e in &p.egress {
+                out.push(("egress".into(), egress_key(&id, e)));
+            }
+        }
+    }
+    for f in &inv.store_files {
+        if f.format.is_some() {
+            out.push(("model".into(), f.path.clone()));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+pub fn listener_key(identity: &str, sock: &crate::model::Socket) -> String {
+    let proto = match sock.protocol {
+        crate::model::Protocol::Tcp => "tcp",
+        crate::model::Protocol::Udp => "udp",
+    };
+    format!("{identity}|{}/{proto}", sock.local)
+}
+
+pub fn egress_key(identity: &str, e: &crate::model::privacy::Egress) -> String {
+    let proto = match e.protocol {
+        crate::model::Protocol::Tcp => "tcp",
+        crate::model::Protocol::Udp => "udp",
+    };
+    let remote = match e.remote {
+        std::net::IpAddr::V4(a) => format!("{a}:{}", e.port),
+        std::net::IpAddr::V6(a) => format!("[{a}]:{}", e.port),
+    };
+    format!("{identity}|{proto}|{remote}")
+}
+
+/// Where the timeline lives: `$XDG_STATE_HOME/aiposture`, else `~/.local/state/aiposture`.
+pub fn default_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".local/state"))
+        })
+        .map(|d| d.join("aiposture"))
+}
+
+/// With nothing new, the store is written at most this often (samples, last seen).
+const QUIET_WRITE: std::time::Duration = std::time::Duration::from_secs(60);
+
+pub struct Timeline {
+    /// `None` only if even an in-memory database could not be opened.
+    store: Option<Store>,
+    /// Why history is only in memory, shown in every view.
+    memory_only: Option<String>,
+    /// The previous observation; loaded from the store at the first one.
+    last: Option<Snapshot>,
+    loaded: bool,
+    last_write: Option<std::time::Instant>,
+}
+
+impl Timeline {
+    /// Opens the store in `dir`; when that fails, a memory-only timeline that
+    /// says why.
+    pub fn open(dir: Option<&Path>, retention: Retention) -> Timeline {
+        let opened = match dir {
+            Some(d) => Store::open(d, retention).map_err(|e| e.to_string()),
+            None => Err("no state directory ($XDG_STATE_HOME and $HOME unset)".into()),
+        };
+        match opened {
+            Ok(store) => Timeline {
+                store: Some(store),
+                memory_only: None,
+                last: None,
+                loaded: false,
+                last_write: None,
+            },
+            Err(why) => {
+                log::warn!("timeline kept in memory only: {why}");
+                Timeline {
+                    store: Store::in_memory(retention).ok(),
+                    memory_only: Some(why),
+                    last: None,
+                    loaded: true,
+                    last_write: None,
+                }
+            }
+        }
+    }
+
+    /// Says why history is in memory only (e.g. `--no-history`).
+    pub fn with_reason(mut self, why: &str) -> Timeline {
+        self.memory_only = Some(why.to_string());
+        self
+    }
+
+    pub fn memory_only(&self) -> Option<&str> {
+        self.memory_only.as_deref()
+    }
+
+    /// Diffs `snap` against the previous observation, persists the events and
+    /// first-seen times, and attaches the view. `extra` are events observed
+    /// outside the diff (the file watcher's).
+    pub fn observe(&mut self, snap: &mut Snapshot, extra: Vec<Event>, watch: Option<WatchStatus>) {
+        snap.timeline = None;
+        let Some(store) = self.store.as_mut() else {
+            snap.timeline = Some(TimelineView {
+                store: "none".into(),
+                memory_only: Some("no store could be opened, not even in memory".into()),
+                new_events: extra,
+                watch,
+                ..Default::default()
+            });
+            return;
+        };
+        if !self.loaded {
+            self.loaded = true;
+            self.last = match store.last() {
+                Ok(Some(json)) => serde_json::from_str(&json).ok(),
+                Ok(None) => None,
+                Err(e) => {
+                    log::warn!("timeline: previous observation unreadable: {e}");
+                    None
+                }
+            };
+        }
+        let mut events = extra;
+        if let Some(prev) = &self.last {
+            events.extend(crate::rules::diff::diff(prev, snap));
+        }
+        let seen = seen_keys(snap);
+        let time = snap.inventory.host.collected_at.clone();
+        let egress: u64 = snap
+            .privacy
+            .processes
+            .iter()
+            .flat_map(|p| p.egress.iter())
+            .map(|e| e.connections as u64)
+            .sum();
+        let due = events.is_empty() && self.last_write.is_some_and(|t| t.elapsed() < QUIET_WRITE);
+        let recorded = if due {
+            Ok(())
+        } else {
+            let last = serde_json::to_string(&*snap).unwrap_or_default();
+            store.record(&store::Record {
+                time: &time,
+                events: &events,
+                seen: &seen,
+                open_findings: snap.findings.len() as u64,
+                egress,
+                last: &last,
+            })
+        };
+        match &recorded {
+            Ok(()) if !due => {
+                self.last_write = Some(std::time::Instant::now());
+                self.last = Some(snap.clone());
+            }
+            Ok(()) => {}
+            Err(e) => log::warn!("timeline: {e}"),
+        }
+        let mut since = Vec::new();
+        for kind in ["listener", "model", "egress"] {
+            let first = store.first_seen(kind).unwrap_or_default();
+            for (k, key) in seen.iter().filter(|(k, _)| k == kind) {
+                if let Some(t) = first.get(key) {
+                    since.push(Since {
+                        kind: k.clone(),
+                        key: key.clone(),
+                        first_seen: t.clone(),
+                    });
+                }
+            }
+        }
+        let from = humantime::parse_rfc3339_weak(&time)
+            .ok()
+            .and_then(|t| t.checked_sub(std::time::Duration::from_secs(SAMPLE_HOURS * 3600)))
+            .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+            .unwrap_or_default();
+        let samples = store
+            .samples_since(&from)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(time, open_findings, egress)| Sample {
+                time,
+                open_findings,
+                egress,
+            })
+            .collect();
+        let memory_only = match (&self.memory_only, &recorded) {
+            (Some(why), _) => Some(why.clone()),
+            (None, Err(e)) => Some(format!("last write failed: {e}")),
+            _ => None,
+        };
+        snap.timeline = Some(TimelineView {
+            store: store
+                .path
+                .as_ref()
+                .map_or_else(|| "memory".into(), |p| p.display().to_string()),
+            memory_only,
+            new_events: events,
+            recent: store.recent(RECENT).unwrap_or_default(),
+            since,
+            samples,
+            watch,
+        });
+    }
+}
