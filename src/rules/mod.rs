@@ -3,6 +3,7 @@
 
 pub mod advisories;
 pub mod config_audit;
+pub mod diff;
 pub mod drift;
 pub mod exposure;
 pub mod firewall;
