@@ -28,6 +28,7 @@ fn snap(inv: crate::model::Inventory) -> Snapshot {
         },
         patch: Default::default(),
         privacy: Default::default(),
+        timeline: None,
     }
 }
 

@@ -77,5 +77,6 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
         scores,
         patch,
         privacy,
+        timeline: None,
     }
 }
