@@ -20,6 +20,7 @@ pub enum Action {
     Filter,
     Sort,
     Refresh,
+    ToggleSuppressed,
 }
 
 pub struct Binding {
@@ -126,6 +127,12 @@ pub const BINDINGS: &[Binding] = &[
         label: "s",
         action: Action::Sort,
         help: "sort servers: as found, widest exposure first, lowest score first",
+    },
+    Binding {
+        keys: &[(KeyCode::Char('z'), NONE)],
+        label: "z",
+        action: Action::ToggleSuppressed,
+        help: "show or hide suppressed findings (accepted risks, with reason and expiry)",
     },
     Binding {
         keys: &[(KeyCode::Char('l'), CTRL)],
