@@ -227,14 +227,9 @@ fn check_suppression(s: &Suppression) -> Result<(), String> {
         Ok(())
     };
     pattern("rule", &s.rule)?;
-    if let Some(p) = &s.product {
-        if p.trim().is_empty() {
-            return Err("product is empty".into());
-        }
-    }
-    if let Some(l) = &s.listener {
-        if l.trim().is_empty() {
-            return Err("listener is empty".into());
+    for (name, v) in [("product", &s.product), ("listener", &s.listener)] {
+        if v.as_ref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(format!("{name} is empty"));
         }
     }
     if let Some(p) = &s.path {

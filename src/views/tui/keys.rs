@@ -132,7 +132,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[(KeyCode::Char('z'), NONE)],
         label: "z",
         action: Action::ToggleSuppressed,
-        help: "show or hide suppressed findings (accepted risks, with reason and expiry)",
+        help: "show or hide suppressed findings (accepted risks)",
     },
     Binding {
         keys: &[(KeyCode::Char('l'), CTRL)],

@@ -170,7 +170,7 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     "none".to_string()
                 } else {
                     counts.join(", ")
-                },
+                } + &suppressed_count(s),
                 inv.blind_spots.len(),
                 plural(inv.blind_spots.len()),
                 if inv.probes_enabled {
@@ -179,9 +179,6 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     " │ passive"
                 },
             );
-            if !s.suppressed.is_empty() {
-                second.push_str(&format!(" │ {} suppressed", s.suppressed.len()));
-            }
             second.push_str(&format!(" │ air-gap: {}", privacy_rows::verdict_label(s)));
             let h = &inv.hashing;
             if h.files_pending > 0 {
@@ -205,6 +202,14 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     };
     f.render_widget(Paragraph::new(lines).style(style), area);
+}
+
+/// ` │ 2 suppressed` after the header's finding counts; nothing when none are.
+fn suppressed_count(s: &Snapshot) -> String {
+    match s.suppressed.len() {
+        0 => String::new(),
+        n => format!(" │ {n} suppressed"),
+    }
 }
 
 /// ` + 2 suppressed (z: show)` in the findings title; nothing when none are.
