@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::model::Suppression;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -27,6 +28,9 @@ pub struct Config {
     pub models: ModelsConfig,
     /// Advisory data for patch status: an osv.dev export, and how old is too old.
     pub advisories: AdvisoriesConfig,
+    /// Accepted risks: `[[suppress]]` entries, each with reason, owner and expiry.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppress: Vec<Suppression>,
     /// History: where events are kept, for how long, and what is watched.
     pub timeline: TimelineConfig,
 }
@@ -122,6 +126,7 @@ impl Default for Config {
             models: ModelsConfig::default(),
             advisories: AdvisoriesConfig::default(),
             timeline: TimelineConfig::default(),
+            suppress: Vec::new(),
         }
     }
 }
@@ -138,6 +143,10 @@ impl Config {
                 message: format!("{}:{line}:{col}: {}", path.display(), e.message()),
             }
         })?;
+        let mut cfg = cfg;
+        for (s, line) in cfg.suppress.iter_mut().zip(suppress_lines(text)) {
+            s.origin = format!("{}:{line}", path.display());
+        }
         cfg.validate(path)?;
         Ok(cfg)
     }
@@ -189,6 +198,9 @@ impl Config {
         }
         if self.advisories.max_age_days == 0 {
             return Err(bad("advisories.max_age_days: must be at least 1".into()));
+        }
+        for s in &self.suppress {
+            check_suppression(s).map_err(|e| bad(format!("{}: [[suppress]]: {e}", s.origin)))?;
         }
         Ok(())
     }
@@ -253,6 +265,70 @@ impl Config {
     pub fn to_toml(&self) -> String {
         toml::to_string(self).unwrap_or_default()
     }
+}
+
+/// Line of each `[[suppress]]` header, in order, so errors and findings can name it.
+fn suppress_lines(text: &str) -> Vec<usize> {
+    #[derive(Deserialize)]
+    struct Spans {
+        #[serde(default)]
+        suppress: Vec<toml::Spanned<toml::Table>>,
+    }
+    toml::from_str::<Spans>(text)
+        .map(|s| {
+            s.suppress
+                .iter()
+                .map(|t| line_col(text, t.span().start).0)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What the parser cannot say: non-empty text, strict dates, `*` only at the end,
+/// and a subject, so that no entry hides a rule everywhere unless it says so.
+fn check_suppression(s: &Suppression) -> Result<(), String> {
+    let pattern = |name: &str, v: &str| -> Result<(), String> {
+        if v.trim().is_empty() {
+            return Err(format!("{name} is empty"));
+        }
+        if v.trim_end_matches('*').contains('*') || v.ends_with("**") {
+            return Err(format!(
+                "{name} {v:?}: `*` is allowed only once, at the end"
+            ));
+        }
+        Ok(())
+    };
+    pattern("rule", &s.rule)?;
+    for (name, v) in [("product", &s.product), ("listener", &s.listener)] {
+        if v.as_ref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(format!("{name} is empty"));
+        }
+    }
+    if let Some(p) = &s.path {
+        pattern("path", p)?;
+    }
+    let has_subject = s.product.is_some() || s.listener.is_some() || s.path.is_some();
+    match (has_subject, s.any_subject) {
+        (false, false) => {
+            return Err("needs product, listener or path to say what it covers \
+                        (or any_subject = true to cover the rule everywhere)"
+                .into());
+        }
+        (true, true) => {
+            return Err("any_subject = true contradicts product, listener or path".into());
+        }
+        _ => {}
+    }
+    for (name, v) in [("reason", &s.reason), ("owner", &s.owner)] {
+        if v.trim().is_empty() {
+            return Err(format!("{name} is empty"));
+        }
+    }
+    crate::knowledge::policy::parse_date(&s.expires).map_err(|e| format!("expires {e}"))?;
+    if s.ticket.as_ref().is_some_and(|t| t.trim().is_empty()) {
+        return Err("ticket is empty (leave it out instead)".into());
+    }
+    Ok(())
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -325,6 +401,72 @@ mod tests {
         let approvals = crate::knowledge::policy::parse(&policy, Path::new("example"))
             .expect("policy example parses");
         assert!(approvals.len() >= 2, "{policy}");
+        // So does the suppress example, as config.
+        let suppress: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("# --- suppress example"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("# --- end"))
+            .map(|l| format!("{}\n", l.strip_prefix('#').unwrap_or(l).trim_start()))
+            .collect();
+        let cfg = Config::parse(&suppress, Path::new("example")).expect("suppress example parses");
+        assert_eq!(cfg.suppress.len(), 2, "{suppress}");
+    }
+
+    const SUPPRESS: &str = "theme = \"mono\"\n\n[[suppress]]\nrule = \"exposure.unauthenticated-listener\"\nlistener = \"0.0.0.0:8080/tcp\"\nreason = \"lab box on an isolated VLAN\"\nowner = \"alice\"\nexpires = \"2026-09-30\"\n\n[[suppress]]\nrule = \"privacy.*\"\nany_subject = true\nreason = \"r\"\nowner = \"bob\"\nexpires = \"2026-12-31\"\nticket = \"SEC-1\"\n";
+
+    fn suppress_error(text: &str) -> String {
+        Config::parse(text, Path::new("c.toml"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn suppressions_parse_and_name_their_line() {
+        let cfg = Config::parse(SUPPRESS, Path::new("c.toml")).expect("parses");
+        assert_eq!(cfg.suppress.len(), 2);
+        assert_eq!(cfg.suppress[0].origin, "c.toml:3");
+        assert_eq!(
+            cfg.suppress[0].listener.as_deref(),
+            Some("0.0.0.0:8080/tcp")
+        );
+        assert_eq!(cfg.suppress[1].origin, "c.toml:10");
+        assert!(cfg.suppress[1].any_subject);
+        assert_eq!(cfg.suppress[1].ticket.as_deref(), Some("SEC-1"));
+        // --print-config shows them, and what it prints reads back the same.
+        let again = Config::parse(&cfg.to_toml(), Path::new("c.toml")).expect("round trip");
+        assert_eq!(again.suppress.len(), 2);
+        assert_eq!(again.suppress[1].rule, "privacy.*");
+    }
+
+    #[test]
+    fn bad_suppressions_are_rejected_with_their_line() {
+        let e = suppress_error(&SUPPRESS.replace("2026-09-30", "2026-02-30"));
+        assert!(e.contains("c.toml:3: [[suppress]]: expires"), "{e}");
+        assert!(e.contains("day 30 does not exist"), "{e}");
+        let e = suppress_error(&SUPPRESS.replace("2026-12-31", "31/12/2026"));
+        assert!(e.contains("c.toml:10: [[suppress]]: expires"), "{e}");
+        let e = suppress_error(&SUPPRESS.replace("reason = \"r\"\n", ""));
+        assert!(e.contains("c.toml:10:") && e.contains("reason"), "{e}");
+        let e = suppress_error(&SUPPRESS.replace("reason = \"r\"", "reason = \" \""));
+        assert!(
+            e.contains("c.toml:10: [[suppress]]: reason is empty"),
+            "{e}"
+        );
+        let e = suppress_error(&SUPPRESS.replace("owner = \"alice\"\n", ""));
+        assert!(e.contains("c.toml:3:") && e.contains("owner"), "{e}");
+        let e = suppress_error(&SUPPRESS.replace("any_subject = true\n", ""));
+        assert!(e.contains("c.toml:10: [[suppress]]: needs product"), "{e}");
+        let e = suppress_error(&SUPPRESS.replace(
+            "any_subject = true",
+            "any_subject = true\nproduct = \"ollama\"",
+        ));
+        assert!(e.contains("contradicts"), "{e}");
+        let e = suppress_error(&SUPPRESS.replace("privacy.*", "privacy.*.x"));
+        assert!(e.contains("only once, at the end"), "{e}");
+        let e = suppress_error(&SUPPRESS.replace("listener =", "pid = 7\nlistener ="));
+        assert!(e.contains("c.toml:5:") && e.contains("pid"), "{e}");
     }
 
     #[test]

@@ -66,7 +66,8 @@ enum Command {
         /// Output file, written atomically; "-" or absent: standard output.
         #[arg(short = 'o', long = "output", value_name = "PATH")]
         output: Option<PathBuf>,
-        /// Exit with code 3 when a finding of this severity or worse exists.
+        /// Exit with code 3 when a finding of this severity or worse exists
+        /// (suppressed findings are accepted risks and do not count).
         #[arg(long, value_name = "SEVERITY")]
         fail_on: Option<Severity>,
         /// Do not wait for model files the hash cache does not know: files over
@@ -240,6 +241,7 @@ fn knowledge(cfg: &Config) -> Result<Knowledge> {
         );
     }
     k.advisories.data.max_age_days = cfg.advisories.max_age_days;
+    k.suppressions = cfg.suppress.clone();
     Ok(k)
 }
 
@@ -277,6 +279,8 @@ fn snapshot(
         Some(p) if p.as_os_str() == "-" => write_stdout(&text)?,
         Some(p) => write_atomic(p, text.as_bytes())?,
     }
+    // Suppressed findings are accepted risks (`snap.suppressed`): they fail no gate;
+    // an expired suppression leaves its finding in `snap.findings`.
     if let Some(threshold) = fail_on
         && snap.findings.iter().any(|f| f.severity >= threshold)
     {
@@ -433,11 +437,12 @@ fn write_stdout(text: &str) -> Result<()> {
 fn log_summary(snap: &aiposture::model::Snapshot) {
     let inv = &snap.inventory;
     log::info!(
-        "collected {} processes, {} sockets, {} AI servers, {} findings, {} blind spots in {} ms",
+        "collected {} processes, {} sockets, {} AI servers, {} findings ({} suppressed), {} blind spots in {} ms",
         inv.processes_seen,
         inv.sockets.len(),
         inv.servers.len(),
         snap.findings.len(),
+        snap.suppressed.len(),
         inv.blind_spots.len(),
         inv.host.collection_ms
     );

@@ -26,6 +26,9 @@ pub struct Knowledge {
     pub advisories: advisories::AdvisoryDb,
     /// Telemetry switches, back-ends, tunnels, agents, prompt logs (assets/privacy.toml).
     pub privacy: privacy::Privacy,
+    /// The operator's accepted risks (`[[suppress]]` of the config): not shipped
+    /// data, set at the edge like `advisories`; empty by default.
+    pub suppressions: Vec<crate::model::Suppression>,
 }
 
 impl Knowledge {
@@ -39,6 +42,7 @@ impl Knowledge {
             pickle: crate::collect::pickle::PickleRules::embedded()?,
             advisories: advisories::AdvisoryDb::embedded()?,
             privacy: privacy::Privacy::embedded()?,
+            suppressions: Vec::new(),
         })
     }
 }

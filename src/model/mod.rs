@@ -18,6 +18,7 @@ pub mod provenance;
 pub mod redact;
 pub mod scan;
 pub mod snapshot;
+pub mod suppress;
 #[cfg(test)]
 pub mod testing;
 
@@ -28,3 +29,4 @@ pub use snapshot::{
     BindScope, ListenerExposure, ProbeAuth, ProbeIdentity, ProbeVerdict, Reach, SCHEMA_VERSION,
     ScoreTerm, Scores, ServerScore, Snapshot, ToolInfo,
 };
+pub use suppress::{SuppressedFinding, Suppression, SuppressionRef};

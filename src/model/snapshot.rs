@@ -18,6 +18,10 @@ pub struct Snapshot {
     /// What the loopback probes showed, per probed listener.
     pub probe_verdicts: Vec<ProbeVerdict>,
     pub findings: Vec<Finding>,
+    /// Findings accepted by a `[[suppress]]` entry of the config: not in
+    /// `findings`, not scored, not counted by `--fail-on`; kept with their reason.
+    #[serde(default)]
+    pub suppressed: Vec<super::SuppressedFinding>,
     /// Posture scores with their arithmetic (weights: assets/score.toml).
     pub scores: Scores,
     /// Advisory data used (embedded or an osv.dev export, its age) and matches.

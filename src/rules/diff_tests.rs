@@ -29,6 +29,7 @@ fn snap(inv: crate::model::Inventory) -> Snapshot {
         patch: Default::default(),
         privacy: Default::default(),
         timeline: None,
+        suppressed: vec![],
     }
 }
 

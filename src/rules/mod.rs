@@ -15,12 +15,13 @@ pub mod probe;
 pub mod reach;
 pub mod scan;
 pub mod score;
+pub mod suppress;
 pub mod versions;
 pub mod visibility;
 pub mod weights_access;
 
 use crate::knowledge::Knowledge;
-use crate::model::{Inventory, SCHEMA_VERSION, Snapshot, ToolInfo};
+use crate::model::{Finding, Inventory, SCHEMA_VERSION, Snapshot, ToolInfo};
 
 /// Run every rule over an inventory and assemble the snapshot.
 pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
@@ -52,12 +53,22 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     findings.extend(patch_findings);
     let (privacy, privacy_findings) = privacy::analyse(&inventory, knowledge);
     findings.extend(privacy_findings);
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.subject.product.cmp(&b.subject.product))
-            .then_with(|| a.subject.pid.cmp(&b.subject.pid))
-    });
+    // Accepted risks move aside before scoring: they cost no points and fail no gate.
+    let today = inventory
+        .host
+        .collected_at
+        .get(..10)
+        .filter(|d| crate::knowledge::policy::parse_date(d).is_ok());
+    let ids: Vec<(u32, &str)> = inventory
+        .servers
+        .iter()
+        .map(|s| (s.pid, s.product_id.as_str()))
+        .collect();
+    let (mut findings, mut suppressed, about_suppressions) =
+        suppress::apply(findings, &knowledge.suppressions, today, &ids);
+    findings.extend(about_suppressions);
+    findings.sort_by(order);
+    suppressed.sort_by(|a, b| order(&a.finding, &b.finding));
     let scores = score::scores(&inventory.servers, &findings, &knowledge.score);
     Snapshot {
         schema_version: SCHEMA_VERSION,
@@ -74,9 +85,18 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
         exposures,
         probe_verdicts,
         findings,
+        suppressed,
         scores,
         patch,
         privacy,
         timeline: None,
     }
+}
+
+/// Worst first, then by product and pid.
+fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then_with(|| a.subject.product.cmp(&b.subject.product))
+        .then_with(|| a.subject.pid.cmp(&b.subject.pid))
 }

@@ -47,6 +47,8 @@ pub enum Item {
     /// server index, socket index (None: a server without listeners)
     Server(usize, Option<usize>),
     Finding(usize),
+    /// A suppressed finding (index into `suppressed`), listed when toggled on.
+    Suppressed(usize),
     BlindSpot(usize),
     /// A listening socket no readable fd table holds (index into sockets).
     UnknownListener(usize),
@@ -102,11 +104,16 @@ pub struct App {
     pub interval: Duration,
     pub quit: bool,
     pub refresh_requested: bool,
+    /// List suppressed findings after the active ones (key `z`).
+    pub show_suppressed: bool,
     /// Rows a page moves; set from the last drawn list height.
     pub page: usize,
 }
 
 const PAGE_DEFAULT: usize = 10;
+
+/// Severity column of a suppressed finding.
+pub const SUPPRESSED: &str = "suppr.";
 
 impl App {
     pub fn new(interval: Duration) -> Self {
@@ -122,6 +129,7 @@ impl App {
             interval,
             quit: false,
             refresh_requested: false,
+            show_suppressed: false,
             page: PAGE_DEFAULT,
         }
     }
@@ -175,6 +183,17 @@ impl App {
                     cells: vec![f.severity.to_string(), f.title.clone()],
                     scope: None,
                 })
+                .chain(
+                    s.suppressed
+                        .iter()
+                        .enumerate()
+                        .filter(|_| self.show_suppressed)
+                        .map(|(i, x)| Row {
+                            item: Item::Suppressed(i),
+                            cells: vec![SUPPRESSED.into(), x.finding.title.clone()],
+                            scope: None,
+                        }),
+                )
                 .collect(),
             Pane::BlindSpots => s
                 .inventory
@@ -310,6 +329,13 @@ impl App {
                 self.pane = pane;
                 self.filter[pane.index()] = needle;
                 self.selected[pane.index()] = 0;
+                return true;
+            }
+            Action::ToggleSuppressed => {
+                self.show_suppressed = !self.show_suppressed;
+                let n = self.rows(Pane::Findings).len();
+                let sel = &mut self.selected[Pane::Findings.index()];
+                *sel = (*sel).min(n.saturating_sub(1));
                 return true;
             }
             Action::Quit | Action::Help | Action::Refresh => return false,

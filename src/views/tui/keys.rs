@@ -21,6 +21,7 @@ pub enum Action {
     Sort,
     Refresh,
     Jump,
+    ToggleSuppressed,
 }
 
 pub struct Binding {
@@ -133,6 +134,12 @@ pub const BINDINGS: &[Binding] = &[
         label: "o",
         action: Action::Jump,
         help: "in Events: go to the event's subject (its pane, filtered to it)",
+    },
+    Binding {
+        keys: &[(KeyCode::Char('z'), NONE)],
+        label: "z",
+        action: Action::ToggleSuppressed,
+        help: "show or hide suppressed findings (accepted risks)",
     },
     Binding {
         keys: &[(KeyCode::Char('l'), CTRL)],

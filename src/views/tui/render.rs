@@ -174,7 +174,7 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     "none".to_string()
                 } else {
                     counts.join(", ")
-                },
+                } + &suppressed_count(s),
                 inv.blind_spots.len(),
                 plural(inv.blind_spots.len()),
                 if inv.probes_enabled {
@@ -243,6 +243,24 @@ fn draw_sparklines(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .style(style),
             Rect::new(x + LABEL, y, WIDTH - LABEL, 1),
         );
+    }
+}
+
+/// ` │ 2 suppressed` after the header's finding counts; nothing when none are.
+fn suppressed_count(s: &Snapshot) -> String {
+    match s.suppressed.len() {
+        0 => String::new(),
+        n => format!(" │ {n} suppressed"),
+    }
+}
+
+/// ` + 2 suppressed (z: show)` in the findings title; nothing when none are.
+fn suppressed_label(app: &App) -> String {
+    let n = app.snapshot.as_ref().map_or(0, |s| s.suppressed.len());
+    match (n, app.show_suppressed) {
+        (0, _) => String::new(),
+        (n, true) => format!(" + {n} suppressed (z: hide)"),
+        (n, false) => format!(" + {n} suppressed (z: show)"),
     }
 }
 
@@ -407,7 +425,10 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             pane,
         ),
         _ => title_with_filter(
-            &format!("Findings ({nf}) │ blind spots ({nb}) │ models ({nm})"),
+            &format!(
+                "Findings ({nf}){} │ blind spots ({nb}) │ models ({nm})",
+                suppressed_label(app)
+            ),
             app,
             pane,
         ),
@@ -422,6 +443,10 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     Cell::from(r.cells[1].clone()),
                 ])
             }
+            (Pane::Findings, Some(_), Item::Suppressed(_)) => TRow::new([
+                Cell::from(r.cells[0].clone()).style(Style::default().fg(theme.muted)),
+                Cell::from(r.cells[1].clone()).style(Style::default().fg(theme.muted)),
+            ]),
             (Pane::Patch, _, _) => {
                 let sev = r.cells[patch_rows::SEVERITY].parse::<Severity>().ok();
                 let style = sev.map_or(Style::default().fg(theme.muted), |s| theme.severity(s));
@@ -781,9 +806,20 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
                 Style::default().fg(theme.muted),
             )));
         }
-        Item::Finding(i) => {
-            let Some(fd) = s.findings.get(i) else {
-                return out;
+        Item::Finding(_) | Item::Suppressed(_) => {
+            let fd = match item {
+                Item::Suppressed(i) => {
+                    let Some(x) = s.suppressed.get(i) else {
+                        return out;
+                    };
+                    suppression_lines(&x.suppression, theme, &mut out);
+                    &x.finding
+                }
+                Item::Finding(i) => match s.findings.get(i) {
+                    Some(fd) => fd,
+                    None => return out,
+                },
+                _ => return out,
             };
             out.push(Line::from(vec![
                 Span::styled(format!("[{}] ", fd.severity), theme.severity(fd.severity)),
@@ -1227,6 +1263,32 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
         }
     }
     out
+}
+
+/// Why a finding is suppressed: the accepted risk as the config records it.
+fn suppression_lines(
+    r: &crate::model::SuppressionRef,
+    theme: &Theme,
+    out: &mut Vec<Line<'static>>,
+) {
+    out.push(Line::from(Span::styled(
+        format!("SUPPRESSED until {} (accepted risk)", r.expires),
+        Style::default()
+            .fg(theme.muted)
+            .add_modifier(Modifier::BOLD),
+    )));
+    out.push(kv("reason", r.reason.clone()));
+    out.push(kv("owner", r.owner.clone()));
+    out.push(kv("expires", format!("{} (end of day, UTC)", r.expires)));
+    if let Some(t) = &r.ticket {
+        out.push(kv("ticket", t.clone()));
+    }
+    out.push(kv(
+        "entry",
+        format!("{} [[suppress]] #{}", r.origin, r.index + 1),
+    ));
+    out.push(kv("matched on", r.matched_on.clone()));
+    out.push(Line::from(""));
 }
 
 fn hash_lines(h: &FileHash, d: &Drift, out: &mut Vec<Line<'static>>) {
