@@ -381,6 +381,7 @@ fn watch(cfg: &Config, format: EventsFormat, no_history: bool) -> Result<ExitCod
             let _ = wake_tx.send(());
         },
     );
+    let mut announced = false;
     loop {
         let snap = match runner.step() {
             Ok(s) => s,
@@ -395,6 +396,19 @@ fn watch(cfg: &Config, format: EventsFormat, no_history: bool) -> Result<ExitCod
         let tl = snap.timeline.as_ref();
         if let Some(why) = tl.and_then(|t| t.memory_only.as_deref()) {
             log::warn!("timeline in memory only: {why}");
+        }
+        if !announced {
+            announced = true;
+            // On stderr: stdout carries events only.
+            let w = tl.and_then(|t| t.watch.as_ref());
+            eprintln!(
+                "aiposture watch: {} inotify watches{}, history at {}",
+                w.map_or(0, |w| w.watches),
+                w.filter(|w| !w.errors.is_empty())
+                    .map(|w| format!(" ({} not watchable: {})", w.errors.len(), w.errors.join("; ")))
+                    .unwrap_or_default(),
+                tl.map_or("nowhere", |t| t.store.as_str())
+            );
         }
         let mut out = String::new();
         for e in tl.map(|t| t.new_events.as_slice()).unwrap_or_default() {
