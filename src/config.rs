@@ -27,6 +27,16 @@ pub struct Config {
     pub models: ModelsConfig,
     /// Advisory data for patch status: an osv.dev export, and how old is too old.
     pub advisories: AdvisoriesConfig,
+    /// The accepted state of the host that changes are reported against.
+    pub baseline: BaselineConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BaselineConfig {
+    /// Snapshot written by `aiposture baseline save`; "" = the state directory's
+    /// `baseline.json`. When the file exists, changes since it are findings.
+    pub path: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -68,6 +78,7 @@ impl Default for Config {
             probes: true,
             models: ModelsConfig::default(),
             advisories: AdvisoriesConfig::default(),
+            baseline: BaselineConfig::default(),
         }
     }
 }
@@ -115,6 +126,12 @@ impl Config {
                 self.advisories.path
             )));
         }
+        if !self.baseline.path.is_empty() && !self.baseline.path.starts_with('/') {
+            return Err(bad(format!(
+                "baseline.path: {:?} is not an absolute path",
+                self.baseline.path
+            )));
+        }
         if self.advisories.max_age_days == 0 {
             return Err(bad("advisories.max_age_days: must be at least 1".into()));
         }
@@ -127,6 +144,15 @@ impl Config {
             Self::xdg_path().map(|p| p.with_file_name("policy.toml"))
         } else {
             Some(PathBuf::from(&self.models.policy))
+        }
+    }
+
+    /// The baseline file: `baseline.path`, else `$XDG_STATE_HOME/aiposture/baseline.json`.
+    pub fn baseline_path(&self) -> Option<PathBuf> {
+        if self.baseline.path.is_empty() {
+            crate::collect::baseline::default_path()
+        } else {
+            Some(PathBuf::from(&self.baseline.path))
         }
     }
 

@@ -22,6 +22,8 @@ pub enum Error {
     },
     #[error("advisory data {path}: {message}")]
     Advisories { path: PathBuf, message: String },
+    #[error("{path} is not an aiposture snapshot: {message}")]
+    NotASnapshot { path: PathBuf, message: String },
     #[error("cannot serialise the snapshot: {0}")]
     Serialise(#[from] serde_json::Error),
 }

@@ -2,6 +2,7 @@
 //! a hand-built inventory and gives the same answer for the same input.
 
 pub mod advisories;
+pub mod baseline;
 pub mod config_audit;
 pub mod diff;
 pub mod drift;
@@ -52,12 +53,7 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     findings.extend(patch_findings);
     let (privacy, privacy_findings) = privacy::analyse(&inventory, knowledge);
     findings.extend(privacy_findings);
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.subject.product.cmp(&b.subject.product))
-            .then_with(|| a.subject.pid.cmp(&b.subject.pid))
-    });
+    sort_findings(&mut findings);
     let scores = score::scores(&inventory.servers, &findings, &knowledge.score);
     Snapshot {
         schema_version: SCHEMA_VERSION,
@@ -78,4 +74,14 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
         patch,
         privacy,
     }
+}
+
+/// Worst first, then by product and pid (stable: rules keep their order within).
+pub fn sort_findings(findings: &mut [crate::model::Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.subject.product.cmp(&b.subject.product))
+            .then_with(|| a.subject.pid.cmp(&b.subject.pid))
+    });
 }

@@ -61,7 +61,11 @@ async fn collector_task(
         let c = Arc::clone(&collector);
         let result = tokio::task::spawn_blocking(move || {
             c.collect()
-                .map(|inv| rules::analyse(inv, c.knowledge()))
+                .map(|inv| {
+                    let mut snap = rules::analyse(inv, c.knowledge());
+                    rules::baseline::apply(&mut snap, &c.baseline());
+                    snap
+                })
                 .map_err(|e| e.to_string())
         })
         .await
