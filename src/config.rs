@@ -33,6 +33,8 @@ pub struct Config {
     pub suppress: Vec<Suppression>,
     /// History: where events are kept, for how long, and what is watched.
     pub timeline: TimelineConfig,
+    /// The accepted state of the host that changes are reported against.
+    pub baseline: BaselineConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -86,6 +88,14 @@ impl TimelineConfig {
     }
 }
 
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BaselineConfig {
+    /// Snapshot written by `aiposture baseline save`; "" = the state directory's
+    /// `baseline.json`. When the file exists, changes since it are findings.
+    pub path: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdvisoriesConfig {
@@ -127,6 +137,7 @@ impl Default for Config {
             advisories: AdvisoriesConfig::default(),
             timeline: TimelineConfig::default(),
             suppress: Vec::new(),
+            baseline: BaselineConfig::default(),
         }
     }
 }
@@ -196,6 +207,12 @@ impl Config {
                 "timeline.retention_days and timeline.max_events must be at least 1".into(),
             ));
         }
+        if !self.baseline.path.is_empty() && !self.baseline.path.starts_with('/') {
+            return Err(bad(format!(
+                "baseline.path: {:?} is not an absolute path",
+                self.baseline.path
+            )));
+        }
         if self.advisories.max_age_days == 0 {
             return Err(bad("advisories.max_age_days: must be at least 1".into()));
         }
@@ -211,6 +228,15 @@ impl Config {
             Self::xdg_path().map(|p| p.with_file_name("policy.toml"))
         } else {
             Some(PathBuf::from(&self.models.policy))
+        }
+    }
+
+    /// The baseline file: `baseline.path`, else `$XDG_STATE_HOME/aiposture/baseline.json`.
+    pub fn baseline_path(&self) -> Option<PathBuf> {
+        if self.baseline.path.is_empty() {
+            crate::collect::baseline::default_path()
+        } else {
+            Some(PathBuf::from(&self.baseline.path))
         }
     }
 

@@ -24,6 +24,8 @@ pub enum Error {
     Advisories { path: PathBuf, message: String },
     #[error("timeline store {path}: {message}")]
     Store { path: String, message: String },
+    #[error("{path} is not an aiposture snapshot: {message}")]
+    NotASnapshot { path: PathBuf, message: String },
     #[error("cannot serialise the snapshot: {0}")]
     Serialise(#[from] serde_json::Error),
 }

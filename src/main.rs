@@ -103,6 +103,33 @@ enum Command {
         #[arg(long, value_enum, default_value_t = EventsFormat::Jsonl)]
         format: EventsFormat,
     },
+    /// List what changed between two snapshots written by `aiposture snapshot`:
+    /// servers started, stopped or restarted; listeners added, removed or
+    /// rebound (127.0.0.1 → 0.0.0.0); exposure and auth; models added, removed
+    /// or swapped (sha256), chat templates; versions; new outbound peers;
+    /// telemetry switches; findings opened or closed. A server is known by
+    /// product, executable and user, never by pid, so a restart is one event.
+    /// Exit 0: no change; 1: changes listed; 2: error (e.g. a file that is not
+    /// a snapshot).
+    Diff {
+        /// Output: one line per event (time, kind, severity, subject: before →
+        /// after) with its evidence indented, or a JSON array of events.
+        #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+        format: ScanFormat,
+        /// The earlier snapshot.
+        #[arg(value_name = "OLD.json")]
+        old: PathBuf,
+        /// The later snapshot.
+        #[arg(value_name = "NEW.json")]
+        new: PathBuf,
+    },
+    /// The baseline: the state of the host you accepted. While it exists, every
+    /// `snapshot` and dashboard refresh reports changes since it as
+    /// `baseline.drift` findings (`[baseline] path` in the config).
+    Baseline {
+        #[command(subcommand)]
+        action: BaselineAction,
+    },
     /// Vet model files before serving them: sniff each by content and read its
     /// header (GGUF, safetensors, pickle, PyTorch zip, NumPy) without loading it.
     /// Exit 0: all clean; 1: a file is dangerous, suspicious or could not be
@@ -115,6 +142,28 @@ enum Command {
         paths: Vec<PathBuf>,
     },
 }
+
+#[derive(Subcommand)]
+enum BaselineAction {
+    /// Collect like `snapshot` (waiting for model hashes) and write the result
+    /// atomically as the baseline; prints where.
+    Save {
+        /// Where to write it (default: `[baseline] path`, else
+        /// $XDG_STATE_HOME/aiposture/baseline.json or ~/.local/state/aiposture/baseline.json).
+        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
+    /// Print when the baseline was taken and what it holds.
+    Show {
+        /// A baseline file other than the configured one.
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+    },
+}
+
+/// Exit code of `diff` when something changed, and on any error.
+const EXIT_DIFF_CHANGED: u8 = 1;
+const EXIT_DIFF_ERROR: u8 = 2;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
@@ -203,6 +252,13 @@ fn run() -> Result<ExitCode> {
             limit,
         }) => events(&cfg, format, since.as_deref(), &kind, limit),
         Some(Command::Watch { format }) => watch(&cfg, format, cli.no_history),
+        Some(Command::Diff { format, old, new }) => Ok(diff(&old, &new, format)),
+        Some(Command::Baseline {
+            action: BaselineAction::Save { output },
+        }) => baseline_save(&cfg, output),
+        Some(Command::Baseline {
+            action: BaselineAction::Show { path },
+        }) => baseline_show(&cfg, path),
         None => dashboard(&cfg, cli.no_history),
     }
 }
@@ -249,7 +305,8 @@ fn collector(cfg: &Config) -> Result<Collector> {
     Ok(Collector::new(knowledge(cfg)?)
         .with_probes(cfg.probes)
         .with_model_roots(cfg.models.roots.iter().map(PathBuf::from).collect())
-        .with_policy(cfg.policy_path()))
+        .with_policy(cfg.policy_path())
+        .with_baseline(cfg.baseline_path()))
 }
 
 /// The history store of the configuration, or one in memory that says why.
@@ -271,6 +328,7 @@ fn snapshot(
     let c = collector(cfg)?.wait_for_hashes(wait_for_hashes);
     let inv = c.collect()?;
     let mut snap = rules::analyse(inv, c.knowledge());
+    rules::baseline::apply(&mut snap, &c.baseline());
     timeline(cfg, no_history).observe(&mut snap, Vec::new(), None);
     log_summary(&snap);
     let text = json::to_json(&snap)?;
@@ -405,7 +463,11 @@ fn watch(cfg: &Config, format: EventsFormat, no_history: bool) -> Result<ExitCod
                 "aiposture watch: {} inotify watches{}, history at {}",
                 w.map_or(0, |w| w.watches),
                 w.filter(|w| !w.errors.is_empty())
-                    .map(|w| format!(" ({} not watchable: {})", w.errors.len(), w.errors.join("; ")))
+                    .map(|w| format!(
+                        " ({} not watchable: {})",
+                        w.errors.len(),
+                        w.errors.join("; ")
+                    ))
                     .unwrap_or_default(),
                 tl.map_or("nowhere", |t| t.store.as_str())
             );
@@ -439,6 +501,110 @@ fn scan(paths: &[PathBuf], format: ScanFormat) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn diff(old: &std::path::Path, new: &std::path::Path, format: ScanFormat) -> ExitCode {
+    let run = || -> Result<ExitCode> {
+        let a = read_snapshot(old)?;
+        let b = read_snapshot(new)?;
+        let events = rules::diff::diff(&a, &b);
+        let text = match format {
+            ScanFormat::Text => aiposture::views::export::events::to_text(&events),
+            ScanFormat::Json => aiposture::views::export::events::to_json(&events)?,
+        };
+        write_stdout(&text)?;
+        Ok(if events.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_DIFF_CHANGED)
+        })
+    };
+    run().unwrap_or_else(|e| {
+        log::error!("{e:#}");
+        eprintln!("aiposture: {e:#}");
+        ExitCode::from(EXIT_DIFF_ERROR)
+    })
+}
+
+fn read_snapshot(path: &std::path::Path) -> Result<aiposture::model::Snapshot> {
+    Ok(aiposture::collect::baseline::read_snapshot(path)?)
+}
+
+fn baseline_path(cfg: &Config, explicit: Option<PathBuf>) -> Result<PathBuf> {
+    explicit
+        .or_else(|| cfg.baseline_path())
+        .context("no state directory ($XDG_STATE_HOME and $HOME unset): name the baseline file")
+}
+
+fn baseline_save(cfg: &Config, output: Option<PathBuf>) -> Result<ExitCode> {
+    let path = baseline_path(cfg, output)?;
+    let c = collector(cfg)?.wait_for_hashes(true);
+    let inv = c.collect()?;
+    // The baseline itself carries no drift: it is what later runs drift from.
+    let snap = rules::analyse(inv, c.knowledge());
+    log_summary(&snap);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    write_atomic(&path, json::to_json(&snap)?.as_bytes())?;
+    write_stdout(&format!(
+        "baseline written to {}
+taken    {}
+holds    {}
+",
+        path.display(),
+        snap.inventory.host.collected_at,
+        holds(&snap)
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn baseline_show(cfg: &Config, path: Option<PathBuf>) -> Result<ExitCode> {
+    let path = baseline_path(cfg, path)?;
+    if !path.exists() {
+        bail!(
+            "no baseline at {}; `aiposture baseline save` writes one",
+            path.display()
+        );
+    }
+    let snap = read_snapshot(&path)?;
+    let host = &snap.inventory.host;
+    write_stdout(&format!(
+        "baseline {}
+taken    {} on host {} by {} {} ({})
+holds    {}
+",
+        path.display(),
+        host.collected_at,
+        host.hostname,
+        snap.tool.name,
+        snap.tool.version,
+        snap.tool.mode,
+        holds(&snap)
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// "2 servers, 3 listeners, 1 loaded model, 4 model files in stores, 5 findings"
+fn holds(snap: &aiposture::model::Snapshot) -> String {
+    let inv = &snap.inventory;
+    let listeners = inv
+        .servers
+        .iter()
+        .flat_map(|s| &s.sockets)
+        .filter(|&&i| inv.sockets.get(i).is_some_and(|k| k.is_listener()))
+        .count();
+    let loaded: usize = inv.servers.iter().map(|s| s.models.len()).sum();
+    let stored = inv
+        .store_files
+        .iter()
+        .filter(|f| f.format.is_some())
+        .count();
+    format!(
+        "{} servers, {listeners} listeners, {loaded} loaded models, {stored} model files in stores, {} findings",
+        inv.servers.len(),
+        snap.findings.len()
+    )
 }
 
 fn write_stdout(text: &str) -> Result<()> {

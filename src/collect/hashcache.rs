@@ -78,7 +78,8 @@ pub fn key(meta: &std::fs::Metadata) -> String {
     )
 }
 
-fn state_dir() -> Option<PathBuf> {
+/// `$XDG_STATE_HOME/aiposture`, else `~/.local/state/aiposture`.
+pub fn state_dir() -> Option<PathBuf> {
     std::env::var_os("XDG_STATE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)

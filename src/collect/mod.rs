@@ -3,6 +3,7 @@
 
 pub mod analyse;
 pub mod auth;
+pub mod baseline;
 pub mod docker;
 pub mod env;
 pub mod file_access;
@@ -85,6 +86,8 @@ pub struct Collector {
     versions: std::sync::Mutex<versions::Cache>,
     /// When each live peer of an AI process was first seen by this process.
     peers_first_seen: std::sync::Mutex<privacy::connections::FirstSeen>,
+    /// The baseline snapshot drift is judged against (`[baseline] path`).
+    baseline: baseline::Reader,
 }
 
 /// A listener is probed again only after this long.
@@ -131,6 +134,7 @@ impl Collector {
             policy_path: None,
             versions: Default::default(),
             peers_first_seen: Default::default(),
+            baseline: Default::default(),
         }
     }
 
@@ -253,6 +257,17 @@ impl Collector {
     }
 
     /// `false` is passive mode: no packet is sent, not even to loopback.
+    /// The baseline file, re-read when it changes on disk (`None`: no baseline).
+    pub fn with_baseline(mut self, path: Option<std::path::PathBuf>) -> Self {
+        self.baseline = baseline::Reader::new(path);
+        self
+    }
+
+    /// The baseline as it stands now, for `rules::baseline::apply`.
+    pub fn baseline(&self) -> crate::model::baseline::BaselineRead {
+        self.baseline.read()
+    }
+
     pub fn with_probes(mut self, enabled: bool) -> Self {
         self.probes_enabled = enabled;
         self

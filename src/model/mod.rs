@@ -3,6 +3,7 @@
 
 pub mod advisory;
 pub mod argv;
+pub mod baseline;
 pub mod components;
 pub mod events;
 pub mod finding;

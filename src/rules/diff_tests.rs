@@ -620,3 +620,45 @@ fn severity_table_worse_is_never_below_better() {
         );
     }
 }
+
+#[test]
+fn hundred_servers_of_one_identity_restarted_in_any_order_pair_by_port() {
+    // One user's 100 llama-servers (one identity), 10 listeners each: the worst
+    // case for pairing. All restart; the new snapshot lists them in reverse.
+    let host = |base_pid: u32, reverse: bool| {
+        let mut inv = inventory();
+        for n in 0..100u32 {
+            let pid = base_pid + n;
+            let mut s = llama(pid);
+            for k in 0..10u16 {
+                s.sockets.push(inv.sockets.len());
+                inv.sockets
+                    .push(listener("127.0.0.1", 10000 + (n as u16) * 10 + k, pid, 1));
+            }
+            inv.servers.push(s);
+        }
+        if reverse {
+            inv.servers.reverse();
+        }
+        snap(inv)
+    };
+    let old = host(1000, false);
+    let new = host(5000, true);
+    let started = std::time::Instant::now();
+    let ev = diff(&old, &new);
+    let took = started.elapsed();
+    assert_eq!(ev.len(), 100, "{:#?}", &ev[..ev.len().min(5)]);
+    assert!(ev.iter().all(|e| e.kind == EventKind::ServerRestarted));
+    // Each old pid pairs with the new pid holding the same ports (pid + 4000).
+    for e in &ev {
+        let (b, a) = (e.before.as_deref(), e.after.as_deref());
+        let p: u32 = a
+            .and_then(|a| a.strip_prefix("pid "))
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_default();
+        assert_eq!(b, Some(format!("pid {}", p - 4000)).as_deref());
+    }
+    assert_eq!(diff(&new, &new), vec![]);
+    // Generous: a refresh every 2 s must be able to afford it even in debug builds.
+    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
+}

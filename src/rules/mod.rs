@@ -2,6 +2,7 @@
 //! a hand-built inventory and gives the same answer for the same input.
 
 pub mod advisories;
+pub mod baseline;
 pub mod config_audit;
 pub mod diff;
 pub mod drift;
@@ -67,7 +68,7 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     let (mut findings, mut suppressed, about_suppressions) =
         suppress::apply(findings, &knowledge.suppressions, today, &ids);
     findings.extend(about_suppressions);
-    findings.sort_by(order);
+    sort_findings(&mut findings);
     suppressed.sort_by(|a, b| order(&a.finding, &b.finding));
     let scores = score::scores(&inventory.servers, &findings, &knowledge.score);
     Snapshot {
@@ -99,4 +100,9 @@ fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
         .cmp(&a.severity)
         .then_with(|| a.subject.product.cmp(&b.subject.product))
         .then_with(|| a.subject.pid.cmp(&b.subject.pid))
+}
+
+/// Worst first, then by product and pid (stable: rules keep their order within).
+pub fn sort_findings(findings: &mut [crate::model::Finding]) {
+    findings.sort_by(order);
 }

@@ -56,6 +56,7 @@ impl Runner {
             });
         }
         let mut snap = rules::analyse(inv, self.collector.knowledge());
+        rules::baseline::apply(&mut snap, &self.collector.baseline());
         self.timeline.observe(&mut snap, extra, status);
         Ok(snap)
     }

@@ -1,5 +1,6 @@
 //! Exporters: the snapshot rendered for machines. Each writes atomically.
 
+pub mod events;
 pub mod json;
 pub mod scan;
 
