@@ -83,6 +83,29 @@ pub fn egress_key(identity: &str, e: &crate::model::privacy::Egress) -> String {
     format!("{identity}|{proto}|{remote}")
 }
 
+/// Seen-kind of the peers each product has had (for `egress_new` de-duplication).
+const PEER: &str = "peer";
+
+/// As `rules::diff` names a peer in an `egress_new` subject.
+fn peer_item(e: &crate::model::privacy::Egress) -> String {
+    let proto = match e.protocol {
+        crate::model::Protocol::Tcp => "tcp",
+        crate::model::Protocol::Udp => "udp",
+    };
+    match e.remote {
+        std::net::IpAddr::V4(a) => format!("{a}:{}/{proto}", e.port),
+        std::net::IpAddr::V6(a) => format!("[{a}]:{}/{proto}", e.port),
+    }
+}
+
+fn peer_key(e: &Event) -> String {
+    format!(
+        "{}|{}",
+        e.subject.product.as_deref().unwrap_or(""),
+        e.subject.item.as_deref().unwrap_or("")
+    )
+}
+
 /// Where the timeline lives: `$XDG_STATE_HOME/aiposture`, else `~/.local/state/aiposture`.
 pub fn default_dir() -> Option<PathBuf> {
     std::env::var_os("XDG_STATE_HOME")
@@ -179,7 +202,22 @@ impl Timeline {
         if let Some(prev) = &self.last {
             events.extend(crate::rules::diff::diff(prev, snap));
         }
-        let seen = seen_keys(snap);
+        let mut seen = seen_keys(snap);
+        // A peer the product has talked to before is not new because a
+        // heartbeat reconnected between two refreshes: only first sightings count.
+        let known_peers = store.first_seen(PEER).unwrap_or_default();
+        events.retain(|e| {
+            e.kind != crate::model::events::EventKind::EgressNew
+                || !known_peers.contains_key(&peer_key(e))
+        });
+        // Every peer connected now counts as had, first observation included.
+        for s in &snap.inventory.servers {
+            if let Some(p) = snap.privacy.processes.iter().find(|p| p.pid == s.pid) {
+                for e in &p.egress {
+                    seen.push((PEER.into(), format!("{}|{}", s.product_id, peer_item(e))));
+                }
+            }
+        }
         let time = snap.inventory.host.collected_at.clone();
         let egress: u64 = snap
             .privacy

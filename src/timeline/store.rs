@@ -315,6 +315,13 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(err)
     }
 
+    /// SQLite's own consistency check of the file: "ok" when sound.
+    pub fn integrity_check(&self) -> Result<String, Error> {
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| db_err(&self.path, e))
+    }
+
     /// Number of events kept.
     pub fn event_count(&self) -> Result<u64, Error> {
         self.conn
