@@ -416,3 +416,38 @@ fn an_unwritable_state_directory_falls_back_to_memory_and_says_so() {
     assert!(why.contains("blocker"), "{:#}", snap["timeline"]);
     assert_eq!(snap["timeline"]["store"], "memory");
 }
+
+#[test]
+fn two_instances_share_one_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(dir.path(), "");
+    let run = |n: usize| {
+        let cfg = cfg.clone();
+        std::thread::spawn(move || {
+            for _ in 0..n {
+                let out = run_ok(
+                    Command::new(bin())
+                        .args(["--passive", "--config"])
+                        .arg(&cfg)
+                        .args(["snapshot", "--no-hash-wait"]),
+                );
+                let snap: Value = serde_json::from_slice(&out.stdout).expect("json");
+                assert!(
+                    snap["timeline"]["memory_only"].is_null(),
+                    "{:#}",
+                    snap["timeline"]
+                );
+            }
+        })
+    };
+    let (a, b) = (run(8), run(8));
+    a.join().expect("first instance");
+    b.join().expect("second instance");
+    let out = run_ok(
+        Command::new(bin())
+            .args(["--config"])
+            .arg(&cfg)
+            .args(["events", "--format", "jsonl"]),
+    );
+    assert!(out.status.success());
+}

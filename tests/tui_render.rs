@@ -405,3 +405,61 @@ fn suppressed_findings_are_hidden_until_z_and_shown_muted_with_their_reason() {
     assert_eq!(app.rows(Pane::Findings).len(), active);
     assert!(app.selected(Pane::Findings) < active, "selection clamped");
 }
+
+#[test]
+fn events_pane_lists_newest_first_and_jumps_to_the_subject() {
+    use aiposture::model::Evidence;
+    use aiposture::model::Severity;
+    use aiposture::model::events::{Event, EventKind, EventSubject, TimelineView};
+    use aiposture::views::tui::app::Pane;
+    let mut snap = fixture("snapshot-root.json");
+    let srv = &snap.inventory.servers[0];
+    let (product, pid) = (srv.product_id.clone(), srv.pid);
+    let event = |time: &str, kind, before: &str, after: &str| Event {
+        time: time.into(),
+        kind,
+        severity: Severity::High,
+        subject: EventSubject {
+            product: Some(product.clone()),
+            pid: Some(pid),
+            listener: Some(after.into()),
+            ..Default::default()
+        },
+        before: Some(before.into()),
+        after: Some(after.into()),
+        evidence: vec![Evidence::new("old snapshot", before)],
+    };
+    snap.timeline = Some(TimelineView {
+        store: "/var/lib/x/timeline.sqlite3".into(),
+        recent: vec![
+            event(
+                "2026-11-20T14:02:05Z",
+                EventKind::ListenerRebound,
+                "127.0.0.1:8080/tcp",
+                "0.0.0.0:8080/tcp",
+            ),
+            event(
+                "2026-11-20T13:00:00Z",
+                EventKind::ServerStarted,
+                "",
+                "started",
+            ),
+        ],
+        ..Default::default()
+    });
+    let mut app = App::new(Duration::from_secs(2));
+    app.set_snapshot(snap);
+    for _ in 0..6 {
+        app.on_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    }
+    assert_eq!(app.pane, Pane::Events);
+    let screen = text(&render(&mut app, "default", 120, 40));
+    let rebound = screen.find("listener_rebound").expect("rebound row");
+    let started = screen.find("server_started").expect("started row");
+    assert!(rebound < started, "newest first:\n{screen}");
+    assert!(screen.contains("11-20 14:02:05"), "{screen}");
+    // Jump: the Servers pane, filtered to the listener.
+    app.on_key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::NONE));
+    assert_eq!(app.pane, Pane::Servers);
+    assert_eq!(app.filter(Pane::Servers), "0.0.0.0:8080/tcp");
+}
