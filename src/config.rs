@@ -71,6 +71,15 @@ impl TimelineConfig {
             .map_err(|e| format!("timeline.debounce {:?}: {e}", self.debounce))
     }
 
+    /// The watcher's debounce, or `None` when watching is off.
+    pub fn watch_debounce(&self) -> Result<Option<Duration>, String> {
+        if self.watch {
+            self.debounce_duration().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     pub fn retention(&self) -> crate::timeline::Retention {
         crate::timeline::Retention {
             days: self.retention_days,

@@ -421,15 +421,7 @@ fn events(
 fn watch(cfg: &Config, format: EventsFormat, no_history: bool) -> Result<ExitCode> {
     use std::sync::mpsc;
     let interval = cfg.interval_duration().map_err(anyhow::Error::msg)?;
-    let debounce = if cfg.timeline.watch {
-        Some(
-            cfg.timeline
-                .debounce_duration()
-                .map_err(anyhow::Error::msg)?,
-        )
-    } else {
-        None
-    };
+    let debounce = cfg.timeline.watch_debounce().map_err(anyhow::Error::msg)?;
     let (wake_tx, wake_rx) = mpsc::channel::<()>();
     let mut runner = aiposture::timeline::runner::Runner::new(
         collector(cfg)?,
@@ -656,15 +648,7 @@ fn dashboard(cfg: &Config, no_history: bool) -> Result<ExitCode> {
         cfg.interval,
         theme.name
     );
-    let watch = if cfg.timeline.watch {
-        Some(
-            cfg.timeline
-                .debounce_duration()
-                .map_err(anyhow::Error::msg)?,
-        )
-    } else {
-        None
-    };
+    let watch = cfg.timeline.watch_debounce().map_err(anyhow::Error::msg)?;
     let exit = tui::run(
         collector(cfg)?,
         timeline(cfg, no_history),

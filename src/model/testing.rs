@@ -90,3 +90,23 @@ pub fn loaded_model(path: &str, pid: u32) -> LoadedModel {
         decision: Default::default(),
     }
 }
+
+/// `"10.0.0.1:443"` as an endpoint.
+pub fn ep(s: &str) -> Endpoint {
+    let a: std::net::SocketAddr = s.parse().expect("addr");
+    Endpoint {
+        addr: a.ip(),
+        port: a.port(),
+        v4_mapped: false,
+    }
+}
+
+/// Allowlisted environment values, as the collector keeps them.
+pub fn env_settings(env: &[(&str, &str)]) -> Vec<EnvSetting> {
+    env.iter()
+        .map(|(n, v)| EnvSetting {
+            name: n.to_string(),
+            value: v.to_string(),
+        })
+        .collect()
+}

@@ -105,13 +105,7 @@ mod tests {
         let mut s = crate::model::testing::server(9, product);
         s.cmdline = argv.split(' ').map(String::from).collect();
         s.secret_flags = secret_flags.iter().map(|s| s.to_string()).collect();
-        s.env_config = env
-            .iter()
-            .map(|(n, v)| EnvSetting {
-                name: n.to_string(),
-                value: v.to_string(),
-            })
-            .collect();
+        s.env_config = crate::model::testing::env_settings(env);
         s
     }
 

@@ -18,7 +18,8 @@ pub fn shell_quote(p: &str) -> String {
     format!("'{}'", p.replace('\'', r"'\''"))
 }
 
-fn describe(a: &PathAccess) -> String {
+/// `file owned by alice (uid 1000), gid 100 (group has other members), mode 0644`
+pub fn describe(a: &PathAccess) -> String {
     format!(
         "{} owned by {} (uid {}), gid {}{}, mode {:04o}",
         if a.is_dir { "directory" } else { "file" },

@@ -170,16 +170,8 @@ pub fn read(
 mod tests {
     use super::*;
     use crate::model::testing;
-    use crate::model::{Endpoint, SocketOwner, Worker};
-
-    fn ep(s: &str) -> Endpoint {
-        let a: std::net::SocketAddr = s.parse().expect("addr");
-        Endpoint {
-            addr: a.ip(),
-            port: a.port(),
-            v4_mapped: false,
-        }
-    }
+    use crate::model::testing::ep;
+    use crate::model::{SocketOwner, Worker};
 
     fn sock(proto: Protocol, local: &str, remote: Option<&str>, pids: &[u32]) -> Socket {
         Socket {

@@ -180,16 +180,8 @@ fn class_label(c: AddrClass) -> &'static str {
 mod tests {
     use super::*;
     use crate::model::privacy::HostsName;
-    use crate::model::{Endpoint, IfAddr, SocketOwner, SocketState, testing};
-
-    fn ep(s: &str) -> Endpoint {
-        let a: std::net::SocketAddr = s.parse().expect("addr");
-        Endpoint {
-            addr: a.ip(),
-            port: a.port(),
-            v4_mapped: false,
-        }
-    }
+    use crate::model::testing::ep;
+    use crate::model::{IfAddr, SocketOwner, SocketState, testing};
 
     fn sock(proto: Protocol, local: &str, remote: &str, pid: u32) -> Socket {
         Socket {

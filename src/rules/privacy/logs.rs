@@ -85,36 +85,17 @@ pub fn readers(log: &PromptLog) -> Readers {
 }
 
 /// Single-quoted for a POSIX shell.
-fn quote(p: &str) -> String {
-    format!("'{}'", p.replace('\'', r"'\''"))
-}
+use crate::rules::weights_access::shell_quote as quote;
 
 fn describe(a: &PathAccess, readers: Readers) -> String {
-    let what = if a.is_dir { "directory" } else { "file" };
     let verdict = match (a.is_dir, readers) {
-        (true, Readers::Everyone) => "others may pass (o+x)".to_string(),
-        (true, Readers::Group(g)) => format!("group {g} may pass"),
-        (false, Readers::Everyone) => "others may read (o+r)".to_string(),
-        (false, Readers::Group(g)) => format!("group {g} may read (g+r)"),
+        (true, Readers::Everyone) => ": others may pass (o+x)".to_string(),
+        (true, Readers::Group(g)) => format!(": group {g} may pass"),
+        (false, Readers::Everyone) => ": others may read (o+r)".to_string(),
+        (false, Readers::Group(g)) => format!(": group {g} may read (g+r)"),
         _ => String::new(),
     };
-    format!(
-        "{what} owned by {} (uid {}), gid {}{}, mode {:04o}{}",
-        a.owner.as_deref().unwrap_or("an unknown user"),
-        a.uid,
-        a.gid,
-        match a.group_shared {
-            Some(true) => " (group has other members)",
-            Some(false) => " (no other member)",
-            None => " (group not listed in /etc/group)",
-        },
-        a.mode,
-        if verdict.is_empty() {
-            String::new()
-        } else {
-            format!(": {verdict}")
-        }
-    )
+    format!("{}{verdict}", crate::rules::weights_access::describe(a))
 }
 
 fn finding(log: &PromptLog, entry: &Log, readers: Readers) -> Finding {

@@ -299,18 +299,11 @@ fn version_condition(server: &Server, sw: &SwitchFacts, c: &Condition, min: &str
 mod tests {
     use super::*;
     use crate::knowledge::privacy::Privacy;
-    use crate::model::EnvSetting;
     use crate::model::testing::server;
 
     fn with_env(product: &str, env: &[(&str, &str)]) -> Server {
         let mut s = server(100, product);
-        s.env_config = env
-            .iter()
-            .map(|(n, v)| EnvSetting {
-                name: n.to_string(),
-                value: v.to_string(),
-            })
-            .collect();
+        s.env_config = crate::model::testing::env_settings(env);
         s
     }
 

@@ -5,6 +5,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::app::{Item, Row};
+use super::render::{heading, kv};
 use super::theme::Theme;
 use crate::model::Severity;
 use crate::model::Snapshot;
@@ -176,23 +177,6 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
         });
     }
     out
-}
-
-fn heading(text: &str) -> Line<'static> {
-    Line::from(Span::styled(
-        text.to_string(),
-        Style::default().add_modifier(Modifier::BOLD),
-    ))
-}
-
-fn kv(key: &str, value: String) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(
-            format!("{key}: "),
-            Style::default().add_modifier(Modifier::BOLD),
-        ),
-        Span::raw(value),
-    ])
 }
 
 fn state_style(state: SwitchState, theme: &Theme) -> Style {

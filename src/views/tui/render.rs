@@ -753,14 +753,14 @@ fn draw_help(f: &mut Frame, area: Rect, theme: &Theme) {
     f.render_widget(t, r);
 }
 
-fn heading(text: &str) -> Line<'static> {
+pub(super) fn heading(text: &str) -> Line<'static> {
     Line::from(Span::styled(
         text.to_string(),
         Style::default().add_modifier(Modifier::BOLD),
     ))
 }
 
-fn kv(key: &str, value: String) -> Line<'static> {
+pub(super) fn kv(key: &str, value: String) -> Line<'static> {
     Line::from(vec![
         Span::styled(
             format!("{key}: "),
