@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use aiposture::collect::Collector;
 use aiposture::config::Config;
@@ -34,6 +34,9 @@ struct Cli {
     /// Print the effective configuration and exit.
     #[arg(long)]
     print_config: bool,
+    /// Print the dashboard's keys (the table its help shows) and exit.
+    #[arg(long)]
+    print_keys: bool,
     /// Dashboard refresh cadence, e.g. 2s, 500ms (overrides the config).
     #[arg(long, value_name = "DURATION")]
     interval: Option<String>,
@@ -82,6 +85,13 @@ enum Command {
     },
     /// Print the JSON Schema of the snapshot document.
     Schema,
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on standard output: `aiposture man > aiposture.1`.
+    Man,
     /// Print the events kept in the timeline store (oldest first).
     Events {
         #[arg(long, value_enum, default_value_t = EventsFormat::Text)]
@@ -198,6 +208,27 @@ fn main() -> ExitCode {
 
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
+    if cli.print_keys {
+        write_stdout(&tui::keys::key_table())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "aiposture", &mut out);
+            write_stdout(&String::from_utf8_lossy(&out))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Man) => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .context("cannot render the man page")?;
+            write_stdout(&String::from_utf8_lossy(&out))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
     let (mut cfg, cfg_path) = Config::load(cli.config.as_deref())?;
     if let Some(i) = &cli.interval {
         cfg.interval = i.clone();
@@ -245,6 +276,8 @@ fn run() -> Result<ExitCode> {
             snapshot(&cfg, output, fail_on, !no_hash_wait, cli.no_history)
         }
         Some(Command::Scan { format, paths }) => scan(&paths, format),
+        // Answered before the configuration is read.
+        Some(Command::Completions { .. } | Command::Man) => Ok(ExitCode::SUCCESS),
         Some(Command::Events {
             format,
             since,

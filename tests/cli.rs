@@ -9,6 +9,49 @@ use std::time::{Duration, Instant};
 use support::*;
 
 #[test]
+fn committed_man_page_and_completions_are_generated_from_the_cli() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (args, file) in [
+        (vec!["man"], "docs/man/aiposture.1"),
+        (
+            vec!["completions", "bash"],
+            "docs/completions/aiposture.bash",
+        ),
+        (vec!["completions", "zsh"], "docs/completions/_aiposture"),
+        (
+            vec!["completions", "fish"],
+            "docs/completions/aiposture.fish",
+        ),
+    ] {
+        let out = run_ok(Command::new(bin()).args(&args));
+        let committed = std::fs::read_to_string(format!("{root}/{file}")).expect(file);
+        assert!(
+            String::from_utf8_lossy(&out.stdout) == committed,
+            "{file} is stale: run scripts/gen-docs.sh"
+        );
+    }
+    // The man page documents every subcommand.
+    let man = std::fs::read_to_string(format!("{root}/docs/man/aiposture.1")).expect("man");
+    for sub in ["snapshot", "scan", "diff", "events", "watch", "baseline"] {
+        assert!(man.contains(sub), "man page lacks {sub}");
+    }
+}
+
+#[test]
+fn print_keys_is_the_help_overlays_table() {
+    let out = run_ok(Command::new(bin()).arg("--print-keys"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for b in aiposture::views::tui::keys::BINDINGS {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(b.label) && l.ends_with(b.help)),
+            "{} missing:\n{text}",
+            b.label
+        );
+    }
+}
+
+#[test]
 fn committed_json_schema_is_generated_from_the_types() {
     let out = run_ok(Command::new(bin()).arg("schema"));
     let committed = std::fs::read_to_string(format!(

@@ -149,6 +149,22 @@ pub const BINDINGS: &[Binding] = &[
     },
 ];
 
+/// The key table as plain text (`aiposture --print-keys`): the same rows the
+/// help overlay draws.
+pub fn key_table() -> String {
+    let width = BINDINGS
+        .iter()
+        .map(|b| b.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for b in BINDINGS {
+        let pad = width - b.label.chars().count();
+        out.push_str(&format!("{}{}  {}\n", b.label, " ".repeat(pad), b.help));
+    }
+    out
+}
+
 pub fn action_for(key: &KeyEvent) -> Option<Action> {
     BINDINGS
         .iter()
