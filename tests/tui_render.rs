@@ -353,7 +353,7 @@ fn suppressed_findings_are_hidden_until_z_and_shown_muted_with_their_reason() {
     assert_eq!(app.rows(Pane::Findings).len(), active);
     let t = text(&render(&mut app, "default", 120, 40));
     assert!(
-        t.contains("info │ 1 suppressed │ 0 blind spots"),
+        t.contains("info │ 1 suppressed │ 1 blind spot"),
         "header count: {t}"
     );
     assert!(t.contains("+ 1 suppressed (z: show)"), "{t}");

@@ -9,6 +9,7 @@ pub mod env;
 pub mod file_access;
 pub mod firewall;
 pub mod gguf;
+pub mod gpu;
 pub mod hashcache;
 pub mod hasher;
 pub mod hdf5;
@@ -88,6 +89,8 @@ pub struct Collector {
     peers_first_seen: std::sync::Mutex<privacy::connections::FirstSeen>,
     /// The baseline snapshot drift is judged against (`[baseline] path`).
     baseline: baseline::Reader,
+    /// NVML, loaded once (or why it could not be).
+    gpu: std::sync::Mutex<gpu::Gpu>,
 }
 
 /// A listener is probed again only after this long.
@@ -135,6 +138,7 @@ impl Collector {
             versions: Default::default(),
             peers_first_seen: Default::default(),
             baseline: Default::default(),
+            gpu: std::sync::Mutex::new(gpu::Gpu::open()),
         }
     }
 
@@ -908,6 +912,15 @@ impl Collector {
             &file_access::Groups::load(),
             &mut blind,
         );
+        let gpu = self.gpu.lock().unwrap_or_else(|p| p.into_inner()).read();
+        if let Some(why) = &gpu.unavailable {
+            blind.push(BlindSpot {
+                what: "GPU memory and utilisation per process".into(),
+                path: "NVML (libnvidia-ml.so.1)".into(),
+                reason: why.clone(),
+                consequence: "the servers' GPU column is empty: which inference process holds which GPU, and how much of it, is not known".into(),
+            });
+        }
         let collection_ms = started.elapsed().as_millis() as u64;
         Ok(Inventory {
             host: host::host_info(collected_at, collection_ms),
@@ -927,6 +940,7 @@ impl Collector {
             firewalls,
             system_software,
             privacy,
+            gpu,
             blind_spots: blind,
             processes_seen: table.procs.len(),
         })

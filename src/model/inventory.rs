@@ -42,6 +42,9 @@ pub struct Inventory {
     /// NVIDIA driver, CUDA toolkit and relevant Debian packages of the host.
     #[serde(default)]
     pub system_software: crate::model::components::SystemSoftware,
+    /// GPUs and per-process GPU memory (NVML), or why not known.
+    #[serde(default)]
+    pub gpu: crate::model::gpu::GpuInventory,
     /// Tunnels, agents, opt-out files, prompt logs and connections (privacy rules).
     #[serde(default)]
     pub privacy: crate::model::privacy::PrivacyFacts,

@@ -67,6 +67,7 @@ pub fn inventory() -> Inventory {
         hashing: HashProgress::default(),
         system_software: Default::default(),
         privacy: Default::default(),
+        gpu: Default::default(),
         blind_spots: vec![],
         processes_seen: 1,
     }

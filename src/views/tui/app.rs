@@ -409,6 +409,7 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
             .find(|x| x.pid == srv.pid)
             .map(|x| x.score.to_string())
             .unwrap_or_else(|| "?".into());
+        let gpu = gpu_cell(s, srv);
         let listeners: Vec<usize> = srv
             .sockets
             .iter()
@@ -442,6 +443,7 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
                     score,
                     model,
                     "-".into(),
+                    gpu,
                 ],
                 scope,
             });
@@ -474,6 +476,7 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
                     score.clone(),
                     model.clone(),
                     since,
+                    gpu.clone(),
                 ],
                 scope,
             });
@@ -495,12 +498,35 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
                     "-".into(),
                     "-".into(),
                     "-".into(),
+                    "-".into(),
                 ],
                 scope,
             });
         }
     }
     rows
+}
+
+/// GPU memory (and SM %) held by the server and its workers: "-" for none,
+/// "?" when NVML is not available.
+fn gpu_cell(s: &Snapshot, srv: &crate::model::Server) -> String {
+    let gpu = &s.inventory.gpu;
+    if gpu.unavailable.is_some() {
+        return "?".into();
+    }
+    let pids: Vec<u32> = std::iter::once(srv.pid)
+        .chain(srv.workers.iter().map(|w| w.pid))
+        .collect();
+    match gpu.usage_of(&pids) {
+        None => "-".into(),
+        Some((mem, util)) => {
+            let mem = mem.map_or_else(|| "? MiB".into(), |b| format!("{} MiB", b / (1024 * 1024)));
+            match util {
+                Some(u) => format!("{mem} {u}%"),
+                None => mem,
+            }
+        }
+    }
 }
 
 /// When a listener, model file or egress peer was first seen, from the timeline.

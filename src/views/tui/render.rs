@@ -290,21 +290,16 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Pane::Servers,
     );
     // "Since" needs room: shown from 110 columns.
-    let with_since = area.width >= 110;
-    let shown = if with_since { 9 } else { 8 };
-    let mut names = vec![
-        "Product", "PID", "User", "Listen", "Exposure", "Auth", "Score", "Model",
-    ];
-    if with_since {
-        names.push("Since");
-    }
-    let header = TRow::new(names).style(Style::default().add_modifier(Modifier::BOLD));
+    let cols = server_columns(area.width);
+    let header = TRow::new(cols.iter().map(|(_, name, _)| *name))
+        .style(Style::default().add_modifier(Modifier::BOLD));
     let body: Vec<TRow> = rows
         .iter()
         .map(|r| {
-            let cells = r.cells.iter().take(shown).enumerate().map(|(i, c)| {
+            let cells = cols.iter().map(|(i, _, _)| {
+                let c = r.cells.get(*i).cloned().unwrap_or_default();
                 let cell = Cell::from(c.clone());
-                match (i, r.scope) {
+                match (*i, r.scope) {
                     (4, Some(scope)) => cell.style(theme.exposure(scope)),
                     (5, _) if c == "OPEN" => cell.style(theme.severity(Severity::High)),
                     _ => cell,
@@ -314,19 +309,7 @@ fn draw_servers(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         })
         .collect();
     let empty = body.is_empty();
-    let mut widths = vec![
-        Constraint::Fill(3),
-        Constraint::Length(7),
-        Constraint::Length(8),
-        Constraint::Length(21),
-        Constraint::Length(18),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Fill(2),
-    ];
-    if with_since {
-        widths.push(Constraint::Length(11));
-    }
+    let widths: Vec<Constraint> = cols.iter().map(|(_, _, w)| *w).collect();
     let table = Table::new(body, widths)
         .header(header)
         .row_highlight_style(theme.selected())
@@ -595,6 +578,28 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             inset(area, 2, 1),
         );
     }
+}
+
+/// Server columns that fit `width`: (cell index, header, width). GPU from 120
+/// columns, Since from 140.
+fn server_columns(width: u16) -> Vec<(usize, &'static str, Constraint)> {
+    let mut cols = vec![
+        (0, "Product", Constraint::Fill(3)),
+        (1, "PID", Constraint::Length(7)),
+        (2, "User", Constraint::Length(8)),
+        (3, "Listen", Constraint::Length(21)),
+        (4, "Exposure", Constraint::Length(18)),
+        (5, "Auth", Constraint::Length(5)),
+        (6, "Score", Constraint::Length(5)),
+        (7, "Model", Constraint::Fill(2)),
+    ];
+    if width >= 120 {
+        cols.push((9, "GPU", Constraint::Length(12)));
+    }
+    if width >= 140 {
+        cols.push((8, "Since", Constraint::Length(11)));
+    }
+    cols
 }
 
 /// Event columns that fit `width`, after time and severity.
