@@ -3,6 +3,10 @@
 //! Layers, each depending only on the ones before it:
 //! `collect` (reads the system) → `model` (plain data) → `rules` (judgements)
 //! → `views` (TUI and exporters). `knowledge` holds the embedded asset data.
+//!
+//! No unsafe code, except one block that states its reason
+//! (`collect::hasher::lower_priority`: ioprio_set has no safe wrapper).
+#![deny(unsafe_code)]
 
 pub mod atomic;
 pub mod collect;

@@ -1,5 +1,6 @@
 //! Command-line edge: parse flags, load config, dispatch. Errors become
 //! messages and exit codes here (anyhow); the library uses typed errors.
+#![forbid(unsafe_code)]
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -215,8 +215,7 @@ fn read_iptables_nft(family: ChainFamily) -> Result<String, String> {
 }
 
 fn root_hint() -> &'static str {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
+    if !nix::unistd::geteuid().is_root() {
         " (reading the ruleset needs CAP_NET_ADMIN: run as root)"
     } else {
         ""

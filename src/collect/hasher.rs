@@ -208,6 +208,9 @@ impl Drop for Hasher {
 
 /// Lowest CPU (nice 19) and I/O (idle class) priority for the calling thread
 /// only: on Linux both apply per thread id.
+// The one unsafe block of the crate: ioprio_set has no safe wrapper in libc or
+// nix, and setpriority on a thread id is only reachable through libc.
+#[allow(unsafe_code)]
 fn lower_priority() {
     // SAFETY: plain syscalls on the calling thread's own id; failures are harmless.
     unsafe {

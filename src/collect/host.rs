@@ -66,8 +66,7 @@ impl UserNames {
 }
 
 pub fn privileges(users: &UserNames) -> Privileges {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::geteuid() };
+    let uid = nix::unistd::geteuid().as_raw();
     let capeff = procfs::process::Process::myself()
         .and_then(|p| p.status())
         .map(|s| s.capeff)

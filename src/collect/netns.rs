@@ -5,7 +5,6 @@
 //! Sockets a read opens stay bound to that namespace.
 
 use std::io;
-use std::os::fd::AsRawFd;
 
 pub fn run_in_netns_of<T: Send>(
     pid: u32,
@@ -14,11 +13,9 @@ pub fn run_in_netns_of<T: Send>(
     let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))?;
     std::thread::scope(|s| {
         s.spawn(|| {
-            // SAFETY: setns on a valid fd; it changes only this thread's namespace,
-            // and the thread ends when `f` returns.
-            if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-                return Err(io::Error::last_os_error());
-            }
+            // Changes only this thread's namespace; the thread ends when `f` returns.
+            nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET)
+                .map_err(io::Error::from)?;
             f()
         })
         .join()
