@@ -208,25 +208,36 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             vec![Line::from(top), Line::from(second)]
         }
     };
-    f.render_widget(Paragraph::new(lines).style(style), area);
-    draw_sparklines(f, area, app, theme);
+    // The sparklines take the right end of the header; the text never runs under them.
+    let text_area = if draw_sparklines(f, area, app, theme) {
+        Rect {
+            width: area.width - SPARK_WIDTH - 1,
+            ..area
+        }
+    } else {
+        area
+    };
+    f.render_widget(Block::default().style(style), area);
+    f.render_widget(Paragraph::new(lines).style(style), text_area);
 }
+
+const SPARK_WIDTH: u16 = 40;
 
 /// Open findings and egress connections over the last hours, at the right of
 /// the header, when the terminal is wide enough and there is history to draw.
-fn draw_sparklines(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+/// Returns whether it drew them.
+fn draw_sparklines(f: &mut Frame, area: Rect, app: &App, theme: &Theme) -> bool {
     const LABEL: u16 = 10;
-    const WIDTH: u16 = 40;
     let Some(t) = app.snapshot.as_ref().and_then(|s| s.timeline.as_ref()) else {
-        return;
+        return false;
     };
-    if area.width < 150 || t.samples.len() < 2 || area.height < 2 {
-        return;
+    if area.width < 160 || t.samples.len() < 2 || area.height < 2 {
+        return false;
     }
-    let spark_w = usize::from(WIDTH - LABEL);
+    let spark_w = usize::from(SPARK_WIDTH - LABEL);
     let tail = &t.samples[t.samples.len().saturating_sub(spark_w)..];
     let style = Style::default().bg(theme.header_bg).fg(theme.header_fg);
-    let x = area.x + area.width - WIDTH;
+    let x = area.x + area.width - SPARK_WIDTH;
     let series: [(&str, Vec<u64>); 2] = [
         ("findings ", tail.iter().map(|s| s.open_findings).collect()),
         ("egress   ", tail.iter().map(|s| s.egress).collect()),
@@ -241,9 +252,10 @@ fn draw_sparklines(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ratatui::widgets::Sparkline::default()
                 .data(data)
                 .style(style),
-            Rect::new(x + LABEL, y, WIDTH - LABEL, 1),
+            Rect::new(x + LABEL, y, SPARK_WIDTH - LABEL, 1),
         );
     }
+    true
 }
 
 /// ` │ 2 suppressed` after the header's finding counts; nothing when none are.
