@@ -10,7 +10,19 @@ use std::path::Path;
 
 use crate::error::Error;
 
+/// Name of the temp file beside the target: hidden, and never a name an
+/// export or a state file has, so a reader of `*.prom`/`*.json` never takes it.
+pub const TEMP_PREFIX: &str = ".aiposture-";
+pub const TEMP_SUFFIX: &str = ".tmp";
+
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    write_atomic_mode(path, bytes, None)
+}
+
+/// As `write_atomic`, the new file with these permission bits (`None`: the
+/// temp file's 0600). Set before the rename, so the target is never readable
+/// by fewer (or more) users than asked for.
+pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), Error> {
     let err = |source| Error::Write {
         path: path.to_path_buf(),
         source,
@@ -35,11 +47,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         _ => Path::new("."),
     };
     let mut tmp = tempfile::Builder::new()
-        .prefix(".aiposture-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(err)?;
+    }
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())

@@ -35,6 +35,46 @@ pub struct Config {
     pub timeline: TimelineConfig,
     /// The accepted state of the host that changes are reported against.
     pub baseline: BaselineConfig,
+    /// What the dashboard's export key and `snapshot --output-dir` write, and where.
+    pub export: ExportConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExportConfig {
+    /// Formats written (json, jsonl, markdown, prometheus, ...), each to a
+    /// fixed name in `dir` (`aiposture.json`, `aiposture.md`, ...).
+    pub formats: Vec<String>,
+    /// Directory written to; "" = $XDG_STATE_HOME/aiposture/exports
+    /// (~/.local/state/aiposture/exports).
+    pub dir: String,
+}
+
+impl Default for ExportConfig {
+    fn default() -> Self {
+        ExportConfig {
+            formats: vec!["json".into(), "markdown".into()],
+            dir: String::new(),
+        }
+    }
+}
+
+impl ExportConfig {
+    /// The directory exports go to, when one can be named.
+    pub fn dir(&self) -> Option<PathBuf> {
+        if self.dir.is_empty() {
+            crate::timeline::default_dir().map(|d| d.join("exports"))
+        } else {
+            Some(PathBuf::from(&self.dir))
+        }
+    }
+
+    pub fn formats(&self) -> Result<Vec<&'static crate::views::export::Format>, String> {
+        if self.formats.is_empty() {
+            return Err("export.formats: name at least one format".into());
+        }
+        crate::views::export::formats(&self.formats).map_err(|e| format!("export.formats: {e}"))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -147,6 +187,7 @@ impl Default for Config {
             timeline: TimelineConfig::default(),
             suppress: Vec::new(),
             baseline: BaselineConfig::default(),
+            export: ExportConfig::default(),
         }
     }
 }
@@ -220,6 +261,13 @@ impl Config {
             return Err(bad(format!(
                 "baseline.path: {:?} is not an absolute path",
                 self.baseline.path
+            )));
+        }
+        self.export.formats().map_err(bad)?;
+        if !self.export.dir.is_empty() && !self.export.dir.starts_with('/') {
+            return Err(bad(format!(
+                "export.dir: {:?} is not an absolute path",
+                self.export.dir
             )));
         }
         if self.advisories.max_age_days == 0 {

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+use aiposture::atomic::write_atomic_mode;
 use aiposture::collect::Collector;
 use aiposture::config::Config;
 use aiposture::knowledge::Knowledge;
@@ -16,7 +17,7 @@ use aiposture::knowledge::advisories::AdvisoryDb;
 use aiposture::model::Severity;
 use aiposture::rules;
 use aiposture::timeline::Timeline;
-use aiposture::views::export::{json, write_atomic};
+use aiposture::views::export::{self, json, write_atomic};
 use aiposture::views::tui;
 
 /// Exit code when findings at or above --fail-on exist.
@@ -65,11 +66,30 @@ struct Cli {
 enum Command {
     /// Collect once, headless, and write the snapshot.
     Snapshot {
-        #[arg(long, value_enum, default_value_t = Format::Json)]
-        format: Format,
-        /// Output file, written atomically; "-" or absent: standard output.
-        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        /// Output formats, comma-separated (default: json; with --output-dir,
+        /// `[export] formats` of the config).
+        #[arg(
+            long,
+            value_delimiter = ',',
+            value_name = "FMT[,FMT…]",
+            value_parser = clap::builder::PossibleValuesParser::new(export::FORMATS.iter().map(|f| f.name))
+        )]
+        format: Vec<String>,
+        /// Output file of the one format, written atomically; "-" or absent:
+        /// standard output.
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "PATH",
+            conflicts_with = "output_dir"
+        )]
         output: Option<PathBuf>,
+        /// Write each format to a fixed name in DIR, atomically (created when
+        /// missing): aiposture.json, aiposture.jsonl, aiposture.md,
+        /// aiposture.prom, … — names a cron job or node_exporter's textfile
+        /// collector can rely on.
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
         /// Exit with code 3 when a finding of this severity or worse exists
         /// (suppressed findings are accepted risks and do not count).
         #[arg(long, value_name = "SEVERITY")]
@@ -176,11 +196,6 @@ enum BaselineAction {
 const EXIT_DIFF_CHANGED: u8 = 1;
 const EXIT_DIFF_ERROR: u8 = 2;
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Json,
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum EventsFormat {
     Text,
@@ -262,8 +277,9 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Snapshot {
-            format: Format::Json,
+            format,
             output,
+            output_dir,
             fail_on,
             no_hash_wait,
             advisories,
@@ -274,7 +290,26 @@ fn run() -> Result<ExitCode> {
                     .to_string_lossy()
                     .into_owned();
             }
-            snapshot(&cfg, output, fail_on, !no_hash_wait, cli.no_history)
+            let target = match output_dir {
+                Some(dir) => {
+                    let formats = if format.is_empty() {
+                        cfg.export.formats().map_err(anyhow::Error::msg)?
+                    } else {
+                        export::formats(&format).map_err(anyhow::Error::msg)?
+                    };
+                    Target::Dir(dir, formats)
+                }
+                None => {
+                    let formats = export::formats(&format).map_err(anyhow::Error::msg)?;
+                    let one = match formats.as_slice() {
+                        [] => export::Format::by_name("json").context("json format missing")?,
+                        [f] => f,
+                        _ => bail!("several formats need --output-dir DIR (one file each)"),
+                    };
+                    Target::File(output, one)
+                }
+            };
+            snapshot(&cfg, target, fail_on, !no_hash_wait, cli.no_history)
         }
         Some(Command::Scan { format, paths }) => scan(&paths, format),
         // Answered before the configuration is read.
@@ -352,9 +387,16 @@ fn timeline(cfg: &Config, no_history: bool) -> Timeline {
     Timeline::open(cfg.timeline.dir().as_deref(), cfg.timeline.retention())
 }
 
+/// Where `snapshot` writes: one format to a file or standard output, or
+/// several formats to a directory.
+enum Target {
+    File(Option<PathBuf>, &'static export::Format),
+    Dir(PathBuf, Vec<&'static export::Format>),
+}
+
 fn snapshot(
     cfg: &Config,
-    output: Option<PathBuf>,
+    target: Target,
     fail_on: Option<Severity>,
     wait_for_hashes: bool,
     no_history: bool,
@@ -365,11 +407,20 @@ fn snapshot(
     rules::baseline::apply(&mut snap, &c.baseline());
     timeline(cfg, no_history).observe(&mut snap, Vec::new(), None);
     log_summary(&snap);
-    let text = json::to_json(&snap)?;
-    match output.as_deref() {
-        None => write_stdout(&text)?,
-        Some(p) if p.as_os_str() == "-" => write_stdout(&text)?,
-        Some(p) => write_atomic(p, text.as_bytes())?,
+    match target {
+        Target::File(output, format) => {
+            let text = (format.render)(&snap)?;
+            match output.as_deref() {
+                None => write_stdout(&text)?,
+                Some(p) if p.as_os_str() == "-" => write_stdout(&text)?,
+                Some(p) => write_atomic_mode(p, text.as_bytes(), Some(format.mode))?,
+            }
+        }
+        Target::Dir(dir, formats) => {
+            for p in export::write_all(&snap, &formats, &dir)? {
+                log::info!("exported {}", p.display());
+            }
+        }
     }
     // Suppressed findings are accepted risks (`snap.suppressed`): they fail no gate;
     // an expired suppression leaves its finding in `snap.findings`.
