@@ -742,6 +742,8 @@ fn dashboard(cfg: &Config, no_history: bool) -> Result<ExitCode> {
             theme,
             mouse: cfg.mouse,
             watch,
+            export_formats: cfg.export.formats().map_err(anyhow::Error::msg)?,
+            export_dir: cfg.export.dir(),
         },
     )
     .context("dashboard failed")?;

@@ -605,14 +605,14 @@ _aiposture() {
             return 0
             ;;
         aiposture__subcmd__snapshot)
-            opts="-o -h --format --output --fail-on --no-hash-wait --advisories --config --passive --log-file --no-history --help"
+            opts="-o -h --format --output --output-dir --fail-on --no-hash-wait --advisories --config --passive --log-file --no-history --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "json jsonl markdown prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -620,6 +620,10 @@ _aiposture() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

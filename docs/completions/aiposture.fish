@@ -45,8 +45,12 @@ complete -c aiposture -n "__fish_aiposture_needs_command" -f -a "diff" -d 'List 
 complete -c aiposture -n "__fish_aiposture_needs_command" -f -a "baseline" -d 'The baseline: the state of the host you accepted. While it exists, every `snapshot` and dashboard refresh reports changes since it as `baseline.drift` findings (`[baseline] path` in the config)'
 complete -c aiposture -n "__fish_aiposture_needs_command" -f -a "scan" -d 'Vet model files before serving them: sniff each by content and read its header (GGUF, safetensors, pickle, PyTorch zip, NumPy) without loading it. Exit 0: all clean; 1: a file is dangerous, suspicious or could not be fully checked; 2: usage error'
 complete -c aiposture -n "__fish_aiposture_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c aiposture -n "__fish_aiposture_using_subcommand snapshot" -l format -r -f -a "json\t''"
-complete -c aiposture -n "__fish_aiposture_using_subcommand snapshot" -s o -l output -d 'Output file, written atomically; "-" or absent: standard output' -r -F
+complete -c aiposture -n "__fish_aiposture_using_subcommand snapshot" -l format -d 'Output formats, comma-separated (default: json; with --output-dir, `[export] formats` of the config)' -r -f -a "json\t''
+jsonl\t''
+markdown\t''
+prometheus\t''"
+complete -c aiposture -n "__fish_aiposture_using_subcommand snapshot" -s o -l output -d 'Output file of the one format, written atomically; "-" or absent: standard output' -r -F
+complete -c aiposture -n "__fish_aiposture_using_subcommand snapshot" -l output-dir -d 'Write each format to a fixed name in DIR, atomically (created when missing): aiposture.json, aiposture.jsonl, aiposture.md, aiposture.prom, … — names a cron job or node_exporter\'s textfile collector can rely on' -r -F
 complete -c aiposture -n "__fish_aiposture_using_subcommand snapshot" -l fail-on -d 'Exit with code 3 when a finding of this severity or worse exists (suppressed findings are accepted risks and do not count)' -r
 complete -c aiposture -n "__fish_aiposture_using_subcommand snapshot" -l advisories -d 'Advisory data: an osv.dev export (`all.zip`, a directory of OSV JSON, or a directory of per-ecosystem zips) instead of the embedded set (overrides `[advisories] path`)' -r -F
 complete -c aiposture -n "__fish_aiposture_using_subcommand snapshot" -l config -d 'Config file (default: $XDG_CONFIG_HOME/aiposture/config.toml if present)' -r -F

@@ -104,6 +104,10 @@ pub struct App {
     pub interval: Duration,
     pub quit: bool,
     pub refresh_requested: bool,
+    /// Set by the export key; the event loop writes the files and clears it.
+    pub export_requested: bool,
+    /// A message for the footer (export written or failed) and when it was set.
+    pub toast: Option<(std::time::Instant, String)>,
     /// List suppressed findings after the active ones (key `z`).
     pub show_suppressed: bool,
     /// Rows a page moves; set from the last drawn list height.
@@ -129,6 +133,8 @@ impl App {
             interval,
             quit: false,
             refresh_requested: false,
+            export_requested: false,
+            toast: None,
             show_suppressed: false,
             page: PAGE_DEFAULT,
         }
@@ -238,6 +244,17 @@ impl App {
             (Overlay::Help, Action::Help | Action::Back) => self.overlay = Overlay::None,
             (_, Action::Help) => self.overlay = Overlay::Help,
             (_, Action::Refresh) => self.refresh_requested = true,
+            // From any view: what is on screen is what gets written.
+            (_, Action::Export) => {
+                if self.snapshot.is_none() {
+                    self.toast = Some((
+                        std::time::Instant::now(),
+                        "nothing to export yet: the first collection is running".into(),
+                    ));
+                } else {
+                    self.export_requested = true;
+                }
+            }
             (Overlay::Detail { .. }, Action::Back) => self.overlay = Overlay::None,
             (Overlay::Detail { scroll }, Action::Up) => {
                 self.overlay = Overlay::Detail {
@@ -338,7 +355,7 @@ impl App {
                 *sel = (*sel).min(n.saturating_sub(1));
                 return true;
             }
-            Action::Quit | Action::Help | Action::Refresh => return false,
+            Action::Quit | Action::Help | Action::Refresh | Action::Export => return false,
         };
         let changed = new != sel;
         self.selected[self.pane.index()] = new;

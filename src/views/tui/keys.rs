@@ -21,6 +21,7 @@ pub enum Action {
     Sort,
     Refresh,
     Jump,
+    Export,
     ToggleSuppressed,
 }
 
@@ -140,6 +141,12 @@ pub const BINDINGS: &[Binding] = &[
         label: "z",
         action: Action::ToggleSuppressed,
         help: "show or hide suppressed findings (accepted risks)",
+    },
+    Binding {
+        keys: &[(KeyCode::Char('e'), NONE), (KeyCode::Char('s'), CTRL)],
+        label: "e  Ctrl-s",
+        action: Action::Export,
+        help: "export the current view's snapshot in the configured formats ([export])",
     },
     Binding {
         keys: &[(KeyCode::Char('l'), CTRL)],

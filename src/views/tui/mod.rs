@@ -33,7 +33,13 @@ pub struct Options {
     pub mouse: bool,
     /// Debounce of the file watcher; `None`: no watching.
     pub watch: Option<Duration>,
+    /// What the export key writes, and where (`None`: no directory could be named).
+    pub export_formats: Vec<&'static crate::views::export::Format>,
+    pub export_dir: Option<std::path::PathBuf>,
 }
+
+/// How long a footer message stays.
+const TOAST: Duration = Duration::from_secs(8);
 
 /// How the dashboard ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -92,6 +98,50 @@ async fn collector_task(
     }
 }
 
+/// Writes the shown snapshot in the configured formats off the UI thread; the
+/// outcome (paths, or the error: full disk, permission) comes back as a message.
+fn start_export(app: &App, opts: &Options, done: mpsc::Sender<String>) {
+    let Some(snap) = app.snapshot.clone() else {
+        return;
+    };
+    let formats = opts.export_formats.clone();
+    let dir = opts.export_dir.clone();
+    tokio::task::spawn_blocking(move || {
+        let msg = match dir {
+            None => "export failed: no directory ([export] dir, or $XDG_STATE_HOME / $HOME)".into(),
+            Some(dir) => match crate::views::export::write_all(&snap, &formats, &dir) {
+                Ok(paths) => {
+                    log::info!("exported {paths:?}");
+                    format!(
+                        "exported: {}",
+                        paths
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+                Err(e) => {
+                    log::warn!("export failed: {e}");
+                    format!("export failed: {}", error_chain(&e))
+                }
+            },
+        };
+        let _ = done.blocking_send(msg);
+    });
+}
+
+/// An error with its causes ("cannot write /x: No space left on device").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(&format!(": {c}"));
+        cur = c.source();
+    }
+    s
+}
+
 async fn event_loop(
     term: &mut terminal::Term,
     collector: Collector,
@@ -115,8 +165,24 @@ async fn event_loop(
     let mut int = signal(SignalKind::interrupt())?;
 
     term.draw(|f| render::draw(f, &mut app, &opts.theme))?;
+    let (export_tx, mut export_rx) = mpsc::channel::<String>(4);
     let exit = loop {
+        let toast_left = app
+            .toast
+            .as_ref()
+            .map(|(at, _)| TOAST.saturating_sub(at.elapsed()));
         let dirty = tokio::select! {
+            msg = export_rx.recv() => match msg {
+                Some(m) => {
+                    app.toast = Some((std::time::Instant::now(), m));
+                    true
+                }
+                None => false,
+            },
+            _ = tokio::time::sleep(toast_left.unwrap_or(Duration::from_secs(3600))), if toast_left.is_some() => {
+                app.toast = None;
+                true
+            },
             _ = hup.recv() => break Exit::Signal("SIGHUP"),
             _ = term_sig.recv() => break Exit::Signal("SIGTERM"),
             _ = int.recv() => break Exit::Signal("SIGINT"),
@@ -135,6 +201,10 @@ async fn event_loop(
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
                     let changed = app.on_key(k);
+                    if app.export_requested {
+                        app.export_requested = false;
+                        start_export(&app, opts, export_tx.clone());
+                    }
                     if app.refresh_requested {
                         app.refresh_requested = false;
                         refresh_now.notify_one();

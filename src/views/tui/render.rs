@@ -734,9 +734,16 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Span::raw(format!("{}▏", app.filter(app.pane))),
             Span::styled("  Enter keep · Esc clear", Style::default().fg(theme.muted)),
         ])
+    } else if let Some((_, msg)) = &app.toast {
+        let style = if msg.starts_with("export failed") || msg.starts_with("nothing") {
+            theme.severity(Severity::High)
+        } else {
+            Style::default().add_modifier(Modifier::BOLD)
+        };
+        Line::from(Span::styled(format!(" {msg}"), style))
     } else {
         Line::from(Span::styled(
-            " q quit · ? help · Tab pane · ↑↓ move · Enter detail · / filter · Ctrl-l refresh",
+            " q quit · ? help · Tab pane · ↑↓ move · Enter detail · / filter · e export · Ctrl-l refresh",
             Style::default().fg(theme.muted),
         ))
     };
