@@ -24,8 +24,8 @@ use crate::model::{
 };
 
 pub const SPEC_VERSION: &str = "1.6";
-/// Where the tool is documented, for `metadata.tools`.
-const TOOL_URL: &str = "https://github.com/aiposture/aiposture";
+/// Cargo.toml's `repository`, when the package names one (no URL is made up).
+const TOOL_URL: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// The BOM as pretty JSON. `serial` is the `urn:uuid:…` serial number: every
 /// generated BOM should have its own (see [`new_serial`]); tests pass a fixed one.
@@ -88,6 +88,14 @@ pub(crate) fn percent_encode(s: &str, keep: &[u8]) -> String {
         }
     }
     out
+}
+
+/// A unit enum as the snapshot JSON spells it (`dpkg_status`, `not_configured`).
+fn serde_name<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
 }
 
 fn prop(name: &str, value: impl Into<String>) -> Value {
@@ -164,12 +172,7 @@ fn bom(s: &Snapshot, serial: &str) -> Value {
         "version": 1,
         "metadata": {
             "timestamp": host.collected_at,
-            "tools": {"components": [{
-                "type": "application",
-                "name": s.tool.name,
-                "version": s.tool.version,
-                "externalReferences": [{"type": "website", "url": TOOL_URL}],
-            }]},
+            "tools": {"components": [tool(s)]},
             "component": {
                 "type": "device",
                 "bom-ref": host_ref,
@@ -183,6 +186,14 @@ fn bom(s: &Snapshot, serial: &str) -> Value {
         "dependencies": dependencies,
         "vulnerabilities": vulnerabilities,
     })
+}
+
+fn tool(s: &Snapshot) -> Value {
+    let mut t = json!({"type": "application", "name": s.tool.name, "version": s.tool.version});
+    if !TOOL_URL.is_empty() {
+        t["externalReferences"] = json!([{"type": "vcs", "url": TOOL_URL}]);
+    }
+    t
 }
 
 #[derive(Default)]
@@ -215,7 +226,7 @@ impl Builder {
         if let Some(u) = &srv.user {
             props.push(prop("user", u));
         }
-        props.push(prop("auth", format!("{:?}", srv.auth.state).to_lowercase()));
+        props.push(prop("auth", serde_name(&srv.auth.state)));
         let mut c = json!({
             "type": "application",
             "bom-ref": r,
@@ -249,7 +260,7 @@ impl Builder {
         let mut props = vec![
             prop("ecosystem", ecosystem_label(c.ecosystem)),
             prop("path", &c.path),
-            prop("version_source", format!("{:?}", c.how)),
+            prop("version_source", serde_name(&c.how)),
         ];
         if let Some(s) = &c.source_package {
             props.push(prop("source_package", s));
@@ -358,11 +369,27 @@ impl Builder {
     }
 }
 
+/// Where an id is defined: NVD for CVEs, GitHub's database for GHSAs, OSV otherwise.
+fn id_source(id: &str) -> Value {
+    let enc = percent_encode(id, &[]);
+    if id.starts_with("CVE-") {
+        json!({"name": "NVD", "url": format!("https://nvd.nist.gov/vuln/detail/{enc}")})
+    } else if id.starts_with("GHSA-") {
+        json!({"name": "GitHub", "url": format!("https://github.com/advisories/{enc}")})
+    } else {
+        json!({"name": "OSV", "url": format!("https://osv.dev/vulnerability/{enc}")})
+    }
+}
+
 fn vulnerability(id: &str, m: &ServerAdvisoryMatch) -> Value {
     let f = &m.found;
-    let osv = |i: &str| format!("https://osv.dev/vulnerability/{}", percent_encode(i, &[]));
+    // The rating comes from the OSV record that matched.
+    let record = f.records.first().map_or(id, String::as_str);
     let mut rating = Map::new();
-    rating.insert("source".into(), json!({"name": "OSV", "url": osv(id)}));
+    rating.insert(
+        "source".into(),
+        json!({"name": "OSV", "url": format!("https://osv.dev/vulnerability/{}", percent_encode(record, &[]))}),
+    );
     rating.insert("severity".into(), json!(f.severity.as_str()));
     match &f.cvss {
         Some(c) => {
@@ -382,7 +409,7 @@ fn vulnerability(id: &str, m: &ServerAdvisoryMatch) -> Value {
         .ids
         .iter()
         .filter(|i| i.as_str() != id)
-        .map(|i| json!({"id": i, "source": {"name": "OSV", "url": osv(i)}}))
+        .map(|i| json!({"id": i, "source": id_source(i)}))
         .collect();
     let recommendation = if !f.fixed.is_empty() {
         format!("Upgrade to a fixed version: {}", f.fixed.join(", "))
@@ -406,7 +433,7 @@ fn vulnerability(id: &str, m: &ServerAdvisoryMatch) -> Value {
     let mut v = json!({
         "bom-ref": format!("vuln:{id}"),
         "id": id,
-        "source": {"name": "OSV", "url": osv(id)},
+        "source": id_source(id),
         "ratings": [Value::Object(rating)],
         "description": f.summary,
         "recommendation": recommendation,

@@ -19,7 +19,8 @@ use crate::model::{Finding, Severity, Snapshot, SuppressedFinding};
 /// in the repository as `assets/schemas/sarif-schema-2.1.0.json`.
 pub const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
-const TOOL_URL: &str = "https://github.com/aiposture/aiposture";
+/// Cargo.toml's `repository`, when the package names one (no URL is made up).
+const TOOL_URL: &str = env!("CARGO_PKG_REPOSITORY");
 const FINGERPRINT: &str = "aiposture/v1";
 
 pub fn to_sarif(snapshot: &Snapshot) -> Result<String, Error> {
@@ -92,17 +93,20 @@ fn document(s: &Snapshot) -> Value {
         })
         .collect();
 
+    let mut driver = json!({
+        "name": s.tool.name,
+        "version": s.tool.version,
+        "semanticVersion": s.tool.version,
+        "rules": rule_values,
+    });
+    if !TOOL_URL.is_empty() {
+        driver["informationUri"] = json!(TOOL_URL);
+    }
     json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": s.tool.name,
-                "version": s.tool.version,
-                "semanticVersion": s.tool.version,
-                "informationUri": TOOL_URL,
-                "rules": rule_values,
-            }},
+            "tool": {"driver": driver},
             "invocations": [{
                 "executionSuccessful": true,
                 "endTimeUtc": s.inventory.host.collected_at,
