@@ -75,6 +75,19 @@ sys.exit(m.version('gguf') != '$GGUF_PY' or m.version('safetensors') != '${SAFET
   "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}"
 fi
 
+# --- Validators of the exports (tests/exports_sbom.rs), added to the same venv: CycloneDX 1.6 by
+# cyclonedx-python-lib's strict JSON validator, SARIF 2.1.0 by check-jsonschema against the schema
+# kept in assets/schemas/.
+CDX_PY=${CYCLONEDX_PY_VERSION:-11.12.0}
+CHECK_JSONSCHEMA=${CHECK_JSONSCHEMA_VERSION:-0.39.0}
+if ! "$VENV/bin/python" -c "
+import sys, importlib.metadata as m, cyclonedx.validation.json, jsonschema
+sys.exit(m.version('cyclonedx-python-lib') != '$CDX_PY' or m.version('check-jsonschema') != '$CHECK_JSONSCHEMA')" 2>/dev/null; then
+  log "pip install cyclonedx-python-lib[json-validation]==$CDX_PY check-jsonschema==$CHECK_JSONSCHEMA"
+  "$VENV/bin/pip" install -q --disable-pip-version-check \
+    "cyclonedx-python-lib[json-validation]==$CDX_PY" "check-jsonschema==$CHECK_JSONSCHEMA"
+fi
+
 # --- Gradio in its own venv (its dependency tree is large and pins its own numpy/pandas):
 # tests/privacy.rs runs a real Gradio app, analytics at its default and switched off,
 # inside a network namespace with only `lo`.

@@ -612,7 +612,7 @@ _aiposture() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "json jsonl markdown prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "json jsonl markdown prometheus cyclonedx sarif" -- "${cur}"))
                     return 0
                     ;;
                 --output)

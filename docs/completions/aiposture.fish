@@ -48,7 +48,9 @@ complete -c aiposture -n "__fish_aiposture_needs_command" -f -a "help" -d 'Print
 complete -c aiposture -n "__fish_aiposture_using_subcommand snapshot" -l format -d 'Output formats, comma-separated (default: json; with --output-dir, `[export] formats` of the config)' -r -f -a "json\t''
 jsonl\t''
 markdown\t''
-prometheus\t''"
+prometheus\t''
+cyclonedx\t''
+sarif\t''"
 complete -c aiposture -n "__fish_aiposture_using_subcommand snapshot" -s o -l output -d 'Output file of the one format, written atomically; "-" or absent: standard output' -r -F
 complete -c aiposture -n "__fish_aiposture_using_subcommand snapshot" -l output-dir -d 'Write each format to a fixed name in DIR, atomically (created when missing): aiposture.json, aiposture.jsonl, aiposture.md, aiposture.prom, … — names a cron job or node_exporter\'s textfile collector can rely on' -r -F
 complete -c aiposture -n "__fish_aiposture_using_subcommand snapshot" -l fail-on -d 'Exit with code 3 when a finding of this severity or worse exists (suppressed findings are accepted risks and do not count)' -r

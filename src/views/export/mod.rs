@@ -2,11 +2,13 @@
 //! a pure function `&Snapshot → String`; writing is `write_all` (atomic, one
 //! file per format under stable names).
 
+pub mod cyclonedx;
 pub mod events;
 pub mod json;
 pub mod jsonl;
 pub mod markdown;
 pub mod prometheus;
+pub mod sarif;
 pub mod scan;
 
 use std::path::{Path, PathBuf};
@@ -43,7 +45,14 @@ pub const FORMATS: &[Format] = &[
     Format { name: "jsonl", file_name: "aiposture.jsonl", mode: 0o600, render: jsonl::render },
     Format { name: "markdown", file_name: "aiposture.md", mode: 0o600, render: markdown::render },
     Format { name: "prometheus", file_name: "aiposture.prom", mode: 0o644, render: prometheus::render },
+    Format { name: "cyclonedx", file_name: "aiposture.cdx.json", mode: 0o600, render: cyclonedx_bom },
+    Format { name: "sarif", file_name: "aiposture.sarif", mode: 0o600, render: sarif::to_sarif },
 ];
+
+/// Every BOM gets its own serial number (CycloneDX: "each generated BOM").
+fn cyclonedx_bom(s: &Snapshot) -> Result<String, Error> {
+    cyclonedx::to_json(s, &cyclonedx::new_serial()?)
+}
 
 impl Format {
     pub fn by_name(name: &str) -> Option<&'static Format> {
