@@ -35,6 +35,63 @@ pub struct Config {
     pub timeline: TimelineConfig,
     /// The accepted state of the host that changes are reported against.
     pub baseline: BaselineConfig,
+    /// `aiposture fleet`: hosts read over the system ssh client.
+    pub fleet: FleetConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FleetConfig {
+    /// Hosts file used when no host is named (one per line, `#` comments); "" = none.
+    pub hosts_file: String,
+    /// What runs on each host; it must print one snapshot as JSON on stdout.
+    pub remote_command: String,
+    /// Hosts reached at the same time.
+    pub jobs: usize,
+    /// Per host, from starting ssh to the last byte; ssh is killed after it.
+    pub timeout: String,
+    /// `ssh -F FILE`; "" = ssh's own (~/.ssh/config, /etc/ssh/ssh_config).
+    pub ssh_config: String,
+    /// Extra `ssh -o KEY=VALUE` options.
+    pub ssh_options: Vec<String>,
+}
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        FleetConfig {
+            hosts_file: String::new(),
+            remote_command: crate::collect::fleet::DEFAULT_REMOTE_COMMAND.into(),
+            jobs: crate::collect::fleet::DEFAULT_JOBS,
+            timeout: "60s".into(),
+            ssh_config: String::new(),
+            ssh_options: Vec::new(),
+        }
+    }
+}
+
+impl FleetConfig {
+    pub fn timeout_duration(&self) -> Result<Duration, String> {
+        let d = humantime::parse_duration(&self.timeout)
+            .map_err(|e| format!("fleet.timeout {:?}: {e}", self.timeout))?;
+        if d < Duration::from_secs(1) {
+            return Err(format!("fleet.timeout {:?}: at least 1s", self.timeout));
+        }
+        Ok(d)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        self.timeout_duration()?;
+        if !(1..=256).contains(&self.jobs) {
+            return Err(format!("fleet.jobs {}: must be 1-256", self.jobs));
+        }
+        if self.remote_command.trim().is_empty() {
+            return Err("fleet.remote_command is empty".into());
+        }
+        for o in &self.ssh_options {
+            crate::collect::fleet::check_ssh_option(o).map_err(|e| format!("fleet.{e}"))?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -147,6 +204,7 @@ impl Default for Config {
             timeline: TimelineConfig::default(),
             suppress: Vec::new(),
             baseline: BaselineConfig::default(),
+            fleet: FleetConfig::default(),
         }
     }
 }
@@ -222,6 +280,7 @@ impl Config {
                 self.baseline.path
             )));
         }
+        self.fleet.check().map_err(bad)?;
         if self.advisories.max_age_days == 0 {
             return Err(bad("advisories.max_age_days: must be at least 1".into()));
         }

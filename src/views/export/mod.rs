@@ -1,6 +1,7 @@
 //! Exporters: the snapshot rendered for machines. Each writes atomically.
 
 pub mod events;
+pub mod fleet;
 pub mod json;
 pub mod scan;
 
