@@ -35,6 +35,8 @@ done
 # tests/fleet.rs starts its own sshd instances (never the system service).
 command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+# tests/fleet.rs lints the fleet's Prometheus textfile with `promtool check metrics`.
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 # tests/versions.rs builds venvs from Debian's own interpreter, whatever PATH prefers.
 /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3 python3-venv)

@@ -45,9 +45,7 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
     }
     // A leading '-' would be read by ssh as an option.
     if given.starts_with('-') || given.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!(
-            "{given:?}: not a host (no leading '-', no spaces)"
-        ));
+        return Err(format!("{given:?}: not a host (no leading '-', no spaces)"));
     }
     let (user, rest) = match given.rsplit_once('@') {
         Some((u, r)) if !u.is_empty() && !r.is_empty() => (Some(u), r),
@@ -295,7 +293,13 @@ pub fn run_host(t: &Target, opts: &FleetOptions) -> FleetHost {
         return error_row(t, stage, tail("ssh failed"), code, ms);
     }
     let Some(code) = code else {
-        return error_row(t, FailStage::Connect, tail("ssh killed by a signal"), None, ms);
+        return error_row(
+            t,
+            FailStage::Connect,
+            tail("ssh killed by a signal"),
+            None,
+            ms,
+        );
     };
     let parsed = super::baseline::parse_snapshot(&run.stdout);
     let snap = match parsed {
@@ -319,7 +323,7 @@ pub fn run_host(t: &Target, opts: &FleetOptions) -> FleetHost {
     let mut row = FleetHost {
         target: t.given.clone(),
         state: HostState::Ok {
-            summary: HostSummary::of(&snap),
+            summary: Box::new(HostSummary::of(&snap)),
         },
         duration_ms: ms,
         kept: None,
@@ -390,9 +394,7 @@ fn run_ssh(t: &Target, opts: &FleetOptions) -> std::io::Result<Run> {
         let over = std::sync::Arc::clone(&over);
         std::thread::spawn(move || {
             let mut buf = Vec::new();
-            let r = (&mut out)
-                .take(MAX_STDOUT as u64 + 1)
-                .read_to_end(&mut buf);
+            let r = (&mut out).take(MAX_STDOUT as u64 + 1).read_to_end(&mut buf);
             if buf.len() > MAX_STDOUT {
                 over.store(true, Ordering::SeqCst);
                 buf.clear();
@@ -474,11 +476,23 @@ mod tests {
     #[test]
     fn targets() {
         assert_eq!(t("gpu1"), ("gpu1".into(), None));
-        assert_eq!(t("root@10.0.0.5:2222"), ("root@10.0.0.5".into(), Some(2222)));
+        assert_eq!(
+            t("root@10.0.0.5:2222"),
+            ("root@10.0.0.5".into(), Some(2222))
+        );
         assert_eq!(t("me@[::1]:22"), ("me@::1".into(), Some(22)));
         assert_eq!(t("fe80::1"), ("fe80::1".into(), None));
         assert_eq!(t("[::1]"), ("::1".into(), None));
-        for bad in ["", "-oProxyCommand=x", "a b", "h:0", "h:99999", "@h", "u@", "[::1"] {
+        for bad in [
+            "",
+            "-oProxyCommand=x",
+            "a b",
+            "h:0",
+            "h:99999",
+            "@h",
+            "u@",
+            "[::1",
+        ] {
             assert!(parse_target(bad).is_err(), "{bad:?}");
         }
     }
@@ -503,7 +517,10 @@ mod tests {
         assert!(a.windows(2).any(|w| w == ["-o", "ConnectTimeout=30"]));
         assert!(a.windows(2).any(|w| w == ["-p", "2200"]));
         // The user's option comes first: in ssh the first value of a key wins.
-        let user = a.iter().position(|x| x == "IdentityFile=/k").expect("option");
+        let user = a
+            .iter()
+            .position(|x| x == "IdentityFile=/k")
+            .expect("option");
         let ours = a.iter().position(|x| x == "BatchMode=yes").expect("batch");
         assert!(user < ours);
         assert!(!a.contains(&"-F".to_string()));

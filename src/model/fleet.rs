@@ -45,7 +45,7 @@ pub struct FleetHost {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum HostState {
     Ok {
-        summary: HostSummary,
+        summary: Box<HostSummary>,
     },
     Error {
         stage: FailStage,
@@ -261,7 +261,7 @@ impl HostSummary {
 impl FleetHost {
     pub fn summary(&self) -> Option<&HostSummary> {
         match &self.state {
-            HostState::Ok { summary } => Some(summary),
+            HostState::Ok { summary } => Some(summary.as_ref()),
             HostState::Error { .. } => None,
         }
     }

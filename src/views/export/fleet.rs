@@ -11,7 +11,15 @@ use crate::model::{Reach, Severity};
 
 /// Text table columns, in order.
 pub const COLUMNS: [&str; 9] = [
-    "HOST", "STATE", "NAME", "SERVERS", "WORST", "C/H/M/L/I", "SUPPR", "DATA AGE", "AIR GAP",
+    "HOST",
+    "STATE",
+    "NAME",
+    "SERVERS",
+    "WORST",
+    "C/H/M/L/I",
+    "SUPPR",
+    "DATA AGE",
+    "AIR GAP",
 ];
 
 /// The cells of a host's row, as the text table and the TUI show them.
@@ -30,7 +38,11 @@ pub fn row_cells(h: &FleetHost) -> [String; 9] {
             worst_label(s.worst_exposure, &s.servers_by_exposure),
             format!(
                 "{}/{}/{}/{}/{}",
-                s.findings.critical, s.findings.high, s.findings.medium, s.findings.low, s.findings.info
+                s.findings.critical,
+                s.findings.high,
+                s.findings.medium,
+                s.findings.low,
+                s.findings.info
             ),
             s.suppressed.to_string(),
             age_label(s.advisory_age_days, s.advisory_max_age_days),
@@ -69,7 +81,10 @@ pub fn age_label(age: Option<u64>, max: u64) -> String {
 }
 
 fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if flat.chars().count() <= max {
         flat
     } else {
@@ -184,7 +199,10 @@ pub fn to_markdown(r: &FleetReport) -> String {
                 if s.is_root {
                     s.servers.to_string()
                 } else {
-                    format!("{} (as {}, {} blind spots)", s.servers, s.user, s.blind_spots)
+                    format!(
+                        "{} (as {}, {} blind spots)",
+                        s.servers, s.user, s.blind_spots
+                    )
                 },
                 worst_label(s.worst_exposure, &s.servers_by_exposure),
                 s.findings.critical.to_string(),
@@ -221,7 +239,9 @@ pub fn to_markdown(r: &FleetReport) -> String {
                     "- **{}**: {}{} after {} ms — {}",
                     md_cell(&h.target),
                     stage.as_str(),
-                    exit_code.map(|c| format!(" (exit {c})")).unwrap_or_default(),
+                    exit_code
+                        .map(|c| format!(" (exit {c})"))
+                        .unwrap_or_default(),
                     h.duration_ms,
                     md_cell(message)
                 );
@@ -260,14 +280,22 @@ pub fn to_prometheus(r: &FleetReport) -> String {
     family(
         "collection_timestamp_seconds",
         "Start of the fleet run (Unix time).",
-        vec![(String::new(), unix_seconds(&r.collected_at).unwrap_or(f64::NAN))],
+        vec![(
+            String::new(),
+            unix_seconds(&r.collected_at).unwrap_or(f64::NAN),
+        )],
     );
     family(
         "host_up",
         "1 when the host's snapshot was read over SSH, 0 when it failed.",
         r.hosts
             .iter()
-            .map(|h| (format!("{{{}}}", host(h)), if h.is_ok() { 1.0 } else { 0.0 }))
+            .map(|h| {
+                (
+                    format!("{{{}}}", host(h)),
+                    if h.is_ok() { 1.0 } else { 0.0 },
+                )
+            })
             .collect(),
     );
     family(
@@ -461,7 +489,9 @@ pub(crate) fn sample_report() -> FleetReport {
             hosts: vec![
                 FleetHost {
                     target: "root@gpu1:2222".into(),
-                    state: HostState::Ok { summary },
+                    state: HostState::Ok {
+                        summary: Box::new(summary),
+                    },
                     duration_ms: 800,
                     kept: None,
                     keep_error: None,
@@ -503,12 +533,19 @@ mod tests {
         assert_eq!(lines[1]["event"]["outcome"], "failure");
         assert_eq!(lines[1]["stage"], "connect");
         let prom = to_prometheus(&r);
-        assert!(prom.contains("aiposture_fleet_host_up{host=\"gpu|\\\"2\\\"\"} 0"), "{prom}");
+        assert!(
+            prom.contains("aiposture_fleet_host_up{host=\"gpu|\\\"2\\\"\"} 0"),
+            "{prom}"
+        );
+        assert!(
+            prom.contains("aiposture_fleet_host_error{host=\"gpu|\\\"2\\\"\",stage=\"connect\"} 1")
+        );
+        assert!(
+            prom.contains("aiposture_fleet_findings{host=\"root@gpu1:2222\",severity=\"high\"} 1")
+        );
         assert!(prom.contains(
-            "aiposture_fleet_host_error{host=\"gpu|\\\"2\\\"\",stage=\"connect\"} 1"
+            "aiposture_fleet_advisory_data_age_seconds{host=\"root@gpu1:2222\"} 1036800"
         ));
-        assert!(prom.contains("aiposture_fleet_findings{host=\"root@gpu1:2222\",severity=\"high\"} 1"));
-        assert!(prom.contains("aiposture_fleet_advisory_data_age_seconds{host=\"root@gpu1:2222\"} 1036800"));
         let back: FleetReport = serde_json::from_str(&to_json(&r).expect("json")).expect("parses");
         assert_eq!(back, r);
     }

@@ -23,7 +23,7 @@ use crate::model::privacy::AirGapState;
 use crate::views::export::fleet::{COLUMNS, age_label, row_cells};
 
 pub enum Msg {
-    Host(usize, FleetHost),
+    Host(usize, Box<FleetHost>),
     Done(FleetReport),
 }
 
@@ -61,7 +61,7 @@ impl FleetApp {
         match m {
             Msg::Host(i, h) => {
                 if let Some(slot) = self.rows.get_mut(i) {
-                    *slot = Some(h);
+                    *slot = Some(*h);
                 }
             }
             Msg::Done(r) => {
@@ -112,12 +112,7 @@ pub fn draw(f: &mut Frame, app: &FleetApp, theme: &Theme) {
     ])
     .areas(f.area());
 
-    let failed = app
-        .rows
-        .iter()
-        .flatten()
-        .filter(|h| !h.is_ok())
-        .count();
+    let failed = app.rows.iter().flatten().filter(|h| !h.is_ok()).count();
     let status = if app.running {
         format!("reading {}/{} hosts…", app.done(), app.targets.len())
     } else if let Some(r) = &app.report {
@@ -334,7 +329,7 @@ fn spawn_run(targets: &[Target], opts: &FleetOptions, tx: &mpsc::UnboundedSender
     let (targets, opts, tx) = (targets.to_vec(), opts.clone(), tx.clone());
     std::thread::spawn(move || {
         let report = run_fleet(&targets, &opts, &|i, h| {
-            let _ = tx.send(Msg::Host(i, h.clone()));
+            let _ = tx.send(Msg::Host(i, Box::new(h.clone())));
         });
         let _ = tx.send(Msg::Done(report));
     });
@@ -439,7 +434,7 @@ mod tests {
         let report = crate::views::export::fleet::sample_report();
         let mut app = FleetApp::new(report.hosts.iter().map(|h| h.target.clone()).collect());
         app.start();
-        app.on_msg(Msg::Host(1, report.hosts[1].clone()));
+        app.on_msg(Msg::Host(1, Box::new(report.hosts[1].clone())));
         let s = screen(&app);
         assert!(s.contains("reading 1/2 hosts"), "{s}");
         assert!(s.contains("ERROR connect"), "{s}");
