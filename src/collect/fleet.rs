@@ -290,7 +290,12 @@ pub fn run_host(t: &Target, opts: &FleetOptions) -> FleetHost {
     }
     if code == Some(255) {
         let stage = ssh_failure_stage(&run.stderr_tail);
-        return error_row(t, stage, tail("ssh failed"), code, ms);
+        let msg = if run.stderr_tail.is_empty() {
+            "ssh failed (exit 255) and said nothing".to_string()
+        } else {
+            run.stderr_tail.clone()
+        };
+        return error_row(t, stage, msg, code, ms);
     }
     let Some(code) = code else {
         return error_row(
