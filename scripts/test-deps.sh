@@ -32,6 +32,11 @@ for pair in cmake:cmake c++:g++ make:make ip:iproute2 tmux:tmux strace:strace ss
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
+# tests/fleet.rs starts its own sshd instances (never the system service).
+command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+# tests/fleet.rs lints the fleet's Prometheus textfile with `promtool check metrics`.
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 # tests/versions.rs builds venvs from Debian's own interpreter, whatever PATH prefers.
 /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3 python3-venv)
@@ -41,7 +46,15 @@ if ((${#need[@]})); then
   if [ "$(id -u)" != 0 ]; then log "need root to install: ${need[*]}"; exit 1; fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # No service is started by the packages' maintainer scripts (openssh-server would
+  # start a system sshd): policy-rc.d 101 = "action not allowed".
+  policy_rc=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d
+    policy_rc=1
+  fi
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if [ -n "$policy_rc" ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 # --- A user for rootless Podman (tests/containers.rs) ------------------------------------------
@@ -53,6 +66,18 @@ fi
 for f in /etc/subuid /etc/subgid; do
   grep -q "^$ROOTLESS:" "$f" 2>/dev/null || echo "$ROOTLESS:300000:65536" >>"$f"
 done
+# --- A second ssh login for tests/fleet.rs (a "host" reached as another user) -------------
+FLEET_USER=aipt-fleet
+if ! id "$FLEET_USER" >/dev/null 2>&1; then
+  log "creating user $FLEET_USER for fleet tests"
+  useradd -m -s /bin/sh "$FLEET_USER"
+fi
+# useradd leaves the password field "!", which sshd (without PAM) treats as a locked
+# account even for key logins; "*" is "no password", not locked.
+[ "$(getent shadow "$FLEET_USER" | cut -d: -f2)" = "*" ] || usermod -p '*' "$FLEET_USER"
+# sshd's privilege-separation directory (normally made by the service unit).
+install -d -m 0755 /run/sshd
+
 # slirp4netns opens /dev/net/tun as that user; some sandboxes create it root-only.
 [ -c /dev/net/tun ] && chmod 0666 /dev/net/tun
 

@@ -37,6 +37,8 @@ pub struct Config {
     pub baseline: BaselineConfig,
     /// What the dashboard's export key and `snapshot --output-dir` write, and where.
     pub export: ExportConfig,
+    /// `aiposture fleet`: hosts read over the system ssh client.
+    pub fleet: FleetConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -59,6 +61,36 @@ impl Default for ExportConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FleetConfig {
+    /// Hosts file used when no host is named (one per line, `#` comments); "" = none.
+    pub hosts_file: String,
+    /// What runs on each host; it must print one snapshot as JSON on stdout.
+    pub remote_command: String,
+    /// Hosts reached at the same time.
+    pub jobs: usize,
+    /// Per host, from starting ssh to the last byte; ssh is killed after it.
+    pub timeout: String,
+    /// `ssh -F FILE`; "" = ssh's own (~/.ssh/config, /etc/ssh/ssh_config).
+    pub ssh_config: String,
+    /// Extra `ssh -o KEY=VALUE` options.
+    pub ssh_options: Vec<String>,
+}
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        FleetConfig {
+            hosts_file: String::new(),
+            remote_command: crate::collect::fleet::DEFAULT_REMOTE_COMMAND.into(),
+            jobs: crate::collect::fleet::DEFAULT_JOBS,
+            timeout: "60s".into(),
+            ssh_config: String::new(),
+            ssh_options: Vec::new(),
+        }
+    }
+}
+
 impl ExportConfig {
     /// The directory exports go to, when one can be named.
     pub fn dir(&self) -> Option<PathBuf> {
@@ -74,6 +106,31 @@ impl ExportConfig {
             return Err("export.formats: name at least one format".into());
         }
         crate::views::export::formats(&self.formats).map_err(|e| format!("export.formats: {e}"))
+    }
+}
+
+impl FleetConfig {
+    pub fn timeout_duration(&self) -> Result<Duration, String> {
+        let d = humantime::parse_duration(&self.timeout)
+            .map_err(|e| format!("fleet.timeout {:?}: {e}", self.timeout))?;
+        if d < Duration::from_secs(1) {
+            return Err(format!("fleet.timeout {:?}: at least 1s", self.timeout));
+        }
+        Ok(d)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        self.timeout_duration()?;
+        if !(1..=256).contains(&self.jobs) {
+            return Err(format!("fleet.jobs {}: must be 1-256", self.jobs));
+        }
+        if self.remote_command.trim().is_empty() {
+            return Err("fleet.remote_command is empty".into());
+        }
+        for o in &self.ssh_options {
+            crate::collect::fleet::check_ssh_option(o).map_err(|e| format!("fleet.{e}"))?;
+        }
+        Ok(())
     }
 }
 
@@ -188,6 +245,7 @@ impl Default for Config {
             suppress: Vec::new(),
             baseline: BaselineConfig::default(),
             export: ExportConfig::default(),
+            fleet: FleetConfig::default(),
         }
     }
 }
@@ -270,6 +328,7 @@ impl Config {
                 self.export.dir
             )));
         }
+        self.fleet.check().map_err(bad)?;
         if self.advisories.max_age_days == 0 {
             return Err(bad("advisories.max_age_days: must be at least 1".into()));
         }

@@ -172,7 +172,65 @@ enum Command {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// Many hosts, no agent: run aiposture on each host through the system
+    /// `ssh` client (BatchMode, your ssh config and agent) and show one row per
+    /// host: servers, worst exposure, findings by severity, advisory data age,
+    /// air gap. A host that cannot be read is a row with its error.
+    /// Exit 0: every host read; 4: at least one failed; 1: usage error.
+    Fleet(FleetArgs),
 }
+
+#[derive(clap::Args)]
+struct FleetArgs {
+    /// Hosts: `[user@]host[:port]`, `[user@][v6addr]:port` or an ssh_config alias.
+    #[arg(value_name = "HOST")]
+    hosts: Vec<String>,
+    /// Also read hosts from this file: one per line, `#` comments
+    /// (default: `[fleet] hosts_file` when no host is named).
+    #[arg(long, value_name = "FILE")]
+    hosts_file: Option<PathBuf>,
+    /// Hosts reached at the same time (default 8, `[fleet] jobs`).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Per-host limit; ssh is killed after it (default 60s, `[fleet] timeout`).
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
+    /// What runs on each host (default `aiposture snapshot --format json -o -`);
+    /// it must print one snapshot as JSON, e.g. `sudo -n /usr/local/bin/aiposture
+    /// snapshot --format json -o -`.
+    #[arg(long, value_name = "COMMAND")]
+    remote_command: Option<String>,
+    /// `ssh -F FILE` instead of your ~/.ssh/config.
+    #[arg(long, value_name = "FILE")]
+    ssh_config: Option<PathBuf>,
+    /// Extra `ssh -o KEY=VALUE` option (repeatable), e.g. IdentityFile=~/.ssh/fleet.
+    #[arg(long = "ssh-option", value_name = "KEY=VALUE")]
+    ssh_options: Vec<String>,
+    #[arg(long, value_enum, default_value_t = FleetFormat::Text)]
+    format: FleetFormat,
+    /// Output file, written atomically; "-" or absent: standard output.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    output: Option<PathBuf>,
+    /// Write each host's full snapshot to DIR/<host>.json (atomically).
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+    /// Show the fleet table in the terminal (r: run again, q: quit) instead of
+    /// printing a report.
+    #[arg(long)]
+    tui: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FleetFormat {
+    Text,
+    Json,
+    Jsonl,
+    Markdown,
+    Prometheus,
+}
+
+/// Exit code of `fleet` when a host could not be read.
+const EXIT_FLEET_HOST_FAILED: u8 = 4;
 
 #[derive(Subcommand)]
 enum BaselineAction {
@@ -328,6 +386,7 @@ fn run() -> Result<ExitCode> {
         Some(Command::Baseline {
             action: BaselineAction::Show { path },
         }) => baseline_show(&cfg, path),
+        Some(Command::Fleet(args)) => fleet(&cfg, args),
         None => dashboard(&cfg, cli.no_history),
     }
 }
@@ -755,5 +814,102 @@ fn dashboard(cfg: &Config, no_history: bool) -> Result<ExitCode> {
         tui::Exit::Signal("SIGINT") => ExitCode::from(130),
         tui::Exit::Signal("SIGTERM") => ExitCode::from(143),
         tui::Exit::Signal(_) => ExitCode::SUCCESS,
+    })
+}
+
+fn fleet(cfg: &Config, args: FleetArgs) -> Result<ExitCode> {
+    use aiposture::collect::fleet as f;
+    use aiposture::views::export::fleet as out;
+    let fc = &cfg.fleet;
+    let mut given = args.hosts.clone();
+    let hosts_file = args.hosts_file.clone().or_else(|| {
+        (given.is_empty() && !fc.hosts_file.is_empty()).then(|| PathBuf::from(&fc.hosts_file))
+    });
+    if let Some(p) = &hosts_file {
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read hosts file {}", p.display()))?;
+        given.extend(f::parse_hosts_file(&text));
+    }
+    if given.is_empty() {
+        bail!("no hosts: name them, or give --hosts-file (or `[fleet] hosts_file`)");
+    }
+    let targets = given
+        .iter()
+        .map(|h| f::parse_target(h).map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
+    let timeout = match &args.timeout {
+        Some(t) => humantime::parse_duration(t)
+            .ok()
+            .filter(|d| d.as_secs() >= 1)
+            .with_context(|| format!("--timeout {t:?}: expected a duration of at least 1s"))?,
+        None => fc.timeout_duration().map_err(anyhow::Error::msg)?,
+    };
+    let jobs = args.jobs.unwrap_or(fc.jobs);
+    if !(1..=256).contains(&jobs) {
+        bail!("--jobs {jobs}: must be 1-256");
+    }
+    let mut ssh_options = fc.ssh_options.clone();
+    for o in &args.ssh_options {
+        f::check_ssh_option(o).map_err(anyhow::Error::msg)?;
+        ssh_options.push(o.clone());
+    }
+    if let Some(dir) = &args.keep {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let opts = f::FleetOptions {
+        remote_command: args
+            .remote_command
+            .clone()
+            .unwrap_or_else(|| fc.remote_command.clone()),
+        jobs,
+        timeout,
+        ssh_config: args
+            .ssh_config
+            .clone()
+            .or_else(|| (!fc.ssh_config.is_empty()).then(|| PathBuf::from(&fc.ssh_config))),
+        ssh_options,
+        ssh_program: PathBuf::from("ssh"),
+        keep_dir: args.keep.clone(),
+    };
+    if opts.remote_command.trim().is_empty() {
+        bail!("--remote-command is empty");
+    }
+    if args.tui {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let theme = tui::theme::Theme::load(&cfg.theme, no_color).map_err(anyhow::Error::msg)?;
+        use std::io::IsTerminal;
+        if !std::io::stdout().is_terminal() {
+            bail!("--tui needs a terminal; without it the fleet report is printed");
+        }
+        let exit = tui::fleet::run(targets, opts, theme).context("fleet view failed")?;
+        return Ok(match exit {
+            tui::Exit::Quit => ExitCode::SUCCESS,
+            tui::Exit::Signal("SIGHUP") => ExitCode::from(129),
+            tui::Exit::Signal("SIGINT") => ExitCode::from(130),
+            tui::Exit::Signal("SIGTERM") => ExitCode::from(143),
+            tui::Exit::Signal(_) => ExitCode::SUCCESS,
+        });
+    }
+    let report = f::run_fleet(&targets, &opts, &|_, h| {
+        if let aiposture::model::fleet::HostState::Error { stage, message, .. } = &h.state {
+            log::warn!("fleet {}: {} failed: {message}", h.target, stage.as_str());
+        }
+    });
+    let text = match args.format {
+        FleetFormat::Text => out::to_text(&report),
+        FleetFormat::Json => out::to_json(&report)?,
+        FleetFormat::Jsonl => out::to_jsonl(&report)?,
+        FleetFormat::Markdown => out::to_markdown(&report),
+        FleetFormat::Prometheus => out::to_prometheus(&report),
+    };
+    match args.output.as_deref() {
+        None => write_stdout(&text)?,
+        Some(p) if p.as_os_str() == "-" => write_stdout(&text)?,
+        Some(p) => write_atomic(p, text.as_bytes())?,
+    }
+    Ok(if report.failed() > 0 {
+        ExitCode::from(EXIT_FLEET_HOST_FAILED)
+    } else {
+        ExitCode::SUCCESS
     })
 }

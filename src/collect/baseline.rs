@@ -35,7 +35,8 @@ pub fn read_snapshot(path: &Path) -> Result<Snapshot, Error> {
     parse_snapshot(&bytes).map_err(not)
 }
 
-fn parse_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
+/// A snapshot document from bytes, its schema version checked first.
+pub(crate) fn parse_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| format!("not JSON ({e})"))?;
     let version = value

@@ -8,6 +8,7 @@ pub mod docker;
 pub mod env;
 pub mod file_access;
 pub mod firewall;
+pub mod fleet;
 pub mod gguf;
 pub mod gpu;
 pub mod hashcache;

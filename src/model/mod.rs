@@ -8,6 +8,7 @@ pub mod components;
 pub mod events;
 pub mod finding;
 pub mod firewall;
+pub mod fleet;
 pub mod gpu;
 pub mod inventory;
 pub mod keras;

@@ -4,6 +4,7 @@
 
 pub mod cyclonedx;
 pub mod events;
+pub mod fleet;
 pub mod json;
 pub mod jsonl;
 pub mod markdown;

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod event_rows;
+pub mod fleet;
 pub mod keys;
 pub mod model_rows;
 pub mod patch_rows;
