@@ -648,3 +648,36 @@ fn stdout_takes_one_format_and_the_config_names_the_default_set() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("\"xml\""));
 }
+
+#[test]
+fn systemd_units_pass_systemd_analyze_verify() {
+    let analyze = PathBuf::from("/usr/bin/systemd-analyze");
+    assert!(
+        analyze.exists(),
+        "systemd-analyze not found: run `bash scripts/test-deps.sh` (Debian package systemd)"
+    );
+    // The units name the installed binary; verify checks that it is executable.
+    let dir = temp_path("exports-units");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/systemd");
+    for unit in ["aiposture-snapshot.service", "aiposture-snapshot.timer"] {
+        let text = read(&root.join(unit)).replace("/usr/local/bin/aiposture", bin());
+        assert!(!text.is_empty(), "{unit}");
+        write(&dir.join(unit), text);
+    }
+    let out = Command::new(&analyze)
+        .arg("verify")
+        .arg(dir.join("aiposture-snapshot.service"))
+        .arg(dir.join("aiposture-snapshot.timer"))
+        .output()
+        .expect("systemd-analyze");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The export directory the unit writes is the one it may write.
+    let service = read(&root.join("aiposture-snapshot.service"));
+    assert!(service.contains("--output-dir /var/lib/aiposture/exports"));
+    assert!(service.contains("ReadWritePaths=/var/lib/aiposture\n"));
+}
