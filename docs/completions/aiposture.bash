@@ -28,6 +28,9 @@ _aiposture() {
             aiposture,events)
                 cmd="aiposture__subcmd__events"
                 ;;
+            aiposture,fleet)
+                cmd="aiposture__subcmd__fleet"
+                ;;
             aiposture,help)
                 cmd="aiposture__subcmd__help"
                 ;;
@@ -76,6 +79,9 @@ _aiposture() {
             aiposture__subcmd__help,events)
                 cmd="aiposture__subcmd__help__subcmd__events"
                 ;;
+            aiposture__subcmd__help,fleet)
+                cmd="aiposture__subcmd__help__subcmd__fleet"
+                ;;
             aiposture__subcmd__help,help)
                 cmd="aiposture__subcmd__help__subcmd__help"
                 ;;
@@ -107,7 +113,7 @@ _aiposture() {
 
     case "${cmd}" in
         aiposture)
-            opts="-h -V --config --print-config --print-keys --interval --theme --mouse --passive --log-file --no-history --help --version snapshot schema completions man events watch diff baseline scan help"
+            opts="-h -V --config --print-config --print-keys --interval --theme --mouse --passive --log-file --no-history --help --version snapshot schema completions man events watch diff baseline scan fleet help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -352,8 +358,70 @@ _aiposture() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aiposture__subcmd__fleet)
+            opts="-o -h --hosts-file --jobs --timeout --remote-command --ssh-config --ssh-option --format --output --keep --tui --config --passive --log-file --no-history --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --hosts-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssh-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssh-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json jsonl markdown prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aiposture__subcmd__help)
-            opts="snapshot schema completions man events watch diff baseline scan help"
+            opts="snapshot schema completions man events watch diff baseline scan fleet help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -437,6 +505,20 @@ _aiposture() {
             return 0
             ;;
         aiposture__subcmd__help__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aiposture__subcmd__help__subcmd__fleet)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -268,7 +268,7 @@ mod tests {
                 },
                 before: None,
                 after: Some("pid 7".into()),
-                evidence: vec![Evidence::new("/proc/7/stat", "started")],
+                evidence: vec![Evidence::new("process table", "started")],
             }],
             ..Default::default()
         });

@@ -532,7 +532,7 @@ mod tests {
         let mut snap = super::super::testing::snapshot();
         snap.inventory.blind_spots.push(crate::model::BlindSpot {
             what: "env of pid 9".into(),
-            path: "/proc/9/environ".into(),
+            path: "environ of pid 9".into(),
             reason: "EACCES".into(),
             consequence: "auth unknown".into(),
         });
@@ -553,10 +553,10 @@ mod tests {
             "| Collected (UTC) | 2026-01-01T00:00:00Z |",
             "### High (1)",
             "#### 1. Unauthenticated \\| listener",
-            "| /proc/1/net/tcp | 0.0.0.0:8080 \\`LISTEN\\` |",
+            "| sock_diag of net:\\[1\\] | 0.0.0.0:8080 \\`LISTEN\\` |",
             "**Remediation:** Bind to 127.0.0.1 or set --api-key.",
             "100 − 25 (high exposure.unauthenticated-listener) = 75",
-            "| env of pid 9 | /proc/9/environ | EACCES | auth unknown |",
+            "| env of pid 9 | environ of pid 9 | EACCES | auth unknown |",
             "Verdict: **not judged**.",
         ] {
             assert!(md.contains(want), "missing {want:?} in\n{md}");

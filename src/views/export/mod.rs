@@ -173,7 +173,10 @@ pub(crate) mod testing {
                     path: None,
                 },
                 summary: "Anyone on the LAN can use it.".into(),
-                evidence: vec![Evidence::new("/proc/1/net/tcp", "0.0.0.0:8080 `LISTEN`")],
+                evidence: vec![Evidence::new(
+                    "sock_diag of net:[1]",
+                    "0.0.0.0:8080 `LISTEN`",
+                )],
                 remediation: "Bind to 127.0.0.1 or set --api-key.".into(),
             }],
             suppressed: vec![],
