@@ -3,7 +3,7 @@
 //! read shows as pending, a failed one with its error. Same terminal handling
 //! as the dashboard (restore on quit, panic, SIGHUP/SIGTERM/SIGINT).
 
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{Event, EventStream, KeyEvent, KeyEventKind};
 use futures_util::StreamExt;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -72,27 +72,26 @@ impl FleetApp {
         }
     }
 
-    /// Returns whether anything visible changed.
+    /// Returns whether anything visible changed. Keys come from the one key
+    /// table (`keys.rs`), as in the dashboard.
     pub fn on_key(&mut self, k: KeyEvent) -> bool {
+        use super::keys::{Action, action_for};
         let last = self.targets.len().saturating_sub(1);
-        match (k.code, k.modifiers) {
-            (KeyCode::Char('q'), _) | (KeyCode::Esc, _) => self.quit = true,
-            (KeyCode::Char('c'), KeyModifiers::CONTROL) => self.quit = true,
-            (KeyCode::Char('r'), _) | (KeyCode::Char('l'), KeyModifiers::CONTROL) => {
+        match action_for(&k) {
+            Some(Action::Quit | Action::Back) => self.quit = true,
+            Some(Action::Refresh) => {
                 // One run at a time: a refresh during a run is ignored.
                 if self.running {
                     return false;
                 }
                 self.refresh_requested = true;
             }
-            (KeyCode::Down, _) | (KeyCode::Char('j'), _) => {
-                self.selected = (self.selected + 1).min(last)
-            }
-            (KeyCode::Up, _) | (KeyCode::Char('k'), _) => {
-                self.selected = self.selected.saturating_sub(1)
-            }
-            (KeyCode::Home, _) | (KeyCode::Char('g'), _) => self.selected = 0,
-            (KeyCode::End, _) | (KeyCode::Char('G'), _) => self.selected = last,
+            Some(Action::Down) => self.selected = (self.selected + 1).min(last),
+            Some(Action::Up) => self.selected = self.selected.saturating_sub(1),
+            Some(Action::Top) => self.selected = 0,
+            Some(Action::Bottom) => self.selected = last,
+            Some(Action::PageDown) => self.selected = (self.selected + 10).min(last),
+            Some(Action::PageUp) => self.selected = self.selected.saturating_sub(10),
             _ => return false,
         }
         true
@@ -399,7 +398,7 @@ async fn event_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossterm::event::KeyEventState;
+    use crossterm::event::{KeyCode, KeyEventState, KeyModifiers};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
@@ -447,7 +446,7 @@ mod tests {
         assert!(s.contains("LAN +1 unknown"), "{s}");
         assert!(s.contains("not read: connect"), "{s}");
         assert!(s.contains("Connection refused"), "{s}");
-        assert!(app.on_key(key(KeyCode::Char('r'))));
+        assert!(app.on_key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL)));
         assert!(app.refresh_requested);
         app.on_key(key(KeyCode::Char('q')));
         assert!(app.quit);
