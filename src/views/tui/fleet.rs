@@ -214,7 +214,7 @@ pub fn draw(f: &mut Frame, app: &FleetApp, theme: &Theme) {
     );
     f.render_widget(
         Paragraph::new(Span::styled(
-            " ↑/↓ select · r run again · q quit",
+            " ↑/↓ select · Ctrl-l run again · q quit",
             Style::default().fg(theme.muted),
         )),
         footer,
