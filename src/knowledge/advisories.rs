@@ -293,6 +293,14 @@ impl AdvisoryDb {
         Ok(b.finish())
     }
 
+    /// One OSV record as bytes (an untrusted download): indexed, or counted as
+    /// unreadable with the reason. The entry point the fuzzer drives.
+    pub fn from_json_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let mut b = Builder::new("bytes".into())?;
+        b.add_bytes(bytes, "bytes".into());
+        Ok(b.finish())
+    }
+
     pub fn len(&self) -> usize {
         self.records.len()
     }

@@ -87,7 +87,7 @@ fn env_reference(v: &str) -> Option<&str> {
     v.strip_prefix("os.environ/")
 }
 
-fn litellm(pid: u32, file: &str, text: &str, blind: &mut Vec<BlindSpot>) -> Vec<ConfigBackend> {
+pub fn litellm(pid: u32, file: &str, text: &str, blind: &mut Vec<BlindSpot>) -> Vec<ConfigBackend> {
     let docs = match YamlLoader::load_from_str(text) {
         Ok(d) => d,
         Err(e) => {
