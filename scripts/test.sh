@@ -11,3 +11,5 @@ export AIPOSTURE_LLAMA_SERVER AIPOSTURE_TINY_GGUF AIPOSTURE_PYTHON AIPOSTURE_GRA
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked -- "$@"
+# The release shape: one statically linked binary that runs alone in an empty root.
+bash scripts/static-build.sh >/dev/null
