@@ -431,16 +431,7 @@ fn stage_label(s: FailStage) -> &'static str {
     }
 }
 
-fn reach_label(r: Reach) -> &'static str {
-    match r {
-        Reach::LoopbackOnly => "loopback_only",
-        Reach::HostOnly => "host_only",
-        Reach::Lan => "lan",
-        Reach::Vpn => "vpn",
-        Reach::Public => "public",
-        Reach::Unknown => "unknown",
-    }
-}
+use super::prometheus::reach_label;
 
 fn unix_seconds(rfc3339: &str) -> Option<f64> {
     humantime::parse_rfc3339_weak(rfc3339)

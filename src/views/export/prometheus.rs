@@ -52,7 +52,8 @@ fn epoch_seconds(rfc3339: &str) -> Option<f64> {
         .map(|d| d.as_secs_f64())
 }
 
-fn reach_label(r: Reach) -> &'static str {
+/// A reach as a label value (`loopback_only`, `lan`, …), shared with the fleet textfile.
+pub(super) fn reach_label(r: Reach) -> &'static str {
     match r {
         Reach::LoopbackOnly => "loopback_only",
         Reach::HostOnly => "host_only",
