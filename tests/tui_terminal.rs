@@ -87,3 +87,36 @@ fn small_terminal_gets_a_message_then_the_dashboard_after_resize() {
     t.keys(&["q"]);
     assert_restored(&t, 0);
 }
+
+#[test]
+fn a_20x5_terminal_and_a_resize_storm_leave_it_drawing_and_restorable() {
+    let t = dashboard(20, 5);
+    // 20 columns wrap the message; its start is enough.
+    t.wait_for("Terminal too", Duration::from_secs(20));
+    let pid = dashboard_pid(&t);
+    // Resizes faster than a frame, between the smallest and a large terminal.
+    for i in 0..60u16 {
+        let (x, y) = if i % 2 == 0 {
+            (20 + i * 2, 5 + i / 2)
+        } else {
+            (160, 45)
+        };
+        run_ok(Command::new("tmux").args([
+            "-L",
+            &t.socket,
+            "resize-window",
+            "-x",
+            &x.to_string(),
+            "-y",
+            &y.to_string(),
+        ]));
+    }
+    run_ok(Command::new("tmux").args(["-L", &t.socket, "resize-window", "-x", "120", "-y", "40"]));
+    t.wait_for("AI servers and listeners", Duration::from_secs(20));
+    assert!(
+        std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "the dashboard died in the storm"
+    );
+    t.keys(&["q"]);
+    assert_restored(&t, 0);
+}
