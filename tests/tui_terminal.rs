@@ -120,3 +120,20 @@ fn a_20x5_terminal_and_a_resize_storm_leave_it_drawing_and_restorable() {
     t.keys(&["q"]);
     assert_restored(&t, 0);
 }
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    // The debug build the tests run panics after its first frame when asked to.
+    let cmd = format!(
+        "sh -c 'AIPOSTURE_TEST_PANIC_AFTER_DRAW=1 {} --config /dev/null; echo exit=$?; stty -a'",
+        bin()
+    );
+    let t = Tmux::start(100, 30, &cmd);
+    // Rust's exit code for a panic in main's thread is 101.
+    assert_restored(&t, 101);
+    let screen = t.capture();
+    assert!(
+        screen.contains("test panic after the first frame"),
+        "{screen}"
+    );
+}

@@ -166,6 +166,12 @@ async fn event_loop(
     let mut int = signal(SignalKind::interrupt())?;
 
     term.draw(|f| render::draw(f, &mut app, &opts.theme))?;
+    // Debug builds only: lets tests/tui_terminal.rs prove the panic hook
+    // restores the terminal. Release builds have no such switch.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("AIPOSTURE_TEST_PANIC_AFTER_DRAW").is_some() {
+        panic!("test panic after the first frame (AIPOSTURE_TEST_PANIC_AFTER_DRAW)");
+    }
     let (export_tx, mut export_rx) = mpsc::channel::<String>(4);
     let exit = loop {
         let toast_left = app
