@@ -27,7 +27,7 @@ fn a_model_directory_deleted_while_hashing_is_reported_not_crashed_on() {
         &cfg,
         format!("[models]\nroots = [\"{}\"]\n", root.display()),
     );
-    let mut child = Command::new(bin())
+    let child = Command::new(bin())
         .args(["--passive", "--no-history", "--config"])
         .arg(&cfg)
         .args(["snapshot"])
