@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::process::Command;
-
 use serde_json::Value;
 use support::*;
 
@@ -18,7 +16,7 @@ struct Row {
     named_by: String,
 }
 
-fn server<'a>(snap: &'a Value, pid: u32) -> &'a Value {
+fn server(snap: &Value, pid: u32) -> &Value {
     servers_with_pid(snap, pid)
         .first()
         .copied()
