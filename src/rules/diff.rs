@@ -1087,10 +1087,19 @@ fn telemetry(o: &Side, n: &Side, out: &mut Out) {
             .unwrap_or_default();
         side.ev(format!("{} of pid {pid} {states}{how}", s.name))
     };
+    // Unknown is never compared: a server of the same identity whose environment
+    // could not be read this time (it was exiting) changes nothing.
+    let known = |s: &BTreeSet<SwitchState>| -> BTreeSet<SwitchState> {
+        s.iter()
+            .copied()
+            .filter(|x| *x != SwitchState::Unknown)
+            .collect()
+    };
     for (key, (y, pid, sw)) in &tb {
         let before = ta.get(key);
         let x = before.map(|b| &b.0);
-        if x == Some(y) {
+        let ky = known(y);
+        if ky.is_empty() || x.map(known).as_ref() == Some(&ky) {
             continue;
         }
         let on_before = x.is_some_and(|x| x.contains(&SwitchState::On));

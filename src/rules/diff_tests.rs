@@ -577,6 +577,22 @@ fn new_egress_peer_and_telemetry_turned_on() {
 }
 
 #[test]
+fn an_unknown_switch_state_is_never_a_change() {
+    let old = rich(812);
+    // The environment could not be read this time (the process was exiting).
+    let mut new = rich(812);
+    new.privacy.processes[0].switches[0].state = SwitchState::Unknown;
+    assert_eq!(diff(&old, &new), vec![]);
+    // Known and unknown side by side (two servers of one identity): the known
+    // part is what is compared.
+    let mut both = rich(812);
+    let mut sw = both.privacy.processes[0].switches[0].clone();
+    sw.state = SwitchState::Unknown;
+    both.privacy.processes[0].switches.push(sw);
+    assert_eq!(diff(&old, &both), vec![]);
+}
+
+#[test]
 fn findings_open_and_close_by_rule_and_subject_not_pid() {
     let old = rich(812);
     let mut new = rich(812);
