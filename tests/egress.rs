@@ -21,16 +21,6 @@ use support::*;
 const LISTEN: u16 = 8000;
 const NAME: &str = "telemetry.egress-test.invalid";
 
-struct Group(std::process::Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on the process group this test created.
-        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
-        let _ = self.0.wait();
-    }
-}
-
 /// /etc/netns/NAME: files `ip netns exec NAME` bind-mounts over /etc. Removed on drop.
 struct NetnsEtc(PathBuf);
 

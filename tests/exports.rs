@@ -42,14 +42,6 @@ struct Run {
     snap: Value,
 }
 
-fn canary(tag: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("{tag}-{nanos:x}{:x}", std::process::id())
-}
-
 fn run() -> &'static Run {
     static RUN: OnceLock<Run> = OnceLock::new();
     RUN.get_or_init(|| {

@@ -12,7 +12,7 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use aiposture::model::Snapshot;
@@ -23,16 +23,6 @@ use support::*;
 const ADVISORY: &str = "GHSA-test-sbom-0001";
 const ALIAS: &str = "CVE-2099-0101";
 const REASON: &str = "lab box, the server needs root for its GPU reset hook";
-
-struct Group(Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on the process group this test created.
-        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
-        let _ = self.0.wait();
-    }
-}
 
 /// The venv's interpreter running `model_holder.py` as `ComfyUI/main.py`.
 fn start_comfyui(dir: &Path) -> Group {

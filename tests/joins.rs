@@ -12,16 +12,6 @@ use std::time::Duration;
 use serde_json::Value;
 use support::*;
 
-struct Group(std::process::Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on the process group this test created.
-        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn held_files_workers_and_socket_families_are_joined() {
     let ns = Netns::new();

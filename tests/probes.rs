@@ -11,17 +11,6 @@ use support::*;
 
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// A process group killed on drop, even when an assertion fails first.
-struct Group(std::process::Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on the process group this test created.
-        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
-        let _ = self.0.wait();
-    }
-}
-
 fn verdict_of(snap: &Value, pid: u32) -> Value {
     snap["probe_verdicts"]
         .as_array()

@@ -4,17 +4,9 @@
 mod support;
 
 use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use support::*;
-
-fn canary(tag: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("{tag}-{:x}{:x}", nanos, std::process::id())
-}
 
 #[test]
 fn canaries_never_leave_names_do() {

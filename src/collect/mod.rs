@@ -739,10 +739,11 @@ impl Collector {
         let firewalls = self.read_firewalls(&servers, &sockets, &own_netns, &mut blind);
         let mut store_files = self.read_stores(&servers, &mut blind);
         let model_roots = self.read_model_dirs(&servers, &mut store_files, &mut blind);
+        // Group membership, read once per collection for every access chain.
+        let groups = file_access::Groups::load();
         {
             // Who could swap the weights: owner and mode up to the store root (files)
             // or `/` (loaded models, as their process sees them).
-            let groups = file_access::Groups::load();
             let plain = |p: &std::path::Path| p.to_path_buf();
             for f in store_files.iter_mut().filter(|f| stores::is_model(f)) {
                 f.access = file_access::chain(
@@ -910,7 +911,7 @@ impl Collector {
             &servers,
             &self.knowledge.privacy.logs,
             &self.users,
-            &file_access::Groups::load(),
+            &groups,
             &mut blind,
         );
         let gpu = self.gpu.lock().unwrap_or_else(|p| p.into_inner()).read();

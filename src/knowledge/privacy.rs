@@ -560,8 +560,22 @@ mod tests {
         ] {
             assert!(names.iter().any(|x| x == n), "{n}");
         }
-        // Secrets are named in cloud_keys only, never read for their values.
+        // Secrets are named in cloud_keys only, never read for their values; and
+        // no name whose value is read looks secret (collect/env.rs would drop it
+        // anyway, silently turning a switch unknown).
         assert!(!names.iter().any(|n| n.ends_with("_API_KEY")));
+        let secretish: Vec<&String> = names
+            .iter()
+            .filter(|n| crate::model::redact::is_secret_name(n))
+            .collect();
+        assert!(secretish.is_empty(), "{secretish:?}");
+        for k in &p.cloud_keys {
+            assert!(
+                k.env.iter().all(|n| !names.contains(n)),
+                "a credential variable is read for its value: {:?}",
+                k.env
+            );
+        }
     }
 
     #[test]

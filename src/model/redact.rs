@@ -49,7 +49,7 @@ pub fn url_host(url: &str) -> Option<String> {
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..end];
     let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let uri: ureq::http::Uri = format!("{scheme}://{authority}/").parse().ok()?;
+    let uri: http::Uri = format!("{scheme}://{authority}/").parse().ok()?;
     uri.host().map(|h| h.to_ascii_lowercase())
 }
 

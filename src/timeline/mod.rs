@@ -6,6 +6,7 @@
 pub mod runner;
 pub mod store;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::model::Snapshot;
@@ -131,7 +132,48 @@ pub struct Timeline {
     last: Option<Snapshot>,
     loaded: bool,
     last_write: Option<std::time::Instant>,
+    /// What the views show from the store, read again only after a write: a
+    /// quiet refresh (nothing changed, nothing written) reads no history.
+    history: Option<History>,
 }
+
+/// The store's side of a `TimelineView`, as of the last write.
+struct History {
+    /// kind → key → first seen.
+    first: HashMap<&'static str, HashMap<String, String>>,
+    samples: Vec<Sample>,
+    recent: Vec<Event>,
+}
+
+impl History {
+    fn read(store: &Store, now: &str) -> History {
+        let from = humantime::parse_rfc3339_weak(now)
+            .ok()
+            .and_then(|t| t.checked_sub(std::time::Duration::from_secs(SAMPLE_HOURS * 3600)))
+            .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+            .unwrap_or_default();
+        History {
+            first: SINCE_KINDS
+                .into_iter()
+                .map(|k| (k, store.first_seen(k).unwrap_or_default()))
+                .collect(),
+            samples: store
+                .samples_since(&from)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(time, open_findings, egress)| Sample {
+                    time,
+                    open_findings,
+                    egress,
+                })
+                .collect(),
+            recent: store.recent(RECENT).unwrap_or_default(),
+        }
+    }
+}
+
+/// The kinds of `seen` keys the views show a "since" for.
+const SINCE_KINDS: [&str; 3] = ["listener", "model", "egress"];
 
 impl Timeline {
     /// Opens the store in `dir`; when that fails, a memory-only timeline that
@@ -148,6 +190,7 @@ impl Timeline {
                 last: None,
                 loaded: false,
                 last_write: None,
+                history: None,
             },
             Err(why) => {
                 log::warn!("timeline kept in memory only: {why}");
@@ -157,6 +200,7 @@ impl Timeline {
                     last: None,
                     loaded: true,
                     last_write: None,
+                    history: None,
                 }
             }
         }
@@ -248,32 +292,19 @@ impl Timeline {
             Ok(()) => {}
             Err(e) => log::warn!("timeline: {e}"),
         }
-        let mut since = Vec::new();
-        for kind in ["listener", "model", "egress"] {
-            let first = store.first_seen(kind).unwrap_or_default();
-            for (k, key) in seen.iter().filter(|(k, _)| k == kind) {
-                if let Some(t) = first.get(key) {
-                    since.push(Since {
-                        kind: k.clone(),
-                        key: key.clone(),
-                        first_seen: t.clone(),
-                    });
-                }
-            }
+        if !due || self.history.is_none() {
+            self.history = Some(History::read(store, &time));
         }
-        let from = humantime::parse_rfc3339_weak(&time)
-            .ok()
-            .and_then(|t| t.checked_sub(std::time::Duration::from_secs(SAMPLE_HOURS * 3600)))
-            .map(|t| humantime::format_rfc3339_seconds(t).to_string())
-            .unwrap_or_default();
-        let samples = store
-            .samples_since(&from)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(time, open_findings, egress)| Sample {
-                time,
-                open_findings,
-                egress,
+        let history = self.history.as_ref();
+        let since = seen
+            .iter()
+            .filter_map(|(kind, key)| {
+                let first = history?.first.get(kind.as_str())?.get(key)?;
+                Some(Since {
+                    kind: kind.clone(),
+                    key: key.clone(),
+                    first_seen: first.clone(),
+                })
             })
             .collect();
         let memory_only = match (&self.memory_only, &recorded) {
@@ -288,9 +319,9 @@ impl Timeline {
                 .map_or_else(|| "memory".into(), |p| p.display().to_string()),
             memory_only,
             new_events: events,
-            recent: store.recent(RECENT).unwrap_or_default(),
+            recent: history.map(|h| h.recent.clone()).unwrap_or_default(),
             since,
-            samples,
+            samples: history.map(|h| h.samples.clone()).unwrap_or_default(),
             watch,
         });
     }
