@@ -11,9 +11,17 @@
 #   FUZZ_JOBS              parallel fuzzing processes per target (default 1)
 #   FUZZ_TARGET_DIR        build directory (default fuzz/target)
 #
+#   FUZZ_REPORT            1 (default) rewrites the results table in fuzz/README.md
+#
 # A crash leaves its input under fuzz/artifacts/<target>/ and stops the run with a
 # non-zero status. Each target starts from fuzz/seeds/<target>/ (checked in, copied from
-# tests/fixtures) plus what earlier runs added to fuzz/corpus/<target>/ (ignored by git).
+# tests/fixtures) plus fuzz/corpus/<target>/ (checked in, minimised with `cargo fuzz cmin`
+# after each run, so what one run learnt is where the next one starts).
+#
+# Per target the table gives executions, executions per second, and coverage as libFuzzer
+# counts it: `cov` edges reached out of the instrumented edges of the whole binary
+# (aiposture, its dependencies and the target; most of it unreachable from one parser),
+# `ft` features (edge and hit-count pairs), and the corpus size after minimisation.
 set -euo pipefail
 
 SECS=${1:-60}
@@ -22,6 +30,7 @@ CACHE=${AIPOSTURE_FUZZ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aiposture-fuzz}
 VERSION=${CARGO_FUZZ_VERSION:-0.13.2}
 SANITIZER=${FUZZ_SANITIZER:-address}
 JOBS=${FUZZ_JOBS:-1}
+REPORT=${FUZZ_REPORT:-1}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 log() { printf '[fuzz %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -48,6 +57,7 @@ for t in "${targets[@]}"; do
   cargo fuzz build -s "$SANITIZER" "$t"
 done
 
+rows=()
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   log "running $t for ${SECS}s"
@@ -63,5 +73,43 @@ for t in "${targets[@]}"; do
     log "$t crashed: see $CACHE/$t.log and fuzz/artifacts/$t/"
     exit 1
   fi
+  # Keep the smallest corpus that reaches the same coverage.
+  cargo fuzz cmin -s "$SANITIZER" "$t" "corpus/$t" >"$CACHE/$t.cmin.log" 2>&1 ||
+    log "$t: cmin failed (corpus kept as it is): $CACHE/$t.cmin.log"
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$CACHE/$t.log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$CACHE/$t.log" | tail -1)
+  rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$CACHE/$t.log" | tail -1)
+  edges=$(sed -n 's/^INFO: Loaded [0-9]* modules *(\([0-9]*\) inline 8-bit counters).*/\1/p' "$CACHE/$t.log" | head -1)
+  last=$(grep -E '^#[0-9]+' "$CACHE/$t.log" | tail -1)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+  files=$(find "corpus/$t" -type f | wc -l)
+  kib=$(du -sk "corpus/$t" | cut -f1)
+  rows+=("| \`$t\` | ${SECS} s | ${execs:-?} | ${rate:-?} | ${cov:-?} / ${edges:-?} | ${ft:-?} | $files files, $kib KiB | ${rss:-?} MB |")
 done
 log "all targets ran ${SECS}s without a crash; logs in $CACHE"
+
+table=$(
+  printf 'Run of %s UTC, %s s per target, sanitizer %s, %s CPUs, %s; no crash.\n\n' \
+    "$(date -u '+%Y-%m-%d %H:%M')" "$SECS" "$SANITIZER" "$(nproc)" "$("$CACHE/bin/cargo-fuzz" --version)"
+  echo '| target | time | executions | exec/s | cov (edges reached / instrumented) | ft | corpus after cmin | peak RSS |'
+  echo '| --- | --- | --- | --- | --- | --- | --- | --- |'
+  printf '%s\n' "${rows[@]}"
+)
+printf '%s\n' "$table"
+if [ "$REPORT" = 1 ] && [ "$#" -eq 0 ]; then
+  # Only a run of every target replaces the table.
+  python3 - "$ROOT/fuzz/README.md" "$table" <<'PY'
+import sys
+path, table = sys.argv[1], sys.argv[2]
+text = open(path).read()
+begin, end = "<!-- fuzz:begin -->", "<!-- fuzz:end -->"
+block = f"{begin}\n{table}\n{end}"
+if begin in text:
+    head, rest = text.split(begin, 1)
+    text = head + block + rest.split(end, 1)[1]
+else:
+    text = text.rstrip() + "\n\n## Results\n\n" + block + "\n"
+open(path, "w").write(text)
+PY
+fi

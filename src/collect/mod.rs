@@ -72,6 +72,7 @@ pub struct Collector {
     /// netns → last firewall read: the ruleset is read at most once a minute.
     firewall_cache: std::sync::Mutex<HashMap<Option<String>, (Instant, FirewallView)>>,
     procs: std::sync::Mutex<procs::ProcCache>,
+    scripts: std::sync::Mutex<identify::ScriptCache>,
     /// File identity → sha256, kept across runs in the state directory.
     hashes: std::sync::Arc<std::sync::Mutex<Option<hashcache::HashCache>>>,
     hasher: hasher::Hasher,
@@ -130,6 +131,7 @@ impl Collector {
             firewall_cache: Default::default(),
             nat_cache: Default::default(),
             procs: Default::default(),
+            scripts: Default::default(),
             hashes: hashes.clone(),
             hasher: hasher::Hasher::new(hashes, background_workers()),
             wait_for_hashes: false,
@@ -484,7 +486,10 @@ impl Collector {
             })?;
         drop(proc_cache);
         let walk = walk_fds(&table);
-        let found = identify::identify(&table, &self.knowledge.signatures);
+        let found = {
+            let mut scripts = self.scripts.lock().unwrap_or_else(|p| p.into_inner());
+            identify::identify(&table, &self.knowledge.signatures, &mut scripts)
+        };
 
         // Namespaces: only processes that hold sockets (or are servers) matter.
         let own_netns = netns_of(std::process::id()).ok();

@@ -21,6 +21,8 @@ pub struct ProcEntry {
     pub exe: Option<String>,
     /// Full target of /proc/PID/exe, when readable.
     pub exe_path: Option<String>,
+    /// Clock ticks after boot: with the pid, names one process (pids are reused).
+    pub starttime: u64,
 }
 
 pub struct ProcTable {
@@ -125,6 +127,7 @@ fn read_entry(
                 argv: c.argv.clone(),
                 exe: c.exe.clone(),
                 exe_path: c.exe_path.clone(),
+                starttime: stat.starttime,
             },
             stat.starttime,
         ));
@@ -165,6 +168,7 @@ fn read_entry(
             argv,
             exe,
             exe_path,
+            starttime: stat.starttime,
         },
         stat.starttime,
     ))
