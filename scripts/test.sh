@@ -13,3 +13,5 @@ cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked -- "$@"
 # The release shape: one statically linked binary that runs alone in an empty root.
 bash scripts/static-build.sh >/dev/null
+# Licences, bans and sources of the dependency graph (deny.toml), offline.
+bash scripts/deny.sh
