@@ -29,3 +29,15 @@ pub enum Error {
     #[error("cannot serialise the snapshot: {0}")]
     Serialise(#[from] serde_json::Error),
 }
+
+/// An error with its causes, for a message an operator reads
+/// ("cannot write /x: Read-only file system (os error 30)").
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(&format!(": {c}"));
+        cur = c.source();
+    }
+    s
+}

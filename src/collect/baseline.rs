@@ -101,21 +101,11 @@ impl Reader {
                 path: shown.clone(),
                 snapshot: Arc::new(s),
             },
-            Err(e) => unusable(&shown, error_chain(&e)),
+            Err(e) => unusable(&shown, crate::error::chain(&e)),
         };
         *last = Some((id, read.clone()));
         read
     }
-}
-
-fn error_chain(e: &Error) -> String {
-    let mut s = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(inner) = src {
-        s.push_str(&format!(": {inner}"));
-        src = inner.source();
-    }
-    s
 }
 
 fn unusable(path: &str, reason: String) -> BaselineRead {

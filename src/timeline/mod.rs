@@ -180,7 +180,7 @@ impl Timeline {
     /// says why.
     pub fn open(dir: Option<&Path>, retention: Retention) -> Timeline {
         let opened = match dir {
-            Some(d) => Store::open(d, retention).map_err(|e| e.to_string()),
+            Some(d) => Store::open(d, retention).map_err(|e| crate::error::chain(&e)),
             None => Err("no state directory ($XDG_STATE_HOME and $HOME unset)".into()),
         };
         match opened {

@@ -124,7 +124,7 @@ fn start_export(app: &App, opts: &Options, done: mpsc::Sender<String>) {
                 }
                 Err(e) => {
                     log::warn!("export failed: {e}");
-                    format!("export failed: {}", error_chain(&e))
+                    format!("export failed: {}", crate::error::chain(&e))
                 }
             },
         };
@@ -132,16 +132,6 @@ fn start_export(app: &App, opts: &Options, done: mpsc::Sender<String>) {
     });
 }
 
-/// An error with its causes ("cannot write /x: No space left on device").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(&format!(": {c}"));
-        cur = c.source();
-    }
-    s
-}
 
 async fn event_loop(
     term: &mut terminal::Term,
