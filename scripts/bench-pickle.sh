@@ -18,8 +18,10 @@ fi
 command -v hyperfine >/dev/null || {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null
 }
-[ -x target/release/aiposture ] || cargo build --release --locked -q
-BIN=$PWD/target/release/aiposture
+# Honours CARGO_TARGET_DIR and build.target-dir.
+TARGET=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+BIN=$TARGET/release/aiposture
+[ -x "$BIN" ] || cargo build --release --locked -q
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 "$VENV/bin/python" scripts/bench_pickle.py "$WORK" "$BIN"

@@ -19,7 +19,9 @@ command -v hyperfine >/dev/null || {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null
 }
 cargo build --release --locked -q
-BIN=$PWD/target/release/aiposture
+# Honours CARGO_TARGET_DIR and build.target-dir.
+TARGET=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+BIN=$TARGET/release/aiposture
 WORK=$(mktemp -d /var/tmp/aip-bench-timeline.XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT

@@ -2,13 +2,22 @@
 # Whole-process figures against peers measured in the same run, written to
 # BENCHMARKS.md. Ratios, not absolute times: machines are noisy.
 #
-#   1. `aiposture snapshot` vs `ss -tanp`, with 1,000 extra idle processes and
-#      10,000 extra loopback sockets that this script creates and removes;
-#   2. idle CPU of the dashboard vs `htop -d 20` over $IDLE_SECS seconds (default 60);
-#   3. wall time the loopback probes add to one collection, with $PROBE_SERVERS (20)
-#      real llama-servers listening (active `snapshot` vs `snapshot --passive`).
+#   1. `aiposture snapshot` vs `ss -tanp`, with $PROCS (1,000) extra idle processes and
+#      2 × $SOCKET_PAIRS (10,000) extra loopback sockets that this script creates and
+#      removes: wall time (hyperfine) and peak RSS (GNU time, median of $RSS_RUNS (5) runs);
+#   2. idle CPU and RSS of the dashboard vs `htop -d 20` over $IDLE_SECS seconds (default 60),
+#      both 120×40 in tmux, under the same load;
+#   3. cold start to first frame, dashboard vs htop, both in a 120×40 pty, $FRAME_RUNS (20)
+#      alternating runs each (scripts/first-frame.py), under the same load;
+#   4. wall time the loopback probes add to one collection, with $PROBE_SERVERS (20)
+#      real llama-servers listening (active `snapshot` vs `snapshot --passive`);
+#   5. with ALL=1 (default), then scripts/bench-models.sh (hashing vs openssl and sha256sum,
+#      pickle scanning vs picklescan and fickling), scripts/bench-timeline.sh and
+#      scripts/bench-scale.sh (100 → 10,000 sockets, 10 → 10,000 model files), each
+#      replacing its own marked block of $OUT with its defaults; ALL=0 runs 1–4 only.
 #
-# Needs an fd hard limit above 2 × SOCKET_PAIRS, hyperfine, htop, tmux (installed if missing).
+# Needs an fd hard limit above 2 × SOCKET_PAIRS, hyperfine, htop, tmux, GNU time
+# (installed if missing).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 IDLE_SECS=${IDLE_SECS:-60}
@@ -16,14 +25,20 @@ PROCS=${PROCS:-1000}
 SOCKET_PAIRS=${SOCKET_PAIRS:-5000}
 OUT=${OUT:-BENCHMARKS.md}
 PROBE_SERVERS=${PROBE_SERVERS:-20}
+RSS_RUNS=${RSS_RUNS:-5}
+FRAME_RUNS=${FRAME_RUNS:-20}
+ALL=${ALL:-1}
 
 need=()
 for c in hyperfine htop tmux python3 ss; do command -v "$c" >/dev/null || need+=("$c"); done
+[ -x /usr/bin/time ] || need+=(time)
 if ((${#need[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]/ss/iproute2}" >/dev/null
 fi
 cargo build --release --locked -q
-BIN=$PWD/target/release/aiposture
+# Honours CARGO_TARGET_DIR and build.target-dir.
+TARGET=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+BIN=$TARGET/release/aiposture
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -34,6 +49,14 @@ cleanup() {
 trap cleanup EXIT
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+# Median over $RSS_RUNS runs of the command's peak RSS in KiB (GNU time's %M: ru_maxrss).
+peak_rss() {
+  for _ in $(seq "$RSS_RUNS"); do
+    /usr/bin/time -f %M -o "$WORK/rss" "$@" >/dev/null 2>&1 || true
+    tail -n 1 "$WORK/rss"
+  done | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
 
 echo "[bench] starting $PROCS idle processes and $((SOCKET_PAIRS * 2)) loopback sockets" >&2
 base_procs=$(ls /proc | grep -c '^[0-9]')
@@ -70,20 +93,43 @@ r = json.load(open(sys.argv[1]))["results"]
 print(r[0]["mean"], r[1]["mean"])
 PY
 )
+echo "[bench] peak RSS, median of $RSS_RUNS runs each" >&2
+ss_rss_kib=$(peak_rss ss -tanp)
+snap_rss_kib=$(peak_rss "$BIN" snapshot)
 
 echo "[bench] idle CPU over ${IDLE_SECS}s: dashboard vs htop -d 20" >&2
-tmux -L aip-bench -f /dev/null new-session -d -x 120 -y 40 -s dash "$BIN --config /dev/null"
-tmux -L aip-bench new-session -d -x 120 -y 40 -s htop "htop -d 20"
+# exec: the pane's process is the program itself, not a shell (and not another
+# user's aiposture that a name lookup could find).
+tmux -L aip-bench -f /dev/null new-session -d -x 120 -y 40 -s dash "exec $BIN --config /dev/null"
+tmux -L aip-bench new-session -d -x 120 -y 40 -s htop "exec htop -d 20"
 sleep 3
-dash_pid=$(pgrep -n -x aiposture)
-htop_pid=$(pgrep -n -x htop)
+dash_pid=$(tmux -L aip-bench list-panes -t dash -F '#{pane_pid}')
+htop_pid=$(tmux -L aip-bench list-panes -t htop -F '#{pane_pid}')
 d0=$(cpu_ticks "$dash_pid"); h0=$(cpu_ticks "$htop_pid")
 sleep "$IDLE_SECS"
 d1=$(cpu_ticks "$dash_pid"); h1=$(cpu_ticks "$htop_pid")
-rss_kib=$(awk '/VmRSS/{print $2}' "/proc/$dash_pid/status")
-htop_rss_kib=$(awk '/VmRSS/{print $2}' "/proc/$htop_pid/status")
+rss_kib=$(status_kib "$dash_pid" VmRSS); hwm_kib=$(status_kib "$dash_pid" VmHWM)
+htop_rss_kib=$(status_kib "$htop_pid" VmRSS); htop_hwm_kib=$(status_kib "$htop_pid" VmHWM)
 hz=$(getconf CLK_TCK)
 tmux -L aip-bench kill-server 2>/dev/null || true
+
+echo "[bench] cold start to first frame: $FRAME_RUNS runs each, alternating, 120×40 pty" >&2
+# htop's first frame already lists processes; the dashboard's first frame says
+# "collecting…" and the header's score line appears once the first collection is in.
+for _ in $(seq "$FRAME_RUNS"); do
+  TERM=xterm-256color python3 scripts/first-frame.py --runs 1 \
+    --marker 'frame=F10\s*Quit' -- htop -d 20 >>"$WORK/frame-htop.jsonl"
+  TERM=xterm-256color python3 scripts/first-frame.py --runs 1 \
+    --marker 'frame=Ctrl-l\s*refresh' --marker 'data=score\s*\d+\s*│' \
+    -- "$BIN" --config /dev/null >>"$WORK/frame-aip.jsonl"
+done
+read -r frame_htop frame_aip data_aip < <(python3 - "$WORK" <<'PY'
+import json, statistics, sys
+def med(prog, marker):
+    return statistics.median(json.loads(l)["markers"][marker][0] for l in open(f"{sys.argv[1]}/frame-{prog}.jsonl"))
+print(med("htop", "frame"), med("aip", "frame"), med("aip", "data"))
+PY
+)
 for p in "${PIDS[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
 PIDS=()
 
@@ -109,11 +155,13 @@ PY
 
 python3 - "$OUT" <<PY
 import sys, datetime, platform, os, re
-# Marked blocks (micro-benchmarks, models) are written elsewhere: keep them.
+# Marked blocks (micro-benchmarks, models, timeline, scale) are written elsewhere: keep them.
 old = open(sys.argv[1]).read() if os.path.exists(sys.argv[1]) else ""
 models_block = "".join("\\n" + m.group(0) + "\\n" for m in re.finditer(r"<!-- (\\w+):begin -->.*?<!-- \\1:end -->", old, re.S))
 
 ss, snap = $ss_mean, $snap_mean
+ss_rss, snap_rss = $ss_rss_kib, $snap_rss_kib
+f_htop, f_aip, d_aip = $frame_htop, $frame_aip, $data_aip
 d, h, hz, secs = $d1 - $d0, $h1 - $h0, $hz, $IDLE_SECS
 def pct(t): return 100.0 * t / hz / secs
 with open(sys.argv[1], "w") as f:
@@ -123,6 +171,13 @@ Produced by \`scripts/bench.sh\` on {datetime.datetime.now(datetime.timezone.utc
 {os.cpu_count()} CPUs, kernel {platform.release()}. Every figure is a ratio against a peer
 measured in the same run on the same host; absolute times are given for scale only.
 
+What is compared: one collection vs \`ss -tanp\` (time and peak RSS), the idle dashboard vs
+\`htop\` (CPU, RSS), cold start to first frame vs \`htop\`, the cost of loopback probes;
+below, in blocks each written by its own script (\`scripts/bench.sh\` runs all of them but
+the micro-benchmarks, which are \`cargo bench\` figures): micro-benchmarks, model files (hashing vs \`openssl dgst -sha256\` and
+\`sha256sum\`, pickle scanning vs picklescan and fickling), the timeline, and how the cost
+grows from 100 to 10,000 sockets and from 10 to 10,000 model files.
+
 ## One collection: \`aiposture snapshot\` vs \`ss -tanp\`
 
 Load added by the script: $PROCS idle processes, $((SOCKET_PAIRS * 2)) established loopback
@@ -130,22 +185,40 @@ sockets ({int("$procs")} processes and {int("$socks")} TCP sockets on the host d
 \`aiposture snapshot\` does more than \`ss -tanp\` (command lines of every process, signature
 matching, JSON output) and the same fd walk; no model hashing.
 
-| command | mean | ratio to ss -tanp |
-|---|---|---|
-| \`ss -tanp\` | {ss*1000:.1f} ms | 1.00 |
-| \`aiposture snapshot\` | {snap*1000:.1f} ms | **{snap/ss:.2f}** |
+| command | mean | ratio to ss -tanp | peak RSS | ratio to ss -tanp |
+|---|---|---|---|---|
+| \`ss -tanp\` | {ss*1000:.1f} ms | 1.00 | {ss_rss/1024:.1f} MiB | 1.00 |
+| \`aiposture snapshot\` | {snap*1000:.1f} ms | **{snap/ss:.2f}** | {snap_rss/1024:.1f} MiB | **{snap_rss/ss_rss:.2f}** |
 
-Goal: ≤ 1.5× now, ≤ 1.0× later.
+Goal for time: ≤ 1.5× now, ≤ 1.0× later. Peak RSS: GNU time's maximum resident set size,
+median of $RSS_RUNS runs each.
 
 ## Idle dashboard vs \`htop -d 20\` ({secs} s, both 120×40 in tmux)
 
-| program | CPU time | CPU % | RSS |
-|---|---|---|---|
-| \`htop -d 20\` | {h/hz:.2f} s | {pct(h):.2f}% | {$htop_rss_kib/1024:.1f} MiB |
-| \`aiposture\` (refresh every 2 s) | {d/hz:.2f} s | {pct(d):.2f}% | {$rss_kib/1024:.1f} MiB |
+Same load as above.
 
-Ratio of CPU time, aiposture / htop: **{(d / h) if h else float('nan'):.2f}**
+| program | CPU time | CPU % | RSS at the end | peak RSS |
+|---|---|---|---|---|
+| \`htop -d 20\` | {h/hz:.2f} s | {pct(h):.2f}% | {$htop_rss_kib/1024:.1f} MiB | {$htop_hwm_kib/1024:.1f} MiB |
+| \`aiposture\` (refresh every 2 s) | {d/hz:.2f} s | {pct(d):.2f}% | {$rss_kib/1024:.1f} MiB | {$hwm_kib/1024:.1f} MiB |
+
+Ratio of CPU time, aiposture / htop: **{(d / h) if h else float('nan'):.2f}**; of RSS at the
+end: **{$rss_kib/$htop_rss_kib:.2f}**
 (htop redraws every 2 s with \`-d 20\`; aiposture collects every 2 s and redraws only on change).
+
+## Cold start to first frame vs \`htop -d 20\` (120×40 pty, {$FRAME_RUNS} runs each)
+
+"Cold" means a new process each run, not an empty page cache. \`scripts/first-frame.py\` forks
+the program on a fresh 120×40 pseudo-terminal and times from the fork to the first output
+that holds the frame's last row (htop's \`F10Quit\`, the dashboard's key line), and for the
+dashboard also to the header line that only a finished collection draws. htop collects
+before its first frame, so its first frame is compared with both. Same load as above;
+runs alternate between the two programs. Medians:
+
+| program | first frame | ratio to htop | first frame with a collection | ratio to htop |
+|---|---|---|---|---|
+| \`htop -d 20\` | {f_htop*1000:.1f} ms | 1.00 | {f_htop*1000:.1f} ms | 1.00 |
+| \`aiposture\` | {f_aip*1000:.1f} ms | **{f_aip/f_htop:.2f}** | {d_aip*1000:.1f} ms | **{d_aip/f_htop:.2f}** |
 
 ## Loopback probes: added wall time per collection ($PROBE_SERVERS listeners)
 
@@ -168,3 +241,8 @@ advisory matching (300 components against 10,000 advisories, indexed vs scanned)
 PY
 cat "$WORK/hyperfine.txt" >&2
 echo "[bench] wrote $OUT" >&2
+if [ "$ALL" = 1 ]; then
+  OUT=$OUT bash scripts/bench-models.sh
+  OUT=$OUT bash scripts/bench-timeline.sh
+  OUT=$OUT bash scripts/bench-scale.sh
+fi
