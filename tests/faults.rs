@@ -98,7 +98,11 @@ fn a_read_only_state_directory_is_said_and_loses_nothing() {
         model_hash(&first, "first.gguf")
     );
     assert!(blind_spot_about(&first, "hash cache").is_none());
-    assert!(first["timeline"]["memory_only"].is_null(), "{:#}", first["timeline"]);
+    assert!(
+        first["timeline"]["memory_only"].is_null(),
+        "{:#}",
+        first["timeline"]
+    );
     let stored = files_under(&state);
     let names: Vec<String> = stored
         .iter()
@@ -130,7 +134,9 @@ fn a_read_only_state_directory_is_said_and_loses_nothing() {
             .is_some_and(|r| r.contains("Read-only file system")),
         "{cache:#}"
     );
-    let why = second["timeline"]["memory_only"].as_str().unwrap_or_default();
+    let why = second["timeline"]["memory_only"]
+        .as_str()
+        .unwrap_or_default();
     assert!(
         why.contains("read-only") || why.contains("Read-only"),
         "{:#}",
@@ -156,7 +162,11 @@ fn a_read_only_state_directory_is_said_and_loses_nothing() {
     run_ok(Command::new("mount").args(["-o", "remount,rw"]).arg(&state));
     let third = snapshot_with_state(&cfg, &state);
     assert!(blind_spot_about(&third, "hash cache").is_none());
-    assert!(third["timeline"]["memory_only"].is_null(), "{:#}", third["timeline"]);
+    assert!(
+        third["timeline"]["memory_only"].is_null(),
+        "{:#}",
+        third["timeline"]
+    );
     let out = run_ok(
         Command::new(bin())
             .env("XDG_STATE_HOME", &state)

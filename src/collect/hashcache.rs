@@ -60,6 +60,7 @@ pub struct HashCache {
     next_seq: u64,
     paths: BTreeMap<String, PathRecord>,
     dirty: bool,
+    saved_at: Option<std::time::Instant>,
     /// Why the cache is memory-only (state dir not writable), for a blind spot.
     pub memory_only: Option<String>,
 }
@@ -148,6 +149,7 @@ impl HashCache {
             next_seq,
             paths: file.paths,
             dirty: false,
+            saved_at: None,
             memory_only: None,
         }
     }
@@ -229,6 +231,16 @@ impl HashCache {
         drift
     }
 
+    /// Like `save`, but while more files are queued at most once per `period`:
+    /// the whole cache is rewritten and fsynced on each save, so saving after
+    /// every one of 10,000 small files made a first run quadratic.
+    pub fn save_throttled(&mut self, period: Duration, more_queued: bool) {
+        if more_queued && self.saved_at.is_some_and(|t| t.elapsed() < period) {
+            return;
+        }
+        self.save();
+    }
+
     /// Write the cache if it changed; a failure makes it memory-only, said once.
     pub fn save(&mut self) {
         if !self.dirty {
@@ -256,6 +268,7 @@ impl HashCache {
         match result {
             Ok(()) => {
                 self.dirty = false;
+                self.saved_at = Some(std::time::Instant::now());
                 self.memory_only = None;
             }
             Err(e) => self.memory_only = Some(format!("{}: {e}", path.display())),
@@ -269,6 +282,23 @@ mod tests {
 
     fn at(secs: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
+    }
+
+    #[test]
+    fn a_busy_queue_saves_at_most_once_per_period_and_always_when_drained() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("hashes.json");
+        let mut c = HashCache::from_parts(Some(path.clone()), FileV2::default());
+        let hour = Duration::from_secs(3600);
+        c.insert("k1".into(), "h1".into());
+        c.save_throttled(hour, true);
+        let first = std::fs::read_to_string(&path).expect("first save");
+        assert!(first.contains("h1"));
+        c.insert("k2".into(), "h2".into());
+        c.save_throttled(hour, true);
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), first);
+        c.save_throttled(hour, false);
+        assert!(std::fs::read_to_string(&path).expect("read").contains("h2"));
     }
 
     #[test]

@@ -227,6 +227,10 @@ fn lower_priority() {
     }
 }
 
+/// How often a long queue writes its progress to the hash cache: what a
+/// killed dashboard loses is at most this much hashing.
+const SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn worker(shared: Arc<Shared>) {
     lower_priority();
     loop {
@@ -253,10 +257,16 @@ fn worker(shared: Arc<Shared>) {
         // Into the cache before the job leaves `active`: whoever waits for an idle
         // hasher must then find every hash.
         if let Ok(sha) = &result {
+            let more_queued = !shared
+                .state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .queue
+                .is_empty();
             let mut cache = shared.cache.lock().unwrap_or_else(|p| p.into_inner());
             let cache = cache.get_or_insert_with(HashCache::load);
             cache.insert(job.key.clone(), sha.clone());
-            cache.save();
+            cache.save_throttled(SAVE_EVERY, more_queued);
         }
         let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
         st.active.retain(|a| !Arc::ptr_eq(&a.done, &done));

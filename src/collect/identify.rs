@@ -289,15 +289,27 @@ mod tests {
         let argv = format!("python3 -u {}", script.display());
         let mut p = entry(own, 1, "python3", &argv, Some("python3"));
         let mut cache = ScriptCache::default();
-        assert!(cache.get_or_read(&p).is_some_and(|t| t.contains("import gradio")));
+        assert!(
+            cache
+                .get_or_read(&p)
+                .is_some_and(|t| t.contains("import gradio"))
+        );
 
         // The running interpreter already read its script: a newer file is not it.
         std::fs::write(&script, "print('replaced')\n").expect("rewrite");
-        assert!(cache.get_or_read(&p).is_some_and(|t| t.contains("import gradio")));
+        assert!(
+            cache
+                .get_or_read(&p)
+                .is_some_and(|t| t.contains("import gradio"))
+        );
 
         // Same pid, later start: another process, read afresh.
         p.starttime += 1;
-        assert!(cache.get_or_read(&p).is_some_and(|t| t.contains("replaced")));
+        assert!(
+            cache
+                .get_or_read(&p)
+                .is_some_and(|t| t.contains("replaced"))
+        );
 
         cache.retain_live(&table(vec![p.clone()]));
         assert_eq!(cache.0.len(), 1);

@@ -118,11 +118,20 @@ pub struct Signature {
 #[derive(Debug)]
 pub(crate) struct Rule {
     exe: Vec<String>,
-    argv: Vec<Regex>,
+    argv: Vec<ArgvPattern>,
     comm: Option<Regex>,
     script_imports: Vec<String>,
     pub(crate) strength: Strength,
     why: Option<String>,
+}
+
+/// An argv regex and the literal text every match of it contains: a substring
+/// search rules out almost every process before the (much slower) regex runs,
+/// which matters on hosts with a thousand long command lines.
+#[derive(Debug)]
+struct ArgvPattern {
+    re: Regex,
+    needles: Vec<String>,
 }
 
 /// What is known of a process when it is matched against signatures.
@@ -240,7 +249,14 @@ pub(crate) fn compile_rules(raw: &[RawRule]) -> Result<Vec<Rule>, String> {
         let argv = r
             .argv
             .iter()
-            .map(|p| compile_regex(p).map_err(|e| format!("argv regex {p:?}: {e}")))
+            .map(|p| {
+                compile_regex(p)
+                    .map(|re| ArgvPattern {
+                        re,
+                        needles: required_literals(p),
+                    })
+                    .map_err(|e| format!("argv regex {p:?}: {e}"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let comm = match &r.comm {
             Some(p) => Some(compile_regex(p).map_err(|e| format!("comm regex {p:?}: {e}"))?),
@@ -265,6 +281,100 @@ fn compile_regex(p: &str) -> Result<Regex, regex_lite::Error> {
     Regex::new(p)
 }
 
+/// Literal runs (3 characters or more) that every match of `pattern` contains.
+/// Conservative: only text outside groups and classes counts, a quantified
+/// character ends a run, and a top-level alternation, inline flags or an escape
+/// other than a character class (`\s`, `\d`, …) give no literals at all.
+fn required_literals(pattern: &str) -> Vec<String> {
+    if pattern.contains("(?") {
+        return Vec::new();
+    }
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = Vec::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut Vec<String>| {
+        if run.chars().count() >= 3 {
+            out.push(std::mem::take(run));
+        } else {
+            run.clear();
+        }
+    };
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < chars.len() {
+        // One unit: a literal character, or anything else (None).
+        let (literal, mut next) = match chars[i] {
+            '\\' => match chars.get(i + 1) {
+                Some(e) if e.is_ascii_alphanumeric() => {
+                    if !"sSdDwWbB".contains(*e) {
+                        return Vec::new();
+                    }
+                    (None, i + 2)
+                }
+                Some(e) => (Some(*e), i + 2),
+                None => return Vec::new(),
+            },
+            '(' => {
+                depth += 1;
+                (None, i + 1)
+            }
+            ')' => {
+                depth = depth.saturating_sub(1);
+                (None, i + 1)
+            }
+            '[' => {
+                let mut j = i + 1;
+                if chars.get(j) == Some(&'^') {
+                    j += 1;
+                }
+                if chars.get(j) == Some(&']') {
+                    j += 1;
+                }
+                while j < chars.len() && chars[j] != ']' {
+                    j += if chars[j] == '\\' { 2 } else { 1 };
+                }
+                (None, j + 1)
+            }
+            '|' if depth == 0 => return Vec::new(),
+            '.' | '^' | '$' | '|' | '?' | '*' | '+' | '{' | '}' => (None, i + 1),
+            c => (if depth == 0 { Some(c) } else { None }, i + 1),
+        };
+        let literal = if depth > 0 { None } else { literal };
+        match chars.get(next) {
+            Some('?' | '*' | '{') => {
+                flush(&mut run, &mut out);
+                if chars[next] == '{' {
+                    while next < chars.len() && chars[next] != '}' {
+                        next += 1;
+                    }
+                }
+                next += 1;
+            }
+            Some('+') => {
+                if let Some(c) = literal {
+                    run.push(c);
+                }
+                flush(&mut run, &mut out);
+                next += 1;
+            }
+            _ => match literal {
+                Some(c) => run.push(c),
+                None => flush(&mut run, &mut out),
+            },
+        }
+        // A lazy or possessive suffix of the quantifier just read.
+        if matches!(chars.get(next), Some('?' | '+'))
+            && next > 0
+            && "?*+}".contains(chars[next - 1])
+        {
+            next += 1;
+        }
+        i = next;
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 fn basename_matches(pattern: &str, name: &str) -> bool {
     match pattern.strip_suffix('*') {
         Some(prefix) => name.starts_with(prefix),
@@ -284,8 +394,11 @@ impl Rule {
                 .find(|name| self.exe.iter().any(|pat| basename_matches(pat, name)))?;
             why.push(format!("executable {hit:?}"));
         }
-        for re in &self.argv {
-            let m = re.find(p.cmdline)?;
+        for pat in &self.argv {
+            if !pat.needles.iter().all(|n| p.cmdline.contains(n.as_str())) {
+                return None;
+            }
+            let m = pat.re.find(p.cmdline)?;
             why.push(format!("command line {:?}", m.as_str().trim()));
         }
         if let Some(re) = &self.comm {
@@ -332,6 +445,94 @@ fn imports(text: &str, module: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn required_literals_are_only_what_every_match_contains() {
+        let lit = |p: &str| required_literals(p);
+        assert_eq!(lit(r"(^|/)ollama\s+serve(\s|$)"), ["ollama", "serve"]);
+        assert_eq!(
+            lit(r"(^|\s)-m\s*vllm\.entrypoints\.openai\.api_server(\s|$)"),
+            ["vllm.entrypoints.openai.api_server"]
+        );
+        assert_eq!(lit(r"\s(-m|--model)\s+\S+\.gguf(\s|$)"), [".gguf"]);
+        assert_eq!(lit(r"(^|/)accelerate launch(\s|$)"), ["accelerate launch"]);
+        assert_eq!(lit(r"^VLLM::EngineCore"), ["VLLM::EngineCore"]);
+        // A quantified character is optional or repeated: the run ends before or at it.
+        assert_eq!(lit(r"abcd?efg"), ["abc", "efg"]);
+        assert_eq!(lit(r"abcd*efg"), ["abc", "efg"]);
+        assert_eq!(lit(r"abcd{0,2}efg"), ["abc", "efg"]);
+        assert_eq!(lit(r"abcd+efg"), ["abcd", "efg"]);
+        assert_eq!(lit(r"abc(def)?ghi"), ["abc", "ghi"]);
+        assert_eq!(lit(r"abc[x|y]ghi"), ["abc", "ghi"]);
+        // Nothing can be required of these.
+        assert!(lit(r"ollama|vllm").is_empty());
+        assert!(lit(r"(?i)^\S*gpt4all\S*/chat(\s|$)").is_empty());
+        assert!(lit(r"abc\x41def").is_empty());
+    }
+
+    /// Every match the regex finds in a command line also passes the prefilter,
+    /// for every argv pattern shipped, on command lines built to match them.
+    #[test]
+    fn the_prefilter_never_hides_a_match_of_a_shipped_pattern() {
+        let file: File =
+            toml::from_str(include_str!("../../assets/signatures.toml")).expect("parse");
+        let lines = [
+            "/usr/bin/ollama serve",
+            "/usr/local/lib/ollama/runners/cpu/llama-server --host 127.0.0.1 --port 1",
+            "python3 -m vllm.entrypoints.openai.api_server --model x",
+            "vllm serve meta/llama --port 8000",
+            "llama-server -m /srv/m.gguf --host 0.0.0.0",
+            "llama-server -hf org/repo",
+            "python -m llama_cpp.server --model a.gguf",
+            "VLLM::EngineCore",
+            "sglang::scheduler",
+            "python -m sglang.launch_server --model-path x",
+            "text-generation-launcher --model-id x",
+            "/opt/text-generation-server serve x",
+            "python /srv/text-generation-webui-main/server.py --listen --api",
+            "python main.py --listen 0.0.0.0",
+            "python3 launch.py --share",
+            "accelerate launch train.py",
+            "jupyter lab --ip 0.0.0.0",
+            "python -m jupyterlab",
+            "ray start --head",
+            "ray::ServeReplica",
+            "litellm --config c.yaml",
+            "open-webui serve",
+            "python -m litellm.proxy.proxy_cli",
+            "ramalama --debug serve tiny",
+            "podman run quay.io/ramalama/ramalama",
+            "./model.llamafile --server",
+            "sh ./model.llamafile",
+            "torchrun --nproc 2 x.py",
+            "python -m torch.distributed.run x.py",
+            "gradio app.py",
+            "python /x/koboldcpp.py",
+            "xinference-local",
+            "uvicorn open_webui.main:app --host 0.0.0.0",
+        ];
+        let mut compared = 0;
+        for server in &file.servers {
+            for rule in &server.rules {
+                for p in &rule.argv {
+                    let re = compile_regex(p).expect("compiles");
+                    let needles = required_literals(p);
+                    for line in lines {
+                        if re.is_match(line) {
+                            compared += 1;
+                            for n in &needles {
+                                assert!(
+                                    line.contains(n.as_str()),
+                                    "{p:?} matched {line:?} without {n:?}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(compared >= 30, "only {compared} matches compared");
+    }
 
     #[test]
     fn python_import_lines() {

@@ -132,7 +132,6 @@ fn start_export(app: &App, opts: &Options, done: mpsc::Sender<String>) {
     });
 }
 
-
 async fn event_loop(
     term: &mut terminal::Term,
     collector: Collector,
