@@ -53,9 +53,14 @@ else
 fi
 
 log "building ${targets[*]} (sanitizer: $SANITIZER)"
-for t in "${targets[@]}"; do
-  cargo fuzz build -s "$SANITIZER" "$t"
-done
+if [ "$#" -eq 0 ]; then
+  # One cargo invocation for every target: the instrumented crate is built once.
+  cargo fuzz build -s "$SANITIZER"
+else
+  for t in "${targets[@]}"; do
+    cargo fuzz build -s "$SANITIZER" "$t"
+  done
+fi
 
 rows=()
 for t in "${targets[@]}"; do
