@@ -260,18 +260,22 @@ impl HashCache {
         };
         let result = path
             .parent()
-            .map(std::fs::create_dir_all)
+            .map(|dir| {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))
+            })
             .unwrap_or(Ok(()))
-            .map_err(|e| e.to_string())
             .and_then(|_| serde_json::to_vec(&body).map_err(|e| e.to_string()))
-            .and_then(|b| crate::atomic::write_atomic(&path, &b).map_err(|e| e.to_string()));
+            .and_then(|b| {
+                crate::atomic::write_atomic(&path, &b).map_err(|e| crate::error::chain(&e))
+            });
         match result {
             Ok(()) => {
                 self.dirty = false;
                 self.saved_at = Some(std::time::Instant::now());
                 self.memory_only = None;
             }
-            Err(e) => self.memory_only = Some(format!("{}: {e}", path.display())),
+            Err(e) => self.memory_only = Some(e),
         }
     }
 }
