@@ -8,25 +8,12 @@ use std::process::Command;
 
 use support::*;
 
-struct Mount(std::path::PathBuf);
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_full_disk_fails_the_export_and_keeps_the_old_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mnt = dir.path().join("small");
     std::fs::create_dir(&mnt).expect("mkdir");
-    run_ok(
-        Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
-            .arg(&mnt),
-    );
-    let _m = Mount(mnt.clone());
+    let _m = Tmpfs::mount(&mnt, "16k");
     let old = mnt.join("aiposture.json");
     write(&old, "{\"previous\": true}\n");
     let out = Command::new(bin())

@@ -12,14 +12,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use support::*;
 
-struct Mount(PathBuf);
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
 fn snapshot_with_state(cfg: &Path, state: &Path) -> Value {
     let out = run_ok(
         Command::new(bin())
@@ -78,12 +70,7 @@ fn a_read_only_state_directory_is_said_and_loses_nothing() {
     let models = dir.path().join("models");
     std::fs::create_dir_all(&state).expect("mkdir state");
     std::fs::create_dir_all(&models).expect("mkdir models");
-    run_ok(
-        Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=32m", "tmpfs"])
-            .arg(&state),
-    );
-    let _m = Mount(state.clone());
+    let _m = Tmpfs::mount(&state, "32m");
     put(&models.join("first.gguf"), &tiny_gguf());
     let cfg = dir.path().join("config.toml");
     write(
