@@ -229,7 +229,8 @@ impl Superblock {
             .base
             .checked_add(addr)
             .ok_or("heap address overflows")?;
-        if b.get(col..col + 4) != Some(b"GCOL") {
+        // An address past the window (or near usize::MAX) is not followed.
+        if col >= b.len() || b.get(col..col + 4) != Some(b"GCOL") {
             return Err(format!(
                 "no global heap collection at offset {col} (within the window)"
             ));
