@@ -12,6 +12,8 @@
 #   FUZZ_TARGET_DIR        build directory (default fuzz/target)
 #
 #   FUZZ_REPORT            1 (default) rewrites the results table in fuzz/README.md
+#   FUZZ_REPORT_ONLY       1: run nothing, rebuild the table from the last run's logs
+#                          (after targets were run in several invocations)
 #
 # A crash leaves its input under fuzz/artifacts/<target>/ and stops the run with a
 # non-zero status. Each target starts from fuzz/seeds/<target>/ (checked in, copied from
@@ -52,8 +54,15 @@ else
   mapfile -t targets < <(cargo fuzz list)
 fi
 
-log "building ${targets[*]} (sanitizer: $SANITIZER)"
-if [ "$#" -eq 0 ]; then
+if [ "${FUZZ_REPORT_ONLY:-0}" = 1 ]; then
+  targets_to_run=()
+else
+  targets_to_run=("${targets[@]}")
+fi
+log "building ${targets_to_run[*]} (sanitizer: $SANITIZER)"
+if [ "${#targets_to_run[@]}" -eq 0 ]; then
+  :
+elif [ "$#" -eq 0 ]; then
   # One cargo invocation for every target: the instrumented crate is built once.
   cargo fuzz build -s "$SANITIZER"
 else
@@ -62,8 +71,23 @@ else
   done
 fi
 
+row() {
+  local t=$1 log=$CACHE/$1.log execs rate rss edges last cov ft files kib secs
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
+  edges=$(sed -n 's/^INFO: Loaded [0-9]* modules *(\([0-9]*\) inline 8-bit counters).*/\1/p' "$log" | head -1)
+  last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+  secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+  files=$(find "corpus/$t" -type f | wc -l)
+  kib=$(du -sk "corpus/$t" | cut -f1)
+  echo "| \`$t\` | ${secs:-?} s | ${execs:-?} | ${rate:-?} | ${cov:-?} / ${edges:-?} | ${ft:-?} | $files files, $kib KiB | ${rss:-?} MB |"
+}
+
 rows=()
-for t in "${targets[@]}"; do
+for t in "${targets_to_run[@]}"; do
   mkdir -p "corpus/$t"
   log "running $t for ${SECS}s"
   # -print_final_stats=1: the summary (execs, exec/s) ends up in the log.
@@ -81,22 +105,17 @@ for t in "${targets[@]}"; do
   # Keep the smallest corpus that reaches the same coverage.
   cargo fuzz cmin -s "$SANITIZER" "$t" "corpus/$t" >"$CACHE/$t.cmin.log" 2>&1 ||
     log "$t: cmin failed (corpus kept as it is): $CACHE/$t.cmin.log"
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$CACHE/$t.log" | tail -1)
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$CACHE/$t.log" | tail -1)
-  rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$CACHE/$t.log" | tail -1)
-  edges=$(sed -n 's/^INFO: Loaded [0-9]* modules *(\([0-9]*\) inline 8-bit counters).*/\1/p' "$CACHE/$t.log" | head -1)
-  last=$(grep -E '^#[0-9]+' "$CACHE/$t.log" | tail -1)
-  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
-  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
-  files=$(find "corpus/$t" -type f | wc -l)
-  kib=$(du -sk "corpus/$t" | cut -f1)
-  rows+=("| \`$t\` | ${SECS} s | ${execs:-?} | ${rate:-?} | ${cov:-?} / ${edges:-?} | ${ft:-?} | $files files, $kib KiB | ${rss:-?} MB |")
+  rows+=("$(row "$t")")
 done
-log "all targets ran ${SECS}s without a crash; logs in $CACHE"
+if [ "${FUZZ_REPORT_ONLY:-0}" = 1 ]; then
+  for t in "${targets[@]}"; do rows+=("$(row "$t")"); done
+else
+  log "all targets ran ${SECS}s without a crash; logs in $CACHE"
+fi
 
 table=$(
-  printf 'Run of %s UTC, %s s per target, sanitizer %s, %s CPUs, %s; no crash.\n\n' \
-    "$(date -u '+%Y-%m-%d %H:%M')" "$SECS" "$SANITIZER" "$(nproc)" "$("$CACHE/bin/cargo-fuzz" --version)"
+  printf 'Run of %s UTC (table written), sanitizer %s, %s CPUs, %s.\n\n' \
+    "$(date -u '+%Y-%m-%d %H:%M')" "$SANITIZER" "$(nproc)" "$("$CACHE/bin/cargo-fuzz" --version)"
   echo '| target | time | executions | exec/s | cov (edges reached / instrumented) | ft | corpus after cmin | peak RSS |'
   echo '| --- | --- | --- | --- | --- | --- | --- | --- |'
   printf '%s\n' "${rows[@]}"
