@@ -3,7 +3,10 @@
 //! parse or an error), never a panic. Test builds check integer overflow, as the
 //! fuzz builds do.
 
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 use aiposture::collect::hdf5::{parse_hdf5_prefix, signature_offset};
 
@@ -35,5 +38,70 @@ fn hdf5_crash_inputs_get_an_answer() {
             "{name}: {:?}",
             parsed.as_ref().map(|_| "parsed").map_err(|e| e.to_string())
         );
+    }
+}
+
+/// The `proc_text` target found that procfs's stat parser panics when the bytes
+/// before `(` are not ASCII. The kernel prints the pid there, so what a local
+/// user controls is the name between the parentheses: a real process renamed to
+/// non-UTF-8 bytes with `)`, `(` and spaces in them must not stop a snapshot.
+#[test]
+fn a_process_named_with_hostile_bytes_does_not_stop_a_collection() {
+    // comm is the executable's file name (first 15 bytes): any bytes but '/'.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hostile: &[u8] = b"\xca\xc9) (R 1\xc8\xd7)";
+    let exe = dir.path().join(std::ffi::OsStr::from_bytes(hostile));
+    std::fs::copy("/bin/sleep", &exe).expect("copy sleep");
+    let mut child = Command::new(&exe)
+        .arg("30")
+        .stdout(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start the renamed sleep");
+    let pid = child.id();
+    let stat = std::fs::read(format!("/proc/{pid}/stat")).expect("read stat");
+    assert!(
+        stat.windows(4).any(|w| w == b"\xca\xc9) "),
+        "the kernel did not keep the name: {}",
+        String::from_utf8_lossy(&stat)
+    );
+    let bin = env!("CARGO_BIN_EXE_aiposture");
+    let out = Command::new(bin)
+        .args([
+            "--passive",
+            "--no-history",
+            "--config",
+            "/dev/null",
+            "snapshot",
+            "--no-hash-wait",
+        ])
+        .output()
+        .expect("run snapshot");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snap: serde_json::Value = serde_json::from_slice(&out.stdout).expect("snapshot JSON");
+    assert!(snap["inventory"]["processes_seen"].as_u64().unwrap_or(0) > 1);
+}
+
+/// The `proc_text` crash input itself, with a pid where the kernel prints one:
+/// the rest of it (non-UTF-8 name, broken fields) is an error or a parse.
+#[test]
+fn the_proc_text_crash_in_the_kernel_shape_gets_an_answer() {
+    use procfs::FromRead;
+    for (name, bytes) in inputs("proc_text") {
+        let body = &bytes[1..];
+        let paren = body
+            .iter()
+            .position(|&b| b == b'(')
+            .expect("a '(' in the input");
+        let mut shaped = b"8 ".to_vec();
+        shaped.extend_from_slice(&body[paren..]);
+        let parsed = procfs::process::Stat::from_read(&shaped[..]);
+        eprintln!("{name}: {:?}", parsed.map(|s| s.comm));
     }
 }

@@ -1,6 +1,11 @@
 //! /proc text as the collector reads it: the first byte picks the file, the rest
 //! is its content. procfs parses stat, status, maps and the socket tables; the
 //! cgroup lines (container and systemd unit) are parsed by aiposture itself.
+//!
+//! stat is given the kernel's shape, `PID (COMM) REST`: the pid is printed by the
+//! kernel, the name (up to 15 bytes, anything but NUL and '/') is what a local user
+//! controls. Free-form bytes before '(' make procfs-core 0.18 panic (a byte index
+//! inside a replacement character), which /proc never produces: first run, 2026-12-01.
 #![no_main]
 
 use aiposture::collect::privilege::{container_from_cgroup, unit_from_cgroup};
@@ -15,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let si = procfs::current_system_info();
     match which % 6 {
-        0 => drop(Stat::from_read(body)),
+        0 => drop(Stat::from_read(&kernel_stat(body)[..])),
         1 => drop(Status::from_read(body)),
         2 => drop(MemoryMaps::from_read(body)),
         3 => drop(TcpNetEntries::from_buf_read(body, si)),
@@ -27,3 +32,14 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+fn kernel_stat(body: &[u8]) -> Vec<u8> {
+    let (pid, rest) = body.split_at(body.len().min(4));
+    let pid = pid.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b)) % 4_194_304;
+    let (comm, rest) = rest.split_at(rest.len().min(15));
+    let mut out = format!("{pid} (").into_bytes();
+    out.extend(comm.iter().filter(|&&b| b != 0 && b != b'/'));
+    out.extend_from_slice(b") ");
+    out.extend_from_slice(rest);
+    out
+}
