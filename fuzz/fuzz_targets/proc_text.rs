@@ -4,8 +4,9 @@
 //!
 //! stat is given the kernel's shape, `PID (COMM) REST`: the pid is printed by the
 //! kernel, the name (up to 15 bytes, anything but NUL and '/') is what a local user
-//! controls. Free-form bytes before '(' make procfs-core 0.18 panic (a byte index
-//! inside a replacement character), which /proc never produces: first run, 2026-12-01.
+//! controls. procfs-core 0.18 panics on two shapes /proc never produces (found by
+//! this target, 2026-12-01): non-ASCII bytes before '(' (a byte index inside a
+//! replacement character), and nothing after the closing ')' (a slice past the end).
 #![no_main]
 
 use aiposture::collect::privilege::{container_from_cgroup, unit_from_cgroup};
@@ -39,7 +40,8 @@ fn kernel_stat(body: &[u8]) -> Vec<u8> {
     let (comm, rest) = rest.split_at(rest.len().min(15));
     let mut out = format!("{pid} (").into_bytes();
     out.extend(comm.iter().filter(|&&b| b != 0 && b != b'/'));
-    out.extend_from_slice(b") ");
+    // The kernel always prints the state after the name: procfs slices past it.
+    out.extend_from_slice(b") R ");
     out.extend_from_slice(rest);
     out
 }
