@@ -89,7 +89,7 @@ fn a_process_named_with_hostile_bytes_does_not_stop_a_collection() {
 }
 
 /// The `proc_text` crash inputs, given the kernel's shape as the target now does
-/// (`PID (NAME) R REST`, see fuzz/fuzz_targets/proc_text.rs): an error or a parse.
+/// (`PID (NAME) R NUMBERS`, see fuzz/fuzz_targets/proc_text.rs): an error or a parse.
 #[test]
 fn the_proc_text_crashes_in_the_kernel_shape_get_an_answer() {
     use procfs::FromRead;
@@ -101,7 +101,11 @@ fn the_proc_text_crashes_in_the_kernel_shape_get_an_answer() {
         let mut shaped = format!("{pid} (").into_bytes();
         shaped.extend(comm.iter().filter(|&&b| b != 0 && b != b'/'));
         shaped.extend_from_slice(b") R ");
-        shaped.extend_from_slice(rest);
+        shaped.extend(rest.iter().map(|&b| match b % 12 {
+            10 => b' ',
+            11 => b'-',
+            d => b'0' + d,
+        }));
         let parsed = procfs::process::Stat::from_read(&shaped[..]);
         eprintln!("{name}: {:?}", parsed.map(|s| s.comm));
     }

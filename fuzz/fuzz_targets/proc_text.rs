@@ -6,7 +6,8 @@
 //! kernel, the name (up to 15 bytes, anything but NUL and '/') is what a local user
 //! controls. procfs-core 0.18 panics on two shapes /proc never produces (found by
 //! this target, 2026-12-01): non-ASCII bytes before '(' (a byte index inside a
-//! replacement character), and nothing after the closing ')' (a slice past the end).
+//! replacement character), and nothing or another ')' after the name's closing
+//! ')' (a slice past the end).
 #![no_main]
 
 use aiposture::collect::privilege::{container_from_cgroup, unit_from_cgroup};
@@ -42,6 +43,11 @@ fn kernel_stat(body: &[u8]) -> Vec<u8> {
     out.extend(comm.iter().filter(|&&b| b != 0 && b != b'/'));
     // The kernel always prints the state after the name: procfs slices past it.
     out.extend_from_slice(b") R ");
-    out.extend_from_slice(rest);
+    // Then only numbers: a ')' there would be taken for the end of the name.
+    out.extend(rest.iter().map(|&b| match b % 12 {
+        10 => b' ',
+        11 => b'-',
+        d => b'0' + d,
+    }));
     out
 }
