@@ -10,6 +10,9 @@ use std::process::{Command, Stdio};
 
 use aiposture::collect::hdf5::{parse_hdf5_prefix, signature_offset};
 
+#[path = "../fuzz/kernel_shape.rs"]
+mod kernel_shape;
+
 fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/fuzz")
@@ -95,17 +98,7 @@ fn the_proc_text_crashes_in_the_kernel_shape_get_an_answer() {
     use procfs::FromRead;
     for (name, bytes) in inputs("proc_text") {
         let body = &bytes[1..];
-        let (pid, rest) = body.split_at(body.len().min(4));
-        let pid = pid.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b)) % 4_194_304;
-        let (comm, rest) = rest.split_at(rest.len().min(15));
-        let mut shaped = format!("{pid} (").into_bytes();
-        shaped.extend(comm.iter().filter(|&&b| b != 0 && b != b'/'));
-        shaped.extend_from_slice(b") R ");
-        shaped.extend(rest.iter().map(|&b| match b % 12 {
-            10 => b' ',
-            11 => b'-',
-            d => b'0' + d,
-        }));
+        let shaped = kernel_shape::kernel_stat(body);
         let parsed = procfs::process::Stat::from_read(&shaped[..]);
         eprintln!("{name}: {:?}", parsed.map(|s| s.comm));
     }

@@ -227,3 +227,46 @@ fn unprivileged_run_names_what_it_could_not_see() {
             .is_some_and(|r| r.contains("root"))
     );
 }
+
+/// The kernel prints a mapped file's name as its raw bytes: a model named in
+/// Latin-1 is listed, sniffed and hashed like any other, and its server's other
+/// mappings are not lost with it.
+#[test]
+fn a_model_named_in_latin1_is_still_listed_and_read() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = temp_path("latin1-model");
+    std::fs::create_dir(&dir).expect("dir");
+    let model = dir.join(std::ffi::OsStr::from_bytes(b"caf\xe9 (copy).gguf"));
+    std::fs::copy(tiny_gguf(), &model).expect("copy model");
+    let port = free_port();
+    let p = start_llama_with(
+        Command::new(llama_server_bin()),
+        &model,
+        &["--host", "127.0.0.1", "--port", &port.to_string()],
+        &[],
+    );
+    let snap = snapshot(&[]);
+    let found = servers_with_pid(&snap, p.pid());
+    assert_eq!(found.len(), 1, "{snap:#}");
+    let models = found[0]["models"].as_array().expect("models");
+    let shown = model.to_string_lossy();
+    let m = models
+        .iter()
+        .find(|m| m["path"] == shown.as_ref())
+        .unwrap_or_else(|| panic!("{shown} not listed: {models:#?}"));
+    assert_eq!(m["format"]["kind"], "gguf", "{m:#}");
+    assert!(
+        m["held_via"]
+            .as_array()
+            .is_some_and(|v| v.contains(&Value::from("mmap"))),
+        "{m:#}"
+    );
+    assert!(m["hash"].to_string().contains("sha256"), "{m:#}");
+    let blind = snap["inventory"]["blind_spots"].to_string();
+    assert!(
+        !blind.contains(&format!("memory maps of pid {}", p.pid())),
+        "{blind}"
+    );
+    drop(p);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -46,6 +46,25 @@ fn assert_restored(t: &Tmux, code: i32) {
             "{mode} not restored:\n{screen}\n{modes}"
         );
     }
+    // From the bytes written, not tmux's screen: after a resize tmux reflows
+    // the alternate screen's lines into the restored one (seen once in CI).
+    let written = t.written();
+    let leave = b"\x1b[?1049l";
+    let last_leave = written
+        .windows(leave.len())
+        .rposition(|w| w == leave)
+        .unwrap_or_else(|| panic!("never left the alternate screen:\n{screen}"));
+    let after = String::from_utf8_lossy(&written[last_leave..]);
+    assert!(
+        !after.contains("AI servers and listeners") && !after.contains("Terminal too"),
+        "drew after leaving the alternate screen: {after:?}"
+    );
+}
+
+/// The screen shows what the shell had before: in a pane never resized,
+/// tmux's restored screen is exactly the main screen.
+fn assert_nothing_left_on_screen(t: &Tmux) {
+    let screen = t.capture();
     assert!(
         !screen.contains("AI servers and listeners"),
         "dashboard left on screen:\n{screen}"
@@ -64,6 +83,7 @@ fn q_quits_and_restores_the_terminal() {
     });
     t.keys(&["q"]);
     assert_restored(&t, 0);
+    assert_nothing_left_on_screen(&t);
 }
 
 #[test]
@@ -74,6 +94,7 @@ fn signals_restore_the_terminal() {
         let pid = dashboard_pid(&t);
         run_ok(Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]));
         assert_restored(&t, code);
+        assert_nothing_left_on_screen(&t);
     }
 }
 

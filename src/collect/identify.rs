@@ -65,45 +65,19 @@ fn read_script(pid: u32, argv: &[String]) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Script heads already read, by pid and start time: an interpreter read its
-/// script when it started, so a later read could only see a newer file and
-/// would cost a read of every Python app on every refresh.
-#[derive(Default)]
-pub struct ScriptCache(HashMap<u32, (u64, Option<String>)>);
-
-impl ScriptCache {
-    fn get_or_read(&mut self, p: &ProcEntry) -> Option<String> {
-        match self.0.get(&p.pid) {
-            Some((start, text)) if *start == p.starttime => text.clone(),
-            _ => {
-                let text = read_script(p.pid, &p.argv);
-                self.0.insert(p.pid, (p.starttime, text.clone()));
-                text
-            }
-        }
-    }
-
-    /// Forget processes that exited (or whose pid was reused).
-    fn retain_live(&mut self, table: &ProcTable) {
-        self.0
-            .retain(|pid, (start, _)| table.get(*pid).is_some_and(|p| p.starttime == *start));
-    }
-}
-
-pub fn identify<'s>(
-    table: &ProcTable,
-    sigs: &'s Signatures,
-    scripts: &mut ScriptCache,
-) -> Vec<Identified<'s>> {
+pub fn identify<'s>(table: &ProcTable, sigs: &'s Signatures) -> Vec<Identified<'s>> {
     let own = std::process::id();
     let mut matched: HashMap<u32, Identified<'s>> = HashMap::new();
-    let scripts = std::cell::RefCell::new(scripts);
     for p in table.procs.values() {
         if p.pid == own {
             continue;
         }
         let cmdline = p.argv.join(" ");
-        let script = || scripts.borrow_mut().get_or_read(p);
+        let script = || {
+            p.script
+                .get_or_read(|| read_script(p.pid, &p.argv))
+                .map(str::to_owned)
+        };
         let facts = ProcessFacts {
             exe_basename: p.exe.as_deref(),
             argv: &p.argv,
@@ -124,8 +98,6 @@ pub fn identify<'s>(
             );
         }
     }
-
-    scripts.into_inner().retain_live(table);
 
     // A matched process whose ancestor is the same product (or the product it is
     // a child of) is a worker of the topmost such ancestor.
@@ -199,6 +171,7 @@ mod tests {
             exe: exe.map(String::from),
             exe_path: None,
             starttime: u64::from(pid),
+            script: Default::default(),
         }
     }
 
@@ -253,7 +226,7 @@ mod tests {
                 Some("ollama"),
             ),
         ]);
-        let found = identify(&t, &sigs, &mut ScriptCache::default());
+        let found = identify(&t, &sigs);
         let ids: Vec<(u32, &str, Vec<u32>)> = found
             .iter()
             .map(|f| (f.pid, f.signature.id.as_str(), f.workers.clone()))
@@ -275,45 +248,32 @@ mod tests {
             "./server -m /models/x.gguf --host 0.0.0.0 --port 8080 --ctx-size 4096",
             Some("server"),
         )]);
-        let found = identify(&t, &sigs, &mut ScriptCache::default());
+        let found = identify(&t, &sigs);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].strength, Strength::Weak, "{}", found[0].reason);
     }
 
     #[test]
-    fn a_script_is_read_once_per_process_and_forgotten_when_it_exits() {
+    fn a_script_is_read_once_per_process() {
         let dir = tempfile::tempdir().expect("tempdir");
         let script = dir.path().join("app.py");
         std::fs::write(&script, "import gradio as gr\n").expect("write");
         let own = std::process::id();
         let argv = format!("python3 -u {}", script.display());
-        let mut p = entry(own, 1, "python3", &argv, Some("python3"));
-        let mut cache = ScriptCache::default();
-        assert!(
-            cache
-                .get_or_read(&p)
-                .is_some_and(|t| t.contains("import gradio"))
-        );
+        let p = entry(own, 1, "python3", &argv, Some("python3"));
+        let head = || p.script.get_or_read(|| read_script(p.pid, &p.argv));
+        assert!(head().is_some_and(|t| t.contains("import gradio")));
 
         // The running interpreter already read its script: a newer file is not it.
         std::fs::write(&script, "print('replaced')\n").expect("rewrite");
+        assert!(head().is_some_and(|t| t.contains("import gradio")));
+        // A table built again from the cache shares the same head.
+        let again = p.clone();
         assert!(
-            cache
-                .get_or_read(&p)
+            again
+                .script
+                .get_or_read(|| None)
                 .is_some_and(|t| t.contains("import gradio"))
         );
-
-        // Same pid, later start: another process, read afresh.
-        p.starttime += 1;
-        assert!(
-            cache
-                .get_or_read(&p)
-                .is_some_and(|t| t.contains("replaced"))
-        );
-
-        cache.retain_live(&table(vec![p.clone()]));
-        assert_eq!(cache.0.len(), 1);
-        cache.retain_live(&table(vec![]));
-        assert!(cache.0.is_empty());
     }
 }

@@ -21,6 +21,7 @@ pub mod interfaces;
 pub mod joblib;
 pub mod keras;
 pub mod magic;
+pub mod maps;
 pub mod model_dirs;
 pub mod models;
 pub mod nat;
@@ -72,7 +73,6 @@ pub struct Collector {
     /// netns → last firewall read: the ruleset is read at most once a minute.
     firewall_cache: std::sync::Mutex<HashMap<Option<String>, (Instant, FirewallView)>>,
     procs: std::sync::Mutex<procs::ProcCache>,
-    scripts: std::sync::Mutex<identify::ScriptCache>,
     /// File identity → sha256, kept across runs in the state directory.
     hashes: std::sync::Arc<std::sync::Mutex<Option<hashcache::HashCache>>>,
     hasher: hasher::Hasher,
@@ -131,7 +131,6 @@ impl Collector {
             firewall_cache: Default::default(),
             nat_cache: Default::default(),
             procs: Default::default(),
-            scripts: Default::default(),
             hashes: hashes.clone(),
             hasher: hasher::Hasher::new(hashes, background_workers()),
             wait_for_hashes: false,
@@ -486,10 +485,7 @@ impl Collector {
             })?;
         drop(proc_cache);
         let walk = walk_fds(&table);
-        let found = {
-            let mut scripts = self.scripts.lock().unwrap_or_else(|p| p.into_inner());
-            identify::identify(&table, &self.knowledge.signatures, &mut scripts)
-        };
+        let found = identify::identify(&table, &self.knowledge.signatures);
 
         // Namespaces: only processes that hold sockets (or are servers) matter.
         let own_netns = netns_of(std::process::id()).ok();

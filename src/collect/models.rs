@@ -4,10 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use procfs::process::{FDTarget, MMapPath, Process};
+use procfs::process::{FDTarget, Process};
 
 use super::magic::sniff_file;
-use super::procs::{describe, is_gone};
+use super::maps;
+use super::procs::{describe, describe_io, is_gone, is_gone_io};
 use crate::model::{BlindSpot, DirOwner, HeldVia, LoadedModel, ModelFormat};
 
 const DELETED: &str = " (deleted)";
@@ -70,19 +71,19 @@ pub fn loaded_models(
     };
     let mut held: BTreeMap<String, Held> = BTreeMap::new();
 
-    match proc_.maps() {
-        Ok(maps) => {
-            for m in maps {
-                if let MMapPath::Path(p) = m.pathname {
-                    let shown = p.to_string_lossy().into_owned();
+    match std::fs::read(format!("/proc/{pid}/maps")) {
+        Ok(text) => match maps::parse(&text) {
+            Ok(files) => {
+                for m in files {
+                    let shown = m.path.to_string_lossy().into_owned();
                     // A deleted (replaced) file is only reachable through map_files,
                     // which the kernel opens for root alone.
                     let open_at = if shown.ends_with(DELETED) {
-                        let (start, end) = m.address;
-                        PathBuf::from(format!("/proc/{pid}/map_files/{start:x}-{end:x}"))
+                        PathBuf::from(format!("/proc/{pid}/map_files/{:x}-{:x}", m.start, m.end))
                     } else {
-                        PathBuf::from(format!("/proc/{pid}/root"))
-                            .join(shown.trim_start_matches('/'))
+                        // The raw name, not the shown one: a non-UTF-8 name still opens.
+                        let raw = m.path.strip_prefix("/").unwrap_or(&m.path);
+                        PathBuf::from(format!("/proc/{pid}/root")).join(raw)
                     };
                     let h = held.entry(shown).or_insert(Held {
                         via: Vec::new(),
@@ -93,14 +94,13 @@ pub fn loaded_models(
                     }
                 }
             }
-        }
-        Err(e) if is_gone(&e) => return Vec::new(),
-        Err(e) => blind.push(BlindSpot {
-            what: format!("memory maps of pid {pid} ({comm})"),
-            path: format!("/proc/{pid}/maps"),
-            reason: describe(&e),
-            consequence: "models this server has mapped cannot be listed; run as root or as the server's user".into(),
-        }),
+            Err(e) => blind.push(BlindSpot {
+                consequence: "models this server has mapped cannot be listed".into(),
+                ..maps_blind_spot(pid, comm, e.to_string())
+            }),
+        },
+        Err(e) if is_gone_io(&e) => return Vec::new(),
+        Err(e) => blind.push(maps_blind_spot(pid, comm, describe_io(&e))),
     }
 
     match proc_.fd() {
@@ -196,4 +196,15 @@ pub fn loaded_models(
         });
     }
     out
+}
+
+fn maps_blind_spot(pid: u32, comm: &str, reason: String) -> BlindSpot {
+    BlindSpot {
+        what: format!("memory maps of pid {pid} ({comm})"),
+        path: format!("/proc/{pid}/maps"),
+        reason,
+        consequence:
+            "models this server has mapped cannot be listed; run as root or as the server's user"
+                .into(),
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
+use std::sync::{Arc, OnceLock};
 
 use procfs::ProcError;
 use procfs::process::Process;
@@ -23,6 +24,21 @@ pub struct ProcEntry {
     pub exe_path: Option<String>,
     /// Clock ticks after boot: with the pid, names one process (pids are reused).
     pub starttime: u64,
+    /// The script a Python interpreter runs, read when first asked for.
+    pub script: ScriptHead,
+}
+
+/// The head of the script a process runs, read at most once while it lives: the
+/// interpreter read its script when it started, so a later read could only see
+/// a newer file, and would cost a read of every Python app on every refresh.
+/// Shared between the process cache and each table built from it.
+#[derive(Debug, Clone, Default)]
+pub struct ScriptHead(Arc<OnceLock<Option<String>>>);
+
+impl ScriptHead {
+    pub fn get_or_read(&self, read: impl FnOnce() -> Option<String>) -> Option<&str> {
+        self.0.get_or_init(read).as_deref()
+    }
 }
 
 pub struct ProcTable {
@@ -34,9 +50,7 @@ pub fn describe(err: &ProcError) -> String {
     match err {
         ProcError::PermissionDenied(_) => "permission denied".into(),
         ProcError::NotFound(_) => "the process exited".into(),
-        ProcError::Io(e, _) if e.kind() == ErrorKind::PermissionDenied => {
-            "permission denied".into()
-        }
+        ProcError::Io(e, _) => describe_io(e),
         other => other.to_string(),
     }
 }
@@ -44,11 +58,23 @@ pub fn describe(err: &ProcError) -> String {
 pub fn is_gone(err: &ProcError) -> bool {
     match err {
         ProcError::NotFound(_) => true,
-        ProcError::Io(e, _) => {
-            e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(libc::ESRCH)
-        }
+        ProcError::Io(e, _) => is_gone_io(e),
         _ => false,
     }
+}
+
+/// The same, for a /proc file read directly.
+pub fn describe_io(e: &std::io::Error) -> String {
+    if e.kind() == ErrorKind::PermissionDenied {
+        "permission denied".into()
+    } else {
+        e.to_string()
+    }
+}
+
+/// A /proc file of a process that exited: not found, or ESRCH mid-read.
+pub fn is_gone_io(e: &std::io::Error) -> bool {
+    e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(libc::ESRCH)
 }
 
 impl ProcTable {
@@ -101,6 +127,7 @@ struct Cached {
     argv: Vec<String>,
     exe: Option<String>,
     exe_path: Option<String>,
+    script: ScriptHead,
 }
 
 const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(30);
@@ -113,11 +140,8 @@ fn read_entry(
     let stat = p.stat().ok()?;
     let uid = p.uid().ok()?;
     let pid = stat.pid as u32;
-    if let Some(c) = cache
-        .0
-        .get(&pid)
-        .filter(|c| c.starttime == stat.starttime && c.at.elapsed() < CACHE_FOR)
-    {
+    let same = cache.0.get(&pid).filter(|c| c.starttime == stat.starttime);
+    if let Some(c) = same.filter(|c| c.at.elapsed() < CACHE_FOR) {
         return Some((
             ProcEntry {
                 pid,
@@ -128,10 +152,13 @@ fn read_entry(
                 exe: c.exe.clone(),
                 exe_path: c.exe_path.clone(),
                 starttime: stat.starttime,
+                script: c.script.clone(),
             },
             stat.starttime,
         ));
     }
+    // Re-read for a retitled argv; the script it started with stays the same.
+    let script = same.map(|c| c.script.clone()).unwrap_or_default();
     // Kernel threads have an empty cmdline; they never serve models.
     let raw = p.cmdline().ok()?;
     if raw.is_empty() {
@@ -157,6 +184,7 @@ fn read_entry(
             argv: argv.clone(),
             exe: exe.clone(),
             exe_path: exe_path.clone(),
+            script: script.clone(),
         },
     );
     Some((
@@ -169,6 +197,7 @@ fn read_entry(
             exe,
             exe_path,
             starttime: stat.starttime,
+            script,
         },
         stat.starttime,
     ))
@@ -183,4 +212,38 @@ pub fn netns_of(pid: u32) -> Result<String, String> {
             ErrorKind::NotFound => "the process exited".to_string(),
             _ => e.to_string(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn own_script(cache: &mut ProcCache, read: &str) -> Option<String> {
+        let table = ProcTable::scan(&[], cache).expect("scan /proc");
+        let own = table.get(std::process::id()).expect("this process");
+        own.script
+            .get_or_read(|| Some(read.to_string()))
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn a_script_head_lives_as_long_as_its_process() {
+        let mut cache = ProcCache::default();
+        let own = std::process::id();
+        assert_eq!(own_script(&mut cache, "first").as_deref(), Some("first"));
+        assert_eq!(own_script(&mut cache, "second").as_deref(), Some("first"));
+
+        // argv is re-read after a while (a retitled process); the script is not.
+        let past = std::time::Instant::now().checked_sub(CACHE_FOR * 2);
+        if let (Some(c), Some(past)) = (cache.0.get_mut(&own), past) {
+            c.at = past;
+        }
+        assert_eq!(own_script(&mut cache, "third").as_deref(), Some("first"));
+
+        // The same pid with another start time is another process.
+        if let Some(c) = cache.0.get_mut(&own) {
+            c.starttime -= 1;
+        }
+        assert_eq!(own_script(&mut cache, "fourth").as_deref(), Some("fourth"));
+    }
 }

@@ -189,13 +189,17 @@ pub fn start_llama_with(
         .stderr(logf);
     let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
     let p = Proc { child, log };
-    let name = model.to_string_lossy().into_owned();
+    let name = model.as_os_str().as_encoded_bytes();
     let pid = p.pid();
     // The model is mapped once loading finished: the state the tests assert on.
+    // Bytes, not text: the kernel prints a mapped name as it is on disk.
     wait_until(
         "llama-server to map its model",
         Duration::from_secs(60),
-        || std::fs::read_to_string(format!("/proc/{pid}/maps")).is_ok_and(|m| m.contains(&name)),
+        || {
+            std::fs::read(format!("/proc/{pid}/maps"))
+                .is_ok_and(|m| m.windows(name.len()).any(|w| w == name))
+        },
     );
     p
 }
@@ -224,12 +228,15 @@ pub fn socket(snap: &Value, idx: &Value) -> Value {
 /// of a fixed size; killed on drop.
 pub struct Tmux {
     pub socket: String,
+    /// Every byte the pane's program wrote, as tmux's pipe-pane copies it.
+    pub output: PathBuf,
 }
 
 impl Tmux {
     pub fn start(cols: u16, rows: u16, command: &str) -> Tmux {
         let t = Tmux {
             socket: unique("aipt-tmux"),
+            output: temp_path("aipt-tmux-out"),
         };
         // A placeholder first, so remain-on-exit is set before the real command
         // runs: a command that exits at once still leaves its pane to inspect.
@@ -254,8 +261,20 @@ impl Tmux {
             "remain-on-exit",
             "on",
         ]));
+        run_ok(Command::new("tmux").args([
+            "-L",
+            &t.socket,
+            "pipe-pane",
+            "-o",
+            &format!("cat > {}", t.output.display()),
+        ]));
         run_ok(Command::new("tmux").args(["-L", &t.socket, "respawn-pane", "-k", command]));
         t
+    }
+
+    /// What the program wrote to its terminal so far.
+    pub fn written(&self) -> Vec<u8> {
+        std::fs::read(&self.output).unwrap_or_default()
     }
 
     pub fn capture(&self) -> String {
@@ -310,6 +329,7 @@ impl Drop for Tmux {
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .status();
+        let _ = std::fs::remove_file(&self.output);
     }
 }
 
