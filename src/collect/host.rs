@@ -67,8 +67,7 @@ impl UserNames {
 
 pub fn privileges(users: &UserNames) -> Privileges {
     let uid = nix::unistd::geteuid().as_raw();
-    let capeff = procfs::process::Process::myself()
-        .and_then(|p| p.status())
+    let capeff = super::procs::read_status(std::process::id())
         .map(|s| s.capeff)
         .unwrap_or(0);
     Privileges {

@@ -46,8 +46,7 @@ impl Collector {
                     si,
                     mi,
                     Target {
-                        open_at: PathBuf::from(format!("/proc/{}/root", m.pid))
-                            .join(m.path.trim_start_matches('/')),
+                        open_at: super::models::through_root(m.pid, &m.fs_path()),
                         shown: m.path.clone(),
                         // Paths inside a container are the container's own.
                         history: match &container {

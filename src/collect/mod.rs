@@ -206,8 +206,7 @@ impl Collector {
             let cwd = std::fs::read_link(format!("/proc/{}/cwd", s.pid)).ok()?;
             Some(match s.confinement.container {
                 // As the container sees it, reached through its root.
-                Some(_) => std::path::PathBuf::from(format!("/proc/{}/root", s.pid))
-                    .join(cwd.strip_prefix("/").unwrap_or(&cwd)),
+                Some(_) => models::through_root(s.pid, &cwd),
                 None => cwd,
             })
         };
@@ -758,17 +757,9 @@ impl Collector {
             for s in servers.iter_mut() {
                 for m in s.models.iter_mut().filter(|m| !m.deleted) {
                     let pid = m.pid;
-                    let through_root = move |p: &std::path::Path| {
-                        std::path::PathBuf::from(format!("/proc/{pid}/root"))
-                            .join(p.strip_prefix("/").unwrap_or(p))
-                    };
-                    m.access = file_access::chain(
-                        std::path::Path::new(&m.path),
-                        None,
-                        &through_root,
-                        &self.users,
-                        &groups,
-                    );
+                    let through_root = move |p: &std::path::Path| models::through_root(pid, p);
+                    m.access =
+                        file_access::chain(&m.fs_path(), None, &through_root, &self.users, &groups);
                 }
             }
         }
@@ -784,8 +775,7 @@ impl Collector {
             for s in servers.iter_mut() {
                 for m in s.models.iter_mut().filter(|m| !m.deleted) {
                     // As the process sees it: through its root (containers).
-                    let seen = std::path::PathBuf::from(format!("/proc/{}/root", m.pid))
-                        .join(m.path.trim_start_matches('/'));
+                    let seen = models::through_root(m.pid, &m.fs_path());
                     m.analysis = cache.get_or_analyse(&seen, &m.format, rules);
                 }
             }

@@ -17,6 +17,8 @@ const SNIFF_CACHE_MAX: usize = 20_000;
 /// Candidate file held by a process, and how to open it from here.
 struct Held {
     via: Vec<HeldVia>,
+    /// The name the kernel gave, as bytes (not always UTF-8).
+    raw: PathBuf,
     /// Path to open: through /proc/PID/fd/N or /proc/PID/root so that a process
     /// in another mount namespace (a container) is read correctly.
     open_at: PathBuf,
@@ -82,11 +84,11 @@ pub fn loaded_models(
                         PathBuf::from(format!("/proc/{pid}/map_files/{:x}-{:x}", m.start, m.end))
                     } else {
                         // The raw name, not the shown one: a non-UTF-8 name still opens.
-                        let raw = m.path.strip_prefix("/").unwrap_or(&m.path);
-                        PathBuf::from(format!("/proc/{pid}/root")).join(raw)
+                        through_root(pid, &m.path)
                     };
                     let h = held.entry(shown).or_insert(Held {
                         via: Vec::new(),
+                        raw: m.path.clone(),
                         open_at,
                     });
                     if !h.via.contains(&HeldVia::Mmap) {
@@ -113,6 +115,7 @@ pub fn loaded_models(
                     }
                     let h = held.entry(shown).or_insert(Held {
                         via: Vec::new(),
+                        raw: p.clone(),
                         open_at: PathBuf::from(format!("/proc/{pid}/fd/{}", fd.fd)),
                     });
                     if !h.via.contains(&HeldVia::Fd) {
@@ -167,20 +170,20 @@ pub fn loaded_models(
         };
         h.via.sort();
         let deleted = shown.ends_with(DELETED);
-        let dir_owner = std::path::Path::new(shown.trim_end_matches(DELETED))
-            .parent()
-            .and_then(|d| {
-                use std::os::unix::fs::MetadataExt;
-                let seen = PathBuf::from(format!("/proc/{pid}/root"))
-                    .join(d.strip_prefix("/").unwrap_or(d));
-                std::fs::metadata(seen).ok().map(|m| DirOwner {
+        let raw = strip_deleted(&h.raw);
+        let dir_owner = raw.parent().and_then(|d| {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(through_root(pid, d))
+                .ok()
+                .map(|m| DirOwner {
                     uid: m.uid(),
                     gid: m.gid(),
                     mode: m.mode() & 0o7777,
                 })
-            });
+        });
         out.push(LoadedModel {
             path: shown.trim_end_matches(DELETED).to_string(),
+            raw_path: raw.to_str().is_none().then_some(raw.clone()),
             format,
             size_bytes: Some(meta.len()),
             held_via: h.via,
@@ -207,4 +210,17 @@ fn maps_blind_spot(pid: u32, comm: &str, reason: String) -> BlindSpot {
             "models this server has mapped cannot be listed; run as root or as the server's user"
                 .into(),
     }
+}
+
+/// A path as process `pid` sees it, opened from here through its root (a
+/// container's files are the container's own).
+pub fn through_root(pid: u32, path: &std::path::Path) -> PathBuf {
+    PathBuf::from(format!("/proc/{pid}/root")).join(path.strip_prefix("/").unwrap_or(path))
+}
+
+fn strip_deleted(raw: &std::path::Path) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = raw.as_os_str().as_bytes();
+    let kept = bytes.strip_suffix(DELETED.as_bytes()).unwrap_or(bytes);
+    PathBuf::from(std::ffi::OsStr::from_bytes(kept))
 }

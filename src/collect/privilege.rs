@@ -5,8 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use procfs::process::Process;
-
 use super::procs::describe;
 use crate::model::{Confinement, ContainerInfo, SystemdUnit};
 
@@ -181,7 +179,7 @@ pub fn read_unit(name: &str) -> Option<SystemdUnit> {
 
 pub fn read(pid: u32) -> Confinement {
     let mut c = Confinement::default();
-    match Process::new(pid as i32).and_then(|p| p.status()) {
+    match super::procs::read_status(pid) {
         Ok(st) => {
             c.euid = Some(st.euid);
             c.groups = std::iter::once(st.egid)

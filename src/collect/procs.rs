@@ -160,7 +160,7 @@ fn read_entry(
     // Re-read for a retitled argv; the script it started with stays the same.
     let script = same.map(|c| c.script.clone()).unwrap_or_default();
     // Kernel threads have an empty cmdline; they never serve models.
-    let raw = p.cmdline().ok()?;
+    let raw = read_cmdline(pid).ok()?;
     if raw.is_empty() {
         return None;
     }
@@ -201,6 +201,27 @@ fn read_entry(
         },
         stat.starttime,
     ))
+}
+
+/// argv as the kernel keeps it: NUL-separated bytes, not always UTF-8 (a model
+/// path in Latin-1). procfs's `cmdline` reads it as text and fails on such bytes,
+/// which left the whole process out of the table; here they become U+FFFD.
+pub fn read_cmdline(pid: u32) -> std::io::Result<Vec<String>> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline"))?;
+    Ok(raw
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect())
+}
+
+/// /proc/PID/status through procfs's parser, with bytes that are not UTF-8
+/// replaced first: the kernel prints the process name (which its owner sets)
+/// unescaped, and procfs's line reader rejects the whole file for it.
+pub fn read_status(pid: u32) -> procfs::ProcResult<procfs::process::Status> {
+    use procfs::FromRead;
+    let raw = std::fs::read(format!("/proc/{pid}/status"))?;
+    procfs::process::Status::from_read(String::from_utf8_lossy(&raw).as_bytes())
 }
 
 /// `net:[4026531840]` for a pid, or why it could not be read.

@@ -36,9 +36,9 @@ pub fn wanted(inv: &Inventory) -> BTreeMap<PathBuf, bool> {
         for m in s.models.iter().filter(|m| !m.deleted) {
             // As this process sees it: a container's files through its root.
             let seen = if s.confinement.container.is_some() {
-                PathBuf::from(format!("/proc/{}/root{}", s.pid, m.path))
+                super::models::through_root(s.pid, &m.fs_path())
             } else {
-                PathBuf::from(&m.path)
+                m.fs_path()
             };
             if let Some(dir) = seen.parent() {
                 out.entry(dir.to_path_buf()).or_insert(false);

@@ -201,6 +201,10 @@ pub enum AuthState {
 pub struct LoadedModel {
     /// Path as the process sees it.
     pub path: String,
+    /// The path's bytes where they are not UTF-8 (`path` then shows U+FFFD):
+    /// what the file is opened by. Not exported; a snapshot has `path` only.
+    #[serde(skip)]
+    pub raw_path: Option<std::path::PathBuf>,
     pub format: ModelFormat,
     pub size_bytes: Option<u64>,
     /// How the server holds it: mapped into memory, open fd, or both.
@@ -291,6 +295,15 @@ pub struct HashProgress {
     pub bytes_done: u64,
     /// Files being hashed now.
     pub current: Vec<HashingNow>,
+}
+
+impl LoadedModel {
+    /// The path to open, as the process sees it.
+    pub fn fs_path(&self) -> std::path::PathBuf {
+        self.raw_path
+            .clone()
+            .unwrap_or_else(|| std::path::PathBuf::from(&self.path))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]

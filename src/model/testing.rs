@@ -76,6 +76,7 @@ pub fn inventory() -> Inventory {
 /// A GGUF file mapped by `pid`, nothing else known; tests override fields.
 pub fn loaded_model(path: &str, pid: u32) -> LoadedModel {
     LoadedModel {
+        raw_path: None,
         path: path.into(),
         format: ModelFormat::Gguf { version: 3 },
         size_bytes: None,

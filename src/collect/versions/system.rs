@@ -220,11 +220,11 @@ pub fn cudart_version(mapped: &str) -> Option<String> {
 }
 
 /// The CUDA runtime in a process's memory map, as a component.
-pub fn mapped_cudart(maps: &str) -> Option<Component> {
-    maps.lines()
-        .filter_map(|l| l.split_whitespace().nth(5))
-        .find_map(|p| cudart_version(p).map(|v| (p, v)))
-        .map(|(p, v)| system("cuda-runtime", v, p, VersionSource::MappedLibrary))
+pub fn mapped_cudart(maps: &[crate::collect::maps::MappedFile]) -> Option<Component> {
+    maps.iter()
+        .map(|m| m.path.to_string_lossy())
+        .find_map(|p| cudart_version(&p).map(|v| (p, v)))
+        .map(|(p, v)| system("cuda-runtime", v, &p, VersionSource::MappedLibrary))
 }
 
 #[cfg(test)]
