@@ -31,7 +31,7 @@ pub struct LlamaBuild {
 
 pub fn read(path: &Path) -> Result<BinaryVersions, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
-    let cache = ReadCache::new(file);
+    let cache = ReadCache::new(Windowed::new(file).map_err(|e| e.to_string())?);
     let obj = match object::File::parse(&cache) {
         Ok(o) => o,
         // Not an ELF we can read (a script, a foreign format): nothing embedded.
@@ -51,6 +51,71 @@ pub fn read(path: &Path) -> Result<BinaryVersions, String> {
     }
     out.llama = llama_build(&obj);
     Ok(out)
+}
+
+/// A file read through one 64 KiB window. `ReadCache` seeks and reads 256
+/// bytes for every symbol name it looks up: a llama-server's few thousand
+/// symbols were ten thousand syscalls per snapshot. Names sit together in the
+/// string table, so a window serves them with a handful of reads.
+struct Windowed {
+    file: File,
+    len: u64,
+    pos: u64,
+    start: u64,
+    window: Vec<u8>,
+}
+
+const WINDOW: usize = 64 * 1024;
+
+impl Windowed {
+    fn new(file: File) -> std::io::Result<Self> {
+        let len = file.metadata()?.len();
+        Ok(Windowed {
+            file,
+            len,
+            pos: 0,
+            start: 0,
+            window: Vec::new(),
+        })
+    }
+}
+
+impl std::io::Read for Windowed {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        if buf.len() >= WINDOW {
+            // A whole section: straight into the caller's buffer.
+            let n = self.file.read_at(buf, self.pos)?;
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        let end = self.start + self.window.len() as u64;
+        if self.pos < self.start || self.pos >= end {
+            self.window.resize(WINDOW, 0);
+            let n = self.file.read_at(&mut self.window, self.pos)?;
+            self.window.truncate(n);
+            self.start = self.pos;
+        }
+        let at = usize::try_from(self.pos - self.start).unwrap_or(usize::MAX);
+        let available = self.window.get(at..).unwrap_or_default();
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Windowed {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        use std::io::SeekFrom;
+        let target = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = target.ok_or_else(|| std::io::Error::other("seek out of range"))?;
+        Ok(self.pos)
+    }
 }
 
 fn symtab_too_large<'a, R: object::ReadRef<'a>>(obj: &object::File<'a, R>) -> bool {
@@ -120,4 +185,41 @@ fn c_string<'a, R: object::ReadRef<'a>>(obj: &object::File<'a, R>, addr: u64) ->
     let s = std::str::from_utf8(&bytes[..end]).ok()?;
     // A commit hash or `unknown`: anything else is not what we were looking for.
     (!s.is_empty() && s.chars().all(|c| c.is_ascii_graphic())).then(|| s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Seek, SeekFrom};
+
+    #[test]
+    fn the_window_reads_what_the_file_holds_wherever_it_is_sought() {
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let tmp = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(tmp.path(), &bytes).expect("write");
+        let mut w = Windowed::new(File::open(tmp.path()).expect("open")).expect("windowed");
+        assert_eq!(w.seek(SeekFrom::End(0)).expect("end"), bytes.len() as u64);
+        // Short reads inside, across and past a window, backwards, a whole section, the end.
+        for (at, len) in [
+            (10u64, 256usize),
+            (65_500, 256),
+            (200, 300),
+            (70_000, 100_000),
+            (199_990, 256),
+        ] {
+            w.seek(SeekFrom::Start(at)).expect("seek");
+            let mut buf = vec![0; len];
+            let mut got = 0;
+            while got < len {
+                let n = w.read(&mut buf[got..]).expect("read");
+                if n == 0 {
+                    break;
+                }
+                got += n;
+            }
+            let want = &bytes[at as usize..(at as usize + len).min(bytes.len())];
+            assert_eq!(&buf[..got], want, "at {at}, {len} bytes");
+        }
+        assert!(w.seek(SeekFrom::Current(-1_000_000)).is_err());
+    }
 }
