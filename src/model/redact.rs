@@ -49,10 +49,20 @@ pub fn is_secret_name(name: &str) -> bool {
 
 /// Strip credentials embedded in a URL-ish string (userinfo, secret query values).
 pub fn redact_text(s: &str) -> String {
-    let s = URL_USERINFO.replace_all(s, format!("${{1}}{REDACTED}@").as_str());
-    QUERY_SECRET
-        .replace_all(&s, format!("${{1}}{REDACTED}").as_str())
-        .into_owned()
+    // Each pattern needs these characters: most arguments have none of them and
+    // skip the regex engines (run on every argument of every process).
+    let s = if s.contains("://") && s.contains('@') {
+        URL_USERINFO.replace_all(s, format!("${{1}}{REDACTED}@").as_str())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    };
+    if s.contains('=') && s.contains(['?', '&', ';']) {
+        QUERY_SECRET
+            .replace_all(&s, format!("${{1}}{REDACTED}").as_str())
+            .into_owned()
+    } else {
+        s.into_owned()
+    }
 }
 
 /// Host of a URL; userinfo, path and query are dropped and never kept. Values

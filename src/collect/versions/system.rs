@@ -79,6 +79,14 @@ pub struct DpkgEntry {
 pub fn parse_dpkg_status(text: &str, keep: impl Fn(&str) -> bool) -> Vec<DpkgEntry> {
     let mut out = Vec::new();
     for para in text.split("\n\n") {
+        // dpkg writes `Package:` first: a paragraph of a package not asked about
+        // is passed over without reading its (long) description.
+        let first = para.trim_start_matches('\n').lines().next().unwrap_or("");
+        if let Some(name) = first.strip_prefix("Package:")
+            && !keep(name.trim())
+        {
+            continue;
+        }
         let (mut pkg, mut ver, mut src, mut installed) = (None, None, None, false);
         for line in para.lines() {
             if line.starts_with([' ', '\t']) {
