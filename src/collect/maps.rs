@@ -40,7 +40,11 @@ pub fn parse(text: &[u8]) -> Result<Vec<MappedFile>, MalformedMaps> {
             out.push(MappedFile {
                 start,
                 end,
-                path: PathBuf::from(OsStr::from_bytes(&unescape_newlines(name))),
+                path: if name.contains(&b'\\') {
+                    PathBuf::from(OsStr::from_bytes(&unescape_newlines(name)))
+                } else {
+                    PathBuf::from(OsStr::from_bytes(name))
+                },
             });
         }
     }

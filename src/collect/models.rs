@@ -183,7 +183,7 @@ pub fn loaded_models(
         });
         out.push(LoadedModel {
             path: shown.trim_end_matches(DELETED).to_string(),
-            raw_path: raw.to_str().is_none().then_some(raw.clone()),
+            raw_path: raw.to_str().is_none().then_some(raw),
             format,
             size_bytes: Some(meta.len()),
             held_via: h.via,
