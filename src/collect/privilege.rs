@@ -198,7 +198,10 @@ pub fn read(pid: u32) -> Confinement {
             .unreadable
             .push(format!("/proc/{pid}/status: {}", describe(&e))),
     }
-    match std::fs::read_to_string(format!("/proc/{pid}/cgroup")) {
+    // Lossy: a delegated cgroup subtree may be named with any bytes.
+    match std::fs::read(format!("/proc/{pid}/cgroup"))
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+    {
         Ok(cg) => {
             c.container = container_from_cgroup(&cg);
             if c.container.is_none() {
