@@ -33,6 +33,21 @@ pub struct Knowledge {
 
 impl Knowledge {
     pub fn embedded() -> Result<Self, Error> {
+        // The advisories (2.3 MB of OSV JSON) take as long to parse as all the
+        // rest together (regexes compiled, TOML read): on a second core, start-up
+        // waits for the longer of the two, not their sum.
+        std::thread::scope(|scope| {
+            let advisories = scope.spawn(advisories::AdvisoryDb::embedded);
+            let rest = Self::without_advisories();
+            let advisories = advisories.join().map_err(|_| Error::Asset {
+                path: "assets/advisories".into(),
+                message: "parsing them panicked".into(),
+            })??;
+            rest.map(|k| Knowledge { advisories, ..k })
+        })
+    }
+
+    fn without_advisories() -> Result<Self, Error> {
         Ok(Knowledge {
             signatures: Signatures::embedded()?,
             network: network::Network::embedded()?,
@@ -40,7 +55,7 @@ impl Knowledge {
             audit: audit::Audit::embedded()?,
             score: score::ScoreModel::embedded()?,
             pickle: crate::collect::pickle::PickleRules::embedded()?,
-            advisories: advisories::AdvisoryDb::embedded()?,
+            advisories: advisories::AdvisoryDb::default(),
             privacy: privacy::Privacy::embedded()?,
             suppressions: Vec::new(),
         })
