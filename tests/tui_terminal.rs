@@ -48,7 +48,17 @@ fn assert_restored(t: &Tmux, code: i32) {
     }
     // From the bytes written, not tmux's screen: after a resize tmux reflows
     // the alternate screen's lines into the restored one (seen once in CI).
-    let written = t.written();
+    // The shell's line comes after everything the dashboard wrote.
+    let exit_line = format!("exit={code}");
+    let mut written = Vec::new();
+    wait_until(
+        "the recording to reach the exit line",
+        Duration::from_secs(5),
+        || {
+            written = t.written();
+            String::from_utf8_lossy(&written).contains(&exit_line)
+        },
+    );
     let leave = b"\x1b[?1049l";
     let last_leave = written
         .windows(leave.len())
