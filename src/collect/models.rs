@@ -4,11 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use procfs::process::{FDTarget, Process};
-
 use super::magic::sniff_file;
 use super::maps;
-use super::procs::{describe, describe_io, is_gone, is_gone_io};
+use super::procs::{describe_io, is_gone_io, open_fds};
 use crate::model::{BlindSpot, DirOwner, HeldVia, LoadedModel, ModelFormat};
 
 const DELETED: &str = " (deleted)";
@@ -67,10 +65,6 @@ pub fn loaded_models(
     blind: &mut Vec<BlindSpot>,
     cache: &mut SniffCache,
 ) -> Vec<LoadedModel> {
-    let proc_ = match Process::new(pid as i32) {
-        Ok(p) => p,
-        Err(_) => return Vec::new(),
-    };
     let mut held: BTreeMap<String, Held> = BTreeMap::new();
 
     match std::fs::read(format!("/proc/{pid}/maps")) {
@@ -105,32 +99,30 @@ pub fn loaded_models(
         Err(e) => blind.push(maps_blind_spot(pid, comm, describe_io(&e))),
     }
 
-    match proc_.fd() {
+    match open_fds(pid) {
         Ok(fds) => {
-            for fd in fds.flatten() {
-                if let FDTarget::Path(p) = fd.target {
-                    let shown = p.to_string_lossy().into_owned();
-                    if !shown.starts_with('/') || shown.starts_with("/dev/") {
-                        continue;
-                    }
-                    let h = held.entry(shown).or_insert(Held {
-                        via: Vec::new(),
-                        raw: p.clone(),
-                        open_at: PathBuf::from(format!("/proc/{pid}/fd/{}", fd.fd)),
-                    });
-                    if !h.via.contains(&HeldVia::Fd) {
-                        h.via.push(HeldVia::Fd);
-                        // An fd reopens the very file the process holds, even if replaced on disk.
-                        h.open_at = PathBuf::from(format!("/proc/{pid}/fd/{}", fd.fd));
-                    }
+            for (fd, p) in fds {
+                let shown = p.to_string_lossy().into_owned();
+                if !shown.starts_with('/') || shown.starts_with("/dev/") {
+                    continue;
+                }
+                let h = held.entry(shown).or_insert(Held {
+                    via: Vec::new(),
+                    raw: p.clone(),
+                    open_at: PathBuf::from(format!("/proc/{pid}/fd/{fd}")),
+                });
+                if !h.via.contains(&HeldVia::Fd) {
+                    h.via.push(HeldVia::Fd);
+                    // An fd reopens the very file the process holds, even if replaced on disk.
+                    h.open_at = PathBuf::from(format!("/proc/{pid}/fd/{fd}"));
                 }
             }
         }
-        Err(e) if is_gone(&e) => return Vec::new(),
+        Err(e) if is_gone_io(&e) => return Vec::new(),
         Err(e) => blind.push(BlindSpot {
             what: format!("open files of pid {pid} ({comm})"),
             path: format!("/proc/{pid}/fd"),
-            reason: describe(&e),
+            reason: describe_io(&e),
             consequence: "models and sockets this server holds open cannot be listed; run as root or as the server's user".into(),
         }),
     }

@@ -224,6 +224,37 @@ pub fn read_status(pid: u32) -> procfs::ProcResult<procfs::process::Status> {
     procfs::process::Status::from_read(String::from_utf8_lossy(&raw).as_bytes())
 }
 
+/// Each open fd of a process and what its link names (`socket:[INODE]`, a path,
+/// `pipe:[…]`), one readlink per fd, as `ss -p` does. procfs's `fd()` also
+/// opens, stats and closes every fd for a mode never used here: four syscalls
+/// per fd, most of the gap to `ss -tanp` with 10,000 sockets. An fd closed
+/// while listed is left out.
+pub fn open_fds(pid: u32) -> std::io::Result<Vec<(u32, std::path::PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(format!("/proc/{pid}/fd"))? {
+        let entry = entry?;
+        let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        match std::fs::read_link(entry.path()) {
+            Ok(target) => out.push((fd, target)),
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// The inode of a `socket:[INODE]` link.
+pub fn socket_inode(target: &std::path::Path) -> Option<u64> {
+    target
+        .to_str()?
+        .strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
+}
+
 /// `net:[4026531840]` for a pid, or why it could not be read.
 pub fn netns_of(pid: u32) -> Result<String, String> {
     std::fs::read_link(format!("/proc/{pid}/ns/net"))
@@ -245,6 +276,27 @@ mod tests {
         own.script
             .get_or_read(|| Some(read.to_string()))
             .map(str::to_owned)
+    }
+
+    #[test]
+    fn open_fds_name_sockets_and_files() {
+        use std::os::unix::fs::MetadataExt;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        let fds = open_fds(std::process::id()).expect("own fds");
+        let inode = {
+            use std::os::fd::AsRawFd;
+            let link = std::fs::read_link(format!("/proc/self/fd/{}", listener.as_raw_fd()))
+                .expect("link");
+            socket_inode(&link).expect("a socket link")
+        };
+        assert!(fds.iter().any(|(_, t)| socket_inode(t) == Some(inode)));
+        let meta = file.as_file().metadata().expect("meta");
+        assert!(fds.iter().any(|(_, t)| {
+            std::fs::metadata(t).is_ok_and(|m| m.ino() == meta.ino() && m.dev() == meta.dev())
+        }));
+        assert_eq!(socket_inode(std::path::Path::new("pipe:[12]")), None);
+        assert!(open_fds(u32::MAX).is_err_and(|e| is_gone_io(&e)));
     }
 
     #[test]

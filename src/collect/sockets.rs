@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 
 use procfs::net::{TcpNetEntry, TcpState, UdpNetEntry, UdpState};
-use procfs::process::{FDTarget, Process};
+use procfs::process::Process;
 
-use super::procs::{ProcTable, describe, is_gone};
+use super::procs::{ProcTable, describe, describe_io, is_gone, is_gone_io, open_fds, socket_inode};
 use crate::model::{Endpoint, Protocol, Socket, SocketOwner, SocketState};
 
 /// Result of walking every readable fd table.
@@ -22,16 +22,16 @@ pub fn walk_fds(table: &ProcTable) -> FdWalk {
     let mut sockets: HashMap<u64, Vec<u32>> = HashMap::new();
     let mut unreadable = Vec::new();
     for &pid in table.procs.keys() {
-        let fds = match Process::new(pid as i32).and_then(|p| p.fd()) {
+        let fds = match open_fds(pid) {
             Ok(fds) => fds,
-            Err(e) if is_gone(&e) => continue,
+            Err(e) if is_gone_io(&e) => continue,
             Err(e) => {
-                unreadable.push((pid, describe(&e)));
+                unreadable.push((pid, describe_io(&e)));
                 continue;
             }
         };
-        for fd in fds.flatten() {
-            if let FDTarget::Socket(inode) = fd.target {
+        for (_, target) in fds {
+            if let Some(inode) = socket_inode(&target) {
                 let holders = sockets.entry(inode).or_default();
                 if !holders.contains(&pid) {
                     holders.push(pid);
