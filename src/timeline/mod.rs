@@ -3,6 +3,7 @@
 //! run), the events and first/last-seen times are persisted, and the snapshot
 //! gets a `TimelineView` for the panes ("since" columns, events, sparklines).
 
+mod basis;
 pub mod runner;
 pub mod store;
 
@@ -271,26 +272,28 @@ impl Timeline {
             .map(|e| e.connections as u64)
             .sum();
         let due = events.is_empty() && self.last_write.is_some_and(|t| t.elapsed() < QUIET_WRITE);
-        let recorded = if due {
-            Ok(())
+        let (recorded, basis) = if due {
+            (Ok(()), None)
         } else {
-            let last = serde_json::to_string(&*snap).unwrap_or_default();
-            store.record(&store::Record {
+            let basis = basis::diff_basis(snap);
+            let last = serde_json::to_string(&basis).unwrap_or_default();
+            let recorded = store.record(&store::Record {
                 time: &time,
                 events: &events,
                 seen: &seen,
                 open_findings: snap.findings.len() as u64,
                 egress,
                 last: &last,
-            })
+            });
+            (recorded, Some(basis))
         };
-        match &recorded {
-            Ok(()) if !due => {
+        match (&recorded, basis) {
+            (Ok(()), Some(basis)) => {
                 self.last_write = Some(std::time::Instant::now());
-                self.last = Some(snap.clone());
+                self.last = Some(basis);
             }
-            Ok(()) => {}
-            Err(e) => log::warn!("timeline: {e}"),
+            (Ok(()), None) => {}
+            (Err(e), _) => log::warn!("timeline: {e}"),
         }
         if !due || self.history.is_none() {
             self.history = Some(History::read(store, &time));
