@@ -2,7 +2,7 @@
 //! (`ss -tanp`, `htop`) are in scripts/bench.sh → BENCHMARKS.md.
 
 use aiposture::collect::Collector;
-use aiposture::collect::magic::sniff;
+use aiposture::formats::magic::sniff;
 use aiposture::knowledge::{Knowledge, Signatures};
 use aiposture::model::redact::redact_argv;
 use aiposture::rules;

@@ -82,8 +82,8 @@ impl Default for FleetConfig {
     fn default() -> Self {
         FleetConfig {
             hosts_file: String::new(),
-            remote_command: crate::collect::fleet::DEFAULT_REMOTE_COMMAND.into(),
-            jobs: crate::collect::fleet::DEFAULT_JOBS,
+            remote_command: crate::app::fleet::DEFAULT_REMOTE_COMMAND.into(),
+            jobs: crate::app::fleet::DEFAULT_JOBS,
             timeout: "60s".into(),
             ssh_config: String::new(),
             ssh_options: Vec::new(),
@@ -128,7 +128,7 @@ impl FleetConfig {
             return Err("fleet.remote_command is empty".into());
         }
         for o in &self.ssh_options {
-            crate::collect::fleet::check_ssh_option(o).map_err(|e| format!("fleet.{e}"))?;
+            crate::app::fleet::check_ssh_option(o).map_err(|e| format!("fleet.{e}"))?;
         }
         Ok(())
     }
@@ -350,7 +350,7 @@ impl Config {
     /// The baseline file: `baseline.path`, else `$XDG_STATE_HOME/aiposture/baseline.json`.
     pub fn baseline_path(&self) -> Option<PathBuf> {
         if self.baseline.path.is_empty() {
-            crate::collect::baseline::default_path()
+            crate::app::baseline::default_path()
         } else {
             Some(PathBuf::from(&self.baseline.path))
         }

@@ -8,10 +8,12 @@
 //! (`collect::hasher::lower_priority`: ioprio_set has no safe wrapper).
 #![deny(unsafe_code)]
 
+pub mod app;
 pub mod atomic;
 pub mod collect;
 pub mod config;
 pub mod error;
+pub mod formats;
 pub mod knowledge;
 pub mod model;
 pub mod rules;

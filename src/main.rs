@@ -9,13 +9,14 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+use aiposture::app::live::{Live, Plan};
+use aiposture::app::runner::Runner;
 use aiposture::atomic::write_atomic_mode;
 use aiposture::collect::Collector;
 use aiposture::config::Config;
 use aiposture::knowledge::Knowledge;
 use aiposture::knowledge::advisories::AdvisoryDb;
 use aiposture::model::Severity;
-use aiposture::rules;
 use aiposture::timeline::Timeline;
 use aiposture::views::export::{self, json, write_atomic};
 use aiposture::views::tui;
@@ -433,8 +434,7 @@ fn collector(cfg: &Config) -> Result<Collector> {
     Ok(Collector::new(knowledge(cfg)?)
         .with_probes(cfg.probes)
         .with_model_roots(cfg.models.roots.iter().map(PathBuf::from).collect())
-        .with_policy(cfg.policy_path())
-        .with_baseline(cfg.baseline_path()))
+        .with_policy(cfg.policy_path()))
 }
 
 /// The history store of the configuration, or one in memory that says why.
@@ -460,11 +460,14 @@ fn snapshot(
     wait_for_hashes: bool,
     no_history: bool,
 ) -> Result<ExitCode> {
-    let c = collector(cfg)?.wait_for_hashes(wait_for_hashes);
-    let inv = c.collect()?;
-    let mut snap = rules::analyse(inv, c.knowledge());
-    rules::baseline::apply(&mut snap, &c.baseline());
-    timeline(cfg, no_history).observe(&mut snap, Vec::new(), None);
+    let snap = Runner::new(
+        collector(cfg)?.wait_for_hashes(wait_for_hashes),
+        timeline(cfg, no_history),
+        cfg.baseline_path(),
+        None,
+        || {},
+    )
+    .step()?;
     log_summary(&snap);
     match target {
         Target::File(output, format) => {
@@ -563,70 +566,70 @@ fn events(
 }
 
 fn watch(cfg: &Config, format: EventsFormat, no_history: bool) -> Result<ExitCode> {
-    use std::sync::mpsc;
-    let interval = cfg.interval_duration().map_err(anyhow::Error::msg)?;
-    let debounce = cfg.timeline.watch_debounce().map_err(anyhow::Error::msg)?;
-    let (wake_tx, wake_rx) = mpsc::channel::<()>();
-    let mut runner = aiposture::timeline::runner::Runner::new(
-        collector(cfg)?,
-        timeline(cfg, no_history),
-        debounce,
-        move || {
-            let _ = wake_tx.send(());
-        },
-    );
-    let mut announced = false;
-    loop {
-        let snap = match runner.step() {
-            Ok(s) => s,
-            Err(e) => {
-                // One failed collection (e.g. /proc briefly unreadable) is not the end.
-                log::warn!("collection failed: {e}");
-                eprintln!("aiposture: collection failed: {e}");
-                std::thread::sleep(interval);
-                continue;
+    let plan = Plan {
+        collector: collector(cfg)?,
+        timeline: timeline(cfg, no_history),
+        baseline: cfg.baseline_path(),
+        watch: cfg.timeline.watch_debounce().map_err(anyhow::Error::msg)?,
+        interval: cfg.interval_duration().map_err(anyhow::Error::msg)?,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    rt.block_on(async {
+        let mut live = Live::start(plan);
+        let mut announced = false;
+        while let Some(result) = live.results.recv().await {
+            let snap = match result {
+                Ok(s) => s,
+                Err(e) => {
+                    // One failed collection (e.g. /proc briefly unreadable) is not the end.
+                    eprintln!("aiposture: collection failed: {e}");
+                    continue;
+                }
+            };
+            if !announced {
+                announced = true;
+                announce_watch(&snap);
             }
-        };
-        let tl = snap.timeline.as_ref();
-        if let Some(why) = tl.and_then(|t| t.memory_only.as_deref()) {
-            log::warn!("timeline in memory only: {why}");
+            let tl = snap.timeline.as_ref();
+            if let Some(why) = tl.and_then(|t| t.memory_only.as_deref()) {
+                log::warn!("timeline in memory only: {why}");
+            }
+            let mut out = String::new();
+            for e in tl.map(|t| t.new_events.as_slice()).unwrap_or_default() {
+                out.push_str(&event_line(e, format)?);
+                out.push('\n');
+            }
+            if !out.is_empty() {
+                write_stdout(&out)?;
+            }
         }
-        if !announced {
-            announced = true;
-            // On stderr: stdout carries events only.
-            let w = tl.and_then(|t| t.watch.as_ref());
-            eprintln!(
-                "aiposture watch: {} inotify watches{}, history at {}",
-                w.map_or(0, |w| w.watches),
-                w.filter(|w| !w.errors.is_empty())
-                    .map(|w| format!(
-                        " ({} not watchable: {})",
-                        w.errors.len(),
-                        w.errors.join("; ")
-                    ))
-                    .unwrap_or_default(),
-                tl.map_or("nowhere", |t| t.store.as_str())
-            );
-        }
-        let mut out = String::new();
-        for e in tl.map(|t| t.new_events.as_slice()).unwrap_or_default() {
-            out.push_str(&event_line(e, format)?);
-            out.push('\n');
-        }
-        if !out.is_empty() {
-            write_stdout(&out)?;
-        }
-        // Woken early by the watcher; several wake-ups in a row are one refresh.
-        if wake_rx.recv_timeout(interval).is_ok() {
-            while wake_rx.try_recv().is_ok() {}
-        }
-    }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The first line of `watch`, on stderr (stdout carries events only).
+fn announce_watch(snap: &aiposture::model::Snapshot) {
+    let tl = snap.timeline.as_ref();
+    let w = tl.and_then(|t| t.watch.as_ref());
+    eprintln!(
+        "aiposture watch: {} inotify watches{}, history at {}",
+        w.map_or(0, |w| w.watches),
+        w.filter(|w| !w.errors.is_empty())
+            .map(|w| format!(
+                " ({} not watchable: {})",
+                w.errors.len(),
+                w.errors.join("; ")
+            ))
+            .unwrap_or_default(),
+        tl.map_or("nowhere", |t| t.store.as_str())
+    );
 }
 
 fn scan(paths: &[PathBuf], format: ScanFormat) -> Result<ExitCode> {
-    let rules = aiposture::collect::pickle::PickleRules::embedded()?;
-    let mut report = aiposture::collect::scan::scan_paths(paths, &rules);
-    rules::scan::judge(&mut report);
+    let report = aiposture::app::scan::run(paths)?;
     let text = match format {
         ScanFormat::Text => aiposture::views::export::scan::to_text(&report),
         ScanFormat::Json => aiposture::views::export::scan::to_json(&report)?,
@@ -641,9 +644,7 @@ fn scan(paths: &[PathBuf], format: ScanFormat) -> Result<ExitCode> {
 
 fn diff(old: &std::path::Path, new: &std::path::Path, format: ScanFormat) -> ExitCode {
     let run = || -> Result<ExitCode> {
-        let a = read_snapshot(old)?;
-        let b = read_snapshot(new)?;
-        let events = rules::diff::diff(&a, &b);
+        let events = aiposture::app::baseline::diff_files(old, new)?;
         let text = match format {
             ScanFormat::Text => aiposture::views::export::events::to_text(&events),
             ScanFormat::Json => aiposture::views::export::events::to_json(&events)?,
@@ -663,7 +664,7 @@ fn diff(old: &std::path::Path, new: &std::path::Path, format: ScanFormat) -> Exi
 }
 
 fn read_snapshot(path: &std::path::Path) -> Result<aiposture::model::Snapshot> {
-    Ok(aiposture::collect::baseline::read_snapshot(path)?)
+    Ok(aiposture::app::baseline::read_snapshot(path)?)
 }
 
 fn baseline_path(cfg: &Config, explicit: Option<PathBuf>) -> Result<PathBuf> {
@@ -674,10 +675,7 @@ fn baseline_path(cfg: &Config, explicit: Option<PathBuf>) -> Result<PathBuf> {
 
 fn baseline_save(cfg: &Config, output: Option<PathBuf>) -> Result<ExitCode> {
     let path = baseline_path(cfg, output)?;
-    let c = collector(cfg)?.wait_for_hashes(true);
-    let inv = c.collect()?;
-    // The baseline itself carries no drift: it is what later runs drift from.
-    let snap = rules::analyse(inv, c.knowledge());
+    let snap = aiposture::app::baseline::take(&collector(cfg)?.wait_for_hashes(true))?;
     log_summary(&snap);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -792,15 +790,18 @@ fn dashboard(cfg: &Config, no_history: bool) -> Result<ExitCode> {
         cfg.interval,
         theme.name
     );
-    let watch = cfg.timeline.watch_debounce().map_err(anyhow::Error::msg)?;
+    let plan = Plan {
+        collector: collector(cfg)?,
+        timeline: timeline(cfg, no_history),
+        baseline: cfg.baseline_path(),
+        watch: cfg.timeline.watch_debounce().map_err(anyhow::Error::msg)?,
+        interval,
+    };
     let exit = tui::run(
-        collector(cfg)?,
-        timeline(cfg, no_history),
+        plan,
         tui::Options {
-            interval,
             theme,
             mouse: cfg.mouse,
-            watch,
             export_formats: cfg.export.formats().map_err(anyhow::Error::msg)?,
             export_dir: cfg.export.dir(),
         },
@@ -818,7 +819,7 @@ fn dashboard(cfg: &Config, no_history: bool) -> Result<ExitCode> {
 }
 
 fn fleet(cfg: &Config, args: FleetArgs) -> Result<ExitCode> {
-    use aiposture::collect::fleet as f;
+    use aiposture::app::fleet as f;
     use aiposture::views::export::fleet as out;
     let fc = &cfg.fleet;
     let mut given = args.hosts.clone();

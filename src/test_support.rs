@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::collect::pickle::PickleRules;
+use crate::knowledge::pickle_rules::PickleRules;
 
 /// A checked-in fixture: `tests/fixtures/<dir>/<name>`.
 pub fn fixture(dir: &str, name: &str) -> PathBuf {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use aiposture::collect::probe::facts;
+use aiposture::collect::net::probe::facts;
 use aiposture::knowledge::Knowledge;
 use aiposture::model::{Probe, ProbeAuth, ProbeIdentity};
 use aiposture::rules::probe::verdict;

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use aiposture::collect::firewall::{ChainPolicy, FirewallView, read_firewall};
-use aiposture::collect::netns::run_in_netns_of;
+use aiposture::collect::net::firewall::{ChainPolicy, FirewallView, read_firewall};
+use aiposture::collect::net::netns::run_in_netns_of;
 use aiposture::model::Protocol;
 use aiposture::rules::firewall::{FirewallVerdict, judge, judge_forward};
 use support::{Proc, VethPair, run_ok, temp_path, wait_until};

@@ -8,7 +8,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use aiposture::collect::hdf5::{parse_hdf5_prefix, signature_offset};
+use aiposture::formats::hdf5::{parse_hdf5_prefix, signature_offset};
 
 #[path = "../fuzz/kernel_shape.rs"]
 mod kernel_shape;

@@ -5,12 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
-use aiposture::collect::analyse::analyse;
-use aiposture::collect::hdf5::{parse_hdf5_prefix, read_hdf5};
-use aiposture::collect::keras::{parse_keras_zip, read_keras};
-use aiposture::collect::magic::sniff_file;
-use aiposture::collect::onnx::{parse_onnx_bytes, read_onnx};
-use aiposture::collect::pickle::PickleRules;
+use aiposture::formats::analyse::analyse;
+use aiposture::formats::hdf5::{parse_hdf5_prefix, read_hdf5};
+use aiposture::formats::keras::{parse_keras_zip, read_keras};
+use aiposture::formats::magic::sniff_file;
+use aiposture::formats::onnx::{parse_onnx_bytes, read_onnx};
+use aiposture::knowledge::pickle_rules::PickleRules;
 use aiposture::model::ModelFormat;
 use aiposture::model::onnx::ExternalResolution;
 use aiposture::rules::models::custom_ops;

@@ -109,7 +109,7 @@ fn large_blobs_are_hashed_before_a_snapshot_returns_unless_told_not_to() {
         .open(&staging)
         .and_then(|f| f.set_len(300 << 20))
         .expect("extend");
-    let digest = aiposture::collect::stores::sha256_file(&staging).expect("hash");
+    let digest = aiposture::collect::models::stores::sha256_file(&staging).expect("hash");
     std::fs::create_dir_all(root.join("blobs")).expect("blobs");
     std::fs::rename(&staging, root.join(format!("blobs/sha256-{digest}"))).expect("move");
     let manifests = root.join("manifests/registry.ollama.ai/library/big");

@@ -471,7 +471,7 @@ fn comfyui_and_webui_dirs_and_who_can_swap_their_weights() {
 /// back to the root is cut), and lists a linked model file where it is linked.
 #[test]
 fn walk_is_bounded_and_cuts_symlink_loops() {
-    use aiposture::collect::model_dirs::walk;
+    use aiposture::collect::models::dirs::walk;
     use aiposture::model::StoreKind;
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path().join("root");
@@ -485,7 +485,7 @@ fn walk_is_bounded_and_cuts_symlink_loops() {
     let outside = tmp.path().join("outside");
     put(&outside.join("linked.gguf"), &tiny_gguf());
     std::os::unix::fs::symlink(&outside, root.join("link-out")).expect("link");
-    let mut sniff = |p: &Path, _: &std::fs::Metadata| aiposture::collect::magic::sniff_file(p);
+    let mut sniff = |p: &Path, _: &std::fs::Metadata| aiposture::formats::magic::sniff_file(p);
     let w = walk(StoreKind::Configured, &root, "test", &mut sniff);
     let refs: Vec<&str> = w.files.iter().map(|f| f.reference.as_str()).collect();
     assert_eq!(

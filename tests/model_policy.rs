@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use aiposture::collect::stores::sha256_file;
+use aiposture::collect::models::stores::sha256_file;
 use serde_json::Value;
 use support::*;
 

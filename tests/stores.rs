@@ -3,7 +3,7 @@
 
 mod support;
 
-use aiposture::collect::stores::{huggingface, is_model, ollama, sha256_file, verify};
+use aiposture::collect::models::stores::{huggingface, is_model, ollama, sha256_file, verify};
 use aiposture::model::{ModelFormat, StoreKind};
 use support::write;
 

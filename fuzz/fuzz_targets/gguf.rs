@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = aiposture::collect::gguf::parse_gguf(data);
+    let _ = aiposture::formats::gguf::parse_gguf(data);
 });

@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
-use aiposture::collect::joblib::{analyse_reader, sniff_compressed};
-use aiposture::collect::pickle::PickleRules;
+use aiposture::formats::joblib::{analyse_reader, sniff_compressed};
+use aiposture::knowledge::pickle_rules::PickleRules;
 use libfuzzer_sys::fuzz_target;
 
 static RULES: LazyLock<PickleRules> =

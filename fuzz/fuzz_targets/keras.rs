@@ -3,7 +3,7 @@
 
 use std::io::Cursor;
 
-use aiposture::collect::keras::{parse_keras_config, parse_keras_zip};
+use aiposture::formats::keras::{parse_keras_config, parse_keras_zip};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

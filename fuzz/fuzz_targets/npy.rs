@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
-use aiposture::collect::npy::scan_npy_bytes;
-use aiposture::collect::pickle::PickleRules;
+use aiposture::formats::npy::scan_npy_bytes;
+use aiposture::knowledge::pickle_rules::PickleRules;
 use libfuzzer_sys::fuzz_target;
 
 static RULES: LazyLock<PickleRules> =

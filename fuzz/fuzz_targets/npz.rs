@@ -4,8 +4,8 @@
 use std::io::Cursor;
 use std::sync::LazyLock;
 
-use aiposture::collect::npz::{NpzLimits, analyse_reader, sniff_archive};
-use aiposture::collect::pickle::PickleRules;
+use aiposture::formats::npz::{NpzLimits, analyse_reader, sniff_archive};
+use aiposture::knowledge::pickle_rules::PickleRules;
 use libfuzzer_sys::fuzz_target;
 
 static RULES: LazyLock<PickleRules> =

@@ -1,7 +1,7 @@
 //! ONNX ModelProto: the streaming protobuf walk and the content sniffer.
 #![no_main]
 
-use aiposture::collect::onnx::{looks_like_onnx, parse_onnx_bytes};
+use aiposture::formats::onnx::{looks_like_onnx, parse_onnx_bytes};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

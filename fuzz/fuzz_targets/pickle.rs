@@ -3,7 +3,8 @@
 
 use std::sync::LazyLock;
 
-use aiposture::collect::pickle::{PickleRules, scan};
+use aiposture::formats::pickle::scan;
+use aiposture::knowledge::pickle_rules::PickleRules;
 use aiposture::model::pickle::PickleVerdict;
 use libfuzzer_sys::fuzz_target;
 

@@ -18,6 +18,6 @@ fuzz_target!(|data: &[u8]| {
     let status = 200 + u16::from(sel % 4) * 100;
     let headers = vec![("server".to_string(), String::from_utf8_lossy(&body[..body.len().min(64)]).into_owned())];
     for path in ["/", "/health", "/v1/models", "/config"] {
-        let _ = aiposture::collect::probe::facts(path, status, &headers, body, false, fp);
+        let _ = aiposture::collect::net::probe::facts(path, status, &headers, body, false, fp);
     }
 });

@@ -13,8 +13,8 @@
 //! `collect::maps` (fed raw bytes here).
 #![no_main]
 
-use aiposture::collect::maps;
-use aiposture::collect::privilege::{container_from_cgroup, unit_from_cgroup};
+use aiposture::collect::procs::maps;
+use aiposture::collect::procs::privilege::{container_from_cgroup, unit_from_cgroup};
 use libfuzzer_sys::fuzz_target;
 use procfs::net::{TcpNetEntries, UdpNetEntries};
 use procfs::process::{Stat, Status};

@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = aiposture::collect::safetensors::parse_safetensors(data);
+    let _ = aiposture::formats::safetensors::parse_safetensors(data);
 });

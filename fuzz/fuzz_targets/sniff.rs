@@ -4,6 +4,6 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let head = &data[..data.len().min(aiposture::collect::magic::HEADER_LEN)];
-    let _ = aiposture::collect::magic::sniff(head);
+    let head = &data[..data.len().min(aiposture::formats::magic::HEADER_LEN)];
+    let _ = aiposture::formats::magic::sniff(head);
 });

@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
-use aiposture::collect::pickle::PickleRules;
-use aiposture::collect::torch_legacy::{analyse_reader, sniff};
+use aiposture::knowledge::pickle_rules::PickleRules;
+use aiposture::formats::torch_legacy::{analyse_reader, sniff};
 use libfuzzer_sys::fuzz_target;
 
 static RULES: LazyLock<PickleRules> =

@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
-use aiposture::collect::analyse::scan_torch_zip;
-use aiposture::collect::pickle::PickleRules;
+use aiposture::formats::analyse::scan_torch_zip;
+use aiposture::knowledge::pickle_rules::PickleRules;
 use libfuzzer_sys::fuzz_target;
 
 static RULES: LazyLock<PickleRules> =

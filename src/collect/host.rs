@@ -67,7 +67,7 @@ impl UserNames {
 
 pub fn privileges(users: &UserNames) -> Privileges {
     let uid = nix::unistd::geteuid().as_raw();
-    let capeff = super::procs::read_status(std::process::id())
+    let capeff = crate::collect::procs::read_status(std::process::id())
         .map(|s| s.capeff)
         .unwrap_or(0);
     Privileges {

@@ -1,47 +1,12 @@
 //! Reads the system. Nothing here renders or judges: collectors turn /proc into
 //! the plain `model::Inventory`, recording every refused read as a blind spot.
 
-pub mod analyse;
-pub mod auth;
-pub mod baseline;
-pub mod docker;
-pub mod env;
-pub mod file_access;
-pub mod firewall;
-pub mod fleet;
-pub mod gguf;
 pub mod gpu;
-pub mod hashcache;
-pub mod hasher;
-pub mod hdf5;
 pub mod host;
-pub mod identify;
-mod integrity;
-pub mod interfaces;
-pub mod joblib;
-pub mod keras;
-pub mod magic;
-pub mod maps;
-pub mod model_dirs;
 pub mod models;
-pub mod nat;
-pub mod netns;
-pub mod npy;
-pub mod npz;
-pub mod onnx;
-pub mod pickle;
+pub mod net;
 pub mod privacy;
-pub mod privilege;
-pub mod probe;
 pub mod procs;
-pub mod protowire;
-pub mod publish;
-pub mod safetensors;
-pub mod scan;
-pub mod sockdiag;
-pub mod sockets;
-pub mod stores;
-pub mod torch_legacy;
 pub mod versions;
 pub mod watch;
 
@@ -55,9 +20,14 @@ use crate::model::firewall::{FirewallView, NamespaceFirewall};
 use crate::model::redact::is_secret_name;
 use crate::model::{BlindSpot, Identification, Inventory, MatchStrength, Probe, Server, Worker};
 
+use crate::formats::analyse;
 use host::UserNames;
-use procs::{ProcTable, netns_of};
-use sockets::{NsTables, read_tables, walk_fds};
+use models::access as file_access;
+use models::dirs as model_dirs;
+use models::{hashcache, hasher, loaded, stores};
+use net::sockets::{self, NsTables, read_tables, walk_fds};
+use net::{docker, firewall, interfaces, nat, netns, probe, publish, sockdiag};
+use procs::{ProcTable, auth, env, identify, netns_of, privilege};
 
 pub struct Collector {
     knowledge: Knowledge,
@@ -66,7 +36,7 @@ pub struct Collector {
     /// switches, URLs and locations of privacy.toml.
     env_allowlist: Vec<String>,
     users: UserNames,
-    sniffed: std::sync::Mutex<models::SniffCache>,
+    sniffed: std::sync::Mutex<loaded::SniffCache>,
     probes_enabled: bool,
     /// (pid, socket inode) → last probe round: at most one round a minute per listener.
     probe_cache: std::sync::Mutex<HashMap<(u32, u64), (Instant, Probe)>>,
@@ -89,8 +59,6 @@ pub struct Collector {
     versions: std::sync::Mutex<versions::Cache>,
     /// When each live peer of an AI process was first seen by this process.
     peers_first_seen: std::sync::Mutex<privacy::connections::FirstSeen>,
-    /// The baseline snapshot drift is judged against (`[baseline] path`).
-    baseline: baseline::Reader,
     /// NVML, loaded once (or why it could not be).
     gpu: std::sync::Mutex<gpu::Gpu>,
 }
@@ -139,7 +107,6 @@ impl Collector {
             policy_path: None,
             versions: Default::default(),
             peers_first_seen: Default::default(),
-            baseline: Default::default(),
             gpu: std::sync::Mutex::new(gpu::Gpu::open()),
         }
     }
@@ -206,7 +173,7 @@ impl Collector {
             let cwd = std::fs::read_link(format!("/proc/{}/cwd", s.pid)).ok()?;
             Some(match s.confinement.container {
                 // As the container sees it, reached through its root.
-                Some(_) => models::through_root(s.pid, &cwd),
+                Some(_) => loaded::through_root(s.pid, &cwd),
                 None => cwd,
             })
         };
@@ -262,17 +229,6 @@ impl Collector {
     }
 
     /// `false` is passive mode: no packet is sent, not even to loopback.
-    /// The baseline file, re-read when it changes on disk (`None`: no baseline).
-    pub fn with_baseline(mut self, path: Option<std::path::PathBuf>) -> Self {
-        self.baseline = baseline::Reader::new(path);
-        self
-    }
-
-    /// The baseline as it stands now, for `rules::baseline::apply`.
-    pub fn baseline(&self) -> crate::model::baseline::BaselineRead {
-        self.baseline.read()
-    }
-
     pub fn with_probes(mut self, enabled: bool) -> Self {
         self.probes_enabled = enabled;
         self
@@ -635,7 +591,7 @@ impl Collector {
             let mut cache = self.sniffed.lock().unwrap_or_else(|p| p.into_inner());
             for &pid in &members {
                 let comm = table.get(pid).map(|p| p.comm.as_str()).unwrap_or("");
-                models.extend(models::loaded_models(pid, comm, &mut blind, &mut cache));
+                models.extend(loaded::loaded_models(pid, comm, &mut blind, &mut cache));
             }
             drop(cache);
             // A model mapped by the server and its worker is one model.
@@ -757,7 +713,7 @@ impl Collector {
             for s in servers.iter_mut() {
                 for m in s.models.iter_mut().filter(|m| !m.deleted) {
                     let pid = m.pid;
-                    let through_root = move |p: &std::path::Path| models::through_root(pid, p);
+                    let through_root = move |p: &std::path::Path| loaded::through_root(pid, p);
                     m.access =
                         file_access::chain(&m.fs_path(), None, &through_root, &self.users, &groups);
                 }
@@ -775,7 +731,7 @@ impl Collector {
             for s in servers.iter_mut() {
                 for m in s.models.iter_mut().filter(|m| !m.deleted) {
                     // As the process sees it: through its root (containers).
-                    let seen = models::through_root(m.pid, &m.fs_path());
+                    let seen = loaded::through_root(m.pid, &m.fs_path());
                     m.analysis = cache.get_or_analyse(&seen, &m.format, rules);
                 }
             }

@@ -36,7 +36,7 @@ pub fn wanted(inv: &Inventory) -> BTreeMap<PathBuf, bool> {
         for m in s.models.iter().filter(|m| !m.deleted) {
             // As this process sees it: a container's files through its root.
             let seen = if s.confinement.container.is_some() {
-                super::models::through_root(s.pid, &m.fs_path())
+                crate::collect::models::loaded::through_root(s.pid, &m.fs_path())
             } else {
                 m.fs_path()
             };

@@ -4,6 +4,7 @@ pub mod advisories;
 pub mod audit;
 pub mod fingerprints;
 pub mod network;
+pub mod pickle_rules;
 pub mod policy;
 pub mod privacy;
 pub mod score;
@@ -21,7 +22,7 @@ pub struct Knowledge {
     pub audit: audit::Audit,
     pub score: score::ScoreModel,
     /// Pickle allow/deny lists (assets/pickle_rules.toml).
-    pub pickle: crate::collect::pickle::PickleRules,
+    pub pickle: pickle_rules::PickleRules,
     /// OSV advisories: embedded, or the operator's export (`--advisories`).
     pub advisories: advisories::AdvisoryDb,
     /// Telemetry switches, back-ends, tunnels, agents, prompt logs (assets/privacy.toml).
@@ -54,7 +55,7 @@ impl Knowledge {
             fingerprints: fingerprints::Fingerprints::embedded()?,
             audit: audit::Audit::embedded()?,
             score: score::ScoreModel::embedded()?,
-            pickle: crate::collect::pickle::PickleRules::embedded()?,
+            pickle: pickle_rules::PickleRules::embedded()?,
             advisories: advisories::AdvisoryDb::default(),
             privacy: privacy::Privacy::embedded()?,
             suppressions: Vec::new(),

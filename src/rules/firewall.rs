@@ -724,7 +724,7 @@ fn eval_match(m: &Match, p: &Packet) -> Tri {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::firewall::{
+    use crate::collect::net::firewall::{
         from_nft_json, from_nft_json_with_save, legacy_chains, legacy_forward_chains,
     };
     use crate::model::firewall::ChainFamily;
@@ -1299,7 +1299,7 @@ mod tests {
                 family: ChainFamily::Inet,
                 table: "t".into(),
                 name: "in".into(),
-                hook: crate::collect::firewall::ChainHook::Input,
+                hook: crate::collect::net::firewall::ChainHook::Input,
                 priority: 0,
                 policy,
                 legacy: false,

@@ -468,8 +468,8 @@ mod tests {
         assert!(!fits("m.safetensors", zlib));
     }
 
-    use crate::collect::analyse::analyse;
-    use crate::collect::pickle::PickleRules;
+    use crate::formats::analyse::analyse;
+    use crate::knowledge::pickle_rules::PickleRules;
     use std::path::{Path, PathBuf};
 
     fn fixture(name: &str) -> PathBuf {

@@ -4,7 +4,6 @@
 //! gets a `TimelineView` for the panes ("since" columns, events, sparklines).
 
 mod basis;
-pub mod runner;
 pub mod store;
 
 use std::collections::HashMap;

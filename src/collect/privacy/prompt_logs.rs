@@ -9,8 +9,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::collect::file_access::{Groups, chain, normalise};
 use crate::collect::host::UserNames;
+use crate::collect::models::access::{Groups, chain, normalise};
 use crate::knowledge::privacy::{Location, Log, LogKind};
 use crate::model::privacy::PromptLog;
 use crate::model::redact::REDACTED;

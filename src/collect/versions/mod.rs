@@ -137,7 +137,7 @@ fn read_server(
     // The CUDA runtime the server or its workers map.
     for pid in std::iter::once(s.pid).chain(s.workers.iter().map(|w| w.pid)) {
         if let Ok(text) = std::fs::read(format!("/proc/{pid}/maps"))
-            && let Ok(maps) = crate::collect::maps::parse(&text)
+            && let Ok(maps) = crate::collect::procs::maps::parse(&text)
             && let Some(c) = system::mapped_cudart(&maps)
         {
             out.push(c);

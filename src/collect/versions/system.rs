@@ -228,7 +228,7 @@ pub fn cudart_version(mapped: &str) -> Option<String> {
 }
 
 /// The CUDA runtime in a process's memory map, as a component.
-pub fn mapped_cudart(maps: &[crate::collect::maps::MappedFile]) -> Option<Component> {
+pub fn mapped_cudart(maps: &[crate::collect::procs::maps::MappedFile]) -> Option<Component> {
     maps.iter()
         .map(|m| m.path.to_string_lossy())
         .find_map(|p| cudart_version(&p).map(|v| (p, v)))

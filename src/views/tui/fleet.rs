@@ -16,16 +16,11 @@ use tokio::sync::mpsc;
 use super::Exit;
 use super::terminal;
 use super::theme::Theme;
-use crate::collect::fleet::{FleetOptions, Target, run_fleet};
+use crate::app::fleet::{FleetOptions, Msg, Target, spawn_run};
 use crate::model::Severity;
 use crate::model::fleet::{ExposureCounts, FleetHost, FleetReport, HostState};
 use crate::model::privacy::AirGapState;
 use crate::views::export::fleet::{COLUMNS, age_label, row_cells};
-
-pub enum Msg {
-    Host(usize, Box<FleetHost>),
-    Done(FleetReport),
-}
 
 pub struct FleetApp {
     pub targets: Vec<String>,
@@ -322,16 +317,6 @@ fn detail_lines<'a>(h: Option<&FleetHost>, theme: &Theme) -> Vec<Line<'a>> {
         lines.push(kv("not kept", e.clone()));
     }
     lines
-}
-
-fn spawn_run(targets: &[Target], opts: &FleetOptions, tx: &mpsc::UnboundedSender<Msg>) {
-    let (targets, opts, tx) = (targets.to_vec(), opts.clone(), tx.clone());
-    std::thread::spawn(move || {
-        let report = run_fleet(&targets, &opts, &|i, h| {
-            let _ = tx.send(Msg::Host(i, Box::new(h.clone())));
-        });
-        let _ = tx.send(Msg::Done(report));
-    });
 }
 
 pub fn run(targets: Vec<Target>, opts: FleetOptions, theme: Theme) -> std::io::Result<Exit> {

@@ -13,27 +13,20 @@ pub mod render;
 pub mod terminal;
 pub mod theme;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
-use crate::collect::Collector;
-use crate::model::Snapshot;
-use crate::timeline::Timeline;
-use crate::timeline::runner::Runner;
+use crate::app::live::{Live, Plan};
 use app::App;
 use theme::Theme;
 
 pub struct Options {
-    pub interval: Duration,
     pub theme: Theme,
     pub mouse: bool,
-    /// Debounce of the file watcher; `None`: no watching.
-    pub watch: Option<Duration>,
     /// What the export key writes, and where (`None`: no directory could be named).
     pub export_formats: Vec<&'static crate::views::export::Format>,
     pub export_dir: Option<std::path::PathBuf>,
@@ -49,54 +42,16 @@ pub enum Exit {
     Signal(&'static str),
 }
 
-type CollectResult = Result<Snapshot, String>;
-
-pub fn run(collector: Collector, timeline: Timeline, opts: Options) -> std::io::Result<Exit> {
+/// Runs the dashboard over the collection cadence `plan` describes.
+pub fn run(plan: Plan, opts: Options) -> std::io::Result<Exit> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let mut term = terminal::setup(opts.mouse)?;
-    let result = rt.block_on(event_loop(&mut term, collector, timeline, &opts));
+    let result = rt.block_on(event_loop(&mut term, plan, &opts));
     terminal::restore();
     // Dropping the runtime waits for a collection in flight; it is short.
     result
-}
-
-async fn collector_task(
-    runner: Arc<Mutex<Runner>>,
-    interval: Duration,
-    tx: mpsc::Sender<CollectResult>,
-    now: Arc<Notify>,
-) {
-    loop {
-        let r = Arc::clone(&runner);
-        let result = tokio::task::spawn_blocking(move || {
-            // A poisoned lock only means an earlier step panicked; the runner's
-            // state is plain data and stays usable.
-            let mut r = r.lock().unwrap_or_else(|p| p.into_inner());
-            r.step().map_err(|e| e.to_string())
-        })
-        .await
-        .unwrap_or_else(|e| Err(format!("collection crashed: {e}")));
-        match &result {
-            Ok(s) => log::debug!(
-                "refresh: {} servers, {} sockets, {} findings, {} blind spots in {} ms",
-                s.inventory.servers.len(),
-                s.inventory.sockets.len(),
-                s.findings.len(),
-                s.inventory.blind_spots.len(),
-                s.inventory.host.collection_ms
-            ),
-            Err(e) => log::warn!("collection failed: {e}"),
-        }
-        if tx.send(result).await.is_err() {
-            return;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = now.notified() => {}
-        }
-    }
 }
 
 /// Writes the shown snapshot in the configured formats off the UI thread; the
@@ -134,21 +89,11 @@ fn start_export(app: &App, opts: &Options, done: mpsc::Sender<String>) {
 
 async fn event_loop(
     term: &mut terminal::Term,
-    collector: Collector,
-    timeline: Timeline,
+    plan: Plan,
     opts: &Options,
 ) -> std::io::Result<Exit> {
-    let mut app = App::new(opts.interval);
-    let (tx, mut rx) = mpsc::channel::<CollectResult>(1);
-    let refresh_now = Arc::new(Notify::new());
-    let wake = Arc::clone(&refresh_now);
-    let runner = Runner::new(collector, timeline, opts.watch, move || wake.notify_one());
-    let task = tokio::spawn(collector_task(
-        Arc::new(Mutex::new(runner)),
-        opts.interval,
-        tx,
-        Arc::clone(&refresh_now),
-    ));
+    let mut app = App::new(plan.interval);
+    let mut live = Live::start(plan);
     let mut events = EventStream::new();
     let mut hup = signal(SignalKind::hangup())?;
     let mut term_sig = signal(SignalKind::terminate())?;
@@ -182,7 +127,7 @@ async fn event_loop(
             _ = hup.recv() => break Exit::Signal("SIGHUP"),
             _ = term_sig.recv() => break Exit::Signal("SIGTERM"),
             _ = int.recv() => break Exit::Signal("SIGINT"),
-            res = rx.recv() => match res {
+            res = live.results.recv() => match res {
                 Some(Ok(snap)) => {
                     let changed = app.snapshot.as_ref() != Some(&snap);
                     app.set_snapshot(snap);
@@ -203,7 +148,7 @@ async fn event_loop(
                     }
                     if app.refresh_requested {
                         app.refresh_requested = false;
-                        refresh_now.notify_one();
+                        live.refresh_now();
                         term.clear()?;
                     }
                     changed
@@ -221,6 +166,6 @@ async fn event_loop(
             term.draw(|f| render::draw(f, &mut app, &opts.theme))?;
         }
     };
-    task.abort();
+    drop(live);
     Ok(exit)
 }

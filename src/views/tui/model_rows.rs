@@ -212,8 +212,8 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
 #[cfg(test)]
 mod tests {
     use super::state;
-    use crate::collect::analyse::analyse;
-    use crate::collect::pickle::PickleRules;
+    use crate::formats::analyse::analyse;
+    use crate::knowledge::pickle_rules::PickleRules;
     use crate::model::ModelFormat;
 
     #[test]

@@ -9,7 +9,8 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 use super::npy::{HEADER_CAP, PAYLOAD_CAP, header, is_object};
-use super::pickle::{PickleRules, StreamOptions, scan_stream, verdict};
+use super::pickle::{StreamOptions, scan_stream, verdict};
+use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::pickle::{PickleReport, clean_text};
 
 /// Bounds of one .npz analysis.

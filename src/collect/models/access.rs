@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
-use super::host::UserNames;
+use crate::collect::host::UserNames;
 use crate::model::PathAccess;
 
 /// Most path components recorded for one file (deeper trees are cut at the top).

@@ -182,6 +182,28 @@ pub fn ssh_args(target: &Target, opts: &FleetOptions) -> Vec<String> {
 
 /// Reach every target, at most `opts.jobs` at a time; `on_host` is told of each
 /// row as it completes (index into `targets`). Rows keep the order given.
+/// What a run in the background reports: each host as it answers, then the report.
+pub enum Msg {
+    Host(usize, Box<FleetHost>),
+    Done(FleetReport),
+}
+
+/// Runs the fleet on a thread of its own; hosts and the report arrive on `tx`
+/// (the fleet view fills in as hosts answer).
+pub fn spawn_run(
+    targets: &[Target],
+    opts: &FleetOptions,
+    tx: &tokio::sync::mpsc::UnboundedSender<Msg>,
+) {
+    let (targets, opts, tx) = (targets.to_vec(), opts.clone(), tx.clone());
+    std::thread::spawn(move || {
+        let report = run_fleet(&targets, &opts, &|i, h| {
+            let _ = tx.send(Msg::Host(i, Box::new(h.clone())));
+        });
+        let _ = tx.send(Msg::Done(report));
+    });
+}
+
 pub fn run_fleet(
     targets: &[Target],
     opts: &FleetOptions,
@@ -306,7 +328,7 @@ pub fn run_host(t: &Target, opts: &FleetOptions) -> FleetHost {
             ms,
         );
     };
-    let parsed = super::baseline::parse_snapshot(&run.stdout);
+    let parsed = crate::app::baseline::parse_snapshot(&run.stdout);
     let snap = match parsed {
         Ok(s) => s,
         // A remote command that failed and printed nothing usable.

@@ -14,7 +14,8 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use super::pickle::{MAX_FILE, PickleRules, StreamOptions, V, scan_reader};
+use super::pickle::{MAX_FILE, StreamOptions, V, scan_reader};
+use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::Compression;
 use crate::model::pickle::{PickleReport, PickleVerdict};
 

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::stores::read_capped;
+use crate::collect::models::stores::read_capped;
 use crate::model::{BlindSpot, Integrity, ModelFormat, Server, StoreFile, StoreKind};
 
 /// Bounds on one walk, against hostile or looping trees.
@@ -99,7 +99,7 @@ fn home_roots(home: &Path, who: &str, add: &mut dyn FnMut(StoreKind, PathBuf, St
 /// working directory as reachable from here.
 pub fn roots(
     servers: &[Server],
-    users: &super::host::UserNames,
+    users: &crate::collect::host::UserNames,
     configured: &[PathBuf],
     own_home: Option<&Path>,
     cwd_of: &dyn Fn(&Server) -> Option<PathBuf>,
@@ -136,7 +136,7 @@ pub fn roots(
                 {
                     add(
                         StoreKind::ComfyUi,
-                        super::file_access::normalise(&d.join("models")),
+                        crate::collect::models::access::normalise(&d.join("models")),
                         format!("next to main.py of pid {}", s.pid),
                     );
                 }
@@ -163,7 +163,7 @@ pub fn roots(
                     script_dir(&s.cmdline, "server.py").and_then(|d| against(cwd.as_deref(), d))
                 {
                     bases.push((
-                        super::file_access::normalise(&d),
+                        crate::collect::models::access::normalise(&d),
                         format!("next to server.py of pid {}", s.pid),
                     ));
                 }

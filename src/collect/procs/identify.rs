@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::procs::{ProcEntry, ProcTable};
+use crate::collect::procs::{ProcEntry, ProcTable};
 use crate::knowledge::Signatures;
 use crate::knowledge::signatures::{ProcessFacts, Strength};
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::magic::sniff_file;
+use crate::formats::magic::sniff_file;
 use crate::model::{Integrity, ModelFormat, StoreFile, StoreKind};
 
 /// Cap on manifest size: they are a few hundred bytes.
@@ -158,7 +158,8 @@ pub fn huggingface(hub: &Path) -> Vec<StoreFile> {
                 .map(|t| f.parent().map(|p| p.join(&t)).unwrap_or(t));
             // Lexically resolved (`snapshots/rev/../../blobs/x` → `blobs/x`): the path a
             // server maps, so loaded models and store files meet on the same string.
-            let blob = super::file_access::normalise(&target.unwrap_or_else(|| f.clone()));
+            let blob =
+                crate::collect::models::access::normalise(&target.unwrap_or_else(|| f.clone()));
             let expected = blob
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -221,7 +222,7 @@ fn file(
 
 /// sha256 of a file, streamed (never held in memory).
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    super::hasher::sha256_file(path, None)
+    crate::collect::models::hasher::sha256_file(path, None)
 }
 
 /// Does the file still hash to the digest its store named it by?
@@ -259,7 +260,7 @@ pub fn is_model(f: &StoreFile) -> bool {
 /// configuration first, then their owners' homes, then the well-known paths.
 pub fn roots(
     servers: &[crate::model::Server],
-    users: &super::host::UserNames,
+    users: &crate::collect::host::UserNames,
 ) -> Vec<(StoreKind, PathBuf, String)> {
     let mut out: Vec<(StoreKind, PathBuf, String)> = Vec::new();
     let mut add = |k: StoreKind, p: PathBuf, why: String| {

@@ -8,23 +8,29 @@ use crate::collect::watch::{self, Watcher};
 use crate::error::Error;
 use crate::model::Snapshot;
 use crate::rules;
+use crate::timeline::Timeline;
 
-use super::Timeline;
+use super::baseline;
 
 pub struct Runner {
     collector: Collector,
     timeline: Timeline,
+    /// The baseline snapshot drift is judged against (`[baseline] path`),
+    /// re-read when its file changes.
+    baseline: baseline::Reader,
     watcher: Option<Watcher>,
     /// Why watching is off, when it was asked for and failed.
     watch_error: Option<String>,
 }
 
 impl Runner {
-    /// `debounce`: `None` turns watching off; `wake` is called from the
-    /// watcher's thread when something watched changed.
+    /// `baseline`: the baseline file (`None`: no baseline). `debounce`: `None`
+    /// turns watching off; `wake` is called from the watcher's thread when
+    /// something watched changed.
     pub fn new(
         collector: Collector,
         timeline: Timeline,
+        baseline: Option<std::path::PathBuf>,
         debounce: Option<Duration>,
         wake: impl Fn() + Send + 'static,
     ) -> Runner {
@@ -36,6 +42,7 @@ impl Runner {
         Runner {
             collector,
             timeline,
+            baseline: baseline::Reader::new(baseline),
             watcher,
             watch_error,
         }
@@ -56,7 +63,7 @@ impl Runner {
             });
         }
         let mut snap = rules::analyse(inv, self.collector.knowledge());
-        rules::baseline::apply(&mut snap, &self.collector.baseline());
+        rules::baseline::apply(&mut snap, &self.baseline.read());
         self.timeline.observe(&mut snap, extra, status);
         Ok(snap)
     }

@@ -132,7 +132,7 @@ pub fn parse(response: &[u8]) -> Result<DockerView, String> {
         containers.push(DockerContainer {
             id: c.id.chars().take(12).collect(),
             name,
-            image: crate::collect::probe::sanitise(&c.image),
+            image: crate::collect::net::probe::sanitise(&c.image),
             addresses: ips,
         });
     }
@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn real_daemon_answer_parses() {
-        let body = include_str!("../../tests/fixtures/docker/containers.json");
+        let body = include_str!("../../../tests/fixtures/docker/containers.json");
         let resp = format!("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{body}");
         let DockerView {
             containers,

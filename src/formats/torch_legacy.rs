@@ -9,7 +9,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::pickle::{MAX_FILE, PickleRules, StreamOptions, scan_reader};
+use super::pickle::{MAX_FILE, StreamOptions, scan_reader};
+use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::pickle::{PickleReport, PickleVerdict};
 
 /// Pickles of a legacy checkpoint before its storage bytes.

@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use super::hashcache::{self, HashCache};
+use crate::collect::models::hashcache::{self, HashCache};
 use crate::model::{HashProgress, HashingNow};
 
 /// Read size: small enough to stay in cache between read and hash (measured:

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::io::{Read, Seek};
 use std::path::Path;
 
-use super::pickle::{PickleRules, scan};
+use super::pickle::scan;
 use super::{gguf, safetensors};
+use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::pickle::PickleReport;
 use crate::model::{ModelAnalysis, ModelFormat};
 

@@ -5,7 +5,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::firewall::{IP6T_LEGACY_SAVE, IP6T_NFT_SAVE, IPT_LEGACY_SAVE, IPT_NFT_SAVE};
+use crate::collect::net::firewall::{
+    IP6T_LEGACY_SAVE, IP6T_NFT_SAVE, IPT_LEGACY_SAVE, IPT_NFT_SAVE,
+};
 use crate::model::{Endpoint, PortPublish, Protocol};
 
 /// Split an iptables-save rule line into words, honouring double quotes
@@ -168,10 +170,10 @@ pub fn read() -> NatRead {
         (IPT_LEGACY_SAVE, false, "iptables-legacy-save"),
         (IP6T_LEGACY_SAVE, true, "ip6tables-legacy-save"),
     ] {
-        let Some(tool) = super::firewall::find(paths) else {
+        let Some(tool) = crate::collect::net::firewall::find(paths) else {
             continue;
         };
-        match super::firewall::run_tool(&tool, &["-t", "nat"]) {
+        match crate::collect::net::firewall::run_tool(&tool, &["-t", "nat"]) {
             Ok(bytes) => out.extend(from_iptables_save(
                 &String::from_utf8_lossy(&bytes),
                 v6,
@@ -192,7 +194,7 @@ mod tests {
 
     #[test]
     fn docker_and_podman_rules_from_a_real_host() {
-        let text = include_str!("../../tests/fixtures/nat/iptables-nft-save-nat.txt");
+        let text = include_str!("../../../tests/fixtures/nat/iptables-nft-save-nat.txt");
         let p = from_iptables_save(text, false, "iptables-nft-save");
         let got: Vec<String> = p
             .iter()

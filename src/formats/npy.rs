@@ -6,7 +6,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::pickle::{PickleRules, scan};
+use super::pickle::scan;
+use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::pickle::PickleReport;
 
 /// Header cap: numpy pads headers to 64 bytes; real ones are well under 4 KiB.

@@ -1,5 +1,11 @@
 //! The process table: one cheap pass over /proc that every later step joins on.
 
+pub mod auth;
+pub mod env;
+pub mod identify;
+pub mod maps;
+pub mod privilege;
+
 use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::sync::{Arc, OnceLock};

@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::analyse::analyse;
-use super::magic::sniff_file;
-use super::pickle::PickleRules;
+use crate::formats::analyse::analyse;
+use crate::formats::magic::sniff_file;
+use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::ModelFormat;
 use crate::model::scan::{FileVerdict, ScanReport, ScannedFile};
 
@@ -17,6 +17,14 @@ pub const MAX_DEPTH: usize = 32;
 pub const MAX_FILES: usize = 100_000;
 /// Most notes kept about skipped entries.
 const MAX_NOTES: usize = 64;
+
+/// `aiposture scan`: every file under `paths` sniffed, analysed and judged.
+pub fn run(paths: &[PathBuf]) -> Result<ScanReport, crate::error::Error> {
+    let rules = PickleRules::embedded()?;
+    let mut report = scan_paths(paths, &rules);
+    crate::rules::scan::judge(&mut report);
+    Ok(report)
+}
 
 /// Sniff and analyse every file under `paths`. Never fails as a whole: a file
 /// that cannot be read gets a per-file error; the verdicts are left to

@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 
-use super::procs::ProcTable;
+use crate::collect::procs::ProcTable;
 use crate::model::{Endpoint, PortPublish, Protocol};
 
 fn flag<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {

@@ -4,7 +4,7 @@
 
 use procfs::process::Process;
 
-use super::procs::describe;
+use crate::collect::procs::describe;
 use crate::model::EnvSetting;
 use crate::model::redact::{is_secret_name, redact_text};
 

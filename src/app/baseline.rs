@@ -14,7 +14,21 @@ const MAX_BYTES: u64 = 512 * 1024 * 1024;
 
 /// `$XDG_STATE_HOME/aiposture/baseline.json`, else `~/.local/state/aiposture/baseline.json`.
 pub fn default_path() -> Option<PathBuf> {
-    super::hashcache::state_dir().map(|d| d.join("baseline.json"))
+    crate::collect::models::hashcache::state_dir().map(|d| d.join("baseline.json"))
+}
+
+/// A collection judged as a baseline: no drift (it is what later runs drift
+/// from) and nothing recorded in the timeline.
+pub fn take(collector: &crate::collect::Collector) -> Result<Snapshot, Error> {
+    let inv = collector.collect()?;
+    Ok(crate::rules::analyse(inv, collector.knowledge()))
+}
+
+/// The events between two snapshot files (`aiposture diff`).
+pub fn diff_files(old: &Path, new: &Path) -> Result<Vec<crate::model::events::Event>, Error> {
+    let a = read_snapshot(old)?;
+    let b = read_snapshot(new)?;
+    Ok(crate::rules::diff::diff(&a, &b))
 }
 
 /// Read a file written by `aiposture snapshot`; anything else is a clear error.

@@ -59,5 +59,5 @@ pub fn read(network: &Network, netns: Option<&str>) -> io::Result<Vec<Interface>
 
 /// Interfaces of the namespace of `pid` (root only).
 pub fn read_in_netns_of(network: &Network, pid: u32, netns: &str) -> io::Result<Vec<Interface>> {
-    super::netns::run_in_netns_of(pid, || read(network, Some(netns)))
+    crate::collect::net::netns::run_in_netns_of(pid, || read(network, Some(netns)))
 }

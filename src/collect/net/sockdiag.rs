@@ -18,7 +18,7 @@ use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, Stat
 use netlink_sys::protocols::NETLINK_SOCK_DIAG;
 use netlink_sys::{Socket as NlSocket, SocketAddr as NlAddr};
 
-use super::sockets::Row;
+use crate::collect::net::sockets::Row;
 use crate::model::{Protocol, SocketState};
 
 const RECV_BUF: usize = 64 * 1024;
@@ -43,7 +43,7 @@ pub fn dump_all(label: &dyn Fn(&str) -> String) -> io::Result<Vec<Row>> {
 
 /// The same, inside the network namespace of `pid` (root only).
 pub fn dump_in_netns_of(pid: u32, label: &(dyn Fn(&str) -> String + Sync)) -> io::Result<Vec<Row>> {
-    super::netns::run_in_netns_of(pid, || dump_all(label))
+    crate::collect::net::netns::run_in_netns_of(pid, || dump_all(label))
 }
 
 fn dump(

@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use super::Collector;
-use super::hashcache::{self, HashCache};
-use super::hasher::Lookup;
+use crate::collect::Collector;
+use crate::collect::models::hashcache::{self, HashCache};
+use crate::collect::models::hasher::Lookup;
 use crate::model::{BlindSpot, Drift, FileHash, HashProgress, Integrity, Server, StoreFile};
 
 /// Files up to this size are hashed during the refresh that finds them: cheaper
@@ -25,7 +25,7 @@ struct Target {
 
 impl Collector {
     /// Fill `hash`, `drift` and store `integrity` of every model file.
-    pub(super) fn resolve_hashes(
+    pub(in crate::collect) fn resolve_hashes(
         &self,
         servers: &mut [Server],
         store_files: &mut [StoreFile],
@@ -46,7 +46,7 @@ impl Collector {
                     si,
                     mi,
                     Target {
-                        open_at: super::models::through_root(m.pid, &m.fs_path()),
+                        open_at: crate::collect::models::loaded::through_root(m.pid, &m.fs_path()),
                         shown: m.path.clone(),
                         // Paths inside a container are the container's own.
                         history: match &container {
@@ -60,7 +60,9 @@ impl Collector {
         let stored: Vec<(usize, Target)> = store_files
             .iter()
             .enumerate()
-            .filter(|(_, f)| f.expected_sha256.is_some() || super::stores::is_model(f))
+            .filter(|(_, f)| {
+                f.expected_sha256.is_some() || crate::collect::models::stores::is_model(f)
+            })
             .map(|(i, f)| {
                 (
                     i,
@@ -175,7 +177,7 @@ impl Collector {
             Lookup::NotQueued => {}
         }
         if meta.len() <= INLINE_MAX {
-            return match super::hasher::sha256_file(&t.open_at, None) {
+            return match crate::collect::models::hasher::sha256_file(&t.open_at, None) {
                 Ok(sha) => {
                     cache.insert(key, sha.clone());
                     FileHash::Known { sha256: sha }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::procs::describe;
+use crate::collect::procs::describe;
 use crate::model::{Confinement, ContainerInfo, SystemdUnit};
 
 /// Capability names by bit (linux/capability.h).
@@ -179,7 +179,7 @@ pub fn read_unit(name: &str) -> Option<SystemdUnit> {
 
 pub fn read(pid: u32) -> Confinement {
     let mut c = Confinement::default();
-    match super::procs::read_status(pid) {
+    match crate::collect::procs::read_status(pid) {
         Ok(st) => {
             c.euid = Some(st.euid);
             c.groups = std::iter::once(st.egid)

@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use super::magic::sniff_file;
-use super::maps;
-use super::procs::{describe_io, is_gone_io, open_fds};
+use crate::collect::procs::maps;
+use crate::collect::procs::{describe_io, is_gone_io, open_fds};
+use crate::formats::magic::sniff_file;
 use crate::model::{BlindSpot, DirOwner, HeldVia, LoadedModel, ModelFormat};
 
 const DELETED: &str = " (deleted)";

@@ -7,7 +7,9 @@ use std::net::{IpAddr, SocketAddr};
 use procfs::net::{TcpNetEntry, TcpState, UdpNetEntry, UdpState};
 use procfs::process::Process;
 
-use super::procs::{ProcTable, describe, describe_io, is_gone, is_gone_io, open_fds, socket_inode};
+use crate::collect::procs::{
+    ProcTable, describe, describe_io, is_gone, is_gone_io, open_fds, socket_inode,
+};
 use crate::model::{Endpoint, Protocol, Socket, SocketOwner, SocketState};
 
 /// Result of walking every readable fd table.
