@@ -1,0 +1,392 @@
+//! nft match expressions (payload, meta, ct, fib, sets, ranges) → the simplified
+//! matches `rules::firewall` judges; anything else is `Unknown`.
+
+use super::*;
+
+/// The comparison of a match. nftables 0.6's `Operator::LT` is serialised as
+/// `">"` and `GT` as `"<"` (names swapped, wire format right): mapped by wire
+/// format here.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Cmp {
+    Eq,
+    Ne,
+    Greater,
+    Less,
+    GreaterEq,
+    LessEq,
+}
+
+pub(super) fn convert_match(ctx: &RuleCtx, m: &st::Match) -> Vec<Match> {
+    let cmp = match m.op {
+        st::Operator::EQ | st::Operator::IN => Cmp::Eq,
+        st::Operator::NEQ => Cmp::Ne,
+        st::Operator::LT => Cmp::Greater, // ">"
+        st::Operator::GT => Cmp::Less,    // "<"
+        st::Operator::GEQ => Cmp::GreaterEq,
+        st::Operator::LEQ => Cmp::LessEq,
+        _ => return vec![unknown("match with a bitwise operator")],
+    };
+    convert_cmp(ctx, &m.left, cmp, &m.right)
+}
+
+pub(super) const PORT_PROTOS: &[&str] = &["tcp", "udp", "udplite", "sctp", "dccp"];
+pub(super) const L4_HEADERS: &[(&str, &str)] = &[
+    ("tcp", "tcp"),
+    ("udp", "udp"),
+    ("udplite", "udplite"),
+    ("sctp", "sctp"),
+    ("dccp", "dccp"),
+    ("icmp", "icmp"),
+    ("icmpv6", "ipv6-icmp"),
+    ("igmp", "igmp"),
+    ("esp", "esp"),
+    ("ah", "ah"),
+    ("comp", "comp"),
+    ("gre", "gre"),
+];
+
+pub(super) fn convert_cmp(
+    ctx: &RuleCtx,
+    left: &nx::Expression,
+    cmp: Cmp,
+    right: &nx::Expression,
+) -> Vec<Match> {
+    let negated = cmp == Cmp::Ne;
+    let eq_only = matches!(cmp, Cmp::Eq | Cmp::Ne);
+    let nx::Expression::Named(left) = left else {
+        return vec![unknown("match on a computed value")];
+    };
+    let atoms = match atoms(ctx, right) {
+        Ok(a) => a,
+        Err(why) => return vec![unknown(format!("{}: {why}", describe_left(left)))],
+    };
+    let bad = |what: &str| vec![unknown(format!("{} {what}", describe_left(left)))];
+    match left {
+        nx::NamedExpression::Meta(meta) => match meta.key {
+            nx::MetaKey::L4proto if eq_only => match protos(&atoms) {
+                Some(protocols) => vec![Match::L4Proto { negated, protocols }],
+                None => bad("value not understood"),
+            },
+            nx::MetaKey::Nfproto | nx::MetaKey::Protocol if eq_only => match families(&atoms) {
+                Some(families) => vec![Match::NfProto { negated, families }],
+                None => bad("value not understood"),
+            },
+            nx::MetaKey::Iifname | nx::MetaKey::Iif if eq_only => {
+                let names: Option<Vec<String>> = atoms
+                    .iter()
+                    .map(|a| match a {
+                        nx::Expression::String(s) => Some(clean(s)),
+                        _ => None,
+                    })
+                    .collect();
+                match names {
+                    Some(names) => vec![Match::InIface { negated, names }],
+                    None => bad("value not understood"),
+                }
+            }
+            nx::MetaKey::Oifname | nx::MetaKey::Oif if eq_only => match strings(&atoms) {
+                Some(names) => vec![Match::OutIface { negated, names }],
+                None => bad("value not understood"),
+            },
+            nx::MetaKey::Pkttype if eq_only => match strings(&atoms) {
+                Some(types) => vec![Match::PktType { negated, types }],
+                None => bad("value not understood"),
+            },
+            _ => bad("not modelled"),
+        },
+        nx::NamedExpression::Fib(fib) if eq_only => {
+            use nx::FibFlag as F;
+            let flags = &fib.flags;
+            let only = |allowed: &[F]| flags.iter().all(|f| allowed.contains(f));
+            match fib.result {
+                nx::FibResult::Type if only(&[F::Daddr]) && flags.contains(&F::Daddr) => {
+                    match strings(&atoms) {
+                        Some(types) => vec![Match::DstAddrType { negated, types }],
+                        None => bad("value not understood"),
+                    }
+                }
+                nx::FibResult::Oif
+                    if only(&[F::Saddr, F::Iif, F::Mark])
+                        && flags.contains(&F::Saddr)
+                        && flags.contains(&F::Iif) =>
+                {
+                    match atoms.as_slice() {
+                        // `missing` is `== false`, `exists` is `== true`.
+                        [nx::Expression::Boolean(exists)] => vec![Match::RpfMissing {
+                            negated: negated ^ exists,
+                        }],
+                        _ => bad("value not understood"),
+                    }
+                }
+                _ => bad("not modelled"),
+            }
+        }
+        nx::NamedExpression::CT(ct) if ct.key == "state" && eq_only => {
+            let states: Option<Vec<String>> = atoms
+                .iter()
+                .map(|a| match a {
+                    nx::Expression::String(s) => Some(clean(s)),
+                    _ => None,
+                })
+                .collect();
+            match states {
+                Some(states) => vec![Match::CtState { negated, states }],
+                None => bad("value not understood"),
+            }
+        }
+        nx::NamedExpression::Payload(nx::Payload::PayloadField(p)) => {
+            let proto = p.protocol.as_ref();
+            let field = p.field.as_ref();
+            let port_field = field == "dport" || field == "sport";
+            if port_field && (proto == "th" || PORT_PROTOS.contains(&proto)) {
+                let protocol = (proto != "th").then(|| proto.to_string());
+                let Some(ports) = port_ranges(&atoms, cmp) else {
+                    return bad("value not understood");
+                };
+                let negated = negated && eq_only;
+                return vec![if field == "dport" {
+                    Match::DstPort {
+                        protocol,
+                        negated,
+                        ports,
+                    }
+                } else {
+                    Match::SrcPort {
+                        protocol,
+                        negated,
+                        ports,
+                    }
+                }];
+            }
+            if let Some((_, l4)) = L4_HEADERS.iter().find(|(h, _)| *h == proto) {
+                // Any other field of a transport header implies that protocol.
+                return vec![
+                    Match::L4Proto {
+                        negated: false,
+                        protocols: vec![l4.to_string()],
+                    },
+                    unknown(format!("{proto} {field}")),
+                ];
+            }
+            let fam = match proto {
+                "ip" => IpFamily::Ipv4,
+                "ip6" => IpFamily::Ipv6,
+                _ => return bad("not modelled"),
+            };
+            let implied = Match::NfProto {
+                negated: false,
+                families: vec![fam],
+            };
+            match field {
+                "saddr" | "daddr" if eq_only => match addr_specs(&atoms) {
+                    Some(addrs) => vec![if field == "saddr" {
+                        Match::SrcAddr {
+                            family: fam,
+                            negated,
+                            addrs,
+                        }
+                    } else {
+                        Match::DstAddr {
+                            family: fam,
+                            negated,
+                            addrs,
+                        }
+                    }],
+                    None => bad("value not understood"),
+                },
+                "protocol" | "nexthdr" if eq_only => match protos(&atoms) {
+                    Some(protocols) => vec![implied, Match::L4Proto { negated, protocols }],
+                    None => bad("value not understood"),
+                },
+                _ => vec![implied, unknown(format!("{proto} {field}"))],
+            }
+        }
+        _ => bad("not modelled"),
+    }
+}
+
+pub(super) fn describe_left(left: &nx::NamedExpression) -> String {
+    match left {
+        nx::NamedExpression::Meta(m) => format!("meta {:?}", m.key).to_lowercase(),
+        nx::NamedExpression::CT(c) => format!("ct {}", c.key),
+        nx::NamedExpression::Payload(nx::Payload::PayloadField(p)) => {
+            format!("{} {}", p.protocol, p.field)
+        }
+        nx::NamedExpression::Payload(nx::Payload::PayloadRaw(_)) => "raw payload".into(),
+        nx::NamedExpression::Fib(_) => "fib lookup".into(),
+        nx::NamedExpression::RT(_) => "rt".into(),
+        nx::NamedExpression::Socket(_) => "socket".into(),
+        nx::NamedExpression::Osf(_) => "osf".into(),
+        nx::NamedExpression::Exthdr(_) => "exthdr".into(),
+        nx::NamedExpression::TcpOption(_) => "tcp option".into(),
+        nx::NamedExpression::Numgen(_) => "numgen".into(),
+        nx::NamedExpression::JHash(_) | nx::NamedExpression::SymHash(_) => "hash".into(),
+        _ => "expression".into(),
+    }
+}
+
+/// The right-hand side as a flat list of values: anonymous sets, lists and
+/// constant named sets are expanded.
+pub(super) fn atoms<'e, 'a>(
+    ctx: &'e RuleCtx,
+    right: &'e nx::Expression<'a>,
+) -> Result<Vec<&'e nx::Expression<'a>>, String> {
+    let mut out = Vec::new();
+    let mut todo = vec![right];
+    while let Some(e) = todo.pop() {
+        if out.len() > 100_000 {
+            return Err("set too large".into());
+        }
+        match e {
+            nx::Expression::String(s) if s.starts_with('@') => {
+                let name = &s[1..];
+                let key = (ctx.family, ctx.table.to_string(), clean(name));
+                match ctx.tables.sets.get(&key) {
+                    Some(SetInfo { elems: Some(el) }) => todo.extend(el.iter().rev()),
+                    Some(SetInfo { elems: None }) => {
+                        return Err(format!("set @{} is updated at run time", clean(name)));
+                    }
+                    None => return Err(format!("set @{} not found", clean(name))),
+                }
+            }
+            nx::Expression::List(items) => todo.extend(items.iter().rev()),
+            nx::Expression::Named(nx::NamedExpression::Set(items)) => {
+                for i in items.iter().rev() {
+                    match i {
+                        nx::SetItem::Element(x) => todo.push(x),
+                        _ => return Err("map where a set was expected".into()),
+                    }
+                }
+            }
+            nx::Expression::Named(nx::NamedExpression::Elem(el)) => todo.push(&el.val),
+            other => out.push(other),
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn strings(atoms: &[&nx::Expression]) -> Option<Vec<String>> {
+    atoms
+        .iter()
+        .map(|a| match a {
+            nx::Expression::String(s) => Some(clean(s)),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn proto_name(n: u32) -> String {
+    match n {
+        1 => "icmp".into(),
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        58 => "ipv6-icmp".into(),
+        n => n.to_string(),
+    }
+}
+
+pub(super) fn protos(atoms: &[&nx::Expression]) -> Option<Vec<String>> {
+    atoms
+        .iter()
+        .map(|a| match a {
+            nx::Expression::String(s) => Some(match s.parse::<u32>() {
+                Ok(n) => proto_name(n),
+                Err(_) => clean(s),
+            }),
+            nx::Expression::Number(n) => Some(proto_name(*n)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `ipv4`/`ip` and `ipv6`/`ip6`; other families (arp, …) never match an IP
+/// packet and are left out.
+pub(super) fn families(atoms: &[&nx::Expression]) -> Option<Vec<IpFamily>> {
+    let mut out = Vec::new();
+    for a in atoms {
+        match a {
+            nx::Expression::String(s) => match s.as_ref() {
+                "ipv4" | "ip" => out.push(IpFamily::Ipv4),
+                "ipv6" | "ip6" => out.push(IpFamily::Ipv6),
+                _ => {}
+            },
+            nx::Expression::Number(2) => out.push(IpFamily::Ipv4),
+            nx::Expression::Number(10) => out.push(IpFamily::Ipv6),
+            nx::Expression::Number(_) => {}
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+pub(super) fn port_of(e: &nx::Expression) -> Option<u16> {
+    match e {
+        nx::Expression::Number(n) => u16::try_from(*n).ok(),
+        nx::Expression::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+pub(super) fn port_ranges(atoms: &[&nx::Expression], cmp: Cmp) -> Option<Vec<PortRange>> {
+    if !matches!(cmp, Cmp::Eq | Cmp::Ne) {
+        let [one] = atoms else { return None };
+        let p = port_of(one)?;
+        let r = match cmp {
+            Cmp::Greater => PortRange {
+                first: p.checked_add(1)?,
+                last: u16::MAX,
+            },
+            Cmp::GreaterEq => PortRange {
+                first: p,
+                last: u16::MAX,
+            },
+            Cmp::Less => PortRange {
+                first: 0,
+                last: p.checked_sub(1)?,
+            },
+            Cmp::LessEq => PortRange { first: 0, last: p },
+            Cmp::Eq | Cmp::Ne => return None,
+        };
+        return Some(vec![r]);
+    }
+    atoms
+        .iter()
+        .map(|a| match a {
+            nx::Expression::Range(r) => {
+                let (first, last) = (port_of(&r.range[0])?, port_of(&r.range[1])?);
+                (first <= last).then_some(PortRange { first, last })
+            }
+            other => port_of(other).map(|p| PortRange { first: p, last: p }),
+        })
+        .collect()
+}
+
+pub(super) fn addr_of(e: &nx::Expression) -> Option<IpAddr> {
+    match e {
+        nx::Expression::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+pub(super) fn addr_specs(atoms: &[&nx::Expression]) -> Option<Vec<AddrSpec>> {
+    atoms
+        .iter()
+        .map(|a| match a {
+            nx::Expression::Named(nx::NamedExpression::Prefix(p)) => {
+                let addr = addr_of(&p.addr)?;
+                let max = if addr.is_ipv4() { 32 } else { 128 };
+                let prefix = u8::try_from(p.len).ok().filter(|l| *l <= max)?;
+                Some(AddrSpec::Net { addr, prefix })
+            }
+            nx::Expression::Range(r) => {
+                let (first, last) = (addr_of(&r.range[0])?, addr_of(&r.range[1])?);
+                (first.is_ipv4() == last.is_ipv4()).then_some(AddrSpec::Range { first, last })
+            }
+            other => {
+                let addr = addr_of(other)?;
+                let prefix = if addr.is_ipv4() { 32 } else { 128 };
+                Some(AddrSpec::Net { addr, prefix })
+            }
+        })
+        .collect()
+}
