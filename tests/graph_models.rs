@@ -359,3 +359,27 @@ fn mutated_files_never_panic() {
         }
     }
 }
+
+/// The Models pane's state word for each graph file, from the real analysis
+/// and the derived facts `rules` adds to it.
+#[test]
+fn onnx_and_keras_states_in_the_model_list() {
+    let rules = PickleRules::embedded().expect("rules");
+    for (name, format, want) in [
+        ("benign.onnx", ModelFormat::Onnx, "ok"),
+        ("traversal.onnx", ModelFormat::Onnx, "escape"),
+        ("custom_op.onnx", ModelFormat::Onnx, "custom ops"),
+        ("lambda.keras", ModelFormat::Keras, "CODE"),
+        ("custom.keras", ModelFormat::Keras, "unknown"),
+        ("benign.h5", ModelFormat::Hdf5, "ok"),
+        ("weights_only.h5", ModelFormat::Hdf5, "?"),
+    ] {
+        let mut a = analyse(&fixture(name), &format, &rules);
+        aiposture::rules::derive::model_analysis(&mut a);
+        assert_eq!(
+            aiposture::views::tui::model_rows::state(&a, None, false).1,
+            want,
+            "{name}"
+        );
+    }
+}

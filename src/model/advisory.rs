@@ -93,6 +93,8 @@ pub fn component(ecosystem: Ecosystem, name: &str, version: &str, path: &str) ->
         Ecosystem::System => (name.to_string(), VersionSource::ProcDriverVersion),
     };
     Component {
+        version_note: None,
+        canonical_version: None,
         ecosystem,
         name: name.to_string(),
         key,

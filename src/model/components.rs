@@ -79,6 +79,14 @@ pub struct Component {
     /// Free-form qualifier (`main module`, `Go toolchain`, `commit 0c1e570`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Why this version cannot be ordered by its ecosystem's rules (e.g. a
+    /// llama.cpp build number from a vendored copy); set by `rules`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_note: Option<String>,
+    /// The version as the ecosystem's ordering reads it (llama.cpp: `b<N>`),
+    /// when that differs in form from `version`; set by `rules`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical_version: Option<String>,
 }
 
 /// The Python environment of one process, derived from its files.

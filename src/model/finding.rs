@@ -51,6 +51,10 @@ impl std::fmt::Display for Severity {
     }
 }
 
+/// Rule id of a server that could not be inspected (its sockets, auth and
+/// models are unknown): the dashboard shows such a server's exposure as unknown.
+pub const NOT_INSPECTABLE_RULE: &str = "visibility.server-not-inspectable";
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct Finding {
     /// Stable rule id, e.g. `exposure.unauthenticated-listener`.

@@ -232,6 +232,9 @@ pub struct LoadedModel {
     /// What the operator's policy says about it (filled by the rules).
     #[serde(default)]
     pub decision: crate::model::policy::Decision,
+    /// What `aiposture scan` says of the content, from `analysis`; set by `rules`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_verdict: Option<crate::model::scan::FileVerdict>,
 }
 
 /// sha256 of a model file, or why it is not known (yet).
@@ -695,6 +698,9 @@ pub struct StoreFile {
     pub provenance: crate::model::provenance::Provenance,
     #[serde(default)]
     pub decision: crate::model::policy::Decision,
+    /// What `aiposture scan` says of the content, from `analysis`; set by `rules`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_verdict: Option<crate::model::scan::FileVerdict>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

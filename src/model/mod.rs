@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod gpu;
 pub mod inventory;
 pub mod keras;
+pub mod keys;
 pub mod metadata;
 pub mod onnx;
 pub mod pickle;

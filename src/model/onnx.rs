@@ -25,6 +25,11 @@ pub struct OnnxReport {
     pub external_data: Vec<OnnxExternalData>,
     /// The walk read every field it looked for; false when a cap stopped it.
     pub complete: bool,
+    /// Operators that need code from outside the model file: neither in a
+    /// built-in domain (`assets/onnx_domains.toml`) nor a model-local function;
+    /// set by `rules`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_ops: Vec<OnnxOp>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]

@@ -138,6 +138,35 @@ pub struct PromptLog {
     pub access: Vec<PathAccess>,
     /// A file under a directory readable by more users than the directory suggests.
     pub loosest_member: Option<PathAccess>,
+    /// Who besides root can read what it holds, from the access chain; set by `rules`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readers: Option<LogReaders>,
+}
+
+/// Who besides root can read what a prompt log holds.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", tag = "who")]
+pub enum LogReaders {
+    /// Its owner only.
+    Owner,
+    /// The other members of group `gid`.
+    Group { gid: u32 },
+    /// Every local user.
+    Everyone,
+    /// Readable past its owner as far as could be seen, but a directory above it
+    /// could not be looked at.
+    Unknown,
+}
+
+impl LogReaders {
+    pub fn describe(self) -> String {
+        match self {
+            LogReaders::Owner => "owner only".into(),
+            LogReaders::Group { gid } => format!("members of group {gid}"),
+            LogReaders::Everyone => "every local user".into(),
+            LogReaders::Unknown => "unknown (a directory above it could not be read)".into(),
+        }
+    }
 }
 
 /// A connection of an AI process to a peer that is not loopback.

@@ -90,6 +90,7 @@ pub fn loaded_model(path: &str, pid: u32) -> LoadedModel {
         access: Vec::new(),
         provenance: Default::default(),
         decision: Default::default(),
+        content_verdict: None,
     }
 }
 

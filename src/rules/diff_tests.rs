@@ -91,6 +91,8 @@ fn kinds(events: &[Event]) -> Vec<EventKind> {
 
 fn component(key: &str, version: &str) -> Component {
     Component {
+        version_note: None,
+        canonical_version: None,
         ecosystem: Ecosystem::PyPI,
         name: key.into(),
         key: key.into(),
@@ -206,6 +208,7 @@ fn rich(pid: u32) -> Snapshot {
         access: vec![],
         provenance: Default::default(),
         decision: Default::default(),
+        content_verdict: None,
     });
     sn.probe_verdicts.push(ProbeVerdict {
         socket: 0,

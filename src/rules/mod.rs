@@ -4,6 +4,7 @@
 pub mod advisories;
 pub mod baseline;
 pub mod config_audit;
+pub mod derive;
 pub mod diff;
 pub mod drift;
 pub mod exposure;
@@ -27,6 +28,7 @@ use crate::model::{Finding, Inventory, SCHEMA_VERSION, Snapshot, ToolInfo};
 /// Run every rule over an inventory and assemble the snapshot.
 pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     policy::annotate(&mut inventory);
+    derive::annotate(&mut inventory);
     let exposures = reach::listener_exposures(&inventory, &knowledge.network);
     let probe_verdicts = probe::verdicts(&inventory, &knowledge.fingerprints);
     let mut findings = exposure::unauthenticated_exposed(

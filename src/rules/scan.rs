@@ -19,8 +19,17 @@ pub fn judge(report: &mut ScanReport) {
 }
 
 fn judge_file(f: &ScannedFile) -> (FileVerdict, Vec<String>) {
-    let a = &f.analysis;
-    let mut verdict = match f.format {
+    verdict_of(&f.path, f.format.as_ref(), &f.analysis)
+}
+
+/// The verdict and its reasons for one file's content: its format (`None`: not
+/// a model format) and the header analysis of it.
+pub fn verdict_of(
+    path: &str,
+    format: Option<&crate::model::ModelFormat>,
+    a: &crate::model::ModelAnalysis,
+) -> (FileVerdict, Vec<String>) {
+    let mut verdict = match format {
         Some(_) => FileVerdict::Clean,
         None => FileVerdict::NotAModel,
     };
@@ -77,17 +86,15 @@ fn judge_file(f: &ScannedFile) -> (FileVerdict, Vec<String>) {
         product: "scan".into(),
         pid: 0,
         listener: None,
-        path: Some(f.path.clone()),
+        path: Some(path.to_string()),
     };
     let mut found = Vec::new();
     if let Some(o) = &a.onnx {
-        found.extend(super::models::onnx_findings(
-            o, &f.path, &subject, "on disk",
-        ));
+        found.extend(super::models::onnx_findings(o, path, &subject, "on disk"));
     }
     if let Some(k) = &a.keras {
         found.extend(super::models::keras_findings(
-            k, &f.path, &subject, "on disk", false,
+            k, path, &subject, "on disk", false,
         ));
     }
     for finding in found {

@@ -3,7 +3,7 @@
 
 use crate::model::{Evidence, Finding, Inventory, Severity, Subject};
 
-pub const RULE: &str = "visibility.server-not-inspectable";
+pub const RULE: &str = crate::model::finding::NOT_INSPECTABLE_RULE;
 
 pub fn findings(inv: &Inventory) -> Vec<Finding> {
     inv.servers

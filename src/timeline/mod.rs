@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::Snapshot;
 use crate::model::events::{Event, Sample, Since, TimelineView, WatchStatus};
+use crate::model::keys::{egress_key, listener_key, server_identity};
 
 pub use store::{Retention, Store};
 
@@ -18,21 +19,6 @@ pub use store::{Retention, Store};
 const RECENT: usize = 500;
 /// How far back the header's sparklines reach.
 const SAMPLE_HOURS: u64 = 6;
-
-/// A server across restarts: product, executable and user, never the pid.
-pub fn server_identity(s: &crate::model::Server) -> String {
-    let exe = s
-        .exe
-        .clone()
-        .or_else(|| s.cmdline.first().cloned())
-        .unwrap_or_default();
-    format!(
-        "{}|{}|{}",
-        s.product_id,
-        exe,
-        s.uid.map_or_else(|| "?".into(), |u| u.to_string())
-    )
-}
 
 /// (kind, key) of every listener, model file and egress peer in the snapshot.
 pub fn seen_keys(snap: &Snapshot) -> Vec<(String, String)> {
@@ -62,26 +48,6 @@ pub fn seen_keys(snap: &Snapshot) -> Vec<(String, String)> {
     out.sort();
     out.dedup();
     out
-}
-
-pub fn listener_key(identity: &str, sock: &crate::model::Socket) -> String {
-    let proto = match sock.protocol {
-        crate::model::Protocol::Tcp => "tcp",
-        crate::model::Protocol::Udp => "udp",
-    };
-    format!("{identity}|{}/{proto}", sock.local)
-}
-
-pub fn egress_key(identity: &str, e: &crate::model::privacy::Egress) -> String {
-    let proto = match e.protocol {
-        crate::model::Protocol::Tcp => "tcp",
-        crate::model::Protocol::Udp => "udp",
-    };
-    let remote = match e.remote {
-        std::net::IpAddr::V4(a) => format!("{a}:{}", e.port),
-        std::net::IpAddr::V6(a) => format!("[{a}]:{}", e.port),
-    };
-    format!("{identity}|{proto}|{remote}")
 }
 
 /// Seen-kind of the peers each product has had (for `egress_new` de-duplication).

@@ -279,6 +279,7 @@ pub fn walk(
                         access: Vec::new(),
                         provenance: Default::default(),
                         decision: Default::default(),
+                        content_verdict: None,
                     });
                 }
                 Ok(None) => {}

@@ -188,6 +188,7 @@ pub fn loaded_models(
             access: Vec::new(),
             provenance: Default::default(),
             decision: Default::default(),
+            content_verdict: None,
         });
     }
     out

@@ -96,6 +96,7 @@ pub fn ollama(root: &Path) -> Vec<StoreFile> {
                 access: Vec::new(),
                 provenance: Default::default(),
                 decision: Default::default(),
+                content_verdict: None,
             });
             continue;
         };
@@ -217,6 +218,7 @@ fn file(
         access: Vec::new(),
         provenance: Default::default(),
         decision: Default::default(),
+        content_verdict: None,
     }
 }
 

@@ -347,6 +347,7 @@ fn look(
         (m.len(), 1, mtime(&m), None)
     };
     Ok(Some(PromptLog {
+        readers: None,
         pid: s.pid,
         product: s.product.clone(),
         log: log.id.clone(),

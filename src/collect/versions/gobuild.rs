@@ -145,6 +145,8 @@ pub fn components(info: &BuildInfo, path: &str) -> (Vec<Component>, GoBuild) {
         .find(|(k, _)| k == "vcs.revision")
         .map(|(_, v)| v.clone());
     let comp = |m: &Module, detail: Option<String>| Component {
+        version_note: None,
+        canonical_version: None,
         ecosystem: Ecosystem::Go,
         name: m.path.clone(),
         key: m.path.clone(),
@@ -174,6 +176,8 @@ pub fn components(info: &BuildInfo, path: &str) -> (Vec<Component>, GoBuild) {
         .unwrap_or_default();
     if let Some(v) = toolchain.strip_prefix("go") {
         out.push(Component {
+            version_note: None,
+            canonical_version: None,
             ecosystem: Ecosystem::Go,
             name: "stdlib".into(),
             key: "stdlib".into(),

@@ -99,7 +99,7 @@ fn read_server(
                         None => {}
                     }
                     if let Some(l) = &b.llama {
-                        out.push(Component {
+                        out.push(Component { version_note: None, canonical_version: None,
                             ecosystem: Ecosystem::LlamaCpp,
                             name: "llama.cpp".into(),
                             key: "llama.cpp".into(),

@@ -452,6 +452,8 @@ pub fn components(env: &PythonEnv, listings: &[Listing]) -> Vec<Component> {
             _ => (env.executable.clone(), VersionSource::InterpreterPath),
         };
         out.push(Component {
+            version_note: None,
+            canonical_version: None,
             ecosystem: Ecosystem::System,
             name: "CPython".into(),
             key: "cpython".into(),
@@ -471,6 +473,8 @@ pub fn components(env: &PythonEnv, listings: &[Listing]) -> Vec<Component> {
             let key = pep503(&d.name);
             let shadowed = !keys.insert(key.clone());
             out.push(Component {
+                version_note: None,
+                canonical_version: None,
                 ecosystem: Ecosystem::PyPI,
                 name: d.name.clone(),
                 key,

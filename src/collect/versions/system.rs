@@ -131,6 +131,8 @@ pub fn dpkg_components(root: &Path) -> Result<Option<Vec<Component>>, String> {
         parse_dpkg_status(&text, wanted)
             .into_iter()
             .map(|e| Component {
+                version_note: None,
+                canonical_version: None,
                 ecosystem: Ecosystem::Debian,
                 key: e.package.to_lowercase(),
                 name: e.package,
@@ -149,6 +151,8 @@ pub fn dpkg_components(root: &Path) -> Result<Option<Vec<Component>>, String> {
 
 fn system(name: &str, version: String, path: &str, how: VersionSource) -> Component {
     Component {
+        version_note: None,
+        canonical_version: None,
         ecosystem: Ecosystem::System,
         name: name.into(),
         key: name.to_lowercase(),

@@ -11,36 +11,11 @@ use std::collections::BTreeSet;
 
 use crate::knowledge::Knowledge;
 use crate::knowledge::privacy::Log;
-use crate::model::privacy::PromptLog;
+use crate::model::privacy::{LogReaders, PromptLog};
 use crate::model::{Evidence, Finding, Inventory, PathAccess, Severity, Subject};
 
 pub const RULE_WORLD_READABLE: &str = "privacy.prompt-log-world-readable";
 pub const RULE_GROUP_READABLE: &str = "privacy.prompt-log-group-readable";
-
-/// Who besides root can read what a prompt log holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Readers {
-    /// Its owner only.
-    Owner,
-    /// The other members of group `gid`.
-    Group(u32),
-    /// Every local user.
-    Everyone,
-    /// Readable past its owner as far as could be seen, but a directory above it
-    /// could not be looked at.
-    Unknown,
-}
-
-impl Readers {
-    pub fn describe(self) -> String {
-        match self {
-            Readers::Owner => "owner only".into(),
-            Readers::Group(gid) => format!("members of group {gid}"),
-            Readers::Everyone => "every local user".into(),
-            Readers::Unknown => "unknown (a directory above it could not be read)".into(),
-        }
-    }
-}
 
 /// The file whose mode decides: the log file, or a directory log's loosest member.
 fn judged(log: &PromptLog) -> Option<&PathAccess> {
@@ -60,25 +35,25 @@ fn group_passes(d: &PathAccess, gid: u32) -> bool {
 }
 
 /// Who can read `log`, from its access chain (and loosest member).
-pub fn readers(log: &PromptLog) -> Readers {
+pub fn readers(log: &PromptLog) -> LogReaders {
     let Some(file) = judged(log) else {
-        return Readers::Owner;
+        return LogReaders::Owner;
     };
     // The chain ends early where a component could not be looked at.
     let complete = log.access.last().is_some_and(|a| a.path == "/");
     let dirs: Vec<&PathAccess> = log.access.iter().filter(|a| a.is_dir).collect();
     let found = if file.mode & 0o004 != 0 && dirs.iter().all(|d| others_pass(d)) {
-        Readers::Everyone
+        LogReaders::Everyone
     } else if file.mode & 0o040 != 0
         && file.group_shared == Some(true)
         && dirs.iter().all(|d| group_passes(d, file.gid))
     {
-        Readers::Group(file.gid)
+        LogReaders::Group { gid: file.gid }
     } else {
-        Readers::Owner
+        LogReaders::Owner
     };
-    if found != Readers::Owner && !complete {
-        Readers::Unknown
+    if found != LogReaders::Owner && !complete {
+        LogReaders::Unknown
     } else {
         found
     }
@@ -87,20 +62,20 @@ pub fn readers(log: &PromptLog) -> Readers {
 /// Single-quoted for a POSIX shell.
 use crate::rules::weights_access::shell_quote as quote;
 
-fn describe(a: &PathAccess, readers: Readers) -> String {
+fn describe(a: &PathAccess, readers: LogReaders) -> String {
     let verdict = match (a.is_dir, readers) {
-        (true, Readers::Everyone) => ": others may pass (o+x)".to_string(),
-        (true, Readers::Group(g)) => format!(": group {g} may pass"),
-        (false, Readers::Everyone) => ": others may read (o+r)".to_string(),
-        (false, Readers::Group(g)) => format!(": group {g} may read (g+r)"),
+        (true, LogReaders::Everyone) => ": others may pass (o+x)".to_string(),
+        (true, LogReaders::Group { gid: g }) => format!(": group {g} may pass"),
+        (false, LogReaders::Everyone) => ": others may read (o+r)".to_string(),
+        (false, LogReaders::Group { gid: g }) => format!(": group {g} may read (g+r)"),
         _ => String::new(),
     };
     format!("{}{verdict}", crate::rules::weights_access::describe(a))
 }
 
-fn finding(log: &PromptLog, entry: &Log, readers: Readers) -> Finding {
+fn finding(log: &PromptLog, entry: &Log, readers: LogReaders) -> Finding {
     let (rule, severity, whom) = match readers {
-        Readers::Everyone => (RULE_WORLD_READABLE, Severity::Medium, "every local user"),
+        LogReaders::Everyone => (RULE_WORLD_READABLE, Severity::Medium, "every local user"),
         _ => (
             RULE_GROUP_READABLE,
             Severity::Low,
@@ -187,7 +162,7 @@ pub fn findings(inventory: &Inventory, knowledge: &Knowledge) -> Vec<Finding> {
             continue;
         };
         let readers = readers(log);
-        if !matches!(readers, Readers::Everyone | Readers::Group(_)) {
+        if !matches!(readers, LogReaders::Everyone | LogReaders::Group { .. }) {
             continue;
         }
         if seen.insert((log.pid, log.path.as_str())) {
@@ -238,6 +213,7 @@ mod tests {
             modified: Some("2026-01-01T00:00:00Z".into()),
             access,
             loosest_member: None,
+            readers: None,
         }
     }
 
@@ -251,7 +227,7 @@ mod tests {
     #[test]
     fn world_readable_log_under_passable_dirs_is_a_medium_finding() {
         let log = file_log(0o644, 1000, Some(false), 0o755);
-        assert_eq!(readers(&log), Readers::Everyone);
+        assert_eq!(readers(&log), LogReaders::Everyone);
         let f = run(vec![log]);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].rule, RULE_WORLD_READABLE);
@@ -281,9 +257,9 @@ mod tests {
     #[test]
     fn a_closed_directory_above_or_a_private_mode_clears_it() {
         let closed = file_log(0o644, 1000, Some(false), 0o750);
-        assert_eq!(readers(&closed), Readers::Owner);
+        assert_eq!(readers(&closed), LogReaders::Owner);
         let private = file_log(0o600, 1000, Some(false), 0o755);
-        assert_eq!(readers(&private), Readers::Owner);
+        assert_eq!(readers(&private), LogReaders::Owner);
         assert!(run(vec![closed, private]).is_empty());
     }
 
@@ -293,18 +269,18 @@ mod tests {
         // passable by group 2000.
         let mut log = file_log(0o640, 2000, Some(true), 0o750);
         log.access[1].gid = 2000;
-        assert_eq!(readers(&log), Readers::Group(2000));
+        assert_eq!(readers(&log), LogReaders::Group { gid: 2000 });
         let f = run(vec![log.clone()]);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].rule, RULE_GROUP_READABLE);
         assert_eq!(f[0].severity, Severity::Low);
         // A private group (no other member) reads nothing new.
         log.access[0].group_shared = Some(false);
-        assert_eq!(readers(&log), Readers::Owner);
+        assert_eq!(readers(&log), LogReaders::Owner);
         // A directory of another group stops the group.
         let mut log = file_log(0o640, 2000, Some(true), 0o750);
         log.access[1].gid = 3000;
-        assert_eq!(readers(&log), Readers::Owner);
+        assert_eq!(readers(&log), LogReaders::Owner);
     }
 
     #[test]
@@ -317,9 +293,9 @@ mod tests {
         log.is_dir = true;
         log.files = 2;
         log.access = chain;
-        assert_eq!(readers(&log), Readers::Owner, "no loose member");
+        assert_eq!(readers(&log), LogReaders::Owner, "no loose member");
         log.loosest_member = Some(access_member(0o644));
-        assert_eq!(readers(&log), Readers::Everyone);
+        assert_eq!(readers(&log), LogReaders::Everyone);
         let f = run(vec![log.clone()]);
         assert_eq!(f.len(), 1);
         assert!(
@@ -329,7 +305,7 @@ mod tests {
         assert_eq!(f[0].evidence[0].source, "/srv/llm/slots/a.bin");
         // The log directory itself closed to others: nothing inside is reachable.
         log.access[0].mode = 0o700;
-        assert_eq!(readers(&log), Readers::Owner);
+        assert_eq!(readers(&log), LogReaders::Owner);
     }
 
     fn access_member(mode: u32) -> PathAccess {
@@ -340,7 +316,7 @@ mod tests {
     fn an_incomplete_chain_is_unknown_not_a_finding() {
         let mut log = file_log(0o644, 1000, Some(false), 0o755);
         log.access.truncate(2);
-        assert_eq!(readers(&log), Readers::Unknown);
+        assert_eq!(readers(&log), LogReaders::Unknown);
         assert!(run(vec![log]).is_empty());
     }
 

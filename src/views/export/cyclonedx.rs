@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::error::Error;
 use crate::model::components::{Component, Ecosystem};
 use crate::model::provenance::{Provenance, ProvenanceState};
-use crate::model::scan::{ScanReport, ScannedFile};
+use crate::model::scan::FileVerdict;
 use crate::model::{
     FileHash, LoadedModel, ModelAnalysis, ModelFormat, Server, ServerAdvisoryMatch, Snapshot,
     StoreFile,
@@ -277,9 +277,7 @@ impl Builder {
         if c.shadowed {
             props.push(prop("shadowed", "true"));
         }
-        if c.ecosystem == Ecosystem::LlamaCpp
-            && let Err(why) = crate::rules::versions::llamacpp::parse(&c.version)
-        {
+        if let Some(why) = &c.version_note {
             props.push(prop("version_note", why));
         }
         v["properties"] = json!(props);
@@ -308,6 +306,7 @@ impl Builder {
             size: m.size_bytes,
             hash: &m.hash,
             analysis: &m.analysis,
+            verdict: m.content_verdict,
             provenance: &m.provenance,
             extra: props,
         });
@@ -333,6 +332,7 @@ impl Builder {
             size: f.size_bytes,
             hash: &f.hash,
             analysis: &f.analysis,
+            verdict: f.content_verdict,
             provenance: &f.provenance,
             extra: props,
         });
@@ -521,9 +521,10 @@ pub fn purl(c: &Component, os: Option<&str>) -> Option<String> {
             Some(p)
         }
         // Tags of ggml-org/llama.cpp are `b<N>`: only a real master build number names one.
-        Ecosystem::LlamaCpp => crate::rules::versions::llamacpp::parse(&c.version)
-            .ok()
-            .map(|n| format!("pkg:github/ggml-org/llama.cpp@b{n}")),
+        Ecosystem::LlamaCpp => c
+            .canonical_version
+            .as_ref()
+            .map(|b| format!("pkg:github/ggml-org/llama.cpp@{b}")),
         Ecosystem::Debian => {
             let distro = match os {
                 Some(o) if o.to_ascii_lowercase().contains("ubuntu") => "ubuntu",
@@ -546,6 +547,7 @@ struct ModelFile<'a> {
     size: Option<u64>,
     hash: &'a FileHash,
     analysis: &'a ModelAnalysis,
+    verdict: Option<FileVerdict>,
     provenance: &'a Provenance,
     extra: Vec<Value>,
 }
@@ -602,7 +604,8 @@ fn model_component(m: ModelFile<'_>) -> Value {
     }
     props.push(prop(
         "verdict",
-        content_verdict(m.path, m.format, m.analysis),
+        // What `aiposture scan` says of the content (judged in `rules`).
+        m.verdict.map_or("not judged", FileVerdict::label),
     ));
     props.push(prop(
         "provenance",
@@ -623,23 +626,6 @@ fn model_component(m: ModelFile<'_>) -> Value {
     props.extend(m.extra);
     c["properties"] = json!(props);
     c
-}
-
-/// What `aiposture scan` would say of the file: the same judgement, from the same analysis.
-fn content_verdict(path: &str, format: Option<&ModelFormat>, a: &ModelAnalysis) -> String {
-    let mut r = ScanReport {
-        files: vec![ScannedFile {
-            path: path.to_string(),
-            size_bytes: None,
-            format: format.cloned(),
-            verdict: crate::model::scan::FileVerdict::NotAModel,
-            reasons: Vec::new(),
-            analysis: a.clone(),
-        }],
-        notes: Vec::new(),
-    };
-    crate::rules::scan::judge(&mut r);
-    r.worst().label().to_string()
 }
 
 /// Where the model can be found: its Hugging Face repository when its location

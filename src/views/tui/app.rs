@@ -435,10 +435,9 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
             .collect();
         if listeners.is_empty() {
             // Without its fd table "no listener" would be a guess: say unknown.
-            let hidden = s
-                .findings
-                .iter()
-                .any(|f| f.subject.pid == srv.pid && f.rule == crate::rules::visibility::RULE);
+            let hidden = s.findings.iter().any(|f| {
+                f.subject.pid == srv.pid && f.rule == crate::model::finding::NOT_INSPECTABLE_RULE
+            });
             let (listen, exposure, scope) = if hidden {
                 (
                     "?".to_string(),
@@ -466,7 +465,7 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
             });
             continue;
         }
-        let identity = crate::timeline::server_identity(srv);
+        let identity = crate::model::keys::server_identity(srv);
         for li in listeners {
             let (listen, exposure, scope) = listener_cells(s, li);
             let since = s
@@ -477,7 +476,7 @@ fn server_rows(s: &Snapshot) -> Vec<Row> {
                     since_of(
                         s,
                         "listener",
-                        &crate::timeline::listener_key(&identity, sock),
+                        &crate::model::keys::listener_key(&identity, sock),
                     )
                 })
                 .unwrap_or_else(|| "-".into());

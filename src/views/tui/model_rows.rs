@@ -32,7 +32,12 @@ fn state_with_policy(
 }
 
 /// One word for a model file's content: the worst thing known about it, with its rank.
-fn state(a: &ModelAnalysis, integrity: Option<&Integrity>, drifted: bool) -> (u8, &'static str) {
+/// The state word of a model row and its rank (worse first).
+pub fn state(
+    a: &ModelAnalysis,
+    integrity: Option<&Integrity>,
+    drifted: bool,
+) -> (u8, &'static str) {
     if matches!(integrity, Some(Integrity::Mismatch { .. })) {
         return (7, "ALTERED");
     }
@@ -67,7 +72,7 @@ fn state(a: &ModelAnalysis, integrity: Option<&Integrity>, drifted: bool) -> (u8
         if o.external_data.iter().any(|x| x.resolution.escapes()) {
             return (5, "escape");
         }
-        if !crate::rules::models::custom_ops(o).is_empty() {
+        if !o.custom_ops.is_empty() {
             return (3, "custom ops");
         }
     }
@@ -207,30 +212,4 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
             .then_with(|| a.1.cells[NAME].cmp(&b.1.cells[NAME]))
     });
     ranked.into_iter().map(|(_, r)| r).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::state;
-    use crate::formats::analyse::analyse;
-    use crate::knowledge::pickle_rules::PickleRules;
-    use crate::model::ModelFormat;
-
-    #[test]
-    fn onnx_and_keras_states_in_the_model_list() {
-        let rules = PickleRules::embedded().expect("rules");
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models");
-        for (name, format, want) in [
-            ("benign.onnx", ModelFormat::Onnx, "ok"),
-            ("traversal.onnx", ModelFormat::Onnx, "escape"),
-            ("custom_op.onnx", ModelFormat::Onnx, "custom ops"),
-            ("lambda.keras", ModelFormat::Keras, "CODE"),
-            ("custom.keras", ModelFormat::Keras, "unknown"),
-            ("benign.h5", ModelFormat::Hdf5, "ok"),
-            ("weights_only.h5", ModelFormat::Hdf5, "?"),
-        ] {
-            let a = analyse(&dir.join(name), &format, &rules);
-            assert_eq!(state(&a, None, false).1, want, "{name}");
-        }
-    }
 }

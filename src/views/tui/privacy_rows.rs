@@ -10,7 +10,7 @@ use super::theme::Theme;
 use crate::model::Severity;
 use crate::model::Snapshot;
 use crate::model::privacy::{
-    AirGapState, Destination, PrivacyRole, ProcessPrivacy, PromptLog, SwitchState,
+    AirGapState, Destination, LogReaders, PrivacyRole, ProcessPrivacy, PromptLog, SwitchState,
 };
 
 pub const STATE: usize = 0;
@@ -93,12 +93,11 @@ fn role(p: &ProcessPrivacy) -> &'static str {
 
 /// Who can read a log, in a word for the state column.
 pub fn readers(log: &PromptLog) -> &'static str {
-    use crate::rules::privacy::logs::Readers;
-    match crate::rules::privacy::logs::readers(log) {
-        Readers::Owner => "owner",
-        Readers::Group(_) => "group",
-        Readers::Everyone => "everyone",
-        Readers::Unknown => "unknown",
+    match log.readers {
+        Some(LogReaders::Owner) => "owner",
+        Some(LogReaders::Group { .. }) => "group",
+        Some(LogReaders::Everyone) => "everyone",
+        Some(LogReaders::Unknown) | None => "unknown",
     }
 }
 
@@ -283,13 +282,13 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
                 .servers
                 .iter()
                 .find(|x| x.pid == p.pid)
-                .map(crate::timeline::server_identity);
+                .map(crate::model::keys::server_identity);
             for e in &p.egress {
                 // The timeline's first sighting (across runs) when there is one.
                 let since = identity
                     .as_deref()
                     .and_then(|id| {
-                        super::app::since_of(s, "egress", &crate::timeline::egress_key(id, e))
+                        super::app::since_of(s, "egress", &crate::model::keys::egress_key(id, e))
                     })
                     .unwrap_or_else(|| e.first_seen.clone());
                 out.push(Line::from(format!(
@@ -317,7 +316,7 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
             out.push(kv("found by", l.located_by.clone()));
             out.push(kv(
                 "readable by",
-                crate::rules::privacy::logs::readers(l).describe(),
+                l.readers.unwrap_or(LogReaders::Unknown).describe(),
             ));
             out.push(kv(
                 "size",

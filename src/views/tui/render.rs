@@ -1430,7 +1430,7 @@ fn onnx_lines(o: &crate::model::onnx::OnnxReport, out: &mut Vec<Line<'static>>) 
         })
         .collect();
     out.push(kv("opsets", opsets.join(", ")));
-    let custom = crate::rules::models::custom_ops(o);
+    let custom = &o.custom_ops;
     if !custom.is_empty() {
         let names: Vec<String> = custom
             .iter()
