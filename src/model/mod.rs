@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod keras;
 pub mod keys;
 pub mod metadata;
+pub mod model_file;
 pub mod onnx;
 pub mod pickle;
 pub mod policy;
@@ -22,6 +23,7 @@ pub mod provenance;
 pub mod redact;
 pub mod scan;
 pub mod snapshot;
+pub mod socket;
 pub mod suppress;
 #[cfg(test)]
 pub mod testing;
@@ -29,8 +31,10 @@ pub mod testing;
 pub use advisory::{AdvisoryData, AdvisoryMatch, CvssScore, PatchStatus, ServerAdvisoryMatch};
 pub use finding::{Evidence, Finding, Severity, Subject};
 pub use inventory::*;
+pub use model_file::*;
 pub use snapshot::{
     BindScope, ListenerExposure, ProbeAuth, ProbeIdentity, ProbeVerdict, Reach, SCHEMA_VERSION,
     ScoreTerm, Scores, ServerScore, Snapshot, ToolInfo,
 };
+pub use socket::*;
 pub use suppress::{SuppressedFinding, Suppression, SuppressionRef};

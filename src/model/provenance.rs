@@ -6,7 +6,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::metadata::ModelMetadata;
-use super::{StoreFile, StoreKind};
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -44,7 +43,7 @@ pub struct Provenance {
 }
 
 impl Provenance {
-    fn add(&mut self, field: &str, value: &str, source: &str) {
+    pub fn add(&mut self, field: &str, value: &str, source: &str) {
         let value = value.trim();
         if value.is_empty()
             || self.facts.len() >= 32
@@ -129,52 +128,6 @@ impl Provenance {
         }
     }
 
-    /// Facts a store's layout gives: HF repo and revision, Ollama registry/namespace/model:tag,
-    /// LM Studio `publisher/model` directories.
-    pub fn from_store(&mut self, f: &StoreFile) {
-        match f.store {
-            StoreKind::HuggingFace => {
-                // reference: org/name@revision/path
-                if let Some((repo, rest)) = f.reference.split_once('@') {
-                    if let Some((org, _)) = repo.split_once('/') {
-                        self.add("publisher", org, "Hugging Face cache path");
-                    }
-                    self.add("repo", repo, "Hugging Face cache path");
-                    if let Some((rev, _)) = rest.split_once('/') {
-                        self.add("revision", rev, "Hugging Face cache path");
-                    }
-                }
-            }
-            StoreKind::Ollama => {
-                // reference: registry/namespace/model:tag
-                let (name, tag) = f
-                    .reference
-                    .rsplit_once(':')
-                    .unwrap_or((f.reference.as_str(), ""));
-                let parts: Vec<&str> = name.split('/').collect();
-                if let [registry, namespace, _model] = parts.as_slice() {
-                    self.add("publisher", namespace, "Ollama manifest path");
-                    self.add("repo", name, "Ollama manifest path");
-                    self.add("tag", tag, "Ollama manifest path");
-                    self.add("registry", registry, "Ollama manifest path");
-                }
-            }
-            StoreKind::LmStudio => {
-                // reference: publisher/model/file, as LM Studio downloads them.
-                let parts: Vec<&str> = f.reference.split('/').collect();
-                if let [publisher, model, _file, ..] = parts.as_slice() {
-                    self.add("publisher", publisher, "LM Studio models path");
-                    self.add(
-                        "repo",
-                        &format!("{publisher}/{model}"),
-                        "LM Studio models path",
-                    );
-                }
-            }
-            _ => self.from_path(&f.path),
-        }
-    }
-
     /// Facts a header claims (GGUF `general.*`, safetensors `__metadata__`).
     pub fn from_metadata(&mut self, m: &ModelMetadata, format: &str) {
         let src = |k: &str| format!("{format} {k} (claimed by the file)");
@@ -197,32 +150,4 @@ impl Provenance {
             self.add("base_model", b, &src("general.base_model.*"));
         }
     }
-}
-
-/// Provenance of a store file: its store's layout first, then its header.
-pub fn of_store_file(f: &StoreFile) -> Provenance {
-    let mut p = Provenance::default();
-    p.from_store(f);
-    if let (Some(m), Some(fmt)) = (&f.analysis.metadata, &f.format) {
-        p.from_metadata(m, &fmt.label());
-    }
-    p
-}
-
-/// Provenance of a loaded model: the store file at the same path (if any), its
-/// path, then its header.
-pub fn of_loaded(m: &super::LoadedModel, store: Option<&StoreFile>) -> Provenance {
-    let mut p = match store {
-        Some(f) => {
-            let mut p = Provenance::default();
-            p.from_store(f);
-            p
-        }
-        None => Provenance::default(),
-    };
-    p.from_path(&m.path);
-    if let Some(meta) = &m.analysis.metadata {
-        p.from_metadata(meta, &m.format.label());
-    }
-    p
 }

@@ -47,3 +47,34 @@ fn version_form(c: &mut Component) {
         Err(why) => c.version_note = Some(why),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::advisory::component;
+
+    #[test]
+    fn llama_cpp_builds_get_their_tag_or_why_not() {
+        let mut c = component(
+            Ecosystem::LlamaCpp,
+            "llama.cpp",
+            "version: 4589 (6e2b6351)",
+            "/l",
+        );
+        version_form(&mut c);
+        assert_eq!(c.canonical_version.as_deref(), Some("b4589"));
+        assert_eq!(c.version_note, None);
+        // Build 1: a vendored copy's count, not a llama.cpp tag.
+        let mut c = component(Ecosystem::LlamaCpp, "llama.cpp", "b1", "/l");
+        version_form(&mut c);
+        assert_eq!(c.canonical_version, None);
+        assert!(
+            c.version_note
+                .as_deref()
+                .is_some_and(|n| n.contains("vendored"))
+        );
+        let mut c = component(Ecosystem::PyPI, "vllm", "b1", "/p");
+        version_form(&mut c);
+        assert_eq!((c.canonical_version, c.version_note), (None, None));
+    }
+}

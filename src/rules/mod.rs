@@ -14,6 +14,7 @@ pub mod pivot;
 pub mod policy;
 pub mod privacy;
 pub mod probe;
+pub mod provenance;
 pub mod reach;
 pub mod scan;
 pub mod score;

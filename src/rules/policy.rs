@@ -4,8 +4,9 @@
 //! With no policy file nothing is flagged per model: one note says so.
 
 use crate::model::policy::{Approval, Decision, PolicyStatus};
-use crate::model::provenance::{self, Provenance};
+use crate::model::provenance::Provenance;
 use crate::model::{Evidence, Finding, Integrity, Inventory, Severity, StoreFile, Subject};
+use crate::rules::provenance;
 
 pub const RULE_POLICY_ABSENT: &str = "policy.absent";
 pub const RULE_POLICY_INVALID: &str = "policy.invalid";

@@ -680,13 +680,16 @@ mod tests {
             purl(&c, Some("Linux (Debian GNU/Linux 12)")).as_deref(),
             Some("pkg:deb/debian/libc6@2.36-9%2Bdeb12u14")
         );
-        let c = component(Ecosystem::LlamaCpp, "llama.cpp", "b4589", "/l");
+        // llama.cpp build forms come judged from rules::derive.
+        let mut c = component(Ecosystem::LlamaCpp, "llama.cpp", "b4589", "/l");
+        c.canonical_version = Some("b4589".into());
         assert_eq!(
             purl(&c, None).as_deref(),
             Some("pkg:github/ggml-org/llama.cpp@b4589")
         );
         // Build 1: a vendored copy's count, not a llama.cpp tag.
-        let c = component(Ecosystem::LlamaCpp, "llama.cpp", "b1", "/l");
+        let mut c = component(Ecosystem::LlamaCpp, "llama.cpp", "b1", "/l");
+        c.version_note = Some("not a llama.cpp master build".into());
         assert_eq!(purl(&c, None), None);
         let c = component(Ecosystem::System, "NVIDIA driver", "550.54", "/proc");
         assert_eq!(purl(&c, None), None);
