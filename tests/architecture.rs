@@ -390,12 +390,14 @@ fn owner<'m>(modules: &'m BTreeSet<Vec<String>>, path: &[String]) -> Option<&'m 
         .find_map(|n| modules.get(&path[..n].to_vec()))
 }
 
-/// Per file module: the names it defines, and its `pub use` re-exports
-/// (`Some(name)` → target path; `None` → glob of the target module).
+/// A `pub use`: `Some(name)` → its target path; `None` → a glob of the target module.
+type Reexport = (Option<String>, Vec<String>);
+
+/// Per file module: the names it defines, and its `pub use` re-exports.
 struct Index {
     modules: BTreeSet<Vec<String>>,
     defines: BTreeMap<Vec<String>, BTreeSet<String>>,
-    reexports: BTreeMap<Vec<String>, Vec<(Option<String>, Vec<String>)>>,
+    reexports: BTreeMap<Vec<String>, Vec<Reexport>>,
 }
 
 impl Index {
@@ -484,7 +486,7 @@ fn reexport_tree(
     c: &mut Collector,
     prefix: &mut Vec<String>,
     tree: &syn::UseTree,
-    out: &mut Vec<(Option<String>, Vec<String>)>,
+    out: &mut Vec<Reexport>,
 ) {
     match tree {
         syn::UseTree::Path(p) => {

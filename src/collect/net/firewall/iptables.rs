@@ -1,37 +1,15 @@
 //! iptables-save text (iptables-nft and iptables-legacy) → chains: the common
 //! matches and targets modelled, everything else `Unknown` / `Verdict::Other`.
 
-use super::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+
+use super::common::*;
+use super::nft::*;
+use super::nft_match::*;
+use crate::model::firewall::*;
 
 // ---- iptables-save ----------------------------------------------------------------
-
-/// Targets that do not end a rule's evaluation and do not change what later
-/// rules of the inbound path see (logging, marks, QoS): evaluation goes on.
-/// NOTRACK and CT are not among them: they change the conntrack state later
-/// rules match on.
-pub(super) const NON_TERMINAL_TARGETS: &[&str] = &[
-    "LOG",
-    "NFLOG",
-    "ULOG",
-    "TRACE",
-    "AUDIT",
-    "MARK",
-    "CONNMARK",
-    "CLASSIFY",
-    "DSCP",
-    "TOS",
-    "TTL",
-    "HL",
-    "ECN",
-    "TCPMSS",
-    "SECMARK",
-    "CONNSECMARK",
-    "SET",
-    "CHECKSUM",
-    "IDLETIMER",
-    "LED",
-    "RATEEST",
-];
 
 /// One table of iptables-save output.
 pub(super) struct SaveTable {

@@ -1,6 +1,9 @@
 //! Tables that iptables-nft manages, read in iptables syntax over nft's view.
 
-use super::*;
+use super::common::*;
+use super::iptables::*;
+use super::nft::*;
+use crate::model::firewall::*;
 
 // ---- iptables-nft -----------------------------------------------------------------
 

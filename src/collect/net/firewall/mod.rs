@@ -49,21 +49,14 @@
 //! treated as hostile: parse failures become `Unknown` entries or an explicit
 //! `Unreadable`, never a guess.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Read;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nftables::expr as nx;
-use nftables::schema as ns;
-use nftables::stmt as st;
-use nftables::types as nt;
-use serde_json::Value;
-
 pub use crate::model::firewall::*;
 
+mod common;
 mod iptables;
 mod iptables_nft;
 mod nft;
@@ -71,9 +64,7 @@ mod nft_match;
 #[cfg(test)]
 mod tests;
 
-use iptables::*;
-use nft::*;
-use nft_match::*;
+use common::*;
 
 pub use iptables::{legacy_chains, legacy_forward_chains};
 pub use iptables_nft::from_nft_json_with_save;
@@ -118,8 +109,6 @@ const XTABLES_NFT_MULTI: &[&str] = &[
 const TOOL_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_STDOUT: u64 = 64 << 20;
 const MAX_STDERR: u64 = 64 << 10;
-/// Longest string kept from the tools' output.
-const MAX_STR: usize = 200;
 
 /// Reads the firewall of the calling thread's network namespace.
 pub fn read_firewall() -> FirewallView {
@@ -244,19 +233,6 @@ pub(crate) fn find(candidates: &[&str]) -> Option<PathBuf> {
         .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
 }
 
-/// Printable, bounded copy of a string from a tool's output.
-fn clean(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_STR)
-        .collect();
-    if s.chars().count() > MAX_STR {
-        out.push('…');
-    }
-    out.trim().to_string()
-}
-
 fn read_capped(r: Option<impl Read>, cap: u64) -> (Vec<u8>, bool) {
     let mut buf = Vec::new();
     let Some(r) = r else {
@@ -322,11 +298,4 @@ pub(crate) fn run_tool(path: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
         }
         Ok(out)
     })
-}
-
-fn sort_chains(chains: &mut [InputChain]) {
-    chains.sort_by(|a, b| {
-        (a.hook, a.priority, a.legacy, a.family, &a.table, &a.name)
-            .cmp(&(b.hook, b.priority, b.legacy, b.family, &b.table, &b.name))
-    });
 }

@@ -1,23 +1,19 @@
 //! `nft -j list ruleset` → chains: tables, sets, base chains on the inbound and
 //! forward paths, rules with their verdicts.
 
-use super::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use nftables::expr as nx;
+use nftables::schema as ns;
+use nftables::stmt as st;
+use nftables::types as nt;
+use serde_json::Value;
+
+use super::common::*;
+use super::nft_match::*;
+use crate::model::firewall::*;
 
 // ---- nft JSON ---------------------------------------------------------------------
-
-pub(super) type ChainKey = (ChainFamily, String, String);
-
-/// A named set of a table, as far as its elements are usable.
-pub(super) struct SetInfo {
-    /// `None`: updated from the packet path (dynamic/timeout) or not readable.
-    pub(super) elems: Option<Vec<nx::Expression<'static>>>,
-}
-
-#[derive(Default)]
-pub(super) struct Tables {
-    /// (family, table, set name) → set.
-    pub(super) sets: HashMap<ChainKey, SetInfo>,
-}
 
 pub(super) fn family_of(f: nt::NfFamily) -> Option<ChainFamily> {
     match f {
@@ -323,18 +319,6 @@ pub(super) fn targets(rules: &[Rule]) -> Vec<String> {
             _ => None,
         })
         .collect()
-}
-
-pub(super) struct RuleCtx<'a> {
-    pub(super) tables: &'a Tables,
-    pub(super) family: ChainFamily,
-    pub(super) table: &'a str,
-}
-
-pub(super) fn unknown(what: impl Into<String>) -> Match {
-    Match::Unknown {
-        what: clean(&what.into()),
-    }
 }
 
 /// The first key of a JSON object, for naming a statement that did not parse.

@@ -1,7 +1,14 @@
 //! nft match expressions (payload, meta, ct, fib, sets, ranges) → the simplified
 //! matches `rules::firewall` judges; anything else is `Unknown`.
 
-use super::*;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use nftables::expr as nx;
+use nftables::stmt as st;
+
+use super::common::*;
+use crate::model::firewall::*;
 
 /// The comparison of a match. nftables 0.6's `Operator::LT` is serialised as
 /// `">"` and `GT` as `"<"` (names swapped, wire format right): mapped by wire
@@ -389,4 +396,30 @@ pub(super) fn addr_specs(atoms: &[&nx::Expression]) -> Option<Vec<AddrSpec>> {
             }
         })
         .collect()
+}
+
+/// A named set of a table, as far as its elements are usable.
+pub(super) struct SetInfo {
+    /// `None`: updated from the packet path (dynamic/timeout) or not readable.
+    pub(super) elems: Option<Vec<nx::Expression<'static>>>,
+}
+
+pub(super) struct RuleCtx<'a> {
+    pub(super) tables: &'a Tables,
+    pub(super) family: ChainFamily,
+    pub(super) table: &'a str,
+}
+
+pub(super) fn unknown(what: impl Into<String>) -> Match {
+    Match::Unknown {
+        what: clean(&what.into()),
+    }
+}
+
+pub(super) type ChainKey = (ChainFamily, String, String);
+
+#[derive(Default)]
+pub(super) struct Tables {
+    /// (family, table, set name) → set.
+    pub(super) sets: HashMap<ChainKey, SetInfo>,
 }

@@ -1,3 +1,6 @@
+use super::common::*;
+use super::iptables::*;
+use super::nft::*;
 use super::*;
 
 fn fixture(name: &str) -> Vec<u8> {

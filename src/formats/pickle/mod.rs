@@ -1,0 +1,208 @@
+//! Static pickle analysis: walks the opcodes of a pickle stream (protocols 0–5)
+//! without executing or importing anything, and lists every global it would
+//! import (`GLOBAL`, `INST`, `STACK_GLOBAL`, extension codes) with the calls
+//! that use them (`REDUCE`, `BUILD`, `NEWOBJ`, `NEWOBJ_EX`, `OBJ`).
+//!
+//! A small symbolic machine mirrors the unpickler's stack, marks and memo, but
+//! only tracks string constants: `STACK_GLOBAL` is resolved when both operands
+//! are constants (pushed directly or fetched from the memo), and reported as a
+//! `<computed>` dangerous import otherwise. Every bound (opcodes, stack depth,
+//! memo size, kept string bytes, nesting) ends the walk as `Unparseable`; length
+//! fields are checked against the remaining input before anything is read, so a
+//! huge length claim costs nothing.
+
+mod array;
+mod limits;
+#[cfg(test)]
+mod tests;
+mod text;
+mod value;
+mod walker;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use crate::knowledge::pickle_rules::PickleRules;
+use crate::model::pickle::{GlobalClass, PickleGlobal, PickleReport, PickleVerdict};
+
+pub use array::{ArrayLayout, is_array_wrapper};
+pub use limits::*;
+use value::Fail;
+use walker::*;
+
+/// Verdict from the classified globals and whether the walk failed: dangerous
+/// wins over unparseable (the unpickler executes as it reads), unparseable over
+/// suspicious, suspicious over safe.
+pub fn verdict(globals: &[PickleGlobal], unparseable: bool) -> PickleVerdict {
+    if globals.iter().any(|g| g.class == GlobalClass::Dangerous) {
+        PickleVerdict::Dangerous
+    } else if unparseable {
+        PickleVerdict::Unparseable
+    } else if globals.iter().any(|g| g.class != GlobalClass::Allowed) {
+        PickleVerdict::Suspicious
+    } else {
+        PickleVerdict::Safe
+    }
+}
+
+// ------------------------------------------------------------------- entry points
+
+/// Reads at most [`MAX_FILE`] bytes of `path` and scans them.
+pub fn scan_file(path: &Path, allow: &PickleRules) -> Result<PickleReport, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(format!(
+            "{}: larger than the {} MiB a pickle scan reads",
+            path.display(),
+            MAX_FILE >> 20
+        ));
+    }
+    Ok(scan(&bytes, allow))
+}
+
+/// Statically scans one pickle stream (or several concatenated ones).
+pub fn scan(bytes: &[u8], allow: &PickleRules) -> PickleReport {
+    scan_stream(bytes, allow, &StreamOptions::default()).report
+}
+
+/// How [`scan_stream`] reads a stream that is more than one plain pickle.
+#[derive(Debug, Clone, Default)]
+pub struct StreamOptions {
+    /// Stop after this many top-level pickles (legacy torch.save writes five,
+    /// then raw storage bytes that must not be read as opcodes).
+    pub max_pickles: Option<usize>,
+    /// Read joblib's inline arrays: after the `BUILD` of a
+    /// `joblib.numpy_pickle.NumpyArrayWrapper`, joblib.load reads the array's
+    /// bytes (or, for object arrays, a whole pickle) straight from the file.
+    pub joblib: bool,
+    /// Offset of `bytes[0]` in the file, for the offsets in the report.
+    pub base: u64,
+}
+
+/// A [`scan_stream`] result: the report and where the walk stopped.
+#[derive(Debug, Clone)]
+pub struct StreamScan {
+    pub report: PickleReport,
+    /// Top-level pickles walked to their STOP.
+    pub pickles: usize,
+    /// Offset just past the last top-level STOP walked.
+    pub end: u64,
+    /// The walk ran off the end of `bytes` (more input might complete it).
+    pub truncated: bool,
+}
+
+/// A [`scan_reader`] result.
+#[derive(Debug, Clone)]
+pub struct ReaderScan {
+    pub scan: StreamScan,
+    /// Bytes taken from the reader.
+    pub read: u64,
+    /// The walk needed more than the cap allowed.
+    pub capped: bool,
+    /// The reader failed (a corrupt compressed stream) after `read` bytes.
+    pub read_error: Option<String>,
+    /// The bytes read, for a second walk with other options.
+    pub data: Vec<u8>,
+}
+
+/// First read of [`scan_reader`]; each further one is four times larger.
+const FIRST_READ: u64 = 64 << 10;
+
+/// Scans a stream from `reader`, reading only as far as the walk needs (64 KiB
+/// first, four times more each time the walk runs off the end) and never more
+/// than `cap` bytes; what lies after the walk's end is not read.
+pub fn scan_reader(
+    mut reader: impl Read,
+    allow: &PickleRules,
+    opts: &StreamOptions,
+    cap: u64,
+) -> ReaderScan {
+    let mut buf = Vec::new();
+    let mut want = FIRST_READ.min(cap);
+    let mut eof = false;
+    let mut read_error = None;
+    loop {
+        let missing = want.saturating_sub(buf.len() as u64);
+        match (&mut reader).take(missing).read_to_end(&mut buf) {
+            Ok(n) if (n as u64) < missing => eof = true,
+            Ok(_) => {}
+            Err(e) => {
+                read_error = Some(e.to_string());
+                eof = true;
+            }
+        }
+        let scan = scan_stream(&buf, allow, opts);
+        if scan.truncated && !eof && want < cap {
+            want = want.saturating_mul(4).min(cap);
+            continue;
+        }
+        return ReaderScan {
+            capped: scan.truncated && !eof,
+            scan,
+            read: buf.len() as u64,
+            read_error,
+            data: buf,
+        };
+    }
+}
+
+/// Scans a stream of pickles as [`StreamOptions`] say.
+pub fn scan_stream(bytes: &[u8], allow: &PickleRules, opts: &StreamOptions) -> StreamScan {
+    let mut s = Scan {
+        rules: allow,
+        globals: Vec::new(),
+        notes: Vec::new(),
+        notes_dropped: 0,
+        opcodes: 0,
+        protocol: None,
+        symbol_bytes: 0,
+        value_budget: VALUE_BUDGET,
+        values_exhausted: false,
+        calls: BTreeMap::new(),
+        max_pickles: opts.max_pickles,
+        joblib: opts.joblib,
+        pickles: 0,
+        end: opts.base,
+        inline_arrays: 0,
+        inline_bytes: 0,
+    };
+    let failure = s.walk(bytes, opts.base, 0, false).err();
+    let truncated = matches!(failure, Some(Fail::Truncated(_)));
+    let mut notes = Vec::new();
+    if let Some(f) = &failure {
+        notes.push(f.message().to_string());
+    }
+    if s.inline_arrays > 0 {
+        notes.push(format!(
+            "{} joblib inline arrays ({} bytes of array data) skipped as joblib.load reads them",
+            s.inline_arrays, s.inline_bytes
+        ));
+    }
+    if !s.calls.is_empty() {
+        let list: Vec<String> = s.calls.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+        notes.push(format!("calls: {}", list.join(", ")));
+    }
+    notes.append(&mut s.notes);
+    if s.notes_dropped > 0 {
+        notes.push(format!("{} further notes omitted", s.notes_dropped));
+    }
+    StreamScan {
+        report: PickleReport {
+            verdict: verdict(&s.globals, failure.is_some()),
+            globals: s.globals,
+            opcodes: s.opcodes,
+            protocol: s.protocol,
+            notes,
+        },
+        pickles: s.pickles,
+        end: s.end,
+        truncated,
+    }
+}
+
+// ------------------------------------------------------------------- the walker
