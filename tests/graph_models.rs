@@ -377,7 +377,7 @@ fn onnx_and_keras_states_in_the_model_list() {
         let mut a = analyse(&fixture(name), &format, &rules);
         aiposture::rules::derive::model_analysis(&mut a);
         assert_eq!(
-            aiposture::views::tui::model_rows::state(&a, None, false).1,
+            aiposture::views::tui::panes::models::state(&a, None, false).1,
             want,
             "{name}"
         );

@@ -64,7 +64,7 @@ fn servers_view_in_both_sizes_and_themes() {
 fn exposure_is_coloured_in_default_and_plain_in_mono() {
     let cell_fg = |theme: &str| {
         let mut app = app_with("snapshot-root.json", &[]);
-        let rows = app.rows(aiposture::views::tui::app::Pane::Servers);
+        let rows = app.rows(aiposture::views::tui::rows::Pane::Servers);
         let wild = rows
             .iter()
             .position(|r| r.cells[4].starts_with("LAN"))
@@ -150,13 +150,13 @@ fn filter_narrows_rows_and_esc_clears_it() {
     let pid = snap.inventory.servers[0].pid.to_string();
     let mut app = App::new(Duration::from_secs(2));
     app.set_snapshot(snap);
-    let all = app.rows(aiposture::views::tui::app::Pane::Servers).len();
+    let all = app.rows(aiposture::views::tui::rows::Pane::Servers).len();
     app.on_key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE));
     for c in pid.chars() {
         app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
     }
     app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    let rows = app.rows(aiposture::views::tui::app::Pane::Servers);
+    let rows = app.rows(aiposture::views::tui::rows::Pane::Servers);
     assert!(
         !rows.is_empty() && rows.len() < all,
         "{} of {all}",
@@ -165,7 +165,7 @@ fn filter_narrows_rows_and_esc_clears_it() {
     assert!(rows.iter().all(|r| r.cells[1] == pid));
     app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     assert_eq!(
-        app.rows(aiposture::views::tui::app::Pane::Servers).len(),
+        app.rows(aiposture::views::tui::rows::Pane::Servers).len(),
         all
     );
 }
@@ -308,7 +308,7 @@ fn patch_pane_lists_components_with_data_age() {
 fn privacy_pane_verdict_first_then_processes() {
     let tabs = [KeyCode::Tab; 5];
     let mut app = app_with("snapshot-root.json", &tabs);
-    assert_eq!(app.pane, aiposture::views::tui::app::Pane::Privacy);
+    assert_eq!(app.pane, aiposture::views::tui::rows::Pane::Privacy);
     let buf = render(&mut app, "default", 120, 40);
     let screen = text(&buf);
     assert!(screen.contains("air-gap verdict"), "{screen}");
@@ -323,7 +323,7 @@ fn privacy_pane_verdict_first_then_processes() {
 #[test]
 fn suppressed_findings_are_hidden_until_z_and_shown_muted_with_their_reason() {
     use aiposture::model::{SuppressedFinding, SuppressionRef};
-    use aiposture::views::tui::app::{Item, Pane};
+    use aiposture::views::tui::rows::{Item, Pane};
     // The fixtures hold no suppression: accept the exposure finding by hand.
     let mut snap = fixture("snapshot-root.json");
     let i = snap
@@ -411,7 +411,7 @@ fn events_pane_lists_newest_first_and_jumps_to_the_subject() {
     use aiposture::model::Evidence;
     use aiposture::model::Severity;
     use aiposture::model::events::{Event, EventKind, EventSubject, TimelineView};
-    use aiposture::views::tui::app::Pane;
+    use aiposture::views::tui::rows::Pane;
     let mut snap = fixture("snapshot-root.json");
     let srv = &snap.inventory.servers[0];
     let (product, pid) = (srv.product_id.clone(), srv.pid);

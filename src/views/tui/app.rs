@@ -6,72 +6,15 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keys::{Action, action_for};
+use super::panes;
+use super::rows::{Item, Pane, Row};
 use crate::model::{Reach, Snapshot};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    Servers,
-    Findings,
-    BlindSpots,
-    Models,
-    Patch,
-    Privacy,
-    Events,
-}
-
-impl Pane {
-    const ORDER: [Pane; 7] = [
-        Pane::Servers,
-        Pane::Findings,
-        Pane::BlindSpots,
-        Pane::Models,
-        Pane::Patch,
-        Pane::Privacy,
-        Pane::Events,
-    ];
-    fn index(self) -> usize {
-        self as usize
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlay {
     None,
     Help,
     Detail { scroll: u16 },
-}
-
-/// What the selection points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Item {
-    /// server index, socket index (None: a server without listeners)
-    Server(usize, Option<usize>),
-    Finding(usize),
-    /// A suppressed finding (index into `suppressed`), listed when toggled on.
-    Suppressed(usize),
-    BlindSpot(usize),
-    /// A listening socket no readable fd table holds (index into sockets).
-    UnknownListener(usize),
-    /// A model file a server holds (server index, model index).
-    LoadedModel(usize, usize),
-    /// A model file of a store (index into store_files).
-    StoreModel(usize),
-    /// A versioned component of a server (server index) or of the host (None).
-    Component(Option<usize>, usize),
-    /// The host's air-gap verdict.
-    AirGap,
-    /// A process of the privacy report (index into `privacy.processes`).
-    PrivacyProcess(usize),
-    /// A prompt log at rest (index into `inventory.privacy.prompt_logs`).
-    PromptLog(usize),
-    /// An event of the timeline (index into `timeline.recent`).
-    Event(usize),
-}
-
-pub struct Row {
-    pub item: Item,
-    pub cells: Vec<String>,
-    pub scope: Option<Reach>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +108,7 @@ impl App {
         };
         let rows = match pane {
             Pane::Servers => {
-                let mut rows = server_rows(s);
+                let mut rows = panes::servers::server_rows(s);
                 // Unknown reach sorts with the widest: never hidden below a known-safe row.
                 let rank = |r: &Row| match r.scope {
                     Some(Reach::Unknown) | None => 5,
@@ -212,10 +155,10 @@ impl App {
                     scope: None,
                 })
                 .collect(),
-            Pane::Models => super::model_rows::rows(s),
-            Pane::Patch => super::patch_rows::rows(s),
-            Pane::Privacy => super::privacy_rows::rows(s),
-            Pane::Events => super::event_rows::rows(s),
+            Pane::Models => panes::models::rows(s),
+            Pane::Patch => panes::patch::rows(s),
+            Pane::Privacy => panes::privacy::rows(s),
+            Pane::Events => panes::events::rows(s),
         };
         let needle = self.filter[pane.index()].to_lowercase();
         if needle.is_empty() {
@@ -338,11 +281,11 @@ impl App {
                 let Some(e) = self
                     .snapshot
                     .as_ref()
-                    .and_then(|s| super::event_rows::events(s).get(i))
+                    .and_then(|s| panes::events::events(s).get(i))
                 else {
                     return false;
                 };
-                let (pane, needle) = super::event_rows::jump_target(e);
+                let (pane, needle) = panes::events::jump_target(e);
                 self.pane = pane;
                 self.filter[pane.index()] = needle;
                 self.selected[pane.index()] = 0;
@@ -382,199 +325,4 @@ impl App {
         self.selected[i] = 0;
         true
     }
-}
-
-/// Auth as the table shows it: what the probe saw wins over what flags suggest.
-fn auth_cell(s: &Snapshot, srv: &crate::model::Server, socket: Option<usize>) -> String {
-    use crate::model::{AuthState, ProbeAuth};
-    let probed = s
-        .probe_verdicts
-        .iter()
-        .find(|v| v.pid == srv.pid && socket.is_none_or(|i| v.socket == i))
-        .map(|v| v.auth);
-    match (probed, srv.auth.state) {
-        (Some(ProbeAuth::AnswersWithoutCredentials), _) => "OPEN".into(),
-        (Some(ProbeAuth::DemandsAuth), _) => "key".into(),
-        (_, AuthState::Configured) => "on".into(),
-        (_, AuthState::NotConfigured) => "off".into(),
-        (_, AuthState::Unsupported) => "none".into(),
-        (_, AuthState::Unknown) => "?".into(),
-    }
-}
-
-fn server_rows(s: &Snapshot) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for (si, srv) in s.inventory.servers.iter().enumerate() {
-        let model = match srv.models.as_slice() {
-            [] => "-".to_string(),
-            [m] => basename(&m.path).to_string(),
-            [m, rest @ ..] => format!("{} (+{})", basename(&m.path), rest.len()),
-        };
-        let user = srv
-            .user
-            .clone()
-            .or_else(|| srv.uid.map(|u| u.to_string()))
-            .unwrap_or_else(|| "?".into());
-        let product = match srv.identification.strength {
-            crate::model::MatchStrength::Strong => srv.product.clone(),
-            crate::model::MatchStrength::Weak => format!("{} (weak)", srv.product),
-        };
-        let score = s
-            .scores
-            .servers
-            .iter()
-            .find(|x| x.pid == srv.pid)
-            .map(|x| x.score.to_string())
-            .unwrap_or_else(|| "?".into());
-        let gpu = gpu_cell(s, srv);
-        let listeners: Vec<usize> = srv
-            .sockets
-            .iter()
-            .copied()
-            .filter(|&i| s.inventory.sockets.get(i).is_some_and(|x| x.is_listener()))
-            .collect();
-        if listeners.is_empty() {
-            // Without its fd table "no listener" would be a guess: say unknown.
-            let hidden = s.findings.iter().any(|f| {
-                f.subject.pid == srv.pid && f.rule == crate::model::finding::NOT_INSPECTABLE_RULE
-            });
-            let (listen, exposure, scope) = if hidden {
-                (
-                    "?".to_string(),
-                    "unknown (no access)".to_string(),
-                    Some(Reach::Unknown),
-                )
-            } else {
-                ("-".to_string(), "no listener".to_string(), None)
-            };
-            rows.push(Row {
-                item: Item::Server(si, None),
-                cells: vec![
-                    product,
-                    srv.pid.to_string(),
-                    user,
-                    listen,
-                    exposure,
-                    auth_cell(s, srv, None),
-                    score,
-                    model,
-                    "-".into(),
-                    gpu,
-                ],
-                scope,
-            });
-            continue;
-        }
-        let identity = crate::model::keys::server_identity(srv);
-        for li in listeners {
-            let (listen, exposure, scope) = listener_cells(s, li);
-            let since = s
-                .inventory
-                .sockets
-                .get(li)
-                .and_then(|sock| {
-                    since_of(
-                        s,
-                        "listener",
-                        &crate::model::keys::listener_key(&identity, sock),
-                    )
-                })
-                .unwrap_or_else(|| "-".into());
-            rows.push(Row {
-                item: Item::Server(si, Some(li)),
-                cells: vec![
-                    product.clone(),
-                    srv.pid.to_string(),
-                    user.clone(),
-                    listen,
-                    exposure,
-                    auth_cell(s, srv, Some(li)),
-                    score.clone(),
-                    model.clone(),
-                    since,
-                    gpu.clone(),
-                ],
-                scope,
-            });
-        }
-    }
-    // Listeners nobody visible holds: possibly an AI server of another user.
-    for (li, sock) in s.inventory.sockets.iter().enumerate() {
-        if sock.is_listener() && matches!(sock.owner, crate::model::SocketOwner::Unknown { .. }) {
-            let (listen, exposure, scope) = listener_cells(s, li);
-            rows.push(Row {
-                item: Item::UnknownListener(li),
-                cells: vec![
-                    "? owner unknown".into(),
-                    "-".into(),
-                    format!("uid {}", sock.uid),
-                    listen,
-                    exposure,
-                    "?".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                ],
-                scope,
-            });
-        }
-    }
-    rows
-}
-
-/// GPU memory (and SM %) held by the server and its workers: "-" for none,
-/// "?" when NVML is not available.
-fn gpu_cell(s: &Snapshot, srv: &crate::model::Server) -> String {
-    let gpu = &s.inventory.gpu;
-    if gpu.unavailable.is_some() {
-        return "?".into();
-    }
-    let pids: Vec<u32> = std::iter::once(srv.pid)
-        .chain(srv.workers.iter().map(|w| w.pid))
-        .collect();
-    match gpu.usage_of(&pids) {
-        None => "-".into(),
-        Some((mem, util)) => {
-            let mem = mem.map_or_else(|| "? MiB".into(), |b| format!("{} MiB", b / (1024 * 1024)));
-            match util {
-                Some(u) => format!("{mem} {u}%"),
-                None => mem,
-            }
-        }
-    }
-}
-
-/// When a listener, model file or egress peer was first seen, from the timeline.
-pub fn since_of(s: &Snapshot, kind: &str, key: &str) -> Option<String> {
-    s.timeline
-        .as_ref()?
-        .since
-        .iter()
-        .find(|x| x.kind == kind && x.key == key)
-        .map(|x| super::event_rows::since_label(&x.first_seen))
-}
-
-fn listener_cells(s: &Snapshot, li: usize) -> (String, String, Option<Reach>) {
-    let sock = &s.inventory.sockets[li];
-    let exp = s.exposure_of(li);
-    let mut exposure = exp.map(|e| e.reach.label()).unwrap_or("?").to_string();
-    if exp.is_some_and(|e| !e.published_on.is_empty()) {
-        exposure.push_str(" (pub)");
-    } else if exp.is_some_and(|e| e.other_netns) {
-        exposure.push_str(" (ns)");
-    }
-    let proto = match sock.protocol {
-        crate::model::Protocol::Tcp => "tcp",
-        crate::model::Protocol::Udp => "udp",
-    };
-    (
-        format!("{}/{proto}", sock.local),
-        exposure,
-        exp.map(|e| e.reach),
-    )
-}
-
-pub fn basename(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
 }

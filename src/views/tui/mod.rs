@@ -3,15 +3,15 @@
 //! one of them changed something: an idle dashboard costs nothing between refreshes.
 
 pub mod app;
-pub mod event_rows;
+pub mod detail;
 pub mod fleet;
 pub mod keys;
-pub mod model_rows;
-pub mod patch_rows;
-pub mod privacy_rows;
+pub mod panes;
 pub mod render;
+pub mod rows;
 pub mod terminal;
 pub mod theme;
+pub mod widgets;
 
 use std::time::Duration;
 

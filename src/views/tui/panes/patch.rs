@@ -1,10 +1,15 @@
 //! Rows of the Patch pane: every versioned component of every server (and of the
 //! host), with the advisories that match it, worst first.
 
-use super::app::{Item, Row};
+use ratatui::layout::Constraint;
+use ratatui::text::{Line, Span};
+
 use crate::model::advisory::AdvisoryMatch;
 use crate::model::components::Component;
 use crate::model::{Severity, Snapshot};
+use crate::views::tui::rows::*;
+use crate::views::tui::theme::Theme;
+use crate::views::tui::widgets::*;
 
 pub const SEVERITY: usize = 0;
 pub const COMPONENT: usize = 1;
@@ -24,7 +29,13 @@ pub fn matches_of<'s>(s: &'s Snapshot, pid: u32, c: &Component) -> Vec<&'s Advis
         .collect()
 }
 
-fn row(s: &Snapshot, item: Item, owner: &str, pid: u32, c: &Component) -> (Option<Severity>, Row) {
+pub(crate) fn row(
+    s: &Snapshot,
+    item: Item,
+    owner: &str,
+    pid: u32,
+    c: &Component,
+) -> (Option<Severity>, Row) {
     let found = matches_of(s, pid, c);
     let worst = found.iter().map(|m| m.severity).max();
     let mut counts: Vec<String> = Vec::new();
@@ -95,4 +106,83 @@ pub fn data_label(s: &Snapshot) -> String {
         })
         .unwrap_or_else(|| "age unknown".into());
     format!("advisories: {} ({} records, {age})", d.origin, d.records)
+}
+
+/// Patch columns that fit `width`, after the severity column.
+pub(crate) fn patch_columns(width: u16) -> Vec<(usize, Constraint)> {
+    let mut cols = vec![
+        (COMPONENT, Constraint::Fill(2)),
+        (VERSION, Constraint::Length(16)),
+    ];
+    if width >= 70 {
+        cols.push((ADVISORIES, Constraint::Length(22)));
+    }
+    if width >= 95 {
+        cols.push((FIXED, Constraint::Fill(1)));
+    }
+    cols
+}
+
+pub(crate) fn detail(
+    s: &Snapshot,
+    si: Option<usize>,
+    ci: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let (owner, pid, c) = match si {
+        Some(si) => {
+            let Some(sv) = s.inventory.servers.get(si) else {
+                return out;
+            };
+            (
+                format!("{} pid {}", sv.product, sv.pid),
+                sv.pid,
+                sv.components.get(ci),
+            )
+        }
+        None => (
+            "the host".to_string(),
+            0,
+            s.inventory.system_software.components.get(ci),
+        ),
+    };
+    let Some(c) = c else {
+        return out;
+    };
+    out.push(heading(&format!("{} {}", c.name, c.version)));
+    out.push(kv("used by", owner));
+    out.push(kv("read from", format!("{} ({:?})", c.path, c.how)));
+    if c.shadowed {
+        out.push(Line::from(
+            "shadowed: an earlier copy on sys.path is the one imported",
+        ));
+    }
+    out.push(kv("data", data_label(s)));
+    let found = matches_of(s, pid, c);
+    if found.is_empty() {
+        out.push(Line::from(
+            "No advisory in the data in use matches this version.",
+        ));
+    }
+    for m in found {
+        out.push(Line::from(""));
+        out.push(Line::from(vec![
+            Span::styled(m.severity.as_str(), theme.severity(m.severity)),
+            Span::raw(format!(" {}", m.ids.join(", "))),
+        ]));
+        if let Some(cv) = &m.cvss {
+            out.push(kv("cvss", format!("{} {}", cv.score, cv.vector)));
+        }
+        out.push(Line::from(m.summary.clone()));
+        out.push(kv(
+            "fixed in",
+            if m.fixed.is_empty() {
+                "no fixed version recorded".into()
+            } else {
+                m.fixed.join(", ")
+            },
+        ));
+    }
+    out
 }

@@ -1,17 +1,15 @@
 //! Rows and detail of the Privacy pane: the air-gap verdict first, then one row
 //! per AI process (switches, back-ends, tunnels, egress), then prompt logs.
 
+use ratatui::layout::Constraint;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::app::{Item, Row};
-use super::render::{heading, kv};
-use super::theme::Theme;
-use crate::model::Severity;
-use crate::model::Snapshot;
-use crate::model::privacy::{
-    AirGapState, Destination, LogReaders, PrivacyRole, ProcessPrivacy, PromptLog, SwitchState,
-};
+use crate::model::privacy::*;
+use crate::model::{Severity, Snapshot};
+use crate::views::tui::rows::*;
+use crate::views::tui::theme::Theme;
+use crate::views::tui::widgets::*;
 
 pub const STATE: usize = 0;
 pub const WHO: usize = 1;
@@ -38,7 +36,7 @@ pub fn verdict_severity(s: &Snapshot) -> Option<Severity> {
     }
 }
 
-fn count_states(states: impl Iterator<Item = SwitchState>) -> String {
+pub(crate) fn count_states(states: impl Iterator<Item = SwitchState>) -> String {
     let (mut on, mut off, mut unknown) = (0, 0, 0);
     for s in states {
         match s {
@@ -64,7 +62,7 @@ fn count_states(states: impl Iterator<Item = SwitchState>) -> String {
     }
 }
 
-fn process_state(p: &ProcessPrivacy, s: &Snapshot) -> &'static str {
+pub(crate) fn process_state(p: &ProcessPrivacy, s: &Snapshot) -> &'static str {
     let reach = s
         .privacy
         .air_gap
@@ -82,7 +80,7 @@ fn process_state(p: &ProcessPrivacy, s: &Snapshot) -> &'static str {
     if unknown { "unknown" } else { "local" }
 }
 
-fn role(p: &ProcessPrivacy) -> &'static str {
+pub(crate) fn role(p: &ProcessPrivacy) -> &'static str {
     match p.role {
         PrivacyRole::Server => "",
         PrivacyRole::Tunnel => "tunnel ",
@@ -178,7 +176,7 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
     out
 }
 
-fn state_style(state: SwitchState, theme: &Theme) -> Style {
+pub(crate) fn state_style(state: SwitchState, theme: &Theme) -> Style {
     match state {
         SwitchState::On => theme.severity(Severity::Medium),
         SwitchState::Unknown => theme.severity(Severity::Low),
@@ -288,7 +286,11 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
                 let since = identity
                     .as_deref()
                     .and_then(|id| {
-                        super::app::since_of(s, "egress", &crate::model::keys::egress_key(id, e))
+                        crate::views::tui::rows::since_of(
+                            s,
+                            "egress",
+                            &crate::model::keys::egress_key(id, e),
+                        )
                     })
                     .unwrap_or_else(|| e.first_seen.clone());
                 out.push(Line::from(format!(
@@ -365,4 +367,21 @@ pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static
         _ => {}
     }
     out
+}
+
+/// Privacy columns that fit `width`, after the state column.
+pub(crate) fn privacy_columns(width: u16) -> Vec<(usize, Constraint)> {
+    let mut cols = vec![
+        (WHO, Constraint::Fill(2)),
+        (SWITCHES, Constraint::Length(24)),
+    ];
+    if width >= 95 {
+        cols.push((BACKENDS, Constraint::Length(13)));
+        cols.push((EGRESS, Constraint::Length(13)));
+    }
+    if width >= 110 {
+        cols.push((TUNNELS, Constraint::Length(8)));
+    }
+    cols.sort_by_key(|(i, _)| *i);
+    cols
 }
