@@ -587,7 +587,7 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Line::from(Span::styled(format!(" {msg}"), style))
     } else {
         Line::from(Span::styled(
-            " q quit · ? help · Tab pane · ↑↓ move · Enter detail · / filter · e export · Ctrl-l refresh",
+            format!(" {}", super::keys::footer_hints()),
             Style::default().fg(theme.muted),
         ))
     };
