@@ -16,6 +16,7 @@ pub mod error;
 pub mod formats;
 pub mod knowledge;
 pub mod model;
+pub mod paths;
 pub mod rules;
 pub mod timeline;
 pub mod views;

@@ -320,7 +320,13 @@ fn run() -> Result<ExitCode> {
     if let Some(l) = &cli.log_file {
         cfg.log_file = l.to_string_lossy().into_owned();
     }
-    cfg.validate(cfg_path.as_deref().unwrap_or("command line".as_ref()))?;
+    let origin = cfg_path.as_deref().unwrap_or("command line".as_ref());
+    cfg.validate(origin)?;
+    // The format names are the exporters' to judge; a bad one is a config error.
+    export_formats(&cfg).map_err(|message| aiposture::Error::Config {
+        path: origin.to_path_buf(),
+        message,
+    })?;
     if cli.print_config {
         let origin = cfg_path
             .map(|p| format!("# loaded from {}\n", p.display()))
@@ -352,7 +358,7 @@ fn run() -> Result<ExitCode> {
             let target = match output_dir {
                 Some(dir) => {
                     let formats = if format.is_empty() {
-                        cfg.export.formats().map_err(anyhow::Error::msg)?
+                        export_formats(&cfg).map_err(anyhow::Error::msg)?
                     } else {
                         export::formats(&format).map_err(anyhow::Error::msg)?
                     };
@@ -390,6 +396,11 @@ fn run() -> Result<ExitCode> {
         Some(Command::Fleet(args)) => fleet(&cfg, args),
         None => dashboard(&cfg, cli.no_history),
     }
+}
+
+/// The formats `[export] formats` names.
+fn export_formats(cfg: &Config) -> Result<Vec<&'static export::Format>, String> {
+    export::formats(&cfg.export.formats).map_err(|e| format!("export.formats: {e}"))
 }
 
 fn init_logging(cfg: &Config) -> Result<()> {
@@ -802,7 +813,7 @@ fn dashboard(cfg: &Config, no_history: bool) -> Result<ExitCode> {
         tui::Options {
             theme,
             mouse: cfg.mouse,
-            export_formats: cfg.export.formats().map_err(anyhow::Error::msg)?,
+            export_formats: export_formats(cfg).map_err(anyhow::Error::msg)?,
             export_dir: cfg.export.dir(),
         },
     )

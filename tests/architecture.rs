@@ -11,9 +11,10 @@ use proc_macro2::{TokenStream, TokenTree};
 use syn::visit::Visit;
 
 /// Layers from the bottom; a module may name modules of its own layer or below.
-/// `error` and `atomic` are shared utilities every layer may use.
+/// `error`, `atomic` and `paths` are shared utilities every layer may use.
 const LAYERS: &[(&str, u8)] = &[
     ("error", 0),
+    ("paths", 0),
     ("atomic", 0),
     ("model", 1),
     ("knowledge", 2),
@@ -38,14 +39,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("formats", &["model", "knowledge", "error"]),
     (
         "collect",
-        &["model", "knowledge", "formats", "error", "atomic"],
+        &["model", "knowledge", "formats", "error", "atomic", "paths"],
     ),
     ("rules", &["model", "knowledge", "error"]),
-    ("timeline", &["model", "rules", "error", "atomic"]),
+    ("timeline", &["model", "rules", "error", "atomic", "paths"]),
     // Views render a snapshot: never collect, judge, parse model files or
     // touch the history store again.
     ("views", &["model", "app", "error", "atomic"]),
-    ("config", &["model", "error"]),
+    ("config", &["model", "error", "paths"]),
 ];
 
 struct SourceFile {

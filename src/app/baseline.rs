@@ -12,11 +12,6 @@ use crate::model::{BlindSpot, SCHEMA_VERSION, Snapshot};
 /// Snapshot files larger than this are refused (a real one is a few MiB).
 const MAX_BYTES: u64 = 512 * 1024 * 1024;
 
-/// `$XDG_STATE_HOME/aiposture/baseline.json`, else `~/.local/state/aiposture/baseline.json`.
-pub fn default_path() -> Option<PathBuf> {
-    crate::collect::models::hashcache::state_dir().map(|d| d.join("baseline.json"))
-}
-
 /// A collection judged as a baseline: no drift (it is what later runs drift
 /// from) and nothing recorded in the timeline.
 pub fn take(collector: &crate::collect::Collector) -> Result<Snapshot, Error> {

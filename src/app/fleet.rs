@@ -17,9 +17,7 @@ use crate::model::fleet::{
     FLEET_SCHEMA_VERSION, FailStage, FleetHost, FleetReport, HostState, HostSummary,
 };
 
-/// Default remote command. `-o -` writes the JSON snapshot to standard output.
-pub const DEFAULT_REMOTE_COMMAND: &str = "aiposture snapshot --format json -o -";
-pub const DEFAULT_JOBS: usize = 8;
+pub use crate::model::fleet::{DEFAULT_JOBS, DEFAULT_REMOTE_COMMAND, check_ssh_option};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// A real snapshot is a few MiB; more than this is not one.
 pub const MAX_STDOUT: usize = 64 * 1024 * 1024;
@@ -126,19 +124,6 @@ impl Default for FleetOptions {
             keep_dir: None,
         }
     }
-}
-
-/// `KEY=VALUE` (or `KEY VALUE`) as ssh's `-o` takes it; nothing that ssh could
-/// read as another flag.
-pub fn check_ssh_option(o: &str) -> Result<(), String> {
-    let key = o.split(['=', ' ']).next().unwrap_or("");
-    if key.is_empty() || key.starts_with('-') || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(format!("ssh option {o:?}: expected KEY=VALUE"));
-    }
-    if !o.contains(['=', ' ']) {
-        return Err(format!("ssh option {o:?}: expected KEY=VALUE"));
-    }
-    Ok(())
 }
 
 /// ssh's own connect timeout: half the per-host budget, 1–30 s, so that an

@@ -33,8 +33,7 @@ const MAX_DEPTH: usize = 4;
 const MAX_ERRORS_KEPT: usize = 5;
 /// Summaries are shown in one line; `details` is not kept at all.
 const MAX_SUMMARY_CHARS: usize = 300;
-/// Data older than this is a finding unless the config says otherwise.
-pub const DEFAULT_MAX_AGE_DAYS: u64 = 90;
+pub use crate::model::advisory::DEFAULT_MAX_AGE_DAYS;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct OsvRecord {

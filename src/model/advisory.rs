@@ -6,6 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Severity;
+
+/// Data older than this is a finding unless the config says otherwise.
+pub const DEFAULT_MAX_AGE_DAYS: u64 = 90;
 use super::components::{Component, Ecosystem, VersionSource, pep503};
 
 /// Which advisory data was used, and how fresh it is.

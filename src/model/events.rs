@@ -190,3 +190,19 @@ pub struct WatchStatus {
     /// Roots that could not be watched, with why.
     pub errors: Vec<String>,
 }
+
+/// What is kept, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub days: u32,
+    pub max_events: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            days: 90,
+            max_events: 100_000,
+        }
+    }
+}

@@ -8,6 +8,23 @@ use serde::{Deserialize, Serialize};
 use super::privacy::AirGapState;
 use super::{Reach, Severity, Snapshot};
 
+/// Default remote command. `-o -` writes the JSON snapshot to standard output.
+pub const DEFAULT_REMOTE_COMMAND: &str = "aiposture snapshot --format json -o -";
+pub const DEFAULT_JOBS: usize = 8;
+
+/// `KEY=VALUE` (or `KEY VALUE`) as ssh's `-o` takes it; nothing that ssh could
+/// read as another flag.
+pub fn check_ssh_option(o: &str) -> Result<(), String> {
+    let key = o.split(['=', ' ']).next().unwrap_or("");
+    if key.is_empty() || key.starts_with('-') || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(format!("ssh option {o:?}: expected KEY=VALUE"));
+    }
+    if !o.contains(['=', ' ']) {
+        return Err(format!("ssh option {o:?}: expected KEY=VALUE"));
+    }
+    Ok(())
+}
+
 /// Bumped on any change that breaks readers of the fleet JSON.
 pub const FLEET_SCHEMA_VERSION: u32 = 1;
 

@@ -5,6 +5,7 @@ pub mod advisory;
 pub mod argv;
 pub mod baseline;
 pub mod components;
+pub mod date;
 pub mod events;
 pub mod finding;
 pub mod firewall;

@@ -62,7 +62,7 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
         .host
         .collected_at
         .get(..10)
-        .filter(|d| crate::knowledge::policy::parse_date(d).is_ok());
+        .filter(|d| crate::model::date::parse_date(d).is_ok());
     let ids: Vec<(u32, &str)> = inventory
         .servers
         .iter()

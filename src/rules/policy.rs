@@ -42,7 +42,7 @@ fn today(inv: &Inventory) -> Option<&str> {
     inv.host
         .collected_at
         .get(..10)
-        .filter(|d| crate::knowledge::policy::parse_date(d).is_ok())
+        .filter(|d| crate::model::date::parse_date(d).is_ok())
 }
 
 /// What matched, if every field the approval gives matches the model.

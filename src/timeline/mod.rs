@@ -13,7 +13,8 @@ use crate::model::Snapshot;
 use crate::model::events::{Event, Sample, Since, TimelineView, WatchStatus};
 use crate::model::keys::{egress_key, listener_key, server_identity};
 
-pub use store::{Retention, Store};
+pub use crate::model::events::Retention;
+pub use store::Store;
 
 /// How many events a snapshot carries for the Events pane.
 const RECENT: usize = 500;
@@ -75,15 +76,7 @@ fn peer_key(e: &Event) -> String {
 
 /// Where the timeline lives: `$XDG_STATE_HOME/aiposture`, else `~/.local/state/aiposture`.
 pub fn default_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_STATE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".local/state"))
-        })
-        .map(|d| d.join("aiposture"))
+    crate::paths::state_dir()
 }
 
 /// With nothing new, the store is written at most this often (samples, last seen).

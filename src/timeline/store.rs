@@ -14,28 +14,13 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::Error;
+use crate::model::events::Retention;
 use crate::model::events::{Event, EventKind, EventSubject};
 use crate::model::{Evidence, Severity};
 
 const BUSY: Duration = Duration::from_secs(5);
 /// Bumped when the tables change; an older file is migrated or refused.
 const SCHEMA: i64 = 1;
-
-/// What is kept, and for how long.
-#[derive(Debug, Clone, Copy)]
-pub struct Retention {
-    pub days: u32,
-    pub max_events: u64,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Retention {
-            days: 90,
-            max_events: 100_000,
-        }
-    }
-}
 
 /// One observation to record, written in a single transaction.
 pub struct Record<'a> {

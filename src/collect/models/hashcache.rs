@@ -79,15 +79,6 @@ pub fn key(meta: &std::fs::Metadata) -> String {
     )
 }
 
-/// `$XDG_STATE_HOME/aiposture`, else `~/.local/state/aiposture`.
-pub fn state_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_STATE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .map(|d| d.join("aiposture"))
-}
-
 fn parse(bytes: &[u8]) -> FileV2 {
     #[derive(Deserialize)]
     struct Versioned {
@@ -121,7 +112,7 @@ fn parse(bytes: &[u8]) -> FileV2 {
 
 impl HashCache {
     pub fn load() -> HashCache {
-        let path = state_dir().map(|d| d.join("hashes.json"));
+        let path = crate::paths::state_dir().map(|d| d.join("hashes.json"));
         let file = path
             .as_ref()
             .and_then(|p| std::fs::read(p).ok())
