@@ -630,3 +630,79 @@ fn find_cycles(g: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<Vec<Vec<
 fn join(s: &BTreeSet<String>) -> String {
     s.iter().cloned().collect::<Vec<_>>().join("\n")
 }
+
+/// First segments of every path and `use` tree a file names (crate roots).
+struct Roots(BTreeSet<String>);
+
+impl<'ast> Visit<'ast> for Roots {
+    fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
+        let trees: Vec<&syn::UseTree> = match &u.tree {
+            syn::UseTree::Group(g) => g.items.iter().collect(),
+            t => vec![t],
+        };
+        for t in trees {
+            match t {
+                syn::UseTree::Path(p) => self.0.insert(p.ident.to_string()),
+                syn::UseTree::Name(n) => self.0.insert(n.ident.to_string()),
+                syn::UseTree::Rename(r) => self.0.insert(r.ident.to_string()),
+                _ => false,
+            };
+        }
+    }
+
+    fn visit_path(&mut self, p: &'ast syn::Path) {
+        if p.segments.len() > 1
+            && let Some(first) = p.segments.first()
+        {
+            self.0.insert(first.ident.to_string());
+        }
+        syn::visit::visit_path(self, p);
+    }
+}
+
+#[test]
+fn ui_crates_stay_in_views_and_anyhow_at_the_edge() {
+    let mut bad = BTreeSet::new();
+    for f in load() {
+        let mut r = Roots(BTreeSet::new());
+        r.visit_file(&f.ast);
+        let t = top(&f.module);
+        for c in ["ratatui", "crossterm"] {
+            if r.0.contains(c) && t != "views" {
+                bad.insert(format!("{}: names {c} outside views/", f.rel));
+            }
+        }
+        if r.0.contains("anyhow") && t != "bin" {
+            bad.insert(format!("{}: names anyhow outside the edge", f.rel));
+        }
+    }
+    assert!(bad.is_empty(), "{}", join(&bad));
+}
+
+/// ARCHITECTURE.md names every top-level module (as `name/` or `name.rs`).
+#[test]
+fn the_architecture_map_names_every_top_level_module() {
+    let map =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md"))
+            .expect("ARCHITECTURE.md");
+    let mut missing = BTreeSet::new();
+    for f in load() {
+        let name = match f.module.as_slice() {
+            [] => continue,
+            [bin, file] if bin == "bin" => format!("{file}.rs"),
+            [m] if f.rel.ends_with(".rs") && !f.rel.contains('/') => format!("{m}.rs"),
+            [m, ..] => format!("{m}/"),
+        };
+        if name == "test_support.rs" {
+            continue;
+        }
+        if !map.contains(&format!("src/{name}")) && !map.contains(&format!("`{name}")) {
+            missing.insert(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md does not name: {}",
+        join(&missing)
+    );
+}

@@ -169,18 +169,38 @@ fn wildcard_bind_without_api_key_in_a_namespace_is_a_finding() {
         "a wildcard bind reachable only over loopback: {f:#}"
     );
 
-    // --fail-on: low findings exist (and medium ones: the servers run as root), nothing high.
+    // --fail-on: low findings exist (and medium ones: the servers run as root),
+    // nothing high about these servers. The gate is over the whole host, where
+    // other AI servers may run: its exit code must agree with the findings of the
+    // snapshot it wrote.
     let out = temp_path("failon.json");
-    let code = |sev: &str| {
-        Command::new(bin())
+    let run = |sev: &str| {
+        let code = Command::new(bin())
             .args(["snapshot", "--fail-on", sev, "-o"])
             .arg(&out)
             .status()
             .expect("run")
-            .code()
+            .code();
+        let text = std::fs::read_to_string(&out).expect("snapshot written");
+        (code, serde_json::from_str::<Value>(&text).expect("json"))
     };
-    assert_eq!(code("low"), Some(3));
-    assert_eq!(code("high"), Some(0));
+    let ours = [open.pid(), keyed.pid()];
+    let (low, _) = run("low");
+    assert_eq!(low, Some(3));
+    let (high, written) = run("high");
+    let at_least_high: Vec<&Value> = written["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| matches!(f["severity"].as_str(), Some("high" | "critical")))
+        .collect();
+    assert!(
+        !at_least_high
+            .iter()
+            .any(|f| ours.iter().any(|&p| f["subject"]["pid"] == p)),
+        "a high finding about the test's servers: {at_least_high:#?}"
+    );
+    assert_eq!(high, Some(if at_least_high.is_empty() { 0 } else { 3 }));
     let _ = std::fs::remove_file(out);
 }
 
