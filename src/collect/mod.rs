@@ -7,6 +7,7 @@ pub mod models;
 pub mod net;
 pub mod privacy;
 pub mod procs;
+pub mod servers;
 pub mod versions;
 pub mod watch;
 
@@ -15,19 +16,17 @@ use std::time::{Instant, SystemTime};
 
 use crate::error::Error;
 use crate::knowledge::Knowledge;
-use crate::knowledge::signatures::Strength;
 use crate::model::firewall::{FirewallView, NamespaceFirewall};
-use crate::model::redact::is_secret_name;
-use crate::model::{BlindSpot, Identification, Inventory, MatchStrength, Probe, Server, Worker};
+use crate::model::{BlindSpot, Inventory, Probe, Server};
 
 use crate::formats::analyse;
 use host::UserNames;
 use models::access as file_access;
 use models::dirs as model_dirs;
 use models::{hashcache, hasher, loaded, stores};
-use net::sockets::{self, NsTables, read_tables, walk_fds};
-use net::{docker, firewall, interfaces, nat, netns, probe, publish, sockdiag};
-use procs::{ProcTable, auth, env, identify, netns_of, privilege};
+use net::sockets::walk_fds;
+use net::{firewall, netns, probe};
+use procs::{ProcTable, identify};
 
 pub struct Collector {
     knowledge: Knowledge,
@@ -50,7 +49,7 @@ pub struct Collector {
     wait_for_hashes: bool,
     analyses: std::sync::Mutex<analyse::AnalysisCache>,
     /// Last read of the NAT rules (root only), reused for a minute like the firewall.
-    nat_cache: std::sync::Mutex<Option<(Instant, nat::NatRead)>>,
+    nat: net::publishing::NatReader,
     /// Model directories the operator listed (`[models] roots`).
     model_roots: Vec<std::path::PathBuf>,
     /// The policy file, read on every collection (edits apply at the next refresh).
@@ -68,9 +67,6 @@ const PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 /// Listeners probed per server and rounds run at once.
 const PROBE_LISTENERS_PER_SERVER: usize = 2;
 const PROBE_PARALLEL: usize = 8;
-
-/// How many pids a blind spot lists before it only counts.
-const LIST_PIDS: usize = 8;
 
 impl Collector {
     pub fn new(knowledge: Knowledge) -> Self {
@@ -97,7 +93,7 @@ impl Collector {
             probes_enabled: true,
             probe_cache: Default::default(),
             firewall_cache: Default::default(),
-            nat_cache: Default::default(),
+            nat: net::publishing::NatReader::new(PROBE_TTL),
             procs: Default::default(),
             hashes: hashes.clone(),
             hasher: hasher::Hasher::new(hashes, background_workers()),
@@ -441,246 +437,38 @@ impl Collector {
         drop(proc_cache);
         let walk = walk_fds(&table);
         let found = identify::identify(&table, &self.knowledge.signatures);
-
-        // Namespaces: only processes that hold sockets (or are servers) matter.
-        let own_netns = netns_of(std::process::id()).ok();
-        let mut interesting: HashSet<u32> = walk.sockets.values().flatten().copied().collect();
-        for f in &found {
-            interesting.insert(f.pid);
-            interesting.extend(&f.workers);
-        }
-        let mut ns_member: BTreeMap<String, u32> = BTreeMap::new();
-        let mut ns_of_pid: BTreeMap<u32, String> = BTreeMap::new();
-        let mut ns_unreadable = Vec::new();
-        for &pid in &interesting {
-            match netns_of(pid) {
-                Ok(ns) => {
-                    ns_member.entry(ns.clone()).or_insert(pid);
-                    ns_of_pid.insert(pid, ns);
-                }
-                Err(reason) if reason != "the process exited" => ns_unreadable.push(pid),
-                Err(_) => {}
-            }
-        }
-        let own_label = |file: &str| {
-            format!(
-                "sock_diag dump in {} (the rows of /proc/net/{file})",
-                own_netns.as_deref().unwrap_or("own namespace")
-            )
-        };
-        let mut tables: Vec<NsTables> = vec![match sockdiag::dump_all(&own_label) {
-            Ok(rows) => NsTables {
-                netns: own_netns.clone(),
-                rows,
-                errors: Vec::new(),
-            },
-            Err(_) => read_tables("/proc/net", None, own_netns.clone()),
-        }];
-        for (ns, pid) in &ns_member {
-            if Some(ns) == own_netns.as_ref() {
-                continue;
-            }
-            let label =
-                |file: &str| format!("sock_diag dump in {ns} (the rows of /proc/{pid}/net/{file})");
-            // Joining another namespace needs CAP_SYS_ADMIN; without it the
-            // /proc tables of a member process show the same rows, more slowly.
-            tables.push(match sockdiag::dump_in_netns_of(*pid, &label) {
-                Ok(rows) => NsTables {
-                    netns: Some(ns.clone()),
-                    rows,
-                    errors: Vec::new(),
-                },
-                Err(_) => read_tables(&format!("/proc/{pid}/net"), Some(*pid), Some(ns.clone())),
-            });
-        }
-        let network = &self.knowledge.network;
-        let mut interfaces = interfaces::read(network, own_netns.as_deref()).unwrap_or_else(|e| {
-            blind.push(BlindSpot {
-                what: "interfaces of aiposture's own namespace".into(),
-                path: "getifaddrs(3)".into(),
-                reason: e.to_string(),
-                consequence: "what wildcard binds expose cannot be judged".into(),
-            });
-            Vec::new()
-        });
-        for (ns, pid) in &ns_member {
-            if Some(ns) == own_netns.as_ref() {
-                continue;
-            }
-            match interfaces::read_in_netns_of(network, *pid, ns) {
-                Ok(found) => interfaces.extend(found),
-                Err(e) => blind.push(BlindSpot {
-                    what: format!("interfaces of namespace {ns}"),
-                    path: format!("/proc/{pid}/ns/net"),
-                    reason: if e.raw_os_error() == Some(libc::EPERM) {
-                        "joining another network namespace needs CAP_SYS_ADMIN".into()
-                    } else {
-                        e.to_string()
-                    },
-                    consequence:
-                        "who can reach listeners in that namespace is unknown; run as root".into(),
-                }),
-            }
-        }
-        for t in &tables {
-            for (path, reason) in &t.errors {
-                blind.push(BlindSpot {
-                    what: format!(
-                        "socket table {path} (namespace {})",
-                        t.netns.as_deref().unwrap_or("unknown")
-                    ),
-                    path: path.clone(),
-                    reason: reason.clone(),
-                    consequence: "sockets of this table are not listed".into(),
-                });
-            }
-        }
-
-        let is_root = privileges.is_root;
-        let users = &self.users;
-        let sockets = sockets::join(&tables, &walk, &table, |uid| {
-            let who = users
-                .name(uid)
-                .map(|n| format!("uid {uid} ({n})"))
-                .unwrap_or_else(|| format!("uid {uid}"));
-            if is_root {
-                format!(
-                    "created by {who}; no process holds an fd to it (kernel socket, or its owner exited during collection)"
-                )
-            } else {
-                format!(
-                    "created by {who}; the fd tables of other users' processes are not readable without root"
-                )
-            }
-        });
-
         let server_pids: HashSet<u32> = found
             .iter()
             .flat_map(|f| std::iter::once(f.pid).chain(f.workers.iter().copied()))
             .collect();
 
-        let mut servers = Vec::with_capacity(found.len());
-        for f in found {
-            let Some(entry) = table.get(f.pid) else {
-                continue;
-            };
-            let members: Vec<u32> = std::iter::once(f.pid)
-                .chain(f.workers.iter().copied())
-                .collect();
-            let env = env::read(f.pid, &self.env_allowlist);
-            let env_names = env.as_ref().map(|e| e.names.clone()).map_err(Clone::clone);
-            if let Err(reason) = &env {
-                blind.push(BlindSpot {
-                    what: format!("environment of pid {} ({})", f.pid, f.signature.name),
-                    path: format!("/proc/{}/environ", f.pid),
-                    reason: reason.clone(),
-                    consequence: "auth, bind and telemetry switches set by environment cannot be seen; run as root or as the server's user".into(),
-                });
-            }
-            for (pid, reason) in walk.unreadable.iter().filter(|(p, _)| members.contains(p)) {
-                blind.push(BlindSpot {
-                    what: format!("open sockets of pid {pid} ({})", f.signature.name),
-                    path: format!("/proc/{pid}/fd"),
-                    reason: reason.clone(),
-                    consequence: "this server's listeners appear as owner-unknown sockets; run as root or as the server's user".into(),
-                });
-            }
-            let mut models = Vec::new();
-            // A poisoned lock only means an earlier collection panicked; the cache
-            // holds plain values and stays valid.
-            let mut cache = self.sniffed.lock().unwrap_or_else(|p| p.into_inner());
-            for &pid in &members {
-                let comm = table.get(pid).map(|p| p.comm.as_str()).unwrap_or("");
-                models.extend(loaded::loaded_models(pid, comm, &mut blind, &mut cache));
-            }
-            drop(cache);
-            // A model mapped by the server and its worker is one model.
-            models.sort_by(|a, b| a.path.cmp(&b.path).then(a.pid.cmp(&b.pid)));
-            models.dedup_by(|a, b| a.path == b.path);
-
-            let auth = auth::auth_config(f.signature, f.pid, &entry.argv, &env_names);
-            let (_, secret_flags) =
-                crate::model::redact::redact_argv(&entry.argv, &f.signature.secret_flags);
-            let secret_env_names = env_names
-                .as_ref()
-                .map(|names| {
-                    names
-                        .iter()
-                        .filter(|n| is_secret_name(n))
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default();
-            let env_unreadable = env.as_ref().err().cloned();
-            let env_config = env.map(|e| e.config).unwrap_or_default();
-            let socket_idx = sockets
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.owner_pids().iter().any(|p| members.contains(p)))
-                .map(|(i, _)| i)
-                .collect();
-            servers.push(Server {
-                product_id: f.signature.id.clone(),
-                product: f.signature.name.clone(),
-                pid: f.pid,
-                ppid: entry.ppid,
-                uid: Some(entry.uid),
-                user: users.name(entry.uid),
-                exe: entry.exe_path.clone(),
-                cmdline: entry.argv.clone(),
-                netns: ns_of_pid.get(&f.pid).cloned(),
-                identification: Identification {
-                    strength: match f.strength {
-                        Strength::Strong => MatchStrength::Strong,
-                        Strength::Weak => MatchStrength::Weak,
-                    },
-                    reason: f.reason,
-                    signature_status: f.signature.status.clone(),
-                },
-                workers: f
-                    .workers
-                    .iter()
-                    .map(|&pid| Worker {
-                        pid,
-                        comm: table.get(pid).map(|p| p.comm.clone()).unwrap_or_default(),
-                    })
-                    .collect(),
-                sockets: socket_idx,
-                models,
-                auth,
-                secret_env_names,
-                secret_flags,
-                env_config,
-                env_unreadable,
-                confinement: privilege::read(f.pid),
-                components: Vec::new(),
-                runtime: Default::default(),
-            });
-        }
-
-        let others: Vec<u32> = walk
-            .unreadable
-            .iter()
-            .map(|(p, _)| *p)
-            .filter(|p| !server_pids.contains(p))
-            .collect();
-        if !others.is_empty() {
-            blind.push(BlindSpot {
-                what: format!("open files of {} processes of other users", others.len()),
-                path: pid_paths(&others, "fd"),
-                reason: "permission denied".into(),
-                consequence: "sockets they hold are listed as owner-unknown; AI servers among them are still recognised by command line. Run as root to join them".into(),
-            });
-        }
-        if !ns_unreadable.is_empty() {
-            ns_unreadable.sort_unstable();
-            blind.push(BlindSpot {
-                what: format!("network namespace of {} processes", ns_unreadable.len()),
-                path: pid_paths(&ns_unreadable, "ns/net"),
-                reason: "permission denied".into(),
-                consequence: "sockets inside other network namespaces (containers) these processes may use are not listed".into(),
-            });
-        }
+        // Namespaces: only processes that hold sockets (or are servers) matter.
+        let mut interesting: HashSet<u32> = walk.sockets.values().flatten().copied().collect();
+        interesting.extend(&server_pids);
+        let net = net::read::read(
+            &table,
+            &walk,
+            net::read::Namespaces::of(&interesting),
+            &self.knowledge.network,
+            &self.users,
+            privileges.is_root,
+            &mut blind,
+        );
+        let (ns, interfaces, sockets) = (net.namespaces, net.interfaces, net.sockets);
+        let mut servers = servers::build(
+            found,
+            &servers::Context {
+                table: &table,
+                walk: &walk,
+                sockets: &sockets,
+                ns_of_pid: &ns.of_pid,
+                env_allowlist: &self.env_allowlist,
+                users: &self.users,
+                sniffed: &self.sniffed,
+            },
+            &mut blind,
+        );
+        servers::others_blind_spots(&walk, &server_pids, ns.unreadable.clone(), &mut blind);
 
         {
             let mut cache = self.versions.lock().unwrap_or_else(|p| p.into_inner());
@@ -692,173 +480,60 @@ impl Collector {
             );
         }
         let system_software = versions::system::host();
-        let firewalls = self.read_firewalls(&servers, &sockets, &own_netns, &mut blind);
+        let firewalls = self.read_firewalls(&servers, &sockets, &ns.own, &mut blind);
         let mut store_files = self.read_stores(&servers, &mut blind);
         let model_roots = self.read_model_dirs(&servers, &mut store_files, &mut blind);
         // Group membership, read once per collection for every access chain.
         let groups = file_access::Groups::load();
-        {
-            // Who could swap the weights: owner and mode up to the store root (files)
-            // or `/` (loaded models, as their process sees them).
-            let plain = |p: &std::path::Path| p.to_path_buf();
-            for f in store_files.iter_mut().filter(|f| stores::is_model(f)) {
-                f.access = file_access::chain(
-                    std::path::Path::new(&f.path),
-                    Some(std::path::Path::new(&f.root)),
-                    &plain,
-                    &self.users,
-                    &groups,
-                );
-            }
-            for s in servers.iter_mut() {
-                for m in s.models.iter_mut().filter(|m| !m.deleted) {
-                    let pid = m.pid;
-                    let through_root = move |p: &std::path::Path| loaded::through_root(pid, p);
-                    m.access =
-                        file_access::chain(&m.fs_path(), None, &through_root, &self.users, &groups);
-                }
-            }
-        }
+        models::annotate(
+            &mut servers,
+            &mut store_files,
+            &self.users,
+            &groups,
+            &mut self.analyses.lock().unwrap_or_else(|p| p.into_inner()),
+            &self.knowledge.pickle,
+        );
         let policy = match &self.policy_path {
             Some(p) => crate::knowledge::policy::load(p),
             None => crate::model::policy::PolicyStatus::Absent {
                 path: "(no policy path: neither XDG_CONFIG_HOME nor HOME is set)".into(),
             },
         };
-        {
-            let mut cache = self.analyses.lock().unwrap_or_else(|p| p.into_inner());
-            let rules = &self.knowledge.pickle;
-            for s in servers.iter_mut() {
-                for m in s.models.iter_mut().filter(|m| !m.deleted) {
-                    // As the process sees it: through its root (containers).
-                    let seen = loaded::through_root(m.pid, &m.fs_path());
-                    m.analysis = cache.get_or_analyse(&seen, &m.format, rules);
-                }
-            }
-            for f in store_files.iter_mut() {
-                if let Some(format) = f.format.clone() {
-                    f.analysis =
-                        cache.get_or_analyse(std::path::Path::new(&f.path), &format, rules);
-                }
-            }
-        }
         let hashing = self.resolve_hashes(&mut servers, &mut store_files, &mut blind);
-        let mut publishes = publish::from_processes(&table);
-        publishes.extend(publish::from_rootlessport(
+        let publishing = net::publishing::read(
             &table,
             &sockets,
-            &own_netns,
-            |pid| ns_of_pid.get(&pid).cloned(),
-        ));
-        let containers = match docker::read(std::path::Path::new(docker::SOCKET)) {
-            Ok(Some(docker::DockerView {
-                containers,
-                publishes: api_publishes,
-            })) => {
-                // docker-proxy and the API describe the same ports: keep one of each.
-                for p in api_publishes {
-                    if !publishes.iter().any(|q| {
-                        q.host == p.host && q.target == p.target && q.protocol == p.protocol
-                    }) {
-                        publishes.push(p);
-                    }
-                }
-                containers
-            }
-            Ok(None) => Vec::new(),
-            Err(reason) => {
-                blind.push(BlindSpot {
-                    what: "the Docker Engine API".into(),
-                    path: docker::SOCKET.into(),
-                    reason,
-                    consequence: "container names and ports published by NAT rules alone (userland-proxy off) are not visible; ports forwarded by docker-proxy still are. Run as root or in the docker group".into(),
-                });
-                Vec::new()
-            }
-        };
-        // NAT rules matter only when a server runs in a container.
-        let containers_seen = servers.iter().any(|s| s.confinement.container.is_some());
-        if containers_seen && privileges.is_root {
-            let mut cache = self.nat_cache.lock().unwrap_or_else(|p| p.into_inner());
-            if cache
-                .as_ref()
-                .is_none_or(|(at, _)| at.elapsed() >= PROBE_TTL)
-            {
-                *cache = Some((Instant::now(), nat::read()));
-            }
-            if let Some((_, read)) = cache.as_ref() {
-                for p in &read.publishes {
-                    if !publishes.iter().any(|q| {
-                        q.host == p.host && q.target == p.target && q.protocol == p.protocol
-                    }) {
-                        publishes.push(p.clone());
-                    }
-                }
-                for e in &read.errors {
-                    blind.push(BlindSpot {
-                        what: "NAT rules of the host".into(),
-                        path: "iptables-save -t nat".into(),
-                        reason: e.clone(),
-                        consequence: "ports published by NAT rules alone (Podman, Docker without its proxy) may be missing".into(),
-                    });
-                }
-            }
-        } else if containers_seen {
-            blind.push(BlindSpot {
-                what: "NAT rules of the host".into(),
-                path: "iptables-save -t nat".into(),
-                reason: "reading netfilter tables needs root (CAP_NET_ADMIN)".into(),
-                consequence: "ports published by NAT rules alone (Podman, Docker without its proxy) are not mapped to their containers".into(),
-            });
-        }
+            &ns,
+            servers.iter().any(|s| s.confinement.container.is_some()),
+            privileges.is_root,
+            &self.nat,
+            &mut blind,
+        );
         let probes = if self.probes_enabled {
             self.run_probes(
                 &servers,
                 &sockets,
-                &own_netns,
+                &ns.own,
                 privileges.is_root,
                 &collected_at,
             )
         } else {
             Vec::new()
         };
-        let mut privacy = crate::model::privacy::PrivacyFacts {
-            actors: privacy::actors::find(
-                &table,
-                &self.knowledge.privacy.actors,
-                &servers,
-                &sockets,
-                &self.users,
-            ),
-            switch_files: privacy::switch_files::read(
-                &servers,
-                &self.knowledge.privacy,
-                &self.users,
-            ),
-            ..Default::default()
-        };
-        {
-            let actor_pids: Vec<u32> = privacy.actors.iter().map(|a| a.pid).collect();
-            let mut first_seen = self
+        let privacy = privacy::read(
+            &privacy::Context {
+                table: &table,
+                knowledge: &self.knowledge.privacy,
+                servers: &servers,
+                sockets: &sockets,
+                users: &self.users,
+                groups: &groups,
+                collected_at: &collected_at,
+            },
+            &mut self
                 .peers_first_seen
                 .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            (privacy.connections, privacy.hosts_names) = privacy::connections::read(
-                &servers,
-                &sockets,
-                &actor_pids,
-                &collected_at,
-                &mut first_seen,
-                &mut blind,
-            );
-        }
-        privacy.config_backends =
-            privacy::config_backends::read(&servers, &self.knowledge.privacy, &mut blind);
-        privacy.prompt_logs = privacy::prompt_logs::read(
-            &servers,
-            &self.knowledge.privacy.logs,
-            &self.users,
-            &groups,
+                .unwrap_or_else(|p| p.into_inner()),
             &mut blind,
         );
         let gpu = self.gpu.lock().unwrap_or_else(|p| p.into_inner()).read();
@@ -874,15 +549,15 @@ impl Collector {
         Ok(Inventory {
             host: host::host_info(collected_at, collection_ms),
             privileges,
-            own_netns,
+            own_netns: ns.own,
             servers,
             sockets,
             interfaces,
-            publishes,
+            publishes: publishing.publishes,
             store_files,
             model_roots,
             policy,
-            containers,
+            containers: publishing.containers,
             probes,
             probes_enabled: self.probes_enabled,
             hashing,
@@ -903,16 +578,4 @@ fn cores() -> usize {
 /// Background hashing leaves a core for the dashboard and the rest of the host.
 fn background_workers() -> usize {
     cores().saturating_sub(1).clamp(1, 4)
-}
-
-fn pid_paths(pids: &[u32], leaf: &str) -> String {
-    let mut s: Vec<String> = pids
-        .iter()
-        .take(LIST_PIDS)
-        .map(|p| format!("/proc/{p}/{leaf}"))
-        .collect();
-    if pids.len() > LIST_PIDS {
-        s.push(format!("… and {} more", pids.len() - LIST_PIDS));
-    }
-    s.join(", ")
 }

@@ -9,5 +9,7 @@ pub mod nat;
 pub mod netns;
 pub mod probe;
 pub mod publish;
+pub mod publishing;
+pub mod read;
 pub mod sockdiag;
 pub mod sockets;

@@ -1,0 +1,195 @@
+//! One `Server` per identified process: the process and its workers, their
+//! environment (names; values only where allowlisted), the sockets they hold,
+//! the model files they map or hold open, and the auth their flags configure.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Mutex;
+
+use super::host::UserNames;
+use super::models::loaded::{self, SniffCache};
+use super::net::sockets::FdWalk;
+use super::procs::identify::Identified;
+use super::procs::{ProcTable, auth, env, privilege};
+use crate::knowledge::signatures::Strength;
+use crate::model::redact::is_secret_name;
+use crate::model::{BlindSpot, Identification, MatchStrength, Server, Socket, Worker};
+
+/// How many pids a blind spot lists before it only counts.
+const LIST_PIDS: usize = 8;
+
+/// What `build` reads each server with.
+pub struct Context<'a> {
+    pub table: &'a ProcTable,
+    pub walk: &'a FdWalk,
+    pub sockets: &'a [Socket],
+    pub ns_of_pid: &'a BTreeMap<u32, String>,
+    pub env_allowlist: &'a [String],
+    pub users: &'a UserNames,
+    pub sniffed: &'a Mutex<SniffCache>,
+}
+
+pub fn build(found: Vec<Identified<'_>>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Vec<Server> {
+    found
+        .into_iter()
+        .filter_map(|f| build_one(f, cx, blind))
+        .collect()
+}
+
+fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Option<Server> {
+    let entry = cx.table.get(f.pid)?;
+    let members: Vec<u32> = std::iter::once(f.pid)
+        .chain(f.workers.iter().copied())
+        .collect();
+    let env = env::read(f.pid, cx.env_allowlist);
+    let env_names = env.as_ref().map(|e| e.names.clone()).map_err(Clone::clone);
+    if let Err(reason) = &env {
+        blind.push(BlindSpot {
+            what: format!("environment of pid {} ({})", f.pid, f.signature.name),
+            path: format!("/proc/{}/environ", f.pid),
+            reason: reason.clone(),
+            consequence: "auth, bind and telemetry switches set by environment cannot be seen; run as root or as the server's user".into(),
+        });
+    }
+    for (pid, reason) in cx
+        .walk
+        .unreadable
+        .iter()
+        .filter(|(p, _)| members.contains(p))
+    {
+        blind.push(BlindSpot {
+            what: format!("open sockets of pid {pid} ({})", f.signature.name),
+            path: format!("/proc/{pid}/fd"),
+            reason: reason.clone(),
+            consequence: "this server's listeners appear as owner-unknown sockets; run as root or as the server's user".into(),
+        });
+    }
+    let models = models_of(&members, cx, blind);
+    let auth = auth::auth_config(f.signature, f.pid, &entry.argv, &env_names);
+    let (_, secret_flags) =
+        crate::model::redact::redact_argv(&entry.argv, &f.signature.secret_flags);
+    let secret_env_names = env_names
+        .as_ref()
+        .map(|names| {
+            names
+                .iter()
+                .filter(|n| is_secret_name(n))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let env_unreadable = env.as_ref().err().cloned();
+    let env_config = env.map(|e| e.config).unwrap_or_default();
+    let sockets = cx
+        .sockets
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.owner_pids().iter().any(|p| members.contains(p)))
+        .map(|(i, _)| i)
+        .collect();
+    Some(Server {
+        product_id: f.signature.id.clone(),
+        product: f.signature.name.clone(),
+        pid: f.pid,
+        ppid: entry.ppid,
+        uid: Some(entry.uid),
+        user: cx.users.name(entry.uid),
+        exe: entry.exe_path.clone(),
+        cmdline: entry.argv.clone(),
+        netns: cx.ns_of_pid.get(&f.pid).cloned(),
+        identification: Identification {
+            strength: match f.strength {
+                Strength::Strong => MatchStrength::Strong,
+                Strength::Weak => MatchStrength::Weak,
+            },
+            reason: f.reason,
+            signature_status: f.signature.status.clone(),
+        },
+        workers: f
+            .workers
+            .iter()
+            .map(|&pid| Worker {
+                pid,
+                comm: cx
+                    .table
+                    .get(pid)
+                    .map(|p| p.comm.clone())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        sockets,
+        models,
+        auth,
+        secret_env_names,
+        secret_flags,
+        env_config,
+        env_unreadable,
+        confinement: privilege::read(f.pid),
+        components: Vec::new(),
+        runtime: Default::default(),
+    })
+}
+
+/// Model files the server and its workers map or hold; one mapped by both is one.
+fn models_of(
+    members: &[u32],
+    cx: &Context,
+    blind: &mut Vec<BlindSpot>,
+) -> Vec<crate::model::LoadedModel> {
+    let mut models = Vec::new();
+    // A poisoned lock only means an earlier collection panicked; the cache
+    // holds plain values and stays valid.
+    let mut cache = cx.sniffed.lock().unwrap_or_else(|p| p.into_inner());
+    for &pid in members {
+        let comm = cx.table.get(pid).map(|p| p.comm.as_str()).unwrap_or("");
+        models.extend(loaded::loaded_models(pid, comm, blind, &mut cache));
+    }
+    drop(cache);
+    models.sort_by(|a, b| a.path.cmp(&b.path).then(a.pid.cmp(&b.pid)));
+    models.dedup_by(|a, b| a.path == b.path);
+    models
+}
+
+/// What could not be seen of processes that are not servers: other users' fd
+/// tables, and namespaces that could not be read.
+pub fn others_blind_spots(
+    walk: &FdWalk,
+    server_pids: &HashSet<u32>,
+    mut ns_unreadable: Vec<u32>,
+    blind: &mut Vec<BlindSpot>,
+) {
+    let others: Vec<u32> = walk
+        .unreadable
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| !server_pids.contains(p))
+        .collect();
+    if !others.is_empty() {
+        blind.push(BlindSpot {
+            what: format!("open files of {} processes of other users", others.len()),
+            path: pid_paths(&others, "fd"),
+            reason: "permission denied".into(),
+            consequence: "sockets they hold are listed as owner-unknown; AI servers among them are still recognised by command line. Run as root to join them".into(),
+        });
+    }
+    if !ns_unreadable.is_empty() {
+        ns_unreadable.sort_unstable();
+        blind.push(BlindSpot {
+            what: format!("network namespace of {} processes", ns_unreadable.len()),
+            path: pid_paths(&ns_unreadable, "ns/net"),
+            reason: "permission denied".into(),
+            consequence: "sockets inside other network namespaces (containers) these processes may use are not listed".into(),
+        });
+    }
+}
+
+fn pid_paths(pids: &[u32], leaf: &str) -> String {
+    let mut s: Vec<String> = pids
+        .iter()
+        .take(LIST_PIDS)
+        .map(|p| format!("/proc/{p}/{leaf}"))
+        .collect();
+    if pids.len() > LIST_PIDS {
+        s.push(format!("… and {} more", pids.len() - LIST_PIDS));
+    }
+    s.join(", ")
+}
