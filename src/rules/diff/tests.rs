@@ -1,13 +1,20 @@
 use super::*;
+use crate::model::components::Component;
 use crate::model::components::{Ecosystem, VersionSource};
+use crate::model::events::{Event, EventKind};
 use crate::model::metadata::{ChatTemplate, ModelMetadata};
+use crate::model::privacy::Egress;
 use crate::model::privacy::{
     Destination, PrivacyRole, ProcessPrivacy, Switch, SwitchKind, SwitchState,
 };
 use crate::model::testing::{inventory, loaded_model, server};
 use crate::model::{
-    BindScope, Endpoint, Evidence, HashingNow, Integrity, ModelFormat, ProbeIdentity,
-    SCHEMA_VERSION, Scores, SocketOwner, SocketState, StoreKind, Subject, ToolInfo,
+    AuthState, Evidence, FileHash, Finding, ListenerExposure, ModelAnalysis, ProbeAuth,
+    ProbeVerdict, Protocol, Reach, Server, Severity, Snapshot, Socket, StoreFile,
+};
+use crate::model::{
+    BindScope, Endpoint, HashingNow, Integrity, ModelFormat, ProbeIdentity, SCHEMA_VERSION, Scores,
+    SocketOwner, SocketState, StoreKind, Subject, ToolInfo,
 };
 
 fn snap(inv: crate::model::Inventory) -> Snapshot {
