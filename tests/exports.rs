@@ -4,6 +4,9 @@
 //! parse and count what the snapshot holds with no secret in them; the Markdown
 //! report; and exports killed at random moments that leave each target old or
 //! new, never cut.
+// Tests signal, reap and measure the processes they start: kill(2) and
+// wait4(2) have no safe wrapper in std.
+#![allow(unsafe_code)]
 
 mod support;
 

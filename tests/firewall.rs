@@ -1,5 +1,8 @@
 //! The host firewall read inside a real network namespace and judged, against
 //! what a client on the other side of a veth pair actually gets.
+// Tests signal, reap and measure the processes they start: kill(2) and
+// wait4(2) have no safe wrapper in std.
+#![allow(unsafe_code)]
 
 mod support;
 

@@ -4,6 +4,9 @@
 //! duplicate members, a 1 GiB bomb and lying sizes. The real binary scans them
 //! all in one run and must exit normally, give every file a clear error or an
 //! honest verdict (never `clean` for a cut pickle), and stay under a memory bound.
+// Tests signal, reap and measure the processes they start: kill(2) and
+// wait4(2) have no safe wrapper in std.
+#![allow(unsafe_code)]
 
 mod support;
 

@@ -1,6 +1,9 @@
 //! A real Jupyter Server (PyPI `jupyter_server`, installed by scripts/test-deps.sh)
 //! with and without its token, inside a namespace that holds only `lo`: what the
 //! tool says about auth must match what an unauthenticated client measures.
+// Tests signal, reap and measure the processes they start: kill(2) and
+// wait4(2) have no safe wrapper in std.
+#![allow(unsafe_code)]
 
 mod support;
 

@@ -3,6 +3,9 @@
 //! model files (the tiny GGUF from the gguf writer, the safetensors fixture from the
 //! safetensors writer); servers are stand-in processes with the real products'
 //! command lines that hold those files open (tests/support/model_holder.py).
+// Tests signal, reap and measure the processes they start: kill(2) and
+// wait4(2) have no safe wrapper in std.
+#![allow(unsafe_code)]
 
 mod support;
 

@@ -2,6 +2,9 @@
 //! (Hugging Face cache path), by publisher (a GGUF header's claim) past its expiry,
 //! by sha256 (a verified Ollama blob), a model nothing approves, and a policy file
 //! with an impossible date, read by a stand-in ComfyUI process that holds the files.
+// Tests signal, reap and measure the processes they start: kill(2) and
+// wait4(2) have no safe wrapper in std.
+#![allow(unsafe_code)]
 
 mod support;
 

@@ -5,6 +5,9 @@
 //! binaries, and the llama-server built by scripts/test-deps.sh. Each result is
 //! checked against what the real tools say (`importlib.metadata` run by the
 //! server's interpreter, `go version -m`, `llama-server --version`).
+// Tests signal, reap and measure the processes they start: kill(2) and
+// wait4(2) have no safe wrapper in std.
+#![allow(unsafe_code)]
 
 mod support;
 

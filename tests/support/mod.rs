@@ -1,5 +1,8 @@
 //! Shared test harness: real processes, real namespaces, real terminals.
 //! Everything started here is stopped by a guard's Drop, even when a test fails.
+// Tests signal, reap and measure the processes they start: kill(2) and
+// wait4(2) have no safe wrapper in std.
+#![allow(unsafe_code)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
