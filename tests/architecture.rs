@@ -706,3 +706,22 @@ fn the_architecture_map_names_every_top_level_module() {
         join(&missing)
     );
 }
+
+/// Knowledge is data parsed in one place: only `knowledge/` embeds `assets/`.
+#[test]
+fn only_knowledge_embeds_assets() {
+    let mut bad = BTreeSet::new();
+    for f in load() {
+        if top(&f.module) == "knowledge" {
+            continue;
+        }
+        let text = std::fs::read_to_string(src().join(&f.rel)).expect("read source");
+        for (i, line) in text.lines().enumerate() {
+            let embeds = line.contains("include_str!") || line.contains("include_bytes!");
+            if embeds && line.contains("assets/") {
+                bad.insert(format!("{}:{}: {}", f.rel, i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "assets embedded outside knowledge/:\n{}", join(&bad));
+}

@@ -7,9 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read};
 use std::path::Path;
-use std::sync::OnceLock;
 
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::model::metadata::{
@@ -32,37 +30,11 @@ pub const MAX_ARRAY_DEPTH: u32 = 2;
 pub const MAX_TENSOR_COUNT: u64 = 1 << 20;
 const MAX_DIMS: u32 = 8;
 
-const TEMPLATE_MARKERS: &str = include_str!("../../assets/template_markers.toml");
-
-#[derive(Deserialize)]
-struct MarkerFile {
-    group: Vec<MarkerGroup>,
-}
-#[derive(Deserialize)]
-struct MarkerGroup {
-    #[allow(dead_code)]
-    source: String,
-    markers: Vec<String>,
-}
-
-/// The SSTI markers of `assets/template_markers.toml`, in file order.
-pub fn template_markers() -> &'static [String] {
-    static M: OnceLock<Vec<String>> = OnceLock::new();
-    M.get_or_init(|| {
-        toml::from_str::<MarkerFile>(TEMPLATE_MARKERS)
-            .expect("assets/template_markers.toml is valid (tested)")
-            .group
-            .into_iter()
-            .flat_map(|g| g.markers)
-            .collect()
-    })
-}
-
 /// Fingerprint a chat template: hash, length, excerpt and the markers it contains
 /// (first occurrence of each, as a byte offset).
 pub fn chat_template(raw: &[u8]) -> ChatTemplate {
     let text = String::from_utf8_lossy(raw);
-    let ssti_markers = template_markers()
+    let ssti_markers = crate::knowledge::template_markers::markers()
         .iter()
         .filter_map(|m| text.find(m.as_str()).map(|at| format!("{m} at {at}")))
         .collect();
@@ -834,7 +806,7 @@ mod tests {
 
     #[test]
     fn markers_and_file_types_load() {
-        assert_eq!(template_markers().len(), 20);
+        assert_eq!(crate::knowledge::template_markers::markers().len(), 20);
         assert_eq!(file_type_name(1), Some("F16"));
         assert_eq!(file_type_name(7), Some("Q8_0"));
         assert_eq!(file_type_name(15), Some("Q4_K_M"));

@@ -4,11 +4,13 @@ pub mod advisories;
 pub mod audit;
 pub mod fingerprints;
 pub mod network;
+pub mod onnx_domains;
 pub mod pickle_rules;
 pub mod policy;
 pub mod privacy;
 pub mod score;
 pub mod signatures;
+pub mod template_markers;
 
 pub use signatures::{Signature, Signatures};
 

@@ -145,36 +145,10 @@ pub const RULE_ONNX_CUSTOM_OPS: &str = "models.onnx-custom-ops";
 pub const RULE_KERAS_LAMBDA: &str = "models.keras-lambda-bytecode";
 pub const RULE_KERAS_CUSTOM: &str = "models.keras-custom-objects";
 
-const ONNX_DOMAINS: &str = include_str!("../../assets/onnx_domains.toml");
-
-#[derive(serde::Deserialize)]
-struct DomainFile {
-    domain: Vec<DomainEntry>,
-}
-#[derive(serde::Deserialize)]
-struct DomainEntry {
-    names: Vec<String>,
-    #[allow(dead_code)]
-    source: String,
-}
-
-/// Operator domains built into ONNX and ONNX Runtime (assets/onnx_domains.toml).
-pub fn builtin_onnx_domains() -> &'static [String] {
-    static D: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    D.get_or_init(|| {
-        toml::from_str::<DomainFile>(ONNX_DOMAINS)
-            .expect("assets/onnx_domains.toml is valid (tested)")
-            .domain
-            .into_iter()
-            .flat_map(|d| d.names)
-            .collect()
-    })
-}
-
 /// Operators that need code from outside the model file: neither in a
 /// built-in domain nor defined by a model-local function.
 pub fn custom_ops(o: &OnnxReport) -> Vec<&OnnxOp> {
-    let builtin = builtin_onnx_domains();
+    let builtin = crate::knowledge::onnx_domains::builtin();
     o.ops
         .iter()
         .filter(|op| !builtin.contains(&op.domain))
@@ -499,7 +473,7 @@ mod tests {
 
     #[test]
     fn domain_list_parses_and_keeps_the_standard_ones() {
-        let d = builtin_onnx_domains();
+        let d = crate::knowledge::onnx_domains::builtin();
         for want in [
             "",
             "ai.onnx",
