@@ -723,5 +723,9 @@ fn only_knowledge_embeds_assets() {
             }
         }
     }
-    assert!(bad.is_empty(), "assets embedded outside knowledge/:\n{}", join(&bad));
+    assert!(
+        bad.is_empty(),
+        "assets embedded outside knowledge/:\n{}",
+        join(&bad)
+    );
 }

@@ -10,7 +10,7 @@ use super::app::{App, Overlay};
 use super::detail::detail_lines;
 use super::keys::BINDINGS;
 use super::panes::{events, models, patch, privacy, servers};
-use super::rows::{Item, Pane};
+use super::rows::{Item, Pane, Row};
 use super::theme::Theme;
 use super::widgets::*;
 use crate::model::{Reach, Severity, Snapshot};
@@ -318,13 +318,51 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let focused = app.pane == pane;
     let rows = app.rows(pane);
+    let title = lower_title(app, pane, rows.len());
+    let body: Vec<TRow> = rows
+        .iter()
+        .map(|r| lower_row(app, pane, r, area.width, theme))
+        .collect();
+    let empty = body.is_empty();
+    let widths = lower_widths(pane, area.width);
+    let header = (!empty).then(|| lower_header(pane, area.width)).flatten();
+    let mut table = Table::new(body, widths)
+        .row_highlight_style(theme.selected())
+        .block(block(&title, focused, theme));
+    if let Some(h) = header {
+        table = table.header(h);
+    }
+    let mut state = TableState::default();
+    if !empty {
+        state.select(Some(app.selected(pane)));
+    }
+    f.render_stateful_widget(table, area, &mut state);
+    if empty && app.snapshot.is_some() {
+        let msg = match pane {
+            Pane::BlindSpots => "Nothing was refused: this view is complete.",
+            Pane::Models => "No model file held by a server or found in a store.",
+            Pane::Patch => {
+                "No versioned component read (see blind spots for what was not readable)."
+            }
+            Pane::Events => "No event yet: changes since the first refresh appear here.",
+            _ => "No finding.",
+        };
+        f.render_widget(
+            Paragraph::new(msg).style(Style::default().fg(theme.muted)),
+            inset(area, 2, 1),
+        );
+    }
+}
+
+/// The lower list's title: its pane's name and counts, the others' counts.
+fn lower_title(app: &App, pane: Pane, rows: usize) -> String {
     let (nf, nb) = app
         .snapshot
         .as_ref()
         .map(|s| (s.findings.len(), s.inventory.blind_spots.len()))
         .unwrap_or((0, 0));
     let nm = app.rows(Pane::Models).len();
-    let title = match pane {
+    match pane {
         Pane::BlindSpots => title_with_filter(
             &format!("Blind spots ({nb}) │ findings ({nf}) │ models ({nm})"),
             app,
@@ -338,7 +376,7 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Pane::Patch => title_with_filter(
             &format!(
                 "Patch status ({}) │ {}",
-                rows.len(),
+                rows,
                 app.snapshot
                     .as_ref()
                     .map(patch::data_label)
@@ -350,7 +388,7 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Pane::Events => title_with_filter(
             &format!(
                 "Events ({}) │ {} (o: go to subject)",
-                rows.len(),
+                rows,
                 app.snapshot
                     .as_ref()
                     .and_then(|s| s.timeline.as_ref())
@@ -394,111 +432,117 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             app,
             pane,
         ),
-    };
-    let body: Vec<TRow> = rows
-        .iter()
-        .map(|r| match (pane, app.snapshot.as_ref(), r.item) {
-            (Pane::Findings, Some(s), Item::Finding(i)) => {
-                let sev = s.findings[i].severity;
-                TRow::new([
-                    Cell::from(sev.as_str()).style(theme.severity(sev)),
-                    Cell::from(r.cells[1].clone()),
-                ])
-            }
-            (Pane::Findings, Some(_), Item::Suppressed(_)) => TRow::new([
-                Cell::from(r.cells[0].clone()).style(Style::default().fg(theme.muted)),
-                Cell::from(r.cells[1].clone()).style(Style::default().fg(theme.muted)),
-            ]),
-            (Pane::Patch, _, _) => {
-                let sev = r.cells[patch::SEVERITY].parse::<Severity>().ok();
-                let style = sev.map_or(Style::default().fg(theme.muted), |s| theme.severity(s));
-                let mut cells = vec![Cell::from(r.cells[patch::SEVERITY].clone()).style(style)];
-                cells.extend(
-                    patch::patch_columns(area.width)
-                        .iter()
-                        .map(|(i, _)| Cell::from(r.cells[*i].clone())),
-                );
-                TRow::new(cells)
-            }
-            (Pane::Events, _, _) => {
-                let sev = r.cells[events::SEVERITY].parse::<Severity>().ok();
-                let style = sev.map_or(Style::default(), |s| theme.severity(s));
-                let mut cells = vec![Cell::from(r.cells[events::TIME].clone())];
-                cells.push(Cell::from(r.cells[events::SEVERITY].clone()).style(style));
-                cells.extend(
-                    events::event_columns(area.width)
-                        .iter()
-                        .map(|(i, _)| Cell::from(r.cells[*i].clone())),
-                );
-                TRow::new(cells)
-            }
-            (Pane::Privacy, Some(s), item) => {
-                let style = match (item, r.cells[privacy::STATE].as_str()) {
-                    (Item::AirGap, _) => privacy::verdict_severity(s)
-                        .map_or(Style::default().fg(theme.muted), |v| theme.severity(v)),
-                    (_, "reaches out" | "read: everyone") => theme.severity(Severity::Medium),
-                    (_, "unknown" | "read: group" | "read: unknown") => {
-                        theme.severity(Severity::Low)
-                    }
-                    _ => Style::default().fg(theme.muted),
-                };
-                let mut cells = vec![Cell::from(r.cells[privacy::STATE].clone()).style(style)];
-                cells.extend(
-                    privacy::privacy_columns(area.width)
-                        .iter()
-                        .map(|(i, _)| Cell::from(r.cells[*i].clone())),
-                );
-                TRow::new(cells)
-            }
-            (Pane::Models, _, _) => {
-                let style = if models::is_bad(&r.cells[models::STATE]) {
-                    theme.severity(Severity::High)
+    }
+}
+
+/// One row of the lower list, styled as its pane shows it.
+fn lower_row(app: &App, pane: Pane, r: &Row, width: u16, theme: &Theme) -> TRow<'static> {
+    match (pane, app.snapshot.as_ref(), r.item) {
+        (Pane::Findings, Some(s), Item::Finding(i)) => {
+            let sev = s.findings[i].severity;
+            TRow::new([
+                Cell::from(sev.as_str()).style(theme.severity(sev)),
+                Cell::from(r.cells[1].clone()),
+            ])
+        }
+        (Pane::Findings, Some(_), Item::Suppressed(_)) => TRow::new([
+            Cell::from(r.cells[0].clone()).style(Style::default().fg(theme.muted)),
+            Cell::from(r.cells[1].clone()).style(Style::default().fg(theme.muted)),
+        ]),
+        (Pane::Patch, _, _) => {
+            let sev = r.cells[patch::SEVERITY].parse::<Severity>().ok();
+            let style = sev.map_or(Style::default().fg(theme.muted), |s| theme.severity(s));
+            let mut cells = vec![Cell::from(r.cells[patch::SEVERITY].clone()).style(style)];
+            cells.extend(
+                patch::patch_columns(width)
+                    .iter()
+                    .map(|(i, _)| Cell::from(r.cells[*i].clone())),
+            );
+            TRow::new(cells)
+        }
+        (Pane::Events, _, _) => {
+            let sev = r.cells[events::SEVERITY].parse::<Severity>().ok();
+            let style = sev.map_or(Style::default(), |s| theme.severity(s));
+            let mut cells = vec![Cell::from(r.cells[events::TIME].clone())];
+            cells.push(Cell::from(r.cells[events::SEVERITY].clone()).style(style));
+            cells.extend(
+                events::event_columns(width)
+                    .iter()
+                    .map(|(i, _)| Cell::from(r.cells[*i].clone())),
+            );
+            TRow::new(cells)
+        }
+        (Pane::Privacy, Some(s), item) => {
+            let style = match (item, r.cells[privacy::STATE].as_str()) {
+                (Item::AirGap, _) => privacy::verdict_severity(s)
+                    .map_or(Style::default().fg(theme.muted), |v| theme.severity(v)),
+                (_, "reaches out" | "read: everyone") => theme.severity(Severity::Medium),
+                (_, "unknown" | "read: group" | "read: unknown") => theme.severity(Severity::Low),
+                _ => Style::default().fg(theme.muted),
+            };
+            let mut cells = vec![Cell::from(r.cells[privacy::STATE].clone()).style(style)];
+            cells.extend(
+                privacy::privacy_columns(width)
+                    .iter()
+                    .map(|(i, _)| Cell::from(r.cells[*i].clone())),
+            );
+            TRow::new(cells)
+        }
+        (Pane::Models, _, _) => {
+            let style = if models::is_bad(&r.cells[models::STATE]) {
+                theme.severity(Severity::High)
+            } else {
+                Style::default().fg(theme.muted)
+            };
+            let mut cells = vec![Cell::from(r.cells[models::STATE].clone()).style(style)];
+            let cols = models::model_columns(width);
+            let name_width = models::model_name_width(width, &cols);
+            cells.extend(cols.iter().map(|(i, _)| {
+                if *i == models::NAME {
+                    Cell::from(keep_tail(&r.cells[*i], name_width))
                 } else {
-                    Style::default().fg(theme.muted)
-                };
-                let mut cells = vec![Cell::from(r.cells[models::STATE].clone()).style(style)];
-                let cols = models::model_columns(area.width);
-                let name_width = models::model_name_width(area.width, &cols);
-                cells.extend(cols.iter().map(|(i, _)| {
-                    if *i == models::NAME {
-                        Cell::from(keep_tail(&r.cells[*i], name_width))
-                    } else {
-                        Cell::from(r.cells[*i].clone())
-                    }
-                }));
-                TRow::new(cells)
-            }
-            _ => TRow::new([
-                Cell::from("blind").style(Style::default().fg(theme.blind_spot)),
-                Cell::from(r.cells[0].clone()),
-            ]),
-        })
-        .collect();
-    let empty = body.is_empty();
-    let widths: Vec<Constraint> = if pane == Pane::Events {
+                    Cell::from(r.cells[*i].clone())
+                }
+            }));
+            TRow::new(cells)
+        }
+        _ => TRow::new([
+            Cell::from("blind").style(Style::default().fg(theme.blind_spot)),
+            Cell::from(r.cells[0].clone()),
+        ]),
+    }
+}
+
+/// Column widths of the lower list for its pane.
+fn lower_widths(pane: Pane, width: u16) -> Vec<Constraint> {
+    if pane == Pane::Events {
         [Constraint::Length(14), Constraint::Length(8)]
             .into_iter()
-            .chain(events::event_columns(area.width).iter().map(|(_, w)| *w))
+            .chain(events::event_columns(width).iter().map(|(_, w)| *w))
             .collect()
     } else if pane == Pane::Privacy {
         std::iter::once(Constraint::Length(14))
-            .chain(privacy::privacy_columns(area.width).iter().map(|(_, w)| *w))
+            .chain(privacy::privacy_columns(width).iter().map(|(_, w)| *w))
             .collect()
     } else if pane == Pane::Patch {
         std::iter::once(Constraint::Length(8))
-            .chain(patch::patch_columns(area.width).iter().map(|(_, w)| *w))
+            .chain(patch::patch_columns(width).iter().map(|(_, w)| *w))
             .collect()
     } else if pane == Pane::Models {
         std::iter::once(Constraint::Length(8))
-            .chain(models::model_columns(area.width).iter().map(|(_, w)| *w))
+            .chain(models::model_columns(width).iter().map(|(_, w)| *w))
             .collect()
     } else {
         vec![Constraint::Length(8), Constraint::Fill(1)]
-    };
-    let header = if pane == Pane::Privacy && !empty {
+    }
+}
+
+/// The header row of the panes whose columns need names (privacy, models).
+fn lower_header(pane: Pane, width: u16) -> Option<TRow<'static>> {
+    let header = if pane == Pane::Privacy {
         Some(
             TRow::new(
-                std::iter::once("state").chain(privacy::privacy_columns(area.width).iter().map(
+                std::iter::once("state").chain(privacy::privacy_columns(width).iter().map(
                     |(i, _)| match *i {
                         privacy::WHO => "process",
                         privacy::SWITCHES => "switches",
@@ -513,10 +557,10 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         None
     };
-    let header = header.or_else(|| {
-        (pane == Pane::Models && !empty).then(|| {
+    header.or_else(|| {
+        (pane == Pane::Models).then(|| {
             TRow::new(
-                std::iter::once("state").chain(models::model_columns(area.width).iter().map(
+                std::iter::once("state").chain(models::model_columns(width).iter().map(
                     |(i, _)| match *i {
                         models::NAME => "file or reference",
                         models::FORMAT => "format",
@@ -529,33 +573,7 @@ fn draw_lower_list(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             )
             .style(Style::default().add_modifier(Modifier::BOLD))
         })
-    });
-    let mut table = Table::new(body, widths)
-        .row_highlight_style(theme.selected())
-        .block(block(&title, focused, theme));
-    if let Some(h) = header {
-        table = table.header(h);
-    }
-    let mut state = TableState::default();
-    if !empty {
-        state.select(Some(app.selected(pane)));
-    }
-    f.render_stateful_widget(table, area, &mut state);
-    if empty && app.snapshot.is_some() {
-        let msg = match pane {
-            Pane::BlindSpots => "Nothing was refused: this view is complete.",
-            Pane::Models => "No model file held by a server or found in a store.",
-            Pane::Patch => {
-                "No versioned component read (see blind spots for what was not readable)."
-            }
-            Pane::Events => "No event yet: changes since the first refresh appear here.",
-            _ => "No finding.",
-        };
-        f.render_widget(
-            Paragraph::new(msg).style(Style::default().fg(theme.muted)),
-            inset(area, 2, 1),
-        );
-    }
+    })
 }
 
 fn draw_detail(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {

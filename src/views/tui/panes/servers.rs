@@ -258,6 +258,32 @@ pub(crate) fn detail(
     let Some(sv) = s.inventory.servers.get(si) else {
         return out;
     };
+    identity_lines(sv, &mut out);
+    listener_lines(s, sock, theme, &mut out);
+    auth_lines(s, sv, sock, &mut out);
+    finding_lines(s, sv, sock, theme, &mut out);
+    confinement_line(sv, &mut out);
+    model_lines(sv, &mut out);
+    if !sv.workers.is_empty() {
+        out.push(kv(
+            "workers",
+            sv.workers
+                .iter()
+                .map(|w| format!("{} ({})", w.pid, w.comm))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+    }
+    if sv.sockets.is_empty() {
+        out.push(Line::from(
+                "No socket joined to this server: it does not listen, or its fds were not readable (see blind spots).",
+            ));
+    }
+    out
+}
+
+/// Who the server is: product, match, user, program, secrets by name, namespace.
+fn identity_lines(sv: &crate::model::Server, out: &mut Vec<Line<'static>>) {
     out.push(Line::from(Span::styled(
         format!("{} — pid {}", sv.product, sv.pid),
         Style::default().add_modifier(Modifier::BOLD),
@@ -290,6 +316,10 @@ pub(crate) fn detail(
     if let Some(ns) = &sv.netns {
         out.push(kv("netns", ns.clone()));
     }
+}
+
+/// The selected listener and the chain of evidence behind its reach.
+fn listener_lines(s: &Snapshot, sock: Option<usize>, theme: &Theme, out: &mut Vec<Line<'static>>) {
     if let Some(li) = sock
         && let Some(sk) = s.inventory.sockets.get(li)
     {
@@ -315,6 +345,15 @@ pub(crate) fn detail(
             out.push(Line::from(format!("  → {} — {}", step.source, step.detail)));
         }
     }
+}
+
+/// Auth as configured, and as the probes found it.
+fn auth_lines(
+    s: &Snapshot,
+    sv: &crate::model::Server,
+    sock: Option<usize>,
+    out: &mut Vec<Line<'static>>,
+) {
     let auth = match sv.auth.state {
         AuthState::Configured => "configured",
         AuthState::NotConfigured => "NOT configured",
@@ -351,6 +390,16 @@ pub(crate) fn detail(
             out.push(Line::from(format!("  • {} — {}", e.source, e.detail)));
         }
     }
+}
+
+/// The score's arithmetic and the findings about this server (and listener).
+fn finding_lines(
+    s: &Snapshot,
+    sv: &crate::model::Server,
+    sock: Option<usize>,
+    theme: &Theme,
+    out: &mut Vec<Line<'static>>,
+) {
     if let Some(sc) = s.scores.servers.iter().find(|x| x.pid == sv.pid) {
         out.push(kv("score", sc.arithmetic()));
     }
@@ -373,6 +422,10 @@ pub(crate) fn detail(
             out.push(Line::from(format!("    fix: {}", f.remediation)));
         }
     }
+}
+
+/// How the server runs: euid, capabilities, container, unit, no_new_privs, seccomp.
+fn confinement_line(sv: &crate::model::Server, out: &mut Vec<Line<'static>>) {
     let c = &sv.confinement;
     let mut runs = vec![format!(
         "euid {}",
@@ -399,6 +452,10 @@ pub(crate) fn detail(
         c.seccomp.as_deref().unwrap_or("?")
     ));
     out.push(kv("runs", runs.join(", ")));
+}
+
+/// The model files it holds, with what their headers say.
+fn model_lines(sv: &crate::model::Server, out: &mut Vec<Line<'static>>) {
     out.push(heading(&format!("Models ({})", sv.models.len())));
     if sv.models.is_empty() {
         out.push(Line::from(
@@ -461,20 +518,4 @@ pub(crate) fn detail(
             out.push(Line::from(format!("    header not read: {e}")));
         }
     }
-    if !sv.workers.is_empty() {
-        out.push(kv(
-            "workers",
-            sv.workers
-                .iter()
-                .map(|w| format!("{} ({})", w.pid, w.comm))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ));
-    }
-    if sv.sockets.is_empty() {
-        out.push(Line::from(
-                "No socket joined to this server: it does not listen, or its fds were not readable (see blind spots).",
-            ));
-    }
-    out
 }
