@@ -153,6 +153,30 @@ pub fn to_text(snap: &Snapshot) -> String {
     let inv = &snap.inventory;
     let mut o = Out(String::new());
 
+    tool_and_collection(snap, &mut o);
+    findings(snap, &mut o);
+    exposure(snap, &mut o);
+    models(snap, &mut o);
+    patch(snap, &mut o);
+    air_gap(snap, &mut o);
+    o.gauge(
+        "aiposture_blind_spots",
+        "Things that could not be seen during the last collection (see the JSON for which).",
+        inv.blind_spots.len() as f64,
+    );
+    if let Some(t) = &snap.timeline {
+        o.by_severity(
+            "aiposture_timeline_new_events",
+            "Events (changes) since the previous observation, by severity.",
+            &count_severities(t.new_events.iter().map(|e| e.severity)),
+        );
+    }
+    o.0
+}
+
+/// The writer's version, when the collection ran and what it cost, the host's score.
+fn tool_and_collection(snap: &Snapshot, o: &mut Out) {
+    let inv = &snap.inventory;
     o.family(
         "aiposture_info",
         "gauge",
@@ -182,7 +206,10 @@ pub fn to_text(snap: &Snapshot) -> String {
         "Posture score of the host, 0 to 100: the weakest server's (100 with no server).",
         snap.scores.host as f64,
     );
+}
 
+/// Active findings by severity and rule prefix; suppressed ones by severity.
+fn findings(snap: &Snapshot, o: &mut Out) {
     o.by_severity(
         "aiposture_findings",
         "Active findings by severity (suppressed ones not included).",
@@ -210,7 +237,11 @@ pub fn to_text(snap: &Snapshot) -> String {
         "Findings accepted by a [[suppress]] entry of the config, by severity.",
         &count_severities(snap.suppressed.iter().map(|s| s.finding.severity)),
     );
+}
 
+/// AI servers by product and widest exposure; listeners by reach.
+fn exposure(snap: &Snapshot, o: &mut Out) {
+    let inv = &snap.inventory;
     // A server's exposure is the widest reach of its listeners.
     let mut servers: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     let mut listeners: BTreeMap<Reach, usize> = BTreeMap::new();
@@ -263,7 +294,11 @@ pub fn to_text(snap: &Snapshot) -> String {
             n as f64,
         );
     }
+}
 
+/// Model files by the policy's decision, store files by integrity, hashes pending.
+fn models(snap: &Snapshot, o: &mut Out) {
+    let inv = &snap.inventory;
     let mut models: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for m in inv.servers.iter().flat_map(|s| &s.models) {
         *models
@@ -306,7 +341,11 @@ pub fn to_text(snap: &Snapshot) -> String {
         "Model files still waiting for their sha256.",
         inv.hashing.files_pending as f64,
     );
+}
 
+/// Age of the advisory data and the advisories that match.
+fn patch(snap: &Snapshot, o: &mut Out) {
+    let inv = &snap.inventory;
     let data = &snap.patch.data;
     let age = data
         .newest_modified
@@ -332,7 +371,10 @@ pub fn to_text(snap: &Snapshot) -> String {
         "Known vulnerabilities of installed components (per server and component), by severity.",
         &count_severities(snap.patch.matches.iter().map(|m| m.found.severity)),
     );
+}
 
+/// The air-gap verdict and what reaches out, by kind.
+fn air_gap(snap: &Snapshot, o: &mut Out) {
     let gap = snap.privacy.air_gap.state;
     o.family(
         "aiposture_air_gap",
@@ -359,20 +401,6 @@ pub fn to_text(snap: &Snapshot) -> String {
     for (k, n) in &reach_outs {
         o.sample("aiposture_air_gap_reach_outs", &[("kind", k)], *n as f64);
     }
-
-    o.gauge(
-        "aiposture_blind_spots",
-        "Things that could not be seen during the last collection (see the JSON for which).",
-        inv.blind_spots.len() as f64,
-    );
-    if let Some(t) = &snap.timeline {
-        o.by_severity(
-            "aiposture_timeline_new_events",
-            "Events (changes) since the previous observation, by severity.",
-            &count_severities(t.new_events.iter().map(|e| e.severity)),
-        );
-    }
-    o.0
 }
 
 #[cfg(test)]
