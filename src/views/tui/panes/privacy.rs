@@ -187,186 +187,195 @@ pub(crate) fn state_style(state: SwitchState, theme: &Theme) -> Style {
 pub fn detail_lines(s: &Snapshot, item: Item, theme: &Theme) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     match item {
-        Item::AirGap => {
-            out.push(kv("air-gap readiness", verdict_label(s).into()));
-            out.push(Line::from(
-                "Every switch, back-end, tunnel, agent and live connection that would reach out; unknown ones keep the host from \"ready\".",
-            ));
-            out.push(Line::from(""));
-            if s.privacy.air_gap.reach_outs.is_empty() {
-                out.push(Line::from("Nothing found that reaches out."));
-            }
-            for r in &s.privacy.air_gap.reach_outs {
-                out.push(Line::from(vec![
-                    Span::styled(
-                        format!("[{}] ", r.state.as_str()),
-                        state_style(r.state, theme),
-                    ),
-                    Span::raw(format!("{} {} — {}: {}", r.product, r.pid, r.kind, r.what)),
-                ]));
-            }
-        }
-        Item::PrivacyProcess(i) => {
-            let Some(p) = s.privacy.processes.get(i) else {
-                return out;
-            };
-            out.push(kv(
-                "process",
-                format!("{}{} (pid {})", role(p), p.product, p.pid),
-            ));
-            out.push(Line::from(""));
-            out.push(heading("Telemetry and phone-home switches"));
-            if p.switches.is_empty() {
-                out.push(Line::from("none known for this product"));
-            }
-            for sw in &p.switches {
-                out.push(Line::from(vec![
-                    Span::styled(
-                        format!("[{}] ", sw.state.as_str()),
-                        state_style(sw.state, theme),
-                    ),
-                    Span::styled(
-                        format!("{} ({}) → {}", sw.name, sw.kind.as_str(), sw.endpoint),
-                        Style::default().add_modifier(Modifier::BOLD),
-                    ),
-                ]));
-                out.push(Line::from(format!("  applies: {}", sw.applies_because)));
-                for e in &sw.evidence {
-                    out.push(Line::from(format!("  • {} — {}", e.source, e.detail)));
-                }
-                if sw.state != SwitchState::Off {
-                    out.push(Line::from(format!("  fix: {}", sw.remediation)));
-                }
-            }
-            out.push(Line::from(""));
-            out.push(heading("Cloud back-ends"));
-            if p.backends.is_empty() {
-                out.push(Line::from(
-                    "none configured (API-key variables, base URLs, engines)",
-                ));
-            }
-            for b in &p.backends {
-                out.push(Line::from(format!(
-                    "• {} → {} [{}]",
-                    b.setting,
-                    b.host
-                        .clone()
-                        .or_else(|| b.provider.clone())
-                        .unwrap_or_default(),
-                    b.destination
-                )));
-                for e in &b.evidence {
-                    out.push(Line::from(format!("  {} — {}", e.source, e.detail)));
-                }
-            }
-            out.push(Line::from(""));
-            out.push(heading("Tunnels"));
-            if p.tunnels.is_empty() {
-                out.push(Line::from("none"));
-            }
-            for t in &p.tunnels {
-                out.push(Line::from(format!("• {} → {}", t.trigger, t.target)));
-                for e in &t.evidence {
-                    out.push(Line::from(format!("  {} — {}", e.source, e.detail)));
-                }
-            }
-            out.push(Line::from(""));
-            out.push(heading("Live connections (non-loopback)"));
-            if p.egress.is_empty() {
-                out.push(Line::from("none seen"));
-            }
-            let identity = s
-                .inventory
-                .servers
-                .iter()
-                .find(|x| x.pid == p.pid)
-                .map(crate::model::keys::server_identity);
-            for e in &p.egress {
-                // The timeline's first sighting (across runs) when there is one.
-                let since = identity
-                    .as_deref()
-                    .and_then(|id| {
-                        crate::views::tui::rows::since_of(
-                            s,
-                            "egress",
-                            &crate::model::keys::egress_key(id, e),
-                        )
-                    })
-                    .unwrap_or_else(|| e.first_seen.clone());
-                out.push(Line::from(format!(
-                    "• {:?} {}:{} [{}] {}× since {}{}",
-                    e.protocol,
-                    e.remote,
-                    e.port,
-                    e.destination.as_str(),
-                    e.connections,
-                    since,
-                    e.attribution
-                        .as_deref()
-                        .map(|a| format!(" — {a}"))
-                        .unwrap_or_default()
-                )));
-            }
-        }
-        Item::PromptLog(i) => {
-            let Some(l) = s.inventory.privacy.prompt_logs.get(i) else {
-                return out;
-            };
-            out.push(kv("prompt log", l.path.clone()));
-            out.push(kv("holds", l.holds.clone()));
-            out.push(kv("of", format!("{} (pid {})", l.product, l.pid)));
-            out.push(kv("found by", l.located_by.clone()));
-            out.push(kv(
-                "readable by",
-                l.readers.unwrap_or(LogReaders::Unknown).describe(),
-            ));
-            out.push(kv(
-                "size",
-                format!(
-                    "{} bytes in {} file{}",
-                    l.size_bytes,
-                    l.files,
-                    if l.files == 1 { "" } else { "s" }
-                ),
-            ));
-            out.push(kv(
-                "modified",
-                l.modified.clone().unwrap_or_else(|| "unknown".into()),
-            ));
-            out.push(Line::from(""));
-            out.push(heading("Access (file, then each directory above it)"));
-            for a in &l.access {
-                out.push(Line::from(format!(
-                    "• {:04o} {} {} {}",
-                    a.mode,
-                    a.owner.clone().unwrap_or_else(|| a.uid.to_string()),
-                    a.gid,
-                    a.path
-                )));
-            }
-            if let Some(m) = &l.loosest_member {
-                out.push(Line::from(format!(
-                    "loosest file inside: {:04o} {}",
-                    m.mode, m.path
-                )));
-            }
-            let related: Vec<_> = s
-                .findings
-                .iter()
-                .filter(|f| f.subject.path.as_deref() == Some(l.path.as_str()))
-                .collect();
-            for f in related {
-                out.push(Line::from(""));
-                out.push(Line::from(vec![
-                    Span::styled(format!("[{}] ", f.severity), theme.severity(f.severity)),
-                    Span::raw(f.title.clone()),
-                ]));
-                out.push(Line::from(format!("fix: {}", f.remediation)));
-            }
-        }
+        Item::AirGap => air_gap_detail(s, theme, &mut out),
+        Item::PrivacyProcess(i) => process_detail(s, i, theme, &mut out),
+        Item::PromptLog(i) => prompt_log_detail(s, i, theme, &mut out),
         _ => {}
     }
     out
+}
+
+/// The air-gap verdict with every reach-out behind it.
+fn air_gap_detail(s: &Snapshot, theme: &Theme, out: &mut Vec<Line<'static>>) {
+    out.push(kv("air-gap readiness", verdict_label(s).into()));
+    out.push(Line::from(
+            "Every switch, back-end, tunnel, agent and live connection that would reach out; unknown ones keep the host from \"ready\".",
+        ));
+    out.push(Line::from(""));
+    if s.privacy.air_gap.reach_outs.is_empty() {
+        out.push(Line::from("Nothing found that reaches out."));
+    }
+    for r in &s.privacy.air_gap.reach_outs {
+        out.push(Line::from(vec![
+            Span::styled(
+                format!("[{}] ", r.state.as_str()),
+                state_style(r.state, theme),
+            ),
+            Span::raw(format!("{} {} — {}: {}", r.product, r.pid, r.kind, r.what)),
+        ]));
+    }
+}
+
+/// One process of the privacy report: its switches, back-ends, tunnels and egress.
+fn process_detail(s: &Snapshot, i: usize, theme: &Theme, out: &mut Vec<Line<'static>>) {
+    let Some(p) = s.privacy.processes.get(i) else {
+        return;
+    };
+    out.push(kv(
+        "process",
+        format!("{}{} (pid {})", role(p), p.product, p.pid),
+    ));
+    out.push(Line::from(""));
+    out.push(heading("Telemetry and phone-home switches"));
+    if p.switches.is_empty() {
+        out.push(Line::from("none known for this product"));
+    }
+    for sw in &p.switches {
+        out.push(Line::from(vec![
+            Span::styled(
+                format!("[{}] ", sw.state.as_str()),
+                state_style(sw.state, theme),
+            ),
+            Span::styled(
+                format!("{} ({}) → {}", sw.name, sw.kind.as_str(), sw.endpoint),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
+        ]));
+        out.push(Line::from(format!("  applies: {}", sw.applies_because)));
+        for e in &sw.evidence {
+            out.push(Line::from(format!("  • {} — {}", e.source, e.detail)));
+        }
+        if sw.state != SwitchState::Off {
+            out.push(Line::from(format!("  fix: {}", sw.remediation)));
+        }
+    }
+    out.push(Line::from(""));
+    out.push(heading("Cloud back-ends"));
+    if p.backends.is_empty() {
+        out.push(Line::from(
+            "none configured (API-key variables, base URLs, engines)",
+        ));
+    }
+    for b in &p.backends {
+        out.push(Line::from(format!(
+            "• {} → {} [{}]",
+            b.setting,
+            b.host
+                .clone()
+                .or_else(|| b.provider.clone())
+                .unwrap_or_default(),
+            b.destination
+        )));
+        for e in &b.evidence {
+            out.push(Line::from(format!("  {} — {}", e.source, e.detail)));
+        }
+    }
+    out.push(Line::from(""));
+    out.push(heading("Tunnels"));
+    if p.tunnels.is_empty() {
+        out.push(Line::from("none"));
+    }
+    for t in &p.tunnels {
+        out.push(Line::from(format!("• {} → {}", t.trigger, t.target)));
+        for e in &t.evidence {
+            out.push(Line::from(format!("  {} — {}", e.source, e.detail)));
+        }
+    }
+    out.push(Line::from(""));
+    out.push(heading("Live connections (non-loopback)"));
+    if p.egress.is_empty() {
+        out.push(Line::from("none seen"));
+    }
+    let identity = s
+        .inventory
+        .servers
+        .iter()
+        .find(|x| x.pid == p.pid)
+        .map(crate::model::keys::server_identity);
+    for e in &p.egress {
+        // The timeline's first sighting (across runs) when there is one.
+        let since = identity
+            .as_deref()
+            .and_then(|id| {
+                crate::views::tui::rows::since_of(
+                    s,
+                    "egress",
+                    &crate::model::keys::egress_key(id, e),
+                )
+            })
+            .unwrap_or_else(|| e.first_seen.clone());
+        out.push(Line::from(format!(
+            "• {:?} {}:{} [{}] {}× since {}{}",
+            e.protocol,
+            e.remote,
+            e.port,
+            e.destination.as_str(),
+            e.connections,
+            since,
+            e.attribution
+                .as_deref()
+                .map(|a| format!(" — {a}"))
+                .unwrap_or_default()
+        )));
+    }
+}
+
+/// A prompt log at rest: where, how big, who can read it.
+fn prompt_log_detail(s: &Snapshot, i: usize, theme: &Theme, out: &mut Vec<Line<'static>>) {
+    let Some(l) = s.inventory.privacy.prompt_logs.get(i) else {
+        return;
+    };
+    out.push(kv("prompt log", l.path.clone()));
+    out.push(kv("holds", l.holds.clone()));
+    out.push(kv("of", format!("{} (pid {})", l.product, l.pid)));
+    out.push(kv("found by", l.located_by.clone()));
+    out.push(kv(
+        "readable by",
+        l.readers.unwrap_or(LogReaders::Unknown).describe(),
+    ));
+    out.push(kv(
+        "size",
+        format!(
+            "{} bytes in {} file{}",
+            l.size_bytes,
+            l.files,
+            if l.files == 1 { "" } else { "s" }
+        ),
+    ));
+    out.push(kv(
+        "modified",
+        l.modified.clone().unwrap_or_else(|| "unknown".into()),
+    ));
+    out.push(Line::from(""));
+    out.push(heading("Access (file, then each directory above it)"));
+    for a in &l.access {
+        out.push(Line::from(format!(
+            "• {:04o} {} {} {}",
+            a.mode,
+            a.owner.clone().unwrap_or_else(|| a.uid.to_string()),
+            a.gid,
+            a.path
+        )));
+    }
+    if let Some(m) = &l.loosest_member {
+        out.push(Line::from(format!(
+            "loosest file inside: {:04o} {}",
+            m.mode, m.path
+        )));
+    }
+    let related: Vec<_> = s
+        .findings
+        .iter()
+        .filter(|f| f.subject.path.as_deref() == Some(l.path.as_str()))
+        .collect();
+    for f in related {
+        out.push(Line::from(""));
+        out.push(Line::from(vec![
+            Span::styled(format!("[{}] ", f.severity), theme.severity(f.severity)),
+            Span::raw(f.title.clone()),
+        ]));
+        out.push(Line::from(format!("fix: {}", f.remediation)));
+    }
 }
 
 /// Privacy columns that fit `width`, after the state column.
