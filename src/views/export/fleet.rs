@@ -263,21 +263,33 @@ fn label(v: &str) -> String {
 /// stage, air-gap state).
 pub fn to_prometheus(r: &FleetReport) -> String {
     let mut out = String::new();
-    let mut family = |name: &str, help: &str, samples: Vec<(String, f64)>| {
-        let _ = writeln!(out, "# HELP aiposture_fleet_{name} {help}");
-        let _ = writeln!(out, "# TYPE aiposture_fleet_{name} gauge");
-        for (labels, v) in samples {
-            let _ = writeln!(out, "aiposture_fleet_{name}{labels} {v}");
-        }
-    };
-    let host = |h: &FleetHost| format!("host=\"{}\"", label(&h.target));
+    run_families(r, &mut out);
     let ok: Vec<(&FleetHost, &crate::model::fleet::HostSummary)> = r
         .hosts
         .iter()
         .filter_map(|h| h.summary().map(|s| (h, s)))
         .collect();
+    posture_families(&ok, &mut out);
+    out
+}
 
+/// One gauge family `aiposture_fleet_<name>` with its samples.
+fn family(out: &mut String, name: &str, help: &str, samples: Vec<(String, f64)>) {
+    let _ = writeln!(out, "# HELP aiposture_fleet_{name} {help}");
+    let _ = writeln!(out, "# TYPE aiposture_fleet_{name} gauge");
+    for (labels, v) in samples {
+        let _ = writeln!(out, "aiposture_fleet_{name}{labels} {v}");
+    }
+}
+
+fn host(h: &FleetHost) -> String {
+    format!("host=\"{}\"", label(&h.target))
+}
+
+/// The run itself: when it started, which hosts answered, how long each took.
+fn run_families(r: &FleetReport, out: &mut String) {
     family(
+        out,
         "collection_timestamp_seconds",
         "Start of the fleet run (Unix time).",
         vec![(
@@ -286,6 +298,7 @@ pub fn to_prometheus(r: &FleetReport) -> String {
         )],
     );
     family(
+        out,
         "host_up",
         "1 when the host's snapshot was read over SSH, 0 when it failed.",
         r.hosts
@@ -299,6 +312,7 @@ pub fn to_prometheus(r: &FleetReport) -> String {
             .collect(),
     );
     family(
+        out,
         "host_error",
         "1 for a host that failed, labelled with the stage where it stopped.",
         r.hosts
@@ -313,6 +327,7 @@ pub fn to_prometheus(r: &FleetReport) -> String {
             .collect(),
     );
     family(
+        out,
         "host_duration_seconds",
         "Time from starting ssh to its exit, per host.",
         r.hosts
@@ -320,7 +335,12 @@ pub fn to_prometheus(r: &FleetReport) -> String {
             .map(|h| (format!("{{{}}}", host(h)), h.duration_ms as f64 / 1000.0))
             .collect(),
     );
+}
+
+/// What the hosts that answered report: exposure, findings, scores, models …
+fn posture_families(ok: &[(&FleetHost, &crate::model::fleet::HostSummary)], out: &mut String) {
     family(
+        out,
         "host_info",
         "Host name and aiposture version the host reported (value is always 1).",
         ok.iter()
@@ -339,6 +359,7 @@ pub fn to_prometheus(r: &FleetReport) -> String {
             .collect(),
     );
     family(
+        out,
         "last_collection_timestamp_seconds",
         "When the host collected its snapshot (Unix time, host clock).",
         ok.iter()
@@ -348,6 +369,7 @@ pub fn to_prometheus(r: &FleetReport) -> String {
             .collect(),
     );
     family(
+        out,
         "servers",
         "AI servers per host by the widest reach of their listeners.",
         ok.iter()
@@ -362,6 +384,7 @@ pub fn to_prometheus(r: &FleetReport) -> String {
             .collect(),
     );
     family(
+        out,
         "findings",
         "Open findings per host by severity (suppressed ones not counted).",
         ok.iter()
@@ -376,6 +399,7 @@ pub fn to_prometheus(r: &FleetReport) -> String {
             .collect(),
     );
     family(
+        out,
         "suppressed_findings",
         "Findings accepted by suppression entries, per host.",
         ok.iter()
@@ -383,6 +407,7 @@ pub fn to_prometheus(r: &FleetReport) -> String {
             .collect(),
     );
     family(
+        out,
         "blind_spots",
         "Things the host's aiposture could not read.",
         ok.iter()
@@ -390,6 +415,7 @@ pub fn to_prometheus(r: &FleetReport) -> String {
             .collect(),
     );
     family(
+        out,
         "advisory_data_age_seconds",
         "Age of the advisory data the host used (whole days, in seconds).",
         ok.iter()
@@ -400,6 +426,7 @@ pub fn to_prometheus(r: &FleetReport) -> String {
             .collect(),
     );
     family(
+        out,
         "posture_score",
         "Posture score of the host (its weakest server; 100 with none).",
         ok.iter()
@@ -407,6 +434,7 @@ pub fn to_prometheus(r: &FleetReport) -> String {
             .collect(),
     );
     family(
+        out,
         "air_gap",
         "Air-gap readiness: 1 for the host's state (ready, not_ready, unknown).",
         ok.iter()
@@ -420,7 +448,6 @@ pub fn to_prometheus(r: &FleetReport) -> String {
             })
             .collect(),
     );
-    out
 }
 
 fn stage_label(s: FailStage) -> &'static str {
