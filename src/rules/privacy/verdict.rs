@@ -140,176 +140,209 @@ pub fn findings(processes: &[ProcessPrivacy], actors: &[Actor], privacy: &Privac
             .iter()
             .filter(|s| s.state == SwitchState::On)
             .collect();
-        for s in &on {
-            let (rule, summary) = match s.kind {
-                SwitchKind::Telemetry => (
-                    "privacy.telemetry-on",
-                    "usage data about this server and host is sent",
-                ),
-                SwitchKind::UpdateCheck => (
-                    "privacy.update-check-on",
-                    "the server contacts its vendor at start or periodically",
-                ),
-                SwitchKind::HubPull => (
-                    "privacy.hub-pull-on",
-                    "models or catalogs are fetched from a hub: which models you use leaves the host, and unreviewed weights can arrive",
-                ),
-                SwitchKind::CloudFeatures => (
-                    "privacy.cloud-features-on",
-                    "cloud features of a local product are enabled: requests can be served by, and sent to, the vendor's cloud",
-                ),
-            };
-            let mut evidence = vec![Evidence::new("applies", s.applies_because.clone())];
-            evidence.extend(s.evidence.iter().cloned());
-            evidence.push(Evidence::new("source", s.source.clone()));
-            out.push(Finding {
-                rule: rule.into(),
-                severity: Severity::Low,
-                title: format!("{} is on ({})", s.name, s.endpoint),
-                subject: subject(p),
-                summary: format!("{summary}; a \"local\" stack reaches {}.", s.endpoint),
-                evidence,
-                remediation: s.remediation.clone(),
-            });
-        }
-        let leaving: Vec<_> = p
-            .backends
-            .iter()
-            .filter(|b| leaves(&b.destination) == Some(true))
-            .collect();
-        if !leaving.is_empty() {
-            let names: Vec<String> = leaving
-                .iter()
-                .map(|b| match &b.host {
-                    Some(h) => format!("{} ({h})", b.setting),
-                    None => b.setting.clone(),
-                })
-                .collect();
-            out.push(Finding {
-                rule: "privacy.cloud-backend".into(),
-                severity: Severity::Medium,
-                title: format!("data can leave through a cloud back-end: {}", names.join(", ")),
-                subject: subject(p),
-                summary: "The process is configured with credentials or URLs of remote model APIs or engines: prompts, documents or recordings can be sent off the host.".into(),
-                evidence: leaving.iter().flat_map(|b| b.evidence.iter().cloned()).collect(),
-                remediation: "Remove the cloud credentials and remote URLs from the service's environment and configuration if the stack must stay local; otherwise record the back-end as an accepted data flow.".into(),
-            });
-        }
-        let listed_under_server = |id: &str| {
-            actors
-                .iter()
-                .any(|a| a.pid == p.pid && a.id == id && a.parent_server.is_some())
-        };
-        for t in p.tunnels.iter().filter(|t| !listed_under_server(&t.id)) {
-            out.push(Finding {
-                rule: "privacy.public-tunnel".into(),
-                severity: Severity::High,
-                title: format!("public tunnel: {} → {}", t.trigger, t.target),
-                subject: subject(p),
-                summary: "A tunnel publishes a local port on the internet whatever the bind address and firewall say.".into(),
-                evidence: t.evidence.clone(),
-                remediation: "Stop the tunnel (drop the flag or variable, stop the tunnel process); publish through a reverse proxy with authentication if remote access is needed.".into(),
-            });
-        }
-        if matches!(p.role, PrivacyRole::Agent | PrivacyRole::McpServer)
-            && let Some(a) = actors.iter().find(|a| a.pid == p.pid)
-        {
-            let sig = privacy.actor(&a.id);
-            out.push(Finding {
-                rule: "privacy.ai-agent".into(),
-                severity: Severity::Info,
-                title: format!("{} running ({})", a.name, a.kind.as_str()),
-                subject: subject(p),
-                summary: format!(
-                    "An AI {} acts on this host as {}: {}.",
-                    a.kind.as_str(),
-                    a.user.as_deref().unwrap_or("an unknown user"),
-                    sig.map(|s| s.target.as_str()).unwrap_or("")
-                ),
-                evidence: vec![
-                    Evidence::new(
-                        format!("/proc/{}/cmdline", a.pid),
-                        format!("{} — {}", a.cmdline.join(" "), a.reason),
-                    ),
-                    Evidence::new(
-                        "assets/privacy.toml actors",
-                        sig.map(|s| format!("{} [{}]", s.source, s.status))
-                            .unwrap_or_default(),
-                    ),
-                ],
-                remediation: "Confirm the agent is sanctioned; run it as a user that cannot read model stores, secrets or production data it does not need.".into(),
-            });
-        }
-        let public: Vec<_> = p
-            .egress
-            .iter()
-            .filter(|e| e.destination == Destination::Public)
-            .collect();
-        if !public.is_empty() {
-            let peers: Vec<String> = public
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{}:{}{}",
-                        e.remote,
-                        e.port,
-                        e.attribution
-                            .as_deref()
-                            .map(|a| format!(" ({a})"))
-                            .unwrap_or_default()
-                    )
-                })
-                .collect();
-            let mut evidence: Vec<Evidence> = public
-                .iter()
-                .flat_map(|e| e.evidence.iter().cloned())
-                .collect();
-            let (rule, severity, title, summary) = if on.is_empty() {
-                (
-                    "privacy.egress-public",
-                    Severity::Low,
-                    format!("connected to public addresses: {}", peers.join(", ")),
-                    "An AI process holds connections to the internet.".to_string(),
-                )
-            } else {
-                for s in &on {
-                    evidence.push(Evidence::new(
-                        "switch",
-                        format!("{} is on → {}", s.name, s.endpoint),
-                    ));
-                }
-                (
-                    "privacy.telemetry-egress",
-                    Severity::Medium,
-                    format!(
-                        "telemetry on and connected to public addresses: {}",
-                        peers.join(", ")
-                    ),
-                    "A process with phone-home switches on holds live connections to the internet: the switches are not theoretical.".to_string(),
-                )
-            };
-            out.push(Finding {
-                rule: rule.into(),
-                severity,
-                title,
-                subject: subject(p),
-                summary,
-                evidence,
-                remediation: if on.is_empty() {
-                    "Find out what the peer is (the evidence names the socket); block egress for the service user (nftables owner match, systemd IPAddressDeny=any with IPAddressAllow=localhost) if the stack must stay local.".into()
-                } else {
-                    format!(
-                        "{} Then block egress for the service (systemd IPAddressDeny=any, IPAddressAllow=localhost).",
-                        on.iter()
-                            .map(|s| s.remediation.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    )
-                },
-            });
-        }
+        switch_findings(p, &on, &mut out);
+        backend_findings(p, &mut out);
+        tunnel_findings(p, actors, &mut out);
+        agent_findings(p, actors, privacy, &mut out);
+        egress_findings(p, &on, &mut out);
     }
     out
+}
+
+/// A switch that phones home, updates or pulls, turned on.
+fn switch_findings(
+    p: &ProcessPrivacy,
+    on: &[&crate::model::privacy::Switch],
+    out: &mut Vec<Finding>,
+) {
+    for s in on {
+        let (rule, summary) = match s.kind {
+            SwitchKind::Telemetry => (
+                "privacy.telemetry-on",
+                "usage data about this server and host is sent",
+            ),
+            SwitchKind::UpdateCheck => (
+                "privacy.update-check-on",
+                "the server contacts its vendor at start or periodically",
+            ),
+            SwitchKind::HubPull => (
+                "privacy.hub-pull-on",
+                "models or catalogs are fetched from a hub: which models you use leaves the host, and unreviewed weights can arrive",
+            ),
+            SwitchKind::CloudFeatures => (
+                "privacy.cloud-features-on",
+                "cloud features of a local product are enabled: requests can be served by, and sent to, the vendor's cloud",
+            ),
+        };
+        let mut evidence = vec![Evidence::new("applies", s.applies_because.clone())];
+        evidence.extend(s.evidence.iter().cloned());
+        evidence.push(Evidence::new("source", s.source.clone()));
+        out.push(Finding {
+            rule: rule.into(),
+            severity: Severity::Low,
+            title: format!("{} is on ({})", s.name, s.endpoint),
+            subject: subject(p),
+            summary: format!("{summary}; a \"local\" stack reaches {}.", s.endpoint),
+            evidence,
+            remediation: s.remediation.clone(),
+        });
+    }
+}
+
+/// Data that can leave through a cloud back-end.
+fn backend_findings(p: &ProcessPrivacy, out: &mut Vec<Finding>) {
+    let leaving: Vec<_> = p
+        .backends
+        .iter()
+        .filter(|b| leaves(&b.destination) == Some(true))
+        .collect();
+    if !leaving.is_empty() {
+        let names: Vec<String> = leaving
+            .iter()
+            .map(|b| match &b.host {
+                Some(h) => format!("{} ({h})", b.setting),
+                None => b.setting.clone(),
+            })
+            .collect();
+        out.push(Finding {
+            rule: "privacy.cloud-backend".into(),
+            severity: Severity::Medium,
+            title: format!("data can leave through a cloud back-end: {}", names.join(", ")),
+            subject: subject(p),
+            summary: "The process is configured with credentials or URLs of remote model APIs or engines: prompts, documents or recordings can be sent off the host.".into(),
+            evidence: leaving.iter().flat_map(|b| b.evidence.iter().cloned()).collect(),
+            remediation: "Remove the cloud credentials and remote URLs from the service's environment and configuration if the stack must stay local; otherwise record the back-end as an accepted data flow.".into(),
+        });
+    }
+}
+
+/// A tunnel that publishes a local port (unless it is listed under its server).
+fn tunnel_findings(p: &ProcessPrivacy, actors: &[Actor], out: &mut Vec<Finding>) {
+    let listed_under_server = |id: &str| {
+        actors
+            .iter()
+            .any(|a| a.pid == p.pid && a.id == id && a.parent_server.is_some())
+    };
+    for t in p.tunnels.iter().filter(|t| !listed_under_server(&t.id)) {
+        out.push(Finding {
+            rule: "privacy.public-tunnel".into(),
+            severity: Severity::High,
+            title: format!("public tunnel: {} → {}", t.trigger, t.target),
+            subject: subject(p),
+            summary: "A tunnel publishes a local port on the internet whatever the bind address and firewall say.".into(),
+            evidence: t.evidence.clone(),
+            remediation: "Stop the tunnel (drop the flag or variable, stop the tunnel process); publish through a reverse proxy with authentication if remote access is needed.".into(),
+        });
+    }
+}
+
+/// An AI agent or MCP server acting on this host.
+fn agent_findings(p: &ProcessPrivacy, actors: &[Actor], privacy: &Privacy, out: &mut Vec<Finding>) {
+    if matches!(p.role, PrivacyRole::Agent | PrivacyRole::McpServer)
+        && let Some(a) = actors.iter().find(|a| a.pid == p.pid)
+    {
+        let sig = privacy.actor(&a.id);
+        out.push(Finding {
+            rule: "privacy.ai-agent".into(),
+            severity: Severity::Info,
+            title: format!("{} running ({})", a.name, a.kind.as_str()),
+            subject: subject(p),
+            summary: format!(
+                "An AI {} acts on this host as {}: {}.",
+                a.kind.as_str(),
+                a.user.as_deref().unwrap_or("an unknown user"),
+                sig.map(|s| s.target.as_str()).unwrap_or("")
+            ),
+            evidence: vec![
+                Evidence::new(
+                    format!("/proc/{}/cmdline", a.pid),
+                    format!("{} — {}", a.cmdline.join(" "), a.reason),
+                ),
+                Evidence::new(
+                    "assets/privacy.toml actors",
+                    sig.map(|s| format!("{} [{}]", s.source, s.status))
+                        .unwrap_or_default(),
+                ),
+            ],
+            remediation: "Confirm the agent is sanctioned; run it as a user that cannot read model stores, secrets or production data it does not need.".into(),
+        });
+    }
+}
+
+/// Live connections to public addresses, correlated with switches that are on.
+fn egress_findings(
+    p: &ProcessPrivacy,
+    on: &[&crate::model::privacy::Switch],
+    out: &mut Vec<Finding>,
+) {
+    let public: Vec<_> = p
+        .egress
+        .iter()
+        .filter(|e| e.destination == Destination::Public)
+        .collect();
+    if !public.is_empty() {
+        let peers: Vec<String> = public
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}:{}{}",
+                    e.remote,
+                    e.port,
+                    e.attribution
+                        .as_deref()
+                        .map(|a| format!(" ({a})"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        let mut evidence: Vec<Evidence> = public
+            .iter()
+            .flat_map(|e| e.evidence.iter().cloned())
+            .collect();
+        let (rule, severity, title, summary) = if on.is_empty() {
+            (
+                "privacy.egress-public",
+                Severity::Low,
+                format!("connected to public addresses: {}", peers.join(", ")),
+                "An AI process holds connections to the internet.".to_string(),
+            )
+        } else {
+            for s in on {
+                evidence.push(Evidence::new(
+                    "switch",
+                    format!("{} is on → {}", s.name, s.endpoint),
+                ));
+            }
+            (
+                "privacy.telemetry-egress",
+                Severity::Medium,
+                format!(
+                    "telemetry on and connected to public addresses: {}",
+                    peers.join(", ")
+                ),
+                "A process with phone-home switches on holds live connections to the internet: the switches are not theoretical.".to_string(),
+            )
+        };
+        out.push(Finding {
+            rule: rule.into(),
+            severity,
+            title,
+            subject: subject(p),
+            summary,
+            evidence,
+            remediation: if on.is_empty() {
+                "Find out what the peer is (the evidence names the socket); block egress for the service user (nftables owner match, systemd IPAddressDeny=any with IPAddressAllow=localhost) if the stack must stay local.".into()
+            } else {
+                format!(
+                    "{} Then block egress for the service (systemd IPAddressDeny=any, IPAddressAllow=localhost).",
+                    on.iter()
+                        .map(|s| s.remediation.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )
+            },
+        });
+    }
 }
 
 #[cfg(test)]
