@@ -92,6 +92,16 @@ pub fn backends(
         .map(String::as_str)
         .chain(server.env_config.iter().map(|e| e.name.as_str()))
         .collect();
+    key_backends(privacy, &environ, &names, &mut out);
+    base_url_backends(server, privacy, network, hosts_names, &environ, &mut out);
+    remote_engine_backends(server, privacy, &environ, &mut out);
+    config_file_backends(server, privacy, network, hosts_names, config, &mut out);
+    feature_backends(server, privacy, &mut out);
+    out
+}
+
+/// Cloud API keys named in the environment.
+fn key_backends(privacy: &Privacy, environ: &str, names: &[&str], out: &mut Vec<Backend>) {
     for k in &privacy.cloud_keys {
         for name in k.env.iter().filter(|n| names.contains(&n.as_str())) {
             out.push(Backend {
@@ -101,12 +111,23 @@ pub fn backends(
                 host: None,
                 destination: "cloud".into(),
                 evidence: vec![Evidence::new(
-                    &environ,
+                    environ,
                     format!("{name} is set (value not read); {}", k.source),
                 )],
             });
         }
     }
+}
+
+/// Base-URL variables: where the server sends requests, judged by host.
+fn base_url_backends(
+    server: &Server,
+    privacy: &Privacy,
+    network: &Network,
+    hosts_names: &[HostsName],
+    environ: &str,
+    out: &mut Vec<Backend>,
+) {
     for b in &privacy.base_urls {
         for name in &b.env {
             let Some(value) = server.env_config.iter().find(|e| e.name == *name) else {
@@ -124,7 +145,7 @@ pub fn backends(
                         provider: Some(b.provider.clone()),
                         host: None,
                         destination: "unresolved".into(),
-                        evidence: vec![Evidence::new(&environ, format!("{name}: not a URL"))],
+                        evidence: vec![Evidence::new(environ, format!("{name}: not a URL"))],
                     });
                     continue;
                 };
@@ -135,11 +156,20 @@ pub fn backends(
                     provider: Some(b.provider.clone()),
                     host: Some(host),
                     destination: v.destination.into(),
-                    evidence: vec![Evidence::new(&environ, format!("{name}: {}", v.note))],
+                    evidence: vec![Evidence::new(environ, format!("{name}: {}", v.note))],
                 });
             }
         }
     }
+}
+
+/// Remote engines switched on by a variable.
+fn remote_engine_backends(
+    server: &Server,
+    privacy: &Privacy,
+    environ: &str,
+    out: &mut Vec<Backend>,
+) {
     for e in privacy
         .engines
         .iter()
@@ -159,7 +189,7 @@ pub fn backends(
                 host: None,
                 destination: "cloud".into(),
                 evidence: vec![Evidence::new(
-                    &environ,
+                    environ,
                     format!(
                         "{}={:?}: {} go to {} ({})",
                         e.env, value.value, e.what, e.to, e.source
@@ -168,6 +198,17 @@ pub fn backends(
             });
         }
     }
+}
+
+/// Back-ends named in a configuration file the server was started with.
+fn config_file_backends(
+    server: &Server,
+    privacy: &Privacy,
+    network: &Network,
+    hosts_names: &[HostsName],
+    config: &[ConfigBackend],
+    out: &mut Vec<Backend>,
+) {
     for c in config.iter().filter(|c| c.pid == server.pid) {
         let local_provider = c.provider.as_deref().is_some_and(|p| {
             privacy
@@ -215,6 +256,10 @@ pub fn backends(
             )],
         });
     }
+}
+
+/// Cloud features on unless a variable turns them off.
+fn feature_backends(server: &Server, privacy: &Privacy, out: &mut Vec<Backend>) {
     for s in privacy
         .stored_settings
         .iter()
@@ -240,7 +285,6 @@ pub fn backends(
             });
         }
     }
-    out
 }
 
 #[cfg(test)]
