@@ -13,46 +13,76 @@ fn flag_present(argv: &[String], flag: &str) -> bool {
     })
 }
 
-/// `env_names`: `Err(reason)` when /proc/PID/environ was unreadable.
+/// What one server's auth is read from.
+struct Cx<'a> {
+    sig: &'a Signature,
+    pid: u32,
+    argv: &'a [String],
+    env_names: &'a Result<Vec<String>, String>,
+}
+
+/// One check: the state when it can tell (its evidence added either way).
+type Check = fn(&Cx, &mut Vec<Evidence>) -> Option<AuthState>;
+
+/// `env_names`: `Err(reason)` when /proc/PID/environ was unreadable. The checks
+/// run in order; the first that can tell decides, with the evidence of all
+/// that ran.
 pub fn auth_config(
     sig: &Signature,
     pid: u32,
     argv: &[String],
     env_names: &Result<Vec<String>, String>,
 ) -> AuthConfig {
+    let cx = Cx {
+        sig,
+        pid,
+        argv,
+        env_names,
+    };
+    let checks: [Check; 5] = [by_product, by_flags, by_env, by_default, by_files];
     let mut evidence = Vec::new();
-    if sig.auth == AuthModel::None {
+    let state = checks
+        .iter()
+        .find_map(|check| check(&cx, &mut evidence))
+        .unwrap_or(AuthState::NotConfigured);
+    AuthConfig { state, evidence }
+}
+
+/// Products without server-side auth, and those whose switches are not verified.
+fn by_product(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
+    if cx.sig.auth == AuthModel::None {
         evidence.push(Evidence::new(
             "assets/signatures.toml",
             format!(
                 "{} has no server-side authentication (source status: {}; {})",
-                sig.name,
-                sig.auth_status,
-                sig.sources.join(", ")
+                cx.sig.name,
+                cx.sig.auth_status,
+                cx.sig.sources.join(", ")
             ),
         ));
-        return AuthConfig {
-            state: AuthState::Unsupported,
-            evidence,
-        };
+        return Some(AuthState::Unsupported);
     }
-    if sig.auth == AuthModel::Unknown || sig.auth_status == "unverified" {
+    if cx.sig.auth == AuthModel::Unknown || cx.sig.auth_status == "unverified" {
         evidence.push(Evidence::new(
             "assets/signatures.toml",
             format!(
                 "the auth switches of {} are not verified in its source; not guessing",
-                sig.name
+                cx.sig.name
             ),
         ));
-        return AuthConfig {
-            state: AuthState::Unknown,
-            evidence,
-        };
+        return Some(AuthState::Unknown);
     }
-    let flags: Vec<&String> = sig
+    None
+}
+
+/// An auth flag on the command line; or none of them (noted).
+fn by_flags(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
+    let pid = cx.pid;
+    let flags: Vec<&String> = cx
+        .sig
         .auth_flags
         .iter()
-        .filter(|f| flag_present(argv, f))
+        .filter(|f| flag_present(cx.argv, f))
         .collect();
     if !flags.is_empty() {
         evidence.push(Evidence::new(
@@ -66,21 +96,25 @@ pub fn auth_config(
                     .join(", ")
             ),
         ));
-        return AuthConfig {
-            state: AuthState::Configured,
-            evidence,
-        };
+        return Some(AuthState::Configured);
     }
-    if !sig.auth_flags.is_empty() {
+    if !cx.sig.auth_flags.is_empty() {
         evidence.push(Evidence::new(
             format!("/proc/{pid}/cmdline"),
-            format!("none of {} given", sig.auth_flags.join(", ")),
+            format!("none of {} given", cx.sig.auth_flags.join(", ")),
         ));
     }
-    if !sig.auth_env.is_empty() {
-        match env_names {
+    None
+}
+
+/// An auth variable set (by name); an unreadable environment is unknown, never "off".
+fn by_env(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
+    let pid = cx.pid;
+    if !cx.sig.auth_env.is_empty() {
+        match cx.env_names {
             Ok(names) => {
-                let set: Vec<&String> = sig
+                let set: Vec<&String> = cx
+                    .sig
                     .auth_env
                     .iter()
                     .filter(|v| names.iter().any(|n| n == *v))
@@ -96,14 +130,11 @@ pub fn auth_config(
                                 .join(", ")
                         ),
                     ));
-                    return AuthConfig {
-                        state: AuthState::Configured,
-                        evidence,
-                    };
+                    return Some(AuthState::Configured);
                 }
                 evidence.push(Evidence::new(
                     format!("/proc/{pid}/environ"),
-                    format!("none of {} set", sig.auth_env.join(", ")),
+                    format!("none of {} set", cx.sig.auth_env.join(", ")),
                 ));
             }
             Err(reason) => {
@@ -111,26 +142,30 @@ pub fn auth_config(
                     format!("/proc/{pid}/environ"),
                     format!(
                         "unreadable ({reason}): {} may be set",
-                        sig.auth_env.join(", ")
+                        cx.sig.auth_env.join(", ")
                     ),
                 ));
-                return AuthConfig {
-                    state: AuthState::Unknown,
-                    evidence,
-                };
+                return Some(AuthState::Unknown);
             }
         }
     }
-    if sig.auth == AuthModel::DefaultOn {
+    None
+}
+
+/// Auth on by default, unless a secret flag is given an empty value.
+fn by_default(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
+    let pid = cx.pid;
+    if cx.sig.auth == AuthModel::DefaultOn {
         // Default-on auth that is switched off with an empty secret (Jupyter's
         // --IdentityProvider.token=): redaction leaves empty values visible.
-        let emptied: Vec<&String> = sig
+        let emptied: Vec<&String> = cx
+            .sig
             .secret_flags
             .iter()
             .filter(|f| {
-                argv.iter().enumerate().any(|(i, a)| {
+                cx.argv.iter().enumerate().any(|(i, a)| {
                     a.strip_prefix(f.as_str()) == Some("=")
-                        || (a == *f && argv.get(i + 1).is_some_and(|n| n.is_empty()))
+                        || (a == *f && cx.argv.get(i + 1).is_some_and(|n| n.is_empty()))
                 })
             })
             .collect();
@@ -146,24 +181,24 @@ pub fn auth_config(
                         .join(", ")
                 ),
             ));
-            return AuthConfig {
-                state: AuthState::NotConfigured,
-                evidence,
-            };
+            return Some(AuthState::NotConfigured);
         }
         evidence.push(Evidence::new(
             "assets/signatures.toml",
-            format!("{} enforces authentication by default", sig.name),
+            format!("{} enforces authentication by default", cx.sig.name),
         ));
-        return AuthConfig {
-            state: AuthState::Configured,
-            evidence,
-        };
+        return Some(AuthState::Configured);
     }
+    None
+}
+
+/// Config files that can switch auth on and were not read: unknown.
+fn by_files(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
     // A file named by a variable (`$CONFIG_FILE`) only matters when the variable is
     // set; the environment was readable to get here.
-    let names = env_names.as_ref().map(Vec::as_slice).unwrap_or(&[]);
-    let relevant: Vec<&String> = sig
+    let names = cx.env_names.as_ref().map(Vec::as_slice).unwrap_or(&[]);
+    let relevant: Vec<&String> = cx
+        .sig
         .auth_files
         .iter()
         .filter(|f| match f.strip_prefix('$') {
@@ -183,15 +218,9 @@ pub fn auth_config(
                 .join(", "),
             "config files that can enable auth were not read",
         ));
-        return AuthConfig {
-            state: AuthState::Unknown,
-            evidence,
-        };
+        return Some(AuthState::Unknown);
     }
-    AuthConfig {
-        state: AuthState::NotConfigured,
-        evidence,
-    }
+    None
 }
 
 #[cfg(test)]
