@@ -5,6 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// A model file a server maps into memory or holds open, as that process sees it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct LoadedModel {
     /// Path as the process sees it.
@@ -25,24 +26,10 @@ pub struct LoadedModel {
     /// What its header says (metadata, chat template, pickle imports).
     #[serde(default)]
     pub analysis: ModelAnalysis,
-    /// sha256 of its content (as the process sees the path).
-    #[serde(default)]
-    pub hash: FileHash,
-    /// Content or chat template changed at this path since an earlier run.
-    #[serde(default)]
-    pub drift: Drift,
-    /// Owner and mode of the file and of every directory up to `/`, as the process sees them.
-    #[serde(default)]
-    pub access: Vec<PathAccess>,
-    /// Where it came from (filled by the rules from what was collected).
-    #[serde(default)]
-    pub provenance: crate::model::provenance::Provenance,
-    /// What the operator's policy says about it (filled by the rules).
-    #[serde(default)]
-    pub decision: crate::model::policy::Decision,
-    /// What `aiposture scan` says of the content, from `analysis`; set by `rules`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_verdict: Option<crate::model::scan::FileVerdict>,
+    /// What aiposture learned about the file: hash, drift, who can swap it,
+    /// provenance, the policy's decision and the content verdict.
+    #[serde(flatten)]
+    pub facts: FileFacts,
 }
 
 /// sha256 of a model file, or why it is not known (yet).
@@ -320,21 +307,9 @@ pub struct StoreFile {
     #[serde(default)]
     pub analysis: ModelAnalysis,
     pub problem: Option<String>,
-    /// sha256 of its content (model files only).
-    #[serde(default)]
-    pub hash: FileHash,
-    #[serde(default)]
-    pub drift: Drift,
-    /// Owner and mode of the file and of every directory up to its root.
-    #[serde(default)]
-    pub access: Vec<PathAccess>,
-    #[serde(default)]
-    pub provenance: crate::model::provenance::Provenance,
-    #[serde(default)]
-    pub decision: crate::model::policy::Decision,
-    /// What `aiposture scan` says of the content, from `analysis`; set by `rules`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_verdict: Option<crate::model::scan::FileVerdict>,
+    /// What aiposture learned about the file (as for a loaded model).
+    #[serde(flatten)]
+    pub facts: FileFacts,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -387,4 +362,31 @@ impl FileVerdict {
     pub fn fails(self) -> bool {
         !matches!(self, FileVerdict::NotAModel | FileVerdict::Clean)
     }
+}
+
+/// What aiposture learns about a model file beyond its header, the same for a
+/// file a server holds and a file in a store: its content hash and drift, the
+/// owner/mode chain of who could swap it, its provenance, the policy's decision
+/// and the content verdict. Flattened into both, so the JSON keeps one shape.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct FileFacts {
+    /// sha256 of its content (as the process sees the path, for a loaded model).
+    #[serde(default)]
+    pub hash: FileHash,
+    /// Content or chat template changed at this path since an earlier run.
+    #[serde(default)]
+    pub drift: Drift,
+    /// Owner and mode of the file and of every directory up to `/` (loaded
+    /// models, as their process sees them) or up to the store's root.
+    #[serde(default)]
+    pub access: Vec<PathAccess>,
+    /// Where it came from (filled by the rules from what was collected).
+    #[serde(default)]
+    pub provenance: crate::model::provenance::Provenance,
+    /// What the operator's policy says about it (filled by the rules).
+    #[serde(default)]
+    pub decision: crate::model::policy::Decision,
+    /// What `aiposture scan` says of the content, from `analysis`; set by `rules`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_verdict: Option<crate::model::scan::FileVerdict>,
 }

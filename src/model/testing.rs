@@ -85,12 +85,7 @@ pub fn loaded_model(path: &str, pid: u32) -> LoadedModel {
         pid,
         dir_owner: None,
         analysis: Default::default(),
-        hash: Default::default(),
-        drift: Default::default(),
-        access: Vec::new(),
-        provenance: Default::default(),
-        decision: Default::default(),
-        content_verdict: None,
+        facts: Default::default(),
     }
 }
 

@@ -12,7 +12,7 @@ pub fn annotate(inv: &mut Inventory) {
         s.components.iter_mut().for_each(version_form);
         for m in s.models.iter_mut() {
             model_analysis(&mut m.analysis);
-            m.content_verdict =
+            m.facts.content_verdict =
                 Some(super::scan::verdict_of(&m.path, Some(&m.format), &m.analysis).0);
         }
     }
@@ -22,7 +22,7 @@ pub fn annotate(inv: &mut Inventory) {
         .for_each(version_form);
     for f in inv.store_files.iter_mut() {
         model_analysis(&mut f.analysis);
-        f.content_verdict =
+        f.facts.content_verdict =
             Some(super::scan::verdict_of(&f.path, f.format.as_ref(), &f.analysis).0);
     }
     for log in inv.privacy.prompt_logs.iter_mut() {

@@ -58,12 +58,12 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in &inv.servers {
         for m in &s.models {
-            out.extend(for_file(&m.drift, &m.path, &s.product, s.pid, true));
+            out.extend(for_file(&m.facts.drift, &m.path, &s.product, s.pid, true));
         }
     }
     for f in &inv.store_files {
         out.extend(for_file(
-            &f.drift,
+            &f.facts.drift,
             &f.path,
             &format!("{:?} store", f.store),
             0,
@@ -76,7 +76,6 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::LoadedModel;
 
     fn change(a: &str, b: &str) -> Option<Change> {
         Some(Change {
@@ -89,13 +88,12 @@ mod tests {
     #[test]
     fn loaded_file_drift_is_high_and_names_both_hashes() {
         let mut s = crate::model::testing::server(7, "llama_server");
-        s.models = vec![LoadedModel {
-            drift: Drift {
-                content: change("aa", "bb"),
-                template: change("t1", "t2"),
-            },
-            ..crate::model::testing::loaded_model("/m/a.gguf", 7)
-        }];
+        let mut m = crate::model::testing::loaded_model("/m/a.gguf", 7);
+        m.facts.drift = Drift {
+            content: change("aa", "bb"),
+            template: change("t1", "t2"),
+        };
+        s.models = vec![m];
         let mut inv = crate::model::testing::inventory();
         inv.servers = vec![s];
         let f = findings(&inv);

@@ -16,7 +16,7 @@ pub const RULE_APPROVAL_EXPIRED: &str = "policy.approval-expired";
 /// The sha256 a store file is known to have: computed from its content, or its
 /// store digest once verified, or the digest computed when it does not match.
 fn known_sha256(f: &StoreFile) -> Option<&str> {
-    f.hash.sha256().or(match &f.integrity {
+    f.facts.hash.sha256().or(match &f.integrity {
         Integrity::Verified => f.expected_sha256.as_deref(),
         Integrity::Mismatch { actual_sha256 } => Some(actual_sha256),
         _ => None,
@@ -138,9 +138,15 @@ pub fn annotate(inv: &mut Inventory) {
         other => (None, other.path().to_string()),
     };
     for f in inv.store_files.iter_mut() {
-        f.provenance = provenance::of_store_file(f);
-        f.decision = match &approvals {
-            Some(a) => decide(a, &path, today.as_deref(), known_sha256(f), &f.provenance),
+        f.facts.provenance = provenance::of_store_file(f);
+        f.facts.decision = match &approvals {
+            Some(a) => decide(
+                a,
+                &path,
+                today.as_deref(),
+                known_sha256(f),
+                &f.facts.provenance,
+            ),
             None => Decision::NoPolicy,
         };
     }
@@ -148,14 +154,14 @@ pub fn annotate(inv: &mut Inventory) {
     for s in inv.servers.iter_mut() {
         for m in s.models.iter_mut() {
             let store = stores.iter().find(|f| f.path == m.path);
-            m.provenance = provenance::of_loaded(m, store);
-            m.decision = match &approvals {
+            m.facts.provenance = provenance::of_loaded(m, store);
+            m.facts.decision = match &approvals {
                 Some(a) => decide(
                     a,
                     &path,
                     today.as_deref(),
-                    m.hash.sha256().or(store.and_then(known_sha256)),
-                    &m.provenance,
+                    m.facts.hash.sha256().or(store.and_then(known_sha256)),
+                    &m.facts.provenance,
                 ),
                 None => Decision::NoPolicy,
             };
@@ -212,7 +218,7 @@ fn unapproved(inv: &Inventory, policy: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in &inv.servers {
         for m in &s.models {
-            let Decision::Unapproved { why } = &m.decision else {
+            let Decision::Unapproved { why } = &m.facts.decision else {
                 continue;
             };
             let mut evidence = vec![
@@ -222,11 +228,11 @@ fn unapproved(inv: &Inventory, policy: &str) -> Vec<Finding> {
                 ),
                 Evidence::new(
                     m.path.clone(),
-                    format!("provenance: {}", m.provenance.label()),
+                    format!("provenance: {}", m.facts.provenance.label()),
                 ),
                 Evidence::new(policy, why.clone()),
             ];
-            for f in m.provenance.facts.iter().take(8) {
+            for f in m.facts.provenance.facts.iter().take(8) {
                 evidence.push(Evidence::new(
                     f.source.clone(),
                     format!("{} = {}", f.field, f.value),
@@ -267,9 +273,12 @@ fn expired(inv: &Inventory, policy: &str, approvals: &[Approval]) -> Vec<Finding
             .servers
             .iter()
             .flat_map(|s| s.models.iter().map(move |m| (s, m)))
-            .filter(|(_, m)| covered(&m.decision))
+            .filter(|(_, m)| covered(&m.facts.decision))
             .collect();
-        let stored = inv.store_files.iter().filter(|f| covered(&f.decision));
+        let stored = inv
+            .store_files
+            .iter()
+            .filter(|f| covered(&f.facts.decision));
         let mut evidence = vec![Evidence::new(
             format!("{policy}:{}", a.line),
             format!(

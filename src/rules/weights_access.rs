@@ -93,7 +93,7 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
     for s in &inv.servers {
         let serving = s.confinement.euid.or(s.uid);
         for m in s.models.iter().filter(|m| !m.deleted) {
-            for a in &m.access {
+            for a in &m.facts.access {
                 judged_paths.insert(a.path.clone());
                 let bits = foreign_write_bits(a);
                 if !bits.is_empty() {
@@ -126,7 +126,7 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
     // Files no server holds: the serving user is unknown, so only group/other
     // write bits and owners without an account are judged.
     for f in &inv.store_files {
-        for a in &f.access {
+        for a in &f.facts.access {
             if judged_paths.contains(&a.path) {
                 continue;
             }
@@ -280,10 +280,9 @@ mod tests {
     fn inv_with(access: Vec<PathAccess>, euid: u32) -> Inventory {
         let mut s = crate::model::testing::server(7, "llama_server");
         s.confinement.euid = Some(euid);
-        s.models = vec![LoadedModel {
-            access: access.clone(),
-            ..crate::model::testing::loaded_model(&access[0].path, 7)
-        }];
+        let mut m = crate::model::testing::loaded_model(&access[0].path, 7);
+        m.facts.access = access.clone();
+        s.models = vec![m];
         let mut inv = crate::model::testing::inventory();
         inv.servers = vec![s];
         inv

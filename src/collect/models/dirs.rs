@@ -273,13 +273,8 @@ pub fn walk(
                         expected_sha256: None,
                         integrity: Integrity::NoDigest,
                         analysis: Default::default(),
-                        hash: Default::default(),
-                        drift: Default::default(),
+                        facts: Default::default(),
                         problem: None,
-                        access: Vec::new(),
-                        provenance: Default::default(),
-                        decision: Default::default(),
-                        content_verdict: None,
                     });
                 }
                 Ok(None) => {}

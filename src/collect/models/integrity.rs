@@ -100,13 +100,13 @@ impl Collector {
             let Some(m) = servers.get_mut(si).and_then(|s| s.models.get_mut(mi)) else {
                 continue;
             };
-            m.hash = self.hash_of(cache, &t);
+            m.facts.hash = self.hash_of(cache, &t);
             let template = template_sha(&m.analysis);
-            m.drift = observe(cache, &t, &m.hash, template, now);
+            m.facts.drift = observe(cache, &t, &m.facts.hash, template, now);
         }
         for s in servers.iter_mut() {
             for m in s.models.iter_mut().filter(|m| m.deleted) {
-                m.hash = FileHash::Unknown {
+                m.facts.hash = FileHash::Unknown {
                     why: "deleted or replaced on disk while the server holds it: its content is readable only through the process (root)".into(),
                 };
             }
@@ -115,11 +115,11 @@ impl Collector {
             let Some(f) = store_files.get_mut(i) else {
                 continue;
             };
-            f.hash = self.hash_of(cache, &t);
+            f.facts.hash = self.hash_of(cache, &t);
             let template = template_sha(&f.analysis);
-            f.drift = observe(cache, &t, &f.hash, template, now);
+            f.facts.drift = observe(cache, &t, &f.facts.hash, template, now);
             if let Some(expected) = &f.expected_sha256 {
-                f.integrity = match &f.hash {
+                f.integrity = match &f.facts.hash {
                     FileHash::Known { sha256 } if sha256.eq_ignore_ascii_case(expected) => {
                         Integrity::Verified
                     }

@@ -183,12 +183,7 @@ pub fn loaded_models(
             pid,
             dir_owner,
             analysis: Default::default(),
-            hash: Default::default(),
-            drift: Default::default(),
-            access: Vec::new(),
-            provenance: Default::default(),
-            decision: Default::default(),
-            content_verdict: None,
+            facts: Default::default(),
         });
     }
     out

@@ -30,7 +30,7 @@ pub fn annotate(
 ) {
     let plain = |p: &Path| p.to_path_buf();
     for f in store_files.iter_mut().filter(|f| stores::is_model(f)) {
-        f.access = access::chain(
+        f.facts.access = access::chain(
             Path::new(&f.path),
             Some(Path::new(&f.root)),
             &plain,
@@ -42,7 +42,7 @@ pub fn annotate(
         for m in s.models.iter_mut().filter(|m| !m.deleted) {
             let pid = m.pid;
             let through_root = move |p: &Path| loaded::through_root(pid, p);
-            m.access = access::chain(&m.fs_path(), None, &through_root, users, groups);
+            m.facts.access = access::chain(&m.fs_path(), None, &through_root, users, groups);
             // As the process sees it: through its root (containers).
             let seen = loaded::through_root(m.pid, &m.fs_path());
             m.analysis = analyses.get_or_analyse(&seen, &m.format, rules);

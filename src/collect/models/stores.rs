@@ -90,13 +90,8 @@ pub fn ollama(root: &Path) -> Vec<StoreFile> {
                 expected_sha256: None,
                 integrity: Integrity::NoDigest,
                 analysis: Default::default(),
-                hash: Default::default(),
-                drift: Default::default(),
+                facts: Default::default(),
                 problem: Some("manifest is not valid JSON".into()),
-                access: Vec::new(),
-                provenance: Default::default(),
-                decision: Default::default(),
-                content_verdict: None,
             });
             continue;
         };
@@ -212,13 +207,8 @@ fn file(
         },
         expected_sha256: expected,
         analysis: Default::default(),
-        hash: Default::default(),
-        drift: Default::default(),
+        facts: Default::default(),
         problem,
-        access: Vec::new(),
-        provenance: Default::default(),
-        decision: Default::default(),
-        content_verdict: None,
     }
 }
 

@@ -26,7 +26,7 @@ impl<'a> ModelView<'a> {
     pub(super) fn loaded(m: &'a LoadedModel) -> ModelView<'a> {
         ModelView {
             path: &m.path,
-            hash: &m.hash,
+            hash: &m.facts.hash,
             analysis: &m.analysis,
             deleted: m.deleted,
             what: format!("{} held by pid {}", m.format.label(), m.pid),
@@ -36,7 +36,7 @@ impl<'a> ModelView<'a> {
     pub(super) fn stored(f: &'a StoreFile) -> ModelView<'a> {
         ModelView {
             path: &f.path,
-            hash: &f.hash,
+            hash: &f.facts.hash,
             analysis: &f.analysis,
             deleted: false,
             what: format!("{} {}", f.store.label(), f.reference),

@@ -195,7 +195,7 @@ fn rich(pid: u32) -> Snapshot {
     let inv = &mut sn.inventory;
     let s = &mut inv.servers[0];
     let mut m = loaded_model("/m/a.gguf", pid);
-    m.hash = known("aa");
+    m.facts.hash = known("aa");
     m.analysis = with_template("t1");
     s.models.push(m);
     s.components = vec![component("jinja2", "3.1.4"), component("torch", "2.5.1")];
@@ -210,12 +210,11 @@ fn rich(pid: u32) -> Snapshot {
         integrity: Integrity::Verified,
         analysis: Default::default(),
         problem: None,
-        hash: known("bb"),
-        drift: Default::default(),
-        access: vec![],
-        provenance: Default::default(),
-        decision: Default::default(),
-        content_verdict: None,
+        facts: crate::model::FileFacts {
+            hash: known("bb"),
+            access: vec![],
+            ..Default::default()
+        },
     });
     sn.probe_verdicts.push(ProbeVerdict {
         socket: 0,
@@ -266,7 +265,7 @@ fn unchanged_host_gives_no_event_despite_noise() {
     // A probe not sent this round and a model being rehashed say nothing new.
     let mut pending = new.clone();
     pending.probe_verdicts[0].auth = ProbeAuth::Unknown;
-    pending.inventory.servers[0].models[0].hash = FileHash::Pending {
+    pending.inventory.servers[0].models[0].facts.hash = FileHash::Pending {
         why: "queued".into(),
     };
     pending.inventory.servers[0].models[0].analysis.metadata = None;
@@ -478,7 +477,7 @@ fn model_swapped_and_template_changed() {
     let old = rich(812);
     let mut new = rich(812);
     let m = &mut new.inventory.servers[0].models[0];
-    m.hash = known("cc");
+    m.facts.hash = known("cc");
     m.analysis = with_template("t2");
     let ev = diff(&old, &new);
     assert_eq!(
@@ -494,7 +493,7 @@ fn model_swapped_and_template_changed() {
     // Replaced on disk while held: changed, before any rehash.
     let mut replaced = rich(812);
     replaced.inventory.servers[0].models[0].deleted = true;
-    replaced.inventory.servers[0].models[0].hash = FileHash::Unknown {
+    replaced.inventory.servers[0].models[0].facts.hash = FileHash::Unknown {
         why: "deleted".into(),
     };
     assert_eq!(kinds(&diff(&old, &replaced)), vec![EventKind::ModelChanged]);
@@ -519,7 +518,7 @@ fn model_loaded_and_unloaded() {
 fn store_file_swapped_added_and_removed() {
     let old = rich(812);
     let mut new = rich(812);
-    new.inventory.store_files[0].hash = known("dd");
+    new.inventory.store_files[0].facts.hash = known("dd");
     let ev = diff(&old, &new);
     assert_eq!(kinds(&ev), vec![EventKind::ModelChanged], "{ev:#?}");
     assert_eq!(ev[0].subject.product, None);

@@ -298,16 +298,16 @@ impl Builder {
             props.push(prop("store", f.store.label()));
             props.push(prop("integrity", integrity_label(&f.integrity)));
         }
-        props.push(prop("decision", m.decision.label()));
+        props.push(prop("decision", m.facts.decision.label()));
         let c = model_component(ModelFile {
             r: &r,
             path: &m.path,
             format: Some(&m.format),
             size: m.size_bytes,
-            hash: &m.hash,
+            hash: &m.facts.hash,
             analysis: &m.analysis,
-            verdict: m.content_verdict,
-            provenance: &m.provenance,
+            verdict: m.facts.content_verdict,
+            provenance: &m.facts.provenance,
             extra: props,
         });
         self.components.insert(r.clone(), c);
@@ -323,17 +323,17 @@ impl Builder {
             prop("store", f.store.label()),
             prop("reference", &f.reference),
             prop("integrity", integrity_label(&f.integrity)),
-            prop("decision", f.decision.label()),
+            prop("decision", f.facts.decision.label()),
         ];
         let c = model_component(ModelFile {
             r: &r,
             path: &f.path,
             format: f.format.as_ref(),
             size: f.size_bytes,
-            hash: &f.hash,
+            hash: &f.facts.hash,
             analysis: &f.analysis,
-            verdict: f.content_verdict,
-            provenance: &f.provenance,
+            verdict: f.facts.content_verdict,
+            provenance: &f.facts.provenance,
             extra: props,
         });
         self.components.insert(r.clone(), c);

@@ -455,9 +455,9 @@ fn models(o: &mut String, snap: &Snapshot) {
             &[
                 escape(&m.path),
                 escape(&format!("loaded by {} pid {}", s.product, s.pid)),
-                escape(&hash_text(&m.hash)),
-                escape(&m.provenance.label()),
-                escape(&m.decision.label()),
+                escape(&hash_text(&m.facts.hash)),
+                escape(&m.facts.provenance.label()),
+                escape(&m.facts.decision.label()),
             ],
         );
     }
@@ -470,7 +470,7 @@ fn models(o: &mut String, snap: &Snapshot) {
                     f.expected_sha256
                 )
             }
-            Integrity::NoDigest => hash_text(&f.hash),
+            Integrity::NoDigest => hash_text(&f.facts.hash),
             Integrity::NotChecked { why } => format!("not checked: {why}"),
         };
         row(
@@ -479,8 +479,8 @@ fn models(o: &mut String, snap: &Snapshot) {
                 escape(&f.path),
                 escape(&format!("{} {}", f.store.label(), f.reference)),
                 escape(&integrity),
-                escape(&f.provenance.label()),
-                escape(&f.decision.label()),
+                escape(&f.facts.provenance.label()),
+                escape(&f.facts.decision.label()),
             ],
         );
     }

@@ -302,13 +302,13 @@ fn models(snap: &Snapshot, o: &mut Out) {
     let mut models: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for m in inv.servers.iter().flat_map(|s| &s.models) {
         *models
-            .entry(("loaded", decision_label(&m.decision)))
+            .entry(("loaded", decision_label(&m.facts.decision)))
             .or_default() += 1;
     }
     let mut integrity: BTreeMap<&str, usize> = BTreeMap::new();
     for f in inv.store_files.iter().filter(|f| f.format.is_some()) {
         *models
-            .entry(("stored", decision_label(&f.decision)))
+            .entry(("stored", decision_label(&f.facts.decision)))
             .or_default() += 1;
         *integrity.entry(integrity_label(&f.integrity)).or_default() += 1;
     }

@@ -111,8 +111,8 @@ pub(crate) fn integrity_cell(f: &StoreFile) -> String {
     match &f.integrity {
         Integrity::Verified => "verified".into(),
         Integrity::Mismatch { .. } => "MISMATCH".into(),
-        Integrity::NoDigest => hash_cell(&f.hash),
-        Integrity::NotChecked { .. } => hash_cell(&f.hash),
+        Integrity::NoDigest => hash_cell(&f.facts.hash),
+        Integrity::NotChecked { .. } => hash_cell(&f.facts.hash),
     }
 }
 
@@ -150,8 +150,8 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
         let (rank, word) = state_with_policy(
             &f.analysis,
             Some(&f.integrity),
-            f.drift.content.is_some(),
-            &f.decision,
+            f.facts.drift.content.is_some(),
+            &f.facts.decision,
         );
         let used = holders(&f.path);
         ranked.push((
@@ -168,7 +168,7 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
                     } else {
                         used.join(", ")
                     },
-                    provenance(&f.provenance),
+                    provenance(&f.facts.provenance),
                     integrity_cell(f),
                 ],
                 scope: None,
@@ -188,8 +188,8 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
             let (rank, word) = match state_with_policy(
                 &m.analysis,
                 None,
-                m.drift.content.is_some(),
-                &m.decision,
+                m.facts.drift.content.is_some(),
+                &m.facts.decision,
             ) {
                 (0, _) if m.deleted => (6, "DELETED"),
                 other => other,
@@ -204,8 +204,8 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
                         m.format.label(),
                         size_cell(m.size_bytes),
                         format!("{} {}", srv.product_id, srv.pid),
-                        provenance(&m.provenance),
-                        hash_cell(&m.hash),
+                        provenance(&m.facts.provenance),
+                        hash_cell(&m.facts.hash),
                     ],
                     scope: None,
                 },
@@ -470,8 +470,8 @@ pub(crate) fn detail_loaded(
             format!("owner uid {} gid {}, mode {:o}", d.uid, d.gid, d.mode),
         ));
     }
-    hash_lines(&m.hash, &m.drift, &mut out);
-    decision_lines(&m.provenance, &m.decision, &mut out);
+    hash_lines(&m.facts.hash, &m.facts.drift, &mut out);
+    decision_lines(&m.facts.provenance, &m.facts.decision, &mut out);
     analysis_lines(&m.analysis, &mut out);
     out
 }
@@ -524,9 +524,9 @@ pub(crate) fn detail_store(s: &Snapshot, i: usize, _theme: &Theme) -> Vec<Line<'
     if let Some(p) = &f.problem {
         out.push(kv("problem", p.clone()));
     }
-    hash_lines(&f.hash, &f.drift, &mut out);
+    hash_lines(&f.facts.hash, &f.facts.drift, &mut out);
     out.push(kv("found in", format!("{} {}", f.store.label(), f.root)));
-    decision_lines(&f.provenance, &f.decision, &mut out);
+    decision_lines(&f.facts.provenance, &f.facts.decision, &mut out);
     analysis_lines(&f.analysis, &mut out);
     out
 }
