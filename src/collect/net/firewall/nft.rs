@@ -53,160 +53,19 @@ pub(super) fn nft_view(json: &[u8]) -> (FirewallView, NftExtra) {
     let Some(objects) = doc.get("nftables").and_then(Value::as_array) else {
         return unreadable("nft -j list ruleset printed JSON without an \"nftables\" array".into());
     };
-    let mut extra = NftExtra::default();
-    let mut version = String::new();
-    let mut unmodelled = Vec::new();
-    let mut tables = Tables::default();
-    // Base chains in order of appearance; rules per chain in order.
-    let mut bases: Vec<(ChainKey, ChainHook, i32, ChainPolicy)> = Vec::new();
-    let mut raw_rules: Vec<(ChainKey, Option<u64>, Vec<Value>)> = Vec::new();
-    let mut unreadable_forward: Vec<InputChain> = Vec::new();
-
+    let mut pass = Pass::default();
     for obj in objects {
-        let Some((kind, body)) = obj.as_object().and_then(|m| m.iter().next()) else {
-            continue;
-        };
-        match kind.as_str() {
-            "metainfo" => {
-                if let Some(v) = body.get("version").and_then(Value::as_str) {
-                    version = clean(v);
-                }
-            }
-            "set" => {
-                if let Ok(set) = serde_json::from_value::<ns::Set>(body.clone())
-                    && let Some(fam) = family_of(set.family)
-                {
-                    let runtime = set.flags.as_ref().is_some_and(|f| {
-                        f.contains(&ns::SetFlag::Dynamic) || f.contains(&ns::SetFlag::Timeout)
-                    });
-                    let elems = if runtime {
-                        None
-                    } else {
-                        Some(set.elem.map(|e| e.into_owned()).unwrap_or_default())
-                    };
-                    tables.sets.insert(
-                        (fam, clean(&set.table), clean(&set.name)),
-                        SetInfo { elems },
-                    );
-                }
-            }
-            "chain" => match serde_json::from_value::<ns::Chain>(body.clone()) {
-                Ok(c) => {
-                    let Some(hook) = c.hook else { continue };
-                    let what = format!(
-                        "{} {} {}",
-                        family_name(c.family),
-                        clean(&c.table),
-                        clean(&c.name)
-                    );
-                    let Some(fam) = family_of(c.family) else {
-                        if matches!(c.family, nt::NfFamily::NetDev | nt::NfFamily::Bridge)
-                            && matches!(
-                                hook,
-                                nt::NfHook::Ingress | nt::NfHook::Prerouting | nt::NfHook::Input
-                            )
-                        {
-                            unmodelled.push(format!(
-                                "{what} ({} hook) sees inbound packets and is not modelled",
-                                hook_name(hook)
-                            ));
-                        }
-                        continue;
-                    };
-                    let hook = match (hook, c._type) {
-                        (nt::NfHook::Input, _) => ChainHook::Input,
-                        // NAT chains translate, they do not filter; published
-                        // ports are judged from their own evidence.
-                        (nt::NfHook::Prerouting, Some(nt::NfChainType::Filter) | None) => {
-                            ChainHook::Prerouting
-                        }
-                        (nt::NfHook::Forward, Some(nt::NfChainType::Filter) | None) => {
-                            ChainHook::Forward
-                        }
-                        (nt::NfHook::Ingress, _) => {
-                            unmodelled.push(format!(
-                                "{what} (ingress hook) sees inbound packets and is not modelled"
-                            ));
-                            continue;
-                        }
-                        _ => continue,
-                    };
-                    let policy = match c.policy {
-                        Some(nt::NfChainPolicy::Drop) => ChainPolicy::Drop,
-                        _ => ChainPolicy::Accept,
-                    };
-                    bases.push((
-                        (fam, clean(&c.table), clean(&c.name)),
-                        hook,
-                        c.prio.unwrap_or(0),
-                        policy,
-                    ));
-                }
-                Err(e) => {
-                    let hook = body.get("hook").and_then(Value::as_str).unwrap_or("");
-                    if hook == "forward" {
-                        // On the forward path only: a chain whose effect is unknown.
-                        unreadable_forward.push(InputChain {
-                            family: ChainFamily::Inet,
-                            table: clean(body.get("table").and_then(Value::as_str).unwrap_or("?")),
-                            name: clean(body.get("name").and_then(Value::as_str).unwrap_or("?")),
-                            hook: ChainHook::Forward,
-                            priority: 0,
-                            policy: ChainPolicy::Accept,
-                            legacy: false,
-                            rules: vec![Rule {
-                                handle: None,
-                                matches: Vec::new(),
-                                verdict: Verdict::Other {
-                                    what: format!(
-                                        "a chain hooked on forward that could not be read: {}",
-                                        clean(&e.to_string())
-                                    ),
-                                },
-                            }],
-                            subchains: BTreeMap::new(),
-                        });
-                    }
-                    if matches!(hook, "input" | "prerouting" | "ingress") {
-                        unmodelled.push(format!(
-                            "a chain hooked on {} could not be read: {}",
-                            clean(hook),
-                            clean(&e.to_string())
-                        ));
-                    }
-                }
-            },
-            "rule" => {
-                let fam = body
-                    .get("family")
-                    .and_then(Value::as_str)
-                    .and_then(|f| match f {
-                        "ip" => Some(ChainFamily::Ip),
-                        "ip6" => Some(ChainFamily::Ip6),
-                        "inet" => Some(ChainFamily::Inet),
-                        _ => None,
-                    });
-                let table = body.get("table").and_then(Value::as_str);
-                let chain = body.get("chain").and_then(Value::as_str);
-                let (Some(fam), Some(table), Some(chain)) = (fam, table, chain) else {
-                    continue;
-                };
-                let handle = body.get("handle").and_then(Value::as_u64);
-                let expr = body
-                    .get("expr")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                let key = (fam, clean(table), clean(chain));
-                if fam != ChainFamily::Inet && expr.iter().any(|x| x.get("xt").is_some()) {
-                    extra.xt_tables.insert((fam, key.1.clone()));
-                }
-                extra.handles.entry(key.clone()).or_default().push(handle);
-                raw_rules.push((key, handle, expr));
-            }
-            _ => {}
-        }
+        pass.object(obj);
     }
+    let Pass {
+        extra,
+        version,
+        unmodelled,
+        tables,
+        bases,
+        raw_rules,
+        unreadable_forward,
+    } = pass;
 
     let mut rules_of: HashMap<ChainKey, Vec<Rule>> = HashMap::new();
     for (key, handle, expr) in raw_rules {
@@ -270,6 +129,173 @@ pub(super) fn nft_view(json: &[u8]) -> (FirewallView, NftExtra) {
         },
         extra,
     )
+}
+
+/// What one pass over the ruleset's objects gathers: tables and their sets,
+/// base chains in order of appearance, each chain's rules in order, and what
+/// is not modelled.
+#[derive(Default)]
+struct Pass {
+    extra: NftExtra,
+    version: String,
+    unmodelled: Vec<String>,
+    tables: Tables,
+    bases: Vec<(ChainKey, ChainHook, i32, ChainPolicy)>,
+    raw_rules: Vec<(ChainKey, Option<u64>, Vec<Value>)>,
+    unreadable_forward: Vec<InputChain>,
+}
+
+impl Pass {
+    /// One object of `nft -j list ruleset`: metainfo, set, chain or rule.
+    fn object(&mut self, obj: &Value) {
+        let Some((kind, body)) = obj.as_object().and_then(|m| m.iter().next()) else {
+            return;
+        };
+        match kind.as_str() {
+            "metainfo" => {
+                if let Some(v) = body.get("version").and_then(Value::as_str) {
+                    self.version = clean(v);
+                }
+            }
+            "set" => {
+                if let Ok(set) = serde_json::from_value::<ns::Set>(body.clone())
+                    && let Some(fam) = family_of(set.family)
+                {
+                    let runtime = set.flags.as_ref().is_some_and(|f| {
+                        f.contains(&ns::SetFlag::Dynamic) || f.contains(&ns::SetFlag::Timeout)
+                    });
+                    let elems = if runtime {
+                        None
+                    } else {
+                        Some(set.elem.map(|e| e.into_owned()).unwrap_or_default())
+                    };
+                    self.tables.sets.insert(
+                        (fam, clean(&set.table), clean(&set.name)),
+                        SetInfo { elems },
+                    );
+                }
+            }
+            "chain" => match serde_json::from_value::<ns::Chain>(body.clone()) {
+                Ok(c) => {
+                    let Some(hook) = c.hook else { return };
+                    let what = format!(
+                        "{} {} {}",
+                        family_name(c.family),
+                        clean(&c.table),
+                        clean(&c.name)
+                    );
+                    let Some(fam) = family_of(c.family) else {
+                        if matches!(c.family, nt::NfFamily::NetDev | nt::NfFamily::Bridge)
+                            && matches!(
+                                hook,
+                                nt::NfHook::Ingress | nt::NfHook::Prerouting | nt::NfHook::Input
+                            )
+                        {
+                            self.unmodelled.push(format!(
+                                "{what} ({} hook) sees inbound packets and is not modelled",
+                                hook_name(hook)
+                            ));
+                        }
+                        return;
+                    };
+                    let hook = match (hook, c._type) {
+                        (nt::NfHook::Input, _) => ChainHook::Input,
+                        // NAT chains translate, they do not filter; published
+                        // ports are judged from their own evidence.
+                        (nt::NfHook::Prerouting, Some(nt::NfChainType::Filter) | None) => {
+                            ChainHook::Prerouting
+                        }
+                        (nt::NfHook::Forward, Some(nt::NfChainType::Filter) | None) => {
+                            ChainHook::Forward
+                        }
+                        (nt::NfHook::Ingress, _) => {
+                            self.unmodelled.push(format!(
+                                "{what} (ingress hook) sees inbound packets and is not modelled"
+                            ));
+                            return;
+                        }
+                        _ => return,
+                    };
+                    let policy = match c.policy {
+                        Some(nt::NfChainPolicy::Drop) => ChainPolicy::Drop,
+                        _ => ChainPolicy::Accept,
+                    };
+                    self.bases.push((
+                        (fam, clean(&c.table), clean(&c.name)),
+                        hook,
+                        c.prio.unwrap_or(0),
+                        policy,
+                    ));
+                }
+                Err(e) => {
+                    let hook = body.get("hook").and_then(Value::as_str).unwrap_or("");
+                    if hook == "forward" {
+                        // On the forward path only: a chain whose effect is unknown.
+                        self.unreadable_forward.push(InputChain {
+                            family: ChainFamily::Inet,
+                            table: clean(body.get("table").and_then(Value::as_str).unwrap_or("?")),
+                            name: clean(body.get("name").and_then(Value::as_str).unwrap_or("?")),
+                            hook: ChainHook::Forward,
+                            priority: 0,
+                            policy: ChainPolicy::Accept,
+                            legacy: false,
+                            rules: vec![Rule {
+                                handle: None,
+                                matches: Vec::new(),
+                                verdict: Verdict::Other {
+                                    what: format!(
+                                        "a chain hooked on forward that could not be read: {}",
+                                        clean(&e.to_string())
+                                    ),
+                                },
+                            }],
+                            subchains: BTreeMap::new(),
+                        });
+                    }
+                    if matches!(hook, "input" | "prerouting" | "ingress") {
+                        self.unmodelled.push(format!(
+                            "a chain hooked on {} could not be read: {}",
+                            clean(hook),
+                            clean(&e.to_string())
+                        ));
+                    }
+                }
+            },
+            "rule" => {
+                let fam = body
+                    .get("family")
+                    .and_then(Value::as_str)
+                    .and_then(|f| match f {
+                        "ip" => Some(ChainFamily::Ip),
+                        "ip6" => Some(ChainFamily::Ip6),
+                        "inet" => Some(ChainFamily::Inet),
+                        _ => None,
+                    });
+                let table = body.get("table").and_then(Value::as_str);
+                let chain = body.get("chain").and_then(Value::as_str);
+                let (Some(fam), Some(table), Some(chain)) = (fam, table, chain) else {
+                    return;
+                };
+                let handle = body.get("handle").and_then(Value::as_u64);
+                let expr = body
+                    .get("expr")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let key = (fam, clean(table), clean(chain));
+                if fam != ChainFamily::Inet && expr.iter().any(|x| x.get("xt").is_some()) {
+                    self.extra.xt_tables.insert((fam, key.1.clone()));
+                }
+                self.extra
+                    .handles
+                    .entry(key.clone())
+                    .or_default()
+                    .push(handle);
+                self.raw_rules.push((key, handle, expr));
+            }
+            _ => {}
+        }
+    }
 }
 
 pub(super) fn family_name(f: nt::NfFamily) -> &'static str {
