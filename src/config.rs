@@ -266,7 +266,8 @@ impl Config {
         })?;
         let mut cfg = cfg;
         for (s, line) in cfg.suppress.iter_mut().zip(suppress_lines(text)) {
-            s.origin = format!("{}:{line}", path.display());
+            s.file = path.display().to_string();
+            s.line = line as u64;
         }
         cfg.validate(path)?;
         Ok(cfg)
@@ -335,7 +336,7 @@ impl Config {
             return Err(bad("advisories.max_age_days: must be at least 1".into()));
         }
         for s in &self.suppress {
-            check_suppression(s).map_err(|e| bad(format!("{}: [[suppress]]: {e}", s.origin)))?;
+            check_suppression(s).map_err(|e| bad(format!("{}: [[suppress]]: {e}", s.origin())))?;
         }
         Ok(())
     }
@@ -570,12 +571,12 @@ mod tests {
     fn suppressions_parse_and_name_their_line() {
         let cfg = Config::parse(SUPPRESS, Path::new("c.toml")).expect("parses");
         assert_eq!(cfg.suppress.len(), 2);
-        assert_eq!(cfg.suppress[0].origin, "c.toml:3");
+        assert_eq!(cfg.suppress[0].origin(), "c.toml:3");
         assert_eq!(
             cfg.suppress[0].listener.as_deref(),
             Some("0.0.0.0:8080/tcp")
         );
-        assert_eq!(cfg.suppress[1].origin, "c.toml:10");
+        assert_eq!(cfg.suppress[1].origin(), "c.toml:10");
         assert!(cfg.suppress[1].any_subject);
         assert_eq!(cfg.suppress[1].ticket.as_deref(), Some("SEC-1"));
         // --print-config shows them, and what it prints reads back the same.

@@ -67,7 +67,7 @@ fn committed_json_schema_is_generated_from_the_types() {
         "docs/snapshot.schema.json is stale: run `aiposture schema > docs/snapshot.schema.json`"
     );
     let snap = snapshot(&[]);
-    assert_eq!(snap["schema_version"], 1);
+    assert_eq!(snap["schema_version"], 2);
     let schema: serde_json::Value = serde_json::from_str(&committed).expect("schema is JSON");
     for key in schema["required"].as_array().expect("required") {
         assert!(

@@ -349,7 +349,10 @@ fn a_rebind_since_the_saved_baseline_is_a_drift_finding() {
             .is_some_and(|t| t.contains("listener_rebound")),
         "{f:#}"
     );
-    assert_eq!(f["evidence"][0]["source"], base_s.as_str());
+    assert_eq!(
+        support::source_text(&f["evidence"][0]["source"]),
+        base_s.as_str()
+    );
     assert!(
         f["evidence"][0]["detail"]
             .as_str()
@@ -377,4 +380,71 @@ fn a_rebind_since_the_saved_baseline_is_a_drift_finding() {
         now["inventory"]["blind_spots"]
     );
     drop(second);
+}
+
+/// A baseline kept from before schema 2 (sources as lines of text) still reads:
+/// the same collection written by both versions diffs to nothing, and every
+/// source reads back as the line version 1 wrote.
+#[test]
+fn a_version_1_snapshot_reads_as_the_same_collection() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let (v1, v2) = (
+        fixtures.join("snapshot-root-v1.json"),
+        fixtures.join("snapshot-root.json"),
+    );
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = aiposture(
+        state.path(),
+        &[
+            "diff",
+            v1.to_str().expect("v1"),
+            v2.to_str().expect("v2"),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).expect("json"),
+        Value::Array(vec![])
+    );
+
+    let old: Value = serde_json::from_str(&read(&v1)).expect("v1 json");
+    let new: Value = serde_json::from_str(&read(&v2)).expect("v2 json");
+    assert_eq!(
+        (
+            old["schema_version"].as_u64(),
+            new["schema_version"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+    let (mut texts, mut typed) = (Vec::new(), Vec::new());
+    for (f_old, f_new) in old["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .zip(new["findings"].as_array().into_iter().flatten())
+    {
+        for (e_old, e_new) in f_old["evidence"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .zip(f_new["evidence"].as_array().into_iter().flatten())
+        {
+            texts.push(
+                e_old["source"]
+                    .as_str()
+                    .expect("a v1 source is text")
+                    .to_string(),
+            );
+            assert!(e_new["source"]["kind"].is_string(), "{e_new}");
+            typed.push(support::source_text(&e_new["source"]));
+        }
+    }
+    assert!(
+        texts.len() > 10,
+        "the fixture has evidence: {}",
+        texts.len()
+    );
+    assert_eq!(texts, typed);
 }

@@ -356,7 +356,7 @@ fn markdown_report_holds_every_finding_its_remediation_and_the_arithmetic() {
             assert!(
                 md.contains(&format!(
                     "| {} | {} |",
-                    escape(&s(&e["source"])),
+                    escape(&support::source_text(&e["source"])),
                     escape(&s(&e["detail"]))
                 )),
                 "evidence {e}"

@@ -184,7 +184,9 @@ fn ufw_on_iptables_nft_is_judged_like_the_client_sees_it() {
         panic!("firewall should be readable as root: {view:?}");
     };
     assert!(
-        source.contains("ip filter read with iptables-nft-save"),
+        source
+            .to_string()
+            .contains("ip filter read with iptables-nft-save"),
         "{source}"
     );
     let input = input_chains
@@ -318,7 +320,9 @@ fn forward_chain_in_a_namespace_policy_accept() {
         panic!("readable: {view:?}");
     };
     assert!(
-        source.contains("ip filter read with iptables-nft-save"),
+        source
+            .to_string()
+            .contains("ip filter read with iptables-nft-save"),
         "{source}"
     );
     let (verdict, why) = judge_forward(

@@ -203,7 +203,7 @@ fn home_model_dirs_are_found_by_content_and_say_why() {
     assert_eq!(absent.len(), 1, "{absent:#?}");
     assert_eq!(absent[0]["severity"], "info");
     assert_eq!(
-        absent[0]["evidence"][0]["source"],
+        support::source_text(&absent[0]["evidence"][0]["source"]),
         *config_home.join("aiposture/policy.toml").to_string_lossy()
     );
     assert!(findings_with(&snap, "policy.unapproved-model").is_empty());

@@ -108,10 +108,12 @@ fn world_readable_log_file_is_a_finding_and_chmod_600_clears_it() {
     let evidence = f["evidence"].as_array().expect("evidence");
     let dir_s = dir.path().to_string_lossy();
     assert!(
-        evidence.iter().any(|e| e["source"] == dir_s.as_ref()
-            && e["detail"]
-                .as_str()
-                .is_some_and(|d| d.contains("mode 0755"))),
+        evidence
+            .iter()
+            .any(|e| support::source_text(&e["source"]) == dir_s.as_ref()
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("mode 0755"))),
         "{evidence:#?}"
     );
 

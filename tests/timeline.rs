@@ -103,7 +103,7 @@ fn a_model_file_replaced_under_a_watched_directory_is_an_event() {
     });
     let elapsed = replaced.elapsed();
     let e: Value = serde_json::from_str(&line).expect("event json");
-    assert_eq!(e["evidence"][0]["source"], "inotify", "{e:#}");
+    assert_eq!(e["evidence"][0]["source"]["name"], "inotify", "{e:#}");
     // The same refresh rehashes the file: its content change is an event too.
     wait_line(&out, "model_changed event", Duration::from_secs(30), |l| {
         serde_json::from_str::<Value>(l)
@@ -266,7 +266,10 @@ fn store_writer_child() {
                 },
                 before: None,
                 after: Some("x".repeat(100)),
-                evidence: vec![Evidence::new("test", "writer")],
+                evidence: vec![Evidence::new(
+                    aiposture::model::Source::note("test"),
+                    "writer",
+                )],
             })
             .collect();
         let seen: Vec<(String, String)> = (0..50)

@@ -46,7 +46,7 @@ fn the_export_key_writes_the_configured_formats_and_says_where() {
     }
     let json: serde_json::Value =
         serde_json::from_str(&read(&out.join("aiposture.json"))).expect("a whole snapshot");
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     assert!(read(&out.join("aiposture.prom")).contains("aiposture_"));
     // Ctrl-s does the same, and the dashboard is still there to quit.
     std::fs::remove_file(out.join("aiposture.md")).expect("rm");

@@ -427,7 +427,10 @@ fn events_pane_lists_newest_first_and_jumps_to_the_subject() {
         },
         before: Some(before.into()),
         after: Some(after.into()),
-        evidence: vec![Evidence::new("old snapshot", before)],
+        evidence: vec![Evidence::new(
+            aiposture::model::Source::record("old snapshot"),
+            before,
+        )],
     };
     snap.timeline = Some(TimelineView {
         store: "/var/lib/x/timeline.sqlite3".into(),

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::Error;
 use crate::model::baseline::BaselineRead;
-use crate::model::{BlindSpot, SCHEMA_VERSION, Snapshot};
+use crate::model::snapshot::OLDEST_READABLE_SCHEMA;
+use crate::model::{BlindSpot, SCHEMA_VERSION, Snapshot, Source};
 
 /// Snapshot files larger than this are refused (a real one is a few MiB).
 const MAX_BYTES: u64 = 512 * 1024 * 1024;
@@ -53,9 +54,9 @@ pub(crate) fn parse_snapshot(bytes: &[u8]) -> Result<Snapshot, String> {
         .ok_or("no schema_version field")?
         .as_u64()
         .ok_or("schema_version is not a number")?;
-    if version != u64::from(SCHEMA_VERSION) {
+    if !(u64::from(OLDEST_READABLE_SCHEMA)..=u64::from(SCHEMA_VERSION)).contains(&version) {
         return Err(format!(
-            "schema_version {version}, this aiposture reads {SCHEMA_VERSION}"
+            "schema_version {version}, this aiposture reads {OLDEST_READABLE_SCHEMA} to {SCHEMA_VERSION}"
         ));
     }
     serde_json::from_value(value).map_err(|e| format!("does not match the snapshot schema ({e})"))
@@ -120,7 +121,7 @@ impl Reader {
 fn unusable(path: &str, reason: String) -> BaselineRead {
     BaselineRead::Unusable(BlindSpot {
         what: "baseline snapshot".into(),
-        path: path.into(),
+        path: Source::path(path),
         reason,
         consequence: "changes since the baseline are not reported; run `aiposture baseline save` \
                       to write a new one"

@@ -17,7 +17,7 @@ use std::time::{Instant, SystemTime};
 use crate::error::Error;
 use crate::knowledge::Knowledge;
 use crate::model::firewall::{FirewallView, NamespaceFirewall};
-use crate::model::{BlindSpot, Inventory, Probe, Server};
+use crate::model::{BlindSpot, Inventory, Probe, Server, Source};
 
 use crate::formats::analyse;
 use host::UserNames;
@@ -199,7 +199,7 @@ impl Collector {
                     root.state = crate::model::RootState::Unreadable;
                     blind.push(BlindSpot {
                         what: format!("{} ({})", r.kind.label(), r.why),
-                        path,
+                        path: Source::path(path),
                         reason: e.to_string(),
                         consequence: "model files in it are not listed or judged; run as root or as its owner".into(),
                     });
@@ -283,7 +283,7 @@ impl Collector {
                         "host firewall of {}",
                         ns.as_deref().unwrap_or("an unknown namespace")
                     ),
-                    path: "nft -j list ruleset".into(),
+                    path: Source::command("nft -j list ruleset"),
                     reason: reason.clone(),
                     consequence: "listeners beyond loopback are judged reachable unless a firewall blocks them".into(),
                 });
@@ -308,7 +308,7 @@ impl Collector {
                 Err(e) => {
                     blind.push(BlindSpot {
                         what: format!("{kind:?} model store ({why})"),
-                        path: root.to_string_lossy().into_owned(),
+                        path: Source::path(root.to_string_lossy()),
                         reason: e.to_string(),
                         consequence: "models in it are not listed or checked".into(),
                     });
@@ -540,7 +540,7 @@ impl Collector {
         if let Some(why) = &gpu.unavailable {
             blind.push(BlindSpot {
                 what: "GPU memory and utilisation per process".into(),
-                path: "NVML (libnvidia-ml.so.1)".into(),
+                path: Source::command("NVML (libnvidia-ml.so.1)"),
                 reason: why.clone(),
                 consequence: "the servers' GPU column is empty: which inference process holds which GPU, and how much of it, is not known".into(),
             });

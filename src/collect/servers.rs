@@ -12,7 +12,7 @@ use super::procs::identify::Identified;
 use super::procs::{ProcTable, auth, env, privilege};
 use crate::knowledge::signatures::Strength;
 use crate::model::redact::is_secret_name;
-use crate::model::{BlindSpot, Identification, MatchStrength, Server, Socket, Worker};
+use crate::model::{BlindSpot, Identification, MatchStrength, Server, Socket, Source, Worker};
 
 /// How many pids a blind spot lists before it only counts.
 const LIST_PIDS: usize = 8;
@@ -45,7 +45,7 @@ fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Opt
     if let Err(reason) = &env {
         blind.push(BlindSpot {
             what: format!("environment of pid {} ({})", f.pid, f.signature.name),
-            path: format!("/proc/{}/environ", f.pid),
+            path: Source::proc(f.pid, "environ"),
             reason: reason.clone(),
             consequence: "auth, bind and telemetry switches set by environment cannot be seen; run as root or as the server's user".into(),
         });
@@ -58,7 +58,7 @@ fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Opt
     {
         blind.push(BlindSpot {
             what: format!("open sockets of pid {pid} ({})", f.signature.name),
-            path: format!("/proc/{pid}/fd"),
+            path: Source::proc(*pid, "fd"),
             reason: reason.clone(),
             consequence: "this server's listeners appear as owner-unknown sockets; run as root or as the server's user".into(),
         });
@@ -182,14 +182,10 @@ pub fn others_blind_spots(
     }
 }
 
-fn pid_paths(pids: &[u32], leaf: &str) -> String {
-    let mut s: Vec<String> = pids
-        .iter()
-        .take(LIST_PIDS)
-        .map(|p| format!("/proc/{p}/{leaf}"))
-        .collect();
-    if pids.len() > LIST_PIDS {
-        s.push(format!("… and {} more", pids.len() - LIST_PIDS));
+fn pid_paths(pids: &[u32], leaf: &str) -> Source {
+    Source::ProcEach {
+        pids: pids.iter().take(LIST_PIDS).copied().collect(),
+        file: leaf.into(),
+        more: pids.len().saturating_sub(LIST_PIDS),
     }
-    s.join(", ")
 }

@@ -12,7 +12,7 @@ use notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
 
 use crate::model::events::{Event, EventKind, EventSubject, WatchStatus};
-use crate::model::{Evidence, Inventory, RootState, Severity};
+use crate::model::{Evidence, Inventory, RootState, Severity, Source};
 
 pub struct Watcher {
     debouncer: Debouncer<RecommendedWatcher>,
@@ -144,7 +144,7 @@ impl Watcher {
                 before: None,
                 after: Some(describe(&p)),
                 evidence: vec![Evidence::new(
-                    "inotify",
+                    Source::command("inotify"),
                     format!(
                         "change under {}",
                         self.root_of(&p)

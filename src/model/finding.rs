@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::source::Source;
+
 #[derive(
     Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord, Hash,
 )]
@@ -81,16 +83,17 @@ pub struct Subject {
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct Evidence {
-    /// Where it was read: a file path (`/proc/812/net/tcp`) or a probe.
-    pub source: String,
+    /// Where it was read.
+    #[serde(deserialize_with = "super::source::v1_or_v2")]
+    pub source: Source,
     /// What was read there.
     pub detail: String,
 }
 
 impl Evidence {
-    pub fn new(source: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn new(source: Source, detail: impl Into<String>) -> Self {
         Evidence {
-            source: source.into(),
+            source,
             detail: detail.into(),
         }
     }

@@ -17,7 +17,8 @@ pub enum FirewallView {
     Unreadable { reason: String },
     Rules {
         /// What was read, e.g. `nft -j list ruleset (nftables v1.0.6)`.
-        source: String,
+        #[serde(deserialize_with = "super::source::v1_or_v2")]
+        source: super::Source,
         /// Base chains on the inbound path: every chain hooked on `input` (families
         /// ip, ip6, inet) and every filter-type chain hooked on `prerouting` (which
         /// can drop before `input`), in evaluation order (hook, then priority).

@@ -204,8 +204,9 @@ pub enum AuthState {
 pub struct BlindSpot {
     /// What could not be seen, e.g. `environment of pid 812 (ollama)`.
     pub what: String,
-    /// The path that was refused.
-    pub path: String,
+    /// What was refused: a file, a /proc file, a command, an API.
+    #[serde(deserialize_with = "super::source::v1_or_v2")]
+    pub path: super::Source,
     pub reason: String,
     /// What it means for the results and how to lift it.
     pub consequence: String,
@@ -220,7 +221,8 @@ pub struct PortPublish {
     /// Where it forwards to, e.g. 172.17.0.2:8080.
     pub target: Endpoint,
     /// What showed the mapping, e.g. `docker-proxy pid 812 (/proc/812/cmdline)`.
-    pub via: String,
+    #[serde(deserialize_with = "super::source::v1_or_v2")]
+    pub via: super::Source,
     pub proxy_pid: Option<u32>,
     /// The namespace it forwards into when the target address is not visible
     /// (rootless Podman); `target.port` 0 means the container port is not visible.

@@ -25,6 +25,7 @@ pub mod redact;
 pub mod scan;
 pub mod snapshot;
 pub mod socket;
+pub mod source;
 pub mod suppress;
 #[cfg(test)]
 pub mod testing;
@@ -38,4 +39,5 @@ pub use snapshot::{
     ScoreTerm, Scores, ServerScore, Snapshot, ToolInfo,
 };
 pub use socket::*;
+pub use source::Source;
 pub use suppress::{SuppressedFinding, Suppression, SuppressionRef};

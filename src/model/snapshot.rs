@@ -5,8 +5,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{Finding, Inventory};
 
-/// Bumped on any change that breaks readers of the JSON.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped on any change that breaks readers of the JSON. 2: evidence sources,
+/// socket sources, blind spots' paths, port publishes' `via` and firewall
+/// sources are typed objects (`model::Source`), no longer lines of text.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest version this build still reads (baselines and history kept from
+/// before an upgrade): version 1's sources are read back as the text they were.
+pub const OLDEST_READABLE_SCHEMA: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct Snapshot {

@@ -16,8 +16,9 @@ pub struct Socket {
     pub uid: u32,
     /// Namespace the socket lives in; `None` when it could not be told.
     pub netns: Option<String>,
-    /// Where the row was read, e.g. `/proc/net/tcp6`.
-    pub source: String,
+    /// Where the row was read: a /proc table or the sock_diag dump standing in for it.
+    #[serde(deserialize_with = "super::source::v1_or_v2")]
+    pub source: super::Source,
     pub owner: SocketOwner,
 }
 

@@ -12,9 +12,12 @@ use super::Finding;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Suppression {
-    /// Where the entry is written, `config.toml:42`; set when the config is read.
+    /// The file the entry is written in; set when the config is read.
     #[serde(skip)]
-    pub origin: String,
+    pub file: String,
+    /// The line of its `[[suppress]]` header, from 1 (0: not read from a file).
+    #[serde(skip)]
+    pub line: u64,
     /// Rule id, exact (`exposure.unauthenticated-listener`) or a prefix ending
     /// in `*` (`privacy.*`).
     pub rule: String,
@@ -38,6 +41,27 @@ pub struct Suppression {
     pub expires: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket: Option<String>,
+}
+
+impl Suppression {
+    /// Where the entry is written, `config.toml:42`; empty when it was not read
+    /// from a file.
+    pub fn origin(&self) -> String {
+        match (self.file.as_str(), self.line) {
+            ("", _) => String::new(),
+            (f, 0) => f.to_string(),
+            (f, n) => format!("{f}:{n}"),
+        }
+    }
+
+    /// The entry as a source of evidence.
+    pub fn source(&self) -> super::Source {
+        super::Source::Config {
+            file: (!self.file.is_empty()).then(|| self.file.clone()),
+            key: "[[suppress]]".into(),
+            line: (self.line > 0).then_some(self.line),
+        }
+    }
 }
 
 /// A finding the operator accepted, and the entry that accepts it.

@@ -25,7 +25,7 @@ use crate::knowledge::advisories::{
 use crate::model::components::{Component, Ecosystem};
 use crate::model::{
     AdvisoryData, AdvisoryMatch, CvssScore, Evidence, Finding, Inventory, PatchStatus,
-    ServerAdvisoryMatch, Severity, Subject,
+    ServerAdvisoryMatch, Severity, Source, Subject,
 };
 use crate::rules::versions::{Scheme, Version};
 
@@ -549,7 +549,7 @@ pub fn finding(owner: &Subject, m: &AdvisoryMatch, data: &AdvisoryData) -> Findi
         );
     }
     let mut evidence = vec![Evidence::new(
-        c.path.clone(),
+        Source::path(c.path.clone()),
         format!(
             "{} {} {} read here",
             ecosystem_label(c.ecosystem),
@@ -558,9 +558,12 @@ pub fn finding(owner: &Subject, m: &AdvisoryMatch, data: &AdvisoryData) -> Findi
         ),
     )];
     for how in &m.matched_by {
-        evidence.push(Evidence::new("advisory", how.clone()));
+        evidence.push(Evidence::new(Source::note("advisory"), how.clone()));
     }
-    evidence.push(Evidence::new("advisory data", data_line(data)));
+    evidence.push(Evidence::new(
+        Source::note("advisory data"),
+        data_line(data),
+    ));
     Finding {
         rule: RULE_VULNERABLE.into(),
         severity: m.severity,
@@ -625,10 +628,10 @@ pub fn not_comparable_finding(owner: &Subject, n: &NotComparable, data: &Advisor
         ),
         evidence: vec![
             Evidence::new(
-                c.path.clone(),
+                Source::path(c.path.clone()),
                 format!("{} {} read here", c.name, c.version),
             ),
-            Evidence::new("advisory data", data_line(data)),
+            Evidence::new(Source::note("advisory data"), data_line(data)),
         ],
         remediation: match c.ecosystem {
             Ecosystem::LlamaCpp => "build llama.cpp from a git checkout (so that it reports its \
@@ -673,7 +676,10 @@ pub fn stale_data_finding(data: &AdvisoryData) -> Option<Finding> {
             data.newest_modified.as_deref().unwrap_or("?"),
             data.max_age_days
         ),
-        evidence: vec![Evidence::new("advisory data", data_line(data))],
+        evidence: vec![Evidence::new(
+            Source::note("advisory data"),
+            data_line(data),
+        )],
         remediation: "copy a current osv.dev export (e.g. PyPI/all.zip, Go/all.zip) onto the \
                       host and pass it with `aiposture snapshot --advisories PATH` or \
                       `[advisories] path` in the config"

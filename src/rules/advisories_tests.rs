@@ -525,7 +525,7 @@ fn findings_carry_ids_severity_fix_source_and_command() {
     assert_eq!(f.severity, Severity::Critical);
     assert_eq!(f.subject.pid, 812);
     assert_eq!(f.subject.path.as_deref(), Some(c.path.as_str()));
-    assert_eq!(f.evidence[0].source, c.path);
+    assert_eq!(f.evidence[0].source.to_string(), c.path);
     assert!(
         f.summary
             .contains("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H = 9.8"),

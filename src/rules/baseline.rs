@@ -7,7 +7,7 @@
 
 use crate::model::baseline::BaselineRead;
 use crate::model::events::{Event, EventKind};
-use crate::model::{Evidence, Finding, Snapshot, Subject};
+use crate::model::{Evidence, Finding, Snapshot, Source, Subject};
 
 use super::diff::{Judged, Trend, diff_judged};
 
@@ -70,7 +70,7 @@ fn finding(e: Event, path: &str, taken: &str) -> Finding {
         (None, None) => String::new(),
     };
     let what = e.subject.label();
-    let mut evidence = vec![Evidence::new(path, taken)];
+    let mut evidence = vec![Evidence::new(Source::path(path), taken)];
     evidence.extend(e.evidence);
     Finding {
         rule: RULE.into(),
@@ -119,7 +119,7 @@ mod tests {
             inode: 1,
             uid: 0,
             netns: None,
-            source: "sock_diag".into(),
+            source: Source::from_v1("sock_diag"),
             owner: SocketOwner::Processes {
                 pids: vec![pid],
                 comm: "llama-server".into(),
@@ -150,7 +150,7 @@ mod tests {
         assert_eq!(f.subject.pid, 913);
         assert_eq!(f.severity, Severity::Medium);
         assert!(f.summary.contains("127.0.0.1:8080/tcp → 0.0.0.0:8080/tcp"));
-        assert_eq!(f.evidence[0].source, "/state/baseline.json");
+        assert_eq!(f.evidence[0].source.to_string(), "/state/baseline.json");
         assert!(f.evidence[0].detail.contains("2026-01-01T00:00:00Z"));
         assert!(f.remediation.contains("aiposture baseline save"));
         // Still sorted worst first.
@@ -173,7 +173,7 @@ mod tests {
         assert_eq!(same.findings.len(), n);
         let blind = BlindSpot {
             what: "baseline snapshot".into(),
-            path: "b".into(),
+            path: Source::from_v1("b"),
             reason: "not JSON".into(),
             consequence: "c".into(),
         };

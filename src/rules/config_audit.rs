@@ -3,32 +3,32 @@
 
 use crate::knowledge::audit::{Audit, Check};
 use crate::model::argv::value as flag_value;
-use crate::model::{Evidence, Finding, Server, Subject};
+use crate::model::{Evidence, Finding, Server, Source, Subject};
 
 /// Evidence for each condition of `check` that holds; `None` unless all hold.
 fn matches(check: &Check, s: &Server) -> Option<Vec<Evidence>> {
     let w = &check.when;
-    let cmdline_src = format!("/proc/{}/cmdline", s.pid);
-    let environ_src = format!("/proc/{}/environ", s.pid);
+    let cmdline_src = Source::proc(s.pid, "cmdline");
+    let environ_src = Source::proc(s.pid, "environ");
     let joined = s.cmdline.join(" ");
     let mut ev = Vec::new();
     if let Some(flag) = &w.flag {
         if !crate::model::argv::has(&s.cmdline, flag) {
             return None;
         }
-        ev.push(Evidence::new(&cmdline_src, format!("{flag} given")));
+        ev.push(Evidence::new(cmdline_src.clone(), format!("{flag} given")));
     }
     if let Some((flag, re)) = &w.flag_value {
         let v = flag_value(&s.cmdline, flag)?;
         if !re.is_match(v) {
             return None;
         }
-        ev.push(Evidence::new(&cmdline_src, format!("{flag} {v:?}")));
+        ev.push(Evidence::new(cmdline_src.clone(), format!("{flag} {v:?}")));
     }
     if let Some(re) = &w.argv_matches {
         let m = re.find(&joined)?;
         ev.push(Evidence::new(
-            &cmdline_src,
+            cmdline_src.clone(),
             format!("contains {:?}", m.as_str().trim()),
         ));
     }
@@ -37,14 +37,17 @@ fn matches(check: &Check, s: &Server) -> Option<Vec<Evidence>> {
         if !re.is_match(&v.value) {
             return None;
         }
-        ev.push(Evidence::new(&environ_src, format!("{name}={}", v.value)));
+        ev.push(Evidence::new(
+            environ_src.clone(),
+            format!("{name}={}", v.value),
+        ));
     }
     if let Some(name) = &w.env_set {
         if !s.secret_env_names.contains(name) && !s.env_config.iter().any(|e| &e.name == name) {
             return None;
         }
         ev.push(Evidence::new(
-            &environ_src,
+            environ_src.clone(),
             format!("{name} is set (value not read)"),
         ));
     }
@@ -53,7 +56,7 @@ fn matches(check: &Check, s: &Server) -> Option<Vec<Evidence>> {
             return None;
         }
         ev.push(Evidence::new(
-            &cmdline_src,
+            cmdline_src.clone(),
             format!(
                 "{} carries a secret (value redacted here)",
                 s.secret_flags.join(", ")
@@ -74,7 +77,7 @@ pub fn findings(servers: &[Server], audit: &Audit) -> Vec<Finding> {
                 continue;
             };
             evidence.push(Evidence::new(
-                "assets/config_audit.toml",
+                Source::asset("assets/config_audit.toml", None),
                 format!("{} ({})", c.id, c.source),
             ));
             out.push(Finding {

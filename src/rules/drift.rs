@@ -1,7 +1,7 @@
 //! Model files whose content or chat template changed at the same path since an
 //! earlier run saw them: weights swapped in place, or a template edited.
 
-use crate::model::{Change, Drift, Evidence, Finding, Inventory, Severity, Subject};
+use crate::model::{Change, Drift, Evidence, Finding, Inventory, Severity, Source, Subject};
 
 pub const RULE_CONTENT_DRIFT: &str = "models.content-changed";
 pub const RULE_TEMPLATE_DRIFT: &str = "models.chat-template-changed";
@@ -18,9 +18,12 @@ fn for_file(drift: &Drift, path: &str, product: &str, pid: u32, loaded: bool) ->
     };
     let evidence = |c: &Change, what: &str| {
         vec![
-            Evidence::new(path, format!("{what} sha256 now {}", c.after_sha256)),
             Evidence::new(
-                HISTORY,
+                Source::path(path),
+                format!("{what} sha256 now {}", c.after_sha256),
+            ),
+            Evidence::new(
+                Source::record(HISTORY),
                 format!(
                     "{what} sha256 was {} at this path; new value first seen {}",
                     c.before_sha256, c.seen_at

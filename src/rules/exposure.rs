@@ -4,7 +4,7 @@
 use crate::knowledge::Signatures;
 use crate::model::{
     AuthState, BindScope, Evidence, Finding, Inventory, ListenerExposure, ProbeAuth, ProbeVerdict,
-    Protocol, Reach, Server, Severity, Socket, SocketState, Subject,
+    Protocol, Reach, Server, Severity, Socket, SocketState, Source, Subject,
 };
 
 pub const RULE_UNAUTH_EXPOSED: &str = "exposure.unauthenticated-listener";
@@ -142,7 +142,7 @@ pub fn unauthenticated_exposed(
             let mut evidence = vec![
                 socket_evidence(sock),
                 Evidence::new(
-                    format!("/proc/{}/fd", server.pid),
+                    Source::proc(server.pid, "fd"),
                     format!(
                         "socket:[{}] held by pid {}",
                         sock.inode,
@@ -154,7 +154,7 @@ pub fn unauthenticated_exposed(
                     ),
                 ),
                 Evidence::new(
-                    format!("/proc/{}/cmdline", server.pid),
+                    Source::proc(server.pid, "cmdline"),
                     format!(
                         "identified as {} ({}): {}",
                         server.product,
@@ -282,7 +282,10 @@ mod tests {
             sockets: vec![0],
             auth: AuthConfig {
                 state: auth,
-                evidence: vec![Evidence::new("/proc/42/cmdline", "none of --api-key given")],
+                evidence: vec![Evidence::new(
+                    Source::from_v1("/proc/42/cmdline"),
+                    "none of --api-key given",
+                )],
             },
             ..crate::model::testing::server(42, "llama_server")
         }];
@@ -298,7 +301,7 @@ mod tests {
             inode: 7,
             uid: 0,
             netns: Some(netns.into()),
-            source: "/proc/net/tcp".into(),
+            source: Source::from_v1("/proc/net/tcp"),
             owner: SocketOwner::Processes {
                 pids: vec![42],
                 comm: "llama-server".into(),

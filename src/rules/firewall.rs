@@ -1093,7 +1093,7 @@ mod tests {
 
     fn fwd_view(input: &str, forward: &str) -> FirewallView {
         FirewallView::Rules {
-            source: "test".into(),
+            source: crate::model::Source::from_v1("test"),
             input_chains: legacy_chains(input, ChainFamily::Ip),
             forward_chains: legacy_forward_chains(forward, ChainFamily::Ip),
             unmodelled: vec![],
@@ -1216,7 +1216,7 @@ mod tests {
         let text = "*filter\n:INPUT DROP [0:0]\n-A INPUT -i + -p tcp -m tcp --dport 80 -j ACCEPT\n\
                     -A INPUT ! -i + -j ACCEPT\nCOMMIT\n";
         let v = FirewallView::Rules {
-            source: "test".into(),
+            source: crate::model::Source::from_v1("test"),
             input_chains: legacy_chains(text, ChainFamily::Ip),
             forward_chains: vec![],
             unmodelled: vec![],
@@ -1229,7 +1229,7 @@ mod tests {
     fn legacy_tables() {
         let empty = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\nCOMMIT\n";
         let legacy = |text: &str, unmodelled: Vec<String>| FirewallView::Rules {
-            source: "test".into(),
+            source: crate::model::Source::from_v1("test"),
             input_chains: legacy_chains(text, ChainFamily::Ip),
             forward_chains: vec![],
             unmodelled,
@@ -1294,7 +1294,7 @@ mod tests {
             }]
         };
         let chain = |rules: Vec<Rule>, policy| FirewallView::Rules {
-            source: "test".into(),
+            source: crate::model::Source::from_v1("test"),
             input_chains: vec![InputChain {
                 family: ChainFamily::Inet,
                 table: "t".into(),

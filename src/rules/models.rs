@@ -4,7 +4,7 @@ use crate::model::keras::KerasReport;
 use crate::model::onnx::{ExternalResolution, OnnxOp, OnnxReport};
 use crate::model::pickle::{GlobalClass, PickleVerdict};
 use crate::model::{
-    Evidence, Finding, Integrity, Inventory, ModelAnalysis, ModelFormat, Severity, Subject,
+    Evidence, Finding, Integrity, Inventory, ModelAnalysis, ModelFormat, Severity, Source, Subject,
 };
 
 pub const RULE_DIGEST_MISMATCH: &str = "models.digest-mismatch";
@@ -28,9 +28,9 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
                 },
                 summary: "The file changed after download: corrupted, or swapped for other weights. Whatever loads it next runs what is there now.".into(),
                 evidence: vec![
-                    Evidence::new(f.path.clone(), format!("sha256 {actual_sha256}")),
+                    Evidence::new(Source::path(f.path.clone()), format!("sha256 {actual_sha256}")),
                     Evidence::new(
-                        f.root.clone(),
+                        Source::path(f.root.clone()),
                         format!("the store names it sha256 {}", f.expected_sha256.clone().unwrap_or_default()),
                     ),
                 ],
@@ -83,7 +83,7 @@ fn analysis_findings(
             .take(20)
             .map(|g| {
                 Evidence::new(
-                    path,
+                    Source::file_offset(path, g.offset),
                     format!(
                         "{:?} global {}.{} at offset {}",
                         g.class, g.module, g.name, g.offset
@@ -129,7 +129,7 @@ fn analysis_findings(
                 subject: subject(),
                 summary: "Servers render the GGUF chat template with Jinja; attribute walks such as __class__/__subclasses__ are how template injection reaches code (CVE-2024-34359).".into(),
                 evidence: vec![Evidence::new(
-                    path,
+                    Source::path(path),
                     format!("tokenizer.chat_template sha256 {}: {}; excerpt: {}", t.sha256, real.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "), t.excerpt),
                 )],
                 remediation: "Replace the template with a reviewed one (most servers accept a template file or a named built-in) or use a model from a trusted publisher.".into(),
@@ -175,7 +175,7 @@ pub(super) fn onnx_findings(
                 _ => String::new(),
             };
             Evidence::new(
-                path,
+                Source::path(path),
                 format!(
                     "initializer {} external_data location {:?}: {how}",
                     x.tensor, x.location
@@ -200,7 +200,7 @@ pub(super) fn onnx_findings(
         .filter(|x| x.resolution == ExternalResolution::Missing)
         .map(|x| {
             Evidence::new(
-                path,
+                Source::path(path),
                 format!(
                     "initializer {} external_data location {:?} does not exist",
                     x.tensor, x.location
@@ -230,7 +230,7 @@ pub(super) fn onnx_findings(
             evidence: custom
                 .iter()
                 .take(20)
-                .map(|op| Evidence::new(path, format!("node op_type {} in domain {}", op.op_type, op.domain)))
+                .map(|op| Evidence::new(Source::path(path), format!("node op_type {} in domain {}", op.op_type, op.domain)))
                 .collect(),
             remediation: "Find out which library provides these operators and who built it; load the model only with a reviewed library, or use a model made of standard operators.".into(),
         });
@@ -253,7 +253,7 @@ pub(super) fn keras_findings(
         .filter(|l| l.bytecode)
         .map(|l| {
             Evidence::new(
-                path,
+                Source::path(path),
                 format!("{source}: Lambda layer {}: {}", l.layer, l.detail),
             )
         })
@@ -274,7 +274,7 @@ pub(super) fn keras_findings(
         .iter()
         .map(|c| {
             Evidence::new(
-                path,
+                Source::path(path),
                 format!(
                     "{source}: {} from module {} (registered as {}) at {}",
                     c.class_name,
@@ -287,7 +287,7 @@ pub(super) fn keras_findings(
         .collect();
     named.extend(k.lambdas.iter().filter(|l| !l.bytecode).map(|l| {
         Evidence::new(
-            path,
+            Source::path(path),
             format!("{source}: Lambda layer {}: {}", l.layer, l.detail),
         )
     }));
@@ -383,7 +383,7 @@ fn extension_finding(path: &str, format: &ModelFormat, product: &str, pid: u32) 
             "Scanners and loaders that go by the extension judge this file as something it is not."
                 .into(),
         evidence: vec![Evidence::new(
-            path,
+            Source::path(path),
             format!("first bytes: {}", format.label()),
         )],
         remediation: "Rename it to match its content, and find out why it was named otherwise."

@@ -2,7 +2,7 @@
 //! endpoint), what does the attacker get? Least privilege, judged from the
 //! server's user, capabilities, sandbox, container and systemd unit.
 
-use crate::model::{Evidence, Finding, LoadedModel, Server, Severity, Subject};
+use crate::model::{Evidence, Finding, LoadedModel, Server, Severity, Source, Subject};
 
 const DANGEROUS_CAPS: [&str; 5] = [
     "CAP_SYS_ADMIN",
@@ -57,7 +57,7 @@ pub fn findings(servers: &[Server]) -> Vec<Finding> {
     for s in servers {
         let c = &s.confinement;
         let status = Evidence::new(
-            format!("/proc/{}/status", s.pid),
+            Source::proc(s.pid, "status"),
             format!(
                 "euid {}, CapEff {}, NoNewPrivs {}, Seccomp {}",
                 c.euid.map(|u| u.to_string()).unwrap_or_else(|| "?".into()),
@@ -84,7 +84,7 @@ pub fn findings(servers: &[Server]) -> Vec<Finding> {
         let mut where_ = vec![status.clone()];
         if let Some(ct) = &c.container {
             where_.push(Evidence::new(
-                format!("/proc/{}/cgroup", s.pid),
+                Source::proc(s.pid, "cgroup"),
                 format!(
                     "{} container {}",
                     ct.runtime,
@@ -159,7 +159,10 @@ pub fn findings(servers: &[Server]) -> Vec<Finding> {
                     format!("is started by {} without {}", u.name, list.join(", ")),
                     "The unit leaves the sandboxing systemd offers unused.",
                     vec![Evidence::new(
-                        u.files.join(", "),
+                        match u.files.as_slice() {
+                            [one] => Source::path(one.clone()),
+                            _ => Source::note(u.files.join(", ")),
+                        },
                         format!("directives set: {:?}", u.directives),
                     )],
                     &format!(
@@ -184,7 +187,7 @@ pub fn findings(servers: &[Server]) -> Vec<Finding> {
                         .iter()
                         .map(|m| {
                             let d = m.dir_owner.map(|d| format!("owner uid {} gid {} mode {:o}", d.uid, d.gid, d.mode)).unwrap_or_default();
-                            Evidence::new(m.path.clone(), format!("directory {d}, server euid {euid}"))
+                            Evidence::new(Source::path(m.path.clone()), format!("directory {d}, server euid {euid}"))
                         })
                         .collect(),
                     "Make model directories read-only to the server's user (owned by another account, or ReadOnlyPaths= in the unit). Write access of others is reported as weights.writable-by-others.",

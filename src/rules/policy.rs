@@ -5,7 +5,7 @@
 
 use crate::model::policy::{Approval, Decision, PolicyStatus};
 use crate::model::provenance::Provenance;
-use crate::model::{Evidence, Finding, Integrity, Inventory, Severity, StoreFile, Subject};
+use crate::model::{Evidence, Finding, Integrity, Inventory, Severity, Source, StoreFile, Subject};
 use crate::rules::provenance;
 
 pub const RULE_POLICY_ABSENT: &str = "policy.absent";
@@ -193,7 +193,7 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
                 title: "no model policy: models are not judged against approvals".into(),
                 subject: policy_subject(path),
                 summary: "Without a policy file no model is approved or flagged as unapproved; provenance is still shown per model.".into(),
-                evidence: vec![Evidence::new(path.clone(), "no such file")],
+                evidence: vec![Evidence::new(Source::path(path.clone()), "no such file")],
                 remediation: format!("To decide which models may run, write [[approve]] entries (by sha256 or publisher/repo, with reason, approver, date, optional expires) to {path}; config.example.toml documents the format. Set [models] policy to use another path."),
             }]
         }
@@ -203,7 +203,7 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
             title: "the model policy file is invalid: no approval is applied".into(),
             subject: policy_subject(path),
             summary: "Models are not judged against approvals until the file parses; every other check still runs.".into(),
-            evidence: vec![Evidence::new(path.clone(), error.clone())],
+            evidence: vec![Evidence::new(Source::path(path.clone()), error.clone())],
             remediation: format!("Fix the line named in the error in {path} (the format is documented in config.example.toml); it is read again on the next refresh."),
         }],
         PolicyStatus::Loaded { path, approvals } => {
@@ -223,18 +223,18 @@ fn unapproved(inv: &Inventory, policy: &str) -> Vec<Finding> {
             };
             let mut evidence = vec![
                 Evidence::new(
-                    m.path.clone(),
+                    Source::path(m.path.clone()),
                     format!("{} loaded by pid {}", m.format.label(), m.pid),
                 ),
                 Evidence::new(
-                    m.path.clone(),
+                    Source::path(m.path.clone()),
                     format!("provenance: {}", m.facts.provenance.label()),
                 ),
-                Evidence::new(policy, why.clone()),
+                Evidence::new(Source::path(policy), why.clone()),
             ];
             for f in m.facts.provenance.facts.iter().take(8) {
                 evidence.push(Evidence::new(
-                    f.source.clone(),
+                    Source::note(f.source.clone()),
                     format!("{} = {}", f.field, f.value),
                 ));
             }
@@ -280,7 +280,7 @@ fn expired(inv: &Inventory, policy: &str, approvals: &[Approval]) -> Vec<Finding
             .iter()
             .filter(|f| covered(&f.facts.decision));
         let mut evidence = vec![Evidence::new(
-            format!("{policy}:{}", a.line),
+            Source::file_line(policy, a.line as u64),
             format!(
                 "approved {} by {} ({:?}), expired after {x}; today is {today}",
                 a.date, a.approver, a.reason
@@ -288,7 +288,7 @@ fn expired(inv: &Inventory, policy: &str, approvals: &[Approval]) -> Vec<Finding
         )];
         for (s, m) in &loaded {
             evidence.push(Evidence::new(
-                m.path.clone(),
+                Source::path(m.path.clone()),
                 format!(
                     "loaded by {} pid {}: no approval in force covers it",
                     s.product, s.pid
@@ -297,7 +297,7 @@ fn expired(inv: &Inventory, policy: &str, approvals: &[Approval]) -> Vec<Finding
         }
         for f in stored.take(10) {
             evidence.push(Evidence::new(
-                f.path.clone(),
+                Source::path(f.path.clone()),
                 "on disk, covered only by this approval",
             ));
         }

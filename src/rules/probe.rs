@@ -2,14 +2,17 @@
 //! which version, and does it answer without credentials.
 
 use crate::knowledge::fingerprints::Fingerprints;
-use crate::model::{Evidence, Inventory, Probe, ProbeAuth, ProbeIdentity, ProbeVerdict};
+use crate::model::{Evidence, Inventory, Probe, ProbeAuth, ProbeIdentity, ProbeVerdict, Source};
 
 fn ok(status: Option<u16>) -> bool {
     status.is_some_and(|s| (200..300).contains(&s))
 }
 
 pub fn verdict(p: &Probe, fps: &Fingerprints) -> ProbeVerdict {
-    let src = format!("GET http://{}", p.target);
+    let src = Source::Probe {
+        method: "GET".into(),
+        url: format!("http://{}", p.target),
+    };
     let mut evidence = Vec::new();
     if let Some(why) = &p.skipped {
         evidence.push(Evidence::new(src, format!("not probed: {why}")));
@@ -57,7 +60,7 @@ pub fn verdict(p: &Probe, fps: &Fingerprints) -> ProbeVerdict {
     };
     for m in &markers {
         evidence.push(Evidence::new(
-            "assets/fingerprints.toml",
+            Source::asset("assets/fingerprints.toml", None),
             format!("marker found: {m}"),
         ));
     }

@@ -10,7 +10,7 @@ use crate::knowledge::network::{AddrClass, Network};
 use crate::model::firewall::FirewallView;
 use crate::model::{
     BindScope, Endpoint, Evidence, Interface, InterfaceKind, Inventory, ListenerExposure,
-    PortPublish, Reach, Socket,
+    PortPublish, Reach, Socket, Source,
 };
 
 pub fn bind_scope(addr: &IpAddr) -> BindScope {
@@ -112,7 +112,7 @@ fn judge_bind(
         .collect();
     if ifaces.is_empty() {
         chain.push(Evidence::new(
-            "getifaddrs(3)",
+            Source::command("getifaddrs(3)"),
             format!("interfaces of {ns_name} were not readable (see blind spots)"),
         ));
         return (
@@ -138,7 +138,7 @@ fn judge_bind(
     match covered.iter().max_by_key(|(r, _)| *r) {
         None => {
             chain.push(Evidence::new(
-                "getifaddrs(3)",
+                Source::command("getifaddrs(3)"),
                 format!("{} is on no interface of {ns_name}", local.addr),
             ));
             (
@@ -150,7 +150,7 @@ fn judge_bind(
         Some((widest, why)) => {
             for (_, step) in &covered {
                 chain.push(Evidence::new(
-                    format!("interfaces of {ns_name}"),
+                    Source::note(format!("interfaces of {ns_name}")),
                     step.clone(),
                 ));
             }
@@ -207,7 +207,7 @@ fn forwarded(inv: &Inventory, p: &PortPublish, host_reach: Reach) -> Option<(boo
     );
     let step = |what: &str| {
         Evidence::new(
-            "host firewall, FORWARD hook",
+            Source::note("host firewall, FORWARD hook"),
             format!(
                 "{what} new connections to {} via {out_iface}: {why}",
                 p.target
@@ -317,18 +317,18 @@ pub fn listener_exposure(
         let fw = inv.firewalls.iter().find(|f| f.netns == fw_ns);
         match fw.map(|f| &f.view) {
             None => chain.push(Evidence::new(
-                "host firewall",
+                Source::note("host firewall"),
                 "not read for this namespace: reachable unless a firewall blocks it",
             )),
             Some(FirewallView::Unreadable { reason }) => chain.push(Evidence::new(
-                "host firewall",
+                Source::note("host firewall"),
                 format!("not readable ({reason}): reachable unless a firewall blocks it"),
             )),
             Some(view) => {
                 let (verdict, why) = firewall::judge(view, s.protocol, fw_port, fw_addr);
                 let source = match view {
                     FirewallView::Rules { source, .. } => source.clone(),
-                    FirewallView::Unreadable { .. } => "host firewall".into(),
+                    FirewallView::Unreadable { .. } => Source::note("host firewall"),
                 };
                 match verdict {
                     FirewallVerdict::Blocks => {

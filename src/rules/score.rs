@@ -61,7 +61,7 @@ mod tests {
                 path: None,
             },
             summary: String::new(),
-            evidence: vec![Evidence::new("x", "y")],
+            evidence: vec![Evidence::new(crate::model::Source::from_v1("x"), "y")],
             remediation: String::new(),
         }
     }

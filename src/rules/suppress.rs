@@ -4,7 +4,7 @@
 //! reported so that stale accepted risks do not pile up unseen.
 
 use crate::model::{
-    Evidence, Finding, Severity, Subject, SuppressedFinding, Suppression, SuppressionRef,
+    Evidence, Finding, Severity, Source, Subject, SuppressedFinding, Suppression, SuppressionRef,
 };
 
 pub const RULE_EXPIRED: &str = "suppression.expired";
@@ -109,7 +109,7 @@ fn glob(pattern: &str, value: &str) -> bool {
 fn reference(index: usize, s: &Suppression, matched_on: String) -> SuppressionRef {
     SuppressionRef {
         index,
-        origin: s.origin.clone(),
+        origin: s.origin(),
         rule: s.rule.clone(),
         reason: s.reason.clone(),
         owner: s.owner.clone(),
@@ -120,26 +120,22 @@ fn reference(index: usize, s: &Suppression, matched_on: String) -> SuppressionRe
 }
 
 fn entry_evidence(s: &Suppression) -> Vec<Evidence> {
-    let origin = if s.origin.is_empty() {
-        "config [[suppress]]".to_string()
-    } else {
-        format!("{} [[suppress]]", s.origin)
-    };
+    let origin = s.source();
     let mut ev = vec![
-        Evidence::new(&origin, format!("rule = {:?}", s.rule)),
-        Evidence::new(&origin, format!("reason = {:?}", s.reason)),
-        Evidence::new(&origin, format!("owner = {:?}", s.owner)),
-        Evidence::new(&origin, format!("expires = {:?}", s.expires)),
+        Evidence::new(origin.clone(), format!("rule = {:?}", s.rule)),
+        Evidence::new(origin.clone(), format!("reason = {:?}", s.reason)),
+        Evidence::new(origin.clone(), format!("owner = {:?}", s.owner)),
+        Evidence::new(origin.clone(), format!("expires = {:?}", s.expires)),
     ];
     if let Some(t) = &s.ticket {
-        ev.push(Evidence::new(&origin, format!("ticket = {t:?}")));
+        ev.push(Evidence::new(origin.clone(), format!("ticket = {t:?}")));
     }
     ev
 }
 
 fn today_evidence(today: Option<&str>) -> Evidence {
     Evidence::new(
-        "host.collected_at",
+        Source::note("host.collected_at"),
         match today {
             Some(t) => format!("today is {t} (UTC)"),
             None => "the collection date is unknown: the entry is treated as expired".into(),
@@ -151,7 +147,7 @@ fn expired_finding(s: &Suppression, f: &Finding, today: Option<&str>) -> Finding
     let mut evidence = entry_evidence(s);
     evidence.push(today_evidence(today));
     evidence.push(Evidence::new(
-        "finding",
+        Source::note("finding"),
         format!("it covered [{}] {}: {}", f.severity, f.rule, f.title),
     ));
     Finding {
@@ -174,7 +170,7 @@ fn expired_finding(s: &Suppression, f: &Finding, today: Option<&str>) -> Finding
 fn unused_finding(s: &Suppression, expired: bool) -> Finding {
     let mut evidence = entry_evidence(s);
     evidence.push(Evidence::new(
-        "findings of this collection",
+        Source::note("findings of this collection"),
         "no finding matches the rule and subject of this entry",
     ));
     Finding {
@@ -185,7 +181,7 @@ fn unused_finding(s: &Suppression, expired: bool) -> Finding {
             product: "aiposture config".into(),
             pid: 0,
             listener: None,
-            path: (!s.origin.is_empty()).then(|| s.origin.clone()),
+            path: (!s.file.is_empty()).then(|| s.file.clone()),
         },
         summary: if expired {
             format!(
@@ -221,14 +217,15 @@ mod tests {
                 path: None,
             },
             summary: String::new(),
-            evidence: vec![Evidence::new("x", "y")],
+            evidence: vec![Evidence::new(Source::from_v1("x"), "y")],
             remediation: String::new(),
         }
     }
 
     fn entry(rule: &str, listener: Option<&str>, expires: &str) -> Suppression {
         Suppression {
-            origin: "c.toml:3".into(),
+            file: "c.toml".into(),
+            line: 3,
             rule: rule.into(),
             listener: listener.map(str::to_string),
             reason: "lab box, isolated VLAN".into(),
@@ -312,7 +309,12 @@ mod tests {
         let rules: Vec<&str> = extra.iter().map(|f| f.rule.as_str()).collect();
         assert_eq!(rules, [RULE_UNUSED, RULE_UNUSED]);
         assert_eq!(extra[0].severity, Severity::Info);
-        assert_eq!(extra[0].subject.path.as_deref(), Some("c.toml:3"));
+        // The entry's file is the subject; its line is in the typed evidence.
+        assert_eq!(extra[0].subject.path.as_deref(), Some("c.toml"));
+        assert_eq!(
+            extra[0].evidence[0].source.to_string(),
+            "c.toml:3 [[suppress]]"
+        );
         assert!(extra[1].summary.contains("expired"), "{}", extra[1].summary);
     }
 

@@ -1,7 +1,7 @@
 //! Unknown is a state: a server aiposture could not inspect gets a finding, so
 //! its score drops instead of passing as clean.
 
-use crate::model::{Evidence, Finding, Inventory, Severity, Subject};
+use crate::model::{Evidence, Finding, Inventory, Severity, Source, Subject};
 
 pub const RULE: &str = crate::model::finding::NOT_INSPECTABLE_RULE;
 
@@ -9,20 +9,19 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
     inv.servers
         .iter()
         .filter_map(|s| {
-            let prefix = format!("/proc/{}/", s.pid);
             let mut blind: Vec<Evidence> = inv
                 .blind_spots
                 .iter()
-                .filter(|b| b.path.starts_with(&prefix))
+                .filter(|b| matches!(b.path, Source::Proc { pid, .. } if pid == s.pid))
                 .map(|b| Evidence::new(b.path.clone(), format!("{}: {}", b.what, b.reason)))
                 .collect();
-            let fds_hidden = blind.iter().any(|e| e.source == format!("/proc/{}/fd", s.pid));
+            let fds_hidden = blind.iter().any(|e| e.source == Source::proc(s.pid, "fd"));
             // In a container, the runtime's API would have told its ports and name.
             if s.confinement.container.is_some() {
                 blind.extend(
                     inv.blind_spots
                         .iter()
-                        .filter(|b| b.path.ends_with(".sock"))
+                        .filter(|b| matches!(b.path, Source::DockerApi { .. }))
                         .map(|b| Evidence::new(b.path.clone(), format!("{}: {}", b.what, b.reason))),
                 );
             }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Evidence, Finding, Inventory, PathAccess, Severity, Subject};
+use crate::model::{Evidence, Finding, Inventory, PathAccess, Severity, Source, Subject};
 
 pub const RULE_WRITABLE_BY_OTHERS: &str = "weights.writable-by-others";
 pub const RULE_FOREIGN_OWNER: &str = "weights.owned-by-another-user";
@@ -167,10 +167,10 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
 fn finding(rule: &'static str, path: &str, c: Cause) -> Finding {
     let a = &c.access;
     let q = shell_quote(path);
-    let mut evidence = vec![Evidence::new(path, describe(a))];
+    let mut evidence = vec![Evidence::new(Source::path(path), describe(a))];
     for m in c.models.iter().take(LIST_MODELS) {
         evidence.push(Evidence::new(
-            m.clone(),
+            Source::path(m.clone()),
             if m == path {
                 "the model file itself".to_string()
             } else {
@@ -180,7 +180,7 @@ fn finding(rule: &'static str, path: &str, c: Cause) -> Finding {
     }
     if c.models.len() > LIST_MODELS {
         evidence.push(Evidence::new(
-            path,
+            Source::path(path),
             format!(
                 "and {} more model files below it",
                 c.models.len() - LIST_MODELS
@@ -192,7 +192,7 @@ fn finding(rule: &'static str, path: &str, c: Cause) -> Finding {
         _ => "no running server holds these files: judged without a serving user (only group/other write bits and owners without an account)".into(),
     };
     evidence.push(Evidence::new(
-        format!("{} (pid {})", c.product, c.pid),
+        Source::note(format!("{} (pid {})", c.product, c.pid)),
         who_serves,
     ));
     let (severity, title, summary, remediation) = if rule == RULE_WRITABLE_BY_OTHERS {

@@ -338,7 +338,10 @@ mod tests {
             },
             before: Some("a".into()),
             after: None,
-            evidence: vec![Evidence::new("/proc/1/net/tcp", "row")],
+            evidence: vec![Evidence::new(
+                crate::model::Source::from_v1("/proc/1/net/tcp"),
+                "row",
+            )],
         }
     }
 

@@ -577,3 +577,11 @@ impl Drop for Tmpfs {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
 }
+
+/// The one-line text of an evidence source as exported in JSON (the typed
+/// object of schema 2), as every text output shows it.
+pub fn source_text(v: &Value) -> String {
+    serde_json::from_value::<aiposture::model::Source>(v.clone())
+        .map(|s| s.to_string())
+        .unwrap_or_else(|e| panic!("not a source ({e}): {v}"))
+}

@@ -8,7 +8,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::collect::models::stores::read_capped;
-use crate::model::{BlindSpot, Integrity, ModelFormat, Server, StoreFile, StoreKind};
+use crate::model::{BlindSpot, Integrity, ModelFormat, Server, Source, StoreFile, StoreKind};
 
 /// Bounds on one walk, against hostile or looping trees.
 const MAX_DEPTH: usize = 8;
@@ -290,7 +290,7 @@ pub fn walk(
     for (p, reason) in unreadable.iter().take(MAX_BLIND) {
         w.blind.push(BlindSpot {
             what: format!("{what}: {}", p.display()),
-            path: p.to_string_lossy().into_owned(),
+            path: Source::path(p.to_string_lossy()),
             reason: reason.clone(),
             consequence: "model files in it are not listed or judged; run as root or as its owner"
                 .into(),
@@ -299,7 +299,7 @@ pub fn walk(
     if unreadable.len() > MAX_BLIND {
         w.blind.push(BlindSpot {
             what: format!("{what}: {} more paths", unreadable.len() - MAX_BLIND),
-            path: root.to_string_lossy().into_owned(),
+            path: Source::path(root.to_string_lossy()),
             reason: "unreadable".into(),
             consequence: "model files in them are not listed or judged".into(),
         });
@@ -307,7 +307,7 @@ pub fn walk(
     if w.truncated {
         w.blind.push(BlindSpot {
             what: what.clone(),
-            path: root.to_string_lossy().into_owned(),
+            path: Source::path(root.to_string_lossy()),
             reason: format!("more than {MAX_ENTRIES} entries"),
             consequence: "the listing stops there: later model files are not listed".into(),
         });

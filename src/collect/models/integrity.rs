@@ -9,7 +9,9 @@ use std::time::SystemTime;
 use crate::collect::Collector;
 use crate::collect::models::hashcache::{self, HashCache};
 use crate::collect::models::hasher::Lookup;
-use crate::model::{BlindSpot, Drift, FileHash, HashProgress, Integrity, Server, StoreFile};
+use crate::model::{
+    BlindSpot, Drift, FileHash, HashProgress, Integrity, Server, Source, StoreFile,
+};
 
 /// Files up to this size are hashed during the refresh that finds them: cheaper
 /// than a trip through the queue.
@@ -136,7 +138,7 @@ impl Collector {
         if let Some(why) = &cache.memory_only {
             blind.push(BlindSpot {
                 what: "the hash cache and model path history".into(),
-                path: "$XDG_STATE_HOME/aiposture/hashes.json".into(),
+                path: Source::record("$XDG_STATE_HOME/aiposture/hashes.json"),
                 reason: why.clone(),
                 consequence: "model files are hashed again on every run, and a file swapped between runs is not reported as drift".into(),
             });

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::collect::procs::maps;
 use crate::collect::procs::{describe_io, is_gone_io, open_fds};
 use crate::formats::magic::sniff_file;
-use crate::model::{BlindSpot, DirOwner, HeldVia, LoadedModel, ModelFormat};
+use crate::model::{BlindSpot, DirOwner, HeldVia, LoadedModel, ModelFormat, Source};
 
 const DELETED: &str = " (deleted)";
 const SNIFF_CACHE_MAX: usize = 20_000;
@@ -121,7 +121,7 @@ pub fn loaded_models(
         Err(e) if is_gone_io(&e) => return Vec::new(),
         Err(e) => blind.push(BlindSpot {
             what: format!("open files of pid {pid} ({comm})"),
-            path: format!("/proc/{pid}/fd"),
+            path: Source::proc(pid, "fd"),
             reason: describe_io(&e),
             consequence: "models and sockets this server holds open cannot be listed; run as root or as the server's user".into(),
         }),
@@ -153,7 +153,7 @@ pub fn loaded_models(
             Err(e) => {
                 blind.push(BlindSpot {
                     what: format!("header of {shown} held by pid {pid} ({comm})"),
-                    path: h.open_at.to_string_lossy().into_owned(),
+                    path: Source::path(h.open_at.to_string_lossy()),
                     reason: e.to_string(),
                     consequence: "whether this file is a model is unknown".into(),
                 });
@@ -192,7 +192,7 @@ pub fn loaded_models(
 fn maps_blind_spot(pid: u32, comm: &str, reason: String) -> BlindSpot {
     BlindSpot {
         what: format!("memory maps of pid {pid} ({comm})"),
-        path: format!("/proc/{pid}/maps"),
+        path: Source::proc(pid, "maps"),
         reason,
         consequence:
             "models this server has mapped cannot be listed; run as root or as the server's user"

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::model::{DockerContainer, Endpoint, PortPublish, Protocol};
+use crate::model::{DockerContainer, Endpoint, PortPublish, Protocol, Source};
 
 pub const SOCKET: &str = "/var/run/docker.sock";
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -123,7 +123,11 @@ pub fn parse(response: &[u8]) -> Result<DockerView, String> {
                         port: p.private_port,
                         v4_mapped: false,
                     },
-                    via: format!("Docker API {SOCKET} /containers/json (container {name})"),
+                    via: Source::DockerApi {
+                        socket: SOCKET.into(),
+                        endpoint: "/containers/json".into(),
+                        container: Some(name.clone()),
+                    },
                     proxy_pid: None,
                     target_netns: None,
                 });
@@ -179,7 +183,11 @@ mod tests {
                 .any(|c| c.name == "aip-unpublished" && !c.addresses.is_empty())
         );
         assert!(!publishes.is_empty());
-        assert!(publishes.iter().all(|p| p.via.contains("Docker API")));
+        assert!(
+            publishes
+                .iter()
+                .all(|p| p.via.to_string().contains("Docker API"))
+        );
         assert!(parse(b"HTTP/1.0 403 Forbidden\r\n\r\n").is_err());
         assert!(parse(b"garbage").is_err());
     }

@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::collect::net::firewall::{
     IP6T_LEGACY_SAVE, IP6T_NFT_SAVE, IPT_LEGACY_SAVE, IPT_NFT_SAVE,
 };
-use crate::model::{Endpoint, PortPublish, Protocol};
+use crate::model::{Endpoint, PortPublish, Protocol, Source};
 
 /// Split an iptables-save rule line into words, honouring double quotes
 /// (`-m comment --comment "dnat name: \"podman\""`).
@@ -142,7 +142,7 @@ pub fn from_iptables_save(text: &str, v6: bool, via: &str) -> Vec<PortPublish> {
                     port: target_port.unwrap_or(*p),
                     v4_mapped: false,
                 },
-                via: format!("NAT rule in chain {chain} ({via})"),
+                via: Source::note(format!("NAT rule in chain {chain} ({via})")),
                 proxy_pid: None,
                 target_netns: None,
             });
@@ -214,7 +214,10 @@ mod tests {
         }
         // Jumps into DNAT chains (multiport --dports … -j CNI-DN-…) are not publishes.
         assert_eq!(got.len(), 5, "{got:#?}");
-        assert!(p.iter().all(|x| x.via.contains("iptables-nft-save")));
+        assert!(
+            p.iter()
+                .all(|x| x.via.to_string().contains("iptables-nft-save"))
+        );
     }
 
     #[test]

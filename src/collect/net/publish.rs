@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 
 use crate::collect::procs::ProcTable;
-use crate::model::{Endpoint, PortPublish, Protocol};
+use crate::model::{Endpoint, PortPublish, Protocol, Source};
 
 fn flag<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {
     argv.iter()
@@ -37,7 +37,11 @@ pub fn parse_docker_proxy(pid: u32, argv: &[String]) -> Option<PortPublish> {
         protocol,
         host: endpoint(flag(argv, "-host-ip")?, flag(argv, "-host-port")?)?,
         target: endpoint(flag(argv, "-container-ip")?, flag(argv, "-container-port")?)?,
-        via: format!("docker-proxy pid {pid} (/proc/{pid}/cmdline)"),
+        via: Source::Proc {
+            pid,
+            file: "cmdline".into(),
+            process: Some("docker-proxy".into()),
+        },
         proxy_pid: Some(pid),
         target_netns: None,
     })
@@ -81,10 +85,10 @@ pub fn from_rootlessport(
                     port: 0,
                     v4_mapped: false,
                 },
-                via: format!(
+                via: Source::note(format!(
                     "rootlessport pid {} (rootless Podman) listens on {} in the host namespace and forwards into {inner}; the container port is not visible",
                     p.pid, s.local
-                ),
+                )),
                 proxy_pid: Some(p.pid),
                 target_netns: Some(inner.clone()),
             });

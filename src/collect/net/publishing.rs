@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::read::Namespaces;
 use super::{docker, nat, publish};
 use crate::collect::procs::ProcTable;
-use crate::model::{BlindSpot, DockerContainer, PortPublish, Socket};
+use crate::model::{BlindSpot, DockerContainer, PortPublish, Socket, Source};
 
 /// The NAT rules (root only), read again only when the last read is older
 /// than `ttl`, like the firewall.
@@ -60,7 +60,7 @@ pub fn read(
             for e in &read.errors {
                 blind.push(BlindSpot {
                     what: "NAT rules of the host".into(),
-                    path: "iptables-save -t nat".into(),
+                    path: Source::command("iptables-save -t nat"),
                     reason: e.clone(),
                     consequence: "ports published by NAT rules alone (Podman, Docker without its proxy) may be missing".into(),
                 });
@@ -69,7 +69,7 @@ pub fn read(
     } else if containers_seen {
         blind.push(BlindSpot {
             what: "NAT rules of the host".into(),
-            path: "iptables-save -t nat".into(),
+            path: Source::command("iptables-save -t nat"),
             reason: "reading netfilter tables needs root (CAP_NET_ADMIN)".into(),
             consequence: "ports published by NAT rules alone (Podman, Docker without its proxy) are not mapped to their containers".into(),
         });
@@ -100,7 +100,11 @@ fn from_docker(
         Err(reason) => {
             blind.push(BlindSpot {
                 what: "the Docker Engine API".into(),
-                path: docker::SOCKET.into(),
+                path: Source::DockerApi {
+                    socket: docker::SOCKET.into(),
+                    endpoint: "/containers/json".into(),
+                    container: None,
+                },
                 reason,
                 consequence: "container names and ports published by NAT rules alone (userland-proxy off) are not visible; ports forwarded by docker-proxy still are. Run as root or in the docker group".into(),
             });

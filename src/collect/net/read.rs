@@ -10,7 +10,7 @@ use super::{interfaces, sockdiag};
 use crate::collect::host::UserNames;
 use crate::collect::procs::{ProcTable, netns_of};
 use crate::knowledge::network::Network;
-use crate::model::{BlindSpot, Interface, Socket};
+use crate::model::{BlindSpot, Interface, Socket, Source};
 
 /// Network namespaces of the processes that matter.
 #[derive(Default)]
@@ -99,11 +99,9 @@ pub fn read(
 /// (joining another namespace needs CAP_SYS_ADMIN), else the /proc tables of a
 /// member process, which show the same rows more slowly.
 fn socket_tables(ns: &Namespaces) -> Vec<NsTables> {
-    let own_label = |file: &str| {
-        format!(
-            "sock_diag dump in {} (the rows of /proc/net/{file})",
-            ns.own.as_deref().unwrap_or("own namespace")
-        )
+    let own_label = |file: &str| Source::SockDiag {
+        netns: ns.own.as_deref().unwrap_or("own namespace").into(),
+        table: format!("/proc/net/{file}"),
     };
     let mut tables: Vec<NsTables> = vec![match sockdiag::dump_all(&own_label) {
         Ok(rows) => NsTables {
@@ -114,8 +112,10 @@ fn socket_tables(ns: &Namespaces) -> Vec<NsTables> {
         Err(_) => read_tables("/proc/net", None, ns.own.clone()),
     }];
     for (n, pid) in ns.others() {
-        let label =
-            |file: &str| format!("sock_diag dump in {n} (the rows of /proc/{pid}/net/{file})");
+        let label = |file: &str| Source::SockDiag {
+            netns: n.clone(),
+            table: format!("/proc/{pid}/net/{file}"),
+        };
         tables.push(match sockdiag::dump_in_netns_of(*pid, &label) {
             Ok(rows) => NsTables {
                 netns: Some(n.clone()),
@@ -149,7 +149,7 @@ fn interfaces_of(ns: &Namespaces, network: &Network, blind: &mut Vec<BlindSpot>)
     let mut out = interfaces::read(network, ns.own.as_deref()).unwrap_or_else(|e| {
         blind.push(BlindSpot {
             what: "interfaces of aiposture's own namespace".into(),
-            path: "getifaddrs(3)".into(),
+            path: Source::command("getifaddrs(3)"),
             reason: e.to_string(),
             consequence: "what wildcard binds expose cannot be judged".into(),
         });
@@ -160,7 +160,7 @@ fn interfaces_of(ns: &Namespaces, network: &Network, blind: &mut Vec<BlindSpot>)
             Ok(found) => out.extend(found),
             Err(e) => blind.push(BlindSpot {
                 what: format!("interfaces of namespace {n}"),
-                path: format!("/proc/{pid}/ns/net"),
+                path: Source::proc(*pid, "ns/net"),
                 reason: if e.raw_os_error() == Some(libc::EPERM) {
                     "joining another network namespace needs CAP_SYS_ADMIN".into()
                 } else {

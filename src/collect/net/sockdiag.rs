@@ -19,13 +19,13 @@ use netlink_sys::protocols::NETLINK_SOCK_DIAG;
 use netlink_sys::{Socket as NlSocket, SocketAddr as NlAddr};
 
 use crate::collect::net::sockets::Row;
-use crate::model::{Protocol, SocketState};
+use crate::model::{Protocol, SocketState, Source};
 
 const RECV_BUF: usize = 64 * 1024;
 
 /// The four tables of the calling thread's network namespace. `label(file)`
 /// names the /proc file that shows the same rows, for evidence.
-pub fn dump_all(label: &dyn Fn(&str) -> String) -> io::Result<Vec<Row>> {
+pub fn dump_all(label: &dyn Fn(&str) -> Source) -> io::Result<Vec<Row>> {
     let mut sock = NlSocket::new(NETLINK_SOCK_DIAG)?;
     sock.bind_auto()?;
     sock.connect(&NlAddr::new(0, 0))?;
@@ -42,7 +42,7 @@ pub fn dump_all(label: &dyn Fn(&str) -> String) -> io::Result<Vec<Row>> {
 }
 
 /// The same, inside the network namespace of `pid` (root only).
-pub fn dump_in_netns_of(pid: u32, label: &(dyn Fn(&str) -> String + Sync)) -> io::Result<Vec<Row>> {
+pub fn dump_in_netns_of(pid: u32, label: &(dyn Fn(&str) -> Source + Sync)) -> io::Result<Vec<Row>> {
     crate::collect::net::netns::run_in_netns_of(pid, || dump_all(label))
 }
 
@@ -50,7 +50,7 @@ fn dump(
     sock: &mut NlSocket,
     family: u8,
     proto: u8,
-    source: &str,
+    source: &Source,
     rows: &mut Vec<Row>,
 ) -> io::Result<()> {
     let states = if proto == IPPROTO_TCP {
@@ -119,7 +119,7 @@ fn dump(
                             state,
                             inode: u64::from(h.inode),
                             uid: h.uid,
-                            source: source.to_string(),
+                            source: source.clone(),
                         });
                     }
                 }

@@ -10,7 +10,7 @@ use procfs::process::Process;
 use crate::collect::procs::{
     ProcTable, describe, describe_io, is_gone, is_gone_io, open_fds, socket_inode,
 };
-use crate::model::{Endpoint, Protocol, Socket, SocketOwner, SocketState};
+use crate::model::{Endpoint, Protocol, Socket, SocketOwner, SocketState, Source};
 
 /// Result of walking every readable fd table.
 pub struct FdWalk {
@@ -56,7 +56,7 @@ pub struct NsTables {
     pub netns: Option<String>,
     pub rows: Vec<Row>,
     /// Tables that could not be read: (path, reason).
-    pub errors: Vec<(String, String)>,
+    pub errors: Vec<(Source, String)>,
 }
 
 pub struct Row {
@@ -66,7 +66,7 @@ pub struct Row {
     pub state: SocketState,
     pub inode: u64,
     pub uid: u32,
-    pub source: String,
+    pub source: Source,
 }
 
 /// Read tcp, tcp6, udp, udp6 under `base` (`/proc/net` or `/proc/PID/net`).
@@ -80,7 +80,7 @@ pub fn read_tables(base: &str, pid: Option<u32>, netns: Option<String>) -> NsTab
         ("udp", Protocol::Udp),
         ("udp6", Protocol::Udp),
     ] {
-        let source = format!("{base}/{name}");
+        let source = Source::path(format!("{base}/{name}"));
         let result: Result<Vec<Row>, procfs::ProcError> = match (&proc_, proto) {
             (Some(Err(e)), _) => Err(procfs::ProcError::Other(e.to_string())),
             (Some(Ok(p)), Protocol::Tcp) => {
@@ -116,7 +116,7 @@ pub fn read_tables(base: &str, pid: Option<u32>, netns: Option<String>) -> NsTab
     }
 }
 
-fn tcp_rows(entries: Vec<TcpNetEntry>, source: &str) -> Vec<Row> {
+fn tcp_rows(entries: Vec<TcpNetEntry>, source: &Source) -> Vec<Row> {
     entries
         .into_iter()
         .filter_map(|e| {
@@ -132,13 +132,13 @@ fn tcp_rows(entries: Vec<TcpNetEntry>, source: &str) -> Vec<Row> {
                 state,
                 inode: e.inode,
                 uid: e.uid,
-                source: source.to_string(),
+                source: source.clone(),
             })
         })
         .collect()
 }
 
-fn udp_rows(entries: Vec<UdpNetEntry>, source: &str) -> Vec<Row> {
+fn udp_rows(entries: Vec<UdpNetEntry>, source: &Source) -> Vec<Row> {
     entries
         .into_iter()
         .map(|e| Row {
@@ -151,7 +151,7 @@ fn udp_rows(entries: Vec<UdpNetEntry>, source: &str) -> Vec<Row> {
             },
             inode: e.inode,
             uid: e.uid,
-            source: source.to_string(),
+            source: source.clone(),
         })
         .collect()
 }

@@ -10,7 +10,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 use crate::knowledge::privacy::{ConfigFile, Privacy};
 use crate::model::privacy::ConfigBackend;
 use crate::model::redact::url_host;
-use crate::model::{BlindSpot, Server};
+use crate::model::{BlindSpot, Server, Source};
 
 /// Configuration files are small; a bigger one is not read (and said so).
 const MAX_CONFIG: u64 = 1024 * 1024;
@@ -40,14 +40,14 @@ pub fn read(
                     "litellm" => out.extend(litellm(s.pid, &path, &text, blind)),
                     other => blind.push(BlindSpot {
                         what: format!("configuration {path} of pid {}", s.pid),
-                        path: path.clone(),
+                        path: Source::path(path.clone()),
                         reason: format!("no reader for format {other:?}"),
                         consequence: "back-ends it names are not listed".into(),
                     }),
                 },
                 Err(reason) => blind.push(BlindSpot {
                     what: format!("configuration {path} of pid {}", s.pid),
-                    path: seen_at,
+                    path: Source::path(seen_at),
                     reason,
                     consequence: "the model back-ends and logging callbacks it names are not listed: the air-gap verdict cannot see them".into(),
                 }),
@@ -93,7 +93,7 @@ pub fn litellm(pid: u32, file: &str, text: &str, blind: &mut Vec<BlindSpot>) -> 
         Err(e) => {
             blind.push(BlindSpot {
                 what: format!("LiteLLM configuration {file} of pid {pid}"),
-                path: file.to_string(),
+                path: Source::path(file),
                 reason: format!("not valid YAML: {e}"),
                 consequence: "its model back-ends are not listed".into(),
             });

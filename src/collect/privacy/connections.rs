@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use super::etc_hosts;
 use crate::model::privacy::{Connection, HostsName};
-use crate::model::{BlindSpot, Protocol, Server, Socket, SocketState};
+use crate::model::{BlindSpot, Protocol, Server, Socket, SocketState, Source};
 
 /// One peer of one process. The local port is left out: a reconnect to the
 /// same peer (a new ephemeral port) keeps its first-seen time.
@@ -132,7 +132,7 @@ pub fn read(
             }
             Err(reason) => blind.push(BlindSpot {
                 what: format!("hosts file of pid {pid}"),
-                path: format!("/proc/{pid}/root/etc/hosts"),
+                path: Source::proc(pid, "root/etc/hosts"),
                 reason,
                 consequence: "its peers are shown by address only; run as root or as its user"
                     .into(),
@@ -157,7 +157,7 @@ pub fn read(
             Ok(found) => names.extend(found),
             Err(reason) => blind.push(BlindSpot {
                 what: "a hosts file of AI processes".into(),
-                path: file.to_string(),
+                path: Source::path(file.to_string()),
                 reason,
                 consequence: "names it gives their peers are not shown (addresses only)".into(),
             }),
@@ -188,7 +188,7 @@ mod tests {
             inode: 1,
             uid: 0,
             netns: Some("net:[1]".into()),
-            source: "sock_diag dump in net:[1] (the rows of /proc/net/tcp)".into(),
+            source: Source::from_v1("sock_diag dump in net:[1] (the rows of /proc/net/tcp)"),
             owner: SocketOwner::Processes {
                 pids: pids.to_vec(),
                 comm: "x".into(),

@@ -14,7 +14,7 @@ use crate::collect::models::access::{Groups, chain, normalise};
 use crate::knowledge::privacy::{Location, Log, LogKind};
 use crate::model::privacy::PromptLog;
 use crate::model::redact::REDACTED;
-use crate::model::{BlindSpot, PathAccess, Server};
+use crate::model::{BlindSpot, PathAccess, Server, Source};
 
 /// Entries (files and directories) looked at under one log directory: a chat
 /// history can hold many files, the collection must stay quick.
@@ -314,7 +314,7 @@ fn look(
         if w.capped {
             blind.push(BlindSpot {
                 what: format!("contents of {} ({}, pid {})", path.display(), log.id, s.pid),
-                path: here.to_string_lossy().into_owned(),
+                path: Source::path(here.to_string_lossy()),
                 reason: format!("more than {MAX_WALK_ENTRIES} entries"),
                 consequence: "its size and file count are lower bounds, and a readable file past the bound is not seen".into(),
             });
@@ -330,7 +330,7 @@ fn look(
                     log.id,
                     s.pid
                 ),
-                path: first.to_string_lossy().into_owned(),
+                path: Source::path(first.to_string_lossy()),
                 reason: reason.clone(),
                 consequence: "files in them are not counted, and one readable by others would not be seen; run as root".into(),
             });
@@ -392,7 +392,7 @@ pub fn read(
                         unknown_told = true;
                         blind.push(BlindSpot {
                             what: format!("{what} ({})", s.product),
-                            path,
+                            path: Source::path(path),
                             reason,
                             consequence: format!(
                                 "where its {} ({}) is, and who can read it, is unknown; run as root or as the server's user",
@@ -419,7 +419,7 @@ pub fn read(
                     Ok(None) => {}
                     Err(reason) => blind.push(BlindSpot {
                         what: format!("{} of pid {} ({})", log.id, s.pid, log.holds),
-                        path: view.seen_at(&path).to_string_lossy().into_owned(),
+                        path: Source::path(view.seen_at(&path).to_string_lossy()),
                         reason,
                         consequence: "whether prompts are kept there, and who can read them, is unknown; run as root".into(),
                     }),

@@ -3,7 +3,7 @@
 
 use crate::knowledge::Signature;
 use crate::knowledge::signatures::AuthModel;
-use crate::model::{AuthConfig, AuthState, Evidence};
+use crate::model::{AuthConfig, AuthState, Evidence, Source};
 
 fn flag_present(argv: &[String], flag: &str) -> bool {
     argv.iter().any(|a| {
@@ -52,7 +52,7 @@ pub fn auth_config(
 fn by_product(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
     if cx.sig.auth == AuthModel::None {
         evidence.push(Evidence::new(
-            "assets/signatures.toml",
+            Source::asset("assets/signatures.toml", None),
             format!(
                 "{} has no server-side authentication (source status: {}; {})",
                 cx.sig.name,
@@ -64,7 +64,7 @@ fn by_product(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
     }
     if cx.sig.auth == AuthModel::Unknown || cx.sig.auth_status == "unverified" {
         evidence.push(Evidence::new(
-            "assets/signatures.toml",
+            Source::asset("assets/signatures.toml", None),
             format!(
                 "the auth switches of {} are not verified in its source; not guessing",
                 cx.sig.name
@@ -86,7 +86,7 @@ fn by_flags(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
         .collect();
     if !flags.is_empty() {
         evidence.push(Evidence::new(
-            format!("/proc/{pid}/cmdline"),
+            Source::proc(pid, "cmdline"),
             format!(
                 "{} given",
                 flags
@@ -100,7 +100,7 @@ fn by_flags(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
     }
     if !cx.sig.auth_flags.is_empty() {
         evidence.push(Evidence::new(
-            format!("/proc/{pid}/cmdline"),
+            Source::proc(pid, "cmdline"),
             format!("none of {} given", cx.sig.auth_flags.join(", ")),
         ));
     }
@@ -121,7 +121,7 @@ fn by_env(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
                     .collect();
                 if !set.is_empty() {
                     evidence.push(Evidence::new(
-                        format!("/proc/{pid}/environ"),
+                        Source::proc(pid, "environ"),
                         format!(
                             "{} set (value not kept)",
                             set.iter()
@@ -133,13 +133,13 @@ fn by_env(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
                     return Some(AuthState::Configured);
                 }
                 evidence.push(Evidence::new(
-                    format!("/proc/{pid}/environ"),
+                    Source::proc(pid, "environ"),
                     format!("none of {} set", cx.sig.auth_env.join(", ")),
                 ));
             }
             Err(reason) => {
                 evidence.push(Evidence::new(
-                    format!("/proc/{pid}/environ"),
+                    Source::proc(pid, "environ"),
                     format!(
                         "unreadable ({reason}): {} may be set",
                         cx.sig.auth_env.join(", ")
@@ -171,7 +171,7 @@ fn by_default(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
             .collect();
         if !emptied.is_empty() {
             evidence.push(Evidence::new(
-                format!("/proc/{pid}/cmdline"),
+                Source::proc(pid, "cmdline"),
                 format!(
                     "{} set to an empty value: authentication is off",
                     emptied
@@ -184,7 +184,7 @@ fn by_default(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
             return Some(AuthState::NotConfigured);
         }
         evidence.push(Evidence::new(
-            "assets/signatures.toml",
+            Source::asset("assets/signatures.toml", None),
             format!("{} enforces authentication by default", cx.sig.name),
         ));
         return Some(AuthState::Configured);
@@ -211,11 +211,13 @@ fn by_files(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
         .collect();
     if !relevant.is_empty() {
         evidence.push(Evidence::new(
-            relevant
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            Source::note(
+                relevant
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
             "config files that can enable auth were not read",
         ));
         return Some(AuthState::Unknown);

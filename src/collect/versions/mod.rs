@@ -14,7 +14,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::model::components::{Component, Ecosystem, Runtime, VersionSource};
-use crate::model::{BlindSpot, Server};
+use crate::model::{BlindSpot, Server, Source};
 
 /// Errors kept per server (one broken METADATA each would otherwise flood the UI).
 const MAX_ERRORS: usize = 20;
@@ -148,7 +148,7 @@ fn binary_components(s: &Server, r: &mut Reading) {
         }
         Err(e) if denied(&e) => r.blind.push(BlindSpot {
             what: format!("executable of pid {} ({})", s.pid, s.product),
-            path: exe_link.to_string_lossy().into_owned(),
+            path: Source::path(exe_link.to_string_lossy()),
             reason: "permission denied".into(),
             consequence: "versions built into the server binary (Go modules, llama.cpp build) are unknown; run as root or as the server's user".into(),
         }),
@@ -203,7 +203,7 @@ fn python_packages(s: &Server, root: &Path, home: Option<String>, r: &mut Readin
     match std::fs::read_dir(root) {
         Err(e) if denied(&e) => r.blind.push(BlindSpot {
             what: format!("Python environment of pid {} ({})", s.pid, s.product),
-            path: root.to_string_lossy().into_owned(),
+            path: Source::path(root.to_string_lossy()),
             reason: "permission denied".into(),
             consequence: "the Python packages this server imports, and their versions, are unknown; run as root or as the server's user".into(),
         }),
@@ -223,7 +223,7 @@ fn python_packages(s: &Server, root: &Path, home: Option<String>, r: &mut Readin
                         if denied(&e) {
                             r.blind.push(BlindSpot {
                                 what: format!("site directory of pid {} ({})", s.pid, s.product),
-                                path: d.path.clone(),
+                                path: Source::path(d.path.clone()),
                                 reason: e.to_string(),
                                 consequence: "packages installed there are not listed".into(),
                             });

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use crate::model::events::{Event, EventKind, EventSubject};
 use crate::model::{
     Evidence, ListenerExposure, ProbeVerdict, Protocol, Reach, Server, Severity, Snapshot, Socket,
+    Source,
 };
 
 use super::severity::*;
@@ -75,7 +76,7 @@ impl<'a> Side<'a> {
     }
 
     pub(super) fn ev(&self, detail: impl Into<String>) -> Evidence {
-        Evidence::new(self.label.clone(), detail)
+        Evidence::new(Source::record(self.label.clone()), detail)
     }
 
     pub(super) fn socket(&self, idx: usize) -> Option<&'a Socket> {

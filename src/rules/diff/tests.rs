@@ -53,7 +53,7 @@ fn listener(addr: &str, port: u16, pid: u32, inode: u64) -> Socket {
         inode,
         uid: 0,
         netns: None,
-        source: "sock_diag".into(),
+        source: crate::model::Source::from_v1("sock_diag"),
         owner: SocketOwner::Processes {
             pids: vec![pid],
             comm: "llama-server".into(),
@@ -141,7 +141,10 @@ fn switch(id: &str, state: SwitchState) -> Switch {
         state,
         endpoint: "https://telemetry.example".into(),
         applies_because: "product".into(),
-        evidence: vec![Evidence::new("/proc/1/environ", "DO_NOT_TRACK unset")],
+        evidence: vec![Evidence::new(
+            crate::model::Source::from_v1("/proc/1/environ"),
+            "DO_NOT_TRACK unset",
+        )],
         remediation: "set DO_NOT_TRACK=1".into(),
         source: "doc".into(),
     }
@@ -156,7 +159,10 @@ fn egress_to(remote: &str, first_seen: &str) -> Egress {
         attribution: None,
         connections: 1,
         first_seen: first_seen.into(),
-        evidence: vec![Evidence::new("/proc/net/tcp", format!("{remote}:443"))],
+        evidence: vec![Evidence::new(
+            crate::model::Source::from_v1("/proc/net/tcp"),
+            format!("{remote}:443"),
+        )],
     }
 }
 
@@ -184,7 +190,10 @@ fn finding(rule: &str, pid: u32, listener: Option<&str>) -> Finding {
             path: None,
         },
         summary: "s".into(),
-        evidence: vec![Evidence::new("/proc/net/tcp", "row")],
+        evidence: vec![Evidence::new(
+            crate::model::Source::from_v1("/proc/net/tcp"),
+            "row",
+        )],
         remediation: "r".into(),
     }
 }
@@ -224,7 +233,10 @@ fn rich(pid: u32) -> Snapshot {
         auth: ProbeAuth::AnswersWithoutCredentials,
         listed: Some(1),
         open_paths: vec![],
-        evidence: vec![Evidence::new("GET /v1/models", "200")],
+        evidence: vec![Evidence::new(
+            crate::model::Source::from_v1("GET /v1/models"),
+            "200",
+        )],
     });
     sn.privacy.processes.push(privacy_of(
         pid,
@@ -253,7 +265,10 @@ fn unchanged_host_gives_no_event_despite_noise() {
     new.privacy.processes[0].egress[0].connections = 3;
     new.findings[0].title = "other wording, pid 4711".into();
     new.findings[0].subject.pid = 4711;
-    new.probe_verdicts[0].evidence = vec![Evidence::new("GET /v1/models", "200 in 3 ms")];
+    new.probe_verdicts[0].evidence = vec![Evidence::new(
+        crate::model::Source::from_v1("GET /v1/models"),
+        "200 in 3 ms",
+    )];
     // Socket indices reshuffled by another socket listed first, inode renumbered.
     new.inventory
         .sockets
@@ -285,7 +300,12 @@ fn restart_is_one_event_not_start_and_stop() {
     assert_eq!(ev[0].severity, Severity::Info);
     assert_eq!(ev[0].time, "2026-01-01T00:00:00Z");
     assert_eq!(ev[0].evidence.len(), 2);
-    assert!(ev[0].evidence[0].source.starts_with("old snapshot"));
+    assert!(
+        ev[0].evidence[0]
+            .source
+            .to_string()
+            .starts_with("old snapshot")
+    );
 }
 
 #[test]

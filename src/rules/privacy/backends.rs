@@ -9,7 +9,7 @@ use crate::knowledge::network::{AddrClass, Network};
 use crate::knowledge::privacy::Privacy;
 use crate::model::privacy::{Backend, BackendKind, ConfigBackend, HostsName};
 use crate::model::redact::url_host;
-use crate::model::{Evidence, Server};
+use crate::model::{Evidence, Server, Source};
 
 /// Where a host sends data, without resolving it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +84,7 @@ pub fn backends(
     hosts_names: &[HostsName],
     config: &[ConfigBackend],
 ) -> Vec<Backend> {
-    let environ = format!("/proc/{}/environ", server.pid);
+    let environ = Source::proc(server.pid, "environ");
     let mut out = Vec::new();
     let names: Vec<&str> = server
         .secret_env_names
@@ -101,7 +101,7 @@ pub fn backends(
 }
 
 /// Cloud API keys named in the environment.
-fn key_backends(privacy: &Privacy, environ: &str, names: &[&str], out: &mut Vec<Backend>) {
+fn key_backends(privacy: &Privacy, environ: &Source, names: &[&str], out: &mut Vec<Backend>) {
     for k in &privacy.cloud_keys {
         for name in k.env.iter().filter(|n| names.contains(&n.as_str())) {
             out.push(Backend {
@@ -111,7 +111,7 @@ fn key_backends(privacy: &Privacy, environ: &str, names: &[&str], out: &mut Vec<
                 host: None,
                 destination: "cloud".into(),
                 evidence: vec![Evidence::new(
-                    environ,
+                    environ.clone(),
                     format!("{name} is set (value not read); {}", k.source),
                 )],
             });
@@ -125,7 +125,7 @@ fn base_url_backends(
     privacy: &Privacy,
     network: &Network,
     hosts_names: &[HostsName],
-    environ: &str,
+    environ: &Source,
     out: &mut Vec<Backend>,
 ) {
     for b in &privacy.base_urls {
@@ -145,7 +145,10 @@ fn base_url_backends(
                         provider: Some(b.provider.clone()),
                         host: None,
                         destination: "unresolved".into(),
-                        evidence: vec![Evidence::new(environ, format!("{name}: not a URL"))],
+                        evidence: vec![Evidence::new(
+                            environ.clone(),
+                            format!("{name}: not a URL"),
+                        )],
                     });
                     continue;
                 };
@@ -156,7 +159,10 @@ fn base_url_backends(
                     provider: Some(b.provider.clone()),
                     host: Some(host),
                     destination: v.destination.into(),
-                    evidence: vec![Evidence::new(environ, format!("{name}: {}", v.note))],
+                    evidence: vec![Evidence::new(
+                        environ.clone(),
+                        format!("{name}: {}", v.note),
+                    )],
                 });
             }
         }
@@ -167,7 +173,7 @@ fn base_url_backends(
 fn remote_engine_backends(
     server: &Server,
     privacy: &Privacy,
-    environ: &str,
+    environ: &Source,
     out: &mut Vec<Backend>,
 ) {
     for e in privacy
@@ -189,7 +195,7 @@ fn remote_engine_backends(
                 host: None,
                 destination: "cloud".into(),
                 evidence: vec![Evidence::new(
-                    environ,
+                    environ.clone(),
                     format!(
                         "{}={:?}: {} go to {} ({})",
                         e.env, value.value, e.what, e.to, e.source
@@ -251,7 +257,7 @@ fn config_file_backends(
             host: c.host.clone(),
             destination: verdict.destination.into(),
             evidence: vec![Evidence::new(
-                &c.file,
+                Source::path(c.file.clone()),
                 format!("{}: {}", c.key, verdict.note),
             )],
         });
@@ -279,7 +285,7 @@ fn feature_backends(server: &Server, privacy: &Privacy, out: &mut Vec<Backend>) 
                 host: None,
                 destination: "unresolved".into(),
                 evidence: vec![Evidence::new(
-                    "assets/privacy.toml stored_settings",
+                    Source::asset("assets/privacy.toml", Some("stored_settings".into())),
                     format!("not read by aiposture; {}", s.source),
                 )],
             });

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use crate::knowledge::Knowledge;
 use crate::knowledge::network::{AddrClass, Network};
 use crate::model::privacy::{Connection, Destination, Egress};
-use crate::model::{Evidence, Interface, InterfaceKind, Inventory, Protocol, Socket};
+use crate::model::{Evidence, Interface, InterfaceKind, Inventory, Protocol, Socket, Source};
 
 /// Socket rows shown as evidence per peer; the rest are counted.
 const SOCKETS_SHOWN: usize = 3;
@@ -62,7 +62,7 @@ pub fn egress_of(inventory: &Inventory, knowledge: &Knowledge, pids: &[u32]) -> 
                 .collect();
             if sockets.len() > SOCKETS_SHOWN {
                 evidence.push(Evidence::new(
-                    "socket tables",
+                    Source::note("socket tables"),
                     format!(
                         "… and {} more sockets to this peer",
                         sockets.len() - SOCKETS_SHOWN
@@ -70,12 +70,12 @@ pub fn egress_of(inventory: &Inventory, knowledge: &Knowledge, pids: &[u32]) -> 
                 ));
             }
             evidence.push(Evidence::new(
-                "assets/network.toml",
+                Source::asset("assets/network.toml", None),
                 format!("{remote} is {} ({class_source})", class_label(class)),
             ));
             for ifname in &vpn_via {
                 evidence.push(Evidence::new(
-                    "interfaces",
+                    Source::note("interfaces"),
                     format!("the local address is on {ifname}, a VPN or overlay interface"),
                 ));
             }
@@ -94,7 +94,7 @@ pub fn egress_of(inventory: &Inventory, knowledge: &Knowledge, pids: &[u32]) -> 
                 {
                     attribution.push(format!("{} ({file})", h.names.join(", ")));
                     evidence.push(Evidence::new(
-                        file,
+                        Source::path(file),
                         format!("{} {}", h.addr, h.names.join(" ")),
                     ));
                 }
@@ -144,7 +144,10 @@ fn published(network: &Network, remote: &IpAddr) -> Option<(String, Evidence)> {
             range.name, range.source
         ),
         Evidence::new(
-            format!("assets/network.toml [[published_ranges]] {}", range.id),
+            Source::asset(
+                "assets/network.toml",
+                Some(format!("[[published_ranges]] {}", range.id)),
+            ),
             format!("{remote} is in {net}; retrieved {}", range.retrieved),
         ),
     ))
@@ -192,7 +195,7 @@ mod tests {
             inode: 1,
             uid: 0,
             netns: Some("net:[1]".into()),
-            source: "sock_diag dump in net:[1] (the rows of /proc/net/tcp)".into(),
+            source: Source::from_v1("sock_diag dump in net:[1] (the rows of /proc/net/tcp)"),
             owner: SocketOwner::Processes {
                 pids: vec![pid],
                 comm: "x".into(),
@@ -259,7 +262,12 @@ mod tests {
         assert_eq!(tcp.first_seen, "2026-01-01T00:01:00Z");
         assert_eq!(tcp.destination, Destination::Public);
         assert_eq!(tcp.attribution, None, "an unnamed address stays an address");
-        assert!(tcp.evidence[0].source.starts_with("sock_diag dump"));
+        assert!(
+            tcp.evidence[0]
+                .source
+                .to_string()
+                .starts_with("sock_diag dump")
+        );
         assert!(
             tcp.evidence
                 .iter()
@@ -406,7 +414,7 @@ mod tests {
             get("8.8.8.8")
                 .evidence
                 .iter()
-                .any(|ev| ev.source == "/proc/1/root/etc/hosts")
+                .any(|ev| ev.source.to_string() == "/proc/1/root/etc/hosts")
         );
         let cf = get("104.16.0.9").attribution.clone().expect("named");
         assert!(cf.starts_with("Cloudflare edge (published range 104.16.0.0/13, source https://www.cloudflare.com/ips-v4"), "{cf}");

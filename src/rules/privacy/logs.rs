@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use crate::knowledge::Knowledge;
 use crate::knowledge::privacy::Log;
 use crate::model::privacy::{LogReaders, PromptLog};
-use crate::model::{Evidence, Finding, Inventory, PathAccess, Severity, Subject};
+use crate::model::{Evidence, Finding, Inventory, PathAccess, Severity, Source, Subject};
 
 pub const RULE_WORLD_READABLE: &str = "privacy.prompt-log-world-readable";
 pub const RULE_GROUP_READABLE: &str = "privacy.prompt-log-group-readable";
@@ -85,26 +85,32 @@ fn finding(log: &PromptLog, entry: &Log, readers: LogReaders) -> Finding {
     let mut evidence: Vec<Evidence> = Vec::new();
     if let Some(m) = log.loosest_member.as_ref().filter(|_| log.is_dir) {
         evidence.push(Evidence::new(
-            m.path.clone(),
+            Source::path(m.path.clone()),
             format!("{} (loosest file in the directory)", describe(m, readers)),
         ));
     }
     for a in &log.access {
-        evidence.push(Evidence::new(a.path.clone(), describe(a, readers)));
+        evidence.push(Evidence::new(
+            Source::path(a.path.clone()),
+            describe(a, readers),
+        ));
     }
     evidence.push(Evidence::new(
-        format!("assets/privacy.toml [[logs]] id = \"{}\"", entry.id),
+        Source::asset(
+            "assets/privacy.toml",
+            Some(format!("[[logs]] id = \"{}\"", entry.id)),
+        ),
         format!(
             "holds {}; status {}; source: {}",
             entry.holds, entry.status, entry.source
         ),
     ));
     evidence.push(Evidence::new(
-        format!("{} (pid {})", log.product, log.pid),
+        Source::note(format!("{} (pid {})", log.product, log.pid)),
         format!("located by {}", log.located_by),
     ));
     evidence.push(Evidence::new(
-        log.path.clone(),
+        Source::path(log.path.clone()),
         format!(
             "{} bytes in {} file{}, last modified {}",
             log.size_bytes,
@@ -237,16 +243,18 @@ mod tests {
             f[0].remediation.split(';').next(),
             Some("chmod 600 '/srv/llm/server.log'")
         );
-        assert!(f[0].evidence.iter().any(|e| e.source == "/srv/llm"
-            && e.detail.contains("mode 0755")
-            && e.detail.contains("o+x")));
         assert!(
             f[0].evidence
                 .iter()
-                .any(|e| e.source.contains("llama-server-log-file")
-                    && e.detail.contains("status src")
-                    && e.detail.contains("common/arg.cpp"))
+                .any(|e| e.source.to_string() == "/srv/llm"
+                    && e.detail.contains("mode 0755")
+                    && e.detail.contains("o+x"))
         );
+        assert!(f[0].evidence.iter().any(
+            |e| e.source.to_string().contains("llama-server-log-file")
+                && e.detail.contains("status src")
+                && e.detail.contains("common/arg.cpp")
+        ));
         assert!(
             f[0].evidence
                 .iter()
@@ -302,7 +310,7 @@ mod tests {
             f[0].remediation
                 .starts_with("chmod -R go-rwx '/srv/llm/slots'")
         );
-        assert_eq!(f[0].evidence[0].source, "/srv/llm/slots/a.bin");
+        assert_eq!(f[0].evidence[0].source.to_string(), "/srv/llm/slots/a.bin");
         // The log directory itself closed to others: nothing inside is reachable.
         log.access[0].mode = 0o700;
         assert_eq!(readers(&log), LogReaders::Owner);

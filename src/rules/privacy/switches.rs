@@ -4,7 +4,7 @@
 use crate::knowledge::privacy::{Condition, Switch as SwitchFacts, ValueMatch};
 use crate::model::argv::presence as flag_value;
 use crate::model::privacy::{FileState, Switch, SwitchFile, SwitchState};
-use crate::model::{Evidence, Server};
+use crate::model::{Evidence, Server, Source};
 use crate::rules::versions::pep440;
 
 /// Every switch that concerns the server, resolved.
@@ -21,7 +21,7 @@ pub fn resolve_all(server: &Server, switches: &[SwitchFacts], files: &[SwitchFil
 /// What one condition says: the state it pushes towards (`None`: nothing) and why.
 struct Said {
     state: Option<SwitchState>,
-    source: String,
+    source: Source,
     detail: String,
 }
 
@@ -29,13 +29,13 @@ pub fn resolve(server: &Server, sw: &SwitchFacts, files: &[SwitchFile], why: Str
     let mut evidence = Vec::new();
     let state = if let Some(f) = sw.fixed.iter().find(|f| f.product == server.product_id) {
         evidence.push(Evidence::new(
-            format!("assets/privacy.toml switch {}", sw.id),
+            Source::asset("assets/privacy.toml", Some(format!("switch {}", sw.id))),
             format!("{}: always {}", f.why, f.state.as_str()),
         ));
         f.state
     } else if sw.container_only && server.confinement.container.is_none() {
         evidence.push(Evidence::new(
-            format!("/proc/{}/cgroup", server.pid),
+            Source::proc(server.pid, "cgroup"),
             "not in a container, and the product reports only from containers",
         ));
         SwitchState::Off
@@ -71,7 +71,7 @@ pub fn resolve(server: &Server, sw: &SwitchFacts, files: &[SwitchFile], why: Str
         evidence.extend(said.into_iter().map(|s| Evidence::new(s.source, s.detail)));
         if state == sw.default && !evidence.is_empty() {
             evidence.push(Evidence::new(
-                format!("assets/privacy.toml switch {}", sw.id),
+                Source::asset("assets/privacy.toml", Some(format!("switch {}", sw.id))),
                 format!("default: {}", sw.default.as_str()),
             ));
         }
@@ -107,7 +107,7 @@ fn value_of<'s>(server: &'s Server, name: &str) -> Option<&'s str> {
 }
 
 fn env_condition(server: &Server, c: &Condition) -> Vec<Said> {
-    let source = format!("/proc/{}/environ", server.pid);
+    let source = Source::proc(server.pid, "environ");
     if let Some(reason) = &server.env_unreadable {
         return vec![Said {
             state: Some(SwitchState::Unknown),
@@ -179,7 +179,7 @@ fn env_condition(server: &Server, c: &Condition) -> Vec<Said> {
 }
 
 fn flag_condition(server: &Server, c: &Condition, flag: &str) -> Said {
-    let source = format!("/proc/{}/cmdline", server.pid);
+    let source = Source::proc(server.pid, "cmdline");
     match flag_value(&server.cmdline, flag) {
         None => Said {
             state: None,
@@ -214,7 +214,7 @@ fn file_condition(c: &Condition, row: Option<&SwitchFile>) -> Said {
     let Some(row) = row else {
         return Said {
             state: Some(SwitchState::Unknown),
-            source: c.file.join(" | "),
+            source: Source::note(c.file.join(" | ")),
             detail: "not looked up".into(),
         };
     };
@@ -252,7 +252,7 @@ fn file_condition(c: &Condition, row: Option<&SwitchFile>) -> Said {
     };
     Said {
         state,
-        source: row.path.clone(),
+        source: Source::path(row.path.clone()),
         detail,
     }
 }
@@ -261,7 +261,7 @@ fn version_condition(server: &Server, sw: &SwitchFacts, c: &Condition, min: &str
     let Some(lib) = sw.library_of(server) else {
         return Said {
             state: None,
-            source: format!("site directories of pid {}", server.pid),
+            source: Source::note(format!("site directories of pid {}", server.pid)),
             detail: format!(
                 "{} not found on the process's path",
                 sw.libraries.join(", ")
@@ -281,7 +281,7 @@ fn version_condition(server: &Server, sw: &SwitchFacts, c: &Condition, min: &str
             Some(false) => None,
             None => Some(SwitchState::Unknown),
         },
-        source: lib.path.clone(),
+        source: Source::path(lib.path.clone()),
         detail: match newer {
             Some(true) => format!(
                 "{} {} (≥ {min}): turns it {}",

@@ -3,7 +3,7 @@
 
 use crate::knowledge::privacy::{Privacy, TunnelTrigger};
 use crate::model::privacy::{Actor, ActorKind, Tunnel};
-use crate::model::{Evidence, Server};
+use crate::model::{Evidence, Server, Source};
 
 use crate::model::argv::presence as flag_value;
 
@@ -29,10 +29,13 @@ pub fn of_server(
                 target: t.target.clone(),
                 evidence: vec![
                     Evidence::new(
-                        format!("/proc/{}/cmdline", server.pid),
+                        Source::proc(server.pid, "cmdline"),
                         format!("{flag} on the command line"),
                     ),
-                    Evidence::new("assets/privacy.toml tunnel_triggers", source.clone()),
+                    Evidence::new(
+                        Source::asset("assets/privacy.toml", Some("tunnel_triggers".into())),
+                        source.clone(),
+                    ),
                 ],
             });
         }
@@ -46,10 +49,13 @@ pub fn of_server(
                 target: t.target.clone(),
                 evidence: vec![
                     Evidence::new(
-                        format!("/proc/{}/environ", server.pid),
+                        Source::proc(server.pid, "environ"),
                         format!("{env}={:?}", v.value),
                     ),
-                    Evidence::new("assets/privacy.toml tunnel_triggers", source),
+                    Evidence::new(
+                        Source::asset("assets/privacy.toml", Some("tunnel_triggers".into())),
+                        source,
+                    ),
                 ],
             });
         }
@@ -79,11 +85,11 @@ pub fn of_actor(actor: &Actor, privacy: &Privacy) -> Vec<Tunnel> {
         target: sig.map(|s| s.target.clone()).unwrap_or_default(),
         evidence: vec![
             Evidence::new(
-                format!("/proc/{}/cmdline", actor.pid),
+                Source::proc(actor.pid, "cmdline"),
                 format!("{}: {}", actor.cmdline.join(" "), actor.reason),
             ),
             Evidence::new(
-                "assets/privacy.toml actors",
+                Source::asset("assets/privacy.toml", Some("actors".into())),
                 sig.map(|s| format!("{} [{}]", s.source, s.status))
                     .unwrap_or_default(),
             ),

@@ -7,7 +7,7 @@ use crate::model::privacy::{
     Actor, AirGap, AirGapState, Destination, PrivacyRole, ProcessPrivacy, ReachOut, SwitchKind,
     SwitchState,
 };
-use crate::model::{Evidence, Finding, Severity, Subject};
+use crate::model::{Evidence, Finding, Severity, Source, Subject};
 
 fn leaves(destination: &str) -> Option<bool> {
     match destination {
@@ -174,9 +174,12 @@ fn switch_findings(
                 "cloud features of a local product are enabled: requests can be served by, and sent to, the vendor's cloud",
             ),
         };
-        let mut evidence = vec![Evidence::new("applies", s.applies_because.clone())];
+        let mut evidence = vec![Evidence::new(
+            Source::note("applies"),
+            s.applies_because.clone(),
+        )];
         evidence.extend(s.evidence.iter().cloned());
-        evidence.push(Evidence::new("source", s.source.clone()));
+        evidence.push(Evidence::new(Source::note("source"), s.source.clone()));
         out.push(Finding {
             rule: rule.into(),
             severity: Severity::Low,
@@ -255,11 +258,11 @@ fn agent_findings(p: &ProcessPrivacy, actors: &[Actor], privacy: &Privacy, out: 
             ),
             evidence: vec![
                 Evidence::new(
-                    format!("/proc/{}/cmdline", a.pid),
+                    Source::proc(a.pid, "cmdline"),
                     format!("{} — {}", a.cmdline.join(" "), a.reason),
                 ),
                 Evidence::new(
-                    "assets/privacy.toml actors",
+                    Source::asset("assets/privacy.toml", Some("actors".into())),
                     sig.map(|s| format!("{} [{}]", s.source, s.status))
                         .unwrap_or_default(),
                 ),
@@ -309,7 +312,7 @@ fn egress_findings(
         } else {
             for s in on {
                 evidence.push(Evidence::new(
-                    "switch",
+                    Source::note("switch"),
                     format!("{} is on → {}", s.name, s.endpoint),
                 ));
             }
@@ -449,7 +452,7 @@ mod tests {
             inode: 1,
             uid: 0,
             netns: None,
-            source: "sock_diag dump".into(),
+            source: crate::model::Source::from_v1("sock_diag dump"),
             owner: SocketOwner::Processes {
                 pids: vec![10],
                 comm: "python3".into(),

@@ -54,7 +54,7 @@ mod tests {
             before: Some("127.0.0.1:8080/tcp".into()),
             after: Some("0.0.0.0:8080/tcp".into()),
             evidence: vec![Evidence::new(
-                "old snapshot t",
+                crate::model::Source::record("old snapshot t"),
                 "127.0.0.1:8080/tcp, sock_diag",
             )],
         };

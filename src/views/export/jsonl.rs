@@ -268,7 +268,10 @@ mod tests {
                 },
                 before: None,
                 after: Some("pid 7".into()),
-                evidence: vec![Evidence::new("process table", "started")],
+                evidence: vec![Evidence::new(
+                    crate::model::Source::from_v1("process table"),
+                    "started",
+                )],
             }],
             ..Default::default()
         });

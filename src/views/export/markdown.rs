@@ -220,7 +220,7 @@ fn privileges(o: &mut String, snap: &Snapshot) {
             o,
             &[
                 escape(&b.what),
-                escape(&b.path),
+                escape(&b.path.to_string()),
                 escape(&b.reason),
                 escape(&b.consequence),
             ],
@@ -302,7 +302,7 @@ fn finding_block(o: &mut String, n: usize, f: &Finding) {
     if !f.evidence.is_empty() {
         header(o, &["Evidence: where read", "What was read"]);
         for e in &f.evidence {
-            row(o, &[escape(&e.source), escape(&e.detail)]);
+            row(o, &[escape(&e.source.to_string()), escape(&e.detail)]);
         }
     }
     let _ = writeln!(o, "\n**Remediation:** {}", escape(&f.remediation));
@@ -532,7 +532,7 @@ mod tests {
         let mut snap = super::super::testing::snapshot();
         snap.inventory.blind_spots.push(crate::model::BlindSpot {
             what: "env of pid 9".into(),
-            path: "environ of pid 9".into(),
+            path: crate::model::Source::from_v1("environ of pid 9"),
             reason: "EACCES".into(),
             consequence: "auth unknown".into(),
         });

@@ -174,7 +174,7 @@ pub(crate) mod testing {
                 },
                 summary: "Anyone on the LAN can use it.".into(),
                 evidence: vec![Evidence::new(
-                    "sock_diag of net:[1]",
+                    crate::model::Source::note("sock_diag of net:[1]"),
                     "0.0.0.0:8080 `LISTEN`",
                 )],
                 remediation: "Bind to 127.0.0.1 or set --api-key.".into(),

@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 
 use super::cyclonedx::percent_encode;
 use crate::error::Error;
-use crate::model::{Finding, Severity, Snapshot, SuppressedFinding};
+use crate::model::source::FileLocation;
+use crate::model::{Finding, Severity, Snapshot, Source, SuppressedFinding};
 
 /// The `$schema` of the document: the OASIS standard's schema (errata 01), kept
 /// in the repository as `assets/schemas/sarif-schema-2.1.0.json`.
@@ -199,33 +200,32 @@ pub fn file_uri(path: &str) -> String {
     format!("file://{}", percent_encode(path, b"/"))
 }
 
-/// An absolute path, and a line when the text is `path:LINE` (`policy.toml:12`).
-fn as_file(s: &str) -> Option<(&str, Option<u64>)> {
-    if !s.starts_with('/') {
-        return None;
-    }
-    if let Some((p, l)) = s.rsplit_once(':')
-        && !l.is_empty()
-        && l.bytes().all(|b| b.is_ascii_digit())
-        && let Ok(n) = l.parse::<u64>()
-        && n > 0
-    {
-        return Some((p, Some(n)));
-    }
-    Some((s, None))
-}
-
-/// Kernel views (`/proc/812/status`, `/sys/...`) are evidence, not artifacts.
-fn is_artifact(path: &str) -> bool {
-    !(path.starts_with("/proc/") || path.starts_with("/sys/") || path.starts_with("/dev/"))
-}
-
-fn physical(path: &str, line: Option<u64>) -> Value {
-    let mut p = json!({"artifactLocation": {"uri": file_uri(path)}});
-    if let Some(n) = line {
-        p["region"] = json!({"startLine": n});
+fn physical(at: FileLocation<'_>) -> Value {
+    let mut p = json!({"artifactLocation": {"uri": file_uri(at.path)}});
+    match (at.line, at.offset) {
+        (Some(n), _) => p["region"] = json!({"startLine": n}),
+        (None, Some(o)) => p["region"] = json!({"byteOffset": o}),
+        (None, None) => {}
     }
     p
+}
+
+/// The file a finding is about, placed at the line or offset its own evidence
+/// points to in that file; else the first file of its evidence.
+fn primary<'a>(
+    subject: Option<&'a Source>,
+    evidence: &[FileLocation<'a>],
+) -> Option<FileLocation<'a>> {
+    match subject.and_then(Source::artifact) {
+        Some(at) => Some(
+            evidence
+                .iter()
+                .find(|e| e.path == at.path && (e.line.is_some() || e.offset.is_some()))
+                .copied()
+                .unwrap_or(at),
+        ),
+        None => evidence.first().copied(),
+    }
 }
 
 fn result(
@@ -234,21 +234,20 @@ fn result(
     rule_index: Option<usize>,
     key: &str,
 ) -> Value {
-    let subject_file = f
+    // A subject that is not an absolute path (`embedded` advisory data) has no file.
+    let subject = f
         .subject
         .path
         .as_deref()
-        .and_then(as_file)
-        .filter(|(p, _)| is_artifact(p));
-    let evidence_files: Vec<(&str, Option<u64>, &str)> = f
+        .filter(|p| p.starts_with('/'))
+        .map(Source::path);
+    let evidence_files: Vec<(FileLocation<'_>, &str)> = f
         .evidence
         .iter()
-        .filter_map(|e| {
-            let (p, l) = as_file(&e.source)?;
-            is_artifact(p).then_some((p, l, e.detail.as_str()))
-        })
+        .filter_map(|e| Some((e.source.artifact()?, e.detail.as_str())))
         .collect();
-    let primary = subject_file.or_else(|| evidence_files.first().map(|(p, l, _)| (*p, *l)));
+    let located: Vec<FileLocation<'_>> = evidence_files.iter().map(|(at, _)| *at).collect();
+    let primary = primary(subject.as_ref(), &located);
 
     let mut r = json!({
         "ruleId": f.rule,
@@ -267,8 +266,8 @@ fn result(
         r["ruleIndex"] = json!(i);
     }
     match primary {
-        Some((path, line)) => {
-            r["locations"] = json!([{"physicalLocation": physical(path, line)}]);
+        Some(at) => {
+            r["locations"] = json!([{"physicalLocation": physical(at)}]);
         }
         None => {
             let name = f
@@ -289,10 +288,10 @@ fn result(
     }
     let related: Vec<Value> = evidence_files
         .iter()
-        .filter(|(p, l, _)| primary != Some((*p, *l)))
+        .filter(|(at, _)| primary != Some(*at))
         .enumerate()
-        .map(|(i, (p, l, detail))| {
-            json!({"id": i, "physicalLocation": physical(p, *l), "message": {"text": detail}})
+        .map(|(i, (at, detail))| {
+            json!({"id": i, "physicalLocation": physical(*at), "message": {"text": detail}})
         })
         .collect();
     if !related.is_empty() {
@@ -321,18 +320,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn file_uris_are_percent_encoded_and_lines_split_off() {
+    fn file_uris_are_percent_encoded_and_placed_at_their_line() {
         assert_eq!(
             file_uri("/srv/my models/a#1%.gguf"),
             "file:///srv/my%20models/a%231%25.gguf"
         );
+        let policy = Source::path("/etc/aiposture/policy.toml");
+        let at_line = Source::file_line("/etc/aiposture/policy.toml", 12);
+        let other = Source::file_offset("/srv/m.pkl", 40);
+        let kernel = Source::path("/proc/812/status");
+        let evidence: Vec<FileLocation<'_>> = [&kernel, &other, &at_line]
+            .into_iter()
+            .filter_map(Source::artifact)
+            .collect();
+        assert_eq!(evidence.len(), 2, "a /proc file is no artifact");
+        let p = primary(Some(&policy), &evidence).expect("a location");
+        assert_eq!((p.path, p.line), ("/etc/aiposture/policy.toml", Some(12)));
+        assert_eq!(primary(None, &evidence).and_then(|p| p.offset), Some(40));
         assert_eq!(
-            as_file("/etc/aiposture/policy.toml:12"),
-            Some(("/etc/aiposture/policy.toml", Some(12)))
+            physical(evidence[0]),
+            json!({"artifactLocation": {"uri": "file:///srv/m.pkl"}, "region": {"byteOffset": 40}})
         );
-        assert_eq!(as_file("/srv/m.gguf"), Some(("/srv/m.gguf", None)));
-        assert_eq!(as_file("embedded"), None);
-        assert!(!is_artifact("/proc/812/status"));
     }
 
     #[test]

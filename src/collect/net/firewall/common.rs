@@ -53,3 +53,11 @@ pub(super) const NON_TERMINAL_TARGETS: &[&str] = &[
     "LED",
     "RATEEST",
 ];
+
+/// What else was read for a view, added to its source (`; ip filter read with
+/// iptables-nft-save`): the source of a view read here is always a command.
+pub(super) fn also_read(source: &mut crate::model::Source, text: &str) {
+    if let crate::model::Source::Command { name } = source {
+        name.push_str(text);
+    }
+}

@@ -58,11 +58,14 @@ pub fn from_nft_json_with_save(
             let text = match save(family) {
                 Ok(text) => text,
                 Err(why) => {
-                    source.push_str(&format!(
-                        "; {tool} not read ({}): {} as nft shows them, iptables matches opaque",
-                        clean(&why),
-                        named(&tables)
-                    ));
+                    also_read(
+                        source,
+                        &format!(
+                            "; {tool} not read ({}): {} as nft shows them, iptables matches opaque",
+                            clean(&why),
+                            named(&tables)
+                        ),
+                    );
                     continue;
                 }
             };
@@ -75,13 +78,16 @@ pub fn from_nft_json_with_save(
                 }
             }
             if !read.is_empty() {
-                source.push_str(&format!("; {} read with {tool}", named(&read)));
+                also_read(source, &format!("; {} read with {tool}", named(&read)));
             }
             if !kept.is_empty() {
-                source.push_str(&format!(
-                    "; {}: as nft shows them, iptables matches opaque",
-                    kept.join(", ")
-                ));
+                also_read(
+                    source,
+                    &format!(
+                        "; {}: as nft shows them, iptables matches opaque",
+                        kept.join(", ")
+                    ),
+                );
             }
         }
     }

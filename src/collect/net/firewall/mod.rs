@@ -177,12 +177,15 @@ pub fn read_firewall() -> FirewallView {
                     let text = String::from_utf8_lossy(&out);
                     input_chains.extend(legacy_chains(&text, family));
                     forward_chains.extend(legacy_forward_chains(&text, family));
-                    source.push_str(&format!(
-                        "; {}",
-                        tool.file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default()
-                    ));
+                    also_read(
+                        source,
+                        &format!(
+                            "; {}",
+                            tool.file_name()
+                                .map(|n| n.to_string_lossy().into_owned())
+                                .unwrap_or_default()
+                        ),
+                    );
                 }
                 Err(e) => unmodelled.push(format!(
                     "iptables-legacy tables {} exist but {} failed: {e}",

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::common::*;
 use super::nft_match::*;
+use crate::model::Source;
 use crate::model::firewall::*;
 
 // ---- nft JSON ---------------------------------------------------------------------
@@ -115,11 +116,11 @@ pub(super) fn nft_view(json: &[u8]) -> (FirewallView, NftExtra) {
     }
     sort_chains(&mut input_chains);
     sort_chains(&mut forward_chains);
-    let source = if version.is_empty() {
+    let source = Source::command(if version.is_empty() {
         "nft -j list ruleset".to_string()
     } else {
         format!("nft -j list ruleset (nftables v{version})")
-    };
+    });
     (
         FirewallView::Rules {
             source,

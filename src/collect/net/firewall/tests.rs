@@ -18,7 +18,10 @@ fn chains(name: &str) -> (Vec<InputChain>, Vec<String>) {
             source,
             ..
         } => {
-            assert!(source.starts_with("nft -j list ruleset"), "{source}");
+            assert!(
+                source.to_string().starts_with("nft -j list ruleset"),
+                "{source}"
+            );
             (input_chains, unmodelled)
         }
         other => panic!("{name}: {other:?}"),
@@ -370,13 +373,13 @@ fn with_saves(case: &str) -> FirewallView {
     })
 }
 
-fn rules_of(view: &FirewallView) -> (&str, &[InputChain]) {
+fn rules_of(view: &FirewallView) -> (String, &[InputChain]) {
     match view {
         FirewallView::Rules {
             source,
             input_chains,
             ..
-        } => (source, input_chains),
+        } => (source.to_string(), input_chains),
         other => panic!("{other:?}"),
     }
 }

@@ -95,7 +95,7 @@ pub(crate) fn detail_blind_spot(s: &Snapshot, i: usize, theme: &Theme) -> Vec<Li
             .fg(theme.blind_spot)
             .add_modifier(Modifier::BOLD),
     )));
-    out.push(kv("path", b.path.clone()));
+    out.push(kv("path", b.path.to_string()));
     out.push(kv("reason", b.reason.clone()));
     out.push(kv("consequence", b.consequence.clone()));
     out
