@@ -320,7 +320,7 @@ fn scenario(rt: Runtime) {
     // Unprivileged: the Docker API and the containers' namespaces are closed; the
     // verdicts say unknown and the blind spots say why — never safe.
     let weak = snapshot_as_nobody();
-    let blind = weak["inventory"]["blind_spots"].to_string();
+    let blind = support::blind_spots_text(&weak);
     assert!(
         blind.contains("/var/run/docker.sock"),
         "Docker API blind spot not named: {blind}"

@@ -111,7 +111,8 @@ fn a_suppressed_finding_is_set_aside_with_its_reason_until_it_expires() {
         !score["terms"].to_string().contains(RULE),
         "suppressed finding scored: {score:#}"
     );
-    // The second entry matches nothing: reported, naming its line.
+    // The second entry matches nothing: reported, naming its file and, in the
+    // typed evidence, its line.
     let unused: Vec<&Value> = snap["findings"]
         .as_array()
         .expect("findings")
@@ -119,7 +120,11 @@ fn a_suppressed_finding_is_set_aside_with_its_reason_until_it_expires() {
         .filter(|f| f["rule"] == "suppression.unused")
         .collect();
     assert_eq!(unused.len(), 1, "{unused:#?}");
-    assert_eq!(unused[0]["subject"]["path"], format!("{shown}:11"));
+    assert_eq!(unused[0]["subject"]["path"], shown.as_str());
+    assert_eq!(
+        support::source_text(&unused[0]["evidence"][0]["source"]),
+        format!("{shown}:11 [[suppress]]")
+    );
     assert_eq!(unused[0]["severity"], "info");
     // --fail-on high: the only high finding here is accepted, so the gate passes.
     let high = |snap: &Value| {
@@ -152,10 +157,10 @@ fn a_suppressed_finding_is_set_aside_with_its_reason_until_it_expires() {
     let e = expired[0];
     assert_eq!(e["severity"], "medium");
     assert_eq!(e["subject"]["listener"], format!("0.0.0.0:{PORT}/tcp"));
-    let evidence = e["evidence"].to_string();
+    let evidence = support::evidence_text(e);
     for want in [
-        "expires = \\\"2020-01-31\\\"",
-        "owner = \\\"alice\\\"",
+        "expires = \"2020-01-31\"",
+        "owner = \"alice\"",
         "lab box on an isolated VLAN",
         RULE,
         &format!("{shown}:2"),

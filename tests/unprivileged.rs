@@ -25,7 +25,7 @@ fn unprivileged_verdicts_are_unknown_never_safe() {
 
     let snap = snapshot_as_nobody();
     let findings = snap["findings"].as_array().expect("findings");
-    let blind = snap["inventory"]["blind_spots"].to_string();
+    let blind = support::blind_spots_text(&snap);
     for (p, what) in [(&host, "loopback server"), (&hidden, "namespaced server")] {
         let s = servers_with_pid(&snap, p.pid());
         assert_eq!(s.len(), 1, "{what} not recognised by its command line");

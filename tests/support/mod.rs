@@ -585,3 +585,40 @@ pub fn source_text(v: &Value) -> String {
         .map(|s| s.to_string())
         .unwrap_or_else(|e| panic!("not a source ({e}): {v}"))
 }
+
+/// Every blind spot of a snapshot as one line of text (what, where as every
+/// text output shows it, reason, consequence), for `contains` checks.
+pub fn blind_spots_text(snap: &Value) -> String {
+    snap["inventory"]["blind_spots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|b| {
+            format!(
+                "{} | {} | {} | {}",
+                b["what"].as_str().unwrap_or(""),
+                source_text(&b["path"]),
+                b["reason"].as_str().unwrap_or(""),
+                b["consequence"].as_str().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A finding's evidence as the text outputs show it: `source — detail` lines.
+pub fn evidence_text(finding: &Value) -> String {
+    finding["evidence"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            format!(
+                "{} — {}",
+                source_text(&e["source"]),
+                e["detail"].as_str().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
