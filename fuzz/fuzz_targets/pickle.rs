@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use aiposture::formats::pickle::scan;
 use aiposture::knowledge::pickle_rules::PickleRules;
 use aiposture::model::pickle::PickleVerdict;
+use aiposture::rules::pickle::verdict;
 use libfuzzer_sys::fuzz_target;
 
 static RULES: LazyLock<PickleRules> =
@@ -14,7 +15,7 @@ static RULES: LazyLock<PickleRules> =
 fuzz_target!(|data: &[u8]| {
     let r = scan(data, &RULES);
     // A stream without its STOP opcode cannot be vouched for.
-    if r.verdict == PickleVerdict::Safe && !data.is_empty() {
+    if verdict(&r) == PickleVerdict::Safe && !data.is_empty() {
         assert!(
             data.contains(&b'.'),
             "safe verdict for a stream without STOP"

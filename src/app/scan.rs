@@ -214,7 +214,12 @@ mod tests {
         let verdicts: Vec<_> = r
             .files
             .iter()
-            .map(|f| f.analysis.pickle.as_ref().map(|p| p.verdict))
+            .map(|f| {
+                f.analysis
+                    .pickle
+                    .as_ref()
+                    .map(crate::rules::pickle::verdict)
+            })
             .collect();
         assert_eq!(
             verdicts,

@@ -206,7 +206,11 @@ mod tests {
             let p = a
                 .pickle
                 .unwrap_or_else(|| panic!("{name}: no pickle report"));
-            assert_eq!(p.verdict, verdict, "{name} ({format:?}): {p:#?}");
+            assert_eq!(
+                crate::rules::pickle::verdict(&p),
+                verdict,
+                "{name} ({format:?}): {p:#?}"
+            );
         }
     }
 

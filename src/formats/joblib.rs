@@ -17,7 +17,7 @@ use std::path::Path;
 use super::pickle::{MAX_FILE, StreamOptions, is_array_wrapper, scan_reader};
 use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::Compression;
-use crate::model::pickle::{PickleReport, PickleVerdict};
+use crate::model::pickle::PickleReport;
 
 /// Decompressed bytes analysed at most (the pickle scan's file cap).
 pub const DECOMPRESSED_CAP: u64 = MAX_FILE;
@@ -159,16 +159,15 @@ fn also_as_plain_pickle(report: &mut PickleReport, data: &[u8], rules: &PickleRu
         extra.len()
     ));
     report.globals.extend(extra);
-    let unparseable = report.verdict == PickleVerdict::Unparseable;
-    report.verdict = super::pickle::verdict(&report.globals, unparseable);
 }
 
 fn unparseable(note: String) -> PickleReport {
     PickleReport {
-        verdict: PickleVerdict::Unparseable,
+        verdict: None,
         globals: Vec::new(),
         opcodes: 0,
         protocol: None,
+        incomplete: Some(note.clone()),
         notes: vec![note],
     }
 }
@@ -176,7 +175,7 @@ fn unparseable(note: String) -> PickleReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::pickle::{GlobalClass, PickleGlobal};
+    use crate::model::pickle::{GlobalClass, PickleGlobal, PickleVerdict};
 
     fn fixture(name: &str) -> std::path::PathBuf {
         crate::test_support::fixture("formats", name)
@@ -202,7 +201,11 @@ mod tests {
         // coef (48 bytes), fortran (48), labels (2 × U3 = 24), objects (a pickle).
         for name in ["model.joblib", "model_p2.joblib"] {
             let r = analyse_file(&fixture(name), &rules()).expect("readable");
-            assert_eq!(r.verdict, PickleVerdict::Safe, "{name}: {r:#?}");
+            assert_eq!(
+                crate::rules::pickle::verdict(&r),
+                PickleVerdict::Safe,
+                "{name}: {r:#?}"
+            );
             assert!(
                 r.globals.iter().all(|g| g.class == GlobalClass::Allowed),
                 "{name}"
@@ -223,7 +226,11 @@ mod tests {
     fn payload_after_an_inline_array_is_found() {
         let bytes = std::fs::read(fixture("after_array.joblib")).expect("fixture");
         let r = analyse_reader(&bytes[..], &rules(), DECOMPRESSED_CAP);
-        assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Dangerous,
+            "{r:#?}"
+        );
         let bad = dangerous(&r);
         assert_eq!(bad.len(), 1);
         assert_eq!(
@@ -250,7 +257,11 @@ mod tests {
     #[test]
     fn arrays_written_to_an_unseekable_sink_have_no_padding() {
         let r = analyse_file(&fixture("unpadded.joblib"), &rules()).expect("readable");
-        assert_eq!(r.verdict, PickleVerdict::Safe, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Safe,
+            "{r:#?}"
+        );
         assert!(
             inline_note(&r).is_some_and(|n| n.starts_with("4 joblib inline arrays (120 bytes"))
         );
@@ -261,7 +272,11 @@ mod tests {
         // joblib.load reads them as a uint8 array; pickle.load runs os.system.
         let bytes = std::fs::read(fixture("two_faced.joblib")).expect("fixture");
         let r = analyse_reader(&bytes[..], &rules(), DECOMPRESSED_CAP);
-        assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Dangerous,
+            "{r:#?}"
+        );
         let bad = dangerous(&r);
         assert_eq!(
             (bad[0].module.as_str(), bad[0].name.as_str()),
@@ -285,7 +300,11 @@ mod tests {
         let n = u64::from_le_bytes(long[3..11].try_into().expect("8 bytes")) + 8;
         long[3..11].copy_from_slice(&n.to_le_bytes());
         let r = analyse_reader(&long[..], &rules(), DECOMPRESSED_CAP);
-        assert_eq!(r.verdict, PickleVerdict::Unparseable, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Unparseable,
+            "{r:#?}"
+        );
         assert!(r.notes[0].contains("inside a FRAME"), "{:?}", r.notes);
     }
 
@@ -298,7 +317,11 @@ mod tests {
         };
         // BUILD on a list: harmless while objects are tracked.
         let r = scan_stream(b"\x80\x04]}b.", &rules(), &joblib).report;
-        assert_eq!(r.verdict, PickleVerdict::Safe, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Safe,
+            "{r:#?}"
+        );
         // Past the budget, an object's class is unknown: it could be a wrapper.
         let mut p = b"\x80\x04".to_vec();
         for _ in 0..=VALUE_BUDGET {
@@ -306,14 +329,23 @@ mod tests {
         }
         p.extend_from_slice(b"]}b.");
         let r = scan_stream(&p, &rules(), &joblib).report;
-        assert_eq!(r.verdict, PickleVerdict::Unparseable, "{:?}", r.notes);
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Unparseable,
+            "{:?}",
+            r.notes
+        );
         assert!(r.notes[0].contains("could be a joblib array wrapper"));
     }
 
     #[test]
     fn object_array_pickle_inside_is_walked() {
         let r = analyse_file(&fixture("object_array_evil.joblib"), &rules()).expect("readable");
-        assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Dangerous,
+            "{r:#?}"
+        );
         assert_eq!(dangerous(&r)[0].name, "system");
     }
 
@@ -331,14 +363,22 @@ mod tests {
             let f = std::fs::File::open(&path).expect("fixture");
             assert_eq!(sniff_compressed(f), Some(c), "{ext}");
             let r = analyse_file(&path, &rules()).expect("readable");
-            assert_eq!(r.verdict, PickleVerdict::Safe, "{ext}: {r:#?}");
+            assert_eq!(
+                crate::rules::pickle::verdict(&r),
+                PickleVerdict::Safe,
+                "{ext}: {r:#?}"
+            );
             assert!(
                 inline_note(&r).is_some_and(|n| n.starts_with("4 ")),
                 "{ext}"
             );
         }
         let r = analyse_file(&fixture("after_array_evil.joblib.gz"), &rules()).expect("readable");
-        assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Dangerous,
+            "{r:#?}"
+        );
         // Plain pickles and text are not compressed pickles.
         let plain = std::fs::read(fixture("model.joblib")).expect("fixture");
         assert_eq!(sniff_compressed(&plain[..]), None);
@@ -349,7 +389,11 @@ mod tests {
     fn decompression_stops_at_the_cap_and_says_so() {
         let bytes = std::fs::read(fixture("after_array_evil.joblib.gz")).expect("fixture");
         let r = analyse_reader(&bytes[..], &rules(), 64);
-        assert_eq!(r.verdict, PickleVerdict::Unparseable, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Unparseable,
+            "{r:#?}"
+        );
         assert!(
             r.notes[0].contains("gzip decompression stopped at the cap")
                 && r.notes[0].contains("decompression bombs"),
@@ -360,7 +404,11 @@ mod tests {
         let mut broken = bytes.clone();
         broken.truncate(bytes.len() / 2);
         let r = analyse_reader(&broken[..], &rules(), DECOMPRESSED_CAP);
-        assert_ne!(r.verdict, PickleVerdict::Safe, "{r:#?}");
+        assert_ne!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Safe,
+            "{r:#?}"
+        );
     }
 
     #[test]
@@ -395,12 +443,20 @@ mod tests {
         let mut bad = bytes.clone();
         bad[i + 3] = b'X';
         let r = analyse_reader(&bad[..], &rules, DECOMPRESSED_CAP);
-        assert_eq!(r.verdict, PickleVerdict::Unparseable, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Unparseable,
+            "{r:#?}"
+        );
         assert!(r.notes[0].contains("cannot be skipped"), "{:?}", r.notes);
         // Every prefix fails cleanly.
         for cut in 0..bytes.len() {
             let r = analyse_reader(&bytes[..cut], &rules, DECOMPRESSED_CAP);
-            assert_ne!(r.verdict, PickleVerdict::Safe, "cut {cut}");
+            assert_ne!(
+                crate::rules::pickle::verdict(&r),
+                PickleVerdict::Safe,
+                "cut {cut}"
+            );
         }
     }
 }

@@ -102,11 +102,19 @@ mod tests {
         let objects = scan_npy(&fixture("objects.npy"), &rules)
             .expect("read")
             .expect("object array");
-        assert_ne!(objects.verdict, PickleVerdict::Dangerous, "{objects:#?}");
+        assert_ne!(
+            crate::rules::pickle::verdict(&objects),
+            PickleVerdict::Dangerous,
+            "{objects:#?}"
+        );
         let evil = scan_npy(&fixture("evil.npy"), &rules)
             .expect("read")
             .expect("object array");
-        assert_eq!(evil.verdict, PickleVerdict::Dangerous, "{evil:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&evil),
+            PickleVerdict::Dangerous,
+            "{evil:#?}"
+        );
         assert!(evil.globals.iter().any(|g| g.name == "system"), "{evil:#?}");
     }
 

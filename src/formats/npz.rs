@@ -9,7 +9,7 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 use super::npy::{HEADER_CAP, PAYLOAD_CAP, header, is_object};
-use super::pickle::{StreamOptions, scan_stream, verdict};
+use super::pickle::{StreamOptions, scan_stream};
 use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::pickle::{PickleReport, clean_text};
 
@@ -204,7 +204,7 @@ impl Merged {
     }
 
     fn add(&mut self, member: &str, r: PickleReport) {
-        if r.verdict == crate::model::pickle::PickleVerdict::Unparseable {
+        if r.incomplete.is_some() {
             self.broken = true;
         }
         let notes: Vec<String> = r
@@ -231,14 +231,17 @@ impl Merged {
 
     fn finish(self) -> PickleReport {
         let mut r = self.report.unwrap_or(PickleReport {
-            verdict: crate::model::pickle::PickleVerdict::Safe,
+            verdict: None,
             globals: Vec::new(),
             opcodes: 0,
             protocol: None,
             notes: Vec::new(),
+            incomplete: None,
         });
         // A member not read or not parsed keeps the archive from being safe.
-        r.verdict = verdict(&r.globals, self.broken);
+        r.incomplete = self
+            .broken
+            .then(|| "a member was not read or its pickle does not parse (see the notes)".into());
         r.notes = self.notes;
         r
     }
@@ -261,7 +264,11 @@ mod tests {
     fn plain_archives_are_safe_without_globals() {
         for name in ["plain.npz", "compressed.npz"] {
             let r = analyse_file(&fixture(name), &rules()).expect("readable");
-            assert_eq!(r.verdict, PickleVerdict::Safe, "{name}: {r:#?}");
+            assert_eq!(
+                crate::rules::pickle::verdict(&r),
+                PickleVerdict::Safe,
+                "{name}: {r:#?}"
+            );
             assert!(r.globals.is_empty(), "{name}");
             assert_eq!(r.notes, ["2 members, 2 .npy arrays"], "{name}");
         }
@@ -270,7 +277,11 @@ mod tests {
     #[test]
     fn object_members_are_walked() {
         let r = analyse_file(&fixture("objects.npz"), &rules()).expect("readable");
-        assert_eq!(r.verdict, PickleVerdict::Safe, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Safe,
+            "{r:#?}"
+        );
         assert!(r.globals.iter().all(|g| g.class == GlobalClass::Allowed));
         assert!(r.globals.iter().any(|g| g.name.ends_with("_reconstruct")));
         // Stored member: offsets are file offsets.
@@ -279,7 +290,11 @@ mod tests {
             assert_eq!(bytes[g.offset as usize], 0x93, "{g:?}");
         }
         let r = analyse_file(&fixture("evil.npz"), &rules()).expect("readable");
-        assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Dangerous,
+            "{r:#?}"
+        );
         let bad: Vec<_> = r
             .globals
             .iter()
@@ -299,7 +314,11 @@ mod tests {
         let f = std::fs::File::open(fixture("hidden.npz")).expect("fixture");
         assert_eq!(sniff_archive(f), Some(crate::model::ModelFormat::Npz));
         let r = analyse_file(&fixture("hidden.npz"), &rules()).expect("readable");
-        assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Dangerous,
+            "{r:#?}"
+        );
         assert!(
             r.notes
                 .iter()
@@ -313,7 +332,11 @@ mod tests {
     fn zip_tricks_are_reported() {
         let r = analyse_file(&fixture("tricks.npz"), &rules()).expect("readable");
         // The last "dup.npy" (what np.load reads) holds the payload.
-        assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Dangerous,
+            "{r:#?}"
+        );
         let has = |s: &str| r.notes.iter().any(|n| n.contains(s));
         assert!(has("\"../../escape.npy\" points outside"), "{:?}", r.notes);
         assert!(has("\"/abs.npy\" points outside"), "{:?}", r.notes);
@@ -330,7 +353,11 @@ mod tests {
             ..NpzLimits::default()
         };
         let r = analyse_reader(std::io::Cursor::new(&bytes), &rules, few).expect("zip");
-        assert_eq!(r.verdict, PickleVerdict::Unparseable, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Unparseable,
+            "{r:#?}"
+        );
         assert!(
             r.notes
                 .iter()
@@ -341,7 +368,11 @@ mod tests {
             ..NpzLimits::default()
         };
         let r = analyse_reader(std::io::Cursor::new(&bytes), &rules, small).expect("zip");
-        assert_ne!(r.verdict, PickleVerdict::Safe, "{r:#?}");
+        assert_ne!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Safe,
+            "{r:#?}"
+        );
         assert!(
             r.notes.iter().any(|n| n.contains("budget")),
             "{:?}",

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use super::pickle::{MAX_FILE, StreamOptions, scan_reader};
 use crate::knowledge::pickle_rules::PickleRules;
-use crate::model::pickle::{PickleReport, PickleVerdict};
+use crate::model::pickle::PickleReport;
 
 /// Pickles of a legacy checkpoint before its storage bytes.
 pub const PICKLES: usize = 5;
@@ -63,13 +63,12 @@ pub fn analyse_reader(reader: impl Read, rules: &PickleRules, cap: u64) -> Pickl
             r.scan.end
         ));
     } else {
-        report.notes.push(format!(
+        let why = format!(
             "legacy torch.save: only {} of its {PICKLES} pickles parse; torch.load fails on it",
             r.scan.pickles
-        ));
-        if report.verdict != PickleVerdict::Dangerous {
-            report.verdict = PickleVerdict::Unparseable;
-        }
+        );
+        report.notes.push(why.clone());
+        report.incomplete.get_or_insert(why);
     }
     report
 }
@@ -83,7 +82,7 @@ pub fn analyse_file(path: &Path, rules: &PickleRules) -> Result<PickleReport, St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::pickle::GlobalClass;
+    use crate::model::pickle::{GlobalClass, PickleVerdict};
 
     fn fixture(name: &str) -> std::path::PathBuf {
         crate::test_support::fixture("formats", name)
@@ -113,7 +112,11 @@ mod tests {
             assert!(sniff(&bytes), "{name}");
             let r = analyse_file(&fixture(name), &rules()).expect("readable");
             // The storage bytes hold a pickled os.system call: not walked.
-            assert_eq!(r.verdict, PickleVerdict::Safe, "{name}: {r:#?}");
+            assert_eq!(
+                crate::rules::pickle::verdict(&r),
+                PickleVerdict::Safe,
+                "{name}: {r:#?}"
+            );
             let at = storage_at(name);
             assert!(
                 r.notes.iter().any(|n| n.contains(&format!(
@@ -140,13 +143,21 @@ mod tests {
         let bytes = std::fs::read(fixture("torch_legacy.pt")).expect("fixture");
         let endless = (&bytes[..]).chain(std::io::repeat(0x80));
         let r = analyse_reader(endless, &rules(), MAX_FILE);
-        assert_eq!(r.verdict, PickleVerdict::Safe, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Safe,
+            "{r:#?}"
+        );
     }
 
     #[test]
     fn payload_in_the_object_pickle_is_dangerous_with_its_offset() {
         let r = analyse_file(&fixture("torch_legacy_evil.pt"), &rules()).expect("readable");
-        assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:#?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Dangerous,
+            "{r:#?}"
+        );
         let bad: Vec<(String, String, u64)> = r
             .globals
             .iter()
@@ -169,11 +180,18 @@ mod tests {
         let at = storage_at("torch_legacy.pt") as usize;
         for cut in 0..at {
             let r = analyse_reader(&bytes[..cut], &rules, MAX_FILE);
-            assert_eq!(r.verdict, PickleVerdict::Unparseable, "cut {cut}");
+            assert_eq!(
+                crate::rules::pickle::verdict(&r),
+                PickleVerdict::Unparseable,
+                "cut {cut}"
+            );
         }
         // A cap below the pickles' size stops the walk and says so.
         let r = analyse_reader(&bytes[..], &rules, 100);
-        assert_eq!(r.verdict, PickleVerdict::Unparseable);
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Unparseable
+        );
         assert!(
             r.notes.iter().any(|n| n.contains("read cap")),
             "{:?}",

@@ -108,6 +108,19 @@ impl PickleRules {
         Ok(rules)
     }
 
+    /// Class of an import whose module and name are computed at load time
+    /// (`STACK_GLOBAL` of operands that are not constants): it can be anything,
+    /// so it counts as dangerous.
+    pub fn computed(&self) -> GlobalClass {
+        GlobalClass::Dangerous
+    }
+
+    /// Class of an extension-code import (`EXT1/2/4`): whatever the loading
+    /// process registered with `copyreg.add_extension`, on no list.
+    pub fn extension(&self) -> GlobalClass {
+        GlobalClass::Unknown
+    }
+
     /// Class of the global `module.name` (see the asset's header comment).
     pub fn classify(&self, module: &str, name: &str) -> GlobalClass {
         let module = self

@@ -1,6 +1,8 @@
 //! What the static pickle analyser found in one pickle stream: the globals it
-//! would import, how many opcodes it walked, and a verdict. Plain data only;
-//! the walker lives in `collect::pickle`.
+//! would import (each with the class the embedded pickle rules give it), how
+//! many opcodes it walked, whether it read the stream to its end, and the
+//! verdict the rules draw from that. Plain data only; the walker lives in
+//! `formats::pickle`, the verdict in `rules::pickle`.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -24,7 +26,8 @@ pub enum PickleVerdict {
     Unparseable,
 }
 
-/// How the rules classify one imported global.
+/// Which list of the embedded pickle rules (`assets/pickle_*.toml`) an imported
+/// global is on: allowed, known dangerous, or neither.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GlobalClass {
@@ -47,13 +50,20 @@ pub struct PickleGlobal {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PickleReport {
-    pub verdict: PickleVerdict,
+    /// What the imports and the walk amount to; set by `rules::pickle`
+    /// (`None` only in a report no rule has judged yet).
+    pub verdict: Option<PickleVerdict>,
     pub globals: Vec<PickleGlobal>,
     /// Opcodes walked, nested pickles included.
     pub opcodes: u64,
     /// Protocol of the first `PROTO` opcode; `None` for protocols 0 and 1.
     pub protocol: Option<u8>,
     pub notes: Vec<String>,
+    /// Why the stream was not read to its end the way the loader would read it
+    /// (truncated, malformed, over a bound of the walker, a member or pickle
+    /// that does not parse); `None` when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
 }
 
 /// Text from a file made fit for a report: control characters escaped, at most

@@ -1,5 +1,5 @@
 //! Facts derived from the inventory that views show beside the findings: the
-//! content verdict of every model file, ONNX operators that need outside code,
+//! pickle and content verdicts of every model file, ONNX operators that need outside code,
 //! who can read each prompt log, and llama.cpp build numbers that cannot be
 //! ordered. Computed once per snapshot here, by the same functions the rules
 //! use, so no view judges anything again.
@@ -30,8 +30,12 @@ pub fn annotate(inv: &mut Inventory) {
     }
 }
 
-/// What one file's analysis gains: the custom ops of an ONNX graph.
+/// What one file's analysis gains: the verdict of its pickle, the custom ops of
+/// an ONNX graph.
 pub fn model_analysis(a: &mut ModelAnalysis) {
+    if let Some(p) = a.pickle.as_mut() {
+        super::pickle::judge(p);
+    }
     if let Some(o) = a.onnx.as_mut() {
         o.custom_ops = super::models::custom_ops(o).into_iter().cloned().collect();
     }

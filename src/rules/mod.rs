@@ -10,6 +10,7 @@ pub mod drift;
 pub mod exposure;
 pub mod firewall;
 pub mod models;
+pub mod pickle;
 pub mod pivot;
 pub mod policy;
 pub mod privacy;

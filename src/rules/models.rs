@@ -91,7 +91,7 @@ fn analysis_findings(
                 )
             })
             .collect();
-        match p.verdict {
+        match super::pickle::verdict(p) {
             PickleVerdict::Dangerous => out.push(Finding {
                 rule: RULE_PICKLE_DANGEROUS.into(),
                 severity: if loaded { Severity::Critical } else { Severity::High },

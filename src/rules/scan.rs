@@ -12,6 +12,9 @@ const MAX_LISTED: usize = 20;
 /// Set every file's verdict and reasons from its analysis.
 pub fn judge(report: &mut ScanReport) {
     for f in report.files.iter_mut() {
+        if let Some(p) = f.analysis.pickle.as_mut() {
+            super::pickle::judge(p);
+        }
         let (verdict, reasons) = judge_file(f);
         f.verdict = verdict;
         f.reasons = reasons;
@@ -39,7 +42,7 @@ pub fn verdict_of(
         reasons.push(e.clone());
     }
     if let Some(p) = &a.pickle {
-        verdict = verdict.max(match p.verdict {
+        verdict = verdict.max(match super::pickle::verdict(p) {
             PickleVerdict::Safe => FileVerdict::Clean,
             PickleVerdict::Suspicious => FileVerdict::Suspicious,
             PickleVerdict::Dangerous => FileVerdict::Dangerous,
@@ -63,7 +66,7 @@ pub fn verdict_of(
         if flagged.len() > MAX_LISTED {
             reasons.push(format!("{} more globals", flagged.len() - MAX_LISTED));
         }
-        if p.verdict == PickleVerdict::Unparseable {
+        if super::pickle::verdict(p) == PickleVerdict::Unparseable {
             // The walker's first note says where and why it stopped.
             let why = p.notes.first().map(String::as_str).unwrap_or("stopped");
             reasons.push(format!("pickle walk incomplete: {why}"));
@@ -135,13 +138,14 @@ mod tests {
         }
     }
 
-    fn report(verdict: PickleVerdict, globals: Vec<PickleGlobal>) -> PickleReport {
+    fn report(incomplete: bool, globals: Vec<PickleGlobal>) -> PickleReport {
         PickleReport {
-            verdict,
+            verdict: None,
             globals,
             opcodes: 3,
             protocol: Some(4),
             notes: vec!["truncated at offset 9".into()],
+            incomplete: incomplete.then(|| "truncated at offset 9".into()),
         }
     }
 
@@ -155,12 +159,9 @@ mod tests {
         };
         let mut r = ScanReport {
             files: vec![
-                file(Some(report(PickleVerdict::Safe, vec![])), None),
-                file(
-                    Some(report(PickleVerdict::Dangerous, vec![os_system])),
-                    None,
-                ),
-                file(Some(report(PickleVerdict::Unparseable, vec![])), None),
+                file(Some(report(false, vec![])), None),
+                file(Some(report(false, vec![os_system])), None),
+                file(Some(report(true, vec![])), None),
                 file(None, Some("no data.pkl member")),
             ],
             notes: vec![],

@@ -24,27 +24,12 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::knowledge::pickle_rules::PickleRules;
-use crate::model::pickle::{GlobalClass, PickleGlobal, PickleReport, PickleVerdict};
+use crate::model::pickle::PickleReport;
 
 pub use array::{ArrayLayout, is_array_wrapper};
 pub use limits::*;
 use value::Fail;
 use walker::*;
-
-/// Verdict from the classified globals and whether the walk failed: dangerous
-/// wins over unparseable (the unpickler executes as it reads), unparseable over
-/// suspicious, suspicious over safe.
-pub fn verdict(globals: &[PickleGlobal], unparseable: bool) -> PickleVerdict {
-    if globals.iter().any(|g| g.class == GlobalClass::Dangerous) {
-        PickleVerdict::Dangerous
-    } else if unparseable {
-        PickleVerdict::Unparseable
-    } else if globals.iter().any(|g| g.class != GlobalClass::Allowed) {
-        PickleVerdict::Suspicious
-    } else {
-        PickleVerdict::Safe
-    }
-}
 
 // ------------------------------------------------------------------- entry points
 
@@ -173,9 +158,10 @@ pub fn scan_stream(bytes: &[u8], allow: &PickleRules, opts: &StreamOptions) -> S
     };
     let failure = s.walk(bytes, opts.base, 0, false).err();
     let truncated = matches!(failure, Some(Fail::Truncated(_)));
+    let incomplete = failure.as_ref().map(|f| f.message().to_string());
     let mut notes = Vec::new();
-    if let Some(f) = &failure {
-        notes.push(f.message().to_string());
+    if let Some(why) = &incomplete {
+        notes.push(why.clone());
     }
     if s.inline_arrays > 0 {
         notes.push(format!(
@@ -193,11 +179,12 @@ pub fn scan_stream(bytes: &[u8], allow: &PickleRules, opts: &StreamOptions) -> S
     }
     StreamScan {
         report: PickleReport {
-            verdict: verdict(&s.globals, failure.is_some()),
+            verdict: None,
             globals: s.globals,
             opcodes: s.opcodes,
             protocol: s.protocol,
             notes,
+            incomplete,
         },
         pickles: s.pickles,
         end: s.end,

@@ -1,5 +1,6 @@
 use super::text::*;
 use super::*;
+use crate::model::pickle::{GlobalClass, PickleVerdict};
 use std::collections::HashSet;
 
 fn rules() -> PickleRules {
@@ -36,7 +37,11 @@ fn plain_data_is_safe_in_every_protocol() {
         ("bytearray_p5.pkl", Some(5)),
     ] {
         let r = fixture(f);
-        assert_eq!(r.verdict, PickleVerdict::Safe, "{f}: {r:?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Safe,
+            "{f}: {r:?}"
+        );
         assert_eq!(r.protocol, proto, "{f}");
         assert!(r.opcodes > 5, "{f}");
     }
@@ -50,7 +55,11 @@ fn ordered_dict_is_safe() {
         "ordereddict_p4.pkl",
     ] {
         let r = fixture(f);
-        assert_eq!(r.verdict, PickleVerdict::Safe, "{f}: {r:?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Safe,
+            "{f}: {r:?}"
+        );
         assert!(
             r.globals
                 .iter()
@@ -69,7 +78,11 @@ fn os_system_reduce_is_dangerous_in_every_protocol() {
         ("os_system_p5.pkl", 28),
     ] {
         let r = fixture(f);
-        assert_eq!(r.verdict, PickleVerdict::Dangerous, "{f}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Dangerous,
+            "{f}"
+        );
         assert_eq!(dangerous(&r), vec![d("posix", "system", at)], "{f}");
         assert!(
             r.notes
@@ -84,7 +97,7 @@ fn os_system_reduce_is_dangerous_in_every_protocol() {
 #[test]
 fn eval_is_dangerous_under_both_builtin_names() {
     let r = fixture("eval_p2.pkl");
-    assert_eq!(r.verdict, PickleVerdict::Dangerous);
+    assert_eq!(crate::rules::pickle::verdict(&r), PickleVerdict::Dangerous);
     assert_eq!(dangerous(&r), vec![d("__builtin__", "eval", 2)]);
     let r = fixture("eval_p4.pkl");
     assert_eq!(dangerous(&r), vec![d("builtins", "eval", 29)]);
@@ -93,7 +106,7 @@ fn eval_is_dangerous_under_both_builtin_names() {
 #[test]
 fn getattr_chain_reports_every_link() {
     let r = fixture("getattr_chain_p4.pkl");
-    assert_eq!(r.verdict, PickleVerdict::Dangerous);
+    assert_eq!(crate::rules::pickle::verdict(&r), PickleVerdict::Dangerous);
     let names: Vec<String> = dangerous(&r)
         .into_iter()
         .map(|(m, n, _)| format!("{m}.{n}"))
@@ -104,14 +117,14 @@ fn getattr_chain_reports_every_link() {
 #[test]
 fn memoised_stack_global_operands_are_resolved() {
     let r = fixture("memo_stack_global_p4.pkl");
-    assert_eq!(r.verdict, PickleVerdict::Dangerous);
+    assert_eq!(crate::rules::pickle::verdict(&r), PickleVerdict::Dangerous);
     assert_eq!(dangerous(&r), vec![d("os", "system", 29)]);
 }
 
 #[test]
 fn computed_stack_global_operands_are_dangerous() {
     let r = fixture("computed_stack_global_p4.pkl");
-    assert_eq!(r.verdict, PickleVerdict::Dangerous);
+    assert_eq!(crate::rules::pickle::verdict(&r), PickleVerdict::Dangerous);
     assert_eq!(r.globals[0].module, "builtins");
     assert_eq!(r.globals[0].class, GlobalClass::Unknown);
     assert_eq!(dangerous(&r), vec![d(COMPUTED, "system", 32)]);
@@ -121,7 +134,7 @@ fn computed_stack_global_operands_are_dangerous() {
 #[test]
 fn protocol_zero_inst_is_dangerous() {
     let r = fixture("inst_p0.pkl");
-    assert_eq!(r.verdict, PickleVerdict::Dangerous);
+    assert_eq!(crate::rules::pickle::verdict(&r), PickleVerdict::Dangerous);
     assert_eq!(r.protocol, None);
     assert_eq!(dangerous(&r), vec![d("os", "system", 12)]);
 }
@@ -129,12 +142,20 @@ fn protocol_zero_inst_is_dangerous() {
 #[test]
 fn nested_pickles_are_followed() {
     let r = fixture("nested_bytes_p4.pkl");
-    assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:?}");
+    assert_eq!(
+        crate::rules::pickle::verdict(&r),
+        PickleVerdict::Dangerous,
+        "{r:?}"
+    );
     // SHORT_BINBYTES at 21, argument at 23, inner STACK_GLOBAL at 28.
     assert_eq!(dangerous(&r), vec![d("posix", "system", 51)]);
     assert!(r.notes.iter().any(|n| n.contains("nested pickle in bytes")));
     let r = fixture("nested_latin1_p2.pkl");
-    assert_eq!(r.verdict, PickleVerdict::Safe, "{r:?}");
+    assert_eq!(
+        crate::rules::pickle::verdict(&r),
+        PickleVerdict::Safe,
+        "{r:?}"
+    );
     assert!(r.notes.iter().any(|n| n.contains("latin-1")));
 }
 
@@ -152,23 +173,36 @@ fn pickles_nested_deeper_than_followed_are_not_called_safe() {
         blob = outer;
     }
     let r = scan(&blob, &rules());
-    assert_eq!(r.verdict, PickleVerdict::Unparseable, "{r:?}");
+    assert_eq!(
+        crate::rules::pickle::verdict(&r),
+        PickleVerdict::Unparseable,
+        "{r:?}"
+    );
     assert!(r.notes[0].contains("deeper than"), "{r:?}");
 }
 
 #[test]
 fn truncated_input_is_unparseable_with_offset() {
     let r = fixture("truncated_p4.pkl");
-    assert_eq!(r.verdict, PickleVerdict::Unparseable);
+    assert_eq!(
+        crate::rules::pickle::verdict(&r),
+        PickleVerdict::Unparseable
+    );
     assert!(r.notes[0].contains("truncated"), "{:?}", r.notes);
     assert!(r.notes[0].contains("offset"), "{:?}", r.notes);
-    assert_eq!(scan(b"", &rules()).verdict, PickleVerdict::Unparseable);
+    assert_eq!(
+        crate::rules::pickle::verdict(&scan(b"", &rules())),
+        PickleVerdict::Unparseable
+    );
 }
 
 #[test]
 fn huge_length_claim_is_unparseable_without_allocation() {
     let r = fixture("huge_length_p4.pkl");
-    assert_eq!(r.verdict, PickleVerdict::Unparseable);
+    assert_eq!(
+        crate::rules::pickle::verdict(&r),
+        PickleVerdict::Unparseable
+    );
     assert!(
         r.notes[0].contains("BINUNICODE8 at offset 2 needs 4611686018427387904 bytes"),
         "{:?}",
@@ -179,7 +213,11 @@ fn huge_length_claim_is_unparseable_without_allocation() {
 #[test]
 fn torch_like_checkpoint_is_safe() {
     let r = fixture("torch_data_p2.pkl");
-    assert_eq!(r.verdict, PickleVerdict::Safe, "{r:?}");
+    assert_eq!(
+        crate::rules::pickle::verdict(&r),
+        PickleVerdict::Safe,
+        "{r:?}"
+    );
     let names: HashSet<String> = r
         .globals
         .iter()
@@ -206,7 +244,7 @@ fn dangerous_before_a_break_still_wins() {
     )
     .unwrap();
     let r = scan(&bytes[..bytes.len() - 3], &rules());
-    assert_eq!(r.verdict, PickleVerdict::Dangerous);
+    assert_eq!(crate::rules::pickle::verdict(&r), PickleVerdict::Dangerous);
     assert!(r.notes[0].contains("truncated"));
 }
 
@@ -214,11 +252,15 @@ fn dangerous_before_a_break_still_wins() {
 fn unknown_global_is_suspicious_and_names_are_sanitised() {
     let mut p = b"\x80\x02cmy\x1bmod\nThing\n)\x81.".to_vec();
     let r = scan(&p, &rules());
-    assert_eq!(r.verdict, PickleVerdict::Suspicious);
+    assert_eq!(crate::rules::pickle::verdict(&r), PickleVerdict::Suspicious);
     assert_eq!(r.globals[0].module, "my\\u{1b}mod");
     p = b"\x80\x04\x8c\x0bcollections\x8c\x20OrderedDict.__init__.__globals__\x93.".to_vec();
     let r = scan(&p, &rules());
-    assert_eq!(r.verdict, PickleVerdict::Dangerous, "{r:?}");
+    assert_eq!(
+        crate::rules::pickle::verdict(&r),
+        PickleVerdict::Dangerous,
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -229,7 +271,10 @@ fn bounds_and_malformed_streams_never_panic() {
     deep.extend(std::iter::repeat_n(b'(', MAX_STACK + 1));
     deep.push(b'.');
     let r = scan(&deep, &rules);
-    assert_eq!(r.verdict, PickleVerdict::Unparseable);
+    assert_eq!(
+        crate::rules::pickle::verdict(&r),
+        PickleVerdict::Unparseable
+    );
     assert!(r.notes[0].contains("stack deeper"));
     // Underflow, missing memo, unknown opcode, bad protocol.
     for bad in [
@@ -241,7 +286,7 @@ fn bounds_and_malformed_streams_never_panic() {
         b"Vabc\\u12\n.",
     ] {
         assert_eq!(
-            scan(bad, &rules).verdict,
+            crate::rules::pickle::verdict(&scan(bad, &rules)),
             PickleVerdict::Unparseable,
             "{bad:?}"
         );

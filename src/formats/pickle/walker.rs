@@ -713,7 +713,7 @@ impl Scan<'_> {
                                 clean_text(&mo),
                                 clean_text(&na)
                             ));
-                            self.add_global(&mo, &na, at, Some(GlobalClass::Dangerous))?
+                            self.add_global(&mo, &na, at, Some(self.rules.computed()))?
                         }
                     };
                     m.push(g)?;
@@ -731,7 +731,7 @@ impl Scan<'_> {
                         "<extension>",
                         &code.to_string(),
                         at,
-                        Some(GlobalClass::Unknown),
+                        Some(self.rules.extension()),
                     )?;
                     m.push(g)?;
                 }

@@ -83,3 +83,9 @@ pub fn since_label(t: &str) -> String {
         _ => t.to_string(),
     }
 }
+
+/// A pickle's verdict as the detail views name it (`Safe`, `Dangerous`, …).
+pub fn pickle_verdict(p: &crate::model::pickle::PickleReport) -> String {
+    p.verdict
+        .map_or_else(|| "not judged".into(), |v| format!("{v:?}"))
+}

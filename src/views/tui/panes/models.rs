@@ -49,7 +49,7 @@ pub fn state(
     if drifted {
         return (6, "CHANGED");
     }
-    match a.pickle.as_ref().map(|p| p.verdict) {
+    match a.pickle.as_ref().and_then(|p| p.verdict) {
         Some(PickleVerdict::Dangerous) => return (5, "CODE"),
         Some(PickleVerdict::Suspicious) => return (3, "unknown"),
         _ => {}
@@ -84,7 +84,7 @@ pub fn state(
     if a.error.is_some()
         || a.pickle
             .as_ref()
-            .is_some_and(|p| p.verdict == PickleVerdict::Unparseable)
+            .is_some_and(|p| p.verdict == Some(PickleVerdict::Unparseable))
     {
         return (2, "?");
     }
@@ -289,7 +289,11 @@ pub(crate) fn analysis_lines(a: &crate::model::ModelAnalysis, out: &mut Vec<Line
     if let Some(p) = &a.pickle {
         out.push(kv(
             "pickle",
-            format!("{:?}, {} opcodes", p.verdict, p.opcodes),
+            format!(
+                "{}, {} opcodes",
+                crate::views::tui::rows::pickle_verdict(p),
+                p.opcodes
+            ),
         ));
         for g in p.globals.iter().take(30) {
             out.push(Line::from(format!(

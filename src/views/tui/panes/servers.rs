@@ -509,8 +509,8 @@ fn model_lines(sv: &crate::model::Server, out: &mut Vec<Line<'static>>) {
         }
         if let Some(pk) = &a.pickle {
             out.push(Line::from(format!(
-                "    pickle: {:?}, {} imports",
-                pk.verdict,
+                "    pickle: {}, {} imports",
+                crate::views::tui::rows::pickle_verdict(pk),
                 pk.globals.len()
             )));
         }
