@@ -23,11 +23,9 @@ pub struct LoadedModel {
     pub pid: u32,
     /// Owner and mode of the directory holding it (as the process sees it).
     pub dir_owner: Option<DirOwner>,
-    /// What its header says (metadata, chat template, pickle imports).
-    #[serde(default)]
-    pub analysis: ModelAnalysis,
-    /// What aiposture learned about the file: hash, drift, who can swap it,
-    /// provenance, the policy's decision and the content verdict.
+    /// What aiposture learned about the file: what its header says, hash,
+    /// drift, who can swap it, provenance, the policy's decision and the
+    /// content verdict.
     #[serde(flatten)]
     pub facts: FileFacts,
 }
@@ -304,12 +302,10 @@ pub struct StoreFile {
     /// The sha256 the store's layout promises (blob name, manifest digest).
     pub expected_sha256: Option<String>,
     pub integrity: Integrity,
-    #[serde(default)]
-    pub analysis: ModelAnalysis,
-    pub problem: Option<String>,
     /// What aiposture learned about the file (as for a loaded model).
     #[serde(flatten)]
     pub facts: FileFacts,
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -364,12 +360,15 @@ impl FileVerdict {
     }
 }
 
-/// What aiposture learns about a model file beyond its header, the same for a
-/// file a server holds and a file in a store: its content hash and drift, the
+/// What aiposture learns about a model file, the same for a file a server
+/// holds and a file in a store: what its header says, its content hash and drift, the
 /// owner/mode chain of who could swap it, its provenance, the policy's decision
 /// and the content verdict. Flattened into both, so the JSON keeps one shape.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct FileFacts {
+    /// What its header says (metadata, chat template, pickle imports).
+    #[serde(default)]
+    pub analysis: ModelAnalysis,
     /// sha256 of its content (as the process sees the path, for a loaded model).
     #[serde(default)]
     pub hash: FileHash,

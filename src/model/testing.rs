@@ -84,7 +84,6 @@ pub fn loaded_model(path: &str, pid: u32) -> LoadedModel {
         deleted: false,
         pid,
         dir_owner: None,
-        analysis: Default::default(),
         facts: Default::default(),
     }
 }

@@ -11,9 +11,9 @@ pub fn annotate(inv: &mut Inventory) {
     for s in inv.servers.iter_mut() {
         s.components.iter_mut().for_each(version_form);
         for m in s.models.iter_mut() {
-            model_analysis(&mut m.analysis);
+            model_analysis(&mut m.facts.analysis);
             m.facts.content_verdict =
-                Some(super::scan::verdict_of(&m.path, Some(&m.format), &m.analysis).0);
+                Some(super::scan::verdict_of(&m.path, Some(&m.format), &m.facts.analysis).0);
         }
     }
     inv.system_software
@@ -21,9 +21,9 @@ pub fn annotate(inv: &mut Inventory) {
         .iter_mut()
         .for_each(version_form);
     for f in inv.store_files.iter_mut() {
-        model_analysis(&mut f.analysis);
+        model_analysis(&mut f.facts.analysis);
         f.facts.content_verdict =
-            Some(super::scan::verdict_of(&f.path, f.format.as_ref(), &f.analysis).0);
+            Some(super::scan::verdict_of(&f.path, f.format.as_ref(), &f.facts.analysis).0);
     }
     for log in inv.privacy.prompt_logs.iter_mut() {
         log.readers = Some(super::privacy::logs::readers(log));

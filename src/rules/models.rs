@@ -311,7 +311,7 @@ pub fn content_findings(inv: &Inventory) -> Vec<Finding> {
     for s in &inv.servers {
         for m in &s.models {
             out.extend(analysis_findings(
-                &m.analysis,
+                &m.facts.analysis,
                 &m.path,
                 &s.product,
                 s.pid,
@@ -321,7 +321,7 @@ pub fn content_findings(inv: &Inventory) -> Vec<Finding> {
     }
     for f in &inv.store_files {
         out.extend(analysis_findings(
-            &f.analysis,
+            &f.facts.analysis,
             &f.path,
             &format!("{:?} store", f.store),
             0,

@@ -55,7 +55,7 @@ pub fn from_store(p: &mut Provenance, f: &StoreFile) {
 pub fn of_store_file(f: &StoreFile) -> Provenance {
     let mut p = Provenance::default();
     from_store(&mut p, f);
-    if let (Some(m), Some(fmt)) = (&f.analysis.metadata, &f.format) {
+    if let (Some(m), Some(fmt)) = (&f.facts.analysis.metadata, &f.format) {
         p.from_metadata(m, &fmt.label());
     }
     p
@@ -73,7 +73,7 @@ pub fn of_loaded(m: &LoadedModel, store: Option<&StoreFile>) -> Provenance {
         None => Provenance::default(),
     };
     p.from_path(&m.path);
-    if let Some(meta) = &m.analysis.metadata {
+    if let Some(meta) = &m.facts.analysis.metadata {
         p.from_metadata(meta, &m.format.label());
     }
     p

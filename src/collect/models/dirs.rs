@@ -272,7 +272,6 @@ pub fn walk(
                         format: Some(format),
                         expected_sha256: None,
                         integrity: Integrity::NoDigest,
-                        analysis: Default::default(),
                         facts: Default::default(),
                         problem: None,
                     });

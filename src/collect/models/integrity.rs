@@ -103,7 +103,7 @@ impl Collector {
                 continue;
             };
             m.facts.hash = self.hash_of(cache, &t);
-            let template = template_sha(&m.analysis);
+            let template = template_sha(&m.facts.analysis);
             m.facts.drift = observe(cache, &t, &m.facts.hash, template, now);
         }
         for s in servers.iter_mut() {
@@ -118,7 +118,7 @@ impl Collector {
                 continue;
             };
             f.facts.hash = self.hash_of(cache, &t);
-            let template = template_sha(&f.analysis);
+            let template = template_sha(&f.facts.analysis);
             f.facts.drift = observe(cache, &t, &f.facts.hash, template, now);
             if let Some(expected) = &f.expected_sha256 {
                 f.integrity = match &f.facts.hash {

@@ -182,7 +182,6 @@ pub fn loaded_models(
             deleted,
             pid,
             dir_owner,
-            analysis: Default::default(),
             facts: Default::default(),
         });
     }

@@ -45,12 +45,12 @@ pub fn annotate(
             m.facts.access = access::chain(&m.fs_path(), None, &through_root, users, groups);
             // As the process sees it: through its root (containers).
             let seen = loaded::through_root(m.pid, &m.fs_path());
-            m.analysis = analyses.get_or_analyse(&seen, &m.format, rules);
+            m.facts.analysis = analyses.get_or_analyse(&seen, &m.format, rules);
         }
     }
     for f in store_files.iter_mut() {
         if let Some(format) = f.format.clone() {
-            f.analysis = analyses.get_or_analyse(Path::new(&f.path), &format, rules);
+            f.facts.analysis = analyses.get_or_analyse(Path::new(&f.path), &format, rules);
         }
     }
 }

@@ -89,7 +89,6 @@ pub fn ollama(root: &Path) -> Vec<StoreFile> {
                 format: None,
                 expected_sha256: None,
                 integrity: Integrity::NoDigest,
-                analysis: Default::default(),
                 facts: Default::default(),
                 problem: Some("manifest is not valid JSON".into()),
             });
@@ -206,7 +205,6 @@ fn file(
             Integrity::NoDigest
         },
         expected_sha256: expected,
-        analysis: Default::default(),
         facts: Default::default(),
         problem,
     }

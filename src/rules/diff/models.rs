@@ -27,7 +27,7 @@ impl<'a> ModelView<'a> {
         ModelView {
             path: &m.path,
             hash: &m.facts.hash,
-            analysis: &m.analysis,
+            analysis: &m.facts.analysis,
             deleted: m.deleted,
             what: format!("{} held by pid {}", m.format.label(), m.pid),
         }
@@ -37,7 +37,7 @@ impl<'a> ModelView<'a> {
         ModelView {
             path: &f.path,
             hash: &f.facts.hash,
-            analysis: &f.analysis,
+            analysis: &f.facts.analysis,
             deleted: false,
             what: format!("{} {}", f.store.label(), f.reference),
         }

@@ -205,7 +205,7 @@ fn rich(pid: u32) -> Snapshot {
     let s = &mut inv.servers[0];
     let mut m = loaded_model("/m/a.gguf", pid);
     m.facts.hash = known("aa");
-    m.analysis = with_template("t1");
+    m.facts.analysis = with_template("t1");
     s.models.push(m);
     s.components = vec![component("jinja2", "3.1.4"), component("torch", "2.5.1")];
     inv.store_files.push(StoreFile {
@@ -217,7 +217,6 @@ fn rich(pid: u32) -> Snapshot {
         format: Some(ModelFormat::Gguf { version: 3 }),
         expected_sha256: Some("bb".into()),
         integrity: Integrity::Verified,
-        analysis: Default::default(),
         problem: None,
         facts: crate::model::FileFacts {
             hash: known("bb"),
@@ -283,7 +282,10 @@ fn unchanged_host_gives_no_event_despite_noise() {
     pending.inventory.servers[0].models[0].facts.hash = FileHash::Pending {
         why: "queued".into(),
     };
-    pending.inventory.servers[0].models[0].analysis.metadata = None;
+    pending.inventory.servers[0].models[0]
+        .facts
+        .analysis
+        .metadata = None;
     assert_eq!(diff(&old, &new), vec![]);
     assert_eq!(diff(&old, &pending), vec![]);
     assert_eq!(diff(&old, &old), vec![]);
@@ -498,7 +500,7 @@ fn model_swapped_and_template_changed() {
     let mut new = rich(812);
     let m = &mut new.inventory.servers[0].models[0];
     m.facts.hash = known("cc");
-    m.analysis = with_template("t2");
+    m.facts.analysis = with_template("t2");
     let ev = diff(&old, &new);
     assert_eq!(
         kinds(&ev),

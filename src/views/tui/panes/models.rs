@@ -148,7 +148,7 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
     for (i, f) in inv.store_files.iter().enumerate() {
         let Some(format) = &f.format else { continue };
         let (rank, word) = state_with_policy(
-            &f.analysis,
+            &f.facts.analysis,
             Some(&f.integrity),
             f.facts.drift.content.is_some(),
             &f.facts.decision,
@@ -186,7 +186,7 @@ pub fn rows(s: &Snapshot) -> Vec<Row> {
                 continue;
             }
             let (rank, word) = match state_with_policy(
-                &m.analysis,
+                &m.facts.analysis,
                 None,
                 m.facts.drift.content.is_some(),
                 &m.facts.decision,
@@ -476,7 +476,7 @@ pub(crate) fn detail_loaded(
     }
     hash_lines(&m.facts.hash, &m.facts.drift, &mut out);
     decision_lines(&m.facts.provenance, &m.facts.decision, &mut out);
-    analysis_lines(&m.analysis, &mut out);
+    analysis_lines(&m.facts.analysis, &mut out);
     out
 }
 
@@ -531,6 +531,6 @@ pub(crate) fn detail_store(s: &Snapshot, i: usize, _theme: &Theme) -> Vec<Line<'
     hash_lines(&f.facts.hash, &f.facts.drift, &mut out);
     out.push(kv("found in", format!("{} {}", f.store.label(), f.root)));
     decision_lines(&f.facts.provenance, &f.facts.decision, &mut out);
-    analysis_lines(&f.analysis, &mut out);
+    analysis_lines(&f.facts.analysis, &mut out);
     out
 }

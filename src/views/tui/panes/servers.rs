@@ -481,7 +481,7 @@ fn model_lines(sv: &crate::model::Server, out: &mut Vec<Line<'static>>) {
                 .collect::<Vec<_>>()
                 .join("+"),
         )));
-        let a = &m.analysis;
+        let a = &m.facts.analysis;
         if let Some(md) = &a.metadata {
             let mut parts: Vec<String> = [
                 &md.architecture,
