@@ -221,72 +221,22 @@ pub(super) fn parse_rule(
                 continue;
             }
             ("-p" | "--protocol", Some(v)) => {
-                match protocol(v) {
-                    // `-p all`: any packet; `! -p all`: none.
-                    Some(p) if p == "all" => {
-                        if negated {
-                            matches.push(Match::L4Proto {
-                                negated: false,
-                                protocols: Vec::new(),
-                            });
-                        }
-                    }
-                    Some(p) => {
-                        if !negated {
-                            proto = Some(p.clone());
-                        }
-                        matches.push(Match::L4Proto {
-                            negated,
-                            protocols: vec![p],
-                        });
-                    }
-                    None => matches.push(unknown(format!("iptables {}-p {v}", neg_word(negated)))),
-                }
+                let (m, p) = protocol_match(v, negated);
+                matches.extend(m);
+                proto = p.or(proto);
                 i += 2;
             }
             ("-s" | "--source" | "--src" | "-d" | "--destination" | "--dst", Some(v)) => {
-                let src = matches!(opt, "-s" | "--source" | "--src");
-                matches.push(match addr_spec(v, fam) {
-                    Some(a) if src => Match::SrcAddr {
-                        family: fam,
-                        negated,
-                        addrs: vec![a],
-                    },
-                    Some(a) => Match::DstAddr {
-                        family: fam,
-                        negated,
-                        addrs: vec![a],
-                    },
-                    None => unknown(format!("iptables {}{opt} {v}", neg_word(negated))),
-                });
+                matches.push(addr_match(opt, v, negated, fam));
                 i += 2;
             }
             ("-i" | "--in-interface" | "-o" | "--out-interface", Some(v)) => {
-                // `eth+` is any name starting with `eth`: the model's `eth*`.
-                let name = match v.strip_suffix('+') {
-                    Some(stem) => format!("{}*", clean(stem)),
-                    None => clean(v),
-                };
-                let names = vec![name];
-                matches.push(if matches!(opt, "-i" | "--in-interface") {
-                    Match::InIface { negated, names }
-                } else {
-                    Match::OutIface { negated, names }
-                });
+                matches.push(iface_match(opt, v, negated));
                 i += 2;
             }
             ("-m" | "--match", Some(name)) if !negated => {
-                let start = i + 2;
-                let mut end = start;
-                while end < words.len()
-                    && !is_top_option(&words[end])
-                    && !(words[end].text == "!"
-                        && !words[end].quoted
-                        && words.get(end + 1).is_some_and(is_top_option))
-                {
-                    end += 1;
-                }
-                matches.extend(module(name, &words[start..end], fam, proto.as_deref()));
+                let end = module_end(words, i + 2);
+                matches.extend(module(name, &words[i + 2..end], fam, proto.as_deref()));
                 i = end;
             }
             ("-j" | "--jump", Some(t)) if !negated => {
@@ -322,7 +272,12 @@ pub(super) fn parse_rule(
         }
         negated = false;
     }
-    // `-p tcp -m tcp --dport 22`: the port match implies the protocol.
+    (tidy(matches), verdict)
+}
+
+/// `-p tcp -m tcp --dport 22`: the port match implies the protocol, which is
+/// dropped; `-p icmp -m icmp`: the protocol once. A match twice is the match once.
+fn tidy(mut matches: Vec<Match>) -> Vec<Match> {
     let port_protos: Vec<String> = matches
         .iter()
         .filter_map(|m| match m {
@@ -339,14 +294,85 @@ pub(super) fn parse_rule(
         !matches!(m, Match::L4Proto { negated: false, protocols }
             if protocols.len() == 1 && port_protos.contains(&protocols[0]))
     });
-    // `-p icmp -m icmp`: the protocol once. A match twice is the match once.
     let mut unique: Vec<Match> = Vec::with_capacity(matches.len());
     for m in matches {
         if !unique.contains(&m) {
             unique.push(m);
         }
     }
-    (unique, verdict)
+    unique
+}
+
+/// `-p PROTO`: its match (none for `-p all`, nothing matches `! -p all`) and,
+/// when not negated, the protocol that `-m multiport` reads.
+fn protocol_match(v: &str, negated: bool) -> (Option<Match>, Option<String>) {
+    match protocol(v) {
+        Some(p) if p == "all" => (
+            negated.then(|| Match::L4Proto {
+                negated: false,
+                protocols: Vec::new(),
+            }),
+            None,
+        ),
+        Some(p) => (
+            Some(Match::L4Proto {
+                negated,
+                protocols: vec![p.clone()],
+            }),
+            (!negated).then_some(p),
+        ),
+        None => (
+            Some(unknown(format!("iptables {}-p {v}", neg_word(negated)))),
+            None,
+        ),
+    }
+}
+
+/// `-s/-d ADDR[/MASK]` of the table's family.
+fn addr_match(opt: &str, v: &str, negated: bool, fam: IpFamily) -> Match {
+    let src = matches!(opt, "-s" | "--source" | "--src");
+    match addr_spec(v, fam) {
+        Some(a) if src => Match::SrcAddr {
+            family: fam,
+            negated,
+            addrs: vec![a],
+        },
+        Some(a) => Match::DstAddr {
+            family: fam,
+            negated,
+            addrs: vec![a],
+        },
+        None => unknown(format!("iptables {}{opt} {v}", neg_word(negated))),
+    }
+}
+
+/// `-i/-o NAME`; `eth+` is any name starting with `eth`: the model's `eth*`.
+fn iface_match(opt: &str, v: &str, negated: bool) -> Match {
+    let name = match v.strip_suffix('+') {
+        Some(stem) => format!("{}*", clean(stem)),
+        None => clean(v),
+    };
+    let names = vec![name];
+    if matches!(opt, "-i" | "--in-interface") {
+        Match::InIface { negated, names }
+    } else {
+        Match::OutIface { negated, names }
+    }
+}
+
+/// Where the arguments of a `-m` module that start at `start` end: at the next
+/// top-level option (or `!` before one).
+fn module_end(words: &[Word], start: usize) -> usize {
+    let mut end = start;
+    while end < words.len()
+        && !is_top_option(&words[end])
+        && !(words[end].text == "!"
+            && !words[end].quoted
+            && words.get(end + 1).is_some_and(is_top_option))
+    {
+        end += 1;
+    }
+    end
 }
 
 pub(super) fn neg_word(negated: bool) -> &'static str {
@@ -450,25 +476,7 @@ pub(super) fn module(name: &str, args: &[Word], fam: IpFamily, proto: Option<&st
         }
     };
     if name == "rpfilter" {
-        // Holds when the reverse path is valid, `--invert` when it is not;
-        // `--loose`, `--accept-local` and `--validmark` only widen what passes.
-        let flags: Option<Vec<&str>> = args
-            .iter()
-            .map(|w| {
-                (!w.quoted
-                    && matches!(
-                        w.text.as_str(),
-                        "--invert" | "--loose" | "--accept-local" | "--validmark"
-                    ))
-                .then_some(w.text.as_str())
-            })
-            .collect();
-        return match flags {
-            Some(f) => vec![Match::RpfMissing {
-                negated: !f.contains(&"--invert"),
-            }],
-            None => vec![rest(0)],
-        };
+        return rpfilter(args).unwrap_or_else(|| vec![rest(0)]);
     }
     let port_module = PORT_MODULES.contains(&name);
     let mut out = Vec::new();
@@ -504,108 +512,7 @@ pub(super) fn module(name: &str, args: &[Word], fam: IpFamily, proto: Option<&st
             if opt.quoted { "" } else { opt.text.as_str() },
             v.text.as_str(),
         );
-        let got: Option<Vec<Match>> = match (name, opt) {
-            (_, "--dport" | "--destination-port") if port_module => {
-                save_ports(v, false).map(|ports| {
-                    vec![Match::DstPort {
-                        protocol: Some(name.to_string()),
-                        negated,
-                        ports,
-                    }]
-                })
-            }
-            (_, "--sport" | "--source-port") if port_module => save_ports(v, false).map(|ports| {
-                vec![Match::SrcPort {
-                    protocol: Some(name.to_string()),
-                    negated,
-                    ports,
-                }]
-            }),
-            ("multiport", "--dports" | "--destination-ports" | "--sports" | "--source-ports") => {
-                // The kernel takes multiport only with a `-p` of a port protocol.
-                let protocol = proto.filter(|p| PORT_MODULES.contains(p));
-                match (protocol, save_ports(v, true)) {
-                    (Some(p), Some(ports)) => {
-                        let protocol = Some(p.to_string());
-                        Some(vec![if matches!(opt, "--dports" | "--destination-ports") {
-                            Match::DstPort {
-                                protocol,
-                                negated,
-                                ports,
-                            }
-                        } else {
-                            Match::SrcPort {
-                                protocol,
-                                negated,
-                                ports,
-                            }
-                        }])
-                    }
-                    _ => None,
-                }
-            }
-            ("conntrack", "--ctstate") | ("state", "--state") => {
-                let states = lower_list(v);
-                // SNAT/DNAT are states of translated connections: not modelled.
-                let known = ["new", "established", "related", "invalid", "untracked"];
-                (!states.is_empty() && states.iter().all(|s| known.contains(&s.as_str())))
-                    .then(|| vec![Match::CtState { negated, states }])
-            }
-            ("addrtype", "--dst-type") => {
-                let types = lower_list(v);
-                (!types.is_empty()).then(|| vec![Match::DstAddrType { negated, types }])
-            }
-            ("comment", "--comment") => Some(Vec::new()),
-            ("pkttype", "--pkt-type") => {
-                let t = match v.to_ascii_lowercase().as_str() {
-                    "unicast" | "host" => Some("host"),
-                    "broadcast" => Some("broadcast"),
-                    "multicast" => Some("multicast"),
-                    "otherhost" => Some("other"),
-                    _ => None,
-                };
-                t.map(|t| {
-                    vec![Match::PktType {
-                        negated,
-                        types: vec![t.to_string()],
-                    }]
-                })
-            }
-            ("iprange", "--src-range" | "--dst-range") => v.split_once('-').and_then(|(a, b)| {
-                let (first, last) = (a.parse::<IpAddr>().ok()?, b.parse::<IpAddr>().ok()?);
-                let ok =
-                    first.is_ipv4() == last.is_ipv4() && first.is_ipv4() == (fam == IpFamily::Ipv4);
-                let addrs = vec![AddrSpec::Range { first, last }];
-                ok.then(|| {
-                    vec![if opt == "--src-range" {
-                        Match::SrcAddr {
-                            family: fam,
-                            negated,
-                            addrs,
-                        }
-                    } else {
-                        Match::DstAddr {
-                            family: fam,
-                            negated,
-                            addrs,
-                        }
-                    }]
-                })
-            }),
-            // The type is not modelled; the protocol it implies is.
-            ("icmp", "--icmp-type") | ("icmp6", "--icmpv6-type") => Some(vec![
-                Match::L4Proto {
-                    negated: false,
-                    protocols: vec![if name == "icmp" { "icmp" } else { "ipv6-icmp" }.into()],
-                },
-                unknown(format!(
-                    "iptables -m {name} {}{opt} {}",
-                    neg_word(negated),
-                    clean(v)
-                )),
-            ]),
-            _ => None,
-        };
+        let got = module_option(name, opt, v, negated, fam, proto);
         match got {
             Some(ms) => {
                 out.extend(ms);
@@ -618,6 +525,152 @@ pub(super) fn module(name: &str, args: &[Word], fam: IpFamily, proto: Option<&st
         }
     }
     out
+}
+
+/// `-m rpfilter`: holds when the reverse path is valid, `--invert` when it is
+/// not; `--loose`, `--accept-local` and `--validmark` only widen what passes.
+/// `None`: another option, not modelled.
+fn rpfilter(args: &[Word]) -> Option<Vec<Match>> {
+    let flags: Option<Vec<&str>> = args
+        .iter()
+        .map(|w| {
+            (!w.quoted
+                && matches!(
+                    w.text.as_str(),
+                    "--invert" | "--loose" | "--accept-local" | "--validmark"
+                ))
+            .then_some(w.text.as_str())
+        })
+        .collect();
+    flags.map(|f| {
+        vec![Match::RpfMissing {
+            negated: !f.contains(&"--invert"),
+        }]
+    })
+}
+
+/// The matches of one `OPT VALUE` of `-m name`; `None`: not modelled.
+fn module_option(
+    name: &str,
+    opt: &str,
+    v: &str,
+    negated: bool,
+    fam: IpFamily,
+    proto: Option<&str>,
+) -> Option<Vec<Match>> {
+    let port_module = PORT_MODULES.contains(&name);
+    match (name, opt) {
+        (_, "--dport" | "--destination-port") if port_module => save_ports(v, false).map(|ports| {
+            vec![Match::DstPort {
+                protocol: Some(name.to_string()),
+                negated,
+                ports,
+            }]
+        }),
+        (_, "--sport" | "--source-port") if port_module => save_ports(v, false).map(|ports| {
+            vec![Match::SrcPort {
+                protocol: Some(name.to_string()),
+                negated,
+                ports,
+            }]
+        }),
+        ("multiport", "--dports" | "--destination-ports" | "--sports" | "--source-ports") => {
+            multiport(opt, v, negated, proto)
+        }
+        ("conntrack", "--ctstate") | ("state", "--state") => {
+            let states = lower_list(v);
+            // SNAT/DNAT are states of translated connections: not modelled.
+            let known = ["new", "established", "related", "invalid", "untracked"];
+            (!states.is_empty() && states.iter().all(|s| known.contains(&s.as_str())))
+                .then(|| vec![Match::CtState { negated, states }])
+        }
+        ("addrtype", "--dst-type") => {
+            let types = lower_list(v);
+            (!types.is_empty()).then(|| vec![Match::DstAddrType { negated, types }])
+        }
+        ("comment", "--comment") => Some(Vec::new()),
+        ("pkttype", "--pkt-type") => pkttype(v, negated),
+        ("iprange", "--src-range" | "--dst-range") => iprange(opt, v, negated, fam),
+        // The type is not modelled; the protocol it implies is.
+        ("icmp", "--icmp-type") | ("icmp6", "--icmpv6-type") => Some(vec![
+            Match::L4Proto {
+                negated: false,
+                protocols: vec![if name == "icmp" { "icmp" } else { "ipv6-icmp" }.into()],
+            },
+            unknown(format!(
+                "iptables -m {name} {}{opt} {}",
+                neg_word(negated),
+                clean(v)
+            )),
+        ]),
+        _ => None,
+    }
+}
+
+/// `-m multiport --dports/--sports`: the kernel takes it only with a `-p` of a
+/// port protocol.
+fn multiport(opt: &str, v: &str, negated: bool, proto: Option<&str>) -> Option<Vec<Match>> {
+    let protocol = proto.filter(|p| PORT_MODULES.contains(p));
+    match (protocol, save_ports(v, true)) {
+        (Some(p), Some(ports)) => {
+            let protocol = Some(p.to_string());
+            Some(vec![if matches!(opt, "--dports" | "--destination-ports") {
+                Match::DstPort {
+                    protocol,
+                    negated,
+                    ports,
+                }
+            } else {
+                Match::SrcPort {
+                    protocol,
+                    negated,
+                    ports,
+                }
+            }])
+        }
+        _ => None,
+    }
+}
+
+/// `-m pkttype --pkt-type`, in nft's names.
+fn pkttype(v: &str, negated: bool) -> Option<Vec<Match>> {
+    let t = match v.to_ascii_lowercase().as_str() {
+        "unicast" | "host" => Some("host"),
+        "broadcast" => Some("broadcast"),
+        "multicast" => Some("multicast"),
+        "otherhost" => Some("other"),
+        _ => None,
+    };
+    t.map(|t| {
+        vec![Match::PktType {
+            negated,
+            types: vec![t.to_string()],
+        }]
+    })
+}
+
+/// `-m iprange --src-range/--dst-range FIRST-LAST` of the table's family.
+fn iprange(opt: &str, v: &str, negated: bool, fam: IpFamily) -> Option<Vec<Match>> {
+    v.split_once('-').and_then(|(a, b)| {
+        let (first, last) = (a.parse::<IpAddr>().ok()?, b.parse::<IpAddr>().ok()?);
+        let ok = first.is_ipv4() == last.is_ipv4() && first.is_ipv4() == (fam == IpFamily::Ipv4);
+        let addrs = vec![AddrSpec::Range { first, last }];
+        ok.then(|| {
+            vec![if opt == "--src-range" {
+                Match::SrcAddr {
+                    family: fam,
+                    negated,
+                    addrs,
+                }
+            } else {
+                Match::DstAddr {
+                    family: fam,
+                    negated,
+                    addrs,
+                }
+            }]
+        })
+    })
 }
 
 /// The verdict of `-j name args…`: a declared chain is a jump.

@@ -58,8 +58,6 @@ pub(super) fn convert_cmp(
     cmp: Cmp,
     right: &nx::Expression,
 ) -> Vec<Match> {
-    let negated = cmp == Cmp::Ne;
-    let eq_only = matches!(cmp, Cmp::Eq | Cmp::Ne);
     let nx::Expression::Named(left) = left else {
         return vec![unknown("match on a computed value")];
     };
@@ -67,148 +65,149 @@ pub(super) fn convert_cmp(
         Ok(a) => a,
         Err(why) => return vec![unknown(format!("{}: {why}", describe_left(left)))],
     };
-    let bad = |what: &str| vec![unknown(format!("{} {what}", describe_left(left)))];
-    match left {
-        nx::NamedExpression::Meta(meta) => match meta.key {
-            nx::MetaKey::L4proto if eq_only => match protos(&atoms) {
-                Some(protocols) => vec![Match::L4Proto { negated, protocols }],
-                None => bad("value not understood"),
-            },
-            nx::MetaKey::Nfproto | nx::MetaKey::Protocol if eq_only => match families(&atoms) {
-                Some(families) => vec![Match::NfProto { negated, families }],
-                None => bad("value not understood"),
-            },
-            nx::MetaKey::Iifname | nx::MetaKey::Iif if eq_only => {
-                let names: Option<Vec<String>> = atoms
-                    .iter()
-                    .map(|a| match a {
-                        nx::Expression::String(s) => Some(clean(s)),
-                        _ => None,
-                    })
-                    .collect();
-                match names {
-                    Some(names) => vec![Match::InIface { negated, names }],
-                    None => bad("value not understood"),
-                }
-            }
-            nx::MetaKey::Oifname | nx::MetaKey::Oif if eq_only => match strings(&atoms) {
-                Some(names) => vec![Match::OutIface { negated, names }],
-                None => bad("value not understood"),
-            },
-            nx::MetaKey::Pkttype if eq_only => match strings(&atoms) {
-                Some(types) => vec![Match::PktType { negated, types }],
-                None => bad("value not understood"),
-            },
-            _ => bad("not modelled"),
-        },
-        nx::NamedExpression::Fib(fib) if eq_only => {
-            use nx::FibFlag as F;
-            let flags = &fib.flags;
-            let only = |allowed: &[F]| flags.iter().all(|f| allowed.contains(f));
-            match fib.result {
-                nx::FibResult::Type if only(&[F::Daddr]) && flags.contains(&F::Daddr) => {
-                    match strings(&atoms) {
-                        Some(types) => vec![Match::DstAddrType { negated, types }],
-                        None => bad("value not understood"),
-                    }
-                }
-                nx::FibResult::Oif
-                    if only(&[F::Saddr, F::Iif, F::Mark])
-                        && flags.contains(&F::Saddr)
-                        && flags.contains(&F::Iif) =>
-                {
-                    match atoms.as_slice() {
-                        // `missing` is `== false`, `exists` is `== true`.
-                        [nx::Expression::Boolean(exists)] => vec![Match::RpfMissing {
-                            negated: negated ^ exists,
-                        }],
-                        _ => bad("value not understood"),
-                    }
-                }
-                _ => bad("not modelled"),
+    let negated = cmp == Cmp::Ne;
+    let eq_only = matches!(cmp, Cmp::Eq | Cmp::Ne);
+    let got = match left {
+        nx::NamedExpression::Meta(meta) if eq_only => meta_cmp(meta, negated, &atoms),
+        nx::NamedExpression::Fib(fib) if eq_only => fib_cmp(fib, negated, &atoms),
+        nx::NamedExpression::CT(ct) if ct.key == "state" && eq_only => strings(&atoms)
+            .map(|states| vec![Match::CtState { negated, states }])
+            .ok_or(NOT_UNDERSTOOD),
+        nx::NamedExpression::Payload(nx::Payload::PayloadField(p)) => payload_cmp(p, cmp, &atoms),
+        _ => Err(NOT_MODELLED),
+    };
+    got.unwrap_or_else(|what| vec![unknown(format!("{} {what}", describe_left(left)))])
+}
+
+const NOT_UNDERSTOOD: &str = "value not understood";
+const NOT_MODELLED: &str = "not modelled";
+
+/// `meta l4proto/nfproto/iifname/oifname/pkttype == …`.
+fn meta_cmp(
+    meta: &nx::Meta,
+    negated: bool,
+    atoms: &[&nx::Expression],
+) -> Result<Vec<Match>, &'static str> {
+    let m = match meta.key {
+        nx::MetaKey::L4proto => {
+            protos(atoms).map(|protocols| Match::L4Proto { negated, protocols })
+        }
+        nx::MetaKey::Nfproto | nx::MetaKey::Protocol => {
+            families(atoms).map(|families| Match::NfProto { negated, families })
+        }
+        nx::MetaKey::Iifname | nx::MetaKey::Iif => {
+            strings(atoms).map(|names| Match::InIface { negated, names })
+        }
+        nx::MetaKey::Oifname | nx::MetaKey::Oif => {
+            strings(atoms).map(|names| Match::OutIface { negated, names })
+        }
+        nx::MetaKey::Pkttype => strings(atoms).map(|types| Match::PktType { negated, types }),
+        _ => return Err(NOT_MODELLED),
+    };
+    m.map(|m| vec![m]).ok_or(NOT_UNDERSTOOD)
+}
+
+/// `fib daddr type …` (the destination's address type) and `fib saddr . iif
+/// oif missing/exists` (reverse-path filtering).
+fn fib_cmp(
+    fib: &nx::Fib,
+    negated: bool,
+    atoms: &[&nx::Expression],
+) -> Result<Vec<Match>, &'static str> {
+    use nx::FibFlag as F;
+    let flags = &fib.flags;
+    let only = |allowed: &[F]| flags.iter().all(|f| allowed.contains(f));
+    match fib.result {
+        nx::FibResult::Type if only(&[F::Daddr]) && flags.contains(&F::Daddr) => strings(atoms)
+            .map(|types| vec![Match::DstAddrType { negated, types }])
+            .ok_or(NOT_UNDERSTOOD),
+        nx::FibResult::Oif
+            if only(&[F::Saddr, F::Iif, F::Mark])
+                && flags.contains(&F::Saddr)
+                && flags.contains(&F::Iif) =>
+        {
+            match atoms {
+                // `missing` is `== false`, `exists` is `== true`.
+                [nx::Expression::Boolean(exists)] => Ok(vec![Match::RpfMissing {
+                    negated: negated ^ exists,
+                }]),
+                _ => Err(NOT_UNDERSTOOD),
             }
         }
-        nx::NamedExpression::CT(ct) if ct.key == "state" && eq_only => {
-            let states: Option<Vec<String>> = atoms
-                .iter()
-                .map(|a| match a {
-                    nx::Expression::String(s) => Some(clean(s)),
-                    _ => None,
-                })
-                .collect();
-            match states {
-                Some(states) => vec![Match::CtState { negated, states }],
-                None => bad("value not understood"),
+        _ => Err(NOT_MODELLED),
+    }
+}
+
+/// A header field: ports (any comparison), other transport fields (the
+/// protocol they imply), IPv4/IPv6 addresses and protocols.
+fn payload_cmp(
+    p: &nx::PayloadField,
+    cmp: Cmp,
+    atoms: &[&nx::Expression],
+) -> Result<Vec<Match>, &'static str> {
+    let negated = cmp == Cmp::Ne;
+    let eq_only = matches!(cmp, Cmp::Eq | Cmp::Ne);
+    let proto = p.protocol.as_ref();
+    let field = p.field.as_ref();
+    let port_field = field == "dport" || field == "sport";
+    if port_field && (proto == "th" || PORT_PROTOS.contains(&proto)) {
+        let protocol = (proto != "th").then(|| proto.to_string());
+        let ports = port_ranges(atoms, cmp).ok_or(NOT_UNDERSTOOD)?;
+        let negated = negated && eq_only;
+        return Ok(vec![if field == "dport" {
+            Match::DstPort {
+                protocol,
+                negated,
+                ports,
             }
-        }
-        nx::NamedExpression::Payload(nx::Payload::PayloadField(p)) => {
-            let proto = p.protocol.as_ref();
-            let field = p.field.as_ref();
-            let port_field = field == "dport" || field == "sport";
-            if port_field && (proto == "th" || PORT_PROTOS.contains(&proto)) {
-                let protocol = (proto != "th").then(|| proto.to_string());
-                let Some(ports) = port_ranges(&atoms, cmp) else {
-                    return bad("value not understood");
-                };
-                let negated = negated && eq_only;
-                return vec![if field == "dport" {
-                    Match::DstPort {
-                        protocol,
-                        negated,
-                        ports,
-                    }
-                } else {
-                    Match::SrcPort {
-                        protocol,
-                        negated,
-                        ports,
-                    }
-                }];
+        } else {
+            Match::SrcPort {
+                protocol,
+                negated,
+                ports,
             }
-            if let Some((_, l4)) = L4_HEADERS.iter().find(|(h, _)| *h == proto) {
-                // Any other field of a transport header implies that protocol.
-                return vec![
-                    Match::L4Proto {
-                        negated: false,
-                        protocols: vec![l4.to_string()],
-                    },
-                    unknown(format!("{proto} {field}")),
-                ];
-            }
-            let fam = match proto {
-                "ip" => IpFamily::Ipv4,
-                "ip6" => IpFamily::Ipv6,
-                _ => return bad("not modelled"),
-            };
-            let implied = Match::NfProto {
+        }]);
+    }
+    if let Some((_, l4)) = L4_HEADERS.iter().find(|(h, _)| *h == proto) {
+        // Any other field of a transport header implies that protocol.
+        return Ok(vec![
+            Match::L4Proto {
                 negated: false,
-                families: vec![fam],
-            };
-            match field {
-                "saddr" | "daddr" if eq_only => match addr_specs(&atoms) {
-                    Some(addrs) => vec![if field == "saddr" {
-                        Match::SrcAddr {
-                            family: fam,
-                            negated,
-                            addrs,
-                        }
-                    } else {
-                        Match::DstAddr {
-                            family: fam,
-                            negated,
-                            addrs,
-                        }
-                    }],
-                    None => bad("value not understood"),
-                },
-                "protocol" | "nexthdr" if eq_only => match protos(&atoms) {
-                    Some(protocols) => vec![implied, Match::L4Proto { negated, protocols }],
-                    None => bad("value not understood"),
-                },
-                _ => vec![implied, unknown(format!("{proto} {field}"))],
-            }
+                protocols: vec![l4.to_string()],
+            },
+            unknown(format!("{proto} {field}")),
+        ]);
+    }
+    let fam = match proto {
+        "ip" => IpFamily::Ipv4,
+        "ip6" => IpFamily::Ipv6,
+        _ => return Err(NOT_MODELLED),
+    };
+    let implied = Match::NfProto {
+        negated: false,
+        families: vec![fam],
+    };
+    match field {
+        "saddr" | "daddr" if eq_only => {
+            let addrs = addr_specs(atoms).ok_or(NOT_UNDERSTOOD)?;
+            Ok(vec![if field == "saddr" {
+                Match::SrcAddr {
+                    family: fam,
+                    negated,
+                    addrs,
+                }
+            } else {
+                Match::DstAddr {
+                    family: fam,
+                    negated,
+                    addrs,
+                }
+            }])
         }
-        _ => bad("not modelled"),
+        "protocol" | "nexthdr" if eq_only => protos(atoms)
+            .map(|protocols| vec![implied, Match::L4Proto { negated, protocols }])
+            .ok_or(NOT_UNDERSTOOD),
+        _ => Ok(vec![implied, unknown(format!("{proto} {field}"))]),
     }
 }
 
