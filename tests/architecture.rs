@@ -55,6 +55,9 @@ struct SourceFile {
     /// for the binary's own modules.
     module: Vec<String>,
     ast: syn::File,
+    /// Declared by `#[cfg(test)] mod name;`: test code, like an inline
+    /// `#[cfg(test)] mod tests { … }`.
+    test_only: bool,
 }
 
 fn src() -> PathBuf {
@@ -93,7 +96,7 @@ fn module_of(rel: &str) -> Vec<String> {
 fn load() -> Vec<SourceFile> {
     let mut paths = Vec::new();
     rust_files(&src(), &mut paths);
-    paths
+    let mut files = paths
         .into_iter()
         .map(|p| {
             let rel = p
@@ -107,9 +110,32 @@ fn load() -> Vec<SourceFile> {
                 module: module_of(&rel),
                 rel,
                 ast,
+                test_only: false,
             }
         })
-        .collect()
+        .collect::<Vec<_>>();
+    mark_test_only(&mut files);
+    files
+}
+
+/// Marks the files declared by a `#[cfg(test)] mod name;` item.
+fn mark_test_only(files: &mut [SourceFile]) {
+    let declared: BTreeSet<Vec<String>> = files
+        .iter()
+        .flat_map(|f| {
+            f.ast.items.iter().filter_map(|i| match i {
+                syn::Item::Mod(m) if m.content.is_none() && is_cfg_test(&m.attrs) => {
+                    let mut path = f.module.clone();
+                    path.push(m.ident.to_string());
+                    Some(path)
+                }
+                _ => None,
+            })
+        })
+        .collect();
+    for f in files.iter_mut() {
+        f.test_only = declared.iter().any(|d| f.module.starts_with(d));
+    }
 }
 
 /// One named path, resolved to crate-absolute segments, with where it was named.
@@ -294,7 +320,7 @@ fn named_paths(f: &SourceFile, modules: &BTreeSet<Vec<String>>) -> Vec<Named> {
         scope: f.module.clone(),
         file_module: &f.module,
         modules,
-        test_depth: 0,
+        test_depth: usize::from(f.test_only),
         out: Vec::new(),
     };
     c.visit_file(&f.ast);

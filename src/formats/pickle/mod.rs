@@ -13,6 +13,7 @@
 
 mod array;
 mod limits;
+mod opcodes;
 #[cfg(test)]
 mod tests;
 mod text;
