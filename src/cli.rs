@@ -202,7 +202,7 @@ pub struct FleetArgs {
     /// Write each host's full snapshot to DIR/<host>.json (atomically).
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
-    /// Show the fleet table in the terminal (r: run again, q: quit) instead of
+    /// Show the fleet table in the terminal (Ctrl-l: run again, q: quit) instead of
     /// printing a report.
     #[arg(long)]
     pub tui: bool,

@@ -24,7 +24,10 @@ fn every_export_of_one_snapshot_is_as_reviewed() {
         ("jsonl", jsonl::render(&snap).expect("jsonl")),
         ("markdown", markdown::render(&snap).expect("markdown")),
         ("prometheus", prometheus::render(&snap).expect("prometheus")),
-        ("cyclonedx", cyclonedx::to_json(&snap, &serial).expect("cyclonedx")),
+        (
+            "cyclonedx",
+            cyclonedx::to_json(&snap, &serial).expect("cyclonedx"),
+        ),
         ("sarif", sarif::to_sarif(&snap).expect("sarif")),
     ];
     for (name, text) in outputs {

@@ -145,7 +145,7 @@ complete -c aiposture -n "__fish_aiposture_using_subcommand fleet" -s o -l outpu
 complete -c aiposture -n "__fish_aiposture_using_subcommand fleet" -l keep -d 'Write each host\'s full snapshot to DIR/<host>.json (atomically)' -r -F
 complete -c aiposture -n "__fish_aiposture_using_subcommand fleet" -l config -d 'Config file (default: $XDG_CONFIG_HOME/aiposture/config.toml if present)' -r -F
 complete -c aiposture -n "__fish_aiposture_using_subcommand fleet" -l log-file -d 'Append diagnostics to this file (overrides the config)' -r -F
-complete -c aiposture -n "__fish_aiposture_using_subcommand fleet" -l tui -d 'Show the fleet table in the terminal (r: run again, q: quit) instead of printing a report'
+complete -c aiposture -n "__fish_aiposture_using_subcommand fleet" -l tui -d 'Show the fleet table in the terminal (Ctrl-l: run again, q: quit) instead of printing a report'
 complete -c aiposture -n "__fish_aiposture_using_subcommand fleet" -l passive -d 'Send nothing, not even loopback probes: judge from /proc alone'
 complete -c aiposture -n "__fish_aiposture_using_subcommand fleet" -l no-history -d 'Record nothing in the timeline store (events and first-seen times are kept in memory for this run only)'
 complete -c aiposture -n "__fish_aiposture_using_subcommand fleet" -s h -l help -d 'Print help'

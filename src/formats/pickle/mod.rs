@@ -27,7 +27,7 @@ use std::path::Path;
 use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::pickle::PickleReport;
 
-pub use array::{ArrayLayout, is_array_wrapper};
+pub use array::is_array_wrapper;
 pub use limits::*;
 use value::Fail;
 use walker::*;

@@ -97,6 +97,13 @@ impl FleetApp {
     }
 }
 
+/// What the fleet table does with keys (see `FleetApp::on_key`); its footer
+/// names them from the one key table.
+const FLEET_ACTIONS: [super::keys::Action; 4] = {
+    use super::keys::Action::*;
+    [Quit, Up, Refresh, Back]
+};
+
 pub fn draw(f: &mut Frame, app: &FleetApp, theme: &Theme) {
     let [header, table, detail, footer] = Layout::vertical([
         Constraint::Length(1),
@@ -209,7 +216,7 @@ pub fn draw(f: &mut Frame, app: &FleetApp, theme: &Theme) {
     );
     f.render_widget(
         Paragraph::new(Span::styled(
-            " ↑/↓ select · Ctrl-l run again · q quit",
+            format!(" {}", super::keys::footer_for(&FLEET_ACTIONS)),
             Style::default().fg(theme.muted),
         )),
         footer,
@@ -431,6 +438,8 @@ mod tests {
         assert!(s.contains("LAN +1 unknown"), "{s}");
         assert!(s.contains("not read: connect"), "{s}");
         assert!(s.contains("Connection refused"), "{s}");
+        // The footer names the keys that work here, from the one key table.
+        assert!(s.contains("q quit · ↑↓ move · Ctrl-l refresh"), "{s}");
         assert!(app.on_key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL)));
         assert!(app.refresh_requested);
         app.on_key(key(KeyCode::Char('q')));

@@ -187,6 +187,16 @@ pub fn footer_hints() -> String {
         .join(" · ")
 }
 
+/// The footer of a view that handles only `actions` (the fleet table).
+pub fn footer_for(actions: &[Action]) -> String {
+    BINDINGS
+        .iter()
+        .filter(|b| actions.contains(&b.action))
+        .filter_map(|b| b.footer)
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 pub fn key_table() -> String {
     let width = BINDINGS
         .iter()
