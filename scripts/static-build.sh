@@ -31,7 +31,7 @@ unshare --mount --fork sh -c "mount -t proc proc '$ROOT/proc' && \
   chroot '$ROOT' /bin/aiposture --version && \
   HOME=/tmp chroot '$ROOT' /bin/aiposture snapshot --passive --no-hash-wait -o /tmp/s.json" \
   >"$ROOT.log" 2>&1 || { cat "$ROOT.log" >&2; rm -f "$ROOT.log"; exit 1; }
-python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['schema_version']==1" "$ROOT/tmp/s.json"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['schema_version']==2" "$ROOT/tmp/s.json"
 rm -f "$ROOT.log"
 echo "static-build: $BIN runs alone in an empty root ($(du -h "$BIN" | cut -f1))" >&2
 echo "$BIN"
