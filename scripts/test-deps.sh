@@ -17,6 +17,8 @@ CACHE=${AIPOSTURE_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aiposture-test}
 LCP=${LLAMA_CPP_PY_VERSION:-0.3.36}
 GGUF_PY=${GGUF_PY_VERSION:-0.19.0}
 JUPYTER_SERVER=${JUPYTER_SERVER_VERSION:-2.21.1}
+# ipykernel: the kernel a Jupyter server starts as a child process (tests/jupyter.rs).
+IPYKERNEL=${IPYKERNEL_VERSION:-6.30.1}
 JOBLIB_PY=${JOBLIB_PY_VERSION:-1.5.2}
 LZ4_PY=${LZ4_PY_VERSION:-4.4.4}
 JOBS=${JOBS:-$(nproc)}
@@ -88,11 +90,12 @@ H5PY=3.16.0
 # jupyter_server alone (no JupyterLab): the same Tornado app answers /api and /api/status.
 VENV="$CACHE/venv"
 PY_PKGS=("gguf==$GGUF_PY" "safetensors==${SAFETENSORS_PY_VERSION:-0.7.0}" "numpy<3"
-  "jupyter_server==$JUPYTER_SERVER" "joblib==$JOBLIB_PY" "lz4==$LZ4_PY" "onnx==$ONNX_PY" "h5py==$H5PY")
+  "jupyter_server==$JUPYTER_SERVER" "ipykernel==$IPYKERNEL" "joblib==$JOBLIB_PY" "lz4==$LZ4_PY" "onnx==$ONNX_PY" "h5py==$H5PY")
 if ! "$VENV/bin/python" -c "
-import sys, numpy, safetensors.numpy, jupyter_server, joblib, lz4.frame, onnx, h5py, importlib.metadata as m
+import sys, numpy, safetensors.numpy, jupyter_server, ipykernel, joblib, lz4.frame, onnx, h5py, importlib.metadata as m
 sys.exit(m.version('gguf') != '$GGUF_PY' or m.version('safetensors') != '${SAFETENSORS_PY_VERSION:-0.7.0}'
-         or m.version('jupyter_server') != '$JUPYTER_SERVER' or m.version('joblib') != '$JOBLIB_PY'
+         or m.version('jupyter_server') != '$JUPYTER_SERVER' or m.version('ipykernel') != '$IPYKERNEL'
+         or m.version('joblib') != '$JOBLIB_PY'
          or m.version('lz4') != '$LZ4_PY' or m.version('onnx') != '$ONNX_PY' or m.version('h5py') != '$H5PY')" 2>/dev/null; then
   log "venv + pip install ${PY_PKGS[*]}"
   rm -rf "$VENV"

@@ -285,3 +285,141 @@ fn jupyter_server_token_and_no_token_are_told_apart_and_the_token_never_leaks() 
     let links = ns.links();
     assert_eq!(links.lines().count(), 1, "{links}");
 }
+
+/// Listening ports of the process whose argv contains `needle`, a descendant of `root`.
+fn descendant_with(root: u32, needle: &str) -> Option<u32> {
+    let children = |pid: u32| -> Vec<u32> {
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    };
+    let mut todo = vec![root];
+    while let Some(p) = todo.pop() {
+        for c in children(p) {
+            let argv = std::fs::read(format!("/proc/{c}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&argv).contains(needle) {
+                return Some(c);
+            }
+            todo.push(c);
+        }
+    }
+    None
+}
+
+/// A kernel a Jupyter server starts is a process of its own with five ZeroMQ
+/// ports. Bound to every interface (`KernelManager.ip=0.0.0.0`), they are
+/// reachable from the LAN although the server's HTTP port demands its token:
+/// the tool attributes them to the server, as a kernel, and judges each port on
+/// its own instead of letting the server's token speak for it.
+#[test]
+fn a_kernel_the_server_starts_is_part_of_it_and_judged_per_port() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = canary();
+    let port = 8890;
+    let mut cmd = pair.server.command(jupyter_server_bin());
+    cmd.arg("--KernelManager.ip=0.0.0.0");
+    let mut g = start(
+        cmd,
+        dir.path(),
+        "kernels",
+        port,
+        &format!("--IdentityProvider.token={token}"),
+    );
+    wait_for_api(&pair.server, &mut g, port);
+
+    // Start a kernel as any client of the server would (with the token).
+    let out = run_ok(pair.server.command("curl").args([
+        "-s",
+        "--max-time",
+        "20",
+        "-X",
+        "POST",
+        "-H",
+        &format!("Authorization: token {token}"),
+        "-d",
+        "{}",
+        &format!("http://127.0.0.1:{port}/api/kernels"),
+    ]));
+    let kernel: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("POST /api/kernels: {e}: {:?}\n{}", out, read(&g.log)));
+    assert!(kernel["id"].is_string(), "{kernel:#}");
+    let mut kpid = None;
+    wait_until("the kernel process", Duration::from_secs(30), || {
+        kpid = descendant_with(g.pid(), "ipykernel_launcher");
+        kpid.is_some()
+    });
+    let kpid = kpid.expect("kernel pid");
+    // Its five ports listen on every interface (read from the connection file
+    // the server wrote for it).
+    let conn_file = std::fs::read_dir(dir.path().join("kernels/runtime"))
+        .expect("runtime dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("kernel-"))
+        })
+        .expect("a kernel connection file");
+    let conn: Value = serde_json::from_str(&read(&conn_file)).expect("connection json");
+    assert_eq!(conn["ip"], "0.0.0.0", "{conn:#}");
+    let kports: Vec<u16> = [
+        "shell_port",
+        "iopub_port",
+        "stdin_port",
+        "control_port",
+        "hb_port",
+    ]
+    .iter()
+    .map(|k| conn[*k].as_u64().expect("port") as u16)
+    .collect();
+    wait_until("the kernel's ports", Duration::from_secs(30), || {
+        kports
+            .iter()
+            .all(|p| pair.client_reaches(&pair.server_addr, *p))
+    });
+
+    let snap = snapshot(&[]);
+    let s = servers_with_pid(&snap, g.pid());
+    assert_eq!(s.len(), 1, "{snap:#}");
+    let helpers = s[0]["helpers"].as_array().expect("helpers");
+    let h = helpers
+        .iter()
+        .find(|h| h["pid"] == kpid)
+        .unwrap_or_else(|| panic!("kernel {kpid} not a helper of the server: {:#}", s[0]));
+    assert!(
+        h["role"].as_str().is_some_and(|r| r.starts_with("kernel")),
+        "{h:#}"
+    );
+    let findings = unauth_findings(&snap, g.pid());
+    for p in &kports {
+        // Attributed, with its own exposure: the LAN reaches it, as measured.
+        let idx = socket_on(&snap, s[0], *p);
+        let sock = socket(&snap, &idx);
+        assert_eq!(sock["owner"]["pids"][0], kpid, "{sock:#}");
+        assert_eq!(exposure_of(&snap, &idx)["reach"], "lan");
+        assert!(pair.client_reaches(&pair.server_addr, *p));
+        // And a finding of its own: the server's token does not cover it.
+        let f = findings
+            .iter()
+            .find(|f| f["subject"]["listener"] == format!("0.0.0.0:{p}/tcp"))
+            .unwrap_or_else(|| panic!("no finding for kernel port {p}: {findings:#?}"));
+        assert!(
+            f["title"].as_str().is_some_and(|t| t.contains("kernel")
+                && t.contains(&format!("pid {kpid}"))
+                && t.contains("reachable from the LAN")),
+            "{f:#}"
+        );
+    }
+    // The server's own port demands the token and is not flagged.
+    assert_eq!(curl_status(&pair.server, port, "/api/status", None), "403");
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["subject"]["listener"] == format!("0.0.0.0:{port}/tcp")),
+        "{findings:#?}"
+    );
+    assert!(!snap.to_string().contains(&token), "token leaked");
+}

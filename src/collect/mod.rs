@@ -341,6 +341,8 @@ impl Collector {
             let Some(fp) = fps.get(&s.product_id) else {
                 continue;
             };
+            // The product's fingerprint speaks for the product's own ports; a
+            // helper's port serves something else.
             let listeners = s
                 .sockets
                 .iter()
@@ -348,6 +350,7 @@ impl Collector {
                     sockets.get(i).is_some_and(|k| {
                         k.protocol == crate::model::Protocol::Tcp
                             && k.state == crate::model::SocketState::Listen
+                            && s.helper_of(i, k).is_none()
                     })
                 })
                 .take(PROBE_LISTENERS_PER_SERVER);

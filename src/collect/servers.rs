@@ -12,7 +12,9 @@ use super::procs::identify::Identified;
 use super::procs::{ProcTable, auth, env, privilege};
 use crate::knowledge::signatures::Strength;
 use crate::model::redact::is_secret_name;
-use crate::model::{BlindSpot, Identification, MatchStrength, Server, Socket, Source, Worker};
+use crate::model::{
+    BlindSpot, Helper, Identification, MatchStrength, Server, Socket, SocketState, Source, Worker,
+};
 
 /// How many pids a blind spot lists before it only counts.
 const LIST_PIDS: usize = 8;
@@ -79,11 +81,15 @@ fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Opt
         .unwrap_or_default();
     let env_unreadable = env.as_ref().err().cloned();
     let env_config = env.map(|e| e.config).unwrap_or_default();
+    let helpers = helpers_of(&f, cx);
     let sockets = cx
         .sockets
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.owner_pids().iter().any(|p| members.contains(p)))
+        .filter(|(i, s)| {
+            s.owner_pids().iter().any(|p| members.contains(p))
+                || helpers.iter().any(|h| h.sockets.contains(i))
+        })
         .map(|(i, _)| i)
         .collect();
     Some(Server {
@@ -116,6 +122,7 @@ fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Opt
                     .unwrap_or_default(),
             })
             .collect(),
+        helpers,
         sockets,
         models,
         auth,
@@ -128,6 +135,44 @@ fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Opt
         runtime: Default::default(),
     })
 }
+
+/// The helpers that hold a listening or bound socket, with their role; the
+/// others (a shell, a short-lived tool) hold nothing anyone could reach.
+fn helpers_of(f: &Identified<'_>, cx: &Context) -> Vec<Helper> {
+    f.helpers
+        .iter()
+        .filter_map(|&pid| {
+            let p = cx.table.get(pid)?;
+            let sockets: Vec<usize> = cx
+                .sockets
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| {
+                    s.state != SocketState::Established && s.owner_pids().contains(&pid)
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if sockets.is_empty() {
+                return None;
+            }
+            let cmdline = p.argv.join(" ");
+            Some(Helper {
+                pid,
+                comm: p.comm.clone(),
+                cmdline: p.argv.clone(),
+                role: f
+                    .signature
+                    .helper_role(&p.comm, &cmdline)
+                    .unwrap_or(GENERIC_HELPER)
+                    .to_string(),
+                sockets,
+            })
+        })
+        .collect()
+}
+
+/// The role of a helper no signature names.
+const GENERIC_HELPER: &str = "helper process";
 
 /// Model files the server and its workers map or hold; one mapped by both is one.
 fn models_of(

@@ -45,6 +45,32 @@ struct RawSignature {
     ports: Vec<Port>,
     #[serde(rename = "match")]
     rules: Vec<RawRule>,
+    #[serde(default)]
+    helpers: Vec<RawHelper>,
+}
+
+/// A kind of process the product starts that is no server of its own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHelper {
+    /// Regex on argv joined with spaces, or on comm when `argv` is absent.
+    #[serde(default)]
+    argv: Option<String>,
+    #[serde(default)]
+    comm: Option<String>,
+    role: String,
+    status: String,
+    source: String,
+}
+
+/// A helper role: what a process the product started is for.
+#[derive(Debug)]
+pub struct HelperRole {
+    argv: Option<Regex>,
+    comm: Option<Regex>,
+    pub role: String,
+    pub status: String,
+    pub source: String,
 }
 
 /// A process match rule as written in the assets (also used by `privacy.toml`).
@@ -113,6 +139,20 @@ pub struct Signature {
     pub secret_flags: Vec<String>,
     pub ports: Vec<Port>,
     rules: Vec<Rule>,
+    pub helpers: Vec<HelperRole>,
+}
+
+impl Signature {
+    /// The role a process this product started plays, when the signature names it.
+    pub fn helper_role(&self, comm: &str, cmdline: &str) -> Option<&str> {
+        self.helpers
+            .iter()
+            .find(|h| {
+                h.argv.as_ref().is_none_or(|r| r.is_match(cmdline))
+                    && h.comm.as_ref().is_none_or(|r| r.is_match(comm))
+            })
+            .map(|h| h.role.as_str())
+    }
 }
 
 #[derive(Debug)]
@@ -218,6 +258,31 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
         return Err(bad("no [[servers.match]] rule".into()));
     }
     let rules = compile_rules(&raw.rules).map_err(bad)?;
+    let mut helpers = Vec::new();
+    for h in raw.helpers {
+        if h.argv.is_none() && h.comm.is_none() {
+            return Err(bad(format!(
+                "helper {:?} has neither argv nor comm",
+                h.role
+            )));
+        }
+        if h.source.is_empty() {
+            return Err(bad(format!("helper {:?} has no source", h.role)));
+        }
+        let re = |p: &Option<String>| {
+            p.as_deref()
+                .map(Regex::new)
+                .transpose()
+                .map_err(|e| bad(format!("helper {:?}: {e}", h.role)))
+        };
+        helpers.push(HelperRole {
+            argv: re(&h.argv)?,
+            comm: re(&h.comm)?,
+            role: h.role,
+            status: h.status,
+            source: h.source,
+        });
+    }
     Ok(Signature {
         id: raw.id,
         name: raw.name,
@@ -236,6 +301,7 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
         secret_flags: raw.secret_flags,
         ports: raw.ports,
         rules,
+        helpers,
     })
 }
 

@@ -92,7 +92,12 @@ pub struct Server {
     pub identification: Identification,
     /// Descendant processes folded into this server (workers, engine cores).
     pub workers: Vec<Worker>,
-    /// Indices into `Inventory::sockets` owned by the server or its workers.
+    /// Other processes the server started that hold sockets of their own (a
+    /// kernel, a dashboard, a metrics exporter): part of it, judged per listener.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub helpers: Vec<Helper>,
+    /// Indices into `Inventory::sockets` owned by the server, its workers or its
+    /// helpers.
     pub sockets: Vec<usize>,
     pub models: Vec<LoadedModel>,
     pub auth: AuthConfig,
@@ -161,6 +166,35 @@ pub struct EnvSetting {
 pub struct Worker {
     pub pid: u32,
     pub comm: String,
+}
+
+/// A process a server started that is no server of its own and holds sockets.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Helper {
+    pub pid: u32,
+    pub comm: String,
+    /// argv with secret values replaced by `<redacted>`.
+    pub cmdline: Vec<String>,
+    /// What it is for the product (`kernel`, `dashboard` …) when the signature
+    /// knows; `helper process` otherwise.
+    pub role: String,
+    /// Indices into `Inventory::sockets` it holds.
+    pub sockets: Vec<usize>,
+}
+
+impl Server {
+    /// The helper holding socket `idx`, when no process of the server itself
+    /// (the server or a worker) holds it too.
+    pub fn helper_of(&self, idx: usize, socket: &crate::model::Socket) -> Option<&Helper> {
+        let own = socket
+            .owner_pids()
+            .iter()
+            .any(|p| *p == self.pid || self.workers.iter().any(|w| w.pid == *p));
+        if own {
+            return None;
+        }
+        self.helpers.iter().find(|h| h.sockets.contains(&idx))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -47,6 +47,68 @@ pub fn is_secret_name(name: &str) -> bool {
     SECRET_WORDS.iter().any(|w| lower.contains(w))
 }
 
+/// The last words of a flag name that make it a credential's name: `--api-key`,
+/// `--hf-token`, `--ServerApp.token`, `--ngrok-authtoken`, `--db-password`. A word
+/// elsewhere in the name does not (`--key-file`, `--auth-type`, `--session-dir`,
+/// `--token-limit` name a path, a mode, a directory, a number).
+const CREDENTIAL_WORDS: [&str; 17] = [
+    "key",
+    "apikey",
+    "token",
+    "authtoken",
+    "accesstoken",
+    "accesskey",
+    "secretkey",
+    "privatekey",
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "secret",
+    "credential",
+    "credentials",
+    "auth",
+    "cookie",
+];
+
+/// Is a command-line flag named for a credential? Its name is split into words
+/// at `-`, `_`, `.` and lower-to-upper case changes; the last word decides.
+pub fn is_credential_flag(name: &str) -> bool {
+    let bare = name.trim_start_matches('-');
+    let mut last = String::new();
+    let mut prev_lower = false;
+    for c in bare.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            last.clear();
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower {
+            last.clear();
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        last.push(c.to_ascii_lowercase());
+    }
+    CREDENTIAL_WORDS.contains(&last.as_str())
+}
+
+/// A value that cannot itself be a secret: empty, a boolean, a number, a path,
+/// or a URL without userinfo (one with userinfo is redacted by [`redact_text`]).
+pub fn is_plain_value(v: &str) -> bool {
+    let v = v.trim();
+    let lower = v.to_ascii_lowercase();
+    v.is_empty()
+        || matches!(
+            lower.as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "none" | "null"
+        )
+        // A short number is a count or a switch; a long one could be a PIN or a
+        // numeric key, and a leaked secret is worse than a hidden number.
+        || (v.len() <= 4 && v.parse::<f64>().is_ok())
+        || ["/", "./", "../", "~/"].iter().any(|p| v.starts_with(p))
+        || (v.contains("://") && !v.contains('@'))
+}
+
 /// Strip credentials embedded in a URL-ish string (userinfo, secret query values).
 pub fn redact_text(s: &str) -> String {
     // Each pattern needs these characters: most arguments have none of them and
@@ -79,11 +141,22 @@ pub fn url_host(url: &str) -> Option<String> {
 
 /// The argv with secret values replaced, and the names of the flags whose values went.
 ///
-/// `known_secret_flags` come from the product's signature: their next argument is
-/// always a secret. Other flags whose name looks secret lose their value too, unless
-/// the next argument is itself a flag (a boolean switch such as `--no-auth`).
+/// `known_secret_flags` come from the product's signature: their value is always
+/// a secret, however the flag is spelt (`--api_key` for `--api-key`: argparse and
+/// click accept both). Other flags are secrets by meaning: named for a
+/// credential ([`is_credential_flag`]) and given a value that could be one
+/// ([`is_plain_value`]: not a path, URL, boolean or number), never a flag (a
+/// boolean switch such as `--no-auth` keeps the next flag).
 pub fn redact_argv(argv: &[String], known_secret_flags: &[String]) -> (Vec<String>, Vec<String>) {
-    let is_known = |name: &str| known_secret_flags.iter().any(|f| f == name);
+    let spelt = |f: &str| f.trim_start_matches('-').replace('_', "-");
+    let is_known = |name: &str| {
+        let n = spelt(name);
+        known_secret_flags.iter().any(|f| spelt(f) == n)
+    };
+    let secret = |name: &str, value: &str| {
+        !value.is_empty()
+            && (is_known(name) || (is_credential_flag(name) && !is_plain_value(value)))
+    };
     let mut out = Vec::with_capacity(argv.len());
     let mut flags = Vec::new();
     let mut i = 0;
@@ -92,15 +165,15 @@ pub fn redact_argv(argv: &[String], known_secret_flags: &[String]) -> (Vec<Strin
         if arg.starts_with('-') && arg.len() > 1 {
             if let Some((name, value)) = arg.split_once('=') {
                 // An empty value hides nothing, and "no token" is itself a finding.
-                if !value.is_empty() && (is_known(name) || is_secret_name(name)) {
+                if secret(name, value) {
                     flags.push(name.to_string());
                     out.push(format!("{name}={REDACTED}"));
                     i += 1;
                     continue;
                 }
             } else if let Some(next) = argv.get(i + 1)
-                && !next.is_empty()
-                && (is_known(arg) || (is_secret_name(arg) && !next.starts_with('-')))
+                && (is_known(arg) || !next.starts_with('-'))
+                && secret(arg, next)
             {
                 flags.push(arg.clone());
                 out.push(arg.clone());
@@ -164,6 +237,42 @@ mod tests {
             v(&["srv", "--hf-token", REDACTED, "--no-auth", "--port", "8"])
         );
         assert_eq!(flags, v(&["--hf-token"]));
+    }
+
+    #[test]
+    fn secrets_by_meaning_not_by_substring() {
+        let cases: &[(&[&str], &[&str])] = &[
+            // Named for something else, or given a path, URL, switch or count.
+            (&["--session-dir", "/var/lib/s"], &[]),
+            (&["--key-file", "/etc/k.pem"], &[]),
+            (&["--ssl-keyfile=certs/k.pem"], &[]),
+            (&["--auth-type", "basic"], &[]),
+            (&["--token-limit", "4096"], &[]),
+            (&["--token", "/run/secrets/t"], &[]),
+            (&["--auth", "true"], &[]),
+            (&["--api-key", "1"], &[]),
+            (&["--secret", "https://vault.local/v1/kv"], &[]),
+            // Credentials, by their last word, in every spelling.
+            (&["--ngrok-authtoken", "2abcDEF"], &["--ngrok-authtoken"]),
+            (&["--ServerApp.password=hunter2"], &["--ServerApp.password"]),
+            (&["--hfToken", "hf_abc"], &["--hfToken"]),
+            (&["--db_password", "123456"], &["--db_password"]),
+            (&["--cookie-secret", "c00k1e"], &["--cookie-secret"]),
+        ];
+        for (args, want) in cases {
+            let mut argv = vec!["srv".to_string()];
+            argv.extend(args.iter().map(|s| s.to_string()));
+            let (out, flags) = redact_argv(&argv, &[]);
+            assert_eq!(flags, v(want), "{args:?} → {out:?}");
+            let kept = out.iter().any(|a| a.contains(REDACTED));
+            assert_eq!(kept, !want.is_empty(), "{args:?} → {out:?}");
+        }
+        // A flag the signature names is a secret in the spelling its parser also
+        // accepts, and even when its value looks like a path.
+        let known = v(&["--api-key"]);
+        let (out, flags) = redact_argv(&v(&["srv", "--api_key", "/k"]), &known);
+        assert_eq!(out, v(&["srv", "--api_key", REDACTED]));
+        assert_eq!(flags, v(&["--api_key"]));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub fn server(pid: u32, product_id: &str) -> Server {
             signature_status: "src".into(),
         },
         workers: vec![],
+        helpers: vec![],
         sockets: vec![],
         models: vec![],
         auth: AuthConfig {

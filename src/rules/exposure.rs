@@ -3,8 +3,8 @@
 
 use crate::knowledge::Signatures;
 use crate::model::{
-    AuthState, BindScope, Evidence, Finding, Inventory, ListenerExposure, ProbeAuth, ProbeVerdict,
-    Protocol, Reach, Server, Severity, Socket, SocketState, Source, Subject,
+    AuthState, BindScope, Evidence, Finding, Helper, Inventory, ListenerExposure, ProbeAuth,
+    ProbeVerdict, Protocol, Reach, Server, Severity, Socket, SocketState, Source, Subject,
 };
 
 pub const RULE_UNAUTH_EXPOSED: &str = "exposure.unauthenticated-listener";
@@ -83,14 +83,16 @@ pub fn unauthenticated_exposed(
     for server in &inv.servers {
         // What the server did when asked beats what its flags suggest: auth may
         // come from a config file that was not read.
-        let answered: Vec<&ProbeVerdict> = probes.iter().filter(|p| p.pid == server.pid).collect();
+        let answered: Vec<&ProbeVerdict> = probes
+            .iter()
+            .filter(|p| p.pid == server.pid)
+            .filter(|p| !server.helpers.iter().any(|h| h.sockets.contains(&p.socket)))
+            .collect();
         let demands = answered.iter().any(|p| p.auth == ProbeAuth::DemandsAuth);
         let open = answered
             .iter()
             .find(|p| p.auth == ProbeAuth::AnswersWithoutCredentials);
-        if demands || (server.auth.state == AuthState::Configured && open.is_none()) {
-            continue;
-        }
+        let covered = demands || (server.auth.state == AuthState::Configured && open.is_none());
         for &idx in &server.sockets {
             let Some(sock) = inv.sockets.get(idx) else {
                 continue;
@@ -104,23 +106,18 @@ pub fn unauthenticated_exposed(
             if exp.scope == BindScope::Loopback {
                 continue;
             }
+            // A process the server started answers for itself: the server's key
+            // does not cover a port it does not serve.
+            if let Some(h) = server.helper_of(idx, sock) {
+                out.extend(helper_listener(server, h, sock, exp, probes));
+                continue;
+            }
+            if covered {
+                continue;
+            }
             let unauth = open.is_some() || server.auth.state != AuthState::Unknown;
-            let severity = match (exp.reach, unauth) {
-                (Reach::Public, true) => Severity::Critical,
-                (Reach::Public, false) | (Reach::Lan | Reach::Vpn, true) => Severity::High,
-                (Reach::HostOnly | Reach::Unknown, _) | (Reach::Lan | Reach::Vpn, false) => {
-                    Severity::Medium
-                }
-                (Reach::LoopbackOnly, _) => Severity::Low,
-            };
-            let who = match exp.reach {
-                Reach::LoopbackOnly => "is bound beyond loopback (today only loopback reaches it)",
-                Reach::HostOnly => "is reachable from the host and its containers",
-                Reach::Lan => "is reachable from the LAN",
-                Reach::Vpn => "is reachable over a VPN",
-                Reach::Public => "is reachable from public networks",
-                Reach::Unknown => "is bound beyond loopback (reach unknown)",
-            };
+            let severity = severity_of(exp.reach, unauth);
+            let who = reach_words(exp.reach);
             let title = if unauth {
                 format!(
                     "{} on {} {who} without authentication",
@@ -188,6 +185,94 @@ pub fn unauthenticated_exposed(
         }
     }
     out
+}
+
+fn severity_of(reach: Reach, unauth: bool) -> Severity {
+    match (reach, unauth) {
+        (Reach::Public, true) => Severity::Critical,
+        (Reach::Public, false) | (Reach::Lan | Reach::Vpn, true) => Severity::High,
+        (Reach::HostOnly | Reach::Unknown, _) | (Reach::Lan | Reach::Vpn, false) => {
+            Severity::Medium
+        }
+        (Reach::LoopbackOnly, _) => Severity::Low,
+    }
+}
+
+fn reach_words(reach: Reach) -> &'static str {
+    match reach {
+        Reach::LoopbackOnly => "is bound beyond loopback (today only loopback reaches it)",
+        Reach::HostOnly => "is reachable from the host and its containers",
+        Reach::Lan => "is reachable from the LAN",
+        Reach::Vpn => "is reachable over a VPN",
+        Reach::Public => "is reachable from public networks",
+        Reach::Unknown => "is bound beyond loopback (reach unknown)",
+    }
+}
+
+/// A listener of a process the server started: judged by what that listener
+/// answered (a probe of it), never by the server's own auth; unprobed, its auth
+/// is unknown.
+fn helper_listener(
+    server: &Server,
+    h: &Helper,
+    sock: &Socket,
+    exp: &ListenerExposure,
+    probes: &[ProbeVerdict],
+) -> Option<Finding> {
+    let own: Vec<&ProbeVerdict> = probes.iter().filter(|p| p.socket == exp.socket).collect();
+    if own.iter().any(|p| p.auth == ProbeAuth::DemandsAuth) {
+        return None;
+    }
+    let open = own
+        .iter()
+        .find(|p| p.auth == ProbeAuth::AnswersWithoutCredentials);
+    let who = reach_words(exp.reach);
+    let what = format!("{} {} ({}, pid {})", server.product, h.role, h.comm, h.pid);
+    let title = match open {
+        Some(_) => format!("{what} on {} {who} without authentication", sock.local),
+        None => format!(
+            "{what} on {} {who}; whether it requires authentication is unknown",
+            sock.local
+        ),
+    };
+    let mut evidence = vec![
+        socket_evidence(sock),
+        Evidence::new(
+            Source::proc(h.pid, "fd"),
+            format!("socket:[{}] held by pid {}", sock.inode, h.pid),
+        ),
+        Evidence::new(
+            Source::proc(h.pid, "stat"),
+            format!(
+                "started by {} (pid {}), a descendant of it: {}",
+                server.product, server.pid, h.role
+            ),
+        ),
+    ];
+    evidence.extend(exp.chain.iter().skip(1).cloned());
+    if let Some(p) = open {
+        evidence.extend(p.evidence.iter().cloned());
+    }
+    Some(Finding {
+        rule: RULE_UNAUTH_EXPOSED.into(),
+        severity: severity_of(exp.reach, open.is_some()),
+        title,
+        subject: Subject {
+            product: server.product.clone(),
+            pid: server.pid,
+            listener: Some(format!("{}/tcp", sock.local)),
+            path: None,
+        },
+        summary: format!(
+            "Exposure: {}. This port is served by a process {} started, not by its API: the server's own authentication does not cover it, and anyone who can reach it can use whatever it serves.",
+            exp.summary, server.product
+        ),
+        evidence,
+        remediation: format!(
+            "Find out what {} serves on this port; bind it to 127.0.0.1 or firewall the port, and turn on its own authentication if it has one.",
+            h.comm
+        ),
+    })
 }
 
 pub const RULE_PARTIAL_AUTH: &str = "exposure.paths-open-despite-auth";
@@ -323,6 +408,73 @@ mod tests {
         let f = unauthenticated_exposed(&inv, &exp, &[], &k.signatures);
         assert!(f.len() <= 1);
         (exp[0].reach, f.first().map(|f| f.severity))
+    }
+
+    /// A server whose key covers its API, and a process it started that listens
+    /// on the LAN: the key does not speak for the helper's port.
+    #[test]
+    fn a_helper_listener_is_judged_on_its_own() {
+        let k = Knowledge::embedded().expect("knowledge");
+        let lan = vec![
+            lo(HOST),
+            iface("eth0", HOST, InterfaceKind::Other, &[("192.168.1.5", 24)]),
+        ];
+        let mut inv = inventory("0.0.0.0", AuthState::Configured, HOST, lan);
+        let mut helper_sock = inv.sockets[0].clone();
+        helper_sock.local.port = 9090;
+        helper_sock.inode = 8;
+        helper_sock.owner = SocketOwner::Processes {
+            pids: vec![77],
+            comm: "python3".into(),
+        };
+        inv.sockets.push(helper_sock);
+        inv.servers[0].sockets = vec![0, 1];
+        inv.servers[0].helpers = vec![Helper {
+            pid: 77,
+            comm: "python3".into(),
+            cmdline: vec!["python3".into(), "-m".into(), "http.server".into()],
+            role: "helper process".into(),
+            sockets: vec![1],
+        }];
+        let exp = crate::rules::reach::listener_exposures(&inv, &k.network);
+        let f = unauthenticated_exposed(&inv, &exp, &[], &k.signatures);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].subject.listener.as_deref(), Some("0.0.0.0:9090/tcp"));
+        assert_eq!(f[0].severity, Severity::Medium, "LAN, auth unknown");
+        assert!(
+            f[0].title.contains("helper process (python3, pid 77)"),
+            "{}",
+            f[0].title
+        );
+        assert!(f[0].title.contains("is unknown"), "{}", f[0].title);
+
+        // Its own probe settles it: open is high on the LAN, a 401 is no finding.
+        let probe = |auth| ProbeVerdict {
+            socket: 1,
+            pid: 42,
+            identity: ProbeIdentity::NotConfirmed,
+            version: None,
+            auth,
+            listed: None,
+            open_paths: Vec::new(),
+            evidence: Vec::new(),
+        };
+        let f = unauthenticated_exposed(
+            &inv,
+            &exp,
+            &[probe(ProbeAuth::AnswersWithoutCredentials)],
+            &k.signatures,
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].title.ends_with("without authentication"),
+            "{}",
+            f[0].title
+        );
+        let f =
+            unauthenticated_exposed(&inv, &exp, &[probe(ProbeAuth::DemandsAuth)], &k.signatures);
+        assert!(f.is_empty(), "{f:#?}");
     }
 
     fn lo(ns: &str) -> Interface {

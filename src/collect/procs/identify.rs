@@ -1,8 +1,11 @@
-//! Which processes are AI servers, and which are only their workers.
+//! Which processes are AI servers, which are only their workers, and which are
+//! other processes they started.
 //!
 //! A worker (vLLM engine core, Ollama runner, a uvicorn worker) is folded into
 //! the topmost ancestor server it belongs to, so one server is counted once and
-//! sockets or models held by its workers are still attributed to it.
+//! sockets or models held by its workers are still attributed to it. Any other
+//! descendant that is not a server of its own (a kernel, a dashboard, a metrics
+//! exporter, a tunnel) is a helper of that server: a server is its process tree.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,6 +19,8 @@ pub struct Identified<'s> {
     pub strength: Strength,
     pub reason: String,
     pub workers: Vec<u32>,
+    /// Other descendants of the server or its workers (none of them a server).
+    pub helpers: Vec<u32>,
 }
 
 // Children that Python's multiprocessing starts for a server: they carry no
@@ -94,6 +99,7 @@ pub fn identify<'s>(table: &ProcTable, sigs: &'s Signatures) -> Vec<Identified<'
                     strength: m.strength,
                     reason: m.reason,
                     workers: Vec::new(),
+                    helpers: Vec::new(),
                 },
             );
         }
@@ -145,12 +151,44 @@ pub fn identify<'s>(table: &ProcTable, sigs: &'s Signatures) -> Vec<Identified<'
             m.workers.push(*worker);
         }
     }
+    // Every other descendant belongs to the nearest server above it (resolved to
+    // that server's root): a process a server started is part of it until it is
+    // a server itself.
+    let root_of = |pid: u32| {
+        let mut root = pid;
+        for _ in 0..64 {
+            match parent_of.get(&root) {
+                Some(up) if *up != root => root = *up,
+                _ => break,
+            }
+        }
+        root
+    };
+    let mut helpers: Vec<(u32, u32)> = Vec::new();
+    for p in table.procs.values() {
+        if p.pid == own || matched.contains_key(&p.pid) || parent_of.contains_key(&p.pid) {
+            continue;
+        }
+        if let Some(server) = table
+            .ancestors(p.pid)
+            .map(|a| a.pid)
+            .find(|a| matched.contains_key(a))
+        {
+            helpers.push((p.pid, root_of(server)));
+        }
+    }
+    for (helper, root) in helpers {
+        if let Some(m) = matched.get_mut(&root) {
+            m.helpers.push(helper);
+        }
+    }
     let mut servers: Vec<Identified<'s>> = matched
         .into_values()
         .filter(|m| !parent_of.contains_key(&m.pid))
         .collect();
     for s in &mut servers {
         s.workers.sort_unstable();
+        s.helpers.sort_unstable();
     }
     servers.sort_by_key(|s| s.pid);
     servers
@@ -227,14 +265,24 @@ mod tests {
             ),
         ]);
         let found = identify(&t, &sigs);
-        let ids: Vec<(u32, &str, Vec<u32>)> = found
+        let ids: Vec<(u32, &str, Vec<u32>, Vec<u32>)> = found
             .iter()
-            .map(|f| (f.pid, f.signature.id.as_str(), f.workers.clone()))
+            .map(|f| {
+                (
+                    f.pid,
+                    f.signature.id.as_str(),
+                    f.workers.clone(),
+                    f.helpers.clone(),
+                )
+            })
             .collect();
         assert_eq!(
             ids,
-            vec![(10, "vllm", vec![11, 12]), (20, "ollama", vec![21])],
-            "bash (13) is no worker; each server counted once"
+            vec![
+                (10, "vllm", vec![11, 12], vec![13]),
+                (20, "ollama", vec![21], vec![])
+            ],
+            "bash (13) is no worker but a helper of the server it started; each server counted once"
         );
     }
 

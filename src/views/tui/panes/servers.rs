@@ -274,6 +274,24 @@ pub(crate) fn detail(
                 .join(", "),
         ));
     }
+    for h in &sv.helpers {
+        let ports: Vec<String> = h
+            .sockets
+            .iter()
+            .filter_map(|i| s.inventory.sockets.get(*i))
+            .map(|k| k.local.to_string())
+            .collect();
+        out.push(kv(
+            "started",
+            format!(
+                "{} (pid {}): {} — {}",
+                h.comm,
+                h.pid,
+                h.role,
+                ports.join(", ")
+            ),
+        ));
+    }
     if sv.sockets.is_empty() {
         out.push(Line::from(
                 "No socket joined to this server: it does not listen, or its fds were not readable (see blind spots).",
