@@ -114,8 +114,19 @@ pub enum Matcher {
 
 impl Switch {
     /// Why the switch concerns this server: its product, or a library on its path
-    /// (`None`: it does not).
+    /// (`None`: it does not). A switch that lives in a library needs that library:
+    /// when the process's Python environment was read and none of the switch's
+    /// libraries is in it, nothing in the process can send what the switch governs.
     pub fn applies(&self, server: &crate::model::Server) -> Option<String> {
+        // Read whole: an unreadable site directory could hold the library.
+        let env_read = server
+            .runtime
+            .python
+            .as_ref()
+            .is_some_and(|p| p.site_dirs.iter().all(|d| d.state != "unreadable"));
+        if !self.libraries.is_empty() && env_read && self.library_of(server).is_none() {
+            return None;
+        }
         if self.products.contains(&server.product_id) {
             return Some(format!(
                 "the product ({}) is listed for this switch",

@@ -337,6 +337,61 @@ mod tests {
         assert_eq!(state_of(&s, "gradio-analytics", &[]), SwitchState::Off);
     }
 
+    /// A switch that lives in a library concerns a process only when that
+    /// library is in its environment; an environment not read (or read in
+    /// part) proves nothing either way.
+    #[test]
+    fn a_library_switch_needs_its_library() {
+        use crate::model::components::{Ecosystem, PythonEnv, SiteDir};
+        let p = Privacy::embedded().expect("privacy.toml");
+        let sw = p
+            .switches
+            .iter()
+            .find(|x| x.id == "gradio-analytics")
+            .expect("switch");
+        let env = |state: &str| PythonEnv {
+            executable: "/v/bin/python3".into(),
+            real_executable: None,
+            version: Some("3.11".into()),
+            venv: Some("/v".into()),
+            base_prefix: None,
+            system_site_packages: false,
+            conda: false,
+            site_dirs: vec![SiteDir {
+                path: "/v/lib/python3.11/site-packages".into(),
+                why: "venv".into(),
+                state: state.into(),
+                distributions: 1,
+            }],
+        };
+        let mut s = server(7, "gradio");
+        assert!(
+            sw.applies(&s).is_some(),
+            "environment not read: the product decides"
+        );
+        s.runtime.python = Some(env("found"));
+        s.components = vec![crate::model::advisory::component(
+            Ecosystem::PyPI,
+            "fastapi",
+            "0.115.0",
+            "/v/lib/python3.11/site-packages",
+        )];
+        assert!(
+            sw.applies(&s).is_none(),
+            "no gradio in the environment read"
+        );
+        s.runtime.python = Some(env("unreadable"));
+        assert!(sw.applies(&s).is_some(), "read in part: it may be there");
+        s.runtime.python = Some(env("found"));
+        s.components.push(crate::model::advisory::component(
+            Ecosystem::PyPI,
+            "gradio",
+            "5.0.0",
+            "/v/lib/python3.11/site-packages",
+        ));
+        assert!(sw.applies(&s).is_some());
+    }
+
     #[test]
     fn vllm_do_not_track_first_set_wins() {
         let s = with_env("vllm", &[("VLLM_DO_NOT_TRACK", "0"), ("DO_NOT_TRACK", "1")]);
