@@ -338,23 +338,32 @@ impl Collector {
         let mut done = Vec::new();
         let mut todo = Vec::new();
         for s in servers {
-            let Some(fp) = fps.get(&s.product_id) else {
-                continue;
-            };
             // The product's fingerprint speaks for the product's own ports; a
-            // helper's port serves something else.
-            let listeners = s
+            // helper's port serves something else, and a product without a
+            // fingerprint still answers or refuses: both get the generic round.
+            let own_fp = fps.get(&s.product_id).unwrap_or(&fps.generic);
+            let tcp_listener = |i: usize| {
+                sockets.get(i).is_some_and(|k| {
+                    k.protocol == crate::model::Protocol::Tcp
+                        && k.state == crate::model::SocketState::Listen
+                })
+            };
+            let helper = |i: usize| sockets.get(i).is_some_and(|k| s.helper_of(i, k).is_some());
+            let own = s
                 .sockets
                 .iter()
-                .filter(|&&i| {
-                    sockets.get(i).is_some_and(|k| {
-                        k.protocol == crate::model::Protocol::Tcp
-                            && k.state == crate::model::SocketState::Listen
-                            && s.helper_of(i, k).is_none()
-                    })
-                })
-                .take(PROBE_LISTENERS_PER_SERVER);
-            for &i in listeners {
+                .copied()
+                .filter(|&i| tcp_listener(i) && !helper(i))
+                .take(PROBE_LISTENERS_PER_SERVER)
+                .map(|i| (i, own_fp));
+            let helpers = s
+                .sockets
+                .iter()
+                .copied()
+                .filter(|&i| tcp_listener(i) && helper(i))
+                .take(PROBE_LISTENERS_PER_SERVER)
+                .map(|i| (i, &fps.generic));
+            for (i, fp) in own.chain(helpers) {
                 let sock = &sockets[i];
                 if let Some((_, p)) = cache.get(&(s.pid, sock.inode)) {
                     done.push(Probe {
@@ -371,7 +380,7 @@ impl Collector {
                 let mut p = Probe {
                     socket: i,
                     pid: s.pid,
-                    product_id: s.product_id.clone(),
+                    product_id: fp.id.clone(),
                     target: format!("{addr} in {ns}"),
                     responses: Vec::new(),
                     skipped: None,

@@ -14,7 +14,12 @@ pub const MAX_REQUESTS: usize = 5;
 struct File {
     schema_version: u32,
     products: Vec<Fingerprint>,
+    generic: Fingerprint,
 }
+
+/// Id of the generic round (`[generic]`), sent to listeners no product
+/// fingerprint speaks for.
+pub const GENERIC: &str = "generic";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +76,8 @@ pub struct AuthProbe {
 
 pub struct Fingerprints {
     pub products: Vec<Fingerprint>,
+    /// For a helper's port, or a product without a fingerprint of its own.
+    pub generic: Fingerprint,
 }
 
 impl Fingerprints {
@@ -108,8 +115,19 @@ impl Fingerprints {
                 return Err(bad(format!("{}: request paths must start with /", p.id)));
             }
         }
+        let g = &f.generic;
+        if g.id != GENERIC
+            || g.source.is_empty()
+            || g.requests.is_empty()
+            || !g.requests.iter().all(|r| r.starts_with('/'))
+        {
+            return Err(bad(format!(
+                "[generic]: needs id = {GENERIC:?}, a source and request paths starting with /"
+            )));
+        }
         Ok(Fingerprints {
             products: f.products,
+            generic: f.generic,
         })
     }
 

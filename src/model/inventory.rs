@@ -270,6 +270,8 @@ pub struct Probe {
     /// Index into `Inventory::sockets` of the listener probed.
     pub socket: usize,
     pub pid: u32,
+    /// The fingerprint of the round: the product's id, or `generic` for a port
+    /// no product fingerprint speaks for.
     pub product_id: String,
     /// Where the requests went, e.g. `127.0.0.1:8080 in net:[4026531840]`.
     pub target: String,

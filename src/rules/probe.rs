@@ -1,7 +1,7 @@
 //! What the loopback probes mean: is the process the product it was taken for,
 //! which version, and does it answer without credentials.
 
-use crate::knowledge::fingerprints::Fingerprints;
+use crate::knowledge::fingerprints::{Fingerprints, GENERIC};
 use crate::model::{Evidence, Inventory, Probe, ProbeAuth, ProbeIdentity, ProbeVerdict, Source};
 
 fn ok(status: Option<u16>) -> bool {
@@ -64,6 +64,19 @@ pub fn verdict(p: &Probe, fps: &Fingerprints) -> ProbeVerdict {
             format!("marker found: {m}"),
         ));
     }
+    if p.product_id == GENERIC {
+        let auth = generic_auth(p);
+        return ProbeVerdict {
+            socket: p.socket,
+            pid: p.pid,
+            identity,
+            version: None,
+            auth,
+            listed: None,
+            open_paths: Vec::new(),
+            evidence,
+        };
+    }
     let fp = fps.get(&p.product_id);
     let auth_path = fp.map(|f| f.auth.path.as_str()).unwrap_or("");
     let auth_resp = p.responses.iter().find(|r| r.path == auth_path);
@@ -96,6 +109,32 @@ pub fn verdict(p: &Probe, fps: &Fingerprints) -> ProbeVerdict {
         listed: auth_resp.and_then(|r| r.list_len),
         open_paths,
         evidence,
+    }
+}
+
+/// The generic round's verdict: a JSON answer without credentials to any path but
+/// `/` (a model list, an API schema) is a service that answers without them; a
+/// 401/403 with no such answer is one that demands them; anything else (no
+/// answer, not HTTP, only a page at `/`, which may be a login form) is unknown.
+fn generic_auth(p: &Probe) -> ProbeAuth {
+    let json = |r: &&crate::model::ProbeResponse| {
+        r.content_type
+            .as_deref()
+            .is_some_and(|c| c.to_ascii_lowercase().contains("json"))
+    };
+    let open = p
+        .responses
+        .iter()
+        .filter(|r| r.path != "/")
+        .any(|r| ok(r.status) && json(&r));
+    let refused = p
+        .responses
+        .iter()
+        .any(|r| matches!(r.status, Some(401 | 403)) || r.auth_challenge.is_some());
+    match (open, refused) {
+        (true, _) => ProbeAuth::AnswersWithoutCredentials,
+        (false, true) => ProbeAuth::DemandsAuth,
+        (false, false) => ProbeAuth::Unknown,
     }
 }
 
