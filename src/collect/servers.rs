@@ -81,6 +81,15 @@ fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Opt
         .unwrap_or_default();
     let env_unreadable = env.as_ref().err().cloned();
     let env_config = env.map(|e| e.config).unwrap_or_default();
+    // A class of AI processes (not a product) is a server only while it listens.
+    if f.signature.listening_only
+        && !cx.sockets.iter().any(|s| {
+            s.state != SocketState::Established
+                && s.owner_pids().iter().any(|p| members.contains(p))
+        })
+    {
+        return None;
+    }
     let helpers = helpers_of(&f, cx);
     let sockets = cx
         .sockets

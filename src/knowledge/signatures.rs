@@ -47,6 +47,8 @@ struct RawSignature {
     rules: Vec<RawRule>,
     #[serde(default)]
     helpers: Vec<RawHelper>,
+    #[serde(default)]
+    listening_only: bool,
 }
 
 /// A kind of process the product starts that is no server of its own.
@@ -140,6 +142,9 @@ pub struct Signature {
     pub ports: Vec<Port>,
     rules: Vec<Rule>,
     pub helpers: Vec<HelperRole>,
+    /// A class of processes, not a product: a match counts only for a process
+    /// that listens (or holds a bound UDP socket).
+    pub listening_only: bool,
 }
 
 impl Signature {
@@ -302,6 +307,7 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
         ports: raw.ports,
         rules,
         helpers,
+        listening_only: raw.listening_only,
     })
 }
 

@@ -112,21 +112,22 @@ pub fn verdict(p: &Probe, fps: &Fingerprints) -> ProbeVerdict {
     }
 }
 
-/// The generic round's verdict: a JSON answer without credentials to any path but
-/// `/` (a model list, an API schema) is a service that answers without them; a
-/// 401/403 with no such answer is one that demands them; anything else (no
-/// answer, not HTTP, only a page at `/`, which may be a login form) is unknown.
+/// The generic round's verdict: without credentials, a 2xx JSON answer to any
+/// path but `/` (a model list, an API schema), an MCP endpoint's JSON-RPC answer
+/// or event stream (a marker of the round: the endpoint took the request, and its
+/// tools are remote actions) is a service that answers without them; a 401/403
+/// with none of those is one that demands them; anything else (no answer, not
+/// HTTP, only a page at `/`, which may be a login form) is unknown.
 fn generic_auth(p: &Probe) -> ProbeAuth {
     let json = |r: &&crate::model::ProbeResponse| {
         r.content_type
             .as_deref()
             .is_some_and(|c| c.to_ascii_lowercase().contains("json"))
     };
-    let open = p
-        .responses
-        .iter()
-        .filter(|r| r.path != "/")
-        .any(|r| ok(r.status) && json(&r));
+    let open = p.responses.iter().any(|r| {
+        let refused = matches!(r.status, Some(401 | 403));
+        (!refused && !r.markers.is_empty()) || (r.path != "/" && ok(r.status) && json(&r))
+    });
     let refused = p
         .responses
         .iter()
