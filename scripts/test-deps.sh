@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs and prints, eval-able, where it is:
 #   AIPOSTURE_LLAMA_SERVER=...  AIPOSTURE_TINY_GGUF=...  AIPOSTURE_PYTHON=...  AIPOSTURE_GRADIO_PYTHON=...
+#   AIPOSTURE_MCP_PYTHON=...
 #
 # Idempotent and cached: Debian packages are installed only when missing; the
 # llama-server binary is built once from the llama-cpp-python sdist (which vendors
@@ -129,6 +130,18 @@ import sys, importlib.metadata as m; sys.exit(m.version('gradio') != '$GRADIO_PY
   "$GVENV/bin/pip" install -q --disable-pip-version-check "gradio==$GRADIO_PY"
 fi
 
+# --- MCP: the official Python SDK (PyPI `mcp`), a real FastMCP server for tests/mcp.rs, in a
+# venv of its own (its pins differ from Gradio's).
+MCP_PY=${MCP_PY_VERSION:-2.3.0}
+MVENV="$CACHE/venv-mcp"
+if ! "$MVENV/bin/python" -c "
+import sys, importlib.metadata as m; sys.exit(m.version('mcp') != '$MCP_PY')" 2>/dev/null; then
+  log "venv-mcp + pip install mcp==$MCP_PY"
+  rm -rf "$MVENV"
+  python3 -m venv "$MVENV"
+  "$MVENV/bin/pip" install -q --disable-pip-version-check "mcp==$MCP_PY"
+fi
+
 # --- llama-server from source ----------------------------------------------------------------
 BIN="$CACHE/bin/llama-server-$LCP"
 if [ ! -x "$BIN" ]; then
@@ -169,5 +182,5 @@ if [ ! -s "$GGUF" ] || [ "$GEN" -nt "$GGUF" ]; then
   mv -f "$GGUF.tmp" "$GGUF"
 fi
 
-printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\n' \
-  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python"
+printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\n' \
+  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python"

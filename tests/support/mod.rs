@@ -64,6 +64,11 @@ pub fn gradio_python() -> PathBuf {
     dep("AIPOSTURE_GRADIO_PYTHON", "venv-gradio/bin/python")
 }
 
+/// The interpreter of the MCP venv (the official Python SDK, `mcp`).
+pub fn mcp_python() -> PathBuf {
+    dep("AIPOSTURE_MCP_PYTHON", "venv-mcp/bin/python")
+}
+
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()

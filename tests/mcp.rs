@@ -1,0 +1,115 @@
+//! MCP servers are servers: a real MCP server (the official Python SDK, PyPI
+//! `mcp`, one tool, streamable HTTP on every interface, no authentication: the
+//! SDK's default) in a namespace on a LAN of two (a veth pair). No signature
+//! names it: the tool must still find it by what its script imports, probe it
+//! (`GET /mcp`), and flag it as reachable from the LAN without authentication,
+//! as a client on the LAN measures by initializing a session without credentials.
+
+mod support;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::*;
+
+#[test]
+fn an_unauthenticated_mcp_server_on_the_lan_is_a_high_finding() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("mcp_server.py");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/mcp_server.py"),
+        &script,
+    )
+    .expect("copy");
+    let port = 7891;
+    let log = temp_path("mcp-server.log");
+    let logf = std::fs::File::create(&log).expect("log file");
+    let mut cmd = pair.server.command(mcp_python());
+    cmd.arg("mcp_server.py")
+        .arg(port.to_string())
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", dir.path())
+        .stdin(Stdio::null())
+        .stdout(logf.try_clone().expect("dup"))
+        .stderr(logf);
+    let srv = Proc {
+        child: cmd.spawn().expect("spawn the MCP server"),
+        log,
+    };
+    wait_until("the MCP server", Duration::from_secs(60), || {
+        pair.client_reaches(&pair.server_addr, port)
+    });
+
+    // A client on the LAN opens a session without any credential.
+    let out = run_ok(pair.client.command("curl").args([
+        "-s",
+        "--max-time",
+        "5",
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        "Accept: application/json, text/event-stream",
+        "-d",
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"lan-client","version":"1"}}}"#,
+        &format!("http://{}:{port}/mcp", pair.server_addr),
+    ]));
+    let answer = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        answer.contains(r#""serverInfo""#) && answer.contains("aiposture-test"),
+        "initialize without credentials: {answer}\n{}",
+        srv.log_text()
+    );
+
+    let snap = snapshot(&[]);
+    let s = servers_with_pid(&snap, srv.pid());
+    assert_eq!(
+        s.len(),
+        1,
+        "MCP server not in the inventory: {:#}",
+        snap["inventory"]["servers"]
+    );
+    assert_eq!(s[0]["product_id"], "python_ai_service", "{:#}", s[0]);
+    assert!(
+        s[0]["identification"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("mcp")),
+        "{:#}",
+        s[0]["identification"]
+    );
+    let idx = socket_on(&snap, s[0], port);
+    assert_eq!(exposure_of(&snap, &idx)["reach"], "lan");
+    let v: Vec<&Value> = snap["probe_verdicts"]
+        .as_array()
+        .expect("probe_verdicts")
+        .iter()
+        .filter(|v| v["socket"] == idx)
+        .collect();
+    assert_eq!(v.len(), 1, "{:#}", snap["probe_verdicts"]);
+    assert_eq!(v[0]["auth"], "answers_without_credentials", "{:#}", v[0]);
+    let f: Vec<&Value> = snap["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            f["rule"] == "exposure.unauthenticated-listener"
+                && f["subject"]["pid"] == srv.pid()
+                && f["subject"]["listener"] == format!("0.0.0.0:{port}/tcp")
+        })
+        .collect();
+    assert_eq!(f.len(), 1, "{:#}", snap["findings"]);
+    assert_eq!(f[0]["severity"], "high", "{:#}", f[0]);
+    assert!(
+        f[0]["title"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("reachable from the LAN without authentication")),
+        "{:#}",
+        f[0]
+    );
+}
