@@ -361,6 +361,10 @@ pub struct ProcessPrivacy {
     pub backends: Vec<Backend>,
     pub tunnels: Vec<Tunnel>,
     pub egress: Vec<Egress>,
+    /// What could not be assessed for this process (its open sockets, hence its
+    /// connections): the air-gap verdict cannot be "ready" while anything is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_assessed: Vec<String>,
 }
 
 #[derive(
@@ -371,7 +375,8 @@ pub enum AirGapState {
     /// Nothing found that would reach out, and nothing left unknown.
     Ready,
     NotReady,
-    /// Nothing found that reaches out, but some switches could not be read.
+    /// Nothing found that reaches out, but something could not be read or
+    /// assessed (a switch, a process's connections).
     Unknown,
 }
 
@@ -391,7 +396,7 @@ pub struct ReachOut {
     pub pid: u32,
     pub product: String,
     /// `telemetry`, `update check`, `hub pull`, `cloud features`, `backend`,
-    /// `tunnel`, `agent`, `mcp server`, `egress`.
+    /// `tunnel`, `agent`, `mcp server`, `egress`, `not assessed`.
     pub kind: String,
     pub what: String,
     pub state: SwitchState,

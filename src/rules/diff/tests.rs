@@ -168,6 +168,7 @@ fn egress_to(remote: &str, first_seen: &str) -> Egress {
 
 fn privacy_of(pid: u32, switches: Vec<Switch>, egress: Vec<Egress>) -> ProcessPrivacy {
     ProcessPrivacy {
+        not_assessed: Vec::new(),
         pid,
         product: "llama.cpp server".into(),
         role: PrivacyRole::Server,

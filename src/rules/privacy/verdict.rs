@@ -29,6 +29,9 @@ pub fn air_gap(processes: &[ProcessPrivacy], actors: &[Actor], privacy: &Privacy
         })
     };
     for p in processes {
+        for why in &p.not_assessed {
+            add(p, "not assessed", why.clone(), SwitchState::Unknown);
+        }
         for s in p.switches.iter().filter(|s| s.state != SwitchState::Off) {
             add(
                 p,
@@ -385,6 +388,45 @@ mod tests {
         inv.servers[0].env_unreadable = Some("permission denied".into());
         let (report, _) = super::super::analyse(&inv, &k);
         assert_eq!(report.air_gap.state, Some(AirGapState::Unknown));
+    }
+
+    /// Every switch off, but the server's open sockets were not readable: its
+    /// connections are unseen, so the host is not known to be air-gapped.
+    #[test]
+    fn air_gap_is_unknown_while_a_process_of_the_stack_is_not_assessed() {
+        use crate::model::{BlindSpot, Source};
+        let k = Knowledge::embedded().expect("knowledge");
+        let mut inv = inventory();
+        let mut s = server(10, "gradio");
+        s.env_config = vec![env("GRADIO_ANALYTICS_ENABLED", "False")];
+        inv.servers.push(s);
+        inv.blind_spots.push(BlindSpot {
+            what: "open files of pid 10 (python3)".into(),
+            path: Source::proc(10, "fd"),
+            reason: "permission denied".into(),
+            consequence: "unseen".into(),
+        });
+        let (report, _) = super::super::analyse(&inv, &k);
+        assert_eq!(
+            report.air_gap.state,
+            Some(AirGapState::Unknown),
+            "{report:#?}"
+        );
+        let r = &report.air_gap.reach_outs;
+        assert!(
+            r.iter().any(|r| r.kind == "not assessed"
+                && r.pid == 10
+                && r.what.contains("connections cannot be seen")),
+            "{r:#?}"
+        );
+        // Another process's hidden sockets say nothing about this one.
+        inv.blind_spots[0].path = Source::proc(11, "fd");
+        let (report, _) = super::super::analyse(&inv, &k);
+        assert_eq!(
+            report.air_gap.state,
+            Some(AirGapState::Ready),
+            "{report:#?}"
+        );
     }
 
     #[test]
