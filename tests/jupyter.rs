@@ -98,24 +98,7 @@ fn start(mut cmd: Command, dir: &Path, name: &str, port: u16, token_arg: &str) -
 
 /// Status code of a GET from inside the namespace, as curl measures it ("000": no answer).
 fn curl_status(ns: &Netns, port: u16, path: &str, header: Option<&str>) -> String {
-    let mut c = ns.command("curl");
-    c.args([
-        "-s",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-        "--max-time",
-        "2",
-    ]);
-    if let Some(h) = header {
-        c.args(["-H", h]);
-    }
-    let out = c
-        .arg(format!("http://127.0.0.1:{port}{path}"))
-        .output()
-        .expect("run curl");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    http_status(ns, &format!("http://127.0.0.1:{port}{path}"), header)
 }
 
 fn wait_for_api(ns: &Netns, g: &mut Group, port: u16) {

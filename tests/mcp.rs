@@ -8,7 +8,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -25,22 +24,13 @@ fn an_unauthenticated_mcp_server_on_the_lan_is_a_high_finding() {
     )
     .expect("copy");
     let port = 7891;
-    let log = temp_path("mcp-server.log");
-    let logf = std::fs::File::create(&log).expect("log file");
-    let mut cmd = pair.server.command(mcp_python());
-    cmd.arg("mcp_server.py")
-        .arg(port.to_string())
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", dir.path())
-        .stdin(Stdio::null())
-        .stdout(logf.try_clone().expect("dup"))
-        .stderr(logf);
-    let srv = Proc {
-        child: cmd.spawn().expect("spawn the MCP server"),
-        log,
-    };
+    let srv = start_script(
+        &pair.server,
+        &mcp_python(),
+        dir.path(),
+        &["mcp_server.py", &port.to_string()],
+        &[],
+    );
     wait_until("the MCP server", Duration::from_secs(60), || {
         pair.client_reaches(&pair.server_addr, port)
     });

@@ -8,7 +8,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -16,22 +15,11 @@ use support::*;
 
 /// Status a client on the LAN gets for `path` ("000": no answer).
 fn lan_status(pair: &VethPair, port: u16, path: &str) -> String {
-    let out = pair
-        .client
-        .command("curl")
-        .args([
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "--max-time",
-            "3",
-        ])
-        .arg(format!("http://{}:{port}{path}", pair.server_addr))
-        .output()
-        .expect("run curl");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    http_status(
+        &pair.client,
+        &format!("http://{}:{port}{path}", pair.server_addr),
+        None,
+    )
 }
 
 fn helper_pid(server: &Value, port: u16, snap: &Value) -> u64 {
@@ -74,24 +62,18 @@ fn services_an_app_starts_are_attributed_probed_and_judged_per_port() {
             locked.to_string()
         ],
     ]);
-    let log = temp_path("process-tree.log");
-    let logf = std::fs::File::create(&log).expect("log file");
-    let mut cmd = pair.server.command(&py);
-    cmd.arg("gradio_app.py")
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", dir.path())
-        .env("GRADIO_ANALYTICS_ENABLED", "False")
-        .env("APP_PORT", ui.to_string())
-        .env("APP_HELPERS", helpers.to_string())
-        .stdin(Stdio::null())
-        .stdout(logf.try_clone().expect("dup"))
-        .stderr(logf);
-    let app = Proc {
-        child: cmd.spawn().expect("spawn the app"),
-        log,
-    };
+    let (ui_port, helper_cmds) = (ui.to_string(), helpers.to_string());
+    let app = start_script(
+        &pair.server,
+        &py,
+        dir.path(),
+        &["gradio_app.py"],
+        &[
+            ("GRADIO_ANALYTICS_ENABLED", "False"),
+            ("APP_PORT", &ui_port),
+            ("APP_HELPERS", &helper_cmds),
+        ],
+    );
     wait_until("the app and its services", Duration::from_secs(120), || {
         pair.server.reaches("127.0.0.1", ui)
             && pair.client_reaches(&pair.server_addr, open)

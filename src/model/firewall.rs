@@ -207,6 +207,47 @@ pub enum Match {
     Unknown { what: String },
 }
 
+impl Match {
+    /// A port match on the destination side (`dst`) or the source side.
+    pub fn port(
+        dst: bool,
+        protocol: Option<String>,
+        negated: bool,
+        ports: Vec<PortRange>,
+    ) -> Match {
+        if dst {
+            Match::DstPort {
+                protocol,
+                negated,
+                ports,
+            }
+        } else {
+            Match::SrcPort {
+                protocol,
+                negated,
+                ports,
+            }
+        }
+    }
+
+    /// An address match on the source side (`src`) or the destination side.
+    pub fn addr(src: bool, family: IpFamily, negated: bool, addrs: Vec<AddrSpec>) -> Match {
+        if src {
+            Match::SrcAddr {
+                family,
+                negated,
+                addrs,
+            }
+        } else {
+            Match::DstAddr {
+                family,
+                negated,
+                addrs,
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Verdict {

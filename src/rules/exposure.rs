@@ -172,12 +172,7 @@ pub fn unauthenticated_exposed(
                 rule: RULE_UNAUTH_EXPOSED.into(),
                 severity,
                 title,
-                subject: Subject {
-                    product: server.product.clone(),
-                    pid: server.pid,
-                    listener: Some(format!("{}/tcp", sock.local)),
-                    path: None,
-                },
+                subject: listener_subject(server, sock),
                 summary,
                 evidence,
                 remediation: remediation(server, signatures),
@@ -185,6 +180,16 @@ pub fn unauthenticated_exposed(
         }
     }
     out
+}
+
+/// A finding about one TCP listener of a server.
+fn listener_subject(server: &Server, sock: &Socket) -> Subject {
+    Subject {
+        product: server.product.clone(),
+        pid: server.pid,
+        listener: Some(format!("{}/tcp", sock.local)),
+        path: None,
+    }
 }
 
 fn severity_of(reach: Reach, unauth: bool) -> Severity {
@@ -257,12 +262,7 @@ fn helper_listener(
         rule: RULE_UNAUTH_EXPOSED.into(),
         severity: severity_of(exp.reach, open.is_some()),
         title,
-        subject: Subject {
-            product: server.product.clone(),
-            pid: server.pid,
-            listener: Some(format!("{}/tcp", sock.local)),
-            path: None,
-        },
+        subject: listener_subject(server, sock),
         summary: format!(
             "Exposure: {}. This port is served by a process {} started, not by its API: the server's own authentication does not cover it, and anyone who can reach it can use whatever it serves.",
             exp.summary, server.product
@@ -313,12 +313,7 @@ pub fn partial_auth(
                 sock.local,
                 p.open_paths.join(", ")
             ),
-            subject: Subject {
-                product: server.product.clone(),
-                pid: server.pid,
-                listener: Some(format!("{}/tcp", sock.local)),
-                path: None,
-            },
+            subject: listener_subject(server, sock),
             summary: format!(
                 "Reach: {}. These paths stay open by design; they reveal that the server runs, and may reveal its version, metrics or model names to anyone who can reach it.",
                 reach.label()

@@ -627,3 +627,48 @@ pub fn evidence_text(finding: &Value) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Status code of a GET of `url` made from inside `ns`, as curl measures it
+/// ("000": no answer), with an optional extra header.
+pub fn http_status(ns: &Netns, url: &str, header: Option<&str>) -> String {
+    let mut c = ns.command("curl");
+    c.args([
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "--max-time",
+        "3",
+    ]);
+    if let Some(h) = header {
+        c.args(["-H", h]);
+    }
+    let out = c.arg(url).output().expect("run curl");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `python script args…` started from `dir` (its cwd and HOME) inside `ns`, with
+/// an empty environment but PATH, HOME and `envs`, its output in a log file.
+pub fn start_script(
+    ns: &Netns,
+    python: &Path,
+    dir: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> Proc {
+    let log = temp_path("script.log");
+    let logf = std::fs::File::create(&log).expect("log file");
+    let mut cmd = ns.command(python);
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", dir)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(logf.try_clone().expect("dup"))
+        .stderr(logf);
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    Proc { child, log }
+}

@@ -332,16 +332,7 @@ fn protocol_match(v: &str, negated: bool) -> (Option<Match>, Option<String>) {
 fn addr_match(opt: &str, v: &str, negated: bool, fam: IpFamily) -> Match {
     let src = matches!(opt, "-s" | "--source" | "--src");
     match addr_spec(v, fam) {
-        Some(a) if src => Match::SrcAddr {
-            family: fam,
-            negated,
-            addrs: vec![a],
-        },
-        Some(a) => Match::DstAddr {
-            family: fam,
-            negated,
-            addrs: vec![a],
-        },
+        Some(a) => Match::addr(src, fam, negated, vec![a]),
         None => unknown(format!("iptables {}{opt} {v}", neg_word(negated))),
     }
 }
@@ -560,20 +551,11 @@ fn module_option(
 ) -> Option<Vec<Match>> {
     let port_module = PORT_MODULES.contains(&name);
     match (name, opt) {
-        (_, "--dport" | "--destination-port") if port_module => save_ports(v, false).map(|ports| {
-            vec![Match::DstPort {
-                protocol: Some(name.to_string()),
-                negated,
-                ports,
-            }]
-        }),
-        (_, "--sport" | "--source-port") if port_module => save_ports(v, false).map(|ports| {
-            vec![Match::SrcPort {
-                protocol: Some(name.to_string()),
-                negated,
-                ports,
-            }]
-        }),
+        (_, "--dport" | "--destination-port" | "--sport" | "--source-port") if port_module => {
+            let dst = matches!(opt, "--dport" | "--destination-port");
+            save_ports(v, false)
+                .map(|ports| vec![Match::port(dst, Some(name.to_string()), negated, ports)])
+        }
         ("multiport", "--dports" | "--destination-ports" | "--sports" | "--source-ports") => {
             multiport(opt, v, negated, proto)
         }
@@ -614,19 +596,8 @@ fn multiport(opt: &str, v: &str, negated: bool, proto: Option<&str>) -> Option<V
     match (protocol, save_ports(v, true)) {
         (Some(p), Some(ports)) => {
             let protocol = Some(p.to_string());
-            Some(vec![if matches!(opt, "--dports" | "--destination-ports") {
-                Match::DstPort {
-                    protocol,
-                    negated,
-                    ports,
-                }
-            } else {
-                Match::SrcPort {
-                    protocol,
-                    negated,
-                    ports,
-                }
-            }])
+            let dst = matches!(opt, "--dports" | "--destination-ports");
+            Some(vec![Match::port(dst, protocol, negated, ports)])
         }
         _ => None,
     }
@@ -655,21 +626,7 @@ fn iprange(opt: &str, v: &str, negated: bool, fam: IpFamily) -> Option<Vec<Match
         let (first, last) = (a.parse::<IpAddr>().ok()?, b.parse::<IpAddr>().ok()?);
         let ok = first.is_ipv4() == last.is_ipv4() && first.is_ipv4() == (fam == IpFamily::Ipv4);
         let addrs = vec![AddrSpec::Range { first, last }];
-        ok.then(|| {
-            vec![if opt == "--src-range" {
-                Match::SrcAddr {
-                    family: fam,
-                    negated,
-                    addrs,
-                }
-            } else {
-                Match::DstAddr {
-                    family: fam,
-                    negated,
-                    addrs,
-                }
-            }]
-        })
+        ok.then(|| vec![Match::addr(opt == "--src-range", fam, negated, addrs)])
     })
 }
 

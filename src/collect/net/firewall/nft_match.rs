@@ -154,19 +154,12 @@ fn payload_cmp(
         let protocol = (proto != "th").then(|| proto.to_string());
         let ports = port_ranges(atoms, cmp).ok_or(NOT_UNDERSTOOD)?;
         let negated = negated && eq_only;
-        return Ok(vec![if field == "dport" {
-            Match::DstPort {
-                protocol,
-                negated,
-                ports,
-            }
-        } else {
-            Match::SrcPort {
-                protocol,
-                negated,
-                ports,
-            }
-        }]);
+        return Ok(vec![Match::port(
+            field == "dport",
+            protocol,
+            negated,
+            ports,
+        )]);
     }
     if let Some((_, l4)) = L4_HEADERS.iter().find(|(h, _)| *h == proto) {
         // Any other field of a transport header implies that protocol.
@@ -190,19 +183,7 @@ fn payload_cmp(
     match field {
         "saddr" | "daddr" if eq_only => {
             let addrs = addr_specs(atoms).ok_or(NOT_UNDERSTOOD)?;
-            Ok(vec![if field == "saddr" {
-                Match::SrcAddr {
-                    family: fam,
-                    negated,
-                    addrs,
-                }
-            } else {
-                Match::DstAddr {
-                    family: fam,
-                    negated,
-                    addrs,
-                }
-            }])
+            Ok(vec![Match::addr(field == "saddr", fam, negated, addrs)])
         }
         "protocol" | "nexthdr" if eq_only => protos(atoms)
             .map(|protocols| vec![implied, Match::L4Proto { negated, protocols }])
