@@ -117,30 +117,31 @@ sys.exit(m.version('cyclonedx-python-lib') != '$CDX_PY' or m.version('check-json
     "cyclonedx-python-lib[json-validation]==$CDX_PY" "check-jsonschema==$CHECK_JSONSCHEMA"
 fi
 
+# A venv of its own holding exactly one pinned distribution (and what it pulls in): made
+# again only when that version is not the one installed.
+venv_of() { # DIR DISTRIBUTION VERSION
+  local dir=$1 dist=$2 version=$3
+  if ! "$dir/bin/python" -c "
+import sys, importlib.metadata as m; sys.exit(m.version('$dist') != '$version')" 2>/dev/null; then
+    log "$(basename "$dir") + pip install $dist==$version"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install -q --disable-pip-version-check "$dist==$version"
+  fi
+}
+
 # --- Gradio in its own venv (its dependency tree is large and pins its own numpy/pandas):
 # tests/privacy.rs runs a real Gradio app, analytics at its default and switched off,
-# inside a network namespace with only `lo`.
+# inside a network namespace with only `lo`; tests/process_tree.rs the services it starts.
 GRADIO_PY=6.31.0
 GVENV="$CACHE/venv-gradio"
-if ! "$GVENV/bin/python" -c "
-import sys, importlib.metadata as m; sys.exit(m.version('gradio') != '$GRADIO_PY')" 2>/dev/null; then
-  log "venv-gradio + pip install gradio==$GRADIO_PY"
-  rm -rf "$GVENV"
-  python3 -m venv "$GVENV"
-  "$GVENV/bin/pip" install -q --disable-pip-version-check "gradio==$GRADIO_PY"
-fi
+venv_of "$GVENV" gradio "$GRADIO_PY"
 
-# --- MCP: the official Python SDK (PyPI `mcp`), a real FastMCP server for tests/mcp.rs, in a
+# --- MCP: the official Python SDK (PyPI `mcp`), a real MCP server for tests/mcp.rs, in a
 # venv of its own (its pins differ from Gradio's).
 MCP_PY=${MCP_PY_VERSION:-2.3.0}
 MVENV="$CACHE/venv-mcp"
-if ! "$MVENV/bin/python" -c "
-import sys, importlib.metadata as m; sys.exit(m.version('mcp') != '$MCP_PY')" 2>/dev/null; then
-  log "venv-mcp + pip install mcp==$MCP_PY"
-  rm -rf "$MVENV"
-  python3 -m venv "$MVENV"
-  "$MVENV/bin/pip" install -q --disable-pip-version-check "mcp==$MCP_PY"
-fi
+venv_of "$MVENV" mcp "$MCP_PY"
 
 # --- llama-server from source ----------------------------------------------------------------
 BIN="$CACHE/bin/llama-server-$LCP"
