@@ -140,6 +140,11 @@ fn services_an_app_starts_are_attributed_probed_and_judged_per_port() {
         on(locked).is_empty(),
         "the locked service is flagged: {unauth:#?}"
     );
+    // Both services' auth is known (each by its own probe): the score judged them.
+    let unjudged = snap["scores"]["coverage"]["unjudged"].to_string();
+    for port in [open, locked] {
+        assert!(!unjudged.contains(&format!(":{port}/")), "{unjudged}");
+    }
     // The UI itself is bound to loopback: no exposure finding.
     assert!(
         on(ui).is_empty()

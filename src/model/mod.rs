@@ -35,8 +35,8 @@ pub use finding::{Evidence, Finding, Severity, Subject};
 pub use inventory::*;
 pub use model_file::*;
 pub use snapshot::{
-    BindScope, ListenerExposure, ProbeAuth, ProbeIdentity, ProbeVerdict, Reach, SCHEMA_VERSION,
-    ScoreTerm, Scores, ServerScore, Snapshot, ToolInfo,
+    BindScope, Coverage, ListenerExposure, ProbeAuth, ProbeIdentity, ProbeVerdict, Reach,
+    SCHEMA_VERSION, ScoreTerm, Scores, ServerScore, Snapshot, ToolInfo,
 };
 pub use socket::*;
 pub use source::Source;

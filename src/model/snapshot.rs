@@ -46,6 +46,24 @@ pub struct Scores {
     /// The weakest server's score (100 with no server).
     pub host: u32,
     pub servers: Vec<ServerScore>,
+    /// How much of the listening surface the score could judge.
+    #[serde(default)]
+    pub coverage: Coverage,
+}
+
+/// TCP listeners bound beyond loopback: those of the AI stack (servers, their
+/// workers and helpers), how many of those have a known auth verdict, and how
+/// many have no owner aiposture could see (any of them may be part of the stack).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Coverage {
+    pub ai_listeners: usize,
+    /// Whether it demands credentials is known: a probe said, or the server's
+    /// own switches did (for its own ports).
+    pub judged: usize,
+    /// Listeners beyond loopback whose owning process could not be seen.
+    pub owner_unknown: usize,
+    /// The AI listeners not judged, e.g. `0.0.0.0:8265/tcp (Ray Serve, pid 812)`.
+    pub unjudged: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -74,7 +74,8 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     findings.extend(about_suppressions);
     sort_findings(&mut findings);
     suppressed.sort_by(|a, b| order(&a.finding, &b.finding));
-    let scores = score::scores(&inventory.servers, &findings, &knowledge.score);
+    let mut scores = score::scores(&inventory.servers, &findings, &knowledge.score);
+    scores.coverage = score::coverage(&inventory, &exposures, &probe_verdicts);
     Snapshot {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo {

@@ -32,6 +32,7 @@ fn snap(inv: crate::model::Inventory) -> Snapshot {
         scores: Scores {
             host: 100,
             servers: vec![],
+            coverage: Default::default(),
         },
         patch: Default::default(),
         privacy: Default::default(),

@@ -236,6 +236,26 @@ fn score(o: &mut String, snap: &Snapshot) {
          its weight (`assets/score.toml`); suppressed findings cost nothing.\n",
         snap.scores.host
     );
+    let c = &snap.scores.coverage;
+    let _ = writeln!(
+        o,
+        "Judged: the auth of {} of {} AI listeners beyond loopback is known{}{}.\n",
+        c.judged,
+        c.ai_listeners,
+        if c.unjudged.is_empty() {
+            String::new()
+        } else {
+            format!(" (not: {})", escape(&c.unjudged.join(", ")))
+        },
+        match c.owner_unknown {
+            0 => String::new(),
+            n => format!(
+                "; {n} more listener{} beyond loopback ha{} no owner aiposture could see (see the blind spots)",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "s" } else { "ve" }
+            ),
+        }
+    );
     if snap.scores.servers.is_empty() {
         let _ = writeln!(o, "No AI server was found.");
         return;

@@ -183,6 +183,7 @@ pub(crate) mod testing {
             scores: Scores {
                 host: 75,
                 servers: vec![],
+                coverage: Default::default(),
             },
             patch: Default::default(),
             privacy: Default::default(),
