@@ -376,6 +376,19 @@ fn a_kernel_the_server_starts_is_part_of_it_and_judged_per_port() {
         h["role"].as_str().is_some_and(|r| r.starts_with("kernel")),
         "{h:#}"
     );
+    // Secrets by meaning, on real command lines: the server's token flag is one
+    // (redacted), the kernel's connection-file path is none (kept as it is).
+    assert_eq!(
+        s[0]["secret_flags"],
+        serde_json::json!(["--IdentityProvider.token"]),
+        "{:#}",
+        s[0]
+    );
+    let kernel_argv = h["cmdline"].to_string();
+    assert!(
+        kernel_argv.contains("kernel-") && !kernel_argv.contains("<redacted>"),
+        "{kernel_argv}"
+    );
     let findings = unauth_findings(&snap, g.pid());
     for p in &kports {
         // Attributed, with its own exposure: the LAN reaches it, as measured.

@@ -66,6 +66,7 @@ fn an_unauthenticated_mcp_server_on_the_lan_is_a_high_finding() {
         snap["inventory"]["servers"]
     );
     assert_eq!(s[0]["product_id"], "python_ai_service", "{:#}", s[0]);
+    assert_eq!(s[0]["secret_flags"], serde_json::json!([]), "{:#}", s[0]);
     assert!(
         s[0]["identification"]["reason"]
             .as_str()
