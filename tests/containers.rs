@@ -350,3 +350,76 @@ fn scenario(rt: Runtime) {
         );
     }
 }
+
+/// A second process in a container (what `docker exec` starts: the container's
+/// network namespace and cgroup, no parent inside it) that listens is part of the
+/// container's server: attributed to it as a helper, its port judged on its own.
+#[test]
+fn a_second_process_in_the_container_is_part_of_its_server() {
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let image = image();
+    let (c, pid) = run(Runtime::Docker, &image, None);
+    let out = run_ok(&mut Runtime::Docker.cmd(&["inspect", "-f", "{{.Id}}", &c.1]));
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("cgroup");
+    assert!(cgroup.contains(&id[..12]), "{cgroup}");
+    // Its memory cgroup (v1) or its unified one (v2), as the kernel names it.
+    let procs = cgroup
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.splitn(3, ':');
+            let (_, ctl, path) = (f.next()?, f.next()?, f.next()?);
+            let dir = match ctl {
+                "memory" => format!("/sys/fs/cgroup/memory{path}"),
+                "" => format!("/sys/fs/cgroup/unified{path}"),
+                _ => return None,
+            };
+            path.contains(&id[..12])
+                .then(|| std::path::PathBuf::from(dir).join("cgroup.procs"))
+                .filter(|p| p.exists())
+        })
+        .next()
+        .unwrap_or_else(|| panic!("no cgroup.procs of the container: {cgroup}"));
+    // A stdlib HTTP server in the container's network namespace, moved into its
+    // cgroup before it listens.
+    let port = 9099;
+    let mut side = Command::new("nsenter");
+    side.args(["-t", &pid.to_string(), "-n", "--"])
+        .arg("sh")
+        .arg("-c")
+        .arg(format!(
+            "echo $$ > {} && exec python3 -m http.server {port} --bind 0.0.0.0",
+            procs.display()
+        ))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let side = Proc {
+        child: side.spawn().expect("spawn the sidecar"),
+        log: temp_path("sidecar.log"),
+    };
+    wait_until("the sidecar to listen", Duration::from_secs(20), || {
+        std::fs::read_to_string(format!("/proc/{}/net/tcp", side.pid()))
+            .is_ok_and(|t| t.contains(&format!(":{:04X} 00000000:0000 0A", port)))
+    });
+    let side_cgroup = std::fs::read_to_string(format!("/proc/{}/cgroup", side.pid())).expect("cg");
+    assert!(side_cgroup.contains(&id[..12]), "{side_cgroup}");
+
+    let snap = snapshot(&[]);
+    let s = servers_with_pid(&snap, pid);
+    assert_eq!(s.len(), 1, "containerised server not found");
+    let helpers = s[0]["helpers"].as_array().expect("helpers");
+    let h = helpers
+        .iter()
+        .find(|h| h["pid"] == side.pid())
+        .unwrap_or_else(|| panic!("sidecar {} not a helper: {:#}", side.pid(), s[0]));
+    assert!(
+        h["role"]
+            .as_str()
+            .is_some_and(|r| r.contains("same container docker")),
+        "{h:#}"
+    );
+    let idx = socket_on(&snap, s[0], port);
+    assert!(!idx.is_null(), "sidecar port not attributed: {:#}", s[0]);
+    let sock = socket(&snap, &idx);
+    assert_eq!(sock["owner"]["pids"][0], side.pid(), "{sock:#}");
+}

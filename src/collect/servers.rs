@@ -31,10 +31,68 @@ pub struct Context<'a> {
 }
 
 pub fn build(found: Vec<Identified<'_>>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Vec<Server> {
-    found
+    let mut servers: Vec<Server> = found
         .into_iter()
         .filter_map(|f| build_one(f, cx, blind))
-        .collect()
+        .collect();
+    attach_same_deployment(&mut servers, cx);
+    servers
+}
+
+/// A listener no server holds, whose process runs in the same container as a
+/// server (a sidecar, a process a supervisor started beside it): part of that
+/// deployment, so a helper of that server.
+fn attach_same_deployment(servers: &mut [Server], cx: &Context) {
+    let groups: Vec<Option<String>> = servers
+        .iter()
+        .map(|s| privilege::deployment_of_pid(s.pid))
+        .collect();
+    if groups.iter().all(Option::is_none) {
+        return;
+    }
+    let held: HashSet<usize> = servers
+        .iter()
+        .flat_map(|s| s.sockets.iter().copied())
+        .collect();
+    let mut seen: BTreeMap<u32, Option<String>> = BTreeMap::new();
+    for (idx, sock) in cx.sockets.iter().enumerate() {
+        if sock.state == SocketState::Established || held.contains(&idx) {
+            continue;
+        }
+        for &pid in sock.owner_pids() {
+            let group = seen
+                .entry(pid)
+                .or_insert_with(|| privilege::deployment_of_pid(pid));
+            let Some(g) = group.as_ref() else {
+                continue;
+            };
+            let Some(si) = groups.iter().position(|x| x.as_ref() == Some(g)) else {
+                continue;
+            };
+            let server = &mut servers[si];
+            server.sockets.push(idx);
+            server.sockets.sort_unstable();
+            match server.helpers.iter_mut().find(|h| h.pid == pid) {
+                Some(h) => h.sockets.push(idx),
+                None => server.helpers.push(Helper {
+                    pid,
+                    comm: cx
+                        .table
+                        .get(pid)
+                        .map(|p| p.comm.clone())
+                        .unwrap_or_default(),
+                    cmdline: cx
+                        .table
+                        .get(pid)
+                        .map(|p| p.argv.clone())
+                        .unwrap_or_default(),
+                    role: format!("runs in the same {g}"),
+                    sockets: vec![idx],
+                }),
+            }
+            break;
+        }
+    }
 }
 
 fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Option<Server> {

@@ -133,6 +133,22 @@ pub fn unit_from_cgroup(cgroup: &str) -> Option<String> {
         .map(String::from)
 }
 
+/// The group a process was started in that makes its processes one deployment:
+/// its container (`container docker 3f2a9c1d0e5b`). A systemd service is not
+/// taken as one: on hosts without logind everything started over ssh runs in
+/// `ssh.service`, and a cron job in `cron.service`, so a unit can hold unrelated
+/// programs (processes a service started are still its descendants).
+pub fn deployment_of(cgroup: &str) -> Option<String> {
+    container_from_cgroup(cgroup)
+        .and_then(|c| c.id.map(|id| format!("container {} {id}", c.runtime)))
+}
+
+/// [`deployment_of`] a process, from /proc/PID/cgroup.
+pub fn deployment_of_pid(pid: u32) -> Option<String> {
+    let cg = std::fs::read(format!("/proc/{pid}/cgroup")).ok()?;
+    deployment_of(&String::from_utf8_lossy(&cg))
+}
+
 /// Directives of a unit: the unit file, then its drop-ins in name order (later wins).
 pub fn read_unit(name: &str) -> Option<SystemdUnit> {
     let file = UNIT_DIRS
@@ -216,6 +232,20 @@ pub fn read(pid: u32) -> Confinement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deployments_are_containers_not_services_or_sessions() {
+        assert_eq!(
+            deployment_of("0::/system.slice/docker-3f2a9c1d0e5b7a8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e.scope\n").as_deref(),
+            Some("container docker 3f2a9c1d0e5b")
+        );
+        assert_eq!(deployment_of("0::/system.slice/ssh.service\n"), None);
+        assert_eq!(
+            deployment_of("0::/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope\n"),
+            None
+        );
+        assert_eq!(deployment_of("0::/init.scope\n"), None);
+    }
 
     #[test]
     fn cgroup_paths_of_real_runtimes() {
