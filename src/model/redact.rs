@@ -92,8 +92,9 @@ pub fn is_credential_flag(name: &str) -> bool {
     CREDENTIAL_WORDS.contains(&last.as_str())
 }
 
-/// A value that cannot itself be a secret: empty, a boolean, a number, a path,
-/// or a URL without userinfo (one with userinfo is redacted by [`redact_text`]).
+/// A value that cannot itself be a secret: empty, a boolean or one-digit switch,
+/// a path, or a URL without userinfo (one with userinfo is redacted by
+/// [`redact_text`]).
 pub fn is_plain_value(v: &str) -> bool {
     let v = v.trim();
     let lower = v.to_ascii_lowercase();
@@ -102,9 +103,10 @@ pub fn is_plain_value(v: &str) -> bool {
             lower.as_str(),
             "true" | "false" | "yes" | "no" | "on" | "off" | "none" | "null"
         )
-        // A short number is a count or a switch; a long one could be a PIN or a
-        // numeric key, and a leaked secret is worse than a hidden number.
-        || (v.len() <= 4 && v.parse::<f64>().is_ok())
+        // One digit is a switch (`--auth 0`); anything longer under a credential's
+        // name could be a PIN or a numeric key, and a leaked secret is worse than
+        // a hidden number.
+        || (v.len() == 1 && v.parse::<f64>().is_ok())
         || ["/", "./", "../", "~/"].iter().any(|p| v.starts_with(p))
         || (v.contains("://") && !v.contains('@'))
 }
@@ -257,6 +259,7 @@ mod tests {
             (&["--ServerApp.password=hunter2"], &["--ServerApp.password"]),
             (&["--hfToken", "hf_abc"], &["--hfToken"]),
             (&["--db_password", "123456"], &["--db_password"]),
+            (&["--pin-secret", "4711"], &["--pin-secret"]),
             (&["--cookie-secret", "c00k1e"], &["--cookie-secret"]),
         ];
         for (args, want) in cases {
