@@ -1,7 +1,8 @@
 //! MCP servers are servers: a real MCP server (the official Python SDK, PyPI
 //! `mcp`, one tool, streamable HTTP on every interface, no authentication: the
-//! SDK's default) in a namespace on a LAN of two (a veth pair). No signature
-//! names it: the tool must still find it by what its script imports, probe it
+//! SDK's default) in a namespace on a LAN of two (a veth pair). Its command
+//! line is a plain `python mcp_server.py`: the tool must find it by what its
+//! script imports (the SDK's server package), probe it
 //! (`GET /mcp`), and flag it as reachable from the LAN without authentication,
 //! as a client on the LAN measures by initializing a session without credentials.
 
@@ -65,7 +66,7 @@ fn an_unauthenticated_mcp_server_on_the_lan_is_a_high_finding() {
         "MCP server not in the inventory: {:#}",
         snap["inventory"]["servers"]
     );
-    assert_eq!(s[0]["product_id"], "python_ai_service", "{:#}", s[0]);
+    assert_eq!(s[0]["product_id"], "mcp_server", "{:#}", s[0]);
     assert_eq!(s[0]["secret_flags"], serde_json::json!([]), "{:#}", s[0]);
     assert!(
         s[0]["identification"]["reason"]

@@ -448,7 +448,23 @@ impl Collector {
             })?;
         drop(proc_cache);
         let walk = walk_fds(&table);
-        let found = identify::identify(&table, &self.knowledge.signatures);
+        // A process holds a socket, or one it started does (a server whose
+        // workers accept), or its fds could not be read.
+        let mut may_listen: HashSet<u32> = walk.sockets.values().flatten().copied().collect();
+        may_listen.extend(walk.unreadable.iter().map(|(pid, _)| *pid));
+        let parents: Vec<u32> = may_listen
+            .iter()
+            .filter_map(|pid| table.get(*pid).map(|p| p.ppid))
+            .collect();
+        may_listen.extend(parents);
+        let found = identify::identify(
+            &table,
+            &self.knowledge.signatures,
+            &identify::Host {
+                may_listen: &|pid| may_listen.contains(&pid),
+                home_of: &|uid| self.users.home(uid),
+            },
+        );
         let server_pids: HashSet<u32> = found
             .iter()
             .flat_map(|f| std::iter::once(f.pid).chain(f.workers.iter().copied()))

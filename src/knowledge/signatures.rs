@@ -89,6 +89,14 @@ pub(crate) struct RawRule {
     /// whose app.py says `import gradio`): read from the script, never run.
     #[serde(default)]
     script_imports: Vec<String>,
+    /// Distributions installed in the process's Python environment (its venv,
+    /// base prefix, user site): any one of them (PEP 503 names).
+    #[serde(default)]
+    environment: Vec<String>,
+    /// npm packages that the package a Node script belongs to is, or depends on
+    /// (its nearest `package.json`): any one of them.
+    #[serde(default)]
+    package: Vec<String>,
     #[serde(default = "strong")]
     strength: Strength,
     #[serde(default)]
@@ -166,6 +174,8 @@ pub(crate) struct Rule {
     argv: Vec<ArgvPattern>,
     comm: Option<Regex>,
     script_imports: Vec<String>,
+    environment: Vec<String>,
+    package: Vec<String>,
     pub(crate) strength: Strength,
     why: Option<String>,
 }
@@ -189,6 +199,30 @@ pub struct ProcessFacts<'a> {
     pub comm: &'a str,
     /// The start of the script a Python interpreter runs, read on demand.
     pub script: &'a dyn Fn() -> Option<String>,
+    /// The distributions of the process's Python environment, read on demand.
+    pub python_env: &'a dyn Fn() -> Option<PythonDists>,
+    /// The npm package the script a Node process runs belongs to, read on demand.
+    pub node_package: &'a dyn Fn() -> Option<NodePackage>,
+    /// The process (or a process it started) holds a socket, or its sockets
+    /// could not be read: a class of processes that counts only while it
+    /// listens is not matched otherwise.
+    pub may_listen: bool,
+}
+
+/// What a Python process's environment holds: each distribution's PEP 503
+/// name and the site directory it is installed in, as the process sees it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PythonDists {
+    pub dists: Vec<(String, String)>,
+}
+
+/// The npm package a Node script belongs to: the nearest `package.json` above
+/// the script, its name and the packages it depends on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodePackage {
+    pub manifest: String,
+    pub name: Option<String>,
+    pub dependencies: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -234,6 +268,9 @@ impl Signatures {
     pub fn identify(&self, p: &ProcessFacts<'_>) -> Option<Match<'_>> {
         let mut best: Option<Match<'_>> = None;
         for sig in &self.servers {
+            if sig.listening_only && !p.may_listen {
+                continue;
+            }
             for rule in &sig.rules {
                 let Some(reason) = rule.matches(p) else {
                     continue;
@@ -318,6 +355,9 @@ pub(crate) fn compile_rules(raw: &[RawRule]) -> Result<Vec<Rule>, String> {
         if r.exe.is_empty() && r.argv.is_empty() && r.comm.is_none() {
             return Err("a match rule needs exe, argv or comm".into());
         }
+        if !r.environment.is_empty() && r.exe.is_empty() {
+            return Err("an environment rule needs exe (the interpreter)".into());
+        }
         let argv = r
             .argv
             .iter()
@@ -339,6 +379,12 @@ pub(crate) fn compile_rules(raw: &[RawRule]) -> Result<Vec<Rule>, String> {
             argv,
             comm,
             script_imports: r.script_imports.clone(),
+            environment: r
+                .environment
+                .iter()
+                .map(|d| crate::model::components::pep503(d))
+                .collect(),
+            package: r.package.clone(),
             strength: r.strength,
             why: r.why.clone(),
         });
@@ -484,6 +530,35 @@ impl Rule {
             let module = self.script_imports.iter().find(|m| imports(&text, m))?;
             why.push(format!("script imports {module}"));
         }
+        if !self.environment.is_empty() {
+            let env = (p.python_env)()?;
+            let held: Vec<&(String, String)> = env
+                .dists
+                .iter()
+                .filter(|(name, _)| self.environment.contains(name))
+                .collect();
+            let (_, dir) = held.first()?;
+            let mut names: Vec<&str> = held.iter().map(|(n, _)| n.as_str()).collect();
+            names.dedup();
+            why.push(format!(
+                "its Python environment holds {} ({dir})",
+                names.join(", ")
+            ));
+        }
+        if !self.package.is_empty() {
+            let pkg = (p.node_package)()?;
+            let dep = self.package.iter().find(|want| {
+                pkg.name.as_deref() == Some(want.as_str()) || pkg.dependencies.contains(want)
+            })?;
+            if pkg.name.as_deref() == Some(dep.as_str()) {
+                why.push(format!(
+                    "script of the npm package {dep} ({})",
+                    pkg.manifest
+                ));
+            } else {
+                why.push(format!("its package depends on {dep} ({})", pkg.manifest));
+            }
+        }
         let facts = why.join(", ");
         Some(match &self.why {
             Some(w) => format!("{w} ({facts})"),
@@ -625,6 +700,9 @@ mod tests {
                 .map(|a| a.rsplit('/').next().unwrap_or(a))
                 .unwrap_or(""),
             script: &|| None,
+            python_env: &|| None,
+            node_package: &|| None,
+            may_listen: true,
         }
     }
 

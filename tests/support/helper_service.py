@@ -4,12 +4,13 @@
 #                                         dependencies): /v1/models answers JSON to anyone
 #   python helper_service.py locked PORT  the standard library's HTTP server answering
 #                                         every request 401 with a Bearer challenge
+# and, for uvicorn's own command line (tests/environment.rs):
+#   python -m uvicorn --factory helper_service:make_api --host 0.0.0.0 --port PORT
 import sys
 
 
-def api(port):
+def make_api():
     import fastapi
-    import uvicorn
 
     app = fastapi.FastAPI()
 
@@ -17,7 +18,13 @@ def api(port):
     def models():
         return {"object": "list", "data": [{"id": "helper-model", "object": "model"}]}
 
-    uvicorn.run(app, host="0.0.0.0", port=port, log_level="warning")
+    return app
+
+
+def api(port):
+    import uvicorn
+
+    uvicorn.run(make_api(), host="0.0.0.0", port=port, log_level="warning")
 
 
 def locked(port):

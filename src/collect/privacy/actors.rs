@@ -36,6 +36,9 @@ pub fn find(
             cmdline: &cmdline,
             comm: &p.comm,
             script: &|| None,
+            python_env: &|| None,
+            node_package: &|| None,
+            may_listen: true,
         };
         let Some((sig, reason)) = signatures
             .iter()

@@ -9,9 +9,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::collect::procs::{ProcEntry, ProcTable};
+use crate::collect::procs::{ProcEntry, ProcTable, env, node};
+use crate::collect::versions::python;
 use crate::knowledge::Signatures;
-use crate::knowledge::signatures::{ProcessFacts, Strength};
+use crate::knowledge::signatures::{ProcessFacts, PythonDists, Strength};
 
 pub struct Identified<'s> {
     pub pid: u32,
@@ -70,7 +71,48 @@ fn read_script(pid: u32, argv: &[String]) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-pub fn identify<'s>(table: &ProcTable, sigs: &'s Signatures) -> Vec<Identified<'s>> {
+/// Environment variables that move a Python process's `sys.path`: their
+/// values are read (and only theirs) to find the environment it imports from.
+const PYTHON_PATH_VARS: [&str; 4] = [
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+    "PYTHONNOUSERSITE",
+    "PYTHONUSERBASE",
+];
+
+/// The distribution names of a Python process's environment.
+fn read_python_env(p: &ProcEntry, home: Option<String>) -> Option<PythonDists> {
+    if !python::is_python(&p.argv, p.exe.as_deref()) {
+        return None;
+    }
+    let allow: Vec<String> = PYTHON_PATH_VARS.iter().map(|v| (*v).to_string()).collect();
+    let env: Vec<(String, String)> = env::read(p.pid, &allow)
+        .map(|e| e.config.into_iter().map(|s| (s.name, s.value)).collect())
+        .unwrap_or_default();
+    let view = python::ProcessView {
+        root: std::path::PathBuf::from(format!("/proc/{}/root", p.pid)),
+        argv: &p.argv,
+        exe: p.exe_path.as_deref(),
+        cwd: std::fs::read_link(format!("/proc/{}/cwd", p.pid)).ok(),
+        env: &env,
+        home,
+    };
+    Some(python::dist_names(&view))
+}
+
+/// What identification knows of the host beyond the process table.
+pub struct Host<'a> {
+    /// Does this process hold a socket (or could its fds not be read)?
+    pub may_listen: &'a dyn Fn(u32) -> bool,
+    /// Home directory of a uid, for the Python user site.
+    pub home_of: &'a dyn Fn(u32) -> Option<String>,
+}
+
+pub fn identify<'s>(
+    table: &ProcTable,
+    sigs: &'s Signatures,
+    host: &Host<'_>,
+) -> Vec<Identified<'s>> {
     let own = std::process::id();
     let mut matched: HashMap<u32, Identified<'s>> = HashMap::new();
     for p in table.procs.values() {
@@ -83,12 +125,30 @@ pub fn identify<'s>(table: &ProcTable, sigs: &'s Signatures) -> Vec<Identified<'
                 .get_or_read(|| read_script(p.pid, &p.argv))
                 .map(str::to_owned)
         };
+        let python_env = || {
+            p.script
+                .python_or_read(|| read_python_env(p, (host.home_of)(p.uid)))
+                .cloned()
+        };
+        let node_package = || {
+            p.script
+                .node_or_read(|| {
+                    node::is_node(&p.argv, p.exe.as_deref())
+                        .then(|| node::package_of(p.pid, &p.argv))
+                        .flatten()
+                })
+                .cloned()
+        };
+        let may_listen = (host.may_listen)(p.pid);
         let facts = ProcessFacts {
             exe_basename: p.exe.as_deref(),
             argv: &p.argv,
             cmdline: &cmdline,
             comm: &p.comm,
             script: &script,
+            python_env: &python_env,
+            node_package: &node_package,
+            may_listen,
         };
         if let Some(m) = sigs.identify(&facts) {
             matched.insert(
@@ -103,6 +163,24 @@ pub fn identify<'s>(table: &ProcTable, sigs: &'s Signatures) -> Vec<Identified<'
                 },
             );
         }
+    }
+
+    // A class match (any Python program with AI libraries) below a recognised
+    // product is that product's own process: a helper, not a server of its own.
+    let below_product: Vec<u32> = matched
+        .values()
+        .filter(|m| m.signature.listening_only)
+        .filter(|m| {
+            table.ancestors(m.pid).any(|a| {
+                matched
+                    .get(&a.pid)
+                    .is_some_and(|s| !s.signature.listening_only)
+            })
+        })
+        .map(|m| m.pid)
+        .collect();
+    for pid in below_product {
+        matched.remove(&pid);
     }
 
     // A matched process whose ancestor is the same product (or the product it is
@@ -213,6 +291,11 @@ mod tests {
         }
     }
 
+    const ANY_HOST: Host<'static> = Host {
+        may_listen: &|_| true,
+        home_of: &|_| None,
+    };
+
     fn table(entries: Vec<ProcEntry>) -> ProcTable {
         ProcTable {
             procs: entries
@@ -264,7 +347,7 @@ mod tests {
                 Some("ollama"),
             ),
         ]);
-        let found = identify(&t, &sigs);
+        let found = identify(&t, &sigs, &ANY_HOST);
         let ids: Vec<(u32, &str, Vec<u32>, Vec<u32>)> = found
             .iter()
             .map(|f| {
@@ -296,7 +379,7 @@ mod tests {
             "./server -m /models/x.gguf --host 0.0.0.0 --port 8080 --ctx-size 4096",
             Some("server"),
         )]);
-        let found = identify(&t, &sigs);
+        let found = identify(&t, &sigs, &ANY_HOST);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].strength, Strength::Weak, "{}", found[0].reason);
     }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod env;
 pub mod identify;
 pub mod maps;
+pub mod node;
 pub mod privilege;
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use std::sync::{Arc, OnceLock};
 use procfs::ProcError;
 use procfs::process::Process;
 
+use crate::knowledge::signatures::{NodePackage, PythonDists};
 use crate::model::redact::redact_argv;
 
 #[derive(Debug, Clone)]
@@ -30,20 +32,40 @@ pub struct ProcEntry {
     pub exe_path: Option<String>,
     /// Clock ticks after boot: with the pid, names one process (pids are reused).
     pub starttime: u64,
-    /// The script a Python interpreter runs, read when first asked for.
-    pub script: ScriptHead,
+    /// What it started with (script, Python environment, npm package), read
+    /// when first asked for.
+    pub script: StartedWith,
 }
 
-/// The head of the script a process runs, read at most once while it lives: the
-/// interpreter read its script when it started, so a later read could only see
-/// a newer file, and would cost a read of every Python app on every refresh.
-/// Shared between the process cache and each table built from it.
+/// What a process read when it started: the head of its script, the
+/// distributions of its Python environment, the npm package of its script. Each
+/// is read at most once while the process lives (when first asked for): the
+/// interpreter read its script and imported its libraries when it started, so a
+/// later read could only see newer files, and would cost a read of every Python
+/// or Node app on every refresh. Shared between the process cache and each table
+/// built from it.
 #[derive(Debug, Clone, Default)]
-pub struct ScriptHead(Arc<OnceLock<Option<String>>>);
+pub struct StartedWith(Arc<Started>);
 
-impl ScriptHead {
+#[derive(Debug, Default)]
+struct Started {
+    script: OnceLock<Option<String>>,
+    python: OnceLock<Option<PythonDists>>,
+    node: OnceLock<Option<NodePackage>>,
+}
+
+impl StartedWith {
     pub fn get_or_read(&self, read: impl FnOnce() -> Option<String>) -> Option<&str> {
-        self.0.get_or_init(read).as_deref()
+        self.0.script.get_or_init(read).as_deref()
+    }
+    pub fn python_or_read(
+        &self,
+        read: impl FnOnce() -> Option<PythonDists>,
+    ) -> Option<&PythonDists> {
+        self.0.python.get_or_init(read).as_ref()
+    }
+    pub fn node_or_read(&self, read: impl FnOnce() -> Option<NodePackage>) -> Option<&NodePackage> {
+        self.0.node.get_or_init(read).as_ref()
     }
 }
 
@@ -133,7 +155,7 @@ struct Cached {
     argv: Vec<String>,
     exe: Option<String>,
     exe_path: Option<String>,
-    script: ScriptHead,
+    script: StartedWith,
 }
 
 const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(30);

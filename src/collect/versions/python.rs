@@ -7,6 +7,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::knowledge::signatures::PythonDists;
 use crate::model::components::{Component, Ecosystem, PythonEnv, SiteDir, VersionSource, pep503};
 
 /// Directory entries looked at per site directory.
@@ -388,6 +389,39 @@ pub fn derive(view: &ProcessView<'_>) -> PythonEnv {
         });
     }
     env
+}
+
+/// The distributions of a process's environment, by name only (no METADATA
+/// read): enough to tell what kind of program it can be, on every refresh of a
+/// listener nobody has a signature for. Directory order is kept (`sys.path`).
+pub fn dist_names(view: &ProcessView<'_>) -> PythonDists {
+    let env = derive(view);
+    let mut out = PythonDists::default();
+    for d in &env.site_dirs {
+        let Ok(entries) = std::fs::read_dir(view.seen(Path::new(&d.path))) else {
+            continue;
+        };
+        let mut here: Vec<String> = entries
+            .take(MAX_ENTRIES)
+            .filter_map(|e| e.ok())
+            .filter_map(|e| dist_dir_name(&e.file_name().to_string_lossy()))
+            .collect();
+        here.sort();
+        here.dedup();
+        out.dists
+            .extend(here.into_iter().map(|n| (n, d.path.clone())));
+    }
+    out
+}
+
+/// `Foo_Bar-1.2.dist-info` / `foo_bar-1.2-py3.11.egg-info` → `foo-bar`: the
+/// installer escapes `-` in the name to `_`, so the name ends at the first `-`.
+fn dist_dir_name(entry: &str) -> Option<String> {
+    let stem = entry
+        .strip_suffix(".dist-info")
+        .or_else(|| entry.strip_suffix(".egg-info"))?;
+    let name = stem.split('-').next().filter(|n| !n.is_empty())?;
+    Some(pep503(name))
 }
 
 /// A conda environment's interpreter: its package record `python-3.11.5-h955ad1f_0.json`.
