@@ -49,6 +49,10 @@ struct RawSignature {
     helpers: Vec<RawHelper>,
     #[serde(default)]
     listening_only: bool,
+    /// Why a Python product has no `script_imports` rule (checked by a test).
+    #[serde(default)]
+    #[allow(dead_code)]
+    no_import_rule: Option<String>,
 }
 
 /// A kind of process the product starts that is no server of its own.
@@ -582,7 +586,16 @@ fn imports(text: &str, module: &str) -> bool {
         if let Some(rest) = line.strip_prefix("import ") {
             rest.split(',').any(is_module)
         } else if let Some(rest) = line.strip_prefix("from ") {
-            rest.split(" import").next().is_some_and(is_module)
+            let Some((from, names)) = rest.split_once(" import ") else {
+                return false;
+            };
+            // `from ray import serve` imports the submodule `ray.serve`.
+            is_module(from)
+                || names
+                    .trim_matches(|c: char| c == '(' || c == ')' || c.is_whitespace())
+                    .split(',')
+                    .filter_map(|n| n.split_whitespace().next())
+                    .any(|n| is_module(&format!("{}.{n}", from.trim())))
         } else {
             false
         }
@@ -688,6 +701,11 @@ mod tests {
         assert!(imports("import numpy, gradio.themes", "gradio"));
         assert!(!imports("import gradiox\n# import gradio", "gradio"));
         assert!(!imports("print('import gradio')", "gradio"));
+        assert!(imports("from ray import serve\n", "ray.serve"));
+        assert!(imports("from ray import (tune, serve as s)\n", "ray.serve"));
+        assert!(imports("from mcp.server.fastmcp import FastMCP\n", "mcp.server"));
+        assert!(!imports("from mcp import ClientSession\n", "mcp.server"));
+        assert!(!imports("from ray import serveless\n", "ray.serve"));
     }
 
     fn facts<'a>(argv: &'a [String], cmdline: &'a str, exe: Option<&'a str>) -> ProcessFacts<'a> {
@@ -766,6 +784,32 @@ mod tests {
                 .map(|a| a.rsplit('/').next().unwrap_or(a));
             assert_eq!(id_of(&sigs, cmd, exe), None, "{cmd}");
         }
+    }
+
+    /// Identify by what runs: every Python product can be recognised from a
+    /// script's imports, unless the entry says why it is no importable package.
+    #[test]
+    fn every_python_product_has_an_import_rule_or_says_why_not() {
+        let file: File =
+            toml::from_str(include_str!("../../assets/signatures.toml")).expect("parse");
+        let mut checked = 0;
+        for server in &file.servers {
+            let python = server
+                .rules
+                .iter()
+                .any(|r| r.exe.iter().any(|e| e.starts_with("python")));
+            if !python || server.listening_only {
+                continue;
+            }
+            checked += 1;
+            let has_rule = server.rules.iter().any(|r| !r.script_imports.is_empty());
+            assert!(
+                has_rule != server.no_import_rule.is_some(),
+                "{}: an import rule xor a reason for none",
+                server.id
+            );
+        }
+        assert!(checked >= 20, "{checked}");
     }
 
     #[test]
