@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs and prints, eval-able, where it is:
 #   AIPOSTURE_LLAMA_SERVER=...  AIPOSTURE_TINY_GGUF=...  AIPOSTURE_PYTHON=...  AIPOSTURE_GRADIO_PYTHON=...
-#   AIPOSTURE_MCP_PYTHON=...
+#   AIPOSTURE_MCP_PYTHON=...  AIPOSTURE_PRODUCTS_VENV=...
 #
 # Idempotent and cached: Debian packages are installed only when missing; the
 # llama-server binary is built once from the llama-cpp-python sdist (which vendors
@@ -143,6 +143,28 @@ MCP_PY=${MCP_PY_VERSION:-2.3.0}
 MVENV="$CACHE/venv-mcp"
 venv_of "$MVENV" mcp "$MCP_PY"
 
+# --- The AI stack beyond inference servers (tests/products.rs): a training dashboard, an
+# experiment tracker, notebook-like app UIs, a vector database, a serving framework, each a
+# real product from PyPI at a pinned version. One venv (pip resolves them together; shared
+# numpy/pandas/grpcio keep it at about 2 GB instead of 3), installed in the background
+# while llama-server compiles, and waited for below.
+PRODUCTS_PKGS=("tensorboard==${TENSORBOARD_VERSION:-2.21.0}" "streamlit==${STREAMLIT_VERSION:-1.67.0}"
+  "marimo==${MARIMO_VERSION:-0.25.2}" "chromadb==${CHROMADB_VERSION:-1.5.9}" "ray[default]==${RAY_VERSION:-2.60.0}"
+  "aim==${AIM_VERSION:-3.29.1}" "mlflow==${MLFLOW_VERSION:-3.17.2}")
+PVENV="$CACHE/venv-products"
+products_pid=
+if ! "$PVENV/bin/python" -c "
+import sys, importlib.metadata as m
+want = dict(p.split('==') for p in sys.argv[1:])
+sys.exit(any(m.version(n.split('[')[0]) != v for n, v in want.items()))" "${PRODUCTS_PKGS[@]}" 2>/dev/null; then
+  log "venv-products + pip install ${PRODUCTS_PKGS[*]} (background)"
+  rm -rf "$PVENV"
+  ( python3 -m venv "$PVENV" \
+    && "$PVENV/bin/pip" install -q --disable-pip-version-check "${PRODUCTS_PKGS[@]}" ) \
+    >"$CACHE/venv-products.log" 2>&1 &
+  products_pid=$!
+fi
+
 # --- llama-server from source ----------------------------------------------------------------
 BIN="$CACHE/bin/llama-server-$LCP"
 if [ ! -x "$BIN" ]; then
@@ -183,5 +205,12 @@ if [ ! -s "$GGUF" ] || [ "$GEN" -nt "$GGUF" ]; then
   mv -f "$GGUF.tmp" "$GGUF"
 fi
 
-printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\n' \
-  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python"
+if [ -n "$products_pid" ] && ! wait "$products_pid"; then
+  tail -20 "$CACHE/venv-products.log" >&2
+  log "venv-products: pip install failed"
+  rm -rf "$PVENV"
+  exit 1
+fi
+
+printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\nAIPOSTURE_PRODUCTS_VENV=%q\n' \
+  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python" "$PVENV"

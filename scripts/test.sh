@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 eval "$(bash scripts/test-deps.sh)"
-export AIPOSTURE_LLAMA_SERVER AIPOSTURE_TINY_GGUF AIPOSTURE_PYTHON AIPOSTURE_GRADIO_PYTHON AIPOSTURE_MCP_PYTHON
+export AIPOSTURE_LLAMA_SERVER AIPOSTURE_TINY_GGUF AIPOSTURE_PYTHON AIPOSTURE_GRADIO_PYTHON AIPOSTURE_MCP_PYTHON AIPOSTURE_PRODUCTS_VENV
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
