@@ -150,11 +150,11 @@ venv_of "$MVENV" mcp "$MCP_PY"
 # while llama-server compiles, and waited for below.
 PRODUCTS_PKGS=("tensorboard==${TENSORBOARD_VERSION:-2.21.0}" "streamlit==${STREAMLIT_VERSION:-1.67.0}"
   "marimo==${MARIMO_VERSION:-0.25.2}" "chromadb==${CHROMADB_VERSION:-1.5.9}" "ray[default]==${RAY_VERSION:-2.60.0}"
-  "aim==${AIM_VERSION:-3.29.1}" "mlflow==${MLFLOW_VERSION:-3.17.2}")
+  "aim==${AIM_VERSION:-3.29.1}" "mlflow[auth]==${MLFLOW_VERSION:-3.17.2}")
 PVENV="$CACHE/venv-products"
 products_pid=
 if ! "$PVENV/bin/python" -c "
-import sys, importlib.metadata as m
+import sys, importlib.metadata as m, flask_wtf  # flask_wtf: mlflow's [auth] extra
 want = dict(p.split('==') for p in sys.argv[1:])
 sys.exit(any(m.version(n.split('[')[0]) != v for n, v in want.items()))" "${PRODUCTS_PKGS[@]}" 2>/dev/null; then
   log "venv-products + pip install ${PRODUCTS_PKGS[*]} (background)"

@@ -124,7 +124,8 @@ fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Opt
         });
     }
     let models = models_of(&members, cx, blind);
-    let auth = auth::auth_config(f.signature, f.pid, &entry.argv, &env_names);
+    let home = cx.users.home(entry.uid);
+    let auth = auth::auth_config(f.signature, f.pid, &entry.argv, &env_names, home.as_deref());
     let (_, secret_flags) =
         crate::model::redact::redact_argv(&entry.argv, &f.signature.secret_flags);
     let secret_env_names = env_names

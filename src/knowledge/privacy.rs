@@ -63,6 +63,10 @@ pub struct Switch {
     pub remediation: String,
     pub status: String,
     pub source: String,
+    /// What the product still sends with the switch off (a one-time report, a
+    /// lookup of its own address), when its source shows any.
+    #[serde(default)]
+    pub still_sends: Option<String>,
     #[serde(default)]
     pub when: Vec<Condition>,
 }

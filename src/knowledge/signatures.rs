@@ -40,6 +40,8 @@ struct RawSignature {
     #[serde(default)]
     auth_files: Vec<String>,
     #[serde(default)]
+    auth_off_flags: Vec<String>,
+    #[serde(default)]
     secret_flags: Vec<String>,
     #[serde(default)]
     ports: Vec<Port>,
@@ -150,6 +152,8 @@ pub struct Signature {
     pub auth_flags: Vec<String>,
     pub auth_env: Vec<String>,
     pub auth_files: Vec<String>,
+    /// Flags that switch default-on auth off (`--no-token`).
+    pub auth_off_flags: Vec<String>,
     pub secret_flags: Vec<String>,
     pub ports: Vec<Port>,
     rules: Vec<Rule>,
@@ -344,6 +348,7 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
         auth_flags: raw.auth_flags,
         auth_env: raw.auth_env,
         auth_files: raw.auth_files,
+        auth_off_flags: raw.auth_off_flags,
         secret_flags: raw.secret_flags,
         ports: raw.ports,
         rules,
@@ -703,7 +708,10 @@ mod tests {
         assert!(!imports("print('import gradio')", "gradio"));
         assert!(imports("from ray import serve\n", "ray.serve"));
         assert!(imports("from ray import (tune, serve as s)\n", "ray.serve"));
-        assert!(imports("from mcp.server.fastmcp import FastMCP\n", "mcp.server"));
+        assert!(imports(
+            "from mcp.server.fastmcp import FastMCP\n",
+            "mcp.server"
+        ));
         assert!(!imports("from mcp import ClientSession\n", "mcp.server"));
         assert!(!imports("from ray import serveless\n", "ray.serve"));
     }

@@ -260,6 +260,9 @@ pub struct Switch {
     /// How to turn it off.
     pub remediation: String,
     pub source: String,
+    /// What the product still sends with the switch off, from its source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub still_sends: Option<String>,
 }
 
 #[derive(

@@ -19,6 +19,8 @@ struct Cx<'a> {
     pid: u32,
     argv: &'a [String],
     env_names: &'a Result<Vec<String>, String>,
+    /// Home directory of the process owner, for `~/` auth files.
+    home: Option<&'a str>,
 }
 
 /// One check: the state when it can tell (its evidence added either way).
@@ -32,12 +34,14 @@ pub fn auth_config(
     pid: u32,
     argv: &[String],
     env_names: &Result<Vec<String>, String>,
+    home: Option<&str>,
 ) -> AuthConfig {
     let cx = Cx {
         sig,
         pid,
         argv,
         env_names,
+        home,
     };
     let checks: [Check; 5] = [by_product, by_flags, by_env, by_default, by_files];
     let mut evidence = Vec::new();
@@ -156,6 +160,25 @@ fn by_env(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
 fn by_default(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
     let pid = cx.pid;
     if cx.sig.auth == AuthModel::DefaultOn {
+        let off: Vec<&String> = cx
+            .sig
+            .auth_off_flags
+            .iter()
+            .filter(|f| flag_present(cx.argv, f))
+            .collect();
+        if !off.is_empty() {
+            evidence.push(Evidence::new(
+                Source::proc(pid, "cmdline"),
+                format!(
+                    "{} given: authentication is off",
+                    off.iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+            return Some(AuthState::NotConfigured);
+        }
         // Default-on auth that is switched off with an empty secret (Jupyter's
         // --IdentityProvider.token=): redaction leaves empty values visible.
         let emptied: Vec<&String> = cx
@@ -192,7 +215,9 @@ fn by_default(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
     None
 }
 
-/// Config files that can switch auth on and were not read: unknown.
+/// Config files that can switch auth on. Their contents are not parsed: one
+/// that exists leaves auth unknown. When every such file has a fixed place
+/// (absolute, or in the owner's home) and none exists, none can switch auth on.
 fn by_files(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
     // A file named by a variable (`$CONFIG_FILE`) only matters when the variable is
     // set; the environment was readable to get here.
@@ -209,20 +234,67 @@ fn by_files(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
             None => true,
         })
         .collect();
-    if !relevant.is_empty() {
+    if relevant.is_empty() {
+        return None;
+    }
+    let listed = || {
+        relevant
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // Where each file is, as the process sees it: None when it cannot be told.
+    let placed: Vec<Option<(String, std::path::PathBuf)>> = relevant
+        .iter()
+        .map(|f| {
+            let inside = if let Some(rest) = f.strip_prefix("~/") {
+                format!("{}/{rest}", cx.home?.trim_end_matches('/'))
+            } else if f.starts_with('/') {
+                f.to_string()
+            } else {
+                return None;
+            };
+            let seen = crate::collect::versions::python::resolve_in_root(
+                std::path::Path::new(&format!("/proc/{}/root", cx.pid)),
+                std::path::Path::new(&inside),
+            );
+            Some((inside, seen))
+        })
+        .collect();
+    if placed.iter().all(Option::is_some) {
+        let mut present = Vec::new();
+        for (inside, seen) in placed.into_iter().flatten() {
+            match std::fs::symlink_metadata(&seen) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Ok(_) => present.push(inside),
+                Err(e) => {
+                    evidence.push(Evidence::new(
+                        Source::path(inside),
+                        format!("cannot tell whether it exists ({e}): it may enable auth"),
+                    ));
+                    return Some(AuthState::Unknown);
+                }
+            }
+        }
+        if present.is_empty() {
+            evidence.push(Evidence::new(
+                Source::note(listed()),
+                "none of these files exists: none can enable auth",
+            ));
+            return None;
+        }
         evidence.push(Evidence::new(
-            Source::note(
-                relevant
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            "config files that can enable auth were not read",
+            Source::note(present.join(", ")),
+            "exists and can enable auth (not parsed)",
         ));
         return Some(AuthState::Unknown);
     }
-    None
+    evidence.push(Evidence::new(
+        Source::note(listed()),
+        "config files that can enable auth were not read",
+    ));
+    Some(AuthState::Unknown)
 }
 
 #[cfg(test)]
@@ -234,12 +306,28 @@ mod tests {
         let sigs = Signatures::embedded().expect("signatures");
         let sig = sigs.get(product).expect("product");
         let argv: Vec<String> = argv.split(' ').map(String::from).collect();
-        auth_config(sig, 1, &argv, &env).state
+        auth_config(sig, 1, &argv, &env, None).state
     }
 
     #[test]
     fn flags_env_defaults_and_empty_secrets() {
         let none = || Ok(Vec::new());
+        assert_eq!(
+            state(
+                "marimo_edit",
+                "/v/bin/python3 /v/bin/marimo edit nb.py",
+                none()
+            ),
+            AuthState::Configured
+        );
+        assert_eq!(
+            state(
+                "marimo_edit",
+                "/v/bin/python3 /v/bin/marimo edit --no-token nb.py",
+                none()
+            ),
+            AuthState::NotConfigured
+        );
         assert_eq!(
             state("llama_server", "llama-server --api-key <redacted>", none()),
             AuthState::Configured

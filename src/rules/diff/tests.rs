@@ -142,6 +142,7 @@ fn switch(id: &str, state: SwitchState) -> Switch {
         state,
         endpoint: "https://telemetry.example".into(),
         applies_because: "product".into(),
+        still_sends: None,
         evidence: vec![Evidence::new(
             crate::model::Source::from_v1("/proc/1/environ"),
             "DO_NOT_TRACK unset",

@@ -87,6 +87,7 @@ pub fn resolve(server: &Server, sw: &SwitchFacts, files: &[SwitchFile], why: Str
         evidence,
         remediation: sw.remediation.clone(),
         source: format!("{} [{}]", sw.source, sw.status),
+        still_sends: sw.still_sends.clone(),
     }
 }
 

@@ -248,6 +248,9 @@ fn process_detail(s: &Snapshot, i: usize, theme: &Theme, out: &mut Vec<Line<'sta
         if sw.state != SwitchState::Off {
             out.push(Line::from(format!("  fix: {}", sw.remediation)));
         }
+        if let Some(still) = &sw.still_sends {
+            out.push(Line::from(format!("  still sent when off: {still}")));
+        }
     }
     out.push(Line::from(""));
     out.push(heading("Cloud back-ends"));

@@ -1,0 +1,778 @@
+//! The AI stack beyond inference servers, for real: a training dashboard
+//! (TensorBoard), experiment trackers (MLflow, Aim), app UIs (Streamlit, marimo),
+//! a vector database (Chroma) and a cluster/serving framework (Ray), each the
+//! real program from PyPI (`scripts/test-deps.sh`, venv-products), started in a
+//! namespace on a LAN of two (a veth pair) with no route beyond it: once as it
+//! starts by default and once exposed or hardened (auth on, bound to loopback,
+//! telemetry off). What aiposture says of product, listeners (children's
+//! included), exposure, auth and telemetry is checked against what a client on
+//! the LAN measures.
+
+mod support;
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::*;
+
+fn venv_bin(name: &str) -> PathBuf {
+    let venv = std::env::var_os("AIPOSTURE_PRODUCTS_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/aiposture-test"))
+                .expect("HOME");
+            cache.join("venv-products")
+        });
+    let p = venv.join("bin").join(name);
+    assert!(
+        p.exists(),
+        "{} missing: run scripts/test-deps.sh (it installs the products' venv)",
+        p.display()
+    );
+    p
+}
+
+/// A product started in its own process group inside `ns` (its workers and
+/// daemons die with it), from `dir` (cwd and HOME), with a clean environment.
+struct Running {
+    _group: Group,
+    pid: u32,
+    log: PathBuf,
+}
+
+impl Running {
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+fn start(ns: &Netns, program: &Path, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Running {
+    let log = temp_path("product.log");
+    let logf = std::fs::File::create(&log).expect("log file");
+    let bin = program
+        .parent()
+        .expect("bin dir")
+        .to_string_lossy()
+        .into_owned();
+    let mut cmd = ns.command(program);
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", format!("{bin}:/usr/bin:/bin"))
+        .env("HOME", dir)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(logf.try_clone().expect("dup"))
+        .stderr(logf)
+        .process_group(0);
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    let pid = child.id();
+    Running {
+        _group: Group(child),
+        pid,
+        log,
+    }
+}
+
+/// The one server that holds `port`, with the snapshot's view of it.
+fn server_on<'a>(snap: &'a Value, port: u16) -> &'a Value {
+    let servers = snap["inventory"]["servers"].as_array().expect("servers");
+    let on: Vec<&Value> = servers
+        .iter()
+        .filter(|s| {
+            s["sockets"].as_array().into_iter().flatten().any(|i| {
+                let sock = socket(snap, i);
+                sock["local"]["port"] == port && sock["state"] == "listen"
+            })
+        })
+        .collect();
+    assert_eq!(
+        on.len(),
+        1,
+        "servers holding port {port}: {:#}",
+        snap["inventory"]["servers"]
+    );
+    on[0]
+}
+
+fn unauth_findings<'a>(snap: &'a Value, port: u16) -> Vec<&'a Value> {
+    snap["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            f["rule"] == "exposure.unauthenticated-listener"
+                && f["subject"]["listener"]
+                    .as_str()
+                    .is_some_and(|l| l.ends_with(&format!(":{port}/tcp")))
+        })
+        .collect()
+}
+
+fn switch_state(snap: &Value, pid: u64, id: &str) -> String {
+    snap["privacy"]["processes"]
+        .as_array()
+        .expect("privacy.processes")
+        .iter()
+        .find(|p| p["pid"] == pid)
+        .and_then(|p| {
+            p["switches"]
+                .as_array()?
+                .iter()
+                .find(|s| s["id"] == id)
+                .map(|s| s["state"].as_str().unwrap_or("").to_string())
+        })
+        .unwrap_or_else(|| "absent".into())
+}
+
+/// What was measured from the LAN, and what the tool must then say.
+struct Expect<'a> {
+    product: &'a str,
+    port: u16,
+    /// The LAN client connected.
+    lan: bool,
+    /// An exposure finding on the port (high when unauthenticated).
+    finding: bool,
+}
+
+fn check(snap: &Value, e: &Expect<'_>, log: &str) -> u64 {
+    let s = server_on(snap, e.port);
+    assert_eq!(s["product_id"], e.product, "{s:#}\n{log}");
+    let idx = socket_on(snap, s, e.port);
+    let reach = exposure_of(snap, &idx)["reach"].clone();
+    if e.lan {
+        assert_eq!(reach, "lan", "port {}: {s:#}", e.port);
+    } else {
+        assert_eq!(reach, "loopback_only", "port {}", e.port);
+    }
+    let f = unauth_findings(snap, e.port);
+    if e.finding {
+        assert_eq!(f.len(), 1, "{:#}", snap["findings"]);
+        assert_eq!(f[0]["severity"], "high", "{:#}", f[0]);
+        assert!(
+            f[0]["title"]
+                .as_str()
+                .is_some_and(|t| t.contains("without authentication")),
+            "{:#}",
+            f[0]
+        );
+    } else {
+        assert!(f.is_empty(), "{f:#?}");
+    }
+    s["pid"].as_u64().expect("pid")
+}
+
+fn lan_status(pair: &VethPair, port: u16, path: &str, header: Option<&str>) -> String {
+    http_status(
+        &pair.client,
+        &format!("http://{}:{port}{path}", pair.server_addr),
+        header,
+    )
+}
+
+fn local_status(pair: &VethPair, port: u16, path: &str) -> String {
+    http_status(
+        &pair.server,
+        &format!("http://127.0.0.1:{port}{path}"),
+        None,
+    )
+}
+
+fn wait_local(pair: &VethPair, what: &str, port: u16, r: &Running) {
+    let mut n = 0;
+    wait_until(what, Duration::from_secs(120), || {
+        n += 1;
+        let up = pair.server.reaches("127.0.0.1", port);
+        assert!(n < 1000 || up, "{}", r.log_text());
+        up
+    });
+}
+
+#[test]
+fn tensorboard_on_loopback_by_default_and_open_with_bind_all() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logdir = dir.path().join("runs");
+    std::fs::create_dir_all(&logdir).expect("mkdir");
+    let tb = venv_bin("tensorboard");
+    let logdir = logdir.to_str().expect("utf-8");
+
+    let (port, open_port) = (7901, 7902);
+    let quiet = start(
+        &pair.server,
+        &tb,
+        dir.path(),
+        &["--logdir", logdir, "--port", &port.to_string()],
+        &[],
+    );
+    let open = start(
+        &pair.server,
+        &tb,
+        dir.path(),
+        &[
+            "--logdir",
+            logdir,
+            "--port",
+            &open_port.to_string(),
+            "--bind_all",
+        ],
+        &[],
+    );
+    wait_local(&pair, "tensorboard", port, &quiet);
+    wait_until("tensorboard --bind_all", Duration::from_secs(120), || {
+        pair.client_reaches(&pair.server_addr, open_port)
+    });
+    assert!(!pair.client_reaches(&pair.server_addr, port));
+    assert_eq!(
+        lan_status(&pair, open_port, "/data/environment", None),
+        "200"
+    );
+
+    let snap = snapshot(&[]);
+    check(
+        &snap,
+        &Expect {
+            product: "tensorboard",
+            port,
+            lan: false,
+            finding: false,
+        },
+        &quiet.log_text(),
+    );
+    let pid = check(
+        &snap,
+        &Expect {
+            product: "tensorboard",
+            port: open_port,
+            lan: true,
+            finding: true,
+        },
+        &open.log_text(),
+    );
+    assert_eq!(pid, u64::from(open.pid));
+    let s = server_on(&snap, open_port);
+    assert_eq!(s["auth"]["state"], "unsupported", "{:#}", s["auth"]);
+    // Its Rust data server child listens too: attributed, with its role.
+    let helpers = s["helpers"].as_array().cloned().unwrap_or_default();
+    assert!(
+        helpers.iter().any(|h| h["role"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("data server"))
+            && !h["sockets"].as_array().is_none_or(Vec::is_empty)),
+        "data server child not attributed: {s:#}"
+    );
+}
+
+#[test]
+fn streamlit_listens_everywhere_by_default_and_can_be_held_to_loopback() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir.path().join("app.py"),
+        "import streamlit as st\n\nst.write('hello')\n",
+    );
+    let st = venv_bin("streamlit");
+    let (port, kept) = (7911, 7912);
+    let open = start(
+        &pair.server,
+        &st,
+        dir.path(),
+        &[
+            "run",
+            "app.py",
+            "--server.port",
+            &port.to_string(),
+            "--server.headless",
+            "true",
+        ],
+        &[],
+    );
+    let held = start(
+        &pair.server,
+        &st,
+        dir.path(),
+        &[
+            "run",
+            "app.py",
+            "--server.port",
+            &kept.to_string(),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+        ],
+        &[("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")],
+    );
+    wait_until("streamlit on the LAN", Duration::from_secs(120), || {
+        pair.client_reaches(&pair.server_addr, port)
+    });
+    wait_local(&pair, "streamlit on loopback", kept, &held);
+    assert_eq!(lan_status(&pair, port, "/_stcore/health", None), "200");
+    assert!(!pair.client_reaches(&pair.server_addr, kept));
+
+    let snap = snapshot(&[]);
+    let p1 = check(
+        &snap,
+        &Expect {
+            product: "streamlit",
+            port,
+            lan: true,
+            finding: true,
+        },
+        &open.log_text(),
+    );
+    let p2 = check(
+        &snap,
+        &Expect {
+            product: "streamlit",
+            port: kept,
+            lan: false,
+            finding: false,
+        },
+        &held.log_text(),
+    );
+    assert_eq!(switch_state(&snap, p1, "streamlit-usage-stats"), "on");
+    assert_eq!(switch_state(&snap, p2, "streamlit-usage-stats"), "off");
+}
+
+const MARIMO_NOTEBOOK: &str = "import marimo\n\napp = marimo.App()\n\n\n@app.cell\ndef _():\n    x = 1\n    return (x,)\n\n\nif __name__ == \"__main__\":\n    app.run()\n";
+
+#[test]
+fn marimo_token_on_by_default_and_no_token_is_an_open_editor() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir.path().join("nb.py"), MARIMO_NOTEBOOK);
+    let marimo = venv_bin("marimo");
+    let (guarded, open_port) = (7921, 7922);
+    let args = |port: u16, extra: &[&'static str]| {
+        let mut a: Vec<String> = [
+            "edit",
+            "nb.py",
+            "--headless",
+            "--skip-update-check",
+            "--host",
+            "0.0.0.0",
+            "-p",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.push(port.to_string());
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let a1 = args(guarded, &[]);
+    let a2 = args(open_port, &["--no-token"]);
+    let with_token = start(
+        &pair.server,
+        &marimo,
+        dir.path(),
+        &a1.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    let without = start(
+        &pair.server,
+        &marimo,
+        dir.path(),
+        &a2.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    wait_until("both marimo editors", Duration::from_secs(120), || {
+        pair.client_reaches(&pair.server_addr, guarded)
+            && pair.client_reaches(&pair.server_addr, open_port)
+    });
+    // Measured from the LAN: the API refuses a client without the token, and
+    // answers one when the token is off.
+    assert_eq!(
+        lan_status(&pair, guarded, "/api/status", None),
+        "403",
+        "{}",
+        with_token.log_text()
+    );
+    assert_eq!(
+        lan_status(&pair, open_port, "/api/status", None),
+        "200",
+        "{}",
+        without.log_text()
+    );
+
+    let snap = snapshot(&[]);
+    let p1 = check(
+        &snap,
+        &Expect {
+            product: "marimo_edit",
+            port: guarded,
+            lan: true,
+            finding: false,
+        },
+        &with_token.log_text(),
+    );
+    check(
+        &snap,
+        &Expect {
+            product: "marimo_edit",
+            port: open_port,
+            lan: true,
+            finding: true,
+        },
+        &without.log_text(),
+    );
+    assert_eq!(server_on(&snap, guarded)["auth"]["state"], "configured");
+    assert_eq!(
+        server_on(&snap, open_port)["auth"]["state"],
+        "not_configured"
+    );
+    // Started with --skip-update-check.
+    assert_eq!(switch_state(&snap, p1, "marimo-update-check"), "off");
+}
+
+#[test]
+fn chroma_on_localhost_by_default_and_open_on_every_interface() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chroma = venv_bin("chroma");
+    let (port, open_port) = (7931, 7932);
+    let p1 = dir.path().join("db1");
+    let p2 = dir.path().join("db2");
+    let quiet = start(
+        &pair.server,
+        &chroma,
+        dir.path(),
+        &[
+            "run",
+            "--path",
+            p1.to_str().expect("utf-8"),
+            "--port",
+            &port.to_string(),
+        ],
+        &[],
+    );
+    let open = start(
+        &pair.server,
+        &chroma,
+        dir.path(),
+        &[
+            "run",
+            "--path",
+            p2.to_str().expect("utf-8"),
+            "--port",
+            &open_port.to_string(),
+            "--host",
+            "0.0.0.0",
+        ],
+        &[],
+    );
+    wait_local(&pair, "chroma on localhost", port, &quiet);
+    wait_until("chroma on the LAN", Duration::from_secs(120), || {
+        pair.client_reaches(&pair.server_addr, open_port)
+    });
+    assert!(!pair.client_reaches(&pair.server_addr, port));
+    assert_eq!(
+        lan_status(&pair, open_port, "/api/v2/heartbeat", None),
+        "200"
+    );
+    assert_eq!(local_status(&pair, port, "/api/v2/heartbeat"), "200");
+
+    let snap = snapshot(&[]);
+    check(
+        &snap,
+        &Expect {
+            product: "chroma",
+            port,
+            lan: false,
+            finding: false,
+        },
+        &quiet.log_text(),
+    );
+    check(
+        &snap,
+        &Expect {
+            product: "chroma",
+            port: open_port,
+            lan: true,
+            finding: true,
+        },
+        &open.log_text(),
+    );
+}
+
+#[test]
+fn mlflow_open_by_default_and_basic_auth_demands_credentials() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mlflow = venv_bin("mlflow");
+    let (open_port, auth_port) = (7941, 7942);
+    let db = |name: &str| format!("sqlite:///{}", dir.path().join(name).display());
+    let (db1, db2) = (db("open.db"), db("auth.db"));
+    let auth_db = db("users.db");
+    let ini = dir.path().join("basic_auth.ini");
+    write(
+        &ini,
+        format!(
+            "[mlflow]\ndefault_permission = READ\ndatabase_uri = {auth_db}\nadmin_username = admin\nauthorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        ),
+    );
+    let secret = canary("mlflow-admin");
+    let open = start(
+        &pair.server,
+        &mlflow,
+        dir.path(),
+        &[
+            "server",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            &open_port.to_string(),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            &db1,
+        ],
+        &[],
+    );
+    let guarded = start(
+        &pair.server,
+        &mlflow,
+        dir.path(),
+        &[
+            "server",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            &auth_port.to_string(),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            &db2,
+            "--app-name",
+            "basic-auth",
+        ],
+        &[
+            ("MLFLOW_AUTH_CONFIG_PATH", ini.to_str().expect("utf-8")),
+            ("MLFLOW_AUTH_ADMIN_PASSWORD", &secret),
+            ("MLFLOW_FLASK_SERVER_SECRET_KEY", &secret),
+            ("MLFLOW_DISABLE_TELEMETRY", "true"),
+        ],
+    );
+    wait_until("both MLflow servers", Duration::from_secs(180), || {
+        pair.client_reaches(&pair.server_addr, open_port)
+            && pair.client_reaches(&pair.server_addr, auth_port)
+    });
+    let search = "/api/2.0/mlflow/experiments/search?max_results=1";
+    let mut open_status = String::new();
+    wait_until("MLflow answers", Duration::from_secs(60), || {
+        open_status = lan_status(&pair, open_port, search, None);
+        open_status != "000"
+    });
+    assert_eq!(open_status, "200", "{}", open.log_text());
+    assert_eq!(
+        lan_status(&pair, auth_port, search, None),
+        "401",
+        "{}",
+        guarded.log_text()
+    );
+
+    let snap = snapshot(&[]);
+    let p1 = check(
+        &snap,
+        &Expect {
+            product: "mlflow",
+            port: open_port,
+            lan: true,
+            finding: true,
+        },
+        &open.log_text(),
+    );
+    let p2 = check(
+        &snap,
+        &Expect {
+            product: "mlflow",
+            port: auth_port,
+            lan: true,
+            finding: false,
+        },
+        &guarded.log_text(),
+    );
+    // The web server is a uvicorn child of `mlflow server`: folded into it.
+    assert_eq!(p1, u64::from(open.pid));
+    assert_eq!(p2, u64::from(guarded.pid));
+    assert_eq!(server_on(&snap, auth_port)["auth"]["state"], "configured");
+    assert_eq!(switch_state(&snap, p1, "mlflow-telemetry"), "on");
+    assert_eq!(switch_state(&snap, p2, "mlflow-telemetry"), "off");
+    let text = snap.to_string();
+    assert!(!text.contains(&secret), "the admin password leaked");
+}
+
+#[test]
+fn aim_ui_on_loopback_by_default_and_open_on_every_interface() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let aim = venv_bin("aim");
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    let repo = repo.to_str().expect("utf-8");
+    let out = std::process::Command::new(&aim)
+        .args(["init", "--repo", repo])
+        .env("HOME", dir.path())
+        .output()
+        .expect("aim init");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (port, open_port) = (7951, 7952);
+    let quiet = start(
+        &pair.server,
+        &aim,
+        dir.path(),
+        &["up", "--repo", repo, "-p", &port.to_string(), "-w", "1"],
+        &[],
+    );
+    let open = start(
+        &pair.server,
+        &aim,
+        dir.path(),
+        &[
+            "up",
+            "--repo",
+            repo,
+            "-p",
+            &open_port.to_string(),
+            "-w",
+            "1",
+            "-h",
+            "0.0.0.0",
+        ],
+        &[],
+    );
+    wait_local(&pair, "aim up on loopback", port, &quiet);
+    wait_until("aim up on the LAN", Duration::from_secs(120), || {
+        pair.client_reaches(&pair.server_addr, open_port)
+    });
+    assert!(!pair.client_reaches(&pair.server_addr, port));
+    assert_eq!(lan_status(&pair, open_port, "/api/projects/", None), "200");
+
+    let snap = snapshot(&[]);
+    let p1 = check(
+        &snap,
+        &Expect {
+            product: "aim",
+            port,
+            lan: false,
+            finding: false,
+        },
+        &quiet.log_text(),
+    );
+    let p2 = check(
+        &snap,
+        &Expect {
+            product: "aim",
+            port: open_port,
+            lan: true,
+            finding: true,
+        },
+        &open.log_text(),
+    );
+    // `aim up` starts uvicorn as a child: one server each, the parent's pid.
+    assert_eq!(p1, u64::from(quiet.pid));
+    assert_eq!(p2, u64::from(open.pid));
+}
+
+#[test]
+fn ray_dashboard_open_without_a_token_and_demanding_one_with_it() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ray = venv_bin("ray");
+    let token = canary("ray-token");
+    let addr = pair.server_addr.clone();
+    let head = |gcs: u16, dash: u16, client: u16, tmp: &str| -> Vec<String> {
+        [
+            "start",
+            "--head",
+            "--block",
+            "--node-ip-address",
+            &addr,
+            "--port",
+            &gcs.to_string(),
+            "--dashboard-host",
+            "0.0.0.0",
+            "--dashboard-port",
+            &dash.to_string(),
+            "--ray-client-server-port",
+            &client.to_string(),
+            "--num-cpus",
+            "1",
+            "--object-store-memory",
+            "80000000",
+            "--temp-dir",
+            tmp,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let t1 = dir.path().join("r1");
+    let a1 = head(7961, 7962, 7963, t1.to_str().expect("utf-8"));
+    let open = start(
+        &pair.server,
+        &ray,
+        dir.path(),
+        &a1.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[("RAY_USAGE_STATS_ENABLED", "1")],
+    );
+    wait_until("the open Ray dashboard", Duration::from_secs(240), || {
+        lan_status(&pair, 7962, "/api/version", None) == "200"
+    });
+    let snap = snapshot(&[]);
+    let p = check(
+        &snap,
+        &Expect {
+            product: "ray_serve",
+            port: 7962,
+            lan: true,
+            finding: true,
+        },
+        &open.log_text(),
+    );
+    assert_eq!(switch_state(&snap, p, "ray-usage-stats"), "on");
+    drop(open);
+
+    let t2 = dir.path().join("r2");
+    let a2 = head(7971, 7972, 7973, t2.to_str().expect("utf-8"));
+    let guarded = start(
+        &pair.server,
+        &ray,
+        dir.path(),
+        &a2.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[
+            ("RAY_AUTH_MODE", "token"),
+            ("RAY_AUTH_TOKEN", &token),
+            ("RAY_USAGE_STATS_ENABLED", "0"),
+        ],
+    );
+    wait_until(
+        "the guarded Ray dashboard",
+        Duration::from_secs(240),
+        || lan_status(&pair, 7972, "/api/version", None) == "401",
+    );
+    let auth = format!("Authorization: Bearer {token}");
+    assert_eq!(lan_status(&pair, 7972, "/api/version", Some(&auth)), "200");
+    let snap = snapshot(&[]);
+    let p = check(
+        &snap,
+        &Expect {
+            product: "ray_serve",
+            port: 7972,
+            lan: true,
+            finding: false,
+        },
+        &guarded.log_text(),
+    );
+    assert_eq!(switch_state(&snap, p, "ray-usage-stats"), "off");
+    assert!(!snap.to_string().contains(&token), "the Ray token leaked");
+}
