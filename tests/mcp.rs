@@ -105,3 +105,74 @@ fn an_unauthenticated_mcp_server_on_the_lan_is_a_high_finding() {
         f[0]
     );
 }
+
+/// The HTTP+SSE transport of the same SDK: `GET /sse` opens an event stream
+/// whose first event names the endpoint to post to. That event, not any event
+/// stream (a notebook's session stream that closes at once as unauthorized is
+/// none), is what says an MCP server took the request without credentials.
+#[test]
+fn an_unauthenticated_mcp_server_over_sse_is_a_high_finding() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/mcp_server.py"),
+        dir.path().join("mcp_server.py"),
+    )
+    .expect("copy");
+    let port = 7892;
+    let srv = start_script(
+        &pair.server,
+        &mcp_python(),
+        dir.path(),
+        &["mcp_server.py", &port.to_string(), "sse"],
+        &[],
+    );
+    wait_until("the MCP SSE server", Duration::from_secs(60), || {
+        pair.client_reaches(&pair.server_addr, port)
+    });
+    // A LAN client gets the endpoint event without any credential (curl ends
+    // at its time limit: the stream stays open).
+    let out = pair
+        .client
+        .command("curl")
+        .args([
+            "-s",
+            "-N",
+            "--max-time",
+            "3",
+            &format!("http://{}:{port}/sse", pair.server_addr),
+        ])
+        .output()
+        .expect("curl");
+    let first = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        first.contains("event: endpoint"),
+        "{first}\n{}",
+        srv.log_text()
+    );
+
+    let snap = snapshot(&[]);
+    let s = servers_with_pid(&snap, srv.pid());
+    assert_eq!(s.len(), 1, "{:#}", snap["inventory"]["servers"]);
+    assert_eq!(s[0]["product_id"], "mcp_server");
+    let idx = socket_on(&snap, s[0], port);
+    let v: Vec<&Value> = snap["probe_verdicts"]
+        .as_array()
+        .expect("probe_verdicts")
+        .iter()
+        .filter(|v| v["socket"] == idx)
+        .collect();
+    assert_eq!(v.len(), 1, "{:#}", snap["probe_verdicts"]);
+    assert_eq!(v[0]["auth"], "answers_without_credentials", "{:#}", v[0]);
+    let high = snap["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            f["rule"] == "exposure.unauthenticated-listener"
+                && f["subject"]["pid"] == srv.pid()
+                && f["severity"] == "high"
+        })
+        .count();
+    assert_eq!(high, 1, "{:#}", snap["findings"]);
+}

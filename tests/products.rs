@@ -79,7 +79,7 @@ fn start(ns: &Netns, program: &Path, dir: &Path, args: &[&str], envs: &[(&str, &
 }
 
 /// The one server that holds `port`, with the snapshot's view of it.
-fn server_on<'a>(snap: &'a Value, port: u16) -> &'a Value {
+fn server_on(snap: &Value, port: u16) -> &Value {
     let servers = snap["inventory"]["servers"].as_array().expect("servers");
     let on: Vec<&Value> = servers
         .iter()
@@ -99,7 +99,7 @@ fn server_on<'a>(snap: &'a Value, port: u16) -> &'a Value {
     on[0]
 }
 
-fn unauth_findings<'a>(snap: &'a Value, port: u16) -> Vec<&'a Value> {
+fn unauth_findings(snap: &Value, port: u16) -> Vec<&Value> {
     snap["findings"]
         .as_array()
         .expect("findings")
@@ -389,7 +389,7 @@ fn marimo_token_on_by_default_and_no_token_is_an_open_editor() {
     // answers one when the token is off.
     assert_eq!(
         lan_status(&pair, guarded, "/api/status", None),
-        "403",
+        "401",
         "{}",
         with_token.log_text()
     );

@@ -301,6 +301,10 @@ pub struct ProbeResponse {
     pub version: Option<String>,
     /// Length of the model/item list the auth request returned.
     pub list_len: Option<usize>,
+    /// An OpenAPI document's answer: does it declare security schemes (the API
+    /// it describes asks for credentials)?
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declares_auth: Option<bool>,
 }
 
 /// A container as the Docker API lists it.

@@ -115,8 +115,9 @@ pub fn verdict(p: &Probe, fps: &Fingerprints) -> ProbeVerdict {
 /// The generic round's verdict: without credentials, a 2xx JSON answer to any
 /// path but `/` (a model list, an API schema), an MCP endpoint's JSON-RPC answer
 /// or event stream (a marker of the round: the endpoint took the request, and its
-/// tools are remote actions) is a service that answers without them; a 401/403
-/// with none of those is one that demands them; anything else (no answer, not
+/// tools are remote actions) is a service that answers without them; a 401/403,
+/// or an OpenAPI schema declaring security schemes, with none of those is one
+/// that demands them; anything else (no answer, not
 /// HTTP, only a page at `/`, which may be a login form) is unknown.
 fn generic_auth(p: &Probe) -> ProbeAuth {
     let json = |r: &&crate::model::ProbeResponse| {
@@ -124,14 +125,18 @@ fn generic_auth(p: &Probe) -> ProbeAuth {
             .as_deref()
             .is_some_and(|c| c.to_ascii_lowercase().contains("json"))
     };
+    // An API schema served to anyone says nothing of the API's own auth, except
+    // through the security schemes it declares.
     let open = p.responses.iter().any(|r| {
         let refused = matches!(r.status, Some(401 | 403));
-        (!refused && !r.markers.is_empty()) || (r.path != "/" && ok(r.status) && json(&r))
+        (!refused && !r.markers.is_empty())
+            || (r.path != "/" && ok(r.status) && json(&r) && r.declares_auth != Some(true))
     });
-    let refused = p
-        .responses
-        .iter()
-        .any(|r| matches!(r.status, Some(401 | 403)) || r.auth_challenge.is_some());
+    let refused = p.responses.iter().any(|r| {
+        matches!(r.status, Some(401 | 403))
+            || r.auth_challenge.is_some()
+            || r.declares_auth == Some(true)
+    });
     match (open, refused) {
         (true, _) => ProbeAuth::AnswersWithoutCredentials,
         (false, true) => ProbeAuth::DemandsAuth,

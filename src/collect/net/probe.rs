@@ -75,7 +75,24 @@ fn empty(path: &str) -> ProbeResponse {
         markers: Vec::new(),
         version: None,
         list_len: None,
+        declares_auth: None,
     }
+}
+
+/// Does an OpenAPI (or Swagger 2) document declare security schemes? `None`
+/// when the body is no such document.
+fn openapi_declares_auth(body: &[u8]) -> Option<bool> {
+    let doc: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if doc.get("openapi").is_none() && doc.get("swagger").is_none() {
+        return None;
+    }
+    let non_empty = |v: Option<&serde_json::Value>| {
+        v.and_then(|v| v.as_object()).is_some_and(|m| !m.is_empty())
+    };
+    Some(
+        non_empty(doc.pointer("/components/securitySchemes"))
+            || non_empty(doc.get("securityDefinitions")),
+    )
 }
 
 /// The facts aiposture keeps from one answer: pure, so golden fixtures captured
@@ -122,6 +139,9 @@ pub fn facts(
             serde_json::Value::String(s) => s,
             other => other.to_string(),
         }));
+    }
+    if path.ends_with("openapi.json") && (200..300).contains(&status) && !truncated {
+        r.declares_auth = openapi_declares_auth(body);
     }
     if fp.auth.path == path
         && let Some(list) = &fp.auth.list
@@ -189,4 +209,26 @@ pub fn round(addr: SocketAddr, fp: &Fingerprint) -> Vec<ProbeResponse> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Documents FastAPI itself wrote (tests/fixtures/openapi/README.md).
+    #[test]
+    fn an_openapi_document_says_whether_it_declares_security() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openapi");
+        let read = |f: &str| std::fs::read(dir.join(f)).expect("fixture");
+        assert_eq!(
+            openapi_declares_auth(&read("fastapi-0.165.0-apikey.json")),
+            Some(true)
+        );
+        assert_eq!(
+            openapi_declares_auth(&read("fastapi-0.165.0-open.json")),
+            Some(false)
+        );
+        assert_eq!(openapi_declares_auth(br#"{"data":[]}"#), None);
+        assert_eq!(openapi_declares_auth(b"<html>"), None);
+    }
 }
