@@ -428,6 +428,69 @@ fn marimo_token_on_by_default_and_no_token_is_an_open_editor() {
     );
     // Started with --skip-update-check.
     assert_eq!(switch_state(&snap, p1, "marimo-update-check"), "off");
+
+    // The editor printed its token to its output, a file under /tmp that every
+    // local user can read (as a `nohup` or a service log often is): for them
+    // the token-guarded editor is open.
+    let log = with_token.log_text();
+    let token = log
+        .split("access_token=")
+        .nth(1)
+        .map(|t| {
+            t.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|t| t.len() >= 16)
+        .unwrap_or_else(|| panic!("no token printed: {log}"));
+    let printed = |snap: &Value| -> Vec<Value> {
+        snap["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| {
+                f["rule"] == "exposure.token-in-readable-output"
+                    && f["subject"]["pid"] == u64::from(with_token.pid)
+            })
+            .cloned()
+            .collect()
+    };
+    let f = printed(&snap);
+    assert_eq!(f.len(), 1, "{:#}", snap["findings"]);
+    assert_eq!(f[0]["severity"], "high");
+    let where_ = with_token.log.to_str().expect("utf-8");
+    assert_eq!(f[0]["subject"]["path"], where_, "{:#}", f[0]);
+    assert!(
+        evidence_text(&f[0]).contains(&format!("{where_}:")),
+        "{:#}",
+        f[0]
+    );
+    assert!(
+        !snap.to_string().contains(&token),
+        "the printed token leaked"
+    );
+    // The editor without a token printed none: nothing to find there.
+    assert!(
+        snap["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| {
+                f["rule"] != "exposure.token-in-readable-output"
+                    || f["subject"]["pid"] != u64::from(without.pid)
+            }),
+        "{:#}",
+        snap["findings"]
+    );
+
+    // Only its user may read the file now: the token is its own again.
+    std::fs::set_permissions(
+        &with_token.log,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod");
+    let snap = snapshot(&[]);
+    assert!(printed(&snap).is_empty(), "{:#}", snap["findings"]);
 }
 
 #[test]

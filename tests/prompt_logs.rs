@@ -125,8 +125,22 @@ fn world_readable_log_file_is_a_finding_and_chmod_600_clears_it() {
     assert!(findings_for(&snap, GROUP, &path).is_empty());
 }
 
-/// POST /slots/0?action=save: the server writes the slot file itself.
+/// POST /slots/0?action=save: the server writes the slot file itself. It
+/// answers 503 while its model still loads (its port is open before): asked
+/// again until it is ready.
 fn save_slot(port: &str, filename: &str) -> String {
+    let mut reply = String::new();
+    for _ in 0..100 {
+        reply = save_slot_once(port, filename);
+        if !reply.starts_with("HTTP/1.1 503") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    reply
+}
+
+fn save_slot_once(port: &str, filename: &str) -> String {
     let body = format!("{{\"filename\":\"{filename}\"}}");
     let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(30)))

@@ -149,6 +149,18 @@ fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Opt
     {
         return None;
     }
+    // A printed token counts only where auth is on: the file is then its key.
+    let token_outputs = match &f.signature.prints_token {
+        Some(re) if auth.state == crate::model::AuthState::Configured => {
+            crate::collect::procs::output::token_outputs(
+                &members,
+                re,
+                cx.users,
+                crate::collect::models::access::Groups::load,
+            )
+        }
+        _ => Vec::new(),
+    };
     let helpers = helpers_of(&f, cx);
     let sockets = cx
         .sockets
@@ -194,6 +206,7 @@ fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Opt
         sockets,
         models,
         auth,
+        token_outputs,
         secret_env_names,
         secret_flags,
         env_config,

@@ -41,6 +41,9 @@ struct RawSignature {
     auth_files: Vec<String>,
     #[serde(default)]
     auth_off_flags: Vec<String>,
+    /// Regex of the access token as the product prints it in its output.
+    #[serde(default)]
+    prints_token: Option<String>,
     #[serde(default)]
     secret_flags: Vec<String>,
     #[serde(default)]
@@ -154,6 +157,8 @@ pub struct Signature {
     pub auth_files: Vec<String>,
     /// Flags that switch default-on auth off (`--no-token`).
     pub auth_off_flags: Vec<String>,
+    /// The access token as the product prints it to its output (a start-up URL).
+    pub prints_token: Option<Regex>,
     pub secret_flags: Vec<String>,
     pub ports: Vec<Port>,
     rules: Vec<Rule>,
@@ -333,6 +338,10 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
             source: h.source,
         });
     }
+    let prints_token = match &raw.prints_token {
+        Some(p) => Some(compile_regex(p).map_err(|e| bad(format!("prints_token {p:?}: {e}")))?),
+        None => None,
+    };
     Ok(Signature {
         id: raw.id,
         name: raw.name,
@@ -349,6 +358,7 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
         auth_env: raw.auth_env,
         auth_files: raw.auth_files,
         auth_off_flags: raw.auth_off_flags,
+        prints_token,
         secret_flags: raw.secret_flags,
         ports: raw.ports,
         rules,

@@ -101,6 +101,10 @@ pub struct Server {
     pub sockets: Vec<usize>,
     pub models: Vec<LoadedModel>,
     pub auth: AuthConfig,
+    /// Files its output goes to that hold the access token it printed: whoever
+    /// can read one holds the key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_outputs: Vec<TokenInOutput>,
     /// Names (never values) of the non-empty environment variables that look secret.
     pub secret_env_names: Vec<String>,
     /// Names of the command-line flags whose values were redacted.
@@ -120,6 +124,22 @@ pub struct Server {
     /// The interpreter/binary behind those versions and how they were found.
     #[serde(default)]
     pub runtime: crate::model::components::Runtime,
+}
+
+/// A file a server's standard output or error is written to, holding the
+/// access token the server printed (the token itself is never read into any
+/// output: only where it is).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct TokenInOutput {
+    pub pid: u32,
+    /// `stdout` or `stderr`.
+    pub stream: String,
+    /// The file, as the process sees it.
+    pub path: String,
+    /// 1-based line of the first printed token.
+    pub line: u64,
+    /// The file and each directory above it: who can read it.
+    pub access: Vec<crate::model::PathAccess>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -27,6 +27,7 @@ pub fn server(pid: u32, product_id: &str) -> Server {
             state: AuthState::NotConfigured,
             evidence: vec![],
         },
+        token_outputs: vec![],
         secret_env_names: vec![],
         env_unreadable: None,
         secret_flags: vec![],

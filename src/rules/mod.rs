@@ -13,6 +13,7 @@ pub mod models;
 pub mod pickle;
 pub mod pivot;
 pub mod policy;
+pub mod printed_token;
 pub mod privacy;
 pub mod probe;
 pub mod provenance;
@@ -39,6 +40,7 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
         &probe_verdicts,
         &knowledge.signatures,
     );
+    findings.extend(printed_token::findings(&inventory));
     findings.extend(exposure::partial_auth(
         &inventory,
         &exposures,

@@ -5,6 +5,7 @@ pub mod env;
 pub mod identify;
 pub mod maps;
 pub mod node;
+pub mod output;
 pub mod privilege;
 
 use std::collections::HashMap;

@@ -36,12 +36,18 @@ fn group_passes(d: &PathAccess, gid: u32) -> bool {
 
 /// Who can read `log`, from its access chain (and loosest member).
 pub fn readers(log: &PromptLog) -> LogReaders {
-    let Some(file) = judged(log) else {
-        return LogReaders::Owner;
-    };
+    match judged(log) {
+        Some(file) => chain_readers(file, &log.access),
+        None => LogReaders::Owner,
+    }
+}
+
+/// Who can read `file` through `access` (the file, then each directory above
+/// it up to `/`): everyone, the other members of its group, or its owner only.
+pub fn chain_readers(file: &PathAccess, access: &[PathAccess]) -> LogReaders {
     // The chain ends early where a component could not be looked at.
-    let complete = log.access.last().is_some_and(|a| a.path == "/");
-    let dirs: Vec<&PathAccess> = log.access.iter().filter(|a| a.is_dir).collect();
+    let complete = access.last().is_some_and(|a| a.path == "/");
+    let dirs: Vec<&PathAccess> = access.iter().filter(|a| a.is_dir).collect();
     let found = if file.mode & 0o004 != 0 && dirs.iter().all(|d| others_pass(d)) {
         LogReaders::Everyone
     } else if file.mode & 0o040 != 0
@@ -62,7 +68,7 @@ pub fn readers(log: &PromptLog) -> LogReaders {
 /// Single-quoted for a POSIX shell.
 use crate::rules::weights_access::shell_quote as quote;
 
-fn describe(a: &PathAccess, readers: LogReaders) -> String {
+pub fn describe(a: &PathAccess, readers: LogReaders) -> String {
     let verdict = match (a.is_dir, readers) {
         (true, LogReaders::Everyone) => ": others may pass (o+x)".to_string(),
         (true, LogReaders::Group { gid: g }) => format!(": group {g} may pass"),
