@@ -167,3 +167,36 @@ fn canaries_never_leave_names_do() {
         let _ = std::fs::remove_file(f);
     }
 }
+
+/// Parser-aware: an SGLang server parses its command line with argparse, which
+/// takes any unambiguous prefix of a long option, so `--api-k KEY` is its
+/// `--api-key`. A Python process with SGLang's server command line (the real
+/// interpreter, holding the arguments as its own argv) keeps its key out of every
+/// output, and the abbreviated flag is named as a secret on the command line.
+#[test]
+fn an_abbreviated_secret_flag_of_an_argparse_product_is_redacted() {
+    let secret = canary("abbrevcanary");
+    let mut child = Command::new(python())
+        .args([
+            "-c",
+            "import time; time.sleep(60)",
+            "-m",
+            "sglang.launch_server",
+            "--model-path",
+            "/srv/none",
+            "--api-k",
+            &secret,
+        ])
+        .spawn()
+        .expect("python");
+    let pid = child.id();
+    std::thread::sleep(Duration::from_millis(300));
+    let snap = snapshot(&[]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let s = servers_with_pid(&snap, pid);
+    assert_eq!(s.len(), 1, "{:#}", snap["inventory"]["servers"]);
+    assert_eq!(s[0]["product_id"], "sglang");
+    assert_eq!(s[0]["secret_flags"], serde_json::json!(["--api-k"]), "{:#}", s[0]);
+    assert!(!snap.to_string().contains(&secret), "the abbreviated key leaked");
+}

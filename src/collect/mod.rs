@@ -31,6 +31,8 @@ use procs::{ProcTable, identify};
 pub struct Collector {
     knowledge: Knowledge,
     secret_flags: Vec<String>,
+    /// Secret flags of products whose argparse takes any unambiguous prefix.
+    abbreviable_flags: Vec<String>,
     /// Variables whose values are read: config_audit.toml's allowlist and the
     /// switches, URLs and locations of privacy.toml.
     env_allowlist: Vec<String>,
@@ -78,6 +80,15 @@ impl Collector {
             .collect();
         secret_flags.sort();
         secret_flags.dedup();
+        let mut abbreviable_flags: Vec<String> = knowledge
+            .signatures
+            .servers
+            .iter()
+            .filter(|s| s.argparse_abbrev)
+            .flat_map(|s| s.secret_flags.iter().cloned())
+            .collect();
+        abbreviable_flags.sort();
+        abbreviable_flags.dedup();
         let hashes: std::sync::Arc<std::sync::Mutex<Option<hashcache::HashCache>>> =
             Default::default();
         let mut env_allowlist = knowledge.audit.env_value_allowlist.clone();
@@ -87,6 +98,7 @@ impl Collector {
         Collector {
             knowledge,
             secret_flags,
+            abbreviable_flags,
             env_allowlist,
             users: UserNames::load(),
             sniffed: Default::default(),
@@ -441,11 +453,11 @@ impl Collector {
         let mut blind = Vec::new();
 
         let mut proc_cache = self.procs.lock().unwrap_or_else(|p| p.into_inner());
-        let table =
-            ProcTable::scan(&self.secret_flags, &mut proc_cache).map_err(|source| Error::Read {
-                path: "/proc".into(),
-                source,
-            })?;
+        let table = ProcTable::scan(&self.secret_flags, &self.abbreviable_flags, &mut proc_cache)
+            .map_err(|source| Error::Read {
+            path: "/proc".into(),
+            source,
+        })?;
         drop(proc_cache);
         let walk = walk_fds(&table);
         // A process holds a socket, or one it started does (a server whose

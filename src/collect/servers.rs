@@ -126,8 +126,15 @@ fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Opt
     let models = models_of(&members, cx, blind);
     let home = cx.users.home(entry.uid);
     let auth = auth::auth_config(f.signature, f.pid, &entry.argv, &env_names, home.as_deref());
-    let (_, secret_flags) =
-        crate::model::redact::redact_argv(&entry.argv, &f.signature.secret_flags);
+    let (_, secret_flags) = crate::model::redact::redact_argv_abbrev(
+        &entry.argv,
+        &f.signature.secret_flags,
+        if f.signature.argparse_abbrev {
+            &f.signature.secret_flags
+        } else {
+            &[]
+        },
+    );
     let secret_env_names = env_names
         .as_ref()
         .map(|names| {

@@ -44,6 +44,9 @@ struct RawSignature {
     /// Regex of the access token as the product prints it in its output.
     #[serde(default)]
     prints_token: Option<String>,
+    /// Its command line is parsed by Python's argparse with abbreviations on.
+    #[serde(default)]
+    argparse_abbrev: bool,
     #[serde(default)]
     secret_flags: Vec<String>,
     #[serde(default)]
@@ -159,6 +162,8 @@ pub struct Signature {
     pub auth_off_flags: Vec<String>,
     /// The access token as the product prints it to its output (a start-up URL).
     pub prints_token: Option<Regex>,
+    /// argparse with `allow_abbrev`: a prefix of a long option is that option.
+    pub argparse_abbrev: bool,
     pub secret_flags: Vec<String>,
     pub ports: Vec<Port>,
     rules: Vec<Rule>,
@@ -359,6 +364,7 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
         auth_files: raw.auth_files,
         auth_off_flags: raw.auth_off_flags,
         prints_token,
+        argparse_abbrev: raw.argparse_abbrev,
         secret_flags: raw.secret_flags,
         ports: raw.ports,
         rules,

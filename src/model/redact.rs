@@ -150,14 +150,43 @@ pub fn url_host(url: &str) -> Option<String> {
 /// ([`is_plain_value`]: not a path, URL, boolean or number), never a flag (a
 /// boolean switch such as `--no-auth` keeps the next flag).
 pub fn redact_argv(argv: &[String], known_secret_flags: &[String]) -> (Vec<String>, Vec<String>) {
+    redact_argv_abbrev(argv, known_secret_flags, &[])
+}
+
+/// `redact_argv`, where the program's parser also takes any unambiguous prefix
+/// of the long options in `abbreviable` (Python's argparse, `allow_abbrev`):
+/// `--api-k KEY` is `--api-key KEY` there.
+pub fn redact_argv_abbrev(
+    argv: &[String],
+    known_secret_flags: &[String],
+    abbreviable: &[String],
+) -> (Vec<String>, Vec<String>) {
     let spelt = |f: &str| f.trim_start_matches('-').replace('_', "-");
     let is_known = |name: &str| {
         let n = spelt(name);
         known_secret_flags.iter().any(|f| spelt(f) == n)
     };
+    // Only a Python program runs argparse.
+    let argparse = argv.first().is_some_and(|a| {
+        a.rsplit('/')
+            .next()
+            .is_some_and(|b| b.starts_with("python"))
+    });
+    let is_abbrev = |name: &str| {
+        let n = spelt(name);
+        argparse
+            && name.starts_with("--")
+            && n.len() >= 4
+            && abbreviable.iter().any(|f| {
+                let f = spelt(f);
+                f.len() > n.len() && f.starts_with(&n)
+            })
+    };
     let secret = |name: &str, value: &str| {
         !value.is_empty()
-            && (is_known(name) || (is_credential_flag(name) && !is_plain_value(value)))
+            && (is_known(name)
+                || is_abbrev(name)
+                || (is_credential_flag(name) && !is_plain_value(value)))
     };
     let mut out = Vec::with_capacity(argv.len());
     let mut flags = Vec::new();
@@ -198,6 +227,35 @@ mod tests {
 
     fn v(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// argparse's prefix matching: an abbreviated secret flag of a Python
+    /// program is still that flag; a flag of its own that merely shares a
+    /// prefix is not swallowed with the option after it.
+    #[test]
+    fn argparse_abbreviations_of_a_secret_flag_are_redacted() {
+        let known = v(&["--api-key"]);
+        let abbrev = |a: &[&str]| redact_argv_abbrev(&v(a), &known, &known);
+        let (out, flags) = abbrev(&[
+            "/v/bin/python3",
+            "-m",
+            "sglang.launch_server",
+            "--api-k",
+            "s3cret",
+            "--api-ke=s3cret2",
+        ]);
+        assert!(!out.join(" ").contains("s3cret"), "{out:?}");
+        assert_eq!(flags, v(&["--api-k", "--api-ke"]));
+        // A boolean flag sharing the prefix keeps the next option.
+        let (out, flags) = abbrev(&["python3", "server.py", "--api", "--listen"]);
+        assert_eq!(out, v(&["python3", "server.py", "--api", "--listen"]));
+        assert!(flags.is_empty());
+        // Not a Python program: no prefix matching (llama.cpp's parser has none).
+        let (out, _) = abbrev(&["llama-server", "--api-k", "x1"]);
+        assert_eq!(out, v(&["llama-server", "--api-k", "x1"]));
+        // A parser that takes no abbreviation (click, typer): none assumed.
+        let (out, _) = redact_argv(&v(&["python3", "x.py", "--api-k", "x1"]), &known);
+        assert_eq!(out, v(&["python3", "x.py", "--api-k", "x1"]));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use procfs::ProcError;
 use procfs::process::Process;
 
 use crate::knowledge::signatures::{NodePackage, PythonDists};
-use crate::model::redact::redact_argv;
+use crate::model::redact::redact_argv_abbrev;
 
 #[derive(Debug, Clone)]
 pub struct ProcEntry {
@@ -109,13 +109,18 @@ pub fn is_gone_io(e: &std::io::Error) -> bool {
 impl ProcTable {
     /// Read every visible process. Processes that exit mid-read are skipped:
     /// a vanished process is not an error.
-    pub fn scan(secret_flags: &[String], cache: &mut ProcCache) -> std::io::Result<Self> {
+    /// `abbreviable`: secret flags of products whose argparse takes their prefixes.
+    pub fn scan(
+        secret_flags: &[String],
+        abbreviable: &[String],
+        cache: &mut ProcCache,
+    ) -> std::io::Result<Self> {
         let all = procfs::process::all_processes()
             .map_err(|e| std::io::Error::other(format!("cannot list /proc: {e}")))?;
         let mut procs = HashMap::new();
         let mut seen = HashMap::new();
         for p in all.flatten() {
-            if let Some((entry, starttime)) = read_entry(&p, secret_flags, cache) {
+            if let Some((entry, starttime)) = read_entry(&p, secret_flags, abbreviable, cache) {
                 seen.insert(entry.pid, starttime);
                 procs.insert(entry.pid, entry);
             }
@@ -164,6 +169,7 @@ const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 fn read_entry(
     p: &Process,
     secret_flags: &[String],
+    abbreviable: &[String],
     cache: &mut ProcCache,
 ) -> Option<(ProcEntry, u64)> {
     let stat = p.stat().ok()?;
@@ -194,7 +200,7 @@ fn read_entry(
         return None;
     }
     // Redacted here, at the only place argv is read, so no later step can leak it.
-    let (argv, _) = redact_argv(&raw, secret_flags);
+    let (argv, _) = redact_argv_abbrev(&raw, secret_flags, abbreviable);
     drop(raw);
     // Another user's process: the link is not readable; argv[0] still identifies it.
     let exe_path = p.exe().ok().map(|path| {
@@ -300,7 +306,7 @@ mod tests {
     use super::*;
 
     fn own_script(cache: &mut ProcCache, read: &str) -> Option<String> {
-        let table = ProcTable::scan(&[], cache).expect("scan /proc");
+        let table = ProcTable::scan(&[], &[], cache).expect("scan /proc");
         let own = table.get(std::process::id()).expect("this process");
         own.script
             .get_or_read(|| Some(read.to_string()))
