@@ -197,6 +197,14 @@ fn an_abbreviated_secret_flag_of_an_argparse_product_is_redacted() {
     let s = servers_with_pid(&snap, pid);
     assert_eq!(s.len(), 1, "{:#}", snap["inventory"]["servers"]);
     assert_eq!(s[0]["product_id"], "sglang");
-    assert_eq!(s[0]["secret_flags"], serde_json::json!(["--api-k"]), "{:#}", s[0]);
-    assert!(!snap.to_string().contains(&secret), "the abbreviated key leaked");
+    assert_eq!(
+        s[0]["secret_flags"],
+        serde_json::json!(["--api-k"]),
+        "{:#}",
+        s[0]
+    );
+    assert!(
+        !snap.to_string().contains(&secret),
+        "the abbreviated key leaked"
+    );
 }

@@ -691,6 +691,18 @@ mod tests {
             "python /x/koboldcpp.py",
             "xinference-local",
             "uvicorn open_webui.main:app --host 0.0.0.0",
+            "/venv/bin/python3 /venv/bin/langflow run --host 0.0.0.0",
+            "/venv/bin/python3 /venv/bin/bentoml serve service:Svc",
+            "/usr/bin/java -cp /ts/model-server.jar org.pytorch.serve.ModelServer",
+            "/usr/bin/milvus run standalone",
+            "/venv/bin/python3 /venv/bin/mlflow server --host 0.0.0.0",
+            "/venv/bin/python3 -m uvicorn --workers 4 mlflow.server.fastapi_app:app",
+            "/venv/bin/python3 /venv/bin/streamlit run app.py",
+            "/venv/bin/python3 /venv/bin/marimo edit nb.py",
+            "/venv/bin/python3 /venv/bin/chroma run --path /db",
+            "/venv/bin/python3 /venv/bin/aim up --repo /r",
+            "/venv/bin/python3 /venv/bin/tensorboard --logdir /runs",
+            "/opt/ray/core/src/ray/gcs/gcs_server --gcs_server_port=6379",
         ];
         let mut compared = 0;
         for server in &file.servers {
@@ -785,6 +797,43 @@ mod tests {
                 "vllm",
             ),
             ("/usr/local/bin/ollama serve", Some("ollama"), "ollama"),
+            ("/usr/local/bin/qdrant", Some("qdrant"), "qdrant"),
+            (
+                "/bin/weaviate --host 0.0.0.0 --port 8080",
+                Some("weaviate"),
+                "weaviate",
+            ),
+            ("milvus run standalone", Some("milvus"), "milvus"),
+            (
+                "/usr/bin/java -Dmodel_server_home=/ts -cp .:/ts/lib/* org.pytorch.serve.ModelServer",
+                Some("java"),
+                "torchserve",
+            ),
+            (
+                "/venv/bin/python3 /venv/bin/langflow run",
+                Some("python3.11"),
+                "langflow",
+            ),
+            (
+                "/venv/bin/python3 /venv/bin/bentoml serve service:Svc",
+                Some("python3.11"),
+                "bentoml",
+            ),
+            (
+                "/venv/bin/python3 -m uvicorn --workers 1 mlflow.server.fastapi_app:app",
+                Some("python3.11"),
+                "mlflow",
+            ),
+            (
+                "/venv/bin/python3 -m uvicorn --host 127.0.0.1 aim.web.run:app",
+                Some("python3.11"),
+                "aim",
+            ),
+            (
+                "/venv/lib/python3.11/site-packages/ray/core/src/ray/raylet/raylet --raylet_socket_name=/tmp/s",
+                Some("raylet"),
+                "ray_serve",
+            ),
         ];
         for (cmd, exe, want) in cases {
             let got = id_of(&sigs, cmd, exe);
