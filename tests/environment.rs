@@ -10,7 +10,6 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::Value;
 use support::*;
 
 fn uvicorn(pair: &VethPair, python: &Path, dir: &Path, port: u16) -> Proc {
@@ -89,23 +88,12 @@ fn a_listener_whose_environment_holds_ai_libraries_is_an_ai_service() {
     );
     let idx = socket_on(&snap, s[0], ai_port);
     assert_eq!(exposure_of(&snap, &idx)["reach"], "lan");
-    let verdict: Vec<&Value> = snap["probe_verdicts"]
-        .as_array()
-        .expect("probe_verdicts")
-        .iter()
-        .filter(|v| v["socket"] == idx)
-        .collect();
+    let verdict = verdicts_on(&snap, &idx);
     assert_eq!(verdict.len(), 1, "{:#}", snap["probe_verdicts"]);
     assert_eq!(verdict[0]["auth"], "answers_without_credentials");
-    let high = snap["findings"]
-        .as_array()
-        .expect("findings")
+    let high = findings_about(&snap, "exposure.unauthenticated-listener", ai.pid())
         .iter()
-        .filter(|f| {
-            f["rule"] == "exposure.unauthenticated-listener"
-                && f["subject"]["pid"] == ai.pid()
-                && f["severity"] == "high"
-        })
+        .filter(|f| f["severity"] == "high")
         .count();
     assert_eq!(high, 1, "{:#}", snap["findings"]);
 

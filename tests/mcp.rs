@@ -77,12 +77,7 @@ fn an_unauthenticated_mcp_server_on_the_lan_is_a_high_finding() {
     );
     let idx = socket_on(&snap, s[0], port);
     assert_eq!(exposure_of(&snap, &idx)["reach"], "lan");
-    let v: Vec<&Value> = snap["probe_verdicts"]
-        .as_array()
-        .expect("probe_verdicts")
-        .iter()
-        .filter(|v| v["socket"] == idx)
-        .collect();
+    let v = verdicts_on(&snap, &idx);
     assert_eq!(v.len(), 1, "{:#}", snap["probe_verdicts"]);
     assert_eq!(v[0]["auth"], "answers_without_credentials", "{:#}", v[0]);
     let f: Vec<&Value> = snap["findings"]
@@ -156,23 +151,12 @@ fn an_unauthenticated_mcp_server_over_sse_is_a_high_finding() {
     assert_eq!(s.len(), 1, "{:#}", snap["inventory"]["servers"]);
     assert_eq!(s[0]["product_id"], "mcp_server");
     let idx = socket_on(&snap, s[0], port);
-    let v: Vec<&Value> = snap["probe_verdicts"]
-        .as_array()
-        .expect("probe_verdicts")
-        .iter()
-        .filter(|v| v["socket"] == idx)
-        .collect();
+    let v = verdicts_on(&snap, &idx);
     assert_eq!(v.len(), 1, "{:#}", snap["probe_verdicts"]);
     assert_eq!(v[0]["auth"], "answers_without_credentials", "{:#}", v[0]);
-    let high = snap["findings"]
-        .as_array()
-        .expect("findings")
+    let high = findings_about(&snap, "exposure.unauthenticated-listener", srv.pid())
         .iter()
-        .filter(|f| {
-            f["rule"] == "exposure.unauthenticated-listener"
-                && f["subject"]["pid"] == srv.pid()
-                && f["severity"] == "high"
-        })
+        .filter(|f| f["severity"] == "high")
         .count();
     assert_eq!(high, 1, "{:#}", snap["findings"]);
 }

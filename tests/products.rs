@@ -192,6 +192,47 @@ fn wait_local(pair: &VethPair, what: &str, port: u16, r: &Running) {
     });
 }
 
+/// Two instances of a product without authentication: `quiet` as it binds by
+/// default (loopback), `open` on every interface. Measured from the LAN (the
+/// first unreachable, the second answering `path` with 200), then judged: no
+/// finding for the first, a high one for the second. The snapshot and the open
+/// one's server pid come back for product-specific checks.
+fn held_and_open(
+    pair: &VethPair,
+    product: &str,
+    (quiet, port): (&Running, u16),
+    (open, open_port): (&Running, u16),
+    path: &str,
+) -> (Value, u64) {
+    wait_local(pair, product, port, quiet);
+    wait_until(product, Duration::from_secs(120), || {
+        pair.client_reaches(&pair.server_addr, open_port)
+    });
+    assert!(!pair.client_reaches(&pair.server_addr, port));
+    assert_eq!(
+        lan_status(pair, open_port, path, None),
+        "200",
+        "{}",
+        open.log_text()
+    );
+    let snap = snapshot(&[]);
+    let quiet_expect = Expect {
+        product,
+        port,
+        lan: false,
+        finding: false,
+    };
+    check(&snap, &quiet_expect, &quiet.log_text());
+    let open_expect = Expect {
+        product,
+        port: open_port,
+        lan: true,
+        finding: true,
+    };
+    let pid = check(&snap, &open_expect, &open.log_text());
+    (snap, pid)
+}
+
 #[test]
 fn tensorboard_on_loopback_by_default_and_open_with_bind_all() {
     let pair = VethPair::new();
@@ -222,36 +263,12 @@ fn tensorboard_on_loopback_by_default_and_open_with_bind_all() {
         ],
         &[],
     );
-    wait_local(&pair, "tensorboard", port, &quiet);
-    wait_until("tensorboard --bind_all", Duration::from_secs(120), || {
-        pair.client_reaches(&pair.server_addr, open_port)
-    });
-    assert!(!pair.client_reaches(&pair.server_addr, port));
-    assert_eq!(
-        lan_status(&pair, open_port, "/data/environment", None),
-        "200"
-    );
-
-    let snap = snapshot(&[]);
-    check(
-        &snap,
-        &Expect {
-            product: "tensorboard",
-            port,
-            lan: false,
-            finding: false,
-        },
-        &quiet.log_text(),
-    );
-    let pid = check(
-        &snap,
-        &Expect {
-            product: "tensorboard",
-            port: open_port,
-            lan: true,
-            finding: true,
-        },
-        &open.log_text(),
+    let (snap, pid) = held_and_open(
+        &pair,
+        "tensorboard",
+        (&quiet, port),
+        (&open, open_port),
+        "/data/environment",
     );
     assert_eq!(pid, u64::from(open.pid));
     let s = server_on(&snap, open_port);
@@ -529,38 +546,15 @@ fn chroma_on_localhost_by_default_and_open_on_every_interface() {
         ],
         &[],
     );
-    wait_local(&pair, "chroma on localhost", port, &quiet);
-    wait_until("chroma on the LAN", Duration::from_secs(120), || {
-        pair.client_reaches(&pair.server_addr, open_port)
-    });
-    assert!(!pair.client_reaches(&pair.server_addr, port));
-    assert_eq!(
-        lan_status(&pair, open_port, "/api/v2/heartbeat", None),
-        "200"
+    let (_snap, pid) = held_and_open(
+        &pair,
+        "chroma",
+        (&quiet, port),
+        (&open, open_port),
+        "/api/v2/heartbeat",
     );
+    assert_eq!(pid, u64::from(open.pid));
     assert_eq!(local_status(&pair, port, "/api/v2/heartbeat"), "200");
-
-    let snap = snapshot(&[]);
-    check(
-        &snap,
-        &Expect {
-            product: "chroma",
-            port,
-            lan: false,
-            finding: false,
-        },
-        &quiet.log_text(),
-    );
-    check(
-        &snap,
-        &Expect {
-            product: "chroma",
-            port: open_port,
-            lan: true,
-            finding: true,
-        },
-        &open.log_text(),
-    );
 }
 
 #[test]
@@ -713,37 +707,16 @@ fn aim_ui_on_loopback_by_default_and_open_on_every_interface() {
         ],
         &[],
     );
-    wait_local(&pair, "aim up on loopback", port, &quiet);
-    wait_until("aim up on the LAN", Duration::from_secs(120), || {
-        pair.client_reaches(&pair.server_addr, open_port)
-    });
-    assert!(!pair.client_reaches(&pair.server_addr, port));
-    assert_eq!(lan_status(&pair, open_port, "/api/projects/", None), "200");
-
-    let snap = snapshot(&[]);
-    let p1 = check(
-        &snap,
-        &Expect {
-            product: "aim",
-            port,
-            lan: false,
-            finding: false,
-        },
-        &quiet.log_text(),
-    );
-    let p2 = check(
-        &snap,
-        &Expect {
-            product: "aim",
-            port: open_port,
-            lan: true,
-            finding: true,
-        },
-        &open.log_text(),
+    let (snap, p2) = held_and_open(
+        &pair,
+        "aim",
+        (&quiet, port),
+        (&open, open_port),
+        "/api/projects/",
     );
     // `aim up` starts uvicorn as a child: one server each, the parent's pid.
-    assert_eq!(p1, u64::from(quiet.pid));
     assert_eq!(p2, u64::from(open.pid));
+    assert_eq!(server_on(&snap, port)["pid"], u64::from(quiet.pid));
 }
 
 #[test]

@@ -5,6 +5,7 @@
 #![allow(unsafe_code)]
 #![allow(dead_code)]
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -102,6 +103,11 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        // A script started as its own process group takes the processes it
+        // started with it (a kernel, a service beside an app); for any other
+        // child there is no such group and this does nothing.
+        // SAFETY: kill(2) on the group this test's child leads, if it leads one.
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
@@ -668,7 +674,28 @@ pub fn start_script(
         .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .stdout(logf.try_clone().expect("dup"))
-        .stderr(logf);
+        .stderr(logf)
+        .process_group(0);
     let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
     Proc { child, log }
+}
+
+/// The probe verdicts of one socket (an index into the inventory's sockets).
+pub fn verdicts_on<'a>(snap: &'a Value, idx: &Value) -> Vec<&'a Value> {
+    snap["probe_verdicts"]
+        .as_array()
+        .expect("probe_verdicts")
+        .iter()
+        .filter(|v| &v["socket"] == idx)
+        .collect()
+}
+
+/// Findings of `rule` about process `pid`.
+pub fn findings_about<'a>(snap: &'a Value, rule: &str, pid: u32) -> Vec<&'a Value> {
+    snap["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == rule && f["subject"]["pid"] == pid)
+        .collect()
 }
