@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs and prints, eval-able, where it is:
 #   AIPOSTURE_LLAMA_SERVER=...  AIPOSTURE_TINY_GGUF=...  AIPOSTURE_PYTHON=...  AIPOSTURE_GRADIO_PYTHON=...
-#   AIPOSTURE_MCP_PYTHON=...  AIPOSTURE_PRODUCTS_VENV=...
+#   AIPOSTURE_MCP_PYTHON=...  AIPOSTURE_PRODUCTS_VENV=...  AIPOSTURE_LITELLM_VENV=...
 #
 # Idempotent and cached: Debian packages are installed only when missing; the
 # llama-server binary is built once from the llama-cpp-python sdist (which vendors
@@ -119,14 +119,17 @@ fi
 
 # A venv of its own holding exactly one pinned distribution (and what it pulls in): made
 # again only when that version is not the one installed.
-venv_of() { # DIR DISTRIBUTION VERSION
+venv_of() { # DIR DISTRIBUTION VERSION [PIP-SPEC...] (default: DISTRIBUTION==VERSION)
   local dir=$1 dist=$2 version=$3
+  shift 3
+  local specs=("$@")
+  ((${#specs[@]})) || specs=("$dist==$version")
   if ! "$dir/bin/python" -c "
 import sys, importlib.metadata as m; sys.exit(m.version('$dist') != '$version')" 2>/dev/null; then
-    log "$(basename "$dir") + pip install $dist==$version"
+    log "$(basename "$dir") + pip install ${specs[*]}"
     rm -rf "$dir"
     python3 -m venv "$dir"
-    "$dir/bin/pip" install -q --disable-pip-version-check "$dist==$version"
+    "$dir/bin/pip" install -q --disable-pip-version-check "${specs[@]}"
   fi
 }
 
@@ -164,6 +167,14 @@ sys.exit(any(m.version(n.split('[')[0]) != v for n, v in want.items()))" "${PROD
     >"$CACHE/venv-products.log" 2>&1 &
   products_pid=$!
 fi
+
+# --- The LiteLLM proxy (tests/litellm.rs), with prisma as its auth error handler expects (without
+# it a refused key answers 500, not 401). 1.108.5: the newer releases' [proxy] extras pin builds
+# of litellm-proxy-extras/-enterprise that the package index here lacks (see
+# scripts/capture-http-fixtures.sh); the recorded fixtures are of the same release.
+LITELLM_PY=${LITELLM_VERSION:-1.108.5}
+LVENV="$CACHE/venv-litellm"
+venv_of "$LVENV" litellm "$LITELLM_PY" "litellm[proxy]==$LITELLM_PY" "prisma==${PRISMA_VERSION:-0.15.0}"
 
 # --- llama-server from source ----------------------------------------------------------------
 BIN="$CACHE/bin/llama-server-$LCP"
@@ -212,5 +223,5 @@ if [ -n "$products_pid" ] && ! wait "$products_pid"; then
   exit 1
 fi
 
-printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\nAIPOSTURE_PRODUCTS_VENV=%q\n' \
-  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python" "$PVENV"
+printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\nAIPOSTURE_PRODUCTS_VENV=%q\nAIPOSTURE_LITELLM_VENV=%q\n' \
+  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python" "$PVENV" "$LVENV"

@@ -47,6 +47,9 @@ struct RawSignature {
     /// Its command line is parsed by Python's argparse with abbreviations on.
     #[serde(default)]
     argparse_abbrev: bool,
+    /// A config file, named by a flag, whose key switches auth on.
+    #[serde(default)]
+    auth_config: Option<AuthConfigKey>,
     #[serde(default)]
     secret_flags: Vec<String>,
     #[serde(default)]
@@ -61,6 +64,21 @@ struct RawSignature {
     #[serde(default)]
     #[allow(dead_code)]
     no_import_rule: Option<String>,
+}
+
+/// A key of a YAML config file (named on the command line) that turns auth on
+/// when set: read for presence only, its value never kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfigKey {
+    /// The flag whose value is the file (`--config`).
+    pub flag: String,
+    /// Dotted path of the key (`general_settings.master_key`).
+    pub key: String,
+    /// A value of this form names the variable holding the secret
+    /// (`os.environ/` for LiteLLM).
+    #[serde(default)]
+    pub env_reference_prefix: Option<String>,
 }
 
 /// A kind of process the product starts that is no server of its own.
@@ -164,6 +182,8 @@ pub struct Signature {
     pub prints_token: Option<Regex>,
     /// argparse with `allow_abbrev`: a prefix of a long option is that option.
     pub argparse_abbrev: bool,
+    /// A config file key that switches auth on.
+    pub auth_config: Option<AuthConfigKey>,
     pub secret_flags: Vec<String>,
     pub ports: Vec<Port>,
     rules: Vec<Rule>,
@@ -365,6 +385,7 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
         auth_off_flags: raw.auth_off_flags,
         prints_token,
         argparse_abbrev: raw.argparse_abbrev,
+        auth_config: raw.auth_config,
         secret_flags: raw.secret_flags,
         ports: raw.ports,
         rules,

@@ -43,7 +43,9 @@ pub fn auth_config(
         env_names,
         home,
     };
-    let checks: [Check; 5] = [by_product, by_flags, by_env, by_default, by_files];
+    let checks: [Check; 6] = [
+        by_product, by_flags, by_env, by_default, by_config, by_files,
+    ];
     let mut evidence = Vec::new();
     let state = checks
         .iter()
@@ -215,6 +217,81 @@ fn by_default(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
     None
 }
 
+/// Bytes of a config file read for its auth key.
+const MAX_CONFIG: u64 = 1 << 20;
+
+/// The config file named on the command line, read for the key that switches
+/// auth on: set (a value, or a reference to a variable that is set) is
+/// configured, absent is not; the value is never kept.
+fn by_config(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
+    use std::io::Read;
+    let ac = cx.sig.auth_config.as_ref()?;
+    let file = crate::model::argv::value(cx.argv, &ac.flag)?;
+    let seen = match file.strip_prefix('/') {
+        Some(abs) => format!("/proc/{}/root/{abs}", cx.pid),
+        None => format!("/proc/{}/cwd/{file}", cx.pid),
+    };
+    let source = || Source::Config {
+        file: Some(file.to_string()),
+        key: ac.key.clone(),
+        line: None,
+    };
+    let key_at = source();
+    let unknown = |why: String, evidence: &mut Vec<Evidence>| {
+        evidence.push(Evidence::new(
+            source(),
+            format!("not read ({why}): it may switch auth on"),
+        ));
+        Some(AuthState::Unknown)
+    };
+    let mut bytes = Vec::new();
+    if let Err(e) =
+        std::fs::File::open(&seen).and_then(|f| f.take(MAX_CONFIG + 1).read_to_end(&mut bytes))
+    {
+        return unknown(crate::collect::procs::describe_io(&e), evidence);
+    }
+    if bytes.len() as u64 > MAX_CONFIG {
+        return unknown(format!("larger than {MAX_CONFIG} bytes"), evidence);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let docs = match yaml_rust2::YamlLoader::load_from_str(&text) {
+        Ok(d) => d,
+        Err(e) => return unknown(format!("not valid YAML: {e}"), evidence),
+    };
+    let mut node = docs.first().cloned().unwrap_or(yaml_rust2::Yaml::Null);
+    for part in ac.key.split('.') {
+        node = node[part].clone();
+    }
+    let set = match &node {
+        yaml_rust2::Yaml::String(v) if !v.trim().is_empty() => {
+            match ac
+                .env_reference_prefix
+                .as_deref()
+                .and_then(|p| v.strip_prefix(p))
+            {
+                // A reference: set only when the variable it names is.
+                Some(var) => match cx.env_names {
+                    Ok(names) => names.iter().any(|n| n == var),
+                    Err(reason) => {
+                        return unknown(format!("{var} named, environment {reason}"), evidence);
+                    }
+                },
+                None => true,
+            }
+        }
+        yaml_rust2::Yaml::Integer(_) => true,
+        _ => false,
+    };
+    drop(bytes);
+    if set {
+        evidence.push(Evidence::new(key_at, "set (value not kept)"));
+        Some(AuthState::Configured)
+    } else {
+        evidence.push(Evidence::new(key_at, "not set"));
+        Some(AuthState::NotConfigured)
+    }
+}
+
 /// Config files that can switch auth on. Their contents are not parsed: one
 /// that exists leaves auth unknown. When every such file has a fixed place
 /// (absolute, or in the owner's home) and none exists, none can switch auth on.
@@ -307,6 +384,38 @@ mod tests {
         let sig = sigs.get(product).expect("product");
         let argv: Vec<String> = argv.split(' ').map(String::from).collect();
         auth_config(sig, 1, &argv, &env, None).state
+    }
+
+    /// LiteLLM's master key in the config file --config names: set, a
+    /// reference to a variable (set or not), absent; never its value.
+    #[test]
+    fn a_config_key_switches_auth_on_by_presence() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = dir.path().join("config.yaml");
+        let sigs = Signatures::embedded().expect("signatures");
+        let sig = sigs.get("litellm").expect("litellm");
+        let run = |text: &str, env: Vec<String>| {
+            std::fs::write(&cfg, text).expect("write");
+            let argv: Vec<String> = ["litellm", "--config", cfg.to_str().expect("utf-8")]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            auth_config(sig, std::process::id(), &argv, &Ok(env), None)
+        };
+        let set = run("general_settings:\n  master_key: sk-secret-value\n", vec![]);
+        assert_eq!(set.state, AuthState::Configured);
+        assert!(!format!("{:?}", set.evidence).contains("sk-secret-value"));
+        let reference = "general_settings:\n  master_key: os.environ/MK\n";
+        assert_eq!(run(reference, vec![]).state, AuthState::NotConfigured);
+        assert_eq!(
+            run(reference, vec!["MK".into()]).state,
+            AuthState::Configured
+        );
+        assert_eq!(
+            run("model_list: []\n", vec![]).state,
+            AuthState::NotConfigured
+        );
+        assert_eq!(run("model_list: [\n", vec![]).state, AuthState::Unknown);
     }
 
     #[test]
