@@ -39,13 +39,38 @@ pub fn build(found: Vec<Identified<'_>>, cx: &Context, blind: &mut Vec<BlindSpot
     servers
 }
 
+/// The deployment a process belongs to beyond its process tree: its container,
+/// or the systemd service it runs in.
+fn deployment_of(pid: u32) -> Option<String> {
+    privilege::deployment_of_pid(pid).or_else(|| {
+        privilege::service_cgroup_of_pid(pid).map(|(unit, _)| format!("systemd unit {unit}"))
+    })
+}
+
+/// A server's deployment: its container; or its systemd service, only where the
+/// server is the service's first process (the unit is then this server's own
+/// service: `ssh.service`'s first process is sshd, whose logins' programs it
+/// holds, and no AI server's sibling).
+fn server_deployment(pid: u32, cx: &Context) -> Option<String> {
+    if let Some(c) = privilege::deployment_of_pid(pid) {
+        return Some(c);
+    }
+    let (unit, procs) = privilege::service_cgroup_of_pid(pid)?;
+    let first = privilege::cgroup_procs(&procs)
+        .into_iter()
+        .filter_map(|p| cx.table.get(p))
+        .min_by_key(|e| (e.starttime, e.pid))?;
+    (first.pid == pid).then(|| format!("systemd unit {unit}"))
+}
+
 /// A listener no server holds, whose process runs in the same container as a
-/// server (a sidecar, a process a supervisor started beside it): part of that
-/// deployment, so a helper of that server.
+/// server, or in the systemd service the server is the main process of (a
+/// sidecar, a process a supervisor or `ExecStartPost=` started beside it): part
+/// of that deployment, so a helper of that server.
 fn attach_same_deployment(servers: &mut [Server], cx: &Context) {
     let groups: Vec<Option<String>> = servers
         .iter()
-        .map(|s| privilege::deployment_of_pid(s.pid))
+        .map(|s| server_deployment(s.pid, cx))
         .collect();
     if groups.iter().all(Option::is_none) {
         return;
@@ -60,9 +85,7 @@ fn attach_same_deployment(servers: &mut [Server], cx: &Context) {
             continue;
         }
         for &pid in sock.owner_pids() {
-            let group = seen
-                .entry(pid)
-                .or_insert_with(|| privilege::deployment_of_pid(pid));
+            let group = seen.entry(pid).or_insert_with(|| deployment_of(pid));
             let Some(g) = group.as_ref() else {
                 continue;
             };

@@ -149,6 +149,47 @@ pub fn deployment_of_pid(pid: u32) -> Option<String> {
     deployment_of(&String::from_utf8_lossy(&cg))
 }
 
+/// The systemd service a process runs in as its own cgroup (the leaf directory
+/// named `*.service`, in the unified hierarchy or systemd's named one): its name
+/// and the `cgroup.procs` files that list the unit's processes, where each
+/// layout (unified, hybrid, legacy) mounts them.
+pub fn service_cgroup(cgroup: &str) -> Option<(String, Vec<String>)> {
+    cgroup.lines().find_map(|l| {
+        let mut parts = l.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?.trim());
+        let mounts: &[&str] = match controllers {
+            "" => &["/sys/fs/cgroup", "/sys/fs/cgroup/unified"],
+            "name=systemd" => &["/sys/fs/cgroup/systemd"],
+            _ => return None,
+        };
+        let leaf = path.rsplit('/').next()?;
+        leaf.ends_with(".service").then(|| {
+            (
+                leaf.to_string(),
+                mounts
+                    .iter()
+                    .map(|m| format!("{m}{path}/cgroup.procs"))
+                    .collect(),
+            )
+        })
+    })
+}
+
+/// [`service_cgroup`] of a process, from /proc/PID/cgroup.
+pub fn service_cgroup_of_pid(pid: u32) -> Option<(String, Vec<String>)> {
+    let cg = std::fs::read(format!("/proc/{pid}/cgroup")).ok()?;
+    service_cgroup(&String::from_utf8_lossy(&cg))
+}
+
+/// The processes a unit's `cgroup.procs` lists (the first of `files` that reads).
+pub fn cgroup_procs(files: &[String]) -> Vec<u32> {
+    files
+        .iter()
+        .find_map(|f| std::fs::read_to_string(f).ok())
+        .map(|t| t.lines().filter_map(|l| l.trim().parse().ok()).collect())
+        .unwrap_or_default()
+}
+
 /// Directives of a unit: the unit file, then its drop-ins in name order (later wins).
 pub fn read_unit(name: &str) -> Option<SystemdUnit> {
     let file = UNIT_DIRS
@@ -240,6 +281,21 @@ mod tests {
             Some("container docker 3f2a9c1d0e5b")
         );
         assert_eq!(deployment_of("0::/system.slice/ssh.service\n"), None);
+        assert_eq!(
+            service_cgroup("0::/system.slice/ollama.service\n").map(|(u, f)| (u, f.len())),
+            Some(("ollama.service".to_string(), 2))
+        );
+        assert_eq!(
+            service_cgroup("0::/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope\n"),
+            None
+        );
+        assert_eq!(
+            service_cgroup("4:memory:/x\n1:name=systemd:/system.slice/a.service\n0::/\n"),
+            Some((
+                "a.service".to_string(),
+                vec!["/sys/fs/cgroup/systemd/system.slice/a.service/cgroup.procs".to_string()]
+            ))
+        );
         assert_eq!(
             deployment_of("0::/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope\n"),
             None
