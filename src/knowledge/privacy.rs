@@ -95,6 +95,8 @@ pub struct Condition {
     pub file: Vec<String>,
     pub json_key: Option<String>,
     pub ini_key: Option<String>,
+    /// Dotted key of a YAML file (`telemetry_disabled`, `a.b`).
+    pub yaml_key: Option<String>,
     pub value: Option<String>,
     pub version_at_least: Option<String>,
     #[serde(default)]

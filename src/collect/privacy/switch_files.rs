@@ -65,28 +65,38 @@ fn look_up(s: &Server, switch: &str, c: &Condition, users: &UserNames) -> Switch
             "no home directory known for the server's user".into(),
         );
     };
-    let seen_at = if in_container {
-        format!("/proc/{}/root{}", s.pid, path)
+    // A relative path is where the product looks from its working directory.
+    let (path, seen_at) = if !path.starts_with('/') {
+        let cwd = std::fs::read_link(format!("/proc/{}/cwd", s.pid))
+            .map(|c| c.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| ".".into());
+        (
+            format!("{}/{path}", cwd.trim_end_matches('/')),
+            format!("/proc/{}/cwd/{path}", s.pid),
+        )
+    } else if in_container {
+        (path.clone(), format!("/proc/{}/root{}", s.pid, path))
     } else {
-        path.clone()
+        (path.clone(), path)
     };
     let state = match std::fs::File::open(&seen_at) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileState::Absent,
         Err(e) => FileState::Unreadable {
             reason: e.to_string(),
         },
-        Ok(f) => match (&c.json_key, &c.ini_key, &c.value) {
-            (None, None, _) | (_, _, None) => FileState::Present { matches: None },
-            (json_key, ini_key, Some(want)) => {
+        Ok(f) => match (&c.json_key, &c.ini_key, &c.yaml_key, &c.value) {
+            (None, None, None, _) | (_, _, _, None) => FileState::Present { matches: None },
+            (json_key, ini_key, yaml_key, Some(want)) => {
                 let mut text = String::new();
                 match f.take(MAX_SETTINGS).read_to_string(&mut text) {
                     Err(e) => FileState::Unreadable {
                         reason: e.to_string(),
                     },
                     Ok(_) => FileState::Present {
-                        matches: Some(match (json_key, ini_key) {
-                            (Some(k), _) => json_holds(&text, k, want),
-                            (_, Some(k)) => ini_holds(&text, k, want),
+                        matches: Some(match (json_key, ini_key, yaml_key) {
+                            (Some(k), _, _) => json_holds(&text, k, want),
+                            (_, Some(k), _) => ini_holds(&text, k, want),
+                            (_, _, Some(k)) => yaml_holds(&text, k, want),
                             _ => false,
                         }),
                     },
@@ -114,6 +124,27 @@ fn json_holds(text: &str, key: &str, want: &str) -> bool {
     }
 }
 
+/// A dotted key of a YAML document holds `want` (a scalar, compared as YAML
+/// writes it: `true`, `3`, `off`).
+fn yaml_holds(text: &str, key: &str, want: &str) -> bool {
+    use yaml_rust2::Yaml;
+    let Ok(docs) = yaml_rust2::YamlLoader::load_from_str(text) else {
+        return false;
+    };
+    let Some(mut node) = docs.into_iter().next() else {
+        return false;
+    };
+    for part in key.split('.') {
+        node = node[part].clone();
+    }
+    match node {
+        Yaml::Boolean(b) => b.to_string() == want,
+        Yaml::Integer(i) => i.to_string() == want,
+        Yaml::String(s) | Yaml::Real(s) => s == want,
+        _ => false,
+    }
+}
+
 /// `key=value` on a line of an INI file (Qt QSettings), any section.
 fn ini_holds(text: &str, key: &str, want: &str) -> bool {
     text.lines().any(|l| {
@@ -125,6 +156,24 @@ fn ini_holds(text: &str, key: &str, want: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml_values() {
+        let qdrant = "service:\n  host: 0.0.0.0\ntelemetry_disabled: true\n";
+        assert!(yaml_holds(qdrant, "telemetry_disabled", "true"));
+        assert!(!yaml_holds(
+            "telemetry_disabled: false\n",
+            "telemetry_disabled",
+            "true"
+        ));
+        assert!(yaml_holds(qdrant, "service.host", "0.0.0.0"));
+        assert!(!yaml_holds(
+            "telemetry_disabled: [\n",
+            "telemetry_disabled",
+            "true"
+        ));
+        assert!(!yaml_holds("", "telemetry_disabled", "true"));
+    }
 
     #[test]
     fn settings_values() {

@@ -223,6 +223,7 @@ fn file_condition(c: &Condition, row: Option<&SwitchFile>) -> Said {
         .json_key
         .as_deref()
         .or(c.ini_key.as_deref())
+        .or(c.yaml_key.as_deref())
         .map(|k| format!("{k} = {}", c.value.as_deref().unwrap_or("")));
     let (state, detail) = match &row.state {
         FileState::Absent => (None, "absent".to_string()),
