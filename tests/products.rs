@@ -669,25 +669,39 @@ fn aim_ui_on_loopback_by_default_and_open_on_every_interface() {
     let pair = VethPair::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let aim = venv_bin("aim");
-    let repo = dir.path().join("repo");
-    std::fs::create_dir_all(&repo).expect("mkdir");
-    let repo = repo.to_str().expect("utf-8");
-    let out = std::process::Command::new(&aim)
-        .args(["init", "--repo", repo])
-        .env("HOME", dir.path())
-        .output()
-        .expect("aim init");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // One repository each: two `aim up` migrating one database at once race
+    // (alembic: "table alembic_version already exists").
+    let repo_of = |name: &str| {
+        let repo = dir.path().join(name);
+        std::fs::create_dir_all(&repo).expect("mkdir");
+        let out = std::process::Command::new(&aim)
+            .args(["init", "--repo"])
+            .arg(&repo)
+            .env("HOME", dir.path())
+            .output()
+            .expect("aim init");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        repo.to_str().expect("utf-8").to_string()
+    };
+    let (quiet_repo, open_repo) = (repo_of("repo1"), repo_of("repo2"));
     let (port, open_port) = (7951, 7952);
     let quiet = start(
         &pair.server,
         &aim,
         dir.path(),
-        &["up", "--repo", repo, "-p", &port.to_string(), "-w", "1"],
+        &[
+            "up",
+            "--repo",
+            &quiet_repo,
+            "-p",
+            &port.to_string(),
+            "-w",
+            "1",
+        ],
         &[],
     );
     let open = start(
@@ -697,7 +711,7 @@ fn aim_ui_on_loopback_by_default_and_open_on_every_interface() {
         &[
             "up",
             "--repo",
-            repo,
+            &open_repo,
             "-p",
             &open_port.to_string(),
             "-w",
