@@ -102,6 +102,9 @@ fn a_listener_the_servers_own_service_started_is_its_helper_and_no_other_units()
     let other = Unit::new("aipt-login");
     let mut first = Command::new("sleep").arg("300").spawn().expect("sleep");
     other.join(first.id());
+    // Started clearly later than the unit's first process (start times are
+    // counted in clock ticks).
+    std::thread::sleep(Duration::from_millis(100));
     let llama2 = start_llama(
         pair.server.command(llama_server_bin()),
         &["--host", "0.0.0.0", "--port", &other_port.to_string()],

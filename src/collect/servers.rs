@@ -56,11 +56,15 @@ fn server_deployment(pid: u32, cx: &Context) -> Option<String> {
         return Some(c);
     }
     let (unit, procs) = privilege::service_cgroup_of_pid(pid)?;
-    let first = privilege::cgroup_procs(&procs)
+    let own = cx.table.get(pid)?.starttime;
+    // Strictly first: another process started in the same clock tick leaves it
+    // undecided, and undecided attributes nothing (pids wrap, so they order nothing).
+    let strictly_first = privilege::cgroup_procs(&procs)
         .into_iter()
+        .filter(|&p| p != pid)
         .filter_map(|p| cx.table.get(p))
-        .min_by_key(|e| (e.starttime, e.pid))?;
-    (first.pid == pid).then(|| format!("systemd unit {unit}"))
+        .all(|e| e.starttime > own);
+    strictly_first.then(|| format!("systemd unit {unit}"))
 }
 
 /// A listener no server holds, whose process runs in the same container as a
