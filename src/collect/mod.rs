@@ -93,6 +93,7 @@ impl Collector {
             Default::default();
         let mut env_allowlist = knowledge.audit.env_value_allowlist.clone();
         env_allowlist.extend(knowledge.privacy.env_value_names());
+        env_allowlist.extend(knowledge.signatures.self_grant_env_names());
         env_allowlist.sort();
         env_allowlist.dedup();
         Collector {

@@ -174,6 +174,8 @@ fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Opt
         .unwrap_or_default();
     let env_unreadable = env.as_ref().err().cloned();
     let env_config = env.map(|e| e.config).unwrap_or_default();
+    let mut auth = auth;
+    auth::self_grants(f.signature, f.pid, &env_config, &mut auth);
     // A class of AI processes (not a product) is a server only while it listens.
     if f.signature.listening_only
         && !cx.sockets.iter().any(|s| {

@@ -34,6 +34,22 @@ pub struct Fingerprint {
     pub auth: AuthProbe,
     #[serde(default)]
     pub open_with_auth: Vec<String>,
+    /// Public answers that show anyone can let themselves in.
+    #[serde(default)]
+    pub self_grant: Vec<SelfGrant>,
+}
+
+/// A fact in a product's public, unauthenticated answer that means anyone who
+/// reaches it can get in: the JSON value at `json` in the answer to `path`
+/// equals `equals`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfGrant {
+    pub path: String,
+    pub json: String,
+    pub equals: serde_json::Value,
+    /// What it means, for the finding: "no account exists yet: …".
+    pub means: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -113,6 +129,17 @@ impl Fingerprints {
                 .all(|r| r.starts_with('/'))
             {
                 return Err(bad(format!("{}: request paths must start with /", p.id)));
+            }
+            // A self-grant fact is read only from an answer the round asks for.
+            if let Some(g) = p
+                .self_grant
+                .iter()
+                .find(|g| !p.round().contains(&g.path) || g.means.is_empty())
+            {
+                return Err(bad(format!(
+                    "{}: self_grant on {} needs a path among the round's first {MAX_REQUESTS} requests and a `means`",
+                    p.id, g.path
+                )));
             }
         }
         let g = &f.generic;

@@ -50,6 +50,9 @@ struct RawSignature {
     /// A config file, named by a flag, whose key switches auth on.
     #[serde(default)]
     auth_config: Option<AuthConfigKey>,
+    /// Settings that let anyone in, whatever auth is on.
+    #[serde(default)]
+    self_grant_env: Vec<RawSelfGrantEnv>,
     #[serde(default)]
     secret_flags: Vec<String>,
     #[serde(default)]
@@ -64,6 +67,23 @@ struct RawSignature {
     #[serde(default)]
     #[allow(dead_code)]
     no_import_rule: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSelfGrantEnv {
+    env: String,
+    matches: String,
+    means: String,
+}
+
+/// A variable whose (allowlisted, plain configuration) value lets anyone in:
+/// `LANGFLOW_AUTO_LOGIN=true` signs every visitor in as the superuser.
+#[derive(Debug)]
+pub struct SelfGrantEnv {
+    pub env: String,
+    pub matches: Regex,
+    pub means: String,
 }
 
 /// A key of a YAML config file (named on the command line) that turns auth on
@@ -184,6 +204,7 @@ pub struct Signature {
     pub argparse_abbrev: bool,
     /// A config file key that switches auth on.
     pub auth_config: Option<AuthConfigKey>,
+    pub self_grant_env: Vec<SelfGrantEnv>,
     pub secret_flags: Vec<String>,
     pub ports: Vec<Port>,
     rules: Vec<Rule>,
@@ -302,6 +323,13 @@ impl Signatures {
         self.servers.iter().find(|s| s.id == id)
     }
 
+    /// Variables whose values the self-grant checks read.
+    pub fn self_grant_env_names(&self) -> impl Iterator<Item = String> + '_ {
+        self.servers
+            .iter()
+            .flat_map(|s| s.self_grant_env.iter().map(|g| g.env.clone()))
+    }
+
     /// The best match for a process: strong beats weak, then the first in file order.
     pub fn identify(&self, p: &ProcessFacts<'_>) -> Option<Match<'_>> {
         let mut best: Option<Match<'_>> = None;
@@ -367,6 +395,18 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
         Some(p) => Some(compile_regex(p).map_err(|e| bad(format!("prints_token {p:?}: {e}")))?),
         None => None,
     };
+    let mut self_grant_env = Vec::new();
+    for g in raw.self_grant_env {
+        if g.means.is_empty() {
+            return Err(bad(format!("self_grant_env {}: needs a `means`", g.env)));
+        }
+        self_grant_env.push(SelfGrantEnv {
+            matches: compile_regex(&g.matches)
+                .map_err(|e| bad(format!("self_grant_env {}: {e}", g.env)))?,
+            env: g.env,
+            means: g.means,
+        });
+    }
     Ok(Signature {
         id: raw.id,
         name: raw.name,
@@ -386,6 +426,7 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
         prints_token,
         argparse_abbrev: raw.argparse_abbrev,
         auth_config: raw.auth_config,
+        self_grant_env,
         secret_flags: raw.secret_flags,
         ports: raw.ports,
         rules,

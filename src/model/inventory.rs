@@ -239,6 +239,11 @@ pub struct AuthConfig {
     pub state: AuthState,
     /// How the verdict was reached: flags and variables looked for, where.
     pub evidence: Vec<crate::model::Evidence>,
+    /// Auth that anyone can grant themselves, read from the server's settings
+    /// (e.g. `LANGFLOW_AUTO_LOGIN=true`: every visitor is signed in as the
+    /// superuser): whatever else is switched on, it is no auth in effect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub self_grant: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -325,6 +330,10 @@ pub struct ProbeResponse {
     /// it describes asks for credentials)?
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declares_auth: Option<bool>,
+    /// The fingerprint's self-grant facts this answer showed (what anyone can
+    /// do to get in, e.g. "no account exists yet: …").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub self_grants: Vec<String>,
 }
 
 /// A container as the Docker API lists it.

@@ -105,6 +105,11 @@ pub struct ProbeVerdict {
     pub listed: Option<usize>,
     /// Paths that answered 2xx without credentials while the server demanded them elsewhere.
     pub open_paths: Vec<String>,
+    /// What the server's own public answers say anyone can do to get in (no
+    /// account exists yet and the first to sign up becomes admin; auth is off):
+    /// such a server answers without credentials in effect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub self_grant: Vec<String>,
     pub evidence: Vec<super::Evidence>,
 }
 

@@ -26,6 +26,7 @@ pub fn server(pid: u32, product_id: &str) -> Server {
         auth: AuthConfig {
             state: AuthState::NotConfigured,
             evidence: vec![],
+            self_grant: vec![],
         },
         token_outputs: vec![],
         secret_env_names: vec![],

@@ -92,7 +92,13 @@ pub fn unauthenticated_exposed(
         let open = answered
             .iter()
             .find(|p| p.auth == ProbeAuth::AnswersWithoutCredentials);
-        let covered = demands || (server.auth.state == AuthState::Configured && open.is_none());
+        // What anyone can grant themselves (open sign-up of the first admin, a
+        // setting that signs every visitor in) is no auth, whatever else says so.
+        let mut self_grant: Vec<&String> = server.auth.self_grant.iter().collect();
+        self_grant.extend(answered.iter().flat_map(|p| &p.self_grant));
+        self_grant.dedup();
+        let covered = self_grant.is_empty()
+            && (demands || (server.auth.state == AuthState::Configured && open.is_none()));
         for &idx in &server.sockets {
             let Some(sock) = inv.sockets.get(idx) else {
                 continue;
@@ -115,10 +121,18 @@ pub fn unauthenticated_exposed(
             if covered {
                 continue;
             }
-            let unauth = open.is_some() || server.auth.state != AuthState::Unknown;
+            let unauth =
+                open.is_some() || server.auth.state != AuthState::Unknown || !self_grant.is_empty();
             let severity = severity_of(exp.reach, unauth);
             let who = reach_words(exp.reach);
-            let title = if unauth {
+            let title = if let Some(g) = self_grant.first() {
+                format!(
+                    "{} on {} {who}: anyone can let themselves in ({})",
+                    server.product,
+                    sock.local,
+                    g.split(':').next().unwrap_or(g)
+                )
+            } else if unauth {
                 format!(
                     "{} on {} {who} without authentication",
                     server.product, sock.local
@@ -135,6 +149,9 @@ pub fn unauthenticated_exposed(
             );
             if exp.reach == Reach::LoopbackOnly {
                 summary.push_str(" The bind covers every interface its namespace will ever have: an interface added later is exposed at once.");
+            }
+            for g in &self_grant {
+                summary.push_str(&format!(" Its authentication is no barrier: {g}."));
             }
             let mut evidence = vec![
                 socket_evidence(sock),
@@ -175,7 +192,14 @@ pub fn unauthenticated_exposed(
                 subject: listener_subject(server, sock),
                 summary,
                 evidence,
-                remediation: remediation(server, signatures),
+                remediation: if self_grant.is_empty() {
+                    remediation(server, signatures)
+                } else {
+                    format!(
+                        "First close the way in named above. {}",
+                        remediation(server, signatures)
+                    )
+                },
             });
         }
     }
@@ -366,6 +390,7 @@ mod tests {
                     Source::from_v1("/proc/42/cmdline"),
                     "none of --api-key given",
                 )],
+                self_grant: vec![],
             },
             ..crate::model::testing::server(42, "llama_server")
         }];
@@ -452,6 +477,7 @@ mod tests {
             auth,
             listed: None,
             open_paths: Vec::new(),
+            self_grant: Vec::new(),
             evidence: Vec::new(),
         };
         let f = unauthenticated_exposed(
@@ -470,6 +496,45 @@ mod tests {
         let f =
             unauthenticated_exposed(&inv, &exp, &[probe(ProbeAuth::DemandsAuth)], &k.signatures);
         assert!(f.is_empty(), "{f:#?}");
+    }
+
+    /// Auth that is on but that anyone can grant themselves is no auth: a 401
+    /// from the API does not cover the server.
+    #[test]
+    fn a_self_grant_outweighs_configured_auth_and_a_401() {
+        let k = Knowledge::embedded().expect("knowledge");
+        let lan = vec![
+            lo(HOST),
+            iface("eth0", HOST, InterfaceKind::Other, &[("192.168.1.5", 24)]),
+        ];
+        let mut inv = inventory("0.0.0.0", AuthState::Configured, HOST, lan);
+        let exp = crate::rules::reach::listener_exposures(&inv, &k.network);
+        let demands = ProbeVerdict {
+            socket: 0,
+            pid: 42,
+            identity: ProbeIdentity::Confirmed,
+            version: None,
+            auth: ProbeAuth::DemandsAuth,
+            listed: None,
+            open_paths: Vec::new(),
+            self_grant: Vec::new(),
+            evidence: Vec::new(),
+        };
+        let probes = [demands];
+        assert!(unauthenticated_exposed(&inv, &exp, &probes, &k.signatures).is_empty());
+        inv.servers[0].auth.self_grant =
+            vec!["LANGFLOW_AUTO_LOGIN is on: every visitor gets a superuser token".into()];
+        let f = unauthenticated_exposed(&inv, &exp, &probes, &k.signatures);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].title
+                .ends_with("anyone can let themselves in (LANGFLOW_AUTO_LOGIN is on)"),
+            "{}",
+            f[0].title
+        );
+        assert!(f[0].summary.contains("superuser token"), "{}", f[0].summary);
+        assert!(f[0].remediation.starts_with("First close the way in"));
     }
 
     fn lo(ns: &str) -> Interface {

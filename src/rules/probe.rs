@@ -24,6 +24,7 @@ pub fn verdict(p: &Probe, fps: &Fingerprints) -> ProbeVerdict {
             auth: ProbeAuth::Unknown,
             listed: None,
             open_paths: Vec::new(),
+            self_grant: Vec::new(),
             evidence,
         };
     }
@@ -74,6 +75,7 @@ pub fn verdict(p: &Probe, fps: &Fingerprints) -> ProbeVerdict {
             auth,
             listed: None,
             open_paths: Vec::new(),
+            self_grant: Vec::new(),
             evidence,
         };
     }
@@ -90,6 +92,35 @@ pub fn verdict(p: &Probe, fps: &Fingerprints) -> ProbeVerdict {
         auth
     } else {
         ProbeAuth::Unknown
+    };
+    // The product's own public answer says anyone can let themselves in: its
+    // 401 elsewhere guards nothing from whoever does.
+    let self_grant: Vec<String> = if identity == ProbeIdentity::Confirmed {
+        let mut g: Vec<String> = p
+            .responses
+            .iter()
+            .flat_map(|r| r.self_grants.iter().cloned())
+            .collect();
+        g.dedup();
+        g
+    } else {
+        Vec::new()
+    };
+    for (r, g) in p
+        .responses
+        .iter()
+        .flat_map(|r| r.self_grants.iter().map(move |g| (r, g)))
+        .filter(|_| !self_grant.is_empty())
+    {
+        evidence.push(Evidence::new(
+            Source::asset("assets/fingerprints.toml", None),
+            format!("GET {} without credentials shows: {g}", r.path),
+        ));
+    }
+    let auth = if self_grant.is_empty() {
+        auth
+    } else {
+        ProbeAuth::AnswersWithoutCredentials
     };
     let open_paths = if auth == ProbeAuth::DemandsAuth {
         p.responses
@@ -108,6 +139,7 @@ pub fn verdict(p: &Probe, fps: &Fingerprints) -> ProbeVerdict {
         auth,
         listed: auth_resp.and_then(|r| r.list_len),
         open_paths,
+        self_grant,
         evidence,
     }
 }
@@ -146,4 +178,141 @@ fn generic_auth(p: &Probe) -> ProbeAuth {
 
 pub fn verdicts(inv: &Inventory, fps: &Fingerprints) -> Vec<ProbeVerdict> {
     inv.probes.iter().map(|p| verdict(p, fps)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::net::probe::facts;
+    use crate::model::ProbeResponse;
+
+    fn round(product: &str, fps: &Fingerprints, answers: &[(&str, u16, &str)]) -> Probe {
+        let fp = fps.get(product).expect("fingerprint");
+        let json = [("content-type".to_string(), "application/json".to_string())];
+        let responses: Vec<ProbeResponse> = answers
+            .iter()
+            .map(|(path, status, body)| facts(path, *status, &json, body.as_bytes(), false, fp))
+            .collect();
+        Probe {
+            socket: 0,
+            pid: 7,
+            product_id: product.into(),
+            target: "127.0.0.1:8080".into(),
+            responses,
+            skipped: None,
+            at: "t".into(),
+        }
+    }
+
+    /// Answers shaped as open-webui 0.12.4's GET /api/config builds them
+    /// (backend/open_webui/main.py:2277) for a caller without credentials.
+    #[test]
+    fn an_open_sign_up_of_the_first_admin_outweighs_a_401() {
+        let fps = Fingerprints::embedded().expect("fingerprints");
+        let features = |auth: bool, header: bool| {
+            format!(
+                r#""features":{{"slim":false,"auth":{auth},"auth_trusted_header":{header},"enable_signup":true,"enable_login_form":true}}"#
+            )
+        };
+        let fresh = format!(
+            r#"{{"onboarding":true,"status":true,"name":"Open WebUI","version":"0.12.4",{}}}"#,
+            features(true, false)
+        );
+        let v = verdict(
+            &round(
+                "open_webui",
+                &fps,
+                &[
+                    ("/api/config", 200, &fresh),
+                    ("/api/models", 401, r#"{"detail":"Not authenticated"}"#),
+                ],
+            ),
+            &fps,
+        );
+        assert_eq!(v.identity, ProbeIdentity::Confirmed);
+        assert_eq!(v.auth, ProbeAuth::AnswersWithoutCredentials);
+        assert!(v.self_grant[0].starts_with("no account exists yet"));
+        assert!(v.open_paths.is_empty());
+
+        // Claimed: the admin exists, sign-up is closed again. A custom name still confirms.
+        let claimed = format!(
+            r#"{{"status":true,"name":"Lab (Open WebUI)","version":"0.12.4",{}}}"#,
+            features(true, false)
+        );
+        let v = verdict(
+            &round(
+                "open_webui",
+                &fps,
+                &[("/api/config", 200, &claimed), ("/api/models", 401, "{}")],
+            ),
+            &fps,
+        );
+        assert_eq!(v.identity, ProbeIdentity::Confirmed);
+        assert_eq!(v.auth, ProbeAuth::DemandsAuth);
+        assert!(v.self_grant.is_empty());
+
+        // A trusted identity header: whoever reaches the port names themselves.
+        let header = format!(
+            r#"{{"status":true,"name":"Open WebUI",{}}}"#,
+            features(true, true)
+        );
+        let v = verdict(
+            &round(
+                "open_webui",
+                &fps,
+                &[("/api/config", 200, &header), ("/api/models", 401, "{}")],
+            ),
+            &fps,
+        );
+        assert_eq!(v.auth, ProbeAuth::AnswersWithoutCredentials);
+        assert!(v.self_grant[0].contains("request header"));
+    }
+
+    /// The same body from something that is not the product grants nothing.
+    #[test]
+    fn a_self_grant_needs_the_product_confirmed() {
+        let fps = Fingerprints::embedded().expect("fingerprints");
+        let v = verdict(
+            &round(
+                "langflow",
+                &fps,
+                &[("/api/v1/config", 200, r#"{"type":"full"}"#)],
+            ),
+            &fps,
+        );
+        assert_eq!(v.identity, ProbeIdentity::NotConfirmed);
+        assert!(v.self_grant.is_empty());
+        assert_ne!(v.auth, ProbeAuth::AnswersWithoutCredentials);
+
+        // langflow-base 1.13.0: ConfigResponse ("full") only to a signed-in caller.
+        let full = r#"{"type":"full","mcp_base_url":"","feature_flags":{},"auto_saving":true}"#;
+        let public = r#"{"type":"public","mcp_base_url":"","feature_flags":{}}"#;
+        let denied = r#"{"detail":"Could not validate credentials"}"#;
+        let v = verdict(
+            &round(
+                "langflow",
+                &fps,
+                &[
+                    ("/api/v1/config", 200, full),
+                    ("/api/v1/projects/", 200, "[]"),
+                ],
+            ),
+            &fps,
+        );
+        assert_eq!(v.auth, ProbeAuth::AnswersWithoutCredentials);
+        assert_eq!(v.self_grant.len(), 1);
+        let v = verdict(
+            &round(
+                "langflow",
+                &fps,
+                &[
+                    ("/api/v1/config", 200, public),
+                    ("/api/v1/projects/", 403, denied),
+                ],
+            ),
+            &fps,
+        );
+        assert_eq!(v.auth, ProbeAuth::DemandsAuth);
+        assert!(v.self_grant.is_empty());
+    }
 }

@@ -76,6 +76,7 @@ fn empty(path: &str) -> ProbeResponse {
         version: None,
         list_len: None,
         declares_auth: None,
+        self_grants: Vec::new(),
     }
 }
 
@@ -142,6 +143,13 @@ pub fn facts(
     }
     if path.ends_with("openapi.json") && (200..300).contains(&status) && !truncated {
         r.declares_auth = openapi_declares_auth(body);
+    }
+    if (200..300).contains(&status) && !truncated {
+        for g in fp.self_grant.iter().filter(|g| g.path == path) {
+            if json_at(body, &g.json).as_ref() == Some(&g.equals) {
+                r.self_grants.push(g.means.clone());
+            }
+        }
     }
     if fp.auth.path == path
         && let Some(list) = &fp.auth.list

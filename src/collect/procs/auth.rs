@@ -51,7 +51,33 @@ pub fn auth_config(
         .iter()
         .find_map(|check| check(&cx, &mut evidence))
         .unwrap_or(AuthState::NotConfigured);
-    AuthConfig { state, evidence }
+    AuthConfig {
+        state,
+        evidence,
+        self_grant: Vec::new(),
+    }
+}
+
+/// Settings of the server that let anyone in (an allowlisted variable's value):
+/// noted on `auth` with their evidence, whatever its state.
+pub fn self_grants(
+    sig: &Signature,
+    pid: u32,
+    env_config: &[crate::model::EnvSetting],
+    auth: &mut AuthConfig,
+) {
+    for g in &sig.self_grant_env {
+        if let Some(set) = env_config
+            .iter()
+            .find(|e| e.name == g.env && g.matches.is_match(e.value.trim()))
+        {
+            auth.evidence.push(Evidence::new(
+                Source::proc(pid, "environ"),
+                format!("{}={}: {}", set.name, set.value, g.means),
+            ));
+            auth.self_grant.push(g.means.clone());
+        }
+    }
 }
 
 /// Products without server-side auth, and those whose switches are not verified.

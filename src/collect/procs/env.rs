@@ -15,6 +15,12 @@ pub struct Environment {
     pub config: Vec<EnvSetting>,
 }
 
+/// A boolean switch's value: nothing else of a secret-looking variable is read.
+fn is_switch_value(v: &str) -> bool {
+    const WORDS: [&str; 8] = ["true", "false", "1", "0", "yes", "no", "on", "off"];
+    WORDS.iter().any(|w| v.trim().eq_ignore_ascii_case(w))
+}
+
 pub fn read(pid: u32, allowlist: &[String]) -> Result<Environment, String> {
     let env = Process::new(pid as i32)
         .and_then(|p| p.environ())
@@ -26,11 +32,13 @@ pub fn read(pid: u32, allowlist: &[String]) -> Result<Environment, String> {
             continue;
         }
         let name = k.to_string_lossy().into_owned();
-        // The allowlist is for configuration; a secret-looking name never qualifies.
-        if allowlist.contains(&name) && !is_secret_name(&name) {
+        // The allowlist is for configuration; a secret-looking name qualifies
+        // only with a switch's value (WEBUI_AUTH=False), which is no secret.
+        let value = v.to_string_lossy();
+        if allowlist.contains(&name) && (!is_secret_name(&name) || is_switch_value(&value)) {
             config.push(EnvSetting {
                 name: name.clone(),
-                value: redact_text(&v.to_string_lossy()),
+                value: redact_text(&value),
             });
         }
         names.push(name);
@@ -38,4 +46,50 @@ pub fn read(pid: u32, allowlist: &[String]) -> Result<Environment, String> {
     names.sort();
     config.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Environment { names, config })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_switch_value_of_a_secret_looking_variable_is_read() {
+        for v in ["False", " true ", "0", "OFF"] {
+            assert!(is_switch_value(v), "{v}");
+        }
+        for v in ["sk-live-123", "truee", "", "admin:admin"] {
+            assert!(!is_switch_value(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn a_secret_looking_switch_is_read_from_a_real_process_only_as_a_switch() {
+        let spawn = |value: &str| {
+            std::process::Command::new("sleep")
+                .arg("30")
+                .env("WEBUI_AUTH", value)
+                .spawn()
+                .expect("sleep")
+        };
+        let allow = vec!["WEBUI_AUTH".to_string()];
+        for (value, kept) in [("False", true), ("s3cr3t-canary", false)] {
+            let mut child = spawn(value);
+            // Until exec, the child's environ is still ours.
+            for _ in 0..200 {
+                let cmd =
+                    std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap_or_default();
+                if cmd.starts_with(b"sleep") {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            let env = read(child.id(), &allow).expect("own child's environ");
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(env.names.contains(&"WEBUI_AUTH".to_string()));
+            let got: Vec<&str> = env.config.iter().map(|e| e.value.as_str()).collect();
+            assert_eq!(got == ["False"], kept, "{got:?}");
+            assert!(!got.contains(&"s3cr3t-canary"));
+        }
+    }
 }

@@ -235,6 +235,7 @@ fn rich(pid: u32) -> Snapshot {
         auth: ProbeAuth::AnswersWithoutCredentials,
         listed: Some(1),
         open_paths: vec![],
+        self_grant: vec![],
         evidence: vec![Evidence::new(
             crate::model::Source::from_v1("GET /v1/models"),
             "200",

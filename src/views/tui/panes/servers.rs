@@ -139,6 +139,9 @@ pub(crate) fn auth_cell(s: &Snapshot, srv: &crate::model::Server, socket: Option
         .iter()
         .find(|v| v.pid == srv.pid && socket.is_none_or(|i| v.socket == i))
         .map(|v| v.auth);
+    if !srv.auth.self_grant.is_empty() {
+        return "OPEN".into();
+    }
     match (probed, srv.auth.state) {
         (Some(ProbeAuth::AnswersWithoutCredentials), _) => "OPEN".into(),
         (Some(ProbeAuth::DemandsAuth), _) => "key".into(),
@@ -379,6 +382,9 @@ fn auth_lines(
         AuthState::Unknown => "unknown",
     };
     out.push(kv("authentication", auth.to_string()));
+    for g in &sv.auth.self_grant {
+        out.push(kv("ANYONE CAN GET IN", g.clone()));
+    }
     for e in &sv.auth.evidence {
         out.push(Line::from(format!("  • {} — {}", e.source, e.detail)));
     }
@@ -404,6 +410,9 @@ fn auth_lines(
             line.push_str(&format!(", open anyway: {}", v.open_paths.join(" ")));
         }
         out.push(kv("probe", line));
+        for g in &v.self_grant {
+            out.push(kv("ANYONE CAN GET IN", g.clone()));
+        }
         for e in &v.evidence {
             out.push(Line::from(format!("  • {} — {}", e.source, e.detail)));
         }
