@@ -2,6 +2,7 @@
 # Installs everything the test suite needs and prints, eval-able, where it is:
 #   AIPOSTURE_LLAMA_SERVER=...  AIPOSTURE_TINY_GGUF=...  AIPOSTURE_PYTHON=...  AIPOSTURE_GRADIO_PYTHON=...
 #   AIPOSTURE_MCP_PYTHON=...  AIPOSTURE_PRODUCTS_VENV=...  AIPOSTURE_LITELLM_VENV=...
+#   AIPOSTURE_SERVING_VENV=...
 #
 # Idempotent and cached: Debian packages are installed only when missing; the
 # llama-server binary is built once from the llama-cpp-python sdist (which vendors
@@ -168,6 +169,25 @@ sys.exit(any(m.version(n.split('[')[0]) != v for n, v in want.items()))" "${PROD
   products_pid=$!
 fi
 
+# --- Serving frameworks and an agent builder (tests/products.rs, serving part): BentoML,
+# LangServe and AutoGen Studio, in a venv of their own (their pins do not resolve with the
+# products venv's), installed in the background like it.
+SERVING_PKGS=("bentoml==${BENTOML_VERSION:-1.4.40}" "langserve[server]==${LANGSERVE_VERSION:-0.3.3}"
+  "autogenstudio==${AUTOGENSTUDIO_VERSION:-0.4.2.2}")
+SVENV="$CACHE/venv-serving"
+serving_pid=
+if ! "$SVENV/bin/python" -c "
+import sys, importlib.metadata as m, sse_starlette  # sse_starlette: langserve's [server] extra
+want = dict(p.split('==') for p in sys.argv[1:])
+sys.exit(any(m.version(n.split('[')[0]) != v for n, v in want.items()))" "${SERVING_PKGS[@]}" 2>/dev/null; then
+  log "venv-serving + pip install ${SERVING_PKGS[*]} (background)"
+  rm -rf "$SVENV"
+  ( python3 -m venv "$SVENV" \
+    && "$SVENV/bin/pip" install -q --disable-pip-version-check "${SERVING_PKGS[@]}" ) \
+    >"$CACHE/venv-serving.log" 2>&1 &
+  serving_pid=$!
+fi
+
 # --- The LiteLLM proxy (tests/litellm.rs), with prisma as its auth error handler expects (without
 # it a refused key answers 500, not 401). 1.108.5: the newer releases' [proxy] extras pin builds
 # of litellm-proxy-extras/-enterprise that the package index here lacks (see
@@ -223,5 +243,12 @@ if [ -n "$products_pid" ] && ! wait "$products_pid"; then
   exit 1
 fi
 
-printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\nAIPOSTURE_PRODUCTS_VENV=%q\nAIPOSTURE_LITELLM_VENV=%q\n' \
-  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python" "$PVENV" "$LVENV"
+if [ -n "$serving_pid" ] && ! wait "$serving_pid"; then
+  tail -20 "$CACHE/venv-serving.log" >&2
+  log "venv-serving: pip install failed"
+  rm -rf "$SVENV"
+  exit 1
+fi
+
+printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\nAIPOSTURE_PRODUCTS_VENV=%q\nAIPOSTURE_LITELLM_VENV=%q\nAIPOSTURE_SERVING_VENV=%q\n' \
+  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python" "$PVENV" "$LVENV" "$SVENV"

@@ -1,7 +1,9 @@
 //! The AI stack beyond inference servers, for real: a training dashboard
 //! (TensorBoard), experiment trackers (MLflow, Aim), app UIs (Streamlit, marimo),
-//! a vector database (Chroma) and a cluster/serving framework (Ray), each the
-//! real program from PyPI (`scripts/test-deps.sh`, venv-products), started in a
+//! a vector database (Chroma), a cluster/serving framework (Ray), serving
+//! frameworks (BentoML, LangServe) and an agent builder (AutoGen Studio), each the
+//! real program from PyPI (`scripts/test-deps.sh`, venv-products and
+//! venv-serving), started in a
 //! namespace on a LAN of two (a veth pair) with no route beyond it: once as it
 //! starts by default and once exposed or hardened (auth on, bound to loopback,
 //! telemetry off). What aiposture says of product, listeners (children's
@@ -19,18 +21,25 @@ use serde_json::Value;
 use support::*;
 
 fn venv_bin(name: &str) -> PathBuf {
-    let venv = std::env::var_os("AIPOSTURE_PRODUCTS_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("HOME")
-                .map(|h| PathBuf::from(h).join(".cache/aiposture-test"))
-                .expect("HOME");
-            cache.join("venv-products")
-        });
+    bin_of("AIPOSTURE_PRODUCTS_VENV", "venv-products", name)
+}
+
+/// The serving frameworks' and agent builder's venv (BentoML, LangServe, AutoGen Studio).
+fn serving_bin(name: &str) -> PathBuf {
+    bin_of("AIPOSTURE_SERVING_VENV", "venv-serving", name)
+}
+
+fn bin_of(var: &str, default: &str, name: &str) -> PathBuf {
+    let venv = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(".cache/aiposture-test"))
+            .expect("HOME");
+        cache.join(default)
+    });
     let p = venv.join("bin").join(name);
     assert!(
         p.exists(),
-        "{} missing: run scripts/test-deps.sh (it installs the products' venv)",
+        "{} missing: run scripts/test-deps.sh (it installs the products' venvs)",
         p.display()
     );
     p
@@ -825,4 +834,277 @@ fn ray_dashboard_open_without_a_token_and_demanding_one_with_it() {
     );
     assert_eq!(switch_state(&snap, p, "ray-usage-stats"), "off");
     assert!(!snap.to_string().contains(&token), "the Ray token leaked");
+}
+
+const BENTO_SERVICE: &str = "import bentoml\n\n\n@bentoml.service\nclass Demo:\n    @bentoml.api\n    def echo(self, text: str) -> str:\n        return text\n";
+
+#[test]
+fn bentoml_serves_every_interface_by_default_from_its_worker() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir.path().join("service.py"), BENTO_SERVICE);
+    let bento = serving_bin("bentoml");
+    let (open_port, kept) = (7931, 7932);
+    let open = start(
+        &pair.server,
+        &bento,
+        dir.path(),
+        &["serve", "service:Demo", "--port", &open_port.to_string()],
+        &[],
+    );
+    let held = start(
+        &pair.server,
+        &bento,
+        dir.path(),
+        &[
+            "serve",
+            "service:Demo",
+            "--port",
+            &kept.to_string(),
+            "--host",
+            "127.0.0.1",
+        ],
+        &[("BENTOML_DO_NOT_TRACK", "true")],
+    );
+    wait_until("bentoml on the LAN", Duration::from_secs(120), || {
+        pair.client_reaches(&pair.server_addr, open_port)
+    });
+    wait_local(&pair, "bentoml on loopback", kept, &held);
+    assert_eq!(
+        lan_status(&pair, open_port, "/schema.json", None),
+        "200",
+        "{}",
+        open.log_text()
+    );
+    assert!(!pair.client_reaches(&pair.server_addr, kept));
+    // The worker that answers must be up before the snapshot's probe.
+    wait_until("bentoml worker", Duration::from_secs(60), || {
+        local_status(&pair, kept, "/schema.json") == "200"
+    });
+
+    let snap = snapshot(&[]);
+    let p1 = check(
+        &snap,
+        &Expect {
+            product: "bentoml",
+            port: open_port,
+            lan: true,
+            finding: true,
+        },
+        &open.log_text(),
+    );
+    let p2 = check(
+        &snap,
+        &Expect {
+            product: "bentoml",
+            port: kept,
+            lan: false,
+            finding: false,
+        },
+        &held.log_text(),
+    );
+    assert_eq!(p1, u64::from(open.pid));
+    let s = server_on(&snap, open_port);
+    assert_eq!(s["auth"]["state"], "unsupported", "{:#}", s["auth"]);
+    // The port is the arbiter's and its worker's at once: one server, the
+    // worker folded into it, not a second server or an unowned socket.
+    let workers = s["workers"].as_array().cloned().unwrap_or_default();
+    assert!(!workers.is_empty(), "worker not folded in: {s:#}");
+    assert_eq!(switch_state(&snap, p1, "bentoml-usage-stats"), "on");
+    assert_eq!(switch_state(&snap, p2, "bentoml-usage-stats"), "off");
+}
+
+const LANGSERVE_APP: &str = r#"import os
+import sys
+
+import uvicorn
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.security import APIKeyHeader
+from langchain_core.runnables import RunnableLambda
+from langserve import add_routes
+
+header = APIKeyHeader(name="x-api-key", auto_error=False)
+
+
+def require_key(key: str | None = Depends(header)):
+    if key != os.environ["ECHO_API_KEY"]:
+        raise HTTPException(status_code=401, detail="missing or wrong api key")
+
+
+guarded = [Depends(require_key)] if os.environ.get("ECHO_API_KEY") else []
+app = FastAPI(title="echo", dependencies=guarded)
+add_routes(app, RunnableLambda(lambda x: x), path="/echo")
+
+if __name__ == "__main__":
+    uvicorn.run(app, host=sys.argv[1], port=int(sys.argv[2]))
+"#;
+
+/// LangServe has no auth of its own: the app's dependency is its auth, and only
+/// the listener's answer can tell. The generic probe reads the OpenAPI document
+/// FastAPI serves to anyone: security schemes declared or not.
+#[test]
+fn langserve_auth_is_what_its_listener_answers() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir.path().join("app.py"), LANGSERVE_APP);
+    let python = serving_bin("python");
+    let (open_port, guarded) = (7951, 7952);
+    let open = start(
+        &pair.server,
+        &python,
+        dir.path(),
+        &["app.py", "0.0.0.0", &open_port.to_string()],
+        &[],
+    );
+    let key = format!("lsk-{}", std::process::id());
+    let with_key = start(
+        &pair.server,
+        &python,
+        dir.path(),
+        &["app.py", "0.0.0.0", &guarded.to_string()],
+        &[("ECHO_API_KEY", &key)],
+    );
+    wait_until("both LangServe apps", Duration::from_secs(120), || {
+        pair.client_reaches(&pair.server_addr, open_port)
+            && pair.client_reaches(&pair.server_addr, guarded)
+    });
+    assert_eq!(
+        lan_status(&pair, open_port, "/echo/input_schema", None),
+        "200",
+        "{}",
+        open.log_text()
+    );
+    assert_eq!(
+        lan_status(&pair, guarded, "/echo/input_schema", None),
+        "401",
+        "{}",
+        with_key.log_text()
+    );
+
+    let snap = snapshot(&[]);
+    check(
+        &snap,
+        &Expect {
+            product: "langserve",
+            port: open_port,
+            lan: true,
+            finding: true,
+        },
+        &open.log_text(),
+    );
+    check(
+        &snap,
+        &Expect {
+            product: "langserve",
+            port: guarded,
+            lan: true,
+            finding: false,
+        },
+        &with_key.log_text(),
+    );
+    let verdict = |port: u16| {
+        let s = server_on(&snap, port);
+        let idx = socket_on(&snap, s, port);
+        snap["probe_verdicts"]
+            .as_array()
+            .expect("probe_verdicts")
+            .iter()
+            .find(|v| v["socket"] == idx)
+            .map(|v| v["auth"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(verdict(open_port), "answers_without_credentials");
+    assert_eq!(verdict(guarded), "demands_auth");
+    assert!(!serde_json::to_string(&snap).expect("json").contains(&key));
+}
+
+const AGS_AUTH: &str = "type: github\njwt_secret: ags-test-jwt-secret-not-used\ntoken_expiry_minutes: 60\ngithub:\n  client_id: test-client\n  client_secret: test-secret\n  callback_url: http://127.0.0.1/api/auth/callback\n  scopes: [\"user:email\"]\n";
+
+/// An agent builder's control API: its requests build and run agents whose
+/// tools act on the host. Loopback by default; on every interface without an
+/// auth config it answers anyone; with one, its API demands a token.
+#[test]
+fn autogen_studio_is_open_without_an_auth_config_and_demands_a_token_with_one() {
+    let pair = VethPair::new();
+    let ags = serving_bin("autogenstudio");
+    // One home each: the CLI hands its settings to the app through a file there.
+    let homes: Vec<tempfile::TempDir> = (0..3)
+        .map(|_| tempfile::tempdir().expect("tempdir"))
+        .collect();
+    write(&homes[2].path().join("auth.yaml"), AGS_AUTH);
+    let (quiet_port, open_port, guarded) = (7941, 7942, 7943);
+    let app = |i: usize| homes[i].path().join("app").to_string_lossy().into_owned();
+    let quiet = start(
+        &pair.server,
+        &ags,
+        homes[0].path(),
+        &["ui", "--port", &quiet_port.to_string(), "--appdir", &app(0)],
+        &[],
+    );
+    let open = start(
+        &pair.server,
+        &ags,
+        homes[1].path(),
+        &[
+            "ui",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            &open_port.to_string(),
+            "--appdir",
+            &app(1),
+        ],
+        &[],
+    );
+    let auth_file = homes[2].path().join("auth.yaml");
+    let with_auth = start(
+        &pair.server,
+        &ags,
+        homes[2].path(),
+        &[
+            "ui",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            &guarded.to_string(),
+            "--appdir",
+            &app(2),
+            "--auth-config",
+            auth_file.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    let sessions = "/api/sessions/?user_id=guestuser@gmail.com";
+    let (snap, pid) = held_and_open(
+        &pair,
+        "autogenstudio",
+        (&quiet, quiet_port),
+        (&open, open_port),
+        sessions,
+    );
+    assert_eq!(pid, u64::from(open.pid));
+    wait_until("guarded AutoGen Studio", Duration::from_secs(120), || {
+        pair.client_reaches(&pair.server_addr, guarded)
+    });
+    assert_eq!(
+        lan_status(&pair, guarded, sessions, None),
+        "401",
+        "{}",
+        with_auth.log_text()
+    );
+    let s = server_on(&snap, open_port);
+    assert_eq!(s["auth"]["state"], "not_configured", "{:#}", s["auth"]);
+
+    let snap = snapshot(&[]);
+    check(
+        &snap,
+        &Expect {
+            product: "autogenstudio",
+            port: guarded,
+            lan: true,
+            finding: false,
+        },
+        &with_auth.log_text(),
+    );
+    assert_eq!(server_on(&snap, guarded)["auth"]["state"], "configured");
 }

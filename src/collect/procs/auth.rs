@@ -94,12 +94,23 @@ fn by_product(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
         ));
         return Some(AuthState::Unsupported);
     }
-    if cx.sig.auth == AuthModel::Unknown || cx.sig.auth_status == "unverified" {
+    if cx.sig.auth_status == "unverified" {
         evidence.push(Evidence::new(
             Source::asset("assets/signatures.toml", None),
             format!(
                 "the auth switches of {} are not verified in its source; not guessing",
                 cx.sig.name
+            ),
+        ));
+        return Some(AuthState::Unknown);
+    }
+    if cx.sig.auth == AuthModel::Unknown {
+        evidence.push(Evidence::new(
+            Source::asset("assets/signatures.toml", None),
+            format!(
+                "{} leaves authentication to what runs on it ({}): only an answer of the listener can tell",
+                cx.sig.name,
+                cx.sig.sources.join(", ")
             ),
         ));
         return Some(AuthState::Unknown);
