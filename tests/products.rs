@@ -844,7 +844,7 @@ fn bentoml_serves_every_interface_by_default_from_its_worker() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(&dir.path().join("service.py"), BENTO_SERVICE);
     let bento = serving_bin("bentoml");
-    let (open_port, kept) = (7931, 7932);
+    let (open_port, kept) = (7981, 7982);
     let open = start(
         &pair.server,
         &bento,
@@ -948,7 +948,7 @@ fn langserve_auth_is_what_its_listener_answers() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(&dir.path().join("app.py"), LANGSERVE_APP);
     let python = serving_bin("python");
-    let (open_port, guarded) = (7951, 7952);
+    let (open_port, guarded) = (7991, 7992);
     let open = start(
         &pair.server,
         &python,
@@ -1032,7 +1032,7 @@ fn autogen_studio_is_open_without_an_auth_config_and_demands_a_token_with_one() 
         .map(|_| tempfile::tempdir().expect("tempdir"))
         .collect();
     write(&homes[2].path().join("auth.yaml"), AGS_AUTH);
-    let (quiet_port, open_port, guarded) = (7941, 7942, 7943);
+    let (quiet_port, open_port, guarded) = (7881, 7882, 7883);
     let app = |i: usize| homes[i].path().join("app").to_string_lossy().into_owned();
     let quiet = start(
         &pair.server,

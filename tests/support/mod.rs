@@ -554,10 +554,49 @@ pub struct Group(pub Child);
 
 impl Drop for Group {
     fn drop(&mut self) {
-        // SAFETY: kill(2) on the process group this test created.
+        // Children that left the group (BentoML's workers call setsid) are still
+        // the leader's descendants: found first, killed with it.
+        let strays = descendants(self.0.id());
+        // SAFETY: kill(2) on the process group this test created and on
+        // processes it started.
         unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
+        for pid in strays {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
         let _ = self.0.wait();
     }
+}
+
+/// Every process below `root`, by parent pid in /proc.
+pub fn descendants(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for &(pid, ppid) in &parents {
+            if ppid == p && !out.contains(&pid) {
+                out.push(pid);
+                frontier.push(pid);
+            }
+        }
+    }
+    out
 }
 
 /// A value unique to this run, to prove a secret never reaches an output.
