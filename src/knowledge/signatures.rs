@@ -93,6 +93,10 @@ pub struct SelfGrantEnv {
 pub struct AuthConfigKey {
     /// The flag whose value is the file (`--config`).
     pub flag: String,
+    /// The file read without the flag (relative: from the process's working
+    /// directory), e.g. `langgraph.json`.
+    #[serde(default)]
+    pub default_file: Option<String>,
     /// Dotted path of the key (`general_settings.master_key`).
     pub key: String,
     /// A value of this form names the variable holding the secret

@@ -257,13 +257,13 @@ fn by_default(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
 /// Bytes of a config file read for its auth key.
 const MAX_CONFIG: u64 = 1 << 20;
 
-/// The config file named on the command line, read for the key that switches
-/// auth on: set (a value, or a reference to a variable that is set) is
+/// The config file named on the command line (or the one the product reads
+/// without the flag), read for the key that switches auth on: set (a value, or a reference to a variable that is set) is
 /// configured, absent is not; the value is never kept.
 fn by_config(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
     use std::io::Read;
     let ac = cx.sig.auth_config.as_ref()?;
-    let file = crate::model::argv::value(cx.argv, &ac.flag)?;
+    let file = crate::model::argv::value(cx.argv, &ac.flag).or(ac.default_file.as_deref())?;
     let seen = match file.strip_prefix('/') {
         Some(abs) => format!("/proc/{}/root/{abs}", cx.pid),
         None => format!("/proc/{}/cwd/{file}", cx.pid),
@@ -421,6 +421,36 @@ mod tests {
         let sig = sigs.get(product).expect("product");
         let argv: Vec<String> = argv.split(' ').map(String::from).collect();
         auth_config(sig, 1, &argv, &env, None).state
+    }
+
+    /// `langgraph dev` reads langgraph.json from its working directory when no
+    /// --config is given: its `auth.path` is auth on, its absence is off.
+    #[test]
+    fn a_default_config_file_is_read_from_the_process_working_directory() {
+        let sigs = Signatures::embedded().expect("signatures");
+        let sig = sigs.get("langgraph_dev").expect("langgraph_dev");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .current_dir(dir.path())
+            .spawn()
+            .expect("sleep");
+        let argv: Vec<String> = ["langgraph", "dev", "--host", "0.0.0.0"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let run = |text: &str| {
+            std::fs::write(dir.path().join("langgraph.json"), text).expect("write");
+            auth_config(sig, child.id(), &argv, &Ok(vec![]), None).state
+        };
+        let open = run(r#"{"dependencies": ["."], "graphs": {"agent": "./agent.py:graph"}}"#);
+        let guarded = run(
+            r#"{"dependencies": ["."], "graphs": {"agent": "./agent.py:graph"}, "auth": {"path": "./auth.py:auth"}}"#,
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(open, AuthState::NotConfigured);
+        assert_eq!(guarded, AuthState::Configured);
     }
 
     /// LiteLLM's master key in the config file --config names: set, a
