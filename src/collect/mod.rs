@@ -520,6 +520,11 @@ impl Collector {
                 &mut blind,
             );
         }
+        for s in &mut servers {
+            if let Some(sig) = self.knowledge.signatures.get(&s.product_id) {
+                procs::auth::self_grant_defaults(sig, s);
+            }
+        }
         let system_software = versions::system::host();
         let firewalls = self.read_firewalls(&servers, &sockets, &ns.own, &mut blind);
         let mut store_files = self.read_stores(&servers, &mut blind);

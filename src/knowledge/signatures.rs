@@ -53,6 +53,9 @@ struct RawSignature {
     /// Settings that let anyone in, whatever auth is on.
     #[serde(default)]
     self_grant_env: Vec<RawSelfGrantEnv>,
+    /// Settings whose default lets anyone in on some releases.
+    #[serde(default)]
+    self_grant_default: Vec<SelfGrantDefault>,
     #[serde(default)]
     secret_flags: Vec<String>,
     #[serde(default)]
@@ -75,6 +78,19 @@ struct RawSelfGrantEnv {
     env: String,
     matches: String,
     means: String,
+}
+
+/// A variable that, left unset, lets anyone in on the releases before
+/// `before` of one of `dists` (Langflow's AUTO_LOGIN default before 1.13).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfGrantDefault {
+    pub env: String,
+    /// PEP 503 names of the distribution that carries the default.
+    pub dists: Vec<String>,
+    /// First release whose default no longer lets anyone in (PEP 440).
+    pub before: String,
+    pub means: String,
 }
 
 /// A variable whose (allowlisted, plain configuration) value lets anyone in:
@@ -209,6 +225,7 @@ pub struct Signature {
     /// A config file key that switches auth on.
     pub auth_config: Option<AuthConfigKey>,
     pub self_grant_env: Vec<SelfGrantEnv>,
+    pub self_grant_default: Vec<SelfGrantDefault>,
     pub secret_flags: Vec<String>,
     pub ports: Vec<Port>,
     rules: Vec<Rule>,
@@ -329,9 +346,12 @@ impl Signatures {
 
     /// Variables whose values the self-grant checks read.
     pub fn self_grant_env_names(&self) -> impl Iterator<Item = String> + '_ {
-        self.servers
-            .iter()
-            .flat_map(|s| s.self_grant_env.iter().map(|g| g.env.clone()))
+        self.servers.iter().flat_map(|s| {
+            s.self_grant_env
+                .iter()
+                .map(|g| g.env.clone())
+                .chain(s.self_grant_default.iter().map(|d| d.env.clone()))
+        })
     }
 
     /// The best match for a process: strong beats weak, then the first in file order.
@@ -411,6 +431,17 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
             means: g.means,
         });
     }
+    for d in &raw.self_grant_default {
+        if d.means.is_empty()
+            || d.dists.is_empty()
+            || d.before.parse::<pep440_rs::Version>().is_err()
+        {
+            return Err(bad(format!(
+                "self_grant_default {}: needs dists, a PEP 440 `before` and a `means`",
+                d.env
+            )));
+        }
+    }
     Ok(Signature {
         id: raw.id,
         name: raw.name,
@@ -431,6 +462,7 @@ fn compile(raw: RawSignature, origin: &str) -> Result<Signature, Error> {
         argparse_abbrev: raw.argparse_abbrev,
         auth_config: raw.auth_config,
         self_grant_env,
+        self_grant_default: raw.self_grant_default,
         secret_flags: raw.secret_flags,
         ports: raw.ports,
         rules,

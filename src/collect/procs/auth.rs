@@ -411,6 +411,45 @@ fn by_files(cx: &Cx, evidence: &mut Vec<Evidence>) -> Option<AuthState> {
     Some(AuthState::Unknown)
 }
 
+/// Defaults that let anyone in on the release the server runs: the variable is
+/// not set (its environment was read) and the distribution that carries the
+/// default is older than the release that changed it. Needs the server's
+/// components (collect/versions); a release not read says nothing.
+pub fn self_grant_defaults(sig: &Signature, server: &mut crate::model::Server) {
+    if server.env_unreadable.is_some() {
+        return;
+    }
+    for d in &sig.self_grant_default {
+        if server.env_config.iter().any(|e| e.name == d.env) {
+            continue;
+        }
+        let Ok(before) = d.before.parse::<pep440_rs::Version>() else {
+            continue;
+        };
+        let Some((c, _)) = server
+            .components
+            .iter()
+            .filter(|c| !c.shadowed && d.dists.contains(&c.key))
+            .find_map(|c| Some((c, c.version.parse::<pep440_rs::Version>().ok()?)))
+            .filter(|(_, v)| *v < before)
+        else {
+            continue;
+        };
+        server.auth.evidence.push(Evidence::new(
+            Source::proc(server.pid, "environ"),
+            format!("{} not set", d.env),
+        ));
+        server.auth.evidence.push(Evidence::new(
+            Source::from_v1(&c.path),
+            format!(
+                "{} {} (before {}): {}",
+                c.name, c.version, d.before, d.means
+            ),
+        ));
+        server.auth.self_grant.push(d.means.clone());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,6 +490,56 @@ mod tests {
         let _ = child.wait();
         assert_eq!(open, AuthState::NotConfigured);
         assert_eq!(guarded, AuthState::Configured);
+    }
+
+    /// Langflow before 1.13 signs every visitor in unless LANGFLOW_AUTO_LOGIN
+    /// says otherwise; from 1.13 it does not. Read from the release the
+    /// server's own environment holds.
+    #[test]
+    fn a_default_that_lets_anyone_in_follows_the_release() {
+        use crate::model::EnvSetting;
+        use crate::model::components::{Component, Ecosystem, VersionSource};
+        let sigs = Signatures::embedded().expect("signatures");
+        let sig = sigs.get("langflow").expect("langflow");
+        let judge = |version: &str, env: Vec<EnvSetting>, readable: bool| {
+            let mut s = crate::model::testing::server(9, "langflow");
+            s.components = vec![Component {
+                ecosystem: Ecosystem::PyPI,
+                name: "langflow-base".into(),
+                key: "langflow-base".into(),
+                version: version.into(),
+                path: "/venv/lib/python3.12/site-packages/langflow_base-x.dist-info/METADATA"
+                    .into(),
+                how: VersionSource::DistInfoMetadata,
+                replaced_by: None,
+                source_package: None,
+                shadowed: false,
+                revision: None,
+                detail: None,
+                version_note: None,
+                canonical_version: None,
+            }];
+            s.env_config = env;
+            s.env_unreadable = (!readable).then(|| "permission denied".to_string());
+            self_grant_defaults(sig, &mut s);
+            s.auth.self_grant.len()
+        };
+        let off = || {
+            vec![EnvSetting {
+                name: "LANGFLOW_AUTO_LOGIN".into(),
+                value: "false".into(),
+            }]
+        };
+        assert_eq!(judge("1.12.8", vec![], true), 1);
+        assert_eq!(judge("0.6.0", vec![], true), 1);
+        assert_eq!(
+            judge("1.13.0.dev3", vec![], true),
+            1,
+            "dev builds default on"
+        );
+        assert_eq!(judge("1.13.0", vec![], true), 0);
+        assert_eq!(judge("1.12.8", off(), true), 0);
+        assert_eq!(judge("1.12.8", vec![], false), 0, "unread is not unset");
     }
 
     /// LiteLLM's master key in the config file --config names: set, a
