@@ -2,7 +2,7 @@
 # Installs everything the test suite needs and prints, eval-able, where it is:
 #   AIPOSTURE_LLAMA_SERVER=...  AIPOSTURE_TINY_GGUF=...  AIPOSTURE_PYTHON=...  AIPOSTURE_GRADIO_PYTHON=...
 #   AIPOSTURE_MCP_PYTHON=...  AIPOSTURE_PRODUCTS_VENV=...  AIPOSTURE_LITELLM_VENV=...
-#   AIPOSTURE_SERVING_VENV=...
+#   AIPOSTURE_SERVING_VENV=...  AIPOSTURE_LANGFLOW_VENV=...
 #
 # Idempotent and cached: Debian packages are installed only when missing; the
 # llama-server binary is built once from the llama-cpp-python sdist (which vendors
@@ -188,6 +188,23 @@ sys.exit(any(m.version(n.split('[')[0]) != v for n, v in want.items()))" "${SERV
   serving_pid=$!
 fi
 
+# --- Langflow (tests/products.rs): an agent/workflow builder whose auto-login is auth anyone
+# can grant themselves. langflow-base alone (no PyTorch) is about 330 distributions, 1.8 GB:
+# a venv of its own, installed in the background with the others.
+LANGFLOW_PKG="langflow-base==${LANGFLOW_VERSION:-1.13.0}"
+FVENV="$CACHE/venv-langflow"
+langflow_pid=
+if ! "$FVENV/bin/python" -c "
+import sys, importlib.metadata as m
+sys.exit(m.version('langflow-base') != sys.argv[1].split('==')[1])" "$LANGFLOW_PKG" 2>/dev/null; then
+  log "venv-langflow + pip install $LANGFLOW_PKG (background)"
+  rm -rf "$FVENV"
+  ( python3 -m venv "$FVENV" \
+    && "$FVENV/bin/pip" install -q --disable-pip-version-check "$LANGFLOW_PKG" ) \
+    >"$CACHE/venv-langflow.log" 2>&1 &
+  langflow_pid=$!
+fi
+
 # --- The LiteLLM proxy (tests/litellm.rs), with prisma as its auth error handler expects (without
 # it a refused key answers 500, not 401). 1.108.5: the newer releases' [proxy] extras pin builds
 # of litellm-proxy-extras/-enterprise that the package index here lacks (see
@@ -243,6 +260,13 @@ if [ -n "$products_pid" ] && ! wait "$products_pid"; then
   exit 1
 fi
 
+if [ -n "$langflow_pid" ] && ! wait "$langflow_pid"; then
+  tail -20 "$CACHE/venv-langflow.log" >&2
+  log "venv-langflow: pip install failed"
+  rm -rf "$FVENV"
+  exit 1
+fi
+
 if [ -n "$serving_pid" ] && ! wait "$serving_pid"; then
   tail -20 "$CACHE/venv-serving.log" >&2
   log "venv-serving: pip install failed"
@@ -250,5 +274,5 @@ if [ -n "$serving_pid" ] && ! wait "$serving_pid"; then
   exit 1
 fi
 
-printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\nAIPOSTURE_PRODUCTS_VENV=%q\nAIPOSTURE_LITELLM_VENV=%q\nAIPOSTURE_SERVING_VENV=%q\n' \
-  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python" "$PVENV" "$LVENV" "$SVENV"
+printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\nAIPOSTURE_PRODUCTS_VENV=%q\nAIPOSTURE_LITELLM_VENV=%q\nAIPOSTURE_SERVING_VENV=%q\nAIPOSTURE_LANGFLOW_VENV=%q\n' \
+  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python" "$PVENV" "$LVENV" "$SVENV" "$FVENV"

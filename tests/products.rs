@@ -1,9 +1,9 @@
 //! The AI stack beyond inference servers, for real: a training dashboard
 //! (TensorBoard), experiment trackers (MLflow, Aim), app UIs (Streamlit, marimo),
 //! a vector database (Chroma), a cluster/serving framework (Ray), serving
-//! frameworks (BentoML, LangServe) and an agent builder (AutoGen Studio), each the
-//! real program from PyPI (`scripts/test-deps.sh`, venv-products and
-//! venv-serving), started in a
+//! frameworks (BentoML, LangServe) and agent builders (AutoGen Studio, Langflow),
+//! each the real program from PyPI (`scripts/test-deps.sh`: venv-products,
+//! venv-serving, venv-langflow), started in a
 //! namespace on a LAN of two (a veth pair) with no route beyond it: once as it
 //! starts by default and once exposed or hardened (auth on, bound to loopback,
 //! telemetry off). What aiposture says of product, listeners (children's
@@ -27,6 +27,11 @@ fn venv_bin(name: &str) -> PathBuf {
 /// The serving frameworks' and agent builder's venv (BentoML, LangServe, AutoGen Studio).
 fn serving_bin(name: &str) -> PathBuf {
     bin_of("AIPOSTURE_SERVING_VENV", "venv-serving", name)
+}
+
+/// Langflow's venv (langflow-base: about 330 distributions of its own).
+fn langflow_bin(name: &str) -> PathBuf {
+    bin_of("AIPOSTURE_LANGFLOW_VENV", "venv-langflow", name)
 }
 
 fn bin_of(var: &str, default: &str, name: &str) -> PathBuf {
@@ -181,6 +186,29 @@ fn lan_status(pair: &VethPair, port: u16, path: &str, header: Option<&str>) -> S
         &format!("http://{}:{port}{path}", pair.server_addr),
         header,
     )
+}
+
+/// Seconds a GET of `path` on loopback took (curl's time_total; 99 on failure).
+fn answer_secs(pair: &VethPair, port: u16, path: &str) -> f64 {
+    let out = pair
+        .server
+        .command("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{time_total}",
+            "--max-time",
+            "3",
+        ])
+        .arg(format!("http://127.0.0.1:{port}{path}"))
+        .output()
+        .expect("run curl");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(99.0)
 }
 
 fn local_status(pair: &VethPair, port: u16, path: &str) -> String {
@@ -1107,4 +1135,184 @@ fn autogen_studio_is_open_without_an_auth_config_and_demands_a_token_with_one() 
         &with_auth.log_text(),
     );
     assert_eq!(server_on(&snap, guarded)["auth"]["state"], "configured");
+}
+
+/// Auth that anyone can grant themselves is no auth. Langflow 1.13, three ways:
+/// auto-login with authentication skipped (its public config answers a caller
+/// without credentials as signed in), auto-login alone (the API refuses an
+/// anonymous caller, yet GET /api/v1/auto_login hands anyone a superuser token)
+/// and its default with a superuser password (nothing without credentials).
+#[test]
+fn langflow_auto_login_is_no_auth_even_where_the_api_refuses() {
+    let pair = VethPair::new();
+    let langflow = langflow_bin("langflow");
+    let homes: Vec<tempfile::TempDir> = (0..3)
+        .map(|_| tempfile::tempdir().expect("tempdir"))
+        .collect();
+    let (skipped, auto, guarded) = (7871, 7872, 7873);
+    let password = canary("lfpw");
+    let run = |i: usize, port: u16, envs: &[(&str, &str)]| {
+        let cfg = homes[i].path().join("cfg");
+        // Its database defaults to the package directory, shared by every instance.
+        let mut all: Vec<(&str, &str)> = vec![
+            ("LANGFLOW_CONFIG_DIR", cfg.to_str().expect("utf-8")),
+            ("LANGFLOW_SAVE_DB_IN_CONFIG_DIR", "true"),
+        ];
+        all.extend_from_slice(envs);
+        start(
+            &pair.server,
+            &langflow,
+            homes[i].path(),
+            &[
+                "run",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                &port.to_string(),
+                "--no-open-browser",
+            ],
+            &all,
+        )
+    };
+    let a = run(
+        0,
+        skipped,
+        &[
+            ("LANGFLOW_AUTO_LOGIN", "true"),
+            ("LANGFLOW_SKIP_AUTH_AUTO_LOGIN", "true"),
+        ],
+    );
+    let b = run(
+        1,
+        auto,
+        &[("LANGFLOW_AUTO_LOGIN", "true"), ("DO_NOT_TRACK", "true")],
+    );
+    let c = run(
+        2,
+        guarded,
+        &[
+            ("LANGFLOW_SUPERUSER", "admin"),
+            ("LANGFLOW_SUPERUSER_PASSWORD", &password),
+            ("DO_NOT_TRACK", "true"),
+        ],
+    );
+    for (port, r) in [(skipped, &a), (auto, &b), (guarded, &c)] {
+        let mut n = 0;
+        wait_until("langflow", Duration::from_secs(240), || {
+            n += 1;
+            let up = lan_status(&pair, port, "/api/v1/version", None) == "200";
+            assert!(n < 2000 || up, "{}", r.log_text());
+            up
+        });
+    }
+    // Measured from the LAN, without credentials (the superuser the first
+    // serves as is created a little after the API answers).
+    let projects = "/api/v1/projects/";
+    let mut last = String::new();
+    wait_until(
+        "langflow serving without credentials",
+        Duration::from_secs(60),
+        || {
+            last = lan_status(&pair, skipped, projects, None);
+            last == "200"
+        },
+    );
+    assert_eq!(last, "200", "{}", a.log_text());
+    let refused = |code: String| code == "401" || code == "403";
+    assert!(refused(lan_status(&pair, auto, projects, None)));
+    assert_eq!(
+        lan_status(&pair, auto, "/api/v1/auto_login", None),
+        "200",
+        "anyone gets a superuser token: {}",
+        b.log_text()
+    );
+    assert!(refused(lan_status(&pair, guarded, projects, None)));
+    assert!(refused(lan_status(
+        &pair,
+        guarded,
+        "/api/v1/auto_login",
+        None
+    )));
+
+    // The probe allows 500 ms an answer: each path's first answer (imports done
+    // lazily) and the three starting at once can take longer, so wait until
+    // every instance answers its probe paths quickly, as one at rest does.
+    for port in [skipped, auto, guarded] {
+        wait_until("langflow at rest", Duration::from_secs(120), || {
+            ["/api/v1/config", projects, "/api/v1/version"]
+                .iter()
+                .all(|p| answer_secs(&pair, port, p) < 0.2)
+        });
+    }
+    let snap = snapshot(&[]);
+    let pa = check(
+        &snap,
+        &Expect {
+            product: "langflow",
+            port: skipped,
+            lan: true,
+            finding: true,
+        },
+        &a.log_text(),
+    );
+    let pb = check(
+        &snap,
+        &Expect {
+            product: "langflow",
+            port: auto,
+            lan: true,
+            finding: true,
+        },
+        &b.log_text(),
+    );
+    check(
+        &snap,
+        &Expect {
+            product: "langflow",
+            port: guarded,
+            lan: true,
+            finding: false,
+        },
+        &c.log_text(),
+    );
+    for port in [skipped, auto] {
+        let f = unauth_findings(&snap, port);
+        assert!(
+            f[0]["title"]
+                .as_str()
+                .is_some_and(|t| t.contains("anyone can let themselves in")),
+            "{:#}",
+            f[0]
+        );
+    }
+    // The first was told by its own public answer, the second by its setting.
+    let s = server_on(&snap, skipped);
+    let idx = socket_on(&snap, s, skipped);
+    let verdict = snap["probe_verdicts"]
+        .as_array()
+        .expect("probe_verdicts")
+        .iter()
+        .find(|v| v["socket"] == idx)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        verdict["auth"], "answers_without_credentials",
+        "{verdict:#}"
+    );
+    assert!(!verdict["self_grant"].as_array().is_none_or(Vec::is_empty));
+    let s = server_on(&snap, auto);
+    assert!(
+        s["auth"]["self_grant"][0]
+            .as_str()
+            .is_some_and(|g| g.starts_with("LANGFLOW_AUTO_LOGIN is on")),
+        "{:#}",
+        s["auth"]
+    );
+    assert_eq!(switch_state(&snap, pa, "langflow-telemetry"), "on");
+    assert_eq!(switch_state(&snap, pb, "langflow-telemetry"), "off");
+    assert!(
+        !serde_json::to_string(&snap)
+            .expect("json")
+            .contains(&password)
+    );
 }

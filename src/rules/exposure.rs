@@ -127,7 +127,7 @@ pub fn unauthenticated_exposed(
             let who = reach_words(exp.reach);
             let title = if let Some(g) = self_grant.first() {
                 format!(
-                    "{} on {} {who}: anyone can let themselves in ({})",
+                    "{} on {} {who} without authentication in effect: anyone can let themselves in ({})",
                     server.product,
                     sock.local,
                     g.split(':').next().unwrap_or(g)
