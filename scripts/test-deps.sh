@@ -147,6 +147,39 @@ MCP_PY=${MCP_PY_VERSION:-2.3.0}
 MVENV="$CACHE/venv-mcp"
 venv_of "$MVENV" mcp "$MCP_PY"
 
+# bg_venv DIR IMPORT PKG==VER...: (re)creates the venv DIR with the pinned PKGs in the
+# background unless every pin is installed there already (IMPORT: a module one of their
+# extras brings, or ""); wait_venvs waits for every one started, and fails the script on
+# the first that failed, its log's tail shown.
+declare -A BG_PIDS=()
+bg_venv() {
+  local dir=$1 extra=$2 name
+  shift 2
+  if "$dir/bin/python" -c "
+import sys, importlib.metadata as m${extra:+, $extra}
+want = dict(p.split('==') for p in sys.argv[1:])
+sys.exit(any(m.version(n.split('[')[0]) != v for n, v in want.items()))" "$@" 2>/dev/null; then
+    return 0
+  fi
+  name=$(basename "$dir")
+  log "$name + pip install $* (background)"
+  rm -rf "$dir"
+  ( python3 -m venv "$dir" && "$dir/bin/pip" install -q --disable-pip-version-check "$@" ) \
+    >"$CACHE/$name.log" 2>&1 &
+  BG_PIDS[$dir]=$!
+}
+wait_venvs() {
+  local dir
+  for dir in "${!BG_PIDS[@]}"; do
+    if ! wait "${BG_PIDS[$dir]}"; then
+      tail -20 "$CACHE/$(basename "$dir").log" >&2
+      log "$(basename "$dir"): pip install failed"
+      rm -rf "$dir"
+      exit 1
+    fi
+  done
+}
+
 # --- The AI stack beyond inference servers (tests/products.rs): a training dashboard, an
 # experiment tracker, notebook-like app UIs, a vector database, a serving framework, each a
 # real product from PyPI at a pinned version. One venv (pip resolves them together; shared
@@ -156,18 +189,7 @@ PRODUCTS_PKGS=("tensorboard==${TENSORBOARD_VERSION:-2.21.0}" "streamlit==${STREA
   "marimo==${MARIMO_VERSION:-0.25.2}" "chromadb==${CHROMADB_VERSION:-1.5.9}" "ray[default]==${RAY_VERSION:-2.60.0}"
   "aim==${AIM_VERSION:-3.29.1}" "mlflow[auth]==${MLFLOW_VERSION:-3.17.2}")
 PVENV="$CACHE/venv-products"
-products_pid=
-if ! "$PVENV/bin/python" -c "
-import sys, importlib.metadata as m, flask_wtf  # flask_wtf: mlflow's [auth] extra
-want = dict(p.split('==') for p in sys.argv[1:])
-sys.exit(any(m.version(n.split('[')[0]) != v for n, v in want.items()))" "${PRODUCTS_PKGS[@]}" 2>/dev/null; then
-  log "venv-products + pip install ${PRODUCTS_PKGS[*]} (background)"
-  rm -rf "$PVENV"
-  ( python3 -m venv "$PVENV" \
-    && "$PVENV/bin/pip" install -q --disable-pip-version-check "${PRODUCTS_PKGS[@]}" ) \
-    >"$CACHE/venv-products.log" 2>&1 &
-  products_pid=$!
-fi
+bg_venv "$PVENV" flask_wtf "${PRODUCTS_PKGS[@]}"  # flask_wtf: mlflow's [auth] extra
 
 # --- Serving frameworks and an agent builder (tests/products.rs, serving part): BentoML,
 # LangServe and AutoGen Studio, in a venv of their own (their pins do not resolve with the
@@ -175,35 +197,14 @@ fi
 SERVING_PKGS=("bentoml==${BENTOML_VERSION:-1.4.40}" "langserve[server]==${LANGSERVE_VERSION:-0.3.3}"
   "autogenstudio==${AUTOGENSTUDIO_VERSION:-0.4.2.2}")
 SVENV="$CACHE/venv-serving"
-serving_pid=
-if ! "$SVENV/bin/python" -c "
-import sys, importlib.metadata as m, sse_starlette  # sse_starlette: langserve's [server] extra
-want = dict(p.split('==') for p in sys.argv[1:])
-sys.exit(any(m.version(n.split('[')[0]) != v for n, v in want.items()))" "${SERVING_PKGS[@]}" 2>/dev/null; then
-  log "venv-serving + pip install ${SERVING_PKGS[*]} (background)"
-  rm -rf "$SVENV"
-  ( python3 -m venv "$SVENV" \
-    && "$SVENV/bin/pip" install -q --disable-pip-version-check "${SERVING_PKGS[@]}" ) \
-    >"$CACHE/venv-serving.log" 2>&1 &
-  serving_pid=$!
-fi
+bg_venv "$SVENV" sse_starlette "${SERVING_PKGS[@]}"  # sse_starlette: langserve's [server] extra
 
 # --- Langflow (tests/products.rs): an agent/workflow builder whose auto-login is auth anyone
 # can grant themselves. langflow-base alone (no PyTorch) is about 330 distributions, 1.8 GB:
 # a venv of its own, installed in the background with the others.
 LANGFLOW_PKG="langflow-base==${LANGFLOW_VERSION:-1.13.0}"
 FVENV="$CACHE/venv-langflow"
-langflow_pid=
-if ! "$FVENV/bin/python" -c "
-import sys, importlib.metadata as m
-sys.exit(m.version('langflow-base') != sys.argv[1].split('==')[1])" "$LANGFLOW_PKG" 2>/dev/null; then
-  log "venv-langflow + pip install $LANGFLOW_PKG (background)"
-  rm -rf "$FVENV"
-  ( python3 -m venv "$FVENV" \
-    && "$FVENV/bin/pip" install -q --disable-pip-version-check "$LANGFLOW_PKG" ) \
-    >"$CACHE/venv-langflow.log" 2>&1 &
-  langflow_pid=$!
-fi
+bg_venv "$FVENV" "" "$LANGFLOW_PKG"
 
 # --- The LiteLLM proxy (tests/litellm.rs), with prisma as its auth error handler expects (without
 # it a refused key answers 500, not 401). 1.108.5: the newer releases' [proxy] extras pin builds
@@ -253,26 +254,9 @@ if [ ! -s "$GGUF" ] || [ "$GEN" -nt "$GGUF" ]; then
   mv -f "$GGUF.tmp" "$GGUF"
 fi
 
-if [ -n "$products_pid" ] && ! wait "$products_pid"; then
-  tail -20 "$CACHE/venv-products.log" >&2
-  log "venv-products: pip install failed"
-  rm -rf "$PVENV"
-  exit 1
-fi
 
-if [ -n "$langflow_pid" ] && ! wait "$langflow_pid"; then
-  tail -20 "$CACHE/venv-langflow.log" >&2
-  log "venv-langflow: pip install failed"
-  rm -rf "$FVENV"
-  exit 1
-fi
 
-if [ -n "$serving_pid" ] && ! wait "$serving_pid"; then
-  tail -20 "$CACHE/venv-serving.log" >&2
-  log "venv-serving: pip install failed"
-  rm -rf "$SVENV"
-  exit 1
-fi
+wait_venvs
 
 printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\nAIPOSTURE_PRODUCTS_VENV=%q\nAIPOSTURE_LITELLM_VENV=%q\nAIPOSTURE_SERVING_VENV=%q\nAIPOSTURE_LANGFLOW_VENV=%q\n' \
   "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python" "$PVENV" "$LVENV" "$SVENV" "$FVENV"

@@ -180,12 +180,34 @@ fn check(snap: &Value, e: &Expect<'_>, log: &str) -> u64 {
     s["pid"].as_u64().expect("pid")
 }
 
+/// `check` of the server on `port`, (reaches the LAN, has a finding).
+fn judged(
+    snap: &Value,
+    product: &str,
+    port: u16,
+    (lan, finding): (bool, bool),
+    r: &Running,
+) -> u64 {
+    let e = Expect {
+        product,
+        port,
+        lan,
+        finding,
+    };
+    check(snap, &e, &r.log_text())
+}
+
 fn lan_status(pair: &VethPair, port: u16, path: &str, header: Option<&str>) -> String {
     http_status(
         &pair.client,
         &format!("http://{}:{port}{path}", pair.server_addr),
         header,
     )
+}
+
+/// A LAN client's GET of `path` without credentials answers `want`.
+fn assert_lan(pair: &VethPair, port: u16, path: &str, want: &str, r: &Running) {
+    assert_eq!(lan_status(pair, port, path, None), want, "{}", r.log_text());
 }
 
 /// Seconds a GET of `path` on loopback took (curl's time_total; 99 on failure).
@@ -379,16 +401,7 @@ fn streamlit_listens_everywhere_by_default_and_can_be_held_to_loopback() {
         },
         &open.log_text(),
     );
-    let p2 = check(
-        &snap,
-        &Expect {
-            product: "streamlit",
-            port: kept,
-            lan: false,
-            finding: false,
-        },
-        &held.log_text(),
-    );
+    let p2 = judged(&snap, "streamlit", kept, (false, false), &held);
     assert_eq!(switch_state(&snap, p1, "streamlit-usage-stats"), "on");
     assert_eq!(switch_state(&snap, p2, "streamlit-usage-stats"), "off");
 }
@@ -441,40 +454,12 @@ fn marimo_token_on_by_default_and_no_token_is_an_open_editor() {
     });
     // Measured from the LAN: the API refuses a client without the token, and
     // answers one when the token is off.
-    assert_eq!(
-        lan_status(&pair, guarded, "/api/status", None),
-        "401",
-        "{}",
-        with_token.log_text()
-    );
-    assert_eq!(
-        lan_status(&pair, open_port, "/api/status", None),
-        "200",
-        "{}",
-        without.log_text()
-    );
+    assert_lan(&pair, guarded, "/api/status", "401", &with_token);
+    assert_lan(&pair, open_port, "/api/status", "200", &without);
 
     let snap = snapshot(&[]);
-    let p1 = check(
-        &snap,
-        &Expect {
-            product: "marimo_edit",
-            port: guarded,
-            lan: true,
-            finding: false,
-        },
-        &with_token.log_text(),
-    );
-    check(
-        &snap,
-        &Expect {
-            product: "marimo_edit",
-            port: open_port,
-            lan: true,
-            finding: true,
-        },
-        &without.log_text(),
-    );
+    let p1 = judged(&snap, "marimo_edit", guarded, (true, false), &with_token);
+    judged(&snap, "marimo_edit", open_port, (true, true), &without);
     assert_eq!(server_on(&snap, guarded)["auth"]["state"], "configured");
     assert_eq!(
         server_on(&snap, open_port)["auth"]["state"],
@@ -663,34 +648,11 @@ fn mlflow_open_by_default_and_basic_auth_demands_credentials() {
         open_status != "000"
     });
     assert_eq!(open_status, "200", "{}", open.log_text());
-    assert_eq!(
-        lan_status(&pair, auth_port, search, None),
-        "401",
-        "{}",
-        guarded.log_text()
-    );
+    assert_lan(&pair, auth_port, search, "401", &guarded);
 
     let snap = snapshot(&[]);
-    let p1 = check(
-        &snap,
-        &Expect {
-            product: "mlflow",
-            port: open_port,
-            lan: true,
-            finding: true,
-        },
-        &open.log_text(),
-    );
-    let p2 = check(
-        &snap,
-        &Expect {
-            product: "mlflow",
-            port: auth_port,
-            lan: true,
-            finding: false,
-        },
-        &guarded.log_text(),
-    );
+    let p1 = judged(&snap, "mlflow", open_port, (true, true), &open);
+    let p2 = judged(&snap, "mlflow", auth_port, (true, false), &guarded);
     // The web server is a uvicorn child of `mlflow server`: folded into it.
     assert_eq!(p1, u64::from(open.pid));
     assert_eq!(p2, u64::from(guarded.pid));
@@ -816,16 +778,7 @@ fn ray_dashboard_open_without_a_token_and_demanding_one_with_it() {
         lan_status(&pair, 7962, "/api/version", None) == "200"
     });
     let snap = snapshot(&[]);
-    let p = check(
-        &snap,
-        &Expect {
-            product: "ray_serve",
-            port: 7962,
-            lan: true,
-            finding: true,
-        },
-        &open.log_text(),
-    );
+    let p = judged(&snap, "ray_serve", 7962, (true, true), &open);
     assert_eq!(switch_state(&snap, p, "ray-usage-stats"), "on");
     drop(open);
 
@@ -850,16 +803,7 @@ fn ray_dashboard_open_without_a_token_and_demanding_one_with_it() {
     let auth = format!("Authorization: Bearer {token}");
     assert_eq!(lan_status(&pair, 7972, "/api/version", Some(&auth)), "200");
     let snap = snapshot(&[]);
-    let p = check(
-        &snap,
-        &Expect {
-            product: "ray_serve",
-            port: 7972,
-            lan: true,
-            finding: false,
-        },
-        &guarded.log_text(),
-    );
+    let p = judged(&snap, "ray_serve", 7972, (true, false), &guarded);
     assert_eq!(switch_state(&snap, p, "ray-usage-stats"), "off");
     assert!(!snap.to_string().contains(&token), "the Ray token leaked");
 }
@@ -898,12 +842,7 @@ fn bentoml_serves_every_interface_by_default_from_its_worker() {
         pair.client_reaches(&pair.server_addr, open_port)
     });
     wait_local(&pair, "bentoml on loopback", kept, &held);
-    assert_eq!(
-        lan_status(&pair, open_port, "/schema.json", None),
-        "200",
-        "{}",
-        open.log_text()
-    );
+    assert_lan(&pair, open_port, "/schema.json", "200", &open);
     assert!(!pair.client_reaches(&pair.server_addr, kept));
     // The worker that answers must be up before the snapshot's probe.
     wait_until("bentoml worker", Duration::from_secs(60), || {
@@ -911,26 +850,8 @@ fn bentoml_serves_every_interface_by_default_from_its_worker() {
     });
 
     let snap = snapshot(&[]);
-    let p1 = check(
-        &snap,
-        &Expect {
-            product: "bentoml",
-            port: open_port,
-            lan: true,
-            finding: true,
-        },
-        &open.log_text(),
-    );
-    let p2 = check(
-        &snap,
-        &Expect {
-            product: "bentoml",
-            port: kept,
-            lan: false,
-            finding: false,
-        },
-        &held.log_text(),
-    );
+    let p1 = judged(&snap, "bentoml", open_port, (true, true), &open);
+    let p2 = judged(&snap, "bentoml", kept, (false, false), &held);
     assert_eq!(p1, u64::from(open.pid));
     let s = server_on(&snap, open_port);
     assert_eq!(s["auth"]["state"], "unsupported", "{:#}", s["auth"]);
@@ -996,40 +917,12 @@ fn langserve_auth_is_what_its_listener_answers() {
         pair.client_reaches(&pair.server_addr, open_port)
             && pair.client_reaches(&pair.server_addr, guarded)
     });
-    assert_eq!(
-        lan_status(&pair, open_port, "/echo/input_schema", None),
-        "200",
-        "{}",
-        open.log_text()
-    );
-    assert_eq!(
-        lan_status(&pair, guarded, "/echo/input_schema", None),
-        "401",
-        "{}",
-        with_key.log_text()
-    );
+    assert_lan(&pair, open_port, "/echo/input_schema", "200", &open);
+    assert_lan(&pair, guarded, "/echo/input_schema", "401", &with_key);
 
     let snap = snapshot(&[]);
-    check(
-        &snap,
-        &Expect {
-            product: "langserve",
-            port: open_port,
-            lan: true,
-            finding: true,
-        },
-        &open.log_text(),
-    );
-    check(
-        &snap,
-        &Expect {
-            product: "langserve",
-            port: guarded,
-            lan: true,
-            finding: false,
-        },
-        &with_key.log_text(),
-    );
+    judged(&snap, "langserve", open_port, (true, true), &open);
+    judged(&snap, "langserve", guarded, (true, false), &with_key);
     let verdict = |port: u16| {
         let s = server_on(&snap, port);
         let idx = socket_on(&snap, s, port);
@@ -1114,26 +1007,12 @@ fn autogen_studio_is_open_without_an_auth_config_and_demands_a_token_with_one() 
     wait_until("guarded AutoGen Studio", Duration::from_secs(120), || {
         pair.client_reaches(&pair.server_addr, guarded)
     });
-    assert_eq!(
-        lan_status(&pair, guarded, sessions, None),
-        "401",
-        "{}",
-        with_auth.log_text()
-    );
+    assert_lan(&pair, guarded, sessions, "401", &with_auth);
     let s = server_on(&snap, open_port);
     assert_eq!(s["auth"]["state"], "not_configured", "{:#}", s["auth"]);
 
     let snap = snapshot(&[]);
-    check(
-        &snap,
-        &Expect {
-            product: "autogenstudio",
-            port: guarded,
-            lan: true,
-            finding: false,
-        },
-        &with_auth.log_text(),
-    );
+    judged(&snap, "autogenstudio", guarded, (true, false), &with_auth);
     assert_eq!(server_on(&snap, guarded)["auth"]["state"], "configured");
 }
 
@@ -1245,36 +1124,9 @@ fn langflow_auto_login_is_no_auth_even_where_the_api_refuses() {
         });
     }
     let snap = snapshot(&[]);
-    let pa = check(
-        &snap,
-        &Expect {
-            product: "langflow",
-            port: skipped,
-            lan: true,
-            finding: true,
-        },
-        &a.log_text(),
-    );
-    let pb = check(
-        &snap,
-        &Expect {
-            product: "langflow",
-            port: auto,
-            lan: true,
-            finding: true,
-        },
-        &b.log_text(),
-    );
-    check(
-        &snap,
-        &Expect {
-            product: "langflow",
-            port: guarded,
-            lan: true,
-            finding: false,
-        },
-        &c.log_text(),
-    );
+    let pa = judged(&snap, "langflow", skipped, (true, true), &a);
+    let pb = judged(&snap, "langflow", auto, (true, true), &b);
+    judged(&snap, "langflow", guarded, (true, false), &c);
     for port in [skipped, auto] {
         let f = unauth_findings(&snap, port);
         assert!(

@@ -110,3 +110,23 @@ pub fn env_settings(env: &[(&str, &str)]) -> Vec<EnvSetting> {
         })
         .collect()
 }
+
+/// A PyPI distribution as its METADATA names it.
+pub fn pypi_component(key: &str, version: &str) -> crate::model::components::Component {
+    use crate::model::components::{Component, Ecosystem, VersionSource};
+    Component {
+        version_note: None,
+        canonical_version: None,
+        ecosystem: Ecosystem::PyPI,
+        name: key.into(),
+        key: key.into(),
+        version: version.into(),
+        path: format!("/venv/lib/{key}-{version}.dist-info/METADATA"),
+        how: VersionSource::DistInfoMetadata,
+        replaced_by: None,
+        source_package: None,
+        shadowed: false,
+        revision: None,
+        detail: None,
+    }
+}

@@ -498,27 +498,14 @@ mod tests {
     #[test]
     fn a_default_that_lets_anyone_in_follows_the_release() {
         use crate::model::EnvSetting;
-        use crate::model::components::{Component, Ecosystem, VersionSource};
         let sigs = Signatures::embedded().expect("signatures");
         let sig = sigs.get("langflow").expect("langflow");
         let judge = |version: &str, env: Vec<EnvSetting>, readable: bool| {
             let mut s = crate::model::testing::server(9, "langflow");
-            s.components = vec![Component {
-                ecosystem: Ecosystem::PyPI,
-                name: "langflow-base".into(),
-                key: "langflow-base".into(),
-                version: version.into(),
-                path: "/venv/lib/python3.12/site-packages/langflow_base-x.dist-info/METADATA"
-                    .into(),
-                how: VersionSource::DistInfoMetadata,
-                replaced_by: None,
-                source_package: None,
-                shadowed: false,
-                revision: None,
-                detail: None,
-                version_note: None,
-                canonical_version: None,
-            }];
+            s.components = vec![crate::model::testing::pypi_component(
+                "langflow-base",
+                version,
+            )];
             s.env_config = env;
             s.env_unreadable = (!readable).then(|| "permission denied".to_string());
             self_grant_defaults(sig, &mut s);

@@ -1,6 +1,5 @@
 use super::*;
 use crate::model::components::Component;
-use crate::model::components::{Ecosystem, VersionSource};
 use crate::model::events::{Event, EventKind};
 use crate::model::metadata::{ChatTemplate, ModelMetadata};
 use crate::model::privacy::Egress;
@@ -98,21 +97,7 @@ fn kinds(events: &[Event]) -> Vec<EventKind> {
 }
 
 fn component(key: &str, version: &str) -> Component {
-    Component {
-        version_note: None,
-        canonical_version: None,
-        ecosystem: Ecosystem::PyPI,
-        name: key.into(),
-        key: key.into(),
-        version: version.into(),
-        path: format!("/venv/lib/{key}-{version}.dist-info/METADATA"),
-        how: VersionSource::DistInfoMetadata,
-        replaced_by: None,
-        source_package: None,
-        shadowed: false,
-        revision: None,
-        detail: None,
-    }
+    crate::model::testing::pypi_component(key, version)
 }
 
 fn known(h: &str) -> FileHash {
