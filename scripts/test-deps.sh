@@ -2,7 +2,7 @@
 # Installs everything the test suite needs and prints, eval-able, where it is:
 #   AIPOSTURE_LLAMA_SERVER=...  AIPOSTURE_TINY_GGUF=...  AIPOSTURE_PYTHON=...  AIPOSTURE_GRADIO_PYTHON=...
 #   AIPOSTURE_MCP_PYTHON=...  AIPOSTURE_PRODUCTS_VENV=...  AIPOSTURE_LITELLM_VENV=...
-#   AIPOSTURE_SERVING_VENV=...  AIPOSTURE_LANGFLOW_VENV=...
+#   AIPOSTURE_SERVING_VENV=...  AIPOSTURE_LANGFLOW_VENV=...  AIPOSTURE_KSERVE_VENV=...
 #
 # Idempotent and cached: Debian packages are installed only when missing; the
 # llama-server binary is built once from the llama-cpp-python sdist (which vendors
@@ -199,6 +199,11 @@ SERVING_PKGS=("bentoml==${BENTOML_VERSION:-1.4.40}" "langserve[server]==${LANGSE
 SVENV="$CACHE/venv-serving"
 bg_venv "$SVENV" sse_starlette "${SERVING_PKGS[@]}"  # sse_starlette: langserve's [server] extra
 
+# --- KServe's Python model server (tests/products.rs): its pins (pandas 2, protobuf 6) do not
+# resolve with AutoGen Studio's and would move the products venv's, so a venv of its own.
+KVENV="$CACHE/venv-kserve"
+bg_venv "$KVENV" "" "kserve==${KSERVE_VERSION:-0.21.0}"
+
 # --- Langflow (tests/products.rs): an agent/workflow builder whose auto-login is auth anyone
 # can grant themselves. langflow-base alone (no PyTorch) is about 330 distributions, 1.8 GB:
 # a venv of its own, installed in the background with the others.
@@ -258,5 +263,5 @@ fi
 
 wait_venvs
 
-printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\nAIPOSTURE_PRODUCTS_VENV=%q\nAIPOSTURE_LITELLM_VENV=%q\nAIPOSTURE_SERVING_VENV=%q\nAIPOSTURE_LANGFLOW_VENV=%q\n' \
-  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python" "$PVENV" "$LVENV" "$SVENV" "$FVENV"
+printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\nAIPOSTURE_PRODUCTS_VENV=%q\nAIPOSTURE_LITELLM_VENV=%q\nAIPOSTURE_SERVING_VENV=%q\nAIPOSTURE_LANGFLOW_VENV=%q\nAIPOSTURE_KSERVE_VENV=%q\n' \
+  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python" "$PVENV" "$LVENV" "$SVENV" "$FVENV" "$KVENV"

@@ -1,9 +1,9 @@
 //! The AI stack beyond inference servers, for real: a training dashboard
 //! (TensorBoard), experiment trackers (MLflow, Aim), app UIs (Streamlit, marimo),
 //! a vector database (Chroma), a cluster/serving framework (Ray), serving
-//! frameworks (BentoML, LangServe) and agent builders (AutoGen Studio, Langflow),
+//! frameworks (BentoML, LangServe, KServe) and agent builders (AutoGen Studio, Langflow),
 //! each the real program from PyPI (`scripts/test-deps.sh`: venv-products,
-//! venv-serving, venv-langflow), started in a
+//! venv-serving, venv-langflow, venv-kserve), started in a
 //! namespace on a LAN of two (a veth pair) with no route beyond it: once as it
 //! starts by default and once exposed or hardened (auth on, bound to loopback,
 //! telemetry off). What aiposture says of product, listeners (children's
@@ -32,6 +32,10 @@ fn serving_bin(name: &str) -> PathBuf {
 /// Langflow's venv (langflow-base: about 330 distributions of its own).
 fn langflow_bin(name: &str) -> PathBuf {
     bin_of("AIPOSTURE_LANGFLOW_VENV", "venv-langflow", name)
+}
+
+fn kserve_bin(name: &str) -> PathBuf {
+    bin_of("AIPOSTURE_KSERVE_VENV", "venv-kserve", name)
 }
 
 fn bin_of(var: &str, default: &str, name: &str) -> PathBuf {
@@ -1167,4 +1171,74 @@ fn langflow_auto_login_is_no_auth_even_where_the_api_refuses() {
             .expect("json")
             .contains(&password)
     );
+}
+
+const KSERVE_MODEL: &str = "from kserve import Model, ModelServer\n\n\nclass Echo(Model):\n    def __init__(self):\n        super().__init__(\"echo\")\n        self.ready = True\n\n    def predict(self, payload, headers=None):\n        return payload\n\n\nif __name__ == \"__main__\":\n    ModelServer().start([Echo()])\n";
+
+/// KServe's model server has no bind option and no auth: HTTP and gRPC on every
+/// interface, each its own finding; without gRPC one port fewer, never one
+/// judged safe.
+#[test]
+fn kserve_serves_http_and_grpc_on_every_interface() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir.path().join("model.py"), KSERVE_MODEL);
+    let python = kserve_bin("python");
+    let (http, grpc) = (7861, 7862);
+    let (http_only, unused_grpc) = (7863, 7864);
+    let both = start(
+        &pair.server,
+        &python,
+        dir.path(),
+        &[
+            "model.py",
+            "--http_port",
+            &http.to_string(),
+            "--grpc_port",
+            &grpc.to_string(),
+        ],
+        &[],
+    );
+    let one = start(
+        &pair.server,
+        &python,
+        dir.path(),
+        &[
+            "model.py",
+            "--http_port",
+            &http_only.to_string(),
+            "--grpc_port",
+            &unused_grpc.to_string(),
+            "--enable_grpc",
+            "false",
+        ],
+        &[],
+    );
+    wait_until("both KServe servers", Duration::from_secs(120), || {
+        pair.client_reaches(&pair.server_addr, grpc)
+            && pair.client_reaches(&pair.server_addr, http_only)
+    });
+    assert_lan(&pair, http, "/v1/models", "200", &both);
+    assert_lan(&pair, http_only, "/v1/models", "200", &one);
+    assert!(!pair.client_reaches(&pair.server_addr, unused_grpc));
+
+    let snap = snapshot(&[]);
+    let p1 = judged(&snap, "kserve", http, (true, true), &both);
+    let p2 = judged(&snap, "kserve", grpc, (true, true), &both);
+    assert_eq!(p1, p2, "one server holds both ports");
+    assert_eq!(p1, u64::from(both.pid));
+    judged(&snap, "kserve", http_only, (true, true), &one);
+    let s = server_on(&snap, http);
+    assert_eq!(s["auth"]["state"], "unsupported", "{:#}", s["auth"]);
+    let idx = socket_on(&snap, s, http);
+    let v = snap["probe_verdicts"]
+        .as_array()
+        .expect("probe_verdicts")
+        .iter()
+        .find(|v| v["socket"] == idx)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(v["identity"], "confirmed", "{v:#}");
+    assert_eq!(v["version"], "0.21.0", "{v:#}");
+    assert_eq!(v["auth"], "answers_without_credentials", "{v:#}");
 }
