@@ -102,6 +102,13 @@ pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelA
         ModelFormat::Safetensors => match safetensors::read_safetensors(path) {
             Ok(mut m) => {
                 redact(&mut m);
+                // What the loader rejects is an error of the file, its header kept.
+                if !m.structure_errors.is_empty() {
+                    a.error = Some(format!(
+                        "the safetensors loader rejects this header: {}",
+                        m.structure_errors.join("; ")
+                    ));
+                }
                 a.metadata = Some(m)
             }
             Err(e) => a.error = Some(e),

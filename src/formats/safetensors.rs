@@ -55,7 +55,7 @@ fn parse<R: Read>(mut r: R, file_size: u64) -> Result<ModelMetadata, String> {
         ));
     }
     let data_len = file_size - 8 - n;
-    from_header(&json, data_len)
+    from_header(&json, 8 + n, data_len)
 }
 
 /// Element size of a safetensors dtype, in bits (sub-byte types exist).
@@ -71,8 +71,16 @@ fn dtype_bits(d: &str) -> Option<u64> {
     })
 }
 
-/// Map the JSON header to metadata; `data_len` is the size of the byte buffer after it.
-pub fn from_header(json: &[u8], data_len: u64) -> Result<ModelMetadata, String> {
+/// Violations kept per file; the rest are counted.
+const MAX_STRUCTURE_ERRORS: usize = 8;
+
+/// Map the JSON header to metadata; the byte buffer after it starts at file
+/// offset `data_start` and holds `data_len` bytes. What the reference loader
+/// (safetensors' `SafeTensors::deserialize`) rejects goes to `structure_errors`:
+/// an unknown dtype, offsets that run backwards or past the buffer, a size that
+/// is not dtype × shape, tensors that are not contiguous from offset 0 (gaps and
+/// overlaps) or do not cover the whole buffer.
+pub fn from_header(json: &[u8], data_start: u64, data_len: u64) -> Result<ModelMetadata, String> {
     let v: Value = serde_json::from_slice(json)
         .map_err(|e| format!("the header at offset 8 is not JSON: {e}"))?;
     let Value::Object(map) = v else {
@@ -83,6 +91,8 @@ pub fn from_header(json: &[u8], data_len: u64) -> Result<ModelMetadata, String> 
     let mut params: Option<u64> = Some(0);
     let mut tensors: u64 = 0;
     let mut bad_offsets: u64 = 0;
+    let mut structure: Vec<String> = Vec::new();
+    let mut spans: Vec<(u64, u64, String)> = Vec::new();
     for (name, t) in &map {
         if name == "__metadata__" {
             metadata(&mut m, t);
@@ -127,38 +137,84 @@ pub fn from_header(json: &[u8], data_len: u64) -> Result<ModelMetadata, String> 
             .get("data_offsets")
             .and_then(Value::as_array)
             .and_then(|a| a.iter().map(Value::as_u64).collect());
-        let problem = match offsets.as_deref() {
-            Some(&[b, e]) if b > e => Some(format!("data_offsets [{b}, {e}] run backwards")),
-            Some(&[b, e]) if e > data_len => Some(format!(
-                "data_offsets [{b}, {e}] pass the end of the {data_len}-byte data section"
+        let bits = dtype_bits(&dtype);
+        let at = |b: u64| data_start.saturating_add(b);
+        let mut problem = match offsets.as_deref() {
+            Some(&[b, e]) if b > e => Some(format!(
+                "data_offsets [{b}, {e}] run backwards (file offset {})",
+                at(b)
             )),
-            Some(&[b, e]) => match (elems, dtype_bits(&dtype)) {
-                (Some(Some(n)), Some(bits)) => n
-                    .checked_mul(bits)
-                    .map(|b| b.div_ceil(8))
-                    .filter(|&want| want != e - b)
-                    .map(|want| {
+            Some(&[b, e]) if e > data_len => Some(format!(
+                "data_offsets [{b}, {e}] pass the end of the {data_len}-byte data section (file offset {})",
+                at(e)
+            )),
+            Some(&[b, e]) => match (elems, bits) {
+                (Some(Some(n)), Some(bits)) => match n.checked_mul(bits) {
+                    None => Some("dtype × shape overflows".to_string()),
+                    Some(nbits) if nbits % 8 != 0 => Some(format!(
+                        "{dtype} {shape:?} is {nbits} bits, not whole bytes"
+                    )),
+                    Some(nbits) => (nbits / 8 != e - b).then(|| {
                         format!(
-                            "data_offsets [{b}, {e}] hold {} bytes, {dtype} {shape:?} needs {want}",
-                            e - b
+                            "data_offsets [{b}, {e}] hold {} bytes, {dtype} {shape:?} needs {} (file offset {})",
+                            e - b,
+                            nbits / 8,
+                            at(b)
                         )
                     }),
+                },
                 _ => None,
             },
             _ => Some("data_offsets missing or not two integers".into()),
         };
+        if bits.is_none() && problem.is_none() {
+            problem = Some(format!("unknown dtype {dtype}"));
+        }
+        if let Some(&[b, e]) = offsets.as_deref() {
+            spans.push((b, e, shown.clone()));
+        }
         if let Some(p) = problem {
             bad_offsets += 1;
-            if bad_offsets <= 8 {
-                m.note(format!("tensor {shown}: {p}"));
+            if structure.len() < MAX_STRUCTURE_ERRORS {
+                structure.push(format!("tensor {shown}: {p}"));
             }
         }
     }
-    if bad_offsets > 8 {
-        m.note(format!(
-            "{bad_offsets} tensors with invalid data_offsets in all"
-        ));
+    // The reference loader sorts by offsets and wants each tensor to start
+    // where the previous one ends, from 0 to the end of the buffer.
+    spans.sort();
+    let mut end_of_last = 0u64;
+    for (b, e, name) in &spans {
+        if *b != end_of_last {
+            bad_offsets += 1;
+            if structure.len() < MAX_STRUCTURE_ERRORS {
+                let what = if *b < end_of_last {
+                    "overlaps"
+                } else {
+                    "leaves a gap before"
+                };
+                structure.push(format!(
+                    "tensor {name}: data_offsets [{b}, {e}] {what} the previous tensor's end {end_of_last} (file offset {})",
+                    data_start.saturating_add(*b)
+                ));
+            }
+        }
+        end_of_last = end_of_last.max(*e);
     }
+    if end_of_last < data_len {
+        bad_offsets += 1;
+        if structure.len() < MAX_STRUCTURE_ERRORS {
+            structure.push(format!(
+                "the tensors cover {end_of_last} of the {data_len}-byte data section: {} bytes from file offset {} belong to none",
+                data_len - end_of_last,
+                data_start.saturating_add(end_of_last)
+            ));
+        }
+    }
+    if bad_offsets as usize > structure.len() {
+        structure.push(format!("{bad_offsets} structure errors in all"));
+    }
+    m.structure_errors = structure;
     m.tensor_count = Some(tensors);
     if tensors > 0 {
         m.parameter_count = params;
@@ -235,6 +291,7 @@ mod tests {
             serde_json::from_value(e["general"].clone()).unwrap();
         assert_eq!(m.general, general);
         assert!(m.notes.is_empty(), "{:?}", m.notes);
+        assert!(m.structure_errors.is_empty(), "{:?}", m.structure_errors);
     }
 
     #[test]
@@ -247,9 +304,11 @@ mod tests {
         let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
         let m = parse_safetensors(&bytes[..8 + n + 4]).unwrap();
         assert!(
-            m.notes.iter().any(|n| n.contains("pass the end")),
+            m.structure_errors
+                .iter()
+                .any(|n| n.contains("pass the end")),
             "{:?}",
-            m.notes
+            m.structure_errors
         );
     }
 
@@ -302,15 +361,69 @@ mod tests {
         assert_eq!(m.name.as_deref(), Some("x\u{FFFD}[2Jy"));
         let notes = m.notes.join("\n");
         assert!(notes.contains("overflows"), "{notes}");
-        assert!(notes.contains("run backwards"), "{notes}");
-        assert!(notes.contains("pass the end"), "{notes}");
         assert!(notes.contains("not a string"), "{notes}");
+        let errors = m.structure_errors.join("\n");
+        assert!(errors.contains("run backwards"), "{errors}");
+        assert!(errors.contains("pass the end"), "{errors}");
 
         // Offsets inside the file but the wrong size for the dtype and shape.
         let mut b = file(r#"{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,8]}}"#);
         b.extend_from_slice(&[0; 16]);
         let m = parse_safetensors(&b).unwrap();
         assert_eq!(m.parameter_count, Some(4));
-        assert!(m.notes[0].contains("needs 16"), "{:?}", m.notes);
+        assert!(
+            m.structure_errors[0].contains("needs 16"),
+            "{:?}",
+            m.structure_errors
+        );
+    }
+
+    /// What safetensors' own loader rejects (tensor.rs `validate` and
+    /// `deserialize`): tensors must follow each other from offset 0 to the end
+    /// of the buffer, in whole bytes, with a known dtype.
+    #[test]
+    fn layouts_the_reference_loader_rejects_are_errors() {
+        let with_data = |header: &str, data: usize| {
+            let mut b = file(header);
+            b.extend(std::iter::repeat_n(0u8, data));
+            parse_safetensors(&b).expect("header parses")
+        };
+        let errors = |m: ModelMetadata| m.structure_errors.join("\n");
+        // Contiguous and covering: clean, whatever the name order.
+        let m = with_data(
+            r#"{"b":{"dtype":"U8","shape":[4],"data_offsets":[4,8]},"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#,
+            8,
+        );
+        assert!(m.structure_errors.is_empty(), "{:?}", m.structure_errors);
+        // Two tensors on the same bytes.
+        let e = errors(with_data(
+            r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}}"#,
+            8,
+        ));
+        assert!(e.contains("overlaps"), "{e}");
+        // Bytes that belong to no tensor, between and after.
+        let e = errors(with_data(
+            r#"{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[4,6]}}"#,
+            8,
+        ));
+        assert!(e.contains("gap"), "{e}");
+        assert!(e.contains("cover 6 of the 8-byte"), "{e}");
+        // An unknown dtype, and a sub-byte tensor that ends mid-byte.
+        let e = errors(with_data(
+            r#"{"a":{"dtype":"Q9","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"F4","shape":[3],"data_offsets":[2,4]}}"#,
+            4,
+        ));
+        assert!(e.contains("unknown dtype Q9"), "{e}");
+        assert!(e.contains("not whole bytes"), "{e}");
+        // Only metadata, yet bytes after the header: the loader rejects it too.
+        let e = errors(with_data(r#"{"__metadata__":{"a":"b"}}"#, 3));
+        assert!(e.contains("cover 0 of the 3-byte"), "{e}");
+        // The file offset of a violation is given (8 + header length + offset).
+        let header = r#"{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[3,5]}}"#;
+        let e = errors(with_data(header, 5));
+        assert!(
+            e.contains(&format!("file offset {}", 8 + header.len() + 3)),
+            "{e}"
+        );
     }
 }

@@ -38,6 +38,10 @@ pub struct ModelMetadata {
     pub chat_template: Option<ChatTemplate>,
     /// What the parser noticed: inconsistencies, caps hit, values it could not use.
     pub notes: Vec<String>,
+    /// What the format's reference loader rejects or would read otherwise than
+    /// this header says, each with its file offset: the file is not clean.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub structure_errors: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
