@@ -10,7 +10,9 @@ fn main() {
     let mut files = Vec::new();
     collect(root, &mut files);
     files.sort();
-    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    // The path is completed where the crate compiles (env! of its manifest
+    // dir), never baked in here: a target directory shared by two checkouts
+    // reuses this output without rerunning the script.
     let mut out = String::from("&[\n");
     for f in &files {
         let rel = f
@@ -18,10 +20,9 @@ fn main() {
             .expect("under root")
             .display()
             .to_string();
-        let abs = Path::new(&manifest).join(f);
         out.push_str(&format!(
-            "    ({rel:?}, include_str!({:?})),\n",
-            abs.display().to_string()
+            "    ({rel:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?}))),\n",
+            format!("/{}", f.display())
         ));
     }
     out.push_str("]\n");
