@@ -36,6 +36,8 @@ pub struct Collector {
     /// Variables whose values are read: config_audit.toml's allowlist and the
     /// switches, URLs and locations of privacy.toml.
     env_allowlist: Vec<String>,
+    /// Settings read as switch words even under secret-looking names.
+    env_switches: Vec<String>,
     users: UserNames,
     sniffed: std::sync::Mutex<loaded::SniffCache>,
     probes_enabled: bool,
@@ -96,11 +98,15 @@ impl Collector {
         env_allowlist.extend(knowledge.signatures.self_grant_env_names());
         env_allowlist.sort();
         env_allowlist.dedup();
+        let mut env_switches: Vec<String> = knowledge.signatures.self_grant_env_names().collect();
+        env_switches.sort();
+        env_switches.dedup();
         Collector {
             knowledge,
             secret_flags,
             abbreviable_flags,
             env_allowlist,
+            env_switches,
             users: UserNames::load(),
             sniffed: Default::default(),
             probes_enabled: true,
@@ -504,6 +510,7 @@ impl Collector {
                 sockets: &sockets,
                 ns_of_pid: &ns.of_pid,
                 env_allowlist: &self.env_allowlist,
+                env_switches: &self.env_switches,
                 users: &self.users,
                 sniffed: &self.sniffed,
             },

@@ -26,6 +26,8 @@ pub struct Context<'a> {
     pub sockets: &'a [Socket],
     pub ns_of_pid: &'a BTreeMap<u32, String>,
     pub env_allowlist: &'a [String],
+    /// On/off settings read even under a secret-looking name, as the switch word only.
+    pub env_switches: &'a [String],
     pub users: &'a UserNames,
     pub sniffed: &'a Mutex<SniffCache>,
 }
@@ -127,7 +129,7 @@ fn build_one(f: Identified<'_>, cx: &Context, blind: &mut Vec<BlindSpot>) -> Opt
     let members: Vec<u32> = std::iter::once(f.pid)
         .chain(f.workers.iter().copied())
         .collect();
-    let env = env::read(f.pid, cx.env_allowlist);
+    let env = env::read(f.pid, cx.env_allowlist, cx.env_switches);
     let env_names = env.as_ref().map(|e| e.names.clone()).map_err(Clone::clone);
     if let Err(reason) = &env {
         blind.push(BlindSpot {

@@ -21,7 +21,10 @@ fn is_switch_value(v: &str) -> bool {
     WORDS.iter().any(|w| v.trim().eq_ignore_ascii_case(w))
 }
 
-pub fn read(pid: u32, allowlist: &[String]) -> Result<Environment, String> {
+/// `allowlist`: variables whose values are plain configuration. `switches`:
+/// variables declared as on/off settings (the signatures' self-grant ones); a
+/// secret-looking name is read only from there, and only as a switch word.
+pub fn read(pid: u32, allowlist: &[String], switches: &[String]) -> Result<Environment, String> {
     let env = Process::new(pid as i32)
         .and_then(|p| p.environ())
         .map_err(|e| describe(&e))?;
@@ -32,13 +35,18 @@ pub fn read(pid: u32, allowlist: &[String]) -> Result<Environment, String> {
             continue;
         }
         let name = k.to_string_lossy().into_owned();
-        // The allowlist is for configuration; a secret-looking name qualifies
-        // only with a switch's value (WEBUI_AUTH=False), which is no secret.
         let value = v.to_string_lossy();
-        if allowlist.contains(&name) && (!is_secret_name(&name) || is_switch_value(&value)) {
+        let kept = if is_secret_name(&name) {
+            // Only the switch word itself, lowercased: nothing else of the value.
+            (switches.contains(&name) && is_switch_value(&value))
+                .then(|| value.trim().to_ascii_lowercase())
+        } else {
+            allowlist.contains(&name).then(|| redact_text(&value))
+        };
+        if let Some(value) = kept {
             config.push(EnvSetting {
                 name: name.clone(),
-                value: redact_text(&value),
+                value,
             });
         }
         names.push(name);
@@ -72,6 +80,7 @@ mod tests {
                 .expect("sleep")
         };
         let allow = vec!["WEBUI_AUTH".to_string()];
+        let unlisted: Vec<String> = Vec::new();
         for (value, kept) in [("False", true), ("s3cr3t-canary", false)] {
             let mut child = spawn(value);
             // Until exec, the child's environ is still ours.
@@ -83,12 +92,15 @@ mod tests {
                 }
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
-            let env = read(child.id(), &allow).expect("own child's environ");
+            let env = read(child.id(), &allow, &allow).expect("own child's environ");
+            // Allowlisted but not declared a switch: a secret-looking name's value is never read.
+            let plain = read(child.id(), &allow, &unlisted).expect("own child's environ");
+            assert!(plain.config.is_empty(), "{:?}", plain.config.len());
             let _ = child.kill();
             let _ = child.wait();
             assert!(env.names.contains(&"WEBUI_AUTH".to_string()));
             let got: Vec<&str> = env.config.iter().map(|e| e.value.as_str()).collect();
-            assert_eq!(got == ["False"], kept, "{got:?}");
+            assert_eq!(got == ["false"], kept, "{got:?}");
             assert!(!got.contains(&"s3cr3t-canary"));
         }
     }

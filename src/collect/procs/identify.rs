@@ -86,7 +86,7 @@ fn read_python_env(p: &ProcEntry, home: Option<String>) -> Option<PythonDists> {
         return None;
     }
     let allow: Vec<String> = PYTHON_PATH_VARS.iter().map(|v| (*v).to_string()).collect();
-    let env: Vec<(String, String)> = env::read(p.pid, &allow)
+    let env: Vec<(String, String)> = env::read(p.pid, &allow, &[])
         .map(|e| e.config.into_iter().map(|s| (s.name, s.value)).collect())
         .unwrap_or_default();
     let view = python::ProcessView {
