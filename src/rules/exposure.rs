@@ -94,9 +94,17 @@ pub fn unauthenticated_exposed(
             .find(|p| p.auth == ProbeAuth::AnswersWithoutCredentials);
         // What anyone can grant themselves (open sign-up of the first admin, a
         // setting that signs every visitor in) is no auth, whatever else says so.
-        let mut self_grant: Vec<&String> = server.auth.self_grant.iter().collect();
-        self_grant.extend(answered.iter().flat_map(|p| &p.self_grant));
-        self_grant.dedup();
+        let mut self_grant: Vec<&String> = Vec::new();
+        for g in server
+            .auth
+            .self_grant
+            .iter()
+            .chain(answered.iter().flat_map(|p| &p.self_grant))
+        {
+            if !self_grant.contains(&g) {
+                self_grant.push(g);
+            }
+        }
         let covered = self_grant.is_empty()
             && (demands || (server.auth.state == AuthState::Configured && open.is_none()));
         for &idx in &server.sockets {

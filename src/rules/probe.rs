@@ -95,27 +95,19 @@ pub fn verdict(p: &Probe, fps: &Fingerprints) -> ProbeVerdict {
     };
     // The product's own public answer says anyone can let themselves in: its
     // 401 elsewhere guards nothing from whoever does.
-    let self_grant: Vec<String> = if identity == ProbeIdentity::Confirmed {
-        let mut g: Vec<String> = p
-            .responses
-            .iter()
-            .flat_map(|r| r.self_grants.iter().cloned())
-            .collect();
-        g.dedup();
-        g
-    } else {
-        Vec::new()
-    };
-    for (r, g) in p
-        .responses
-        .iter()
-        .flat_map(|r| r.self_grants.iter().map(move |g| (r, g)))
-        .filter(|_| !self_grant.is_empty())
-    {
-        evidence.push(Evidence::new(
-            Source::asset("assets/fingerprints.toml", None),
-            format!("GET {} without credentials shows: {g}", r.path),
-        ));
+    let mut self_grant: Vec<String> = Vec::new();
+    if identity == ProbeIdentity::Confirmed {
+        for r in &p.responses {
+            for g in &r.self_grants {
+                evidence.push(Evidence::new(
+                    Source::asset("assets/fingerprints.toml", None),
+                    format!("GET {} without credentials shows: {g}", r.path),
+                ));
+                if !self_grant.contains(g) {
+                    self_grant.push(g.clone());
+                }
+            }
+        }
     }
     let auth = if self_grant.is_empty() {
         auth
