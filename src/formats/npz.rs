@@ -219,6 +219,11 @@ impl Merged {
             Some(all) => {
                 all.globals.extend(r.globals);
                 all.opcodes += r.opcodes;
+                all.anomalies.extend(
+                    r.anomalies
+                        .into_iter()
+                        .map(|a| format!("member {member:?}: {a}")),
+                );
             }
             None => {
                 self.report = Some(PickleReport {
@@ -237,6 +242,7 @@ impl Merged {
             protocol: None,
             notes: Vec::new(),
             incomplete: None,
+            anomalies: Vec::new(),
         });
         // A member not read or not parsed keeps the archive from being safe.
         r.incomplete = self

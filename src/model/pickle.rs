@@ -48,7 +48,7 @@ pub struct PickleGlobal {
     pub class: GlobalClass,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PickleReport {
     /// What the imports and the walk amount to; set by `rules::pickle`
     /// (`None` only in a report no rule has judged yet).
@@ -64,6 +64,12 @@ pub struct PickleReport {
     /// that does not parse); `None` when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incomplete: Option<String>,
+    /// Places where CPython's C unpickler (what `pickle.load` uses) and its
+    /// pure-Python one read the stream differently (a FRAME that ends inside
+    /// an argument, begins inside another, or announces more than there is):
+    /// a file crafted to be read two ways is never clean.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anomalies: Vec<String>,
 }
 
 /// Text from a file made fit for a report: control characters escaped, at most

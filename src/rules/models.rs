@@ -43,6 +43,7 @@ pub fn findings(inv: &Inventory) -> Vec<Finding> {
 pub const RULE_PICKLE_DANGEROUS: &str = "models.pickle-code-execution";
 pub const RULE_PICKLE_SUSPICIOUS: &str = "models.pickle-unknown-globals";
 pub const RULE_TEMPLATE_SSTI: &str = "models.chat-template-ssti";
+pub const RULE_UNCHECKED: &str = "models.could-not-be-checked";
 
 /// Template markers that normal chat templates also use: alone they prove nothing.
 const BENIGN_ALONE: [&str; 1] = ["namespace"];
@@ -53,6 +54,30 @@ pub fn template_escape_markers(t: &crate::model::metadata::ChatTemplate) -> Vec<
         .iter()
         .filter(|m| !BENIGN_ALONE.iter().any(|b| m.starts_with(b)))
         .collect()
+}
+
+/// A model file the readers could not vet: what it would do when loaded is
+/// unknown, which is never a pass.
+fn unchecked(
+    path: &str,
+    where_: &str,
+    loaded: bool,
+    subject: Subject,
+    why: Vec<String>,
+) -> Finding {
+    Finding {
+        rule: RULE_UNCHECKED.into(),
+        severity: if loaded { Severity::Medium } else { Severity::Low },
+        title: format!("{path} ({where_}) could not be checked"),
+        subject,
+        summary: "Its content could not be read to the end the way its loader reads it (truncated, malformed, over a bound of the reader, or read two ways by two loaders), so nothing is known about what loading it does.".into(),
+        evidence: why
+            .into_iter()
+            .take(8)
+            .map(|w| Evidence::new(Source::path(path), w))
+            .collect(),
+        remediation: "Re-download the file from its publisher and compare its digest; until it can be checked, do not load it.".into(),
+    }
 }
 
 /// Pickle and chat-template findings for one model file.
@@ -110,7 +135,21 @@ fn analysis_findings(
                 evidence: listed,
                 remediation: "Review the listed globals; prefer safetensors or GGUF, or torch.load(weights_only=True) which refuses them.".into(),
             }),
-            PickleVerdict::Safe | PickleVerdict::Unparseable => {}
+            PickleVerdict::Unparseable => {
+                let mut why: Vec<String> = p.incomplete.iter().cloned().collect();
+                why.extend(p.anomalies.iter().cloned());
+                out.push(unchecked(path, where_, loaded, subject(), why));
+            }
+            PickleVerdict::Safe => {}
+        }
+    }
+    if let Some(e) = &a.error {
+        let pickled = a.pickle.as_ref().map(super::pickle::verdict);
+        if !matches!(
+            pickled,
+            Some(PickleVerdict::Dangerous | PickleVerdict::Unparseable)
+        ) {
+            out.push(unchecked(path, where_, loaded, subject(), vec![e.clone()]));
         }
     }
     if let Some(o) = &a.onnx {
@@ -483,6 +522,26 @@ mod tests {
         ] {
             assert!(d.iter().any(|x| x == want), "{want}");
         }
+    }
+
+    #[test]
+    fn a_model_that_could_not_be_read_is_a_finding_never_a_pass() {
+        let rules = PickleRules::embedded().unwrap();
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pickle/truncated_p4.pkl");
+        let a = analyse(&path, &ModelFormat::Pickle { protocol: 4 }, &rules);
+        for loaded in [true, false] {
+            let f = analysis_findings(&a, "m.pkl", "test", 1, loaded);
+            assert_eq!(rules_of(&f), [RULE_UNCHECKED], "{f:?}");
+            assert!(evidence(&f[0]).contains("truncated"), "{}", evidence(&f[0]));
+        }
+        let broken = ModelAnalysis {
+            error: Some("tensor \"a\" ends past the data section".into()),
+            ..Default::default()
+        };
+        let f = analysis_findings(&broken, "m.safetensors", "test", 1, true);
+        assert_eq!(rules_of(&f), [RULE_UNCHECKED]);
+        assert_eq!(f[0].severity, Severity::Medium);
     }
 
     #[test]

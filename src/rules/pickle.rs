@@ -5,11 +5,12 @@ use crate::model::pickle::{GlobalClass, PickleReport, PickleVerdict};
 
 /// Dangerous wins over unparseable (the unpickler executes opcodes as it reads
 /// them, so a stream that breaks later has already run what came before),
-/// unparseable over suspicious, suspicious over safe.
+/// unparseable (which includes a stream CPython's loaders read two ways) over
+/// suspicious, suspicious over safe.
 pub fn verdict(r: &PickleReport) -> PickleVerdict {
     if r.globals.iter().any(|g| g.class == GlobalClass::Dangerous) {
         PickleVerdict::Dangerous
-    } else if r.incomplete.is_some() {
+    } else if r.incomplete.is_some() || !r.anomalies.is_empty() {
         PickleVerdict::Unparseable
     } else if r.globals.iter().any(|g| g.class != GlobalClass::Allowed) {
         PickleVerdict::Suspicious
@@ -45,6 +46,7 @@ mod tests {
             protocol: Some(4),
             notes: Vec::new(),
             incomplete: incomplete.then(|| "truncated".into()),
+            anomalies: Vec::new(),
         }
     }
 

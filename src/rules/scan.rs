@@ -146,6 +146,7 @@ mod tests {
             protocol: Some(4),
             notes: vec!["truncated at offset 9".into()],
             incomplete: incomplete.then(|| "truncated at offset 9".into()),
+            anomalies: Vec::new(),
         }
     }
 

@@ -222,7 +222,6 @@ impl Scan<'_> {
         m: &mut Machine,
         at: u64,
         depth: u32,
-        frame_end: usize,
     ) -> Result<(), Fail> {
         match op {
             b'a' => {
@@ -252,10 +251,10 @@ impl Scan<'_> {
                     // joblib.load reads the array from the file, i.e. after
                     // the frame the unpickler already buffered; joblib ends
                     // a frame at each wrapper. Anything else is not modelled.
-                    if c.pos < frame_end {
+                    if c.pos < c.frame_end {
                         return Err(Fail::Malformed(format!(
                             "joblib array wrapper built at offset {at} inside a FRAME that goes on for {} bytes: joblib.load would read the array after the frame, and the walk cannot follow that",
-                            frame_end - c.pos
+                            c.frame_end - c.pos
                         )));
                     }
                     self.inline_array(c, &state, at, depth)?;

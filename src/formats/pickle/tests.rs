@@ -313,3 +313,54 @@ fn text_escapes_decode_like_python() {
     let p = b"S'o\\x73'\nS'sys\\x74em'\n\x93.";
     assert_eq!(dangerous(&scan(p, &rules())), vec![d("os", "system", 22)]);
 }
+
+/// `body` (protocol 4) behind a FRAME that announces `n` bytes.
+fn framed(n: u64, body: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x80, 4, 0x95];
+    p.extend_from_slice(&n.to_le_bytes());
+    p.extend_from_slice(body);
+    p
+}
+
+#[test]
+fn frames_the_two_cpython_unpicklers_read_differently_are_never_safe() {
+    // SHORT_BINUNICODE "abc", MEMOIZE, STOP: 7 bytes. CPython's C unpickler
+    // loads every frame length up to 7; its pure-Python one refuses 3 and 4
+    // (the frame ends inside the argument) and runs what there is for 8.
+    let body = b"\x8c\x03abc\x94.";
+    for n in [0, 1, 2, 5, 6, 7] {
+        let r = scan(&framed(n, body), &rules());
+        assert!(r.anomalies.is_empty(), "frame {n}: {:?}", r.anomalies);
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Safe,
+            "frame {n}"
+        );
+    }
+    for n in [3, 4, 8, 100] {
+        let r = scan(&framed(n, body), &rules());
+        assert_eq!(r.anomalies.len(), 1, "frame {n}: {r:?}");
+        assert_eq!(
+            crate::rules::pickle::verdict(&r),
+            PickleVerdict::Unparseable,
+            "frame {n}"
+        );
+    }
+    // A frame opened inside another.
+    let mut inner = vec![0x95];
+    inner.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    inner.extend_from_slice(body);
+    let outer = [inner, b"xyz".to_vec()].concat();
+    let r = scan(&framed(outer.len() as u64, &outer), &rules());
+    assert!(r.anomalies[0].contains("begins before"), "{r:?}");
+}
+
+#[test]
+fn a_frame_claiming_too_much_still_reports_what_it_imports() {
+    // The pure-Python unpickler runs the opcodes of a short frame: os.system
+    // behind a frame that announces 1 MiB is still found.
+    let body = b"\x8c\x02os\x8c\x06system\x93\x8c\x02id\x85R.";
+    let r = scan(&framed(1 << 20, body), &rules());
+    assert_eq!(dangerous(&r).len(), 1, "{r:?}");
+    assert_eq!(crate::rules::pickle::verdict(&r), PickleVerdict::Dangerous);
+}

@@ -14,6 +14,12 @@ pub(crate) struct Cursor<'d> {
     pub(crate) data: &'d [u8],
     pub(crate) pos: usize,
     pub(crate) base: u64,
+    /// End of the current FRAME (protocol 4+), as an index into `data`; 0
+    /// when no frame is open.
+    pub(crate) frame_end: usize,
+    /// First read that crossed the end of the current frame: CPython's C
+    /// unpickler reads on, its pure-Python one stops there.
+    pub(crate) crossed: Option<String>,
 }
 
 impl<'d> Cursor<'d> {
@@ -29,8 +35,21 @@ impl<'d> Cursor<'d> {
             )));
         }
         let s = &self.data[self.pos..self.pos + n as usize];
+        self.check_frame(self.pos + n as usize, what, at);
         self.pos += n as usize;
         Ok(s)
+    }
+
+    /// Python's `_Unframer` serves a read from the open frame, or from the
+    /// file once the frame is used up; a read that starts inside the frame and
+    /// ends past it is its "pickle exhausted before end of frame".
+    fn check_frame(&mut self, end: usize, what: &str, at: u64) {
+        if self.pos < self.frame_end && end > self.frame_end && self.crossed.is_none() {
+            self.crossed = Some(format!(
+                "{what} at offset {at} reads past the end of its FRAME (offset {}): CPython's C unpickler reads on, the pure-Python unpickler stops with \"pickle exhausted before end of frame\"",
+                self.base + self.frame_end as u64
+            ));
+        }
     }
 
     pub(crate) fn uint(&mut self, width: u64, what: &str, at: u64) -> Result<u64, Fail> {
@@ -52,6 +71,7 @@ impl<'d> Cursor<'d> {
                 "truncated: {what} at offset {at} has no end of line"
             )));
         };
+        self.check_frame(self.pos + n + 1, what, at);
         self.pos += n + 1;
         Ok(&rest[..n])
     }
@@ -75,6 +95,7 @@ pub(crate) struct Scan<'r> {
     pub(crate) globals: Vec<PickleGlobal>,
     pub(crate) notes: Vec<String>,
     pub(crate) notes_dropped: usize,
+    pub(crate) anomalies: Vec<String>,
     pub(crate) opcodes: u64,
     pub(crate) protocol: Option<u8>,
     pub(crate) symbol_bytes: usize,
@@ -101,6 +122,13 @@ pub(crate) enum Text {
 }
 
 impl Scan<'_> {
+    /// A place where CPython's loaders would read the stream differently.
+    pub(crate) fn anomaly(&mut self, a: String) {
+        if self.anomalies.len() < MAX_NOTES {
+            self.anomalies.push(a);
+        }
+    }
+
     pub(crate) fn note(&mut self, n: String) {
         if self.notes.len() < MAX_NOTES {
             self.notes.push(n);
@@ -360,14 +388,21 @@ impl Scan<'_> {
         depth: u32,
         single: bool,
     ) -> Result<usize, Fail> {
-        let mut c = Cursor { data, pos: 0, base };
+        let mut c = Cursor {
+            data,
+            pos: 0,
+            base,
+            frame_end: 0,
+            crossed: None,
+        };
         let mut m = Machine::default();
-        // End of the current FRAME (protocol 4+), as an index into `data`.
-        let mut frame_end = 0usize;
         if data.is_empty() {
             return Err(Fail::Malformed("empty input: no pickle opcode".into()));
         }
         loop {
+            if let Some(why) = c.crossed.take() {
+                self.anomaly(why);
+            }
             let at = c.offset();
             let Some(&op) = data.get(c.pos) else {
                 return Err(Fail::Truncated(format!(
@@ -395,16 +430,33 @@ impl Scan<'_> {
                     }
                 }
                 0x95 => {
+                    // CPython's two unpicklers disagree on frames; the walk
+                    // reads as the C one does (frames are only a buffering
+                    // hint) and records where the pure-Python one would differ.
+                    if c.pos < c.frame_end {
+                        self.anomaly(format!(
+                            "FRAME at offset {at} begins before the FRAME before it ends (offset {}): the pure-Python unpickler refuses it, the C unpickler reads on",
+                            base + c.frame_end as u64
+                        ));
+                    }
+                    c.frame_end = 0;
                     let n = c.uint(8, "FRAME", at)?;
                     let left = (data.len() - c.pos) as u64;
                     if n > left {
-                        return Err(Fail::Truncated(format!(
-                            "truncated: FRAME at offset {at} announces {n} bytes, only {left} remain"
-                        )));
+                        // The C unpickler stops here; the pure-Python one runs
+                        // the opcodes that are there, so they are walked.
+                        self.anomaly(format!(
+                            "FRAME at offset {at} announces {n} bytes, only {left} remain: the C unpickler refuses it, the pure-Python unpickler runs what is there"
+                        ));
+                        c.frame_end = data.len();
+                    } else {
+                        c.frame_end = c.pos + n as usize;
                     }
-                    frame_end = c.pos + n as usize;
                 }
                 b'.' => {
+                    if let Some(why) = c.crossed.take() {
+                        self.anomaly(why);
+                    }
                     if depth == 0 {
                         self.pickles += 1;
                         self.end = c.offset();
@@ -449,7 +501,7 @@ impl Scan<'_> {
                 | b'd'
                 | b'l'
                 | 0x91
-                | 0x85..=0x87 => self.container_op(op, &mut c, &mut m, at, depth, frame_end)?,
+                | 0x85..=0x87 => self.container_op(op, &mut c, &mut m, at, depth)?,
                 b'c' | b'i' | 0x93 | 0x82..=0x84 => self.import_op(op, &mut c, &mut m, at)?,
                 b'R' | 0x81 | 0x92 | b'o' | b'P' | b'Q' => self.call_op(op, &mut c, &mut m, at)?,
                 other => return Err(unknown_opcode(other, at)),
