@@ -22,6 +22,9 @@ JUPYTER_SERVER=${JUPYTER_SERVER_VERSION:-2.21.1}
 # ipykernel: the kernel a Jupyter server starts as a child process (tests/jupyter.rs).
 IPYKERNEL=${IPYKERNEL_VERSION:-6.30.1}
 JOBLIB_PY=${JOBLIB_PY_VERSION:-1.5.2}
+# scikit-learn and pandas write the benign library pickles of tests/pickle_verdicts.rs.
+SKLEARN_PY=${SKLEARN_PY_VERSION:-1.7.2}
+PANDAS_PY=${PANDAS_PY_VERSION:-2.3.3}
 LZ4_PY=${LZ4_PY_VERSION:-4.4.4}
 JOBS=${JOBS:-$(nproc)}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -92,13 +95,15 @@ H5PY=3.16.0
 # jupyter_server alone (no JupyterLab): the same Tornado app answers /api and /api/status.
 VENV="$CACHE/venv"
 PY_PKGS=("gguf==$GGUF_PY" "safetensors==${SAFETENSORS_PY_VERSION:-0.7.0}" "numpy<3"
-  "jupyter_server==$JUPYTER_SERVER" "ipykernel==$IPYKERNEL" "joblib==$JOBLIB_PY" "lz4==$LZ4_PY" "onnx==$ONNX_PY" "h5py==$H5PY")
+  "jupyter_server==$JUPYTER_SERVER" "ipykernel==$IPYKERNEL" "joblib==$JOBLIB_PY" "lz4==$LZ4_PY" "onnx==$ONNX_PY" "h5py==$H5PY"
+  "scikit-learn==$SKLEARN_PY" "pandas==$PANDAS_PY")
 if ! "$VENV/bin/python" -c "
-import sys, numpy, safetensors.numpy, jupyter_server, ipykernel, joblib, lz4.frame, onnx, h5py, importlib.metadata as m
+import sys, numpy, safetensors.numpy, jupyter_server, ipykernel, joblib, lz4.frame, onnx, h5py, sklearn, pandas, importlib.metadata as m
 sys.exit(m.version('gguf') != '$GGUF_PY' or m.version('safetensors') != '${SAFETENSORS_PY_VERSION:-0.7.0}'
          or m.version('jupyter_server') != '$JUPYTER_SERVER' or m.version('ipykernel') != '$IPYKERNEL'
          or m.version('joblib') != '$JOBLIB_PY'
-         or m.version('lz4') != '$LZ4_PY' or m.version('onnx') != '$ONNX_PY' or m.version('h5py') != '$H5PY')" 2>/dev/null; then
+         or m.version('lz4') != '$LZ4_PY' or m.version('onnx') != '$ONNX_PY' or m.version('h5py') != '$H5PY'
+         or m.version('scikit-learn') != '$SKLEARN_PY' or m.version('pandas') != '$PANDAS_PY')" 2>/dev/null; then
   log "venv + pip install ${PY_PKGS[*]}"
   rm -rf "$VENV"
   python3 -m venv "$VENV"

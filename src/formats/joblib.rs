@@ -169,7 +169,7 @@ fn unparseable(note: String) -> PickleReport {
         protocol: None,
         incomplete: Some(note.clone()),
         notes: vec![note],
-        anomalies: Vec::new(),
+        ..Default::default()
     }
 }
 

@@ -224,6 +224,9 @@ impl Merged {
                         .into_iter()
                         .map(|a| format!("member {member:?}: {a}")),
                 );
+                for (k, v) in r.declared_versions {
+                    all.declared_versions.entry(k).or_insert(v);
+                }
             }
             None => {
                 self.report = Some(PickleReport {
@@ -242,7 +245,7 @@ impl Merged {
             protocol: None,
             notes: Vec::new(),
             incomplete: None,
-            anomalies: Vec::new(),
+            ..Default::default()
         });
         // A member not read or not parsed keeps the archive from being safe.
         r.incomplete = self

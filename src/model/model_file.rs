@@ -332,6 +332,10 @@ pub enum FileVerdict {
     NotAModel,
     /// A model whose header was read and holds nothing that runs code.
     Clean,
+    /// A pickle whose imports are all tensor rebuilders or classes of
+    /// well-known ML libraries (scikit-learn, numpy, torch.nn …): loading it
+    /// runs those libraries' own code, nothing else. A fact, not an alarm.
+    BenignLibrary,
     /// Could not be read or parsed: truncated, malformed, over a bound. Not vetted.
     Error,
     /// A pickle stream the walker could not finish: what follows the break is unknown.
@@ -347,6 +351,7 @@ impl FileVerdict {
         match self {
             FileVerdict::NotAModel => "not a model",
             FileVerdict::Clean => "clean",
+            FileVerdict::BenignLibrary => "benign-library",
             FileVerdict::Error => "error",
             FileVerdict::Unparseable => "unparseable",
             FileVerdict::Suspicious => "suspicious",
@@ -354,9 +359,13 @@ impl FileVerdict {
         }
     }
 
-    /// Everything but a clean model or a non-model leaves the file unvetted.
+    /// Everything but a clean model, one of known libraries' classes only, or
+    /// a non-model leaves the file unvetted.
     pub fn fails(self) -> bool {
-        !matches!(self, FileVerdict::NotAModel | FileVerdict::Clean)
+        !matches!(
+            self,
+            FileVerdict::NotAModel | FileVerdict::Clean | FileVerdict::BenignLibrary
+        )
     }
 }
 

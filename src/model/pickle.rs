@@ -12,13 +12,18 @@ pub const MAX_TEXT_CHARS: usize = 200;
 
 /// Outcome of one static scan. Order of precedence: `Dangerous` (any dangerous
 /// global, even in a stream that later fails to parse: the unpickler runs
-/// opcodes as it reads them) > `Unparseable` > `Suspicious` > `Safe`.
+/// opcodes as it reads them) > `Unparseable` > `Suspicious` > `BenignLibrary`
+/// > `Safe`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PickleVerdict {
     /// Every global is on the allowlist (or there is none).
     Safe,
-    /// At least one global is neither allowed nor known dangerous.
+    /// Every global is allowed or a class of a well-known ML library
+    /// (`assets/pickle_libraries.toml`): loading runs that library's code.
+    BenignLibrary,
+    /// At least one global is neither allowed, nor a known library's, nor
+    /// known dangerous.
     Suspicious,
     /// At least one global can run code, touch files, the network or processes.
     Dangerous,
@@ -32,6 +37,9 @@ pub enum PickleVerdict {
 #[serde(rename_all = "snake_case")]
 pub enum GlobalClass {
     Allowed,
+    /// A class (or pickling helper) of a well-known ML library, read from
+    /// that library's sources: its `__setstate__` is the library's own code.
+    Library,
     Unknown,
     Dangerous,
 }
@@ -46,6 +54,9 @@ pub struct PickleGlobal {
     /// Byte offset of the importing opcode in the scanned file.
     pub offset: u64,
     pub class: GlobalClass,
+    /// The library whose class it is (`class` = library).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -70,6 +81,10 @@ pub struct PickleReport {
     /// a file crafted to be read two ways is never clean.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub anomalies: Vec<String>,
+    /// Library versions the pickle itself records (scikit-learn writes
+    /// `_sklearn_version` into every estimator's state): key → version text.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub declared_versions: std::collections::BTreeMap<String, String>,
 }
 
 /// Text from a file made fit for a report: control characters escaped, at most

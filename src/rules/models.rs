@@ -2,7 +2,7 @@
 
 use crate::model::keras::KerasReport;
 use crate::model::onnx::{ExternalResolution, OnnxOp, OnnxReport};
-use crate::model::pickle::{GlobalClass, PickleVerdict};
+use crate::model::pickle::{GlobalClass, PickleReport, PickleVerdict};
 use crate::model::{
     Evidence, Finding, Integrity, Inventory, ModelAnalysis, ModelFormat, Severity, Source, Subject,
 };
@@ -44,6 +44,7 @@ pub const RULE_PICKLE_DANGEROUS: &str = "models.pickle-code-execution";
 pub const RULE_PICKLE_SUSPICIOUS: &str = "models.pickle-unknown-globals";
 pub const RULE_TEMPLATE_SSTI: &str = "models.chat-template-ssti";
 pub const RULE_UNCHECKED: &str = "models.could-not-be-checked";
+pub const RULE_PICKLE_LIBRARY: &str = "models.pickle-library-classes";
 
 /// Template markers that normal chat templates also use: alone they prove nothing.
 const BENIGN_ALONE: [&str; 1] = ["namespace"];
@@ -80,6 +81,55 @@ fn unchecked(
     }
 }
 
+/// A pickle of known libraries' classes only: loading it runs those
+/// libraries' own code. Stated as a fact (info), so an auditor sees which
+/// code a load trusts, without the alarm an unknown import deserves.
+fn library_classes(p: &PickleReport, path: &str, where_: &str, subject: Subject) -> Finding {
+    let mut libraries: Vec<&str> = p
+        .globals
+        .iter()
+        .filter_map(|g| g.library.as_deref())
+        .collect();
+    libraries.sort_unstable();
+    libraries.dedup();
+    let mut evidence: Vec<Evidence> = p
+        .globals
+        .iter()
+        .filter(|g| g.class == GlobalClass::Library)
+        .take(12)
+        .map(|g| {
+            Evidence::new(
+                Source::file_offset(path, g.offset),
+                format!(
+                    "{} class {}.{} at offset {}",
+                    g.library.as_deref().unwrap_or("library"),
+                    g.module,
+                    g.name,
+                    g.offset
+                ),
+            )
+        })
+        .collect();
+    for (key, version) in &p.declared_versions {
+        evidence.push(Evidence::new(
+            Source::path(path),
+            format!("the pickle records {key} = {version}"),
+        ));
+    }
+    Finding {
+        rule: RULE_PICKLE_LIBRARY.into(),
+        severity: Severity::Info,
+        title: format!(
+            "{path} ({where_}) is a pickle of {} classes",
+            libraries.join(", ")
+        ),
+        subject,
+        summary: "Every import is a tensor rebuilder or a class of a well-known ML library (assets/pickle_libraries.toml); loading it runs that library's code (its __setstate__), nothing the file brings. Trust rests on where the file came from and on the library release that loads it.".into(),
+        evidence,
+        remediation: "Nothing to fix in the file. Load it only with the library release it was written for, and prefer a format that carries no code (skops, ONNX, safetensors) for models you share.".into(),
+    }
+}
+
 /// Pickle and chat-template findings for one model file.
 fn analysis_findings(
     a: &ModelAnalysis,
@@ -104,7 +154,7 @@ fn analysis_findings(
         let listed: Vec<Evidence> = p
             .globals
             .iter()
-            .filter(|g| g.class != GlobalClass::Allowed)
+            .filter(|g| matches!(g.class, GlobalClass::Unknown | GlobalClass::Dangerous))
             .take(20)
             .map(|g| {
                 Evidence::new(
@@ -140,6 +190,7 @@ fn analysis_findings(
                 why.extend(p.anomalies.iter().cloned());
                 out.push(unchecked(path, where_, loaded, subject(), why));
             }
+            PickleVerdict::BenignLibrary => out.push(library_classes(p, path, where_, subject())),
             PickleVerdict::Safe => {}
         }
     }

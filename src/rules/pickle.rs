@@ -6,14 +6,17 @@ use crate::model::pickle::{GlobalClass, PickleReport, PickleVerdict};
 /// Dangerous wins over unparseable (the unpickler executes opcodes as it reads
 /// them, so a stream that breaks later has already run what came before),
 /// unparseable (which includes a stream CPython's loaders read two ways) over
-/// suspicious, suspicious over safe.
+/// suspicious, suspicious over benign-library (classes of well-known ML
+/// libraries: a fact, not an alarm), that over safe.
 pub fn verdict(r: &PickleReport) -> PickleVerdict {
     if r.globals.iter().any(|g| g.class == GlobalClass::Dangerous) {
         PickleVerdict::Dangerous
     } else if r.incomplete.is_some() || !r.anomalies.is_empty() {
         PickleVerdict::Unparseable
-    } else if r.globals.iter().any(|g| g.class != GlobalClass::Allowed) {
+    } else if r.globals.iter().any(|g| g.class == GlobalClass::Unknown) {
         PickleVerdict::Suspicious
+    } else if r.globals.iter().any(|g| g.class == GlobalClass::Library) {
+        PickleVerdict::BenignLibrary
     } else {
         PickleVerdict::Safe
     }
@@ -40,13 +43,14 @@ mod tests {
                     name: format!("n{i}"),
                     offset: i as u64,
                     class: *c,
+                    library: None,
                 })
                 .collect(),
             opcodes: 1,
             protocol: Some(4),
             notes: Vec::new(),
             incomplete: incomplete.then(|| "truncated".into()),
-            anomalies: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -57,6 +61,9 @@ mod tests {
             (&[][..], false, PickleVerdict::Safe),
             (&[Allowed][..], false, PickleVerdict::Safe),
             (&[Allowed, Unknown][..], false, PickleVerdict::Suspicious),
+            (&[Allowed, Library][..], false, PickleVerdict::BenignLibrary),
+            (&[Library, Unknown][..], false, PickleVerdict::Suspicious),
+            (&[Library][..], true, PickleVerdict::Unparseable),
             (&[Unknown][..], true, PickleVerdict::Unparseable),
             (&[Allowed][..], true, PickleVerdict::Unparseable),
             (&[Unknown, Dangerous][..], true, PickleVerdict::Dangerous),

@@ -44,6 +44,7 @@ pub fn verdict_of(
     if let Some(p) = &a.pickle {
         verdict = verdict.max(match super::pickle::verdict(p) {
             PickleVerdict::Safe => FileVerdict::Clean,
+            PickleVerdict::BenignLibrary => FileVerdict::BenignLibrary,
             PickleVerdict::Suspicious => FileVerdict::Suspicious,
             PickleVerdict::Dangerous => FileVerdict::Dangerous,
             PickleVerdict::Unparseable => FileVerdict::Unparseable,
@@ -51,7 +52,7 @@ pub fn verdict_of(
         let flagged: Vec<_> = p
             .globals
             .iter()
-            .filter(|g| g.class != GlobalClass::Allowed)
+            .filter(|g| matches!(g.class, GlobalClass::Unknown | GlobalClass::Dangerous))
             .collect();
         for g in flagged.iter().take(MAX_LISTED) {
             let class = match g.class {
@@ -146,7 +147,7 @@ mod tests {
             protocol: Some(4),
             notes: vec!["truncated at offset 9".into()],
             incomplete: incomplete.then(|| "truncated at offset 9".into()),
-            anomalies: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -157,6 +158,7 @@ mod tests {
             name: "system".into(),
             offset: 2,
             class: GlobalClass::Dangerous,
+            library: None,
         };
         let mut r = ScanReport {
             files: vec![

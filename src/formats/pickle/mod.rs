@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
+pub use crate::knowledge::pickle_rules::PickleContext;
 use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::pickle::PickleReport;
 
@@ -68,6 +69,8 @@ pub struct StreamOptions {
     pub joblib: bool,
     /// Offset of `bytes[0]` in the file, for the offsets in the report.
     pub base: u64,
+    /// Which loader resolves the pickle's names.
+    pub context: PickleContext,
 }
 
 /// A [`scan_stream`] result: the report and where the walk stopped.
@@ -145,6 +148,8 @@ pub fn scan_stream(bytes: &[u8], allow: &PickleRules, opts: &StreamOptions) -> S
         notes: Vec::new(),
         notes_dropped: 0,
         anomalies: Vec::new(),
+        declared_versions: BTreeMap::new(),
+        context: opts.context,
         opcodes: 0,
         protocol: None,
         symbol_bytes: 0,
@@ -176,6 +181,7 @@ pub fn scan_stream(bytes: &[u8], allow: &PickleRules, opts: &StreamOptions) -> S
         notes.push(format!("calls: {}", list.join(", ")));
     }
     notes.append(&mut s.notes);
+    unvetted_releases(&mut s.globals, &s.declared_versions, allow, &mut notes);
     if s.notes_dropped > 0 {
         notes.push(format!("{} further notes omitted", s.notes_dropped));
     }
@@ -188,10 +194,44 @@ pub fn scan_stream(bytes: &[u8], allow: &PickleRules, opts: &StreamOptions) -> S
             notes,
             incomplete,
             anomalies: s.anomalies,
+            declared_versions: s.declared_versions,
         },
         pickles: s.pickles,
         end: s.end,
         truncated,
+    }
+}
+
+/// A library's classes count as that library's only for the releases its
+/// lists were read for: a pickle that records another release (scikit-learn's
+/// `_sklearn_version`) gets them back as unknown.
+fn unvetted_releases(
+    globals: &mut [crate::model::pickle::PickleGlobal],
+    declared: &BTreeMap<String, String>,
+    rules: &PickleRules,
+    notes: &mut Vec<String>,
+) {
+    use crate::model::pickle::GlobalClass;
+    let mut turned: BTreeMap<String, String> = BTreeMap::new();
+    for g in globals.iter_mut() {
+        let Some(lib) = g.library.clone() else {
+            continue;
+        };
+        let Some(key) = rules.version_key(&lib) else {
+            continue;
+        };
+        let Some(version) = declared.get(key) else {
+            continue;
+        };
+        if rules.vetted_release(&lib, version) == Some(false) {
+            g.class = GlobalClass::Unknown;
+            turned.insert(lib, version.clone());
+        }
+    }
+    for (lib, version) in turned {
+        notes.push(format!(
+            "the pickle was written by {lib} {version}, outside the releases its class list was read for: its classes count as unknown"
+        ));
     }
 }
 

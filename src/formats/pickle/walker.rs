@@ -96,6 +96,8 @@ pub(crate) struct Scan<'r> {
     pub(crate) notes: Vec<String>,
     pub(crate) notes_dropped: usize,
     pub(crate) anomalies: Vec<String>,
+    pub(crate) declared_versions: std::collections::BTreeMap<String, String>,
+    pub(crate) context: crate::knowledge::pickle_rules::PickleContext,
     pub(crate) opcodes: u64,
     pub(crate) protocol: Option<u8>,
     pub(crate) symbol_bytes: usize,
@@ -180,7 +182,21 @@ impl Scan<'_> {
 
     /// `dict[key] = value` for a known dict, string key and insertable value.
     pub(crate) fn set_item(&mut self, dict: &V, key: V, value: V) {
-        let (V::Dict(d), V::Str(k)) = (dict, key) else {
+        let V::Str(k) = key else {
+            return;
+        };
+        // Libraries record their release in pickled state
+        // (`_sklearn_version`): kept as a fact, whatever the dict.
+        if let V::Str(v) = &value
+            && k.ends_with("_version")
+            && self.declared_versions.len() < 16
+            && v.len() <= 32
+        {
+            self.declared_versions
+                .entry(clean_text(&k))
+                .or_insert_with(|| clean_text(v));
+        }
+        let V::Dict(d) = dict else {
             return;
         };
         let value = match value {
@@ -245,12 +261,19 @@ impl Scan<'_> {
         if self.globals.len() >= MAX_GLOBALS {
             return Err(Fail::Bound(format!("more than {MAX_GLOBALS} imports")));
         }
-        let class = class.unwrap_or_else(|| self.rules.classify(module, name));
+        let (class, library) = match class {
+            Some(c) => (c, None),
+            None => {
+                let (c, lib) = self.rules.classify_in(self.context, module, name);
+                (c, lib.map(str::to_string))
+            }
+        };
         self.globals.push(PickleGlobal {
             module: clean_text(module),
             name: clean_text(name),
             offset: at,
             class,
+            library,
         });
         Ok(V::Global(self.globals.len() - 1))
     }
@@ -259,7 +282,7 @@ impl Scan<'_> {
         *self.calls.entry(kind).or_default() += 1;
         if let Some(V::Global(i)) = callee {
             let g = &self.globals[*i];
-            if g.class != GlobalClass::Allowed {
+            if !matches!(g.class, GlobalClass::Allowed | GlobalClass::Library) {
                 let n = format!("{kind} at offset {at} calls {}.{}", g.module, g.name);
                 self.note(n);
             }

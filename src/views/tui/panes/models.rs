@@ -88,12 +88,19 @@ pub fn state(
     {
         return (2, "?");
     }
+    // Runs known libraries' code when loaded: said, not flagged.
+    if a.pickle
+        .as_ref()
+        .is_some_and(|p| p.verdict == Some(PickleVerdict::BenignLibrary))
+    {
+        return (1, "library");
+    }
     (0, "ok")
 }
 
 /// Is this state word a problem (drawn in the alert colour)?
 pub fn is_bad(word: &str) -> bool {
-    !matches!(word, "ok" | "?")
+    !matches!(word, "ok" | "?" | "library")
 }
 
 pub(crate) fn hash_cell(h: &FileHash) -> String {
