@@ -4,65 +4,47 @@
 //! arrays in .npy and .npz). Results are cached per content.
 
 use std::collections::HashMap;
-use std::io::{Read, Seek};
 use std::path::Path;
 
-use super::pickle::scan;
-use super::{gguf, safetensors};
+use super::{archive, gguf, safetensors};
 use crate::knowledge::pickle_rules::PickleRules;
+use crate::model::archive::ArchiveKind;
 use crate::model::pickle::PickleReport;
 use crate::model::{ModelAnalysis, ModelFormat};
 
-/// data.pkl of a PyTorch archive is small; anything bigger is not read.
-const DATA_PKL_CAP: u64 = 256 * 1024 * 1024;
-
-/// The `data.pkl` member of a torch.save zip, read with a size cap.
-fn torch_data_pkl(path: &Path) -> Result<Vec<u8>, String> {
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    torch_data_pkl_from(f)
-}
-
-/// As [`torch_data_pkl`], from any seekable reader. Memory is bounded by the
-/// member's declared size (itself capped), whatever the member inflates to.
-fn torch_data_pkl_from<R: Read + Seek>(r: R) -> Result<Vec<u8>, String> {
-    let mut z = zip::ZipArchive::new(r).map_err(|e| format!("not a readable zip: {e}"))?;
-    // The zip reader keeps one member per name; a loader may take another one.
-    if z.has_duplicate_names() {
-        return Err(
-            "duplicate member names: a loader may read other members than this reader".into(),
-        );
-    }
-    let name = (0..z.len())
-        .filter_map(|i| {
-            z.name_for_index(i)
-                .and_then(|r| r.ok())
-                .map(|c| c.into_owned())
-        })
-        .find(|n| n == "data.pkl" || n.ends_with("/data.pkl"))
-        .ok_or("no data.pkl member")?;
-    let member = z.by_name(&name).map_err(|e| e.to_string())?;
-    let declared = member.size();
-    if declared > DATA_PKL_CAP {
-        return Err(format!(
-            "{name} claims {declared} bytes (cap {DATA_PKL_CAP})"
-        ));
-    }
-    let mut buf = Vec::with_capacity(declared as usize);
-    member
-        .take(declared + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("{name}: {e}"))?;
-    if buf.len() as u64 > declared {
-        return Err(format!(
-            "{name} inflates to more than the {declared} bytes it declares"
-        ));
-    }
-    Ok(buf)
-}
-
 /// The pickle walk of a PyTorch zip held in memory (fuzzing, tests).
 pub fn scan_torch_zip(bytes: &[u8], rules: &PickleRules) -> Result<PickleReport, String> {
-    torch_data_pkl_from(std::io::Cursor::new(bytes)).map(|pkl| scan(&pkl, rules))
+    let scan = archive::analyse_zip(
+        std::io::Cursor::new(bytes),
+        rules,
+        archive::Role::Torch,
+        archive::ArchiveLimits::default(),
+    )?;
+    scan.pickle
+        .ok_or_else(|| "no pickle in the archive".to_string())
+}
+
+/// A container's facts and pickles into `a`; a container with no pickle
+/// that should have one (a torch archive) is an error.
+fn archive_into(
+    a: &mut ModelAnalysis,
+    path: &Path,
+    kind: ArchiveKind,
+    role: archive::Role,
+    rules: &PickleRules,
+) {
+    match archive::analyse_file(path, kind, role, rules) {
+        Ok(scan) => {
+            if role != archive::Role::Facts {
+                a.pickle = scan.pickle;
+            }
+            a.archive = Some(scan.report);
+        }
+        Err(e) if role == archive::Role::Facts => {
+            a.error.get_or_insert(e);
+        }
+        Err(e) => a.error = Some(e),
+    }
 }
 
 /// Metadata is text an uploader chose: a URL in it may carry credentials
@@ -125,14 +107,19 @@ pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelA
             Ok(r) => a.pickle = Some(r),
             Err(e) => a.error = Some(e),
         },
-        ModelFormat::Npz => match super::npz::analyse_file(path, rules) {
-            Ok(r) => a.pickle = Some(r),
-            Err(e) => a.error = Some(e),
-        },
-        ModelFormat::PytorchZip => match torch_data_pkl(path) {
-            Ok(bytes) => a.pickle = Some(scan(&bytes, rules)),
-            Err(e) => a.error = Some(e),
-        },
+        ModelFormat::Npz => {
+            match super::npz::analyse_file(path, rules) {
+                Ok(r) => a.pickle = Some(r),
+                Err(e) => a.error = Some(e),
+            }
+            archive_into(&mut a, path, ArchiveKind::Zip, archive::Role::Facts, rules);
+        }
+        ModelFormat::PytorchZip => {
+            archive_into(&mut a, path, ArchiveKind::Zip, archive::Role::Torch, rules)
+        }
+        ModelFormat::Archive { archive: kind } => {
+            archive_into(&mut a, path, *kind, archive::Role::Generic, rules)
+        }
         ModelFormat::Numpy => match super::npy::scan_npy(path, rules) {
             Ok(report) => a.pickle = report,
             Err(e) => a.error = Some(e),
@@ -145,10 +132,13 @@ pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelA
             }
             Err(e) => a.error = Some(e),
         },
-        ModelFormat::Keras => match super::keras::read_keras(path) {
-            Ok(report) => a.keras = Some(report),
-            Err(e) => a.error = Some(e),
-        },
+        ModelFormat::Keras => {
+            match super::keras::read_keras(path) {
+                Ok(report) => a.keras = Some(report),
+                Err(e) => a.error = Some(e),
+            }
+            archive_into(&mut a, path, ArchiveKind::Zip, archive::Role::Facts, rules);
+        }
         ModelFormat::Hdf5 => match super::hdf5::read_hdf5(path) {
             Ok(report) => a.keras = Some(report),
             Err(e) => a.error = Some(e),

@@ -5,6 +5,7 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 use crate::model::ModelFormat;
+use crate::model::archive::ArchiveKind;
 
 /// Bytes read from the start of a file: enough for every magic below, the
 /// first zip member's name and the first fields of an ONNX ModelProto.
@@ -95,7 +96,29 @@ pub fn sniff_file(path: &Path) -> std::io::Result<Option<ModelFormat>> {
         // the header, read through a capped decoder.
         None if head.starts_with(b"PK\x03\x04") => {
             f.seek(std::io::SeekFrom::Start(0))?;
-            Ok(super::npz::sniff_archive(std::io::BufReader::new(f)))
+            if let Some(found) = super::npz::sniff_archive(std::io::BufReader::new(&f)) {
+                return Ok(Some(found));
+            }
+            // Any other zip that holds a model or a member that cannot be
+            // read: judged member by member.
+            f.seek(std::io::SeekFrom::Start(0))?;
+            Ok(
+                super::archive::zip_holds_models(std::io::BufReader::new(f)).then_some(
+                    ModelFormat::Archive {
+                        archive: ArchiveKind::Zip,
+                    },
+                ),
+            )
+        }
+        None if super::archive::is_tar(head) => {
+            f.seek(std::io::SeekFrom::Start(0))?;
+            Ok(
+                super::archive::tar_holds_models(std::io::BufReader::new(f)).then_some(
+                    ModelFormat::Archive {
+                        archive: ArchiveKind::Tar,
+                    },
+                ),
+            )
         }
         None if super::joblib::compression_of(head).is_some() => {
             f.seek(std::io::SeekFrom::Start(0))?;

@@ -3,6 +3,7 @@
 //! pickle would import); verdicts on those facts belong to `rules`.
 
 pub mod analyse;
+pub mod archive;
 pub mod gguf;
 pub mod hdf5;
 pub mod joblib;

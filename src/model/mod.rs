@@ -2,6 +2,7 @@
 //! No I/O here; everything serialises into the snapshot JSON.
 
 pub mod advisory;
+pub mod archive;
 pub mod argv;
 pub mod baseline;
 pub mod components;

@@ -160,6 +160,9 @@ pub struct ModelAnalysis {
     /// Keras (`.keras`, legacy `.h5`): Lambda layers and custom objects.
     #[serde(default)]
     pub keras: Option<crate::model::keras::KerasReport>,
+    /// Zip and tar containers: member names, encryption, bombs, nesting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<crate::model::archive::ArchiveReport>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -207,6 +210,11 @@ pub enum ModelFormat {
     },
     /// A zip of .npy members (numpy.savez, savez_compressed).
     Npz,
+    /// Any other zip or tar that holds a model-format member (by content,
+    /// whatever its name) or a member that cannot be read.
+    Archive {
+        archive: crate::model::archive::ArchiveKind,
+    },
 }
 
 /// Whole-file compression of a pickle (joblib's compressors).
@@ -252,6 +260,7 @@ impl ModelFormat {
                 format!("joblib ({}-compressed pickle)", compression.label())
             }
             ModelFormat::Npz => "NumPy .npz (zip of .npy)".into(),
+            ModelFormat::Archive { archive } => format!("{} archive", archive.label()),
         }
     }
 }

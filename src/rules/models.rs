@@ -1,5 +1,6 @@
 //! Model files: stores whose files no longer match the digest they are named by.
 
+use crate::model::archive::ArchiveReport;
 use crate::model::keras::KerasReport;
 use crate::model::onnx::{ExternalResolution, OnnxOp, OnnxReport};
 use crate::model::pickle::{GlobalClass, PickleReport, PickleVerdict};
@@ -45,6 +46,10 @@ pub const RULE_PICKLE_SUSPICIOUS: &str = "models.pickle-unknown-globals";
 pub const RULE_TEMPLATE_SSTI: &str = "models.chat-template-ssti";
 pub const RULE_UNCHECKED: &str = "models.could-not-be-checked";
 pub const RULE_PICKLE_LIBRARY: &str = "models.pickle-library-classes";
+pub const RULE_ARCHIVE_ESCAPE: &str = "models.archive-path-escape";
+pub const RULE_ARCHIVE_DUPLICATES: &str = "models.archive-duplicate-names";
+pub const RULE_ARCHIVE_BOMB: &str = "models.archive-bomb";
+pub const RULE_ARCHIVE_ENCRYPTED: &str = "models.archive-encryption-flag";
 
 /// Template markers that normal chat templates also use: alone they prove nothing.
 const BENIGN_ALONE: [&str; 1] = ["namespace"];
@@ -130,6 +135,74 @@ fn library_classes(p: &PickleReport, path: &str, where_: &str, subject: Subject)
     }
 }
 
+/// What an extracting tool or a second reader could be fooled by in a
+/// container: names that escape, repeated names, bombs, encryption flags.
+pub fn archive_findings(
+    ar: &ArchiveReport,
+    path: &str,
+    where_: &str,
+    subject: &dyn Fn() -> Subject,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let kind = ar.kind.label();
+    let ev = |detail: String| Evidence::new(Source::path(path), detail);
+    if !ar.escaping.is_empty() {
+        out.push(Finding {
+            rule: RULE_ARCHIVE_ESCAPE.into(),
+            severity: Severity::High,
+            title: format!("{path} ({where_}) has {kind} members that extract outside their directory"),
+            subject: subject(),
+            summary: "Member names that are absolute, carry `..` or are links pointing out of the archive make an extracting tool (unzip, tarfile, a model hub's unpacker) write files elsewhere on the host: the zip-slip pattern. Model archives never need them.".into(),
+            evidence: ar
+                .escaping
+                .iter()
+                .take(20)
+                .map(|m| ev(format!("member {:?}: {}", m.member, m.detail)))
+                .collect(),
+            remediation: "Do not extract it. Get the model from its publisher again; if it must be unpacked, use a tool that refuses escaping names (tarfile's data filter, unzip without -:).".into(),
+        });
+    }
+    if !ar.duplicates.is_empty() {
+        out.push(Finding {
+            rule: RULE_ARCHIVE_DUPLICATES.into(),
+            severity: Severity::Medium,
+            title: format!("{path} ({where_}) repeats {kind} member names"),
+            subject: subject(),
+            summary: "Two members share a name, so two tools can read two different contents under it (one takes the first, another the last): a scanner and a loader may not see the same file. Every copy found was read.".into(),
+            evidence: ar.duplicates.iter().take(20).map(|d| ev(d.clone())).collect(),
+            remediation: "Treat the archive as tampered with: rebuild it from its source, or get it again from its publisher.".into(),
+        });
+    }
+    if !ar.bombs.is_empty() {
+        out.push(Finding {
+            rule: RULE_ARCHIVE_BOMB.into(),
+            severity: Severity::Medium,
+            title: format!("{path} ({where_}) has {kind} members that inflate like a decompression bomb"),
+            subject: subject(),
+            summary: "A member inflates more than a thousand times to tens of megabytes or more; unpacking or loading it can exhaust memory or disk. Only its first bytes were read.".into(),
+            evidence: ar
+                .bombs
+                .iter()
+                .take(20)
+                .map(|m| ev(format!("member {:?}: {}", m.member, m.detail)))
+                .collect(),
+            remediation: "Do not unpack it on a shared host; get the model from its publisher again.".into(),
+        });
+    }
+    if !ar.encrypted.is_empty() {
+        out.push(Finding {
+            rule: RULE_ARCHIVE_ENCRYPTED.into(),
+            severity: Severity::Low,
+            title: format!("{path} ({where_}) has {kind} members flagged as encrypted"),
+            subject: subject(),
+            summary: "The encryption flag makes tools that honour it (most scanners) skip a member, while loaders that ignore it (PyTorch's zip reader) read it as plain data. The members were read as the loaders read them; any that could not be are listed as not checked.".into(),
+            evidence: ar.encrypted.iter().take(20).map(|m| ev(format!("member {m:?}"))).collect(),
+            remediation: "Model archives are not encrypted: rebuild the archive without the flag or get it again from its publisher.".into(),
+        });
+    }
+    out
+}
+
 /// Pickle and chat-template findings for one model file.
 fn analysis_findings(
     a: &ModelAnalysis,
@@ -150,6 +223,7 @@ fn analysis_findings(
     } else {
         "on disk"
     };
+    let mut unchecked_why: Vec<String> = Vec::new();
     if let Some(p) = &a.pickle {
         let listed: Vec<Evidence> = p
             .globals
@@ -186,22 +260,29 @@ fn analysis_findings(
                 remediation: "Review the listed globals; prefer safetensors or GGUF, or torch.load(weights_only=True) which refuses them.".into(),
             }),
             PickleVerdict::Unparseable => {
-                let mut why: Vec<String> = p.incomplete.iter().cloned().collect();
-                why.extend(p.anomalies.iter().cloned());
-                out.push(unchecked(path, where_, loaded, subject(), why));
+                unchecked_why.extend(p.incomplete.iter().cloned());
+                unchecked_why.extend(p.anomalies.iter().cloned());
             }
             PickleVerdict::BenignLibrary => out.push(library_classes(p, path, where_, subject())),
             PickleVerdict::Safe => {}
         }
     }
-    if let Some(e) = &a.error {
-        let pickled = a.pickle.as_ref().map(super::pickle::verdict);
-        if !matches!(
-            pickled,
-            Some(PickleVerdict::Dangerous | PickleVerdict::Unparseable)
-        ) {
-            out.push(unchecked(path, where_, loaded, subject(), vec![e.clone()]));
-        }
+    unchecked_why.extend(a.error.iter().cloned());
+    if let Some(ar) = &a.archive {
+        unchecked_why.extend(
+            ar.unchecked
+                .iter()
+                .map(|m| format!("member {:?}: {}", m.member, m.detail)),
+        );
+        out.extend(archive_findings(ar, path, where_, &subject));
+    }
+    let dangerous = a
+        .pickle
+        .as_ref()
+        .is_some_and(|p| super::pickle::verdict(p) == PickleVerdict::Dangerous);
+    // A file already known to run code needs no "could not be checked" too.
+    if !unchecked_why.is_empty() && !dangerous {
+        out.push(unchecked(path, where_, loaded, subject(), unchecked_why));
     }
     if let Some(o) = &a.onnx {
         out.extend(onnx_findings(o, path, &subject, where_));

@@ -101,6 +101,17 @@ pub fn verdict_of(
             k, path, &subject, "on disk", false,
         ));
     }
+    if let Some(ar) = &a.archive {
+        found.extend(super::models::archive_findings(
+            ar, path, "on disk", &subject,
+        ));
+        if !ar.unchecked.is_empty() {
+            verdict = verdict.max(FileVerdict::Error);
+            for m in ar.unchecked.iter().take(MAX_LISTED) {
+                reasons.push(format!("not checked: member {:?}: {}", m.member, m.detail));
+            }
+        }
+    }
     for finding in found {
         verdict = verdict.max(if finding.severity >= crate::model::Severity::High {
             FileVerdict::Dangerous

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::formats::magic::sniff_file;
-use crate::model::{Integrity, ModelFormat, StoreFile, StoreKind};
+use crate::model::{Integrity, StoreFile, StoreKind};
 
 /// Cap on manifest size: they are a few hundred bytes.
 const MANIFEST_CAP: u64 = 1024 * 1024;
@@ -228,22 +228,8 @@ pub fn verify(f: &StoreFile) -> Option<Result<bool, String>> {
 /// Is this a model file (by content)? Store files that are not (tokenizers,
 /// configs) are kept out of the model list.
 pub fn is_model(f: &StoreFile) -> bool {
-    matches!(
-        f.format,
-        Some(
-            ModelFormat::Gguf { .. }
-                | ModelFormat::Safetensors
-                | ModelFormat::PytorchZip
-                | ModelFormat::Pickle { .. }
-                | ModelFormat::Numpy
-                | ModelFormat::Onnx
-                | ModelFormat::Keras
-                | ModelFormat::Hdf5
-                | ModelFormat::PytorchLegacy
-                | ModelFormat::Joblib { .. }
-                | ModelFormat::Npz
-        )
-    )
+    // Every format the sniffer names is a model format (or a container of one).
+    f.format.is_some()
 }
 
 /// Where stores may be, and why each place was looked at: the servers' own
