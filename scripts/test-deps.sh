@@ -35,7 +35,7 @@ mkdir -p "$CACHE"/{sdist,bin,models}
 
 # --- Debian packages -------------------------------------------------------------------
 need=()
-for pair in cmake:cmake c++:g++ make:make ip:iproute2 tmux:tmux strace:strace ss:iproute2 python3:python3 nft:nftables podman:podman slirp4netns:slirp4netns newuidmap:uidmap fuse-overlayfs:fuse-overlayfs go:golang-go promtool:prometheus systemd-analyze:systemd file:file unshare:util-linux; do
+for pair in cmake:cmake c++:g++ make:make ip:iproute2 tmux:tmux strace:strace ss:iproute2 python3:python3 nft:nftables podman:podman slirp4netns:slirp4netns newuidmap:uidmap fuse-overlayfs:fuse-overlayfs go:golang-go promtool:prometheus systemd-analyze:systemd file:file unshare:util-linux 7zz:7zip; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -38,6 +38,55 @@ fn scan(dir: &Path) -> BTreeMap<String, (String, String)> {
         .collect()
 }
 
+/// 7z archives written by 7-Zip itself (`7zz`, Debian's 7zip): solid LZMA2,
+/// a zip inside, AES-encrypted content, AES-encrypted names.
+fn seven_zips(out: &Path, pickles: &Path) {
+    let stage = tempfile::tempdir().expect("stage");
+    let put = |dir: &str, from: &Path| {
+        let d = stage.path().join(dir).join("weights");
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::copy(from, d.join("blob")).expect("copy");
+    };
+    put("evil", &pickles.join("os_system_p4.pkl"));
+    put("benign", &pickles.join("plain_p4.pkl"));
+    std::fs::copy(
+        out.join("generic_evil.zip"),
+        stage.path().join("generic_evil.zip"),
+    )
+    .expect("copy");
+    let seven = |archive: &str, args: &[&str], what: &str, cwd: &Path| {
+        let st = Command::new("7zz")
+            .args(["a", "-t7z", "-bso0", "-bsp0"])
+            .args(args)
+            .arg(out.join(archive))
+            .arg(what)
+            .current_dir(cwd)
+            .status()
+            .expect("7zz (Debian package 7zip)");
+        assert!(st.success(), "7zz {archive}");
+    };
+    seven(
+        "evil.7z",
+        &["-ms=on"],
+        "weights",
+        &stage.path().join("evil"),
+    );
+    seven("benign.7z", &[], "weights", &stage.path().join("benign"));
+    seven("zip_in.7z", &[], "generic_evil.zip", stage.path());
+    seven(
+        "encrypted.7z",
+        &["-psecret"],
+        "weights",
+        &stage.path().join("evil"),
+    );
+    seven(
+        "encrypted_names.7z",
+        &["-psecret", "-mhe=on"],
+        "weights",
+        &stage.path().join("evil"),
+    );
+}
+
 #[test]
 fn containers_are_judged_by_what_their_members_hold() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -53,6 +102,7 @@ fn containers_are_judged_by_what_their_members_hold() {
         "make_archives.py: {}",
         String::from_utf8_lossy(&made.stderr)
     );
+    seven_zips(dir.path(), &root.join("tests/fixtures/pickle"));
     let got = scan(dir.path());
     let expect = [
         ("generic_evil.zip", "dangerous", "weights/blob"),
@@ -72,6 +122,11 @@ fn containers_are_judged_by_what_their_members_hold() {
         ("model_benign.tar", "clean", "model/weights"),
         ("link_out.tar", "dangerous", "/etc/passwd"),
         ("zip_in_tar.tar", "dangerous", "bundle.zip!w"),
+        ("evil.7z", "dangerous", "weights/blob"),
+        ("benign.7z", "clean", "weights/blob"),
+        ("zip_in.7z", "dangerous", "generic_evil.zip!weights/blob"),
+        ("encrypted.7z", "error", "not checked"),
+        ("encrypted_names.7z", "error", "not a readable 7z"),
         ("docs.zip", "not_a_model", ""),
         ("docs.tar", "not_a_model", ""),
     ];

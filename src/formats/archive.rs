@@ -105,7 +105,25 @@ pub fn analyse_tar(
     Ok(w.finish())
 }
 
-/// [`analyse_zip`] or [`analyse_tar`] on the file at `path`, default limits.
+/// Analyses a 7z archive from `reader`. Solid blocks are decoded in order;
+/// encrypted headers and methods without a decoder here are not checked.
+pub fn analyse_7z<R: Read + Seek>(
+    reader: R,
+    rules: &PickleRules,
+    limits: ArchiveLimits,
+) -> Result<ArchiveScan, String> {
+    let mut w = Walk::new(rules, limits, ArchiveKind::SevenZ);
+    w.seven_z(reader, "", 1)?;
+    Ok(w.finish())
+}
+
+/// The 7z signature.
+pub const SEVEN_Z_MAGIC: &[u8] = b"7z\xbc\xaf\x27\x1c";
+
+/// Decoder memory (dictionaries, models) a 7z may ask for, in KiB.
+const SEVEN_Z_MEMORY_KIB: usize = 64 * 1024;
+
+/// [`analyse_zip`], [`analyse_tar`] or [`analyse_7z`] on the file at `path`, default limits.
 pub fn analyse_file(
     path: &std::path::Path,
     kind: ArchiveKind,
@@ -117,6 +135,7 @@ pub fn analyse_file(
     match kind {
         ArchiveKind::Zip => analyse_zip(f, rules, role, ArchiveLimits::default()),
         ArchiveKind::Tar => analyse_tar(f, rules, ArchiveLimits::default()),
+        ArchiveKind::SevenZ => analyse_7z(f, rules, ArchiveLimits::default()),
     }
 }
 
@@ -158,6 +177,7 @@ fn head_holds_model(r: impl Read) -> bool {
     }
     sniff(&head).is_some()
         || head.starts_with(b"PK\x03\x04")
+        || head.starts_with(SEVEN_Z_MAGIC)
         || is_tar(&head)
         || text_pickle(&head).is_some()
 }
@@ -496,6 +516,54 @@ impl<'r> Walk<'r> {
         Ok(())
     }
 
+    fn seven_z<R: Read + Seek>(
+        &mut self,
+        reader: R,
+        prefix: &str,
+        depth: u32,
+    ) -> Result<(), String> {
+        let mut z = sevenz_rust2::ArchiveReader::new_with_memory_limit(
+            reader,
+            sevenz_rust2::Password::empty(),
+            SEVEN_Z_MEMORY_KIB,
+        )
+        .map_err(|e| format!("not a readable 7z archive: {e}"))?;
+        let mut names: HashSet<String> = HashSet::new();
+        let mut repeated: BTreeMap<String, u32> = BTreeMap::new();
+        let walked = z.for_each_entries_with_decision(|entry, content| {
+            use sevenz_rust2::EntryDecision;
+            if !self.count_member(prefix) {
+                return Ok(EntryDecision::Stop);
+            }
+            let raw = entry.name().as_bytes().to_vec();
+            let full = format!("{prefix}{}", clean_text(entry.name()));
+            if !names.insert(entry.name().to_string()) {
+                *repeated.entry(full.clone()).or_insert(1) += 1;
+            }
+            let size = entry.size();
+            let readable = self.member_facts(&full, &raw, size, entry.compressed_size);
+            if entry.is_directory() || !entry.has_stream || !readable {
+                return Ok(EntryDecision::Continue);
+            }
+            if self.budget == 0 {
+                self.unchecked(
+                    &full,
+                    "the decompression budget ran out before this member".into(),
+                );
+                return Ok(EntryDecision::Stop);
+            }
+            self.content(content, &full, size, depth, GENERIC, false);
+            Ok(EntryDecision::Continue)
+        });
+        if let Err(e) = walked {
+            self.unchecked(prefix, format!("the 7z archive stops being readable: {e}"));
+        }
+        for (name, n) in repeated {
+            self.report.duplicates.push(format!("{name} ×{n}"));
+        }
+        Ok(())
+    }
+
     /// Facts every member gets from its header alone; false for a bomb,
     /// whose content is then left unread.
     fn member_facts(&mut self, full: &str, raw_name: &[u8], size: u64, packed: u64) -> bool {
@@ -548,6 +616,10 @@ impl<'r> Walk<'r> {
         let chained = Cursor::new(head.clone()).chain(r);
         if is_tar(&head) {
             self.nested(chained, name, size, depth, ArchiveKind::Tar);
+            return;
+        }
+        if head.starts_with(SEVEN_Z_MAGIC) {
+            self.nested(chained, name, size, depth, ArchiveKind::SevenZ);
             return;
         }
         match format {
@@ -685,6 +757,7 @@ impl<'r> Walk<'r> {
         let result = match kind {
             ArchiveKind::Zip => self.zip(Cursor::new(bytes), &prefix, depth + 1, None),
             ArchiveKind::Tar => self.tar(Cursor::new(bytes), &prefix, depth + 1),
+            ArchiveKind::SevenZ => self.seven_z(Cursor::new(bytes), &prefix, depth + 1),
         };
         if let Err(e) = result {
             self.unchecked(name, e);

@@ -110,6 +110,10 @@ pub fn sniff_file(path: &Path) -> std::io::Result<Option<ModelFormat>> {
                 ),
             )
         }
+        // A 7z names no content without decoding it: every one is judged.
+        None if head.starts_with(super::archive::SEVEN_Z_MAGIC) => Ok(Some(ModelFormat::Archive {
+            archive: ArchiveKind::SevenZ,
+        })),
         None if super::archive::is_tar(head) => {
             f.seek(std::io::SeekFrom::Start(0))?;
             Ok(

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 pub enum ArchiveKind {
     Zip,
     Tar,
+    #[serde(rename = "7z")]
+    SevenZ,
 }
 
 impl ArchiveKind {
@@ -20,6 +22,7 @@ impl ArchiveKind {
         match self {
             ArchiveKind::Zip => "zip",
             ArchiveKind::Tar => "tar",
+            ArchiveKind::SevenZ => "7z",
         }
     }
 }
