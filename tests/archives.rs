@@ -87,14 +87,13 @@ fn seven_zips(out: &Path, pickles: &Path) {
     );
 }
 
-#[test]
-fn containers_are_judged_by_what_their_members_hold() {
-    let dir = tempfile::tempdir().expect("tempdir");
+/// Writes the archive corpus into `dir`.
+fn make_corpus(dir: &Path) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let made = Command::new(support::python())
         .arg(root.join("tests/support/make_archives.py"))
         .arg(root.join("tests/fixtures/pickle"))
-        .arg(dir.path())
+        .arg(dir)
         .output()
         .expect("python");
     assert!(
@@ -102,7 +101,87 @@ fn containers_are_judged_by_what_their_members_hold() {
         "make_archives.py: {}",
         String::from_utf8_lossy(&made.stderr)
     );
-    seven_zips(dir.path(), &root.join("tests/fixtures/pickle"));
+    seven_zips(dir, &root.join("tests/fixtures/pickle"));
+}
+
+/// Discovery is scan: every file `aiposture scan` judges as a model, the
+/// snapshot lists from a configured model root with the same verdict, and it
+/// lists nothing scan calls no model. The corpus: the archives above, every
+/// pickle and model fixture, and a cut protocol-0 pickle named `.pkl` (no
+/// magic, so only its name says pickle).
+#[test]
+fn snapshot_and_scan_give_every_file_the_same_verdict() {
+    let home = tempfile::tempdir().expect("home");
+    let corpus = home.path().join("srv-models");
+    std::fs::create_dir_all(&corpus).expect("mkdir");
+    make_corpus(&corpus);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for fixtures in ["tests/fixtures/pickle", "tests/fixtures/models"] {
+        for e in std::fs::read_dir(root.join(fixtures))
+            .expect("fixtures")
+            .flatten()
+        {
+            if e.file_type().is_ok_and(|t| t.is_file()) {
+                std::fs::copy(e.path(), corpus.join(e.file_name())).expect("copy");
+            }
+        }
+    }
+    std::fs::write(corpus.join("cut_p0.pkl"), b"cos\nsystem\n(S'id'\n").expect("write");
+    let config = home.path().join("config");
+    std::fs::create_dir_all(config.join("aiposture")).expect("mkdir");
+    std::fs::write(
+        config.join("aiposture/config.toml"),
+        format!("[models]\nroots = [\"{}\"]\n", corpus.display()),
+    )
+    .expect("config");
+    let out = support::run_ok(
+        Command::new(support::bin())
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", &config)
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .args(["--passive", "snapshot"]),
+    );
+    let snap: serde_json::Value = serde_json::from_slice(&out.stdout).expect("snapshot json");
+    let listed: BTreeMap<String, String> = snap["inventory"]["store_files"]
+        .as_array()
+        .expect("store_files")
+        .iter()
+        .filter(|f| {
+            f["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with(&*corpus.to_string_lossy()))
+        })
+        .map(|f| {
+            let name = f["path"]
+                .as_str()
+                .unwrap_or_default()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            (
+                name,
+                f["content_verdict"].as_str().unwrap_or("none").to_string(),
+            )
+        })
+        .collect();
+    let scanned: BTreeMap<String, String> = scan(&corpus)
+        .into_iter()
+        .filter(|(_, (v, _))| v != "not_a_model")
+        .map(|(name, (v, _))| (name, v))
+        .collect();
+    assert_eq!(
+        scanned.get("cut_p0.pkl").map(String::as_str),
+        Some("dangerous")
+    );
+    assert!(scanned.len() > 40, "{scanned:?}");
+    assert_eq!(listed, scanned, "snapshot (left) and scan (right) disagree");
+}
+
+#[test]
+fn containers_are_judged_by_what_their_members_hold() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    make_corpus(dir.path());
     let got = scan(dir.path());
     let expect = [
         ("generic_evil.zip", "dangerous", "weights/blob"),

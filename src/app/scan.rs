@@ -6,9 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::formats::analyse::analyse;
-use crate::formats::magic::sniff_file;
+use crate::formats::magic::recognise;
 use crate::knowledge::pickle_rules::PickleRules;
-use crate::model::ModelFormat;
 use crate::model::scan::{FileVerdict, ScanReport, ScannedFile};
 
 /// Deepest directory level walked below a path given on the command line.
@@ -136,15 +135,8 @@ fn scan_one(entry: &Result<PathBuf, (PathBuf, String)>, rules: &PickleRules) -> 
         return f;
     }
     f.size_bytes = std::fs::metadata(path).ok().map(|m| m.len());
-    match sniff_file(path) {
+    match recognise(path) {
         Ok(Some(format)) => {
-            f.analysis = analyse(path, &format, rules);
-            f.format = Some(format);
-        }
-        // Protocols 0 and 1 have no magic: a file named as a pickle is walked
-        // anyway, so an operator vetting it is not told it is no model at all.
-        Ok(None) if named_as_pickle(path) => {
-            let format = ModelFormat::Pickle { protocol: 0 };
             f.analysis = analyse(path, &format, rules);
             f.format = Some(format);
         }
@@ -152,19 +144,6 @@ fn scan_one(entry: &Result<PathBuf, (PathBuf, String)>, rules: &PickleRules) -> 
         Err(e) => f.analysis.error = Some(format!("cannot read: {e}")),
     }
     f
-}
-
-/// Extensions that only pickles (or zips of them, sniffed by content) carry.
-fn named_as_pickle(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
-        .is_some_and(|e| {
-            matches!(
-                e.as_str(),
-                "pkl" | "pickle" | "pt" | "pth" | "ckpt" | "joblib"
-            )
-        })
 }
 
 #[cfg(test)]

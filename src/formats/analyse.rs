@@ -195,7 +195,7 @@ mod tests {
             ("evil.npz", PickleVerdict::Dangerous),
         ] {
             let path = dir.join(name);
-            let format = super::super::magic::sniff_file(&path)
+            let format = super::super::magic::recognise(&path)
                 .expect("readable")
                 .unwrap_or_else(|| panic!("{name} not recognised"));
             let a = analyse(&path, &format, &rules);

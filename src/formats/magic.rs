@@ -76,6 +76,31 @@ fn first_zip_member(head: &[u8]) -> Option<&str> {
     std::str::from_utf8(name).ok()
 }
 
+/// What the snapshot's discovery and `aiposture scan` both go by: the file's
+/// content, and for a file named as a pickle whose content has no magic
+/// (protocols 0 and 1, a cut or broken stream), the pickle reading anyway, so
+/// a file `scan` would judge is never "no model" to discovery.
+pub fn recognise(path: &Path) -> std::io::Result<Option<ModelFormat>> {
+    Ok(match sniff_file(path)? {
+        Some(f) => Some(f),
+        None if named_as_pickle(path) => Some(ModelFormat::Pickle { protocol: 0 }),
+        None => None,
+    })
+}
+
+/// Extensions that only pickles (or zips of them, sniffed by content) carry.
+fn named_as_pickle(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .is_some_and(|e| {
+            matches!(
+                e.as_str(),
+                "pkl" | "pickle" | "pt" | "pth" | "ckpt" | "joblib" | "dill" | "sav"
+            )
+        })
+}
+
 /// Read the header of the file at `path` and classify it. Errors are returned
 /// so the caller can tell an unreadable file from a non-model one.
 pub fn sniff_file(path: &Path) -> std::io::Result<Option<ModelFormat>> {

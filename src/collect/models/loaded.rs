@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::collect::procs::maps;
 use crate::collect::procs::{describe_io, is_gone_io, open_fds};
-use crate::formats::magic::sniff_file;
+use crate::formats::magic::recognise;
 use crate::model::{BlindSpot, DirOwner, HeldVia, LoadedModel, ModelFormat, Source};
 
 const DELETED: &str = " (deleted)";
@@ -39,7 +39,7 @@ impl SniffCache {
         if let Some(known) = self.0.get(&key) {
             return Ok(known.clone());
         }
-        let f = sniff_file(path)?;
+        let f = recognise(path)?;
         if self.0.len() >= SNIFF_CACHE_MAX {
             self.0.clear();
         }
@@ -139,7 +139,7 @@ pub fn loaded_models(
         let key = SniffCache::key(&meta);
         let sniffed = match cache.0.get(&key) {
             Some(known) => Ok(known.clone()),
-            None => sniff_file(&h.open_at).inspect(|f| {
+            None => recognise(&h.open_at).inspect(|f| {
                 // Bounded: a long-running dashboard on a host that churns files.
                 if cache.0.len() >= SNIFF_CACHE_MAX {
                     cache.0.clear();

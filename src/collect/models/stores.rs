@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::formats::magic::sniff_file;
+use crate::formats::magic::recognise;
 use crate::model::{Integrity, StoreFile, StoreKind};
 
 /// Cap on manifest size: they are a few hundred bytes.
@@ -184,7 +184,7 @@ fn file(
     expected: Option<String>,
 ) -> StoreFile {
     let (size, format, problem) = match std::fs::metadata(path) {
-        Ok(m) => match sniff_file(path) {
+        Ok(m) => match recognise(path) {
             Ok(f) => (Some(m.len()), f, None),
             Err(e) => (Some(m.len()), None, Some(format!("unreadable: {e}"))),
         },
