@@ -77,6 +77,13 @@ pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelA
         ModelFormat::Gguf { .. } => match gguf::read_gguf(path) {
             Ok(mut m) => {
                 redact(&mut m);
+                // What the loader rejects is an error of the file, its header kept.
+                if !m.structure_errors.is_empty() {
+                    a.error = Some(format!(
+                        "the GGUF loader rejects this layout: {}",
+                        m.structure_errors.join("; ")
+                    ));
+                }
                 a.metadata = Some(m)
             }
             Err(e) => a.error = Some(e),

@@ -4,6 +4,7 @@
 //! read is bounded (`MAX_HEADER_BYTES`). Format: llama.cpp `docs/gguf.md`
 //! (https://github.com/ggml-org/ggml/blob/master/docs/gguf.md); little-endian only.
 
+use crate::knowledge::ggml_types;
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -103,14 +104,24 @@ pub fn file_type_name(v: u64) -> Option<&'static str> {
 pub fn read_gguf(path: &Path) -> Result<ModelMetadata, String> {
     let f =
         std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    parse(BufReader::with_capacity(64 * 1024, f))
+    let len = f
+        .metadata()
+        .map_err(|e| format!("cannot stat {}: {e}", path.display()))?
+        .len();
+    parse(BufReader::with_capacity(64 * 1024, f), Some(len))
 }
 
 /// Parse a GGUF header from the first bytes of a file. A prefix that ends inside the
 /// key-value section is an error; one that ends inside the tensor infos only loses
 /// the parameter estimate (a note says so).
 pub fn parse_gguf(header: &[u8]) -> Result<ModelMetadata, String> {
-    parse(header)
+    parse(header, None)
+}
+
+/// [`parse_gguf`] of a whole file's bytes: the tensor layout is checked
+/// against the file's size too.
+pub fn parse_gguf_file(bytes: &[u8]) -> Result<ModelMetadata, String> {
+    parse(bytes, Some(bytes.len() as u64))
 }
 
 struct Reader<R> {
@@ -118,6 +129,8 @@ struct Reader<R> {
     pos: u64,
     /// v1 stores counts and lengths as u32.
     v1: bool,
+    /// Numbers are big-endian (a GGUF written for a big-endian host).
+    be: bool,
 }
 
 impl<R: Read> Reader<R> {
@@ -158,15 +171,32 @@ impl<R: Read> Reader<R> {
         self.fill(&mut b, what)?;
         Ok(b[0])
     }
+    fn u16(&mut self, what: &str) -> Result<u16, String> {
+        let mut b = [0u8; 2];
+        self.fill(&mut b, what)?;
+        Ok(if self.be {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    }
     fn u32(&mut self, what: &str) -> Result<u32, String> {
         let mut b = [0u8; 4];
         self.fill(&mut b, what)?;
-        Ok(u32::from_le_bytes(b))
+        Ok(if self.be {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
     }
     fn u64(&mut self, what: &str) -> Result<u64, String> {
         let mut b = [0u8; 8];
         self.fill(&mut b, what)?;
-        Ok(u64::from_le_bytes(b))
+        Ok(if self.be {
+            u64::from_be_bytes(b)
+        } else {
+            u64::from_le_bytes(b)
+        })
     }
     /// A count or length: u32 in v1, u64 from v2 on.
     fn len(&mut self, what: &str) -> Result<u64, String> {
@@ -270,16 +300,8 @@ fn value<R: Read>(r: &mut Reader<R>, t: u32, str_cap: u64, depth: u32) -> Result
     Ok(match t {
         0 => Val::U(r.u8("u8 value")?.into()),
         1 => Val::I((r.u8("i8 value")? as i8).into()),
-        2 => {
-            let mut b = [0u8; 2];
-            r.fill(&mut b, "u16 value")?;
-            Val::U(u16::from_le_bytes(b).into())
-        }
-        3 => {
-            let mut b = [0u8; 2];
-            r.fill(&mut b, "i16 value")?;
-            Val::I(i16::from_le_bytes(b).into())
-        }
+        2 => Val::U(r.u16("u16 value")?.into()),
+        3 => Val::I((r.u16("i16 value")? as i16).into()),
         4 => Val::U(r.u32("u32 value")?.into()),
         5 => Val::I((r.u32("i32 value")? as i32).into()),
         6 => Val::F(f32::from_bits(r.u32("f32 value")?).into()),
@@ -344,28 +366,28 @@ fn value<R: Read>(r: &mut Reader<R>, t: u32, str_cap: u64, depth: u32) -> Result
 /// Fields of one `general.base_model.N.*` entry.
 type BaseModel = BTreeMap<String, String>;
 
-fn parse<R: Read>(inner: R) -> Result<ModelMetadata, String> {
+fn parse<R: Read>(inner: R, file_len: Option<u64>) -> Result<ModelMetadata, String> {
     let mut r = Reader {
         inner,
         pos: 0,
         v1: false,
+        be: false,
     };
     let mut magic = [0u8; 4];
     r.fill(&mut magic, "magic")?;
     if &magic != b"GGUF" {
         return Err("not a GGUF file: magic at offset 0 is not \"GGUF\"".into());
     }
-    let version = r.u32("version")?;
-    match version {
-        1..=3 => {}
-        v if v.swap_bytes() <= 3 && v.swap_bytes() > 0 => {
-            return Err(format!(
-                "big-endian GGUF (version {} at offset 4) is not supported",
-                v.swap_bytes()
-            ));
+    let raw_version = r.u32("version")?;
+    let version = match raw_version {
+        1..=3 => raw_version,
+        // gguf-py writes big-endian files on request; the version says so.
+        v if (1..=3).contains(&v.swap_bytes()) => {
+            r.be = true;
+            v.swap_bytes()
         }
         v => return Err(format!("unsupported GGUF version {v} at offset 4")),
-    }
+    };
     r.v1 = version == 1;
     let tensor_count = r.len("tensor count")?;
     if tensor_count > MAX_TENSOR_COUNT {
@@ -385,6 +407,14 @@ fn parse<R: Read>(inner: R) -> Result<ModelMetadata, String> {
         tensor_count: Some(tensor_count),
         ..Default::default()
     };
+    if r.be {
+        m.note(
+            "big-endian GGUF: llama.cpp on a little-endian host refuses it (endianness mismatch); gguf-py reads it"
+                .to_string(),
+        );
+    }
+    let mut keys: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
+    let mut alignment: Option<u64> = None;
     let mut context_lengths: BTreeMap<String, u64> = BTreeMap::new();
     let mut base: BTreeMap<u64, BaseModel> = BTreeMap::new();
     let mut quant_version = None;
@@ -394,6 +424,15 @@ fn parse<R: Read>(inner: R) -> Result<ModelMetadata, String> {
         let key = r
             .string(MAX_STRING_BYTES, "key")
             .map_err(|e| format!("key-value {i}: {e}"))?;
+        if key.is_empty() {
+            m.structure_errors
+                .push(format!("key-value {i} at offset {key_at} has an empty key"));
+        } else if keys.len() < MAX_KV_COUNT as usize && !keys.insert(key.clone()) {
+            m.structure_errors.push(format!(
+                "key-value {i} at offset {key_at} repeats the key {}",
+                sanitize(&String::from_utf8_lossy(&key), 80)
+            ));
+        }
         let key = String::from_utf8_lossy(&key).into_owned();
         let t = r
             .u32("value type")
@@ -406,6 +445,18 @@ fn parse<R: Read>(inner: R) -> Result<ModelMetadata, String> {
         };
         let val = value(&mut r, t, cap, 0)
             .map_err(|e| format!("key-value {i} ({}): {e}", sanitize(&key, 80)))?;
+        if key == "general.alignment" {
+            // gguf_init_from_file: a uint32 power of two.
+            match (t, val.as_u64()) {
+                (4, Some(a)) if a.is_power_of_two() => alignment = Some(a),
+                (4, Some(a)) => m.structure_errors.push(format!(
+                    "general.alignment at offset {key_at} is {a}, not a power of two"
+                )),
+                _ => m.structure_errors.push(format!(
+                    "general.alignment at offset {key_at} has value type {t}; the loader requires uint32"
+                )),
+            }
+        }
         apply(
             &mut m,
             &key,
@@ -448,11 +499,23 @@ fn parse<R: Read>(inner: R) -> Result<ModelMetadata, String> {
         m.base_models.push(sanitize(&line, MAX_FIELD_CHARS));
     }
 
-    if m.parameter_count.is_none() {
-        match tensor_params(&mut r, tensor_count) {
-            Ok(n) => m.parameter_count = n,
-            Err(e) => m.note(format!("parameter count not estimated: {e}")),
+    match tensor_infos(&mut r, tensor_count) {
+        Ok(infos) => {
+            if m.parameter_count.is_none() {
+                m.parameter_count = element_total(&infos);
+            }
+            let alignment = alignment.unwrap_or(ggml_types::embedded().default_alignment);
+            if m.structure_errors.is_empty() {
+                let errors = layout_errors(&infos, alignment, r.pos, file_len);
+                m.structure_errors.extend(errors);
+            }
         }
+        // A whole file whose tensor infos cannot be read is one the loader
+        // refuses; a header prefix just ends early.
+        Err(e) if file_len.is_some() => m
+            .structure_errors
+            .push(format!("the tensor infos cannot be read: {e}")),
+        Err(e) => m.note(format!("parameter count not estimated: {e}")),
     }
     Ok(m)
 }
@@ -542,16 +605,23 @@ fn apply(m: &mut ModelMetadata, key: &str, key_at: u64, val: &Val, f: &mut Field
     }
 }
 
-/// Sum of the element counts of the tensor infos. `None` when the file declares none.
-fn tensor_params<R: Read>(r: &mut Reader<R>, count: u64) -> Result<Option<u64>, String> {
-    if count == 0 {
-        return Ok(None);
-    }
-    let mut total: u64 = 0;
+/// One tensor info as the file states it.
+struct TensorInfo {
+    name: Vec<u8>,
+    at: u64,
+    dims: Vec<u64>,
+    ty: u32,
+    offset: u64,
+}
+
+/// Reads the tensor infos (bounded: names, dimension counts).
+fn tensor_infos<R: Read>(r: &mut Reader<R>, count: u64) -> Result<Vec<TensorInfo>, String> {
+    let mut out = Vec::new();
     for i in 0..count {
-        let name_at = r.pos;
-        r.string(MAX_STRING_BYTES, "tensor name")
-            .map_err(|e| format!("tensor info {i} at offset {name_at}: {e}"))?;
+        let at = r.pos;
+        let name = r
+            .string(MAX_STRING_BYTES, "tensor name")
+            .map_err(|e| format!("tensor info {i} at offset {at}: {e}"))?;
         let d_at = r.pos;
         let n_dims = r.u32("dimension count")?;
         if n_dims > MAX_DIMS {
@@ -559,20 +629,134 @@ fn tensor_params<R: Read>(r: &mut Reader<R>, count: u64) -> Result<Option<u64>, 
                 "tensor info {i}: {n_dims} dimensions at offset {d_at} (cap {MAX_DIMS})"
             ));
         }
-        let mut elems: u64 = 1;
+        let mut dims = Vec::with_capacity(n_dims as usize);
         for _ in 0..n_dims {
-            let d = r.len("dimension")?;
-            elems = elems
-                .checked_mul(d)
-                .ok_or_else(|| format!("tensor info {i}: element count overflows u64"))?;
+            dims.push(r.len("dimension")?);
         }
-        r.u32("tensor type")?;
-        r.u64("tensor data offset")?;
-        total = total
-            .checked_add(elems)
-            .ok_or_else(|| "parameter total overflows u64".to_string())?;
+        let ty = r.u32("tensor type")?;
+        let offset = r.u64("tensor data offset")?;
+        out.push(TensorInfo {
+            name,
+            at,
+            dims,
+            ty,
+            offset,
+        });
     }
-    Ok(Some(total))
+    Ok(out)
+}
+
+/// Sum of the element counts of the tensor infos. `None` when the file
+/// declares none or the sum overflows.
+fn element_total(infos: &[TensorInfo]) -> Option<u64> {
+    if infos.is_empty() {
+        return None;
+    }
+    infos.iter().try_fold(0u64, |total, t| {
+        let n = t.dims.iter().try_fold(1u64, |n, d| n.checked_mul(*d))?;
+        total.checked_add(n)
+    })
+}
+
+/// Tensor infos checked as `gguf_init_from_file` (ggml/src/gguf.cpp) and
+/// llama.cpp's model loader check them: names, dimensions, types, and data
+/// offsets that are exactly the running, alignment-padded sum of the tensor
+/// sizes before them, all inside the file. Each error names the tensor and
+/// the offset of its info.
+fn layout_errors(
+    infos: &[TensorInfo],
+    alignment: u64,
+    infos_end: u64,
+    file_len: Option<u64>,
+) -> Vec<String> {
+    const MAX_ERRORS: usize = 16;
+    let types = ggml_types::embedded();
+    let pad = |n: u64| {
+        n.checked_add(alignment - 1)
+            .map(|x| x / alignment * alignment)
+    };
+    let mut errors = Vec::new();
+    let mut names: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
+    let mut expected: u64 = 0;
+    let mut data_end: u64 = 0;
+    for (i, t) in infos.iter().enumerate() {
+        if errors.len() >= MAX_ERRORS {
+            errors.push("further tensor infos not checked".into());
+            break;
+        }
+        let name = sanitize(&String::from_utf8_lossy(&t.name), 80);
+        let what = format!("tensor {i} ({name}) at offset {}", t.at);
+        if t.name.len() >= types.max_name {
+            errors.push(format!(
+                "{what}: name of {} bytes, the loader allows {}",
+                t.name.len(),
+                types.max_name - 1
+            ));
+        }
+        if !names.insert(&t.name) {
+            errors.push(format!("{what}: the name is used by an earlier tensor"));
+        }
+        if t.dims.len() > types.max_dims as usize {
+            errors.push(format!(
+                "{what}: {} dimensions, the loader allows {}",
+                t.dims.len(),
+                types.max_dims
+            ));
+            break;
+        }
+        // ggml counts elements in int64.
+        let elements = t
+            .dims
+            .iter()
+            .try_fold(1u64, |n, d| n.checked_mul(*d))
+            .filter(|n| *n <= i64::MAX as u64 && t.dims.iter().all(|d| *d <= i64::MAX as u64));
+        let Some(elements) = elements else {
+            errors.push(format!(
+                "{what}: dimensions {:?} overflow the element count",
+                t.dims
+            ));
+            break;
+        };
+        let Some(ty) = types.get(t.ty) else {
+            errors.push(format!("{what}: unknown ggml type {}", t.ty));
+            break;
+        };
+        let ne0 = t.dims.first().copied().unwrap_or(1);
+        if ne0 % ty.block != 0 {
+            errors.push(format!(
+                "{what}: first dimension {ne0} is not a multiple of {}'s block of {}",
+                ty.name, ty.block
+            ));
+            break;
+        }
+        let Some(nbytes) = (elements / ty.block).checked_mul(ty.bytes) else {
+            errors.push(format!("{what}: its size in bytes overflows"));
+            break;
+        };
+        if t.offset != expected {
+            errors.push(format!(
+                "{what}: data offset {} where the loader expects {expected} (the tensors before it, each padded to {alignment} bytes){}",
+                t.offset,
+                if t.offset < expected { ": it overlaps them" } else { ": a gap or misalignment" }
+            ));
+            break;
+        }
+        data_end = t.offset.saturating_add(nbytes);
+        let Some(next) = pad(nbytes).and_then(|p| expected.checked_add(p)) else {
+            errors.push(format!("{what}: the data section size overflows"));
+            break;
+        };
+        expected = next;
+    }
+    if let (Some(len), false, Some(start)) = (file_len, infos.is_empty(), pad(infos_end)) {
+        let end = start.saturating_add(data_end);
+        if errors.is_empty() && end > len {
+            errors.push(format!(
+                "tensor data ends at offset {end} (data section from offset {start}), past the end of the {len}-byte file"
+            ));
+        }
+    }
+    errors
 }
 
 #[cfg(test)]
@@ -726,9 +910,20 @@ mod tests {
             assert_eq!(m.parameter_count, None);
         }
         assert!(parse_gguf(&small(4)).unwrap_err().contains("version 4"));
-        let mut be = small(3);
-        be[4..8].copy_from_slice(&3u32.to_be_bytes());
-        assert!(parse_gguf(&be).unwrap_err().contains("big-endian"));
+        // Big-endian, as gguf-py writes it with endianess=BIG: every number
+        // flipped; read the same, with a note.
+        let mut be = b"GGUF".to_vec();
+        be.extend_from_slice(&3u32.to_be_bytes());
+        be.extend_from_slice(&0u64.to_be_bytes());
+        be.extend_from_slice(&1u64.to_be_bytes());
+        be.extend_from_slice(&(b"general.architecture".len() as u64).to_be_bytes());
+        be.extend_from_slice(b"general.architecture");
+        be.extend_from_slice(&8u32.to_be_bytes());
+        be.extend_from_slice(&5u64.to_be_bytes());
+        be.extend_from_slice(b"qwen2");
+        let m = parse_gguf(&be).unwrap();
+        assert_eq!(m.architecture.as_deref(), Some("qwen2"));
+        assert!(m.notes[0].contains("big-endian"), "{:?}", m.notes);
         assert!(
             parse_gguf(b"GGML\x03\0\0\0")
                 .unwrap_err()
@@ -791,7 +986,7 @@ mod tests {
     }
 
     #[test]
-    fn hostile_tensor_infos_only_lose_the_estimate() {
+    fn overflowing_tensor_infos_are_structure_errors() {
         let mut b = small(3);
         b[8..16].copy_from_slice(&1u64.to_le_bytes());
         put_str(&mut b, 3, "t");
@@ -801,7 +996,11 @@ mod tests {
         b.extend_from_slice(&[0; 12]);
         let m = parse_gguf(&b).unwrap();
         assert_eq!(m.parameter_count, None);
-        assert!(m.notes[0].contains("overflows"), "{:?}", m.notes);
+        assert!(
+            m.structure_errors[0].contains("overflow the element count"),
+            "{:?}",
+            m.structure_errors
+        );
     }
 
     #[test]

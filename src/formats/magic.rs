@@ -19,6 +19,11 @@ const SAFETENSORS_MAX_HEADER: u64 = 100 * 1024 * 1024;
 pub fn sniff(head: &[u8]) -> Option<ModelFormat> {
     if head.starts_with(b"GGUF") && head.len() >= 8 {
         let version = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+        // A big-endian file's version reads byte-swapped.
+        let version = match version.swap_bytes() {
+            v @ 1..=3 if version > 3 => v,
+            _ => version,
+        };
         return Some(ModelFormat::Gguf { version });
     }
     if head.starts_with(b"\x93NUMPY") {

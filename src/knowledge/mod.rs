@@ -3,6 +3,7 @@
 pub mod advisories;
 pub mod audit;
 pub mod fingerprints;
+pub mod ggml_types;
 pub mod network;
 pub mod onnx_domains;
 pub mod pickle_rules;
