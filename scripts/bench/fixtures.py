@@ -4,7 +4,7 @@
 usage: fixtures.py CORPUS SUITE=GITDIR@COMMIT...
 
 For each suite, extracts the fixture files of one commit (`git archive`, nothing is run) under
-CORPUS/<suite>/ and writes CORPUS/manifest/fixtures-<suite>.jsonl: one line per file with its
+CORPUS/<suite>/ and writes CORPUS/../manifest/fixtures-<suite>.jsonl: one line per file with its
 label (malicious / benign / unknown), family, technique and source. Labels come from the
 suite's own expectations: picklescan's tests/test_scanner.py assertions, ModelAudit's
 tests/test_regression_corpus.py and tests/test_security_asset_integration.py (names with
@@ -20,6 +20,7 @@ import sys
 import tarfile
 
 CORPUS = sys.argv[1]
+MANIFEST = os.environ.get("BENCH_MANIFEST") or os.path.join(os.path.dirname(os.path.abspath(CORPUS)), "manifest")
 SUITES = dict(a.split("=", 1) for a in sys.argv[2:])
 FIXTURE_EXT = re.compile(
     r"\.(pkl|pickle|pt|pth|bin|zip|7z|npy|npz|joblib|h5|keras|dill|skops|safetensors|pb|tar|gz)$"
@@ -48,8 +49,8 @@ def write(suite, rel, data):
 
 
 def emit(suite, rows):
-    os.makedirs(os.path.join(CORPUS, "manifest"), exist_ok=True)
-    with open(os.path.join(CORPUS, "manifest", f"fixtures-{suite}.jsonl"), "w") as f:
+    os.makedirs(os.path.join(MANIFEST), exist_ok=True)
+    with open(os.path.join(MANIFEST, f"fixtures-{suite}.jsonl"), "w") as f:
         for r in rows:
             f.write(json.dumps(r) + "\n")
     print(f"{suite}: {len(rows)} files", file=sys.stderr)

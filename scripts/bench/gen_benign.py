@@ -3,7 +3,7 @@
 
 usage: gen_benign.py CORPUS
 
-Writes CORPUS/benign/<family>/... and CORPUS/manifest/gen-benign.jsonl. Every model is built
+Writes CORPUS/benign/<family>/... and CORPUS/../manifest/gen-benign.jsonl. Every model is built
 in memory from a config or fitted on random data, then saved the way users save it:
 scikit-learn with pickle and joblib (plain, zlib, gzip, bz2, lz4, xz), numpy .npy/.npz (object
 arrays of plain data included), pandas frames, torch (state_dict, whole nn.Module, legacy
@@ -22,6 +22,7 @@ import warnings
 warnings.filterwarnings("ignore")
 os.environ.setdefault("KERAS_BACKEND", "torch")
 CORPUS = sys.argv[1]
+MANIFEST = os.environ.get("BENCH_MANIFEST") or os.path.join(os.path.dirname(os.path.abspath(CORPUS)), "manifest")
 OUT = os.path.join(CORPUS, "benign")
 ROWS = []
 
@@ -197,14 +198,16 @@ def transformers_files():
         ("gpt2", GPT2LMHeadModel(GPT2Config(vocab_size=100, n_embd=32, n_layer=2, n_head=2, n_positions=64))),
     ):
         d = os.path.join(OUT, "transformers", f"{name}-bin")
-        try:
-            model.save_pretrained(d, safe_serialization=False)
-            how = "save_pretrained(safe_serialization=False)"
-        except (TypeError, ValueError) as e:  # a release without .bin saving
-            print(f"transformers: {e}; pytorch_model.bin written with torch.save(state_dict)", file=sys.stderr)
-            os.makedirs(d, exist_ok=True)
+        model.save_pretrained(d, safe_serialization=False)
+        how = "save_pretrained(safe_serialization=False)"
+        if not any(f.endswith(".bin") for f in os.listdir(d)):
+            # transformers 5 ignores safe_serialization=False and writes safetensors; 4.x wrote
+            # torch.save(state_dict) to pytorch_model.bin, which is done here instead.
+            for f in os.listdir(d):
+                if f.endswith(".safetensors"):
+                    os.remove(os.path.join(d, f))
             torch.save(model.state_dict(), os.path.join(d, "pytorch_model.bin"))
-            how = "torch.save(model.state_dict()) (save_pretrained refused .bin)"
+            how = "torch.save(state_dict) as pytorch_model.bin (transformers 5 writes no .bin)"
         for f in sorted(os.listdir(d)):
             if f.endswith(".bin"):
                 add(os.path.join(d, f), "transformers", f"tiny {name}, {how}", "transformers")
@@ -267,8 +270,8 @@ for step in (sklearn_files, numpy_files, pandas_files, torch_files, transformers
         traceback.print_exc()
         print(f"{step.__name__}: failed, family left out", file=sys.stderr)
 
-os.makedirs(os.path.join(CORPUS, "manifest"), exist_ok=True)
-with open(os.path.join(CORPUS, "manifest", "gen-benign.jsonl"), "w") as f:
+os.makedirs(os.path.join(MANIFEST), exist_ok=True)
+with open(os.path.join(MANIFEST, "gen-benign.jsonl"), "w") as f:
     for r in ROWS:
         f.write(json.dumps(r) + "\n")
 print(f"benign: {len(ROWS)} files", file=sys.stderr)

@@ -11,7 +11,7 @@ SRC holds the suites' sources of the pinned commits (extracted by bench-scanners
 Runs the suites' own generator code, writing files only. Writing a malicious pickle runs
 nothing (`__reduce__` only names the callable); nothing here unpickles or loads what it writes.
 Labels follow each suite's assertions; see the label functions below.
-Writes CORPUS/manifest/gen-<suite>.jsonl.
+Writes CORPUS/../manifest/gen-<suite>.jsonl.
 """
 import ast
 import importlib.util
@@ -23,12 +23,13 @@ import traceback
 import unittest
 
 CORPUS, SRC = sys.argv[1], sys.argv[2]
+MANIFEST = os.environ.get("BENCH_MANIFEST") or os.path.join(os.path.dirname(os.path.abspath(CORPUS)), "manifest")
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
 def emit(name, rows):
-    os.makedirs(os.path.join(CORPUS, "manifest"), exist_ok=True)
-    with open(os.path.join(CORPUS, "manifest", f"gen-{name}.jsonl"), "w") as f:
+    os.makedirs(os.path.join(MANIFEST), exist_ok=True)
+    with open(os.path.join(MANIFEST, f"gen-{name}.jsonl"), "w") as f:
         for r in rows:
             f.write(json.dumps(r) + "\n")
     print(f"{name}: {len(rows)} files", file=sys.stderr)

@@ -26,10 +26,26 @@ pub const SEARCH_WINDOW: u64 = 8 * 1024 * 1024;
 pub fn read_hdf5(path: &Path) -> Result<KerasReport, String> {
     let f =
         std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let len = f
+        .metadata()
+        .map_err(|e| format!("cannot stat {}: {e}", path.display()))?
+        .len();
     let mut buf = Vec::new();
     f.take(SEARCH_WINDOW)
         .read_to_end(&mut buf)
         .map_err(|e| format!("read error in {}: {e}", path.display()))?;
+    let base =
+        signature_offset(&buf).ok_or("no HDF5 signature at offset 0, 512, 1024 or 2048")? as usize;
+    // The HDF5 library refuses a file shorter than the end-of-file address
+    // its superblock records (H5F__super_read: "truncated file").
+    let sb = Superblock::read(&buf, base)?;
+    if let Some(eof) = sb.stored_eof
+        && len < eof
+    {
+        return Err(format!(
+            "truncated: the superblock at offset {base} records the file's end at {eof}, the file has {len} bytes"
+        ));
+    }
     parse_hdf5_prefix(&buf)
 }
 
@@ -126,6 +142,8 @@ struct Superblock {
     base: usize,
     offsets: usize,
     lengths: usize,
+    /// End-of-file address the superblock records (`None`: undefined).
+    stored_eof: Option<u64>,
 }
 
 impl Superblock {
@@ -143,10 +161,20 @@ impl Superblock {
                 "superblock at offset {base}: offset size {offsets}, length size {lengths}"
             ));
         }
+        // Addresses after the fixed fields: base, (free space | extension),
+        // end of file. v0 has 24 bytes of fixed fields, v1 28, v2/v3 12.
+        let first = match version {
+            0 => base + 24,
+            1 => base + 28,
+            _ => base + 12,
+        };
+        let stored_eof = le(b, first + 2 * offsets, offsets)
+            .filter(|v| *v != u64::MAX >> (64 - 8 * offsets as u32));
         Ok(Superblock {
             base,
             offsets,
             lengths,
+            stored_eof,
         })
     }
 

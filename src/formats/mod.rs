@@ -10,6 +10,7 @@ pub mod joblib;
 pub mod keras;
 pub mod magic;
 pub mod npy;
+pub mod npy_header;
 pub mod npz;
 pub mod onnx;
 pub mod pickle;

@@ -6,6 +6,7 @@
 use std::io::Read;
 use std::path::Path;
 
+use super::npy_header::NpyHeader;
 use super::pickle::scan;
 use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::pickle::PickleReport;
@@ -36,20 +37,25 @@ pub(super) fn header(head: &[u8]) -> Result<(String, usize), String> {
     Ok((String::from_utf8_lossy(text).into_owned(), start + len))
 }
 
-/// Is the array's dtype an object dtype (`'descr': '|O'`, or a structured
-/// dtype with an `O` field)? Read from the dict literal without evaluating it.
-pub(super) fn is_object(header: &str) -> bool {
-    let Some(i) = header.find("'descr'") else {
-        return false;
-    };
-    let rest = &header[i + 7..];
-    let end = rest.find("'fortran_order'").unwrap_or(rest.len());
-    rest[..end].contains("'|O'") || rest[..end].contains("'O'")
+/// The header checked as numpy checks it, and for plain arrays whether the
+/// file holds all of the array's bytes (`payload`: bytes after the header).
+pub(super) fn checked(text: &str, start: usize, payload: Option<u64>) -> Result<NpyHeader, String> {
+    let h = super::npy_header::parse(text)
+        .map_err(|e| format!("np.load refuses the header (which ends at offset {start}): {e}"))?;
+    if let (Some(need), Some(have)) = (h.data_bytes, payload)
+        && have < need
+    {
+        return Err(format!(
+            "the array needs {need} bytes of data after the header (offset {start}), the file holds {have}"
+        ));
+    }
+    Ok(h)
 }
 
 /// The pickle walk of an object array's payload; `Ok(None)` for plain arrays.
 pub fn scan_npy(path: &Path, rules: &PickleRules) -> Result<Option<PickleReport>, String> {
     let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let len = f.metadata().map_err(|e| e.to_string())?.len();
     let mut head = vec![0u8; HEADER_CAP + 12];
     let mut filled = 0;
     while filled < head.len() {
@@ -60,7 +66,8 @@ pub fn scan_npy(path: &Path, rules: &PickleRules) -> Result<Option<PickleReport>
     }
     head.truncate(filled);
     let (text, offset) = header(&head)?;
-    if !is_object(&text) {
+    let h = checked(&text, offset, Some(len.saturating_sub(offset as u64)))?;
+    if !h.object {
         return Ok(None);
     }
     let mut payload = head.split_off(offset.min(head.len()));
@@ -74,7 +81,8 @@ pub fn scan_npy(path: &Path, rules: &PickleRules) -> Result<Option<PickleReport>
 pub fn scan_npy_bytes(bytes: &[u8], rules: &PickleRules) -> Result<Option<PickleReport>, String> {
     let head = &bytes[..bytes.len().min(HEADER_CAP + 12)];
     let (text, offset) = header(head)?;
-    if !is_object(&text) {
+    let have = bytes.len().saturating_sub(offset) as u64;
+    if !checked(&text, offset, Some(have))?.object {
         return Ok(None);
     }
     let end = bytes.len().min(offset.saturating_add(PAYLOAD_CAP as usize));

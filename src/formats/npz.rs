@@ -8,7 +8,7 @@
 use std::io::{Read, Seek};
 use std::path::Path;
 
-use super::npy::{HEADER_CAP, PAYLOAD_CAP, header, is_object};
+use super::npy::{HEADER_CAP, PAYLOAD_CAP, checked, header};
 use super::pickle::{StreamOptions, scan_stream};
 use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::pickle::{PickleReport, clean_text};
@@ -112,8 +112,15 @@ pub fn analyse_reader<R: Read + Seek>(
                 continue;
             }
         };
-        if !is_object(&text) {
-            continue;
+        let member_len = size.checked_sub(offset as u64);
+        match checked(&text, offset, member_len) {
+            Ok(h) if h.object => {}
+            Ok(_) => continue,
+            Err(e) => {
+                out.broken = true;
+                out.note(format!("member {name:?}: {e}"));
+                continue;
+            }
         }
         let mut payload = head.split_off(offset.min(head.len()));
         let room = budget.min(PAYLOAD_CAP.saturating_sub(payload.len() as u64));
