@@ -71,6 +71,8 @@ pub struct StreamOptions {
     pub base: u64,
     /// Which loader resolves the pickle's names.
     pub context: PickleContext,
+    /// Keep the top-level opcodes walked ([`StreamScan::trace`]).
+    pub trace: bool,
 }
 
 /// A [`scan_stream`] result: the report and where the walk stopped.
@@ -83,6 +85,10 @@ pub struct StreamScan {
     pub end: u64,
     /// The walk ran off the end of `bytes` (more input might complete it).
     pub truncated: bool,
+    /// Top-level opcodes walked, as (offset, opcode byte), when
+    /// [`StreamOptions::trace`] asked for them: what a test compares with
+    /// CPython's `pickletools.genops`.
+    pub trace: Vec<(u64, u8)>,
 }
 
 /// A [`scan_reader`] result.
@@ -148,6 +154,7 @@ pub fn scan_stream(bytes: &[u8], allow: &PickleRules, opts: &StreamOptions) -> S
         notes: Vec::new(),
         notes_dropped: 0,
         anomalies: Vec::new(),
+        trace: opts.trace.then(Vec::new),
         declared_versions: BTreeMap::new(),
         context: opts.context,
         opcodes: 0,
@@ -199,6 +206,7 @@ pub fn scan_stream(bytes: &[u8], allow: &PickleRules, opts: &StreamOptions) -> S
         pickles: s.pickles,
         end: s.end,
         truncated,
+        trace: s.trace.take().unwrap_or_default(),
     }
 }
 

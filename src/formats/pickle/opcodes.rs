@@ -89,12 +89,22 @@ impl Scan<'_> {
             b']' | 0x8f | 0x97 => m.push(V::Other)?,
             b'I' | b'L' | b'F' => {
                 let line = c.line("INT/LONG/FLOAT", at)?;
-                // INT and LONG are decimal text ("I01" is True; LONG ends in L).
-                let text = std::str::from_utf8(line).unwrap_or("");
+                // Decimal text as Python's int()/float() read it ("I01" is
+                // True; LONG may end in L); text they refuse stops the loader.
                 let v = match op {
-                    b'F' => None,
-                    b'L' => text.strip_suffix('L').unwrap_or(text).parse().ok(),
-                    _ => text.parse().ok(),
+                    b'F' => decimal_float(line).then_some(None),
+                    b'L' => decimal_int(line.strip_suffix(b"L").unwrap_or(line)),
+                    _ => decimal_int(line),
+                };
+                let Some(v) = v else {
+                    return Err(Fail::Malformed(format!(
+                        "{} at offset {at} is not a number the unpickler reads",
+                        match op {
+                            b'F' => "FLOAT",
+                            b'L' => "LONG",
+                            _ => "INT",
+                        }
+                    )));
                 };
                 m.push(v.map_or(V::Other, V::Int))?;
             }

@@ -81,3 +81,59 @@ pub(crate) fn raw_unicode_escape(s: &[u8]) -> Option<String> {
     }
     Some(out)
 }
+
+/// Whether `s` decodes as CPython decodes BINUNICODE arguments:
+/// UTF-8 with `surrogatepass` (encoded surrogates ED A0..BF xx allowed).
+pub(crate) fn utf8_surrogatepass(mut s: &[u8]) -> bool {
+    loop {
+        match std::str::from_utf8(s) {
+            Ok(_) => return true,
+            Err(e) => {
+                let at = e.valid_up_to();
+                match s.get(at..at + 3) {
+                    Some([0xed, 0xa0..=0xbf, 0x80..=0xbf]) => s = &s[at + 3..],
+                    _ => return false,
+                }
+            }
+        }
+    }
+}
+
+/// A protocol-0 INT or LONG argument as Python's `int(text)` reads it
+/// (surrounding whitespace, a sign, digits with single underscores);
+/// `None` when the loader would refuse it. Values past i64 are `Some(None)`.
+pub(crate) fn decimal_int(text: &[u8]) -> Option<Option<i64>> {
+    let t = std::str::from_utf8(text).ok()?.trim();
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let ok = !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+    if !ok {
+        return None;
+    }
+    Some(t.replace('_', "").parse::<i64>().ok())
+}
+
+/// A protocol-0 FLOAT argument as Python's `float(text)` reads it.
+pub(crate) fn decimal_float(text: &[u8]) -> bool {
+    let Ok(t) = std::str::from_utf8(text) else {
+        return false;
+    };
+    let t = t.trim();
+    let plain = t.trim_start_matches(['+', '-']).to_ascii_lowercase();
+    if matches!(plain.as_str(), "inf" | "infinity" | "nan") {
+        return t.len() - plain.len() <= 1;
+    }
+    // Underscores only between digits, as in Python literals.
+    let b = t.as_bytes();
+    let underscores_ok = b.iter().enumerate().all(|(i, &c)| {
+        c != b'_'
+            || (i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+    });
+    underscores_ok
+        && t.bytes()
+            .all(|c| c.is_ascii_digit() || b"+-.eE_".contains(&c))
+        && t.replace('_', "").parse::<f64>().is_ok()
+}

@@ -96,6 +96,8 @@ pub(crate) struct Scan<'r> {
     pub(crate) notes: Vec<String>,
     pub(crate) notes_dropped: usize,
     pub(crate) anomalies: Vec<String>,
+    /// Top-level opcodes walked (offset, opcode), when asked for.
+    pub(crate) trace: Option<Vec<(u64, u8)>>,
     pub(crate) declared_versions: std::collections::BTreeMap<String, String>,
     pub(crate) context: crate::knowledge::pickle_rules::PickleContext,
     pub(crate) opcodes: u64,
@@ -397,6 +399,13 @@ impl Scan<'_> {
         at: u64,
         depth: u32,
     ) -> Result<(), Fail> {
+        // The unpickler decodes text arguments as UTF-8 (surrogates passed):
+        // bytes it cannot decode stop it there.
+        if matches!(kind, Text::Unicode) && !super::text::utf8_surrogatepass(arg) {
+            return Err(Fail::Malformed(format!(
+                "text at offset {at} is not UTF-8: the unpickler stops here"
+            )));
+        }
         let v = self.symbol(std::str::from_utf8(arg).ok());
         m.push(v)?;
         self.nested(arg, kind, at, depth)
@@ -434,6 +443,12 @@ impl Scan<'_> {
             };
             c.pos += 1;
             self.opcodes += 1;
+            if depth == 0
+                && let Some(t) = self.trace.as_mut()
+                && t.len() < MAX_OPCODES as usize
+            {
+                t.push((at, op));
+            }
             if self.opcodes > MAX_OPCODES {
                 return Err(Fail::Bound(format!(
                     "more than {MAX_OPCODES} opcodes (stopped at offset {at})"
