@@ -37,8 +37,13 @@ SUITES=(
   "trailofbits/fickling 854c99acd2637f97162dd2e1aa2dab4e8d55d77d"
   "promptfoo/modelaudit 5ddfcdc34310d45a209872c7300585a3aa481971"
 )
-PIN_PICKLESCAN="picklescan==1.0.5 numpy==2.4.6"
-PIN_MODELSCAN="modelscan[h5py]==0.8.8 h5py==3.16.0 numpy==2.4.6"
+# picklescan imports numpy (.npy) and py7zr (.7z) when present: both installed.
+PIN_PICKLESCAN="picklescan==1.0.5 numpy==2.4.6 py7zr==1.1.4"
+# modelscan 0.8.8 calls numpy.lib.format._check_version, gone in numpy 2.3: numpy 2.2.6.
+PIN_MODELSCAN="modelscan[h5py]==0.8.8 h5py==3.16.0 numpy==2.2.6"
+# Its Keras Lambda / SavedModel scanners need the tensorflow extra, which every modelscan run
+# then imports (about 4 s and 570 MiB a process): a second venv, run on .h5/.keras/.pb only.
+PIN_MODELSCAN_TF="modelscan[h5py,tensorflow]==0.8.8 tensorflow==2.20.0 h5py==3.16.0 numpy==2.2.6"
 PIN_FICKLING="fickling==0.1.12 typing_extensions==4.16.0 numpy==2.4.6 py7zr==1.1.4"
 # torch from PyPI pulls its CUDA wheels (several GB); only the generator venv has it.
 PIN_GEN="torch==2.15.0 transformers==5.23.0 safetensors==0.8.0 scikit-learn==1.9.1 joblib==1.6.0
@@ -86,6 +91,7 @@ BIN=$CARGO_TARGET_DIR/release/aiposture
 
 VPS=$(venv picklescan "$PIN_PICKLESCAN")
 VMS=$(venv modelscan "$PIN_MODELSCAN")
+VMT=$(venv modelscan-tf "$PIN_MODELSCAN_TF")
 VFK=$(venv fickling "$PIN_FICKLING")
 VGEN=$(venv gen "$PIN_GEN")
 
@@ -104,7 +110,9 @@ stamp=$(
     cat scripts/bench/fixtures.py scripts/bench/gen_suites.py scripts/bench/gen_benign.py
   } | sha256sum | cut -c1-16
 )
+CORPUS_BUILT=0
 if [ "$(cat "$CORPUS/.stamp" 2>/dev/null)" != "$stamp" ]; then
+  CORPUS_BUILT=1
   log "building the corpus"
   NEW=$CACHE/corpus.new
   rm -rf "$NEW"
@@ -149,6 +157,7 @@ log "per-file runs ($JOBS at a time)"
   "aiposture=$AIP" \
   "picklescan=$VPS/bin/picklescan" \
   "modelscan=$VMS/bin/modelscan" \
+  "modelscan-tf=$VMT/bin/modelscan" \
   "fickling=$VFK/bin/python $REPO/scripts/bench/fickling_scan.py")
 
 # --- whole corpus, one process per tool --------------------------------------------------------
@@ -169,19 +178,24 @@ json.dump({
     "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     "machine": f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GiB, kernel {platform.release()}",
     "jobs": $JOBS, "runs": $RUNS,
+    "elapsed_s": $(($(date +%s) - t_start)), "corpus_built": $CORPUS_BUILT,
     "python": platform.python_version(),
     "tools": ["aiposture", "picklescan", "modelscan", "fickling"],
     "versions": {
-        "aiposture": "$($BIN --version | awk '{print $2}') (" + subprocess.run(["git", "-C", "$REPO", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip() + ", release build)",
+        "aiposture": "$($BIN --version | awk '{print $2}') (" + subprocess.run(["git", "-C", "$REPO", "describe", "--always", "--dirty"], capture_output=True, text=True).stdout.strip() + ", release build)",
         "picklescan": "$(ver "$VPS" picklescan)",
         "modelscan": "$(ver "$VMS" modelscan)",
+        "modelscan-tf": "$(ver "$VMT" modelscan) + tensorflow $(ver "$VMT" tensorflow)",
         "fickling": "$(ver "$VFK" fickling)",
     },
-    "invocations": "\`aiposture scan --no-history --format json PATH\` (empty config); "
-        "\`picklescan -p PATH\`; \`modelscan -p PATH -r json -o REPORT\` (with h5py); "
-        "fickling 0.1.12's own per-file dispatch from its \`--huggingface\` mode "
-        "(zip -> \`scan_zip_archive\`, pickle -> \`scan_file\`, 7z/tar/npy unsupported) applied to local "
-        "paths by \`scripts/bench/fickling_scan.py\` (its CLI reads any file as a raw pickle).",
+    "invocations": "\`aiposture scan --config EMPTY --no-history --format json PATH\`; "
+        "\`picklescan -p PATH\` (numpy and py7zr installed: it imports them for .npy and .7z); "
+        "\`modelscan -p PATH -r json --show-skipped -o REPORT\` (h5py extra; numpy 2.2.6, since 0.8.8 "
+        "calls a numpy.lib.format function gone in numpy 2.3); fickling's own per-file dispatch of "
+        "its \`--huggingface\` mode (zip -> \`scan_zip_archive\`, pickle -> \`scan_file\`, "
+        "7z/tar/npy unsupported) applied to local paths by \`scripts/bench/fickling_scan.py\` "
+        "(its \`--check-safety\` reads any file as a raw pickle; the one thing \`fickling.polyglot\` "
+        "takes from torch, a four-byte zip-magic check, is provided there instead of installing torch).",
     "sources": [f"{s.split()[0]}@{s.split()[1][:12]}" for s in """$(printf '%s\n' "${SUITES[@]}")""".splitlines()],
     "csv": "$RES/verdicts.csv",
 }, open("$RES/meta.json", "w"), indent=1)

@@ -25,6 +25,11 @@ JOBLIB_PY=${JOBLIB_PY_VERSION:-1.5.2}
 # scikit-learn and pandas write the benign library pickles of tests/pickle_verdicts.rs.
 SKLEARN_PY=${SKLEARN_PY_VERSION:-1.7.2}
 PANDAS_PY=${PANDAS_PY_VERSION:-2.3.3}
+# transformers (tokenizer and config writers, no torch), huggingface_hub (model-card YAML) and
+# setuptools (builds the wheel pip installs) write the model directory of tests/lineage.rs.
+TRANSFORMERS_PY=${TRANSFORMERS_PY_VERSION:-4.57.1}
+HF_HUB_PY=${HF_HUB_PY_VERSION:-0.36.2}
+SETUPTOOLS_PY=${SETUPTOOLS_PY_VERSION:-75.8.0}
 LZ4_PY=${LZ4_PY_VERSION:-4.4.4}
 JOBS=${JOBS:-$(nproc)}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -96,14 +101,17 @@ H5PY=3.16.0
 VENV="$CACHE/venv"
 PY_PKGS=("gguf==$GGUF_PY" "safetensors==${SAFETENSORS_PY_VERSION:-0.7.0}" "numpy<3"
   "jupyter_server==$JUPYTER_SERVER" "ipykernel==$IPYKERNEL" "joblib==$JOBLIB_PY" "lz4==$LZ4_PY" "onnx==$ONNX_PY" "h5py==$H5PY"
-  "scikit-learn==$SKLEARN_PY" "pandas==$PANDAS_PY")
+  "scikit-learn==$SKLEARN_PY" "pandas==$PANDAS_PY"
+  "transformers==$TRANSFORMERS_PY" "huggingface_hub==$HF_HUB_PY" "setuptools==$SETUPTOOLS_PY")
 if ! "$VENV/bin/python" -c "
 import sys, numpy, safetensors.numpy, jupyter_server, ipykernel, joblib, lz4.frame, onnx, h5py, sklearn, pandas, importlib.metadata as m
 sys.exit(m.version('gguf') != '$GGUF_PY' or m.version('safetensors') != '${SAFETENSORS_PY_VERSION:-0.7.0}'
          or m.version('jupyter_server') != '$JUPYTER_SERVER' or m.version('ipykernel') != '$IPYKERNEL'
          or m.version('joblib') != '$JOBLIB_PY'
          or m.version('lz4') != '$LZ4_PY' or m.version('onnx') != '$ONNX_PY' or m.version('h5py') != '$H5PY'
-         or m.version('scikit-learn') != '$SKLEARN_PY' or m.version('pandas') != '$PANDAS_PY')" 2>/dev/null; then
+         or m.version('scikit-learn') != '$SKLEARN_PY' or m.version('pandas') != '$PANDAS_PY'
+         or m.version('transformers') != '$TRANSFORMERS_PY' or m.version('huggingface_hub') != '$HF_HUB_PY'
+         or m.version('setuptools') != '$SETUPTOOLS_PY')" 2>/dev/null; then
   log "venv + pip install ${PY_PKGS[*]}"
   rm -rf "$VENV"
   python3 -m venv "$VENV"

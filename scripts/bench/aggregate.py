@@ -146,6 +146,22 @@ def esc(s):
     return s.replace("|", "\\|").replace("\n", " ")
 
 
+tf = sorted(p for p in files if "modelscan-tf" in by[p])
+if tf:
+    w(f"### modelscan with its tensorflow extra ({meta['versions'].get('modelscan-tf', '')}), Keras and TensorFlow files\n")
+    w("Its Keras Lambda and SavedModel scanners need TensorFlow, which every modelscan process then "
+      "imports; so the columns above are modelscan without it, and this run covers only the "
+      f"`.h5`, `.keras` and `.pb` files. Median per-file process: "
+      f"{1000 * statistics.median(float(by[p]['modelscan-tf']['wall_s']) for p in tf):.0f} ms, peak RSS up to "
+      f"{max(int(by[p]['modelscan-tf']['max_rss_kib']) for p in tf) / 1024:.0f} MiB.\n")
+    w("| file | label | aiposture | modelscan | modelscan + tensorflow |")
+    w("|---|---|---|---|---|")
+    for p in tf:
+        w(f"| `{p}` | {label_of[p]} | {by[p][a]['verdict']} | {by[p]['modelscan']['outcome']} | "
+          f"{by[p]['modelscan-tf']['outcome']} |")
+    w("")
+
+
 misses = [p for p in all_mal if by[p][a]["outcome"] != "malicious"]
 w(f"### Malicious files aiposture does not detect ({len(misses)})\n")
 if misses:
@@ -176,5 +192,6 @@ for p in unknown:
       + " | ".join(by[p][t]["verdict"] if t == a else by[p][t]["outcome"] for t in TOOLS) + " |")
 w("")
 w(f"Per-file verdicts of every tool, with reasons, exit codes, wall time and peak RSS: "
-  f"`{meta['csv']}` (not in the repository).")
+  f"`{meta['csv']}` (not in the repository). This run of the script took {meta['elapsed_s']} s "
+  + ("(corpus built in it)." if meta["corpus_built"] else "(venvs, suite sources and corpus from its cache)."))
 print("\n".join(out))

@@ -181,6 +181,7 @@ MODELAUDIT_SAFE = {
 }
 MODELAUDIT_UNKNOWN = {
     "dill_func.pkl": "dill-pickled lambda: builds a function, calls nothing (suite excludes it from both lists)",
+    "simple_nested.pkl": "plain dict holding the bytes of another plain-dict pickle; no call (suite excludes it from its safe list)",
     "multiple_patterns.safetensors": "suspicious strings in safetensors metadata; nothing in the format runs",
     "obfuscated_metadata.safetensors": "suspicious strings in safetensors metadata; nothing in the format runs",
     "script_injection.safetensors": "suspicious strings in safetensors metadata; nothing in the format runs",
@@ -203,9 +204,15 @@ def modelaudit(spec):
         if base in MODELAUDIT_UNKNOWN:
             rows.append(row(rel, "unknown", "modelaudit: unknown", MODELAUDIT_UNKNOWN[base], src))
         elif base in MODELAUDIT_SAFE:
-            rows.append(row(rel, "benign", "modelaudit: benign fixtures", "", src))
+            rows.append(row(rel, "benign", "modelaudit: benign fixtures", base, src))
         elif rel_in.startswith("exploits/"):
             rows.append(row(rel, "malicious", "modelaudit: scanner-bypass exploits", base[:-4], src))
+        elif base.startswith(("nested_pickle_", "decode_exec_chain")):
+            # Listed malicious in tests/test_regression_corpus.py, but data only: a dict of
+            # strings / bytes holding a pickle or code text (raw, hex, base64). Loading the file
+            # calls nothing; the payload runs only if the application decodes and loads it.
+            rows.append(row(rel, "malicious", "modelaudit: payloads stored as data (nested / encoded)",
+                            base.rsplit(".", 1)[0], src))
         elif rel_in.startswith("pickles/") or rel_in.startswith("samples/pickles/") or rel_in.startswith("scenarios/"):
             rows.append(row(rel, "malicious", "modelaudit: malicious pickles", base.rsplit(".", 1)[0], src))
         elif base.endswith((".pt", ".h5")):

@@ -216,6 +216,10 @@ def transformers_files():
         for f in sorted(os.listdir(d)):
             if f.endswith(".safetensors"):
                 add(os.path.join(d, f), "transformers", f"tiny {name}, save_pretrained() default", "transformers")
+    for d, _, fs in os.walk(os.path.join(OUT, "transformers")):
+        for f in fs:
+            if f.endswith(".json"):  # config files: not models, in no scanner's scope
+                os.remove(os.path.join(d, f))
 
 
 def keras_files():

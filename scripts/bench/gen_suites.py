@@ -303,8 +303,8 @@ def modelaudit_7z():
     mod.generate_all_7z_assets(root)
     labels = {
         "malicious.7z": ("malicious", "7z holding an eval pickle"),
-        "mixed_content.7z": ("malicious", "7z holding safe and malicious pickles"),
-        "path_traversal.7z": ("malicious", "7z member names with ../ (path traversal)"),
+        "mixed_content.7z": ("benign", "7z holding a plain pickle, a text file and JSON"),
+        "path_traversal.7z": ("malicious", "7z member name ../../../ (path traversal), plain pickle"),
         "safe.7z": ("benign", "7z holding plain pickles"),
         "empty.7z": ("benign", "empty 7z"),
     }

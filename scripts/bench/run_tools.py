@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 FILES, MANIFEST, OUT, JOBS = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 TOOLS = dict(a.split("=", 1) for a in sys.argv[5:])
@@ -39,12 +40,12 @@ def manifest():
 
 def timed(cmd, cwd=None):
     with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
+        t0 = time.perf_counter()
         p = subprocess.run(["/usr/bin/time", "-v", "-o", t.name, *cmd], capture_output=True, text=True,
                            errors="replace", cwd=cwd)
+        wall = time.perf_counter() - t0
         tv = t.read()
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", tv).group(1))
-    m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", tv)
-    wall = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
     return p, wall, rss
 
 
@@ -124,12 +125,15 @@ def fickling(prefix, path):
     return outcome, o["outcome"], o["detail"][:500], p.returncode, wall, rss
 
 
-RUNNERS = {"aiposture": aiposture, "picklescan": picklescan, "modelscan": modelscan, "fickling": fickling}
+RUNNERS = {"aiposture": aiposture, "picklescan": picklescan, "modelscan": modelscan, "fickling": fickling,
+           "modelscan-tf": modelscan}
+# modelscan with its tensorflow extra imports TensorFlow in every process: run on Keras/TF files only.
+ONLY = {"modelscan-tf": (".h5", ".keras", ".pb")}
 
 
 def main():
     rows = manifest()
-    jobs = [(r, t) for r in rows for t in TOOLS]
+    jobs = [(r, t) for r in rows for t in TOOLS if r["path"].endswith(ONLY.get(t, ""))]
     results = {}
 
     def one(job):
@@ -147,9 +151,12 @@ def main():
                     "exit", "wall_s", "max_rss_kib"])
         for r in rows:
             for t in TOOLS:
+                if (r["path"], t) not in results:
+                    continue
                 o, v, why, rc, wall, rss = results[(r["path"], t)]
+                why = why.replace(os.path.join(FILES, ""), "").replace("\n", " ")
                 w.writerow([r["path"], r["label"], r["family"], r["technique"], r["source"], t, o, v,
-                            why.replace("\n", " "), rc, f"{wall:.3f}", rss])
+                            why, rc, f"{wall:.3f}", rss])
     print(f"{len(rows)} files x {len(TOOLS)} tools -> {OUT}", file=sys.stderr)
 
 

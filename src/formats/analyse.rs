@@ -72,6 +72,13 @@ fn redact(m: &mut crate::model::metadata::ModelMetadata) {
 }
 
 pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelAnalysis {
+    let mut a = content(path, format, rules);
+    a.sidecars = super::sidecars::read(path);
+    a
+}
+
+/// What the file itself holds.
+fn content(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelAnalysis {
     let mut a = ModelAnalysis::default();
     match format {
         ModelFormat::Gguf { .. } => match gguf::read_gguf(path) {
@@ -154,9 +161,11 @@ pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelA
     a
 }
 
-/// (dev, inode, size, mtime) → analysis: unchanged files are read once.
+/// (dev, inode, size, mtime) of the file and of the sidecar files beside it
+/// → analysis: unchanged files are read once, and an edited
+/// `tokenizer_config.json` is seen at the next refresh.
 #[derive(Default)]
-pub struct AnalysisCache(HashMap<(u64, u64, u64, i64), ModelAnalysis>);
+pub struct AnalysisCache(HashMap<Vec<(u64, u64, u64, i64)>, ModelAnalysis>);
 
 impl AnalysisCache {
     pub fn get_or_analyse(
@@ -169,7 +178,14 @@ impl AnalysisCache {
         let Ok(m) = std::fs::metadata(path) else {
             return analyse(path, format, rules);
         };
-        let key = (m.dev(), m.ino(), m.len(), m.mtime());
+        let mut key = vec![(m.dev(), m.ino(), m.len(), m.mtime())];
+        if let Some(dir) = path.parent() {
+            for name in super::sidecars::WATCHED {
+                if let Ok(s) = std::fs::metadata(dir.join(name)) {
+                    key.push((s.dev(), s.ino(), s.len(), s.mtime()));
+                }
+            }
+        }
         if self.0.len() > 10_000 {
             self.0.clear();
         }

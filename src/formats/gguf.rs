@@ -541,16 +541,17 @@ fn apply(m: &mut ModelMetadata, key: &str, key_at: u64, val: &Val, f: &mut Field
         if name.is_empty() {
             m.chat_template = Some(t);
         } else {
-            // Named templates (tool_use, rag…) are rendered too: report their markers.
+            // Named templates (tool_use, rag…) are rendered too, when a
+            // client asks for them: judged like the default one.
             let name = sanitize(name.trim_start_matches('.'), 64);
-            if t.ssti_markers.is_empty() {
-                m.put_general(&format!("chat_template.{name}.sha256"), &t.sha256);
+            if m.named_templates.len() < 16 {
+                m.named_templates
+                    .push(crate::model::sidecars::NamedTemplate {
+                        source: format!("GGUF tokenizer.chat_template.{name}"),
+                        template: t,
+                    });
             } else {
-                m.note(format!(
-                    "named chat template {name} (sha256 {}) has markers: {}",
-                    t.sha256,
-                    t.ssti_markers.join(", ")
-                ));
+                m.note(format!("named chat template {name} not kept (16 already)"));
             }
         }
         return;

@@ -16,4 +16,5 @@ pub mod onnx;
 pub mod pickle;
 pub mod protowire;
 pub mod safetensors;
+pub mod sidecars;
 pub mod torch_legacy;

@@ -36,6 +36,10 @@ pub struct ModelMetadata {
     /// Other provenance strings (GGUF `general.*`, safetensors `__metadata__`), capped.
     pub general: BTreeMap<String, String>,
     pub chat_template: Option<ChatTemplate>,
+    /// GGUF's named templates (`tokenizer.chat_template.<name>`): rendered
+    /// too when a client asks for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub named_templates: Vec<crate::model::sidecars::NamedTemplate>,
     /// What the parser noticed: inconsistencies, caps hit, values it could not use.
     pub notes: Vec<String>,
     /// What the format's reference loader rejects or would read otherwise than

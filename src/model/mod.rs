@@ -24,6 +24,7 @@ pub mod privacy;
 pub mod provenance;
 pub mod redact;
 pub mod scan;
+pub mod sidecars;
 pub mod snapshot;
 pub mod socket;
 pub mod source;

@@ -163,6 +163,9 @@ pub struct ModelAnalysis {
     /// Zip and tar containers: member names, encryption, bombs, nesting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive: Option<crate::model::archive::ArchiveReport>,
+    /// What the files beside the weights say (templates, config, card, wheel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sidecars: Option<crate::model::sidecars::Sidecars>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]

@@ -10,9 +10,10 @@ use super::metadata::ModelMetadata;
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ProvenanceState {
-    /// At least a publisher or a repository is known.
+    /// At least a publisher, a repository, a base model or the package that
+    /// installed it is known.
     Known,
-    /// Neither the location nor the header names a publisher or repository.
+    /// Neither the location, the header nor the files beside it name any.
     #[default]
     Unknown,
 }
@@ -40,6 +41,28 @@ pub struct Provenance {
     pub base_models: Vec<String>,
     /// Every fact with its source, including those that lost to an earlier one.
     pub facts: Vec<ProvenanceFact>,
+    /// Who stands behind the publisher and the base models' publishers, from
+    /// the sourced table in assets/publishers.toml.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<Origin>,
+}
+
+/// The legal entity behind a publisher's name (facts with their source).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Origin {
+    /// The name as the model's facts give it (`mistralai`, `Qwen`).
+    pub publisher: String,
+    /// `publisher` or `base model`.
+    pub role: String,
+    pub entity: String,
+    /// ISO 3166-1 alpha-2; empty where no single seat is known.
+    pub jurisdiction: String,
+    pub seat: String,
+    /// `original` (trains its own weights) or `repackager`.
+    pub kind: String,
+    /// Whether the sources state entity and seat both.
+    pub verified: bool,
+    pub source: String,
 }
 
 impl Provenance {
@@ -65,7 +88,15 @@ impl Provenance {
             "revision" => &mut self.revision,
             "license" => &mut self.license,
             "base_model" => {
-                self.base_models.push(value.into());
+                if !self.base_models.iter().any(|b| b == value) {
+                    self.base_models.push(value.into());
+                }
+                self.state = ProvenanceState::Known;
+                return;
+            }
+            // A distribution that installed the file is where it came from.
+            "package" => {
+                self.state = ProvenanceState::Known;
                 return;
             }
             _ => return,
@@ -125,6 +156,43 @@ impl Provenance {
                 }
                 return;
             }
+        }
+    }
+
+    /// Facts the files beside the weights give: the card's licence and base
+    /// models, the name config.json says the weights were loaded from, the
+    /// wheel that installed the file.
+    pub fn from_sidecars(&mut self, s: &crate::model::sidecars::Sidecars) {
+        if let Some(p) = &s.package {
+            let src = format!("wheel METADATA ({})", p.dist_info);
+            self.add("package", &format!("pypi:{}=={}", p.name, p.version), &src);
+            if let Some(l) = &p.license {
+                self.add("license", l, &src);
+            }
+        }
+        if let Some(c) = &s.card {
+            let src = format!("model card front matter ({})", c.path);
+            if let Some(l) = &c.license {
+                self.add("license", l, &src);
+            }
+            for b in &c.base_models {
+                self.add("base_model", b, &src);
+            }
+            for d in &c.datasets {
+                self.add("dataset", d, &src);
+            }
+        }
+        if let Some(c) = &s.config
+            && let Some(n) = &c.name_or_path
+            // A hub id (org/name), not a local path someone saved from.
+            && n.split('/').count() == 2
+            && !n.starts_with(['/', '.', '~'])
+        {
+            self.add(
+                "base_model",
+                n,
+                &format!("config.json _name_or_path ({})", c.path),
+            );
         }
     }
 

@@ -55,6 +55,7 @@ pub fn analyse(mut inventory: Inventory, knowledge: &Knowledge) -> Snapshot {
     findings.extend(drift::findings(&inventory));
     findings.extend(weights_access::findings(&inventory));
     findings.extend(policy::findings(&inventory));
+    findings.extend(provenance::findings(&inventory));
     // Each server's components and the host's, against the advisory data.
     let (patch, patch_findings) = advisories::analyse_inventory(&inventory, &knowledge.advisories);
     findings.extend(patch_findings);

@@ -2,6 +2,7 @@
 
 use crate::model::archive::ArchiveReport;
 use crate::model::keras::KerasReport;
+use crate::model::metadata::ChatTemplate;
 use crate::model::onnx::{ExternalResolution, OnnxOp, OnnxReport};
 use crate::model::pickle::{GlobalClass, PickleReport, PickleVerdict};
 use crate::model::{
@@ -290,21 +291,57 @@ fn analysis_findings(
     if let Some(k) = &a.keras {
         out.extend(keras_findings(k, path, &subject, where_, loaded));
     }
-    if let Some(t) = a.metadata.as_ref().and_then(|m| m.chat_template.as_ref()) {
-        let real = template_escape_markers(t);
-        if !real.is_empty() {
-            out.push(Finding {
-                rule: RULE_TEMPLATE_SSTI.into(),
-                severity: if loaded { Severity::High } else { Severity::Medium },
-                title: format!("{path} ({where_}) has a chat template with Jinja escape patterns"),
-                subject: subject(),
-                summary: "Servers render the GGUF chat template with Jinja; attribute walks such as __class__/__subclasses__ are how template injection reaches code (CVE-2024-34359).".into(),
-                evidence: vec![Evidence::new(
-                    Source::path(path),
-                    format!("tokenizer.chat_template sha256 {}: {}; excerpt: {}", t.sha256, real.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "), t.excerpt),
-                )],
-                remediation: "Replace the template with a reviewed one (most servers accept a template file or a named built-in) or use a model from a trusted publisher.".into(),
-            });
+    let flagged: Vec<(String, &ChatTemplate, Vec<&String>)> = all_templates(a)
+        .into_iter()
+        .map(|(src, t)| (src, t, template_escape_markers(t)))
+        .filter(|(_, _, m)| !m.is_empty())
+        .collect();
+    if !flagged.is_empty() {
+        let sources: Vec<&str> = flagged.iter().map(|(s, _, _)| s.as_str()).collect();
+        out.push(Finding {
+            rule: RULE_TEMPLATE_SSTI.into(),
+            severity: if loaded { Severity::High } else { Severity::Medium },
+            title: format!(
+                "{path} ({where_}) has a chat template with Jinja escape patterns ({})",
+                sources.join(", ")
+            ),
+            subject: subject(),
+            summary: "Servers render chat templates with Jinja (the GGUF header's, or transformers' tokenizer_config.json / chat_template.jinja beside the weights); attribute walks such as __class__/__subclasses__ are how template injection reaches code (CVE-2024-34359).".into(),
+            evidence: flagged
+                .iter()
+                .map(|(src, t, real)| {
+                    Evidence::new(
+                        Source::path(path),
+                        format!(
+                            "{src} sha256 {}: {}; excerpt: {}",
+                            t.sha256,
+                            real.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                            t.excerpt
+                        ),
+                    )
+                })
+                .collect(),
+            remediation: "Replace the template with a reviewed one (most servers accept a template file or a named built-in) or use a model from a trusted publisher.".into(),
+        });
+    }
+    out
+}
+
+/// Every chat template a loader of this model could render, with where it
+/// is: the header's default and named ones, and those beside the weights.
+pub fn all_templates(a: &ModelAnalysis) -> Vec<(String, &ChatTemplate)> {
+    let mut out = Vec::new();
+    if let Some(m) = &a.metadata {
+        if let Some(t) = &m.chat_template {
+            out.push(("tokenizer.chat_template".to_string(), t));
+        }
+        for n in &m.named_templates {
+            out.push((n.source.clone(), &n.template));
+        }
+    }
+    if let Some(s) = &a.sidecars {
+        for n in &s.templates {
+            out.push((n.source.clone(), &n.template));
         }
     }
     out

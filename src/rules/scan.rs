@@ -73,13 +73,13 @@ pub fn verdict_of(
             reasons.push(format!("pickle walk incomplete: {why}"));
         }
     }
-    if let Some(t) = a.metadata.as_ref().and_then(|m| m.chat_template.as_ref()) {
+    for (source, t) in super::models::all_templates(a) {
         let markers = template_escape_markers(t);
         if !markers.is_empty() {
             verdict = verdict.max(FileVerdict::Suspicious);
             let list: Vec<&str> = markers.iter().map(|s| s.as_str()).collect();
             reasons.push(format!(
-                "chat template (sha256 {}) has Jinja escape patterns: {}",
+                "chat template {source} (sha256 {}) has Jinja escape patterns: {}",
                 t.sha256,
                 list.join(", ")
             ));

@@ -262,6 +262,39 @@ pub(crate) fn decision_lines(
     {
         out.push(kv(&format!("  {}", f.field), f.value.clone()));
     }
+    // Who made it, derived from what, under which licence: each with its source.
+    for f in p.facts.iter().filter(|f| {
+        matches!(
+            f.field.as_str(),
+            "base_model" | "license" | "package" | "dataset"
+        )
+    }) {
+        out.push(kv(
+            &format!("  {}", f.field.replace('_', " ")),
+            format!("{} ({})", f.value, f.source),
+        ));
+    }
+    for o in &p.origins {
+        let place = if o.jurisdiction.is_empty() {
+            "jurisdiction unknown".to_string()
+        } else {
+            format!("{}, {}", o.jurisdiction, o.seat)
+        };
+        out.push(kv(
+            &format!("  {} origin", o.role),
+            format!(
+                "{} → {} ({place}; {}{})",
+                o.publisher,
+                o.entity,
+                o.kind,
+                if o.verified {
+                    ""
+                } else {
+                    "; not fully verified"
+                }
+            ),
+        ));
+    }
     out.push(kv("policy", d.label()));
 }
 
@@ -291,6 +324,34 @@ pub(crate) fn analysis_lines(a: &crate::model::ModelAnalysis, out: &mut Vec<Line
                 out.push(kv("template markers", t.ssti_markers.join(", ")));
             }
             out.push(Line::from(format!("  {}", t.excerpt)));
+        }
+        for n in &m.named_templates {
+            out.push(kv(
+                "chat template",
+                format!("{}: sha256 {}", n.source, n.template.sha256),
+            ));
+        }
+    }
+    if let Some(s) = &a.sidecars {
+        for n in &s.templates {
+            out.push(kv(
+                "chat template",
+                format!(
+                    "{}: sha256 {} ({} bytes)",
+                    n.source, n.template.sha256, n.template.length
+                ),
+            ));
+            if !n.template.ssti_markers.is_empty() {
+                out.push(kv("template markers", n.template.ssti_markers.join(", ")));
+            }
+        }
+        if let Some(c) = &s.config
+            && !c.architectures.is_empty()
+        {
+            out.push(kv("config", c.architectures.join(", ")));
+        }
+        for n in &s.notes {
+            out.push(kv("sidecar", n.clone()));
         }
     }
     if let Some(p) = &a.pickle {
