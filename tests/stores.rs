@@ -38,6 +38,9 @@ fn ollama_store_resolves_manifests_and_checks_blobs() {
         &root.join("manifests/registry.ollama.ai/library/broken/latest"),
         b"{not json",
     );
+    // The template layer Ollama renders prompts with, paired with the model.
+    let template = root.join(format!("blobs/sha256-{}", "2".repeat(64)));
+    write(&template, b"{{ .System }} {{ .Prompt }}");
 
     let files = ollama(&root);
     let by = |r: &str| {
@@ -52,6 +55,10 @@ fn ollama_store_resolves_manifests_and_checks_blobs() {
     assert!(matches!(tiny.format, Some(ModelFormat::Gguf { .. })));
     assert!(is_model(&tiny));
     assert_eq!(verify(&tiny), Some(Ok(true)));
+    assert_eq!(
+        tiny.template_layer.as_deref(),
+        Some(&*template.to_string_lossy())
+    );
     let swapped = by("registry.ollama.ai/library/swapped:latest");
     assert_eq!(
         verify(&swapped),

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Cursor, Read, Seek};
 
-use super::magic::{sniff, text_pickle};
+use super::magic::{SEVEN_Z_MAGIC, is_tar, sniff, text_pickle};
 use super::pickle::{PickleContext, StreamOptions, scan_reader};
 use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::ModelFormat;
@@ -117,9 +117,6 @@ pub fn analyse_7z<R: Read + Seek>(
     Ok(w.finish())
 }
 
-/// The 7z signature.
-pub const SEVEN_Z_MAGIC: &[u8] = b"7z\xbc\xaf\x27\x1c";
-
 /// Decoder memory (dictionaries, models) a 7z may ask for, in KiB.
 const SEVEN_Z_MEMORY_KIB: usize = 64 * 1024;
 
@@ -137,54 +134,6 @@ pub fn analyse_file(
         ArchiveKind::Tar => analyse_tar(f, rules, ArchiveLimits::default()),
         ArchiveKind::SevenZ => analyse_7z(f, rules, ArchiveLimits::default()),
     }
-}
-
-/// Whether a zip is worth judging as a model container: a member sniffs as a
-/// model format or an archive, or cannot be read (encrypted, unknown
-/// compression). Reads at most the first bytes of each member.
-pub fn zip_holds_models<R: Read + Seek>(reader: R) -> bool {
-    let Ok(mut z) = zip::ZipArchive::new(reader) else {
-        return false;
-    };
-    (0..z.len().min(10_000)).any(|i| {
-        let encrypted = z.by_index_raw(i).is_ok_and(|f| f.encrypted());
-        match z.by_index(i) {
-            Err(_) => true,
-            Ok(f) if f.is_dir() => false,
-            Ok(f) => encrypted || head_holds_model(f),
-        }
-    })
-}
-
-/// Whether a tar holds a model-format member (by content) or a nested archive.
-pub fn tar_holds_models(reader: impl Read) -> bool {
-    let mut t = tar::Archive::new(reader);
-    let Ok(entries) = t.entries() else {
-        return false;
-    };
-    entries
-        .take(10_000)
-        .any(|e| e.is_ok_and(|e| e.header().entry_type().is_file() && head_holds_model(e)))
-}
-
-fn head_holds_model(r: impl Read) -> bool {
-    let mut head = Vec::new();
-    if r.take(super::magic::HEADER_LEN as u64)
-        .read_to_end(&mut head)
-        .is_err()
-    {
-        return true;
-    }
-    sniff(&head).is_some()
-        || head.starts_with(b"PK\x03\x04")
-        || head.starts_with(SEVEN_Z_MAGIC)
-        || is_tar(&head)
-        || text_pickle(&head).is_some()
-}
-
-/// The POSIX/GNU tar magic at offset 257.
-pub fn is_tar(head: &[u8]) -> bool {
-    head.get(257..262) == Some(b"ustar")
 }
 
 /// Absolute paths, drive letters and `..` components: names an extracting

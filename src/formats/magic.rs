@@ -133,25 +133,21 @@ pub fn sniff_file(path: &Path) -> std::io::Result<Option<ModelFormat>> {
             // read: judged member by member.
             f.seek(std::io::SeekFrom::Start(0))?;
             Ok(
-                super::archive::zip_holds_models(std::io::BufReader::new(f)).then_some(
-                    ModelFormat::Archive {
-                        archive: ArchiveKind::Zip,
-                    },
-                ),
+                zip_holds_models(std::io::BufReader::new(f)).then_some(ModelFormat::Archive {
+                    archive: ArchiveKind::Zip,
+                }),
             )
         }
         // A 7z names no content without decoding it: every one is judged.
-        None if head.starts_with(super::archive::SEVEN_Z_MAGIC) => Ok(Some(ModelFormat::Archive {
+        None if head.starts_with(SEVEN_Z_MAGIC) => Ok(Some(ModelFormat::Archive {
             archive: ArchiveKind::SevenZ,
         })),
-        None if super::archive::is_tar(head) => {
+        None if is_tar(head) => {
             f.seek(std::io::SeekFrom::Start(0))?;
             Ok(
-                super::archive::tar_holds_models(std::io::BufReader::new(f)).then_some(
-                    ModelFormat::Archive {
-                        archive: ArchiveKind::Tar,
-                    },
-                ),
+                tar_holds_models(std::io::BufReader::new(f)).then_some(ModelFormat::Archive {
+                    archive: ArchiveKind::Tar,
+                }),
             )
         }
         None if super::joblib::compression_of(head).is_some() => {
@@ -274,6 +270,57 @@ fn hdf5_after_user_block(f: &std::fs::File) -> bool {
         let mut b = [0u8; 8];
         f.read_exact_at(&mut b, o).is_ok() && &b == sig
     })
+}
+
+/// The 7z signature.
+pub const SEVEN_Z_MAGIC: &[u8] = b"7z\xbc\xaf\x27\x1c";
+
+/// Whether a zip is worth judging as a model container: a member sniffs as a
+/// model format or an archive, or cannot be read (encrypted, unknown
+/// compression). Reads at most the first bytes of each member.
+pub fn zip_holds_models<R: Read + Seek>(reader: R) -> bool {
+    let Ok(mut z) = zip::ZipArchive::new(reader) else {
+        return false;
+    };
+    (0..z.len().min(10_000)).any(|i| {
+        let encrypted = z.by_index_raw(i).is_ok_and(|f| f.encrypted());
+        match z.by_index(i) {
+            Err(_) => true,
+            Ok(f) if f.is_dir() => false,
+            Ok(f) => encrypted || head_holds_model(f),
+        }
+    })
+}
+
+/// Whether a tar holds a model-format member (by content) or a nested archive.
+pub fn tar_holds_models(reader: impl Read) -> bool {
+    let mut t = tar::Archive::new(reader);
+    let Ok(entries) = t.entries() else {
+        return false;
+    };
+    entries
+        .take(10_000)
+        .any(|e| e.is_ok_and(|e| e.header().entry_type().is_file() && head_holds_model(e)))
+}
+
+fn head_holds_model(r: impl Read) -> bool {
+    let mut head = Vec::new();
+    if r.take(super::magic::HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .is_err()
+    {
+        return true;
+    }
+    sniff(&head).is_some()
+        || head.starts_with(b"PK\x03\x04")
+        || head.starts_with(SEVEN_Z_MAGIC)
+        || is_tar(&head)
+        || text_pickle(&head).is_some()
+}
+
+/// The POSIX/GNU tar magic at offset 257.
+pub fn is_tar(head: &[u8]) -> bool {
+    head.get(257..262) == Some(b"ustar")
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ pub struct ModelMetadata {
     /// GGUF's named templates (`tokenizer.chat_template.<name>`): rendered
     /// too when a client asks for them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub named_templates: Vec<crate::model::sidecars::NamedTemplate>,
+    pub named_templates: Vec<NamedTemplate>,
     /// What the parser noticed: inconsistencies, caps hit, values it could not use.
     pub notes: Vec<String>,
     /// What the format's reference loader rejects or would read otherwise than
@@ -58,6 +58,15 @@ pub struct ChatTemplate {
     pub excerpt: String,
     /// Jinja sandbox-escape markers found, as "marker at byte-offset".
     pub ssti_markers: Vec<String>,
+}
+
+/// A chat template and where a loader finds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NamedTemplate {
+    /// `tokenizer_config.json chat_template`, `chat_template.jinja`,
+    /// `GGUF tokenizer.chat_template.tool_use` …
+    pub source: String,
+    pub template: ChatTemplate,
 }
 
 impl ModelMetadata {

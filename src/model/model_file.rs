@@ -168,6 +168,28 @@ pub struct ModelAnalysis {
     pub sidecars: Option<crate::model::sidecars::Sidecars>,
 }
 
+impl ModelAnalysis {
+    /// Every chat template a loader of this model could render, with where it
+    /// is: the header's default and named ones, and those beside the weights.
+    pub fn templates(&self) -> Vec<(String, &crate::model::metadata::ChatTemplate)> {
+        let mut out = Vec::new();
+        if let Some(m) = &self.metadata {
+            if let Some(t) = &m.chat_template {
+                out.push(("tokenizer.chat_template".to_string(), t));
+            }
+            for n in &m.named_templates {
+                out.push((n.source.clone(), &n.template));
+            }
+        }
+        if let Some(s) = &self.sidecars {
+            for n in &s.templates {
+                out.push((n.source.clone(), &n.template));
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 pub struct DirOwner {
     pub uid: u32,
@@ -318,6 +340,10 @@ pub struct StoreFile {
     #[serde(flatten)]
     pub facts: FileFacts,
     pub problem: Option<String>,
+    /// The template layer an Ollama manifest pairs with this model (the Go
+    /// template Ollama renders prompts with), as a blob path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_layer: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -10,16 +10,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::metadata::ChatTemplate;
-
-/// A chat template and where a loader finds it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct NamedTemplate {
-    /// `tokenizer_config.json chat_template`, `chat_template.jinja`,
-    /// `GGUF tokenizer.chat_template.tool_use` …
-    pub source: String,
-    pub template: ChatTemplate,
-}
+pub use super::metadata::NamedTemplate;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ConfigFacts {

@@ -49,8 +49,8 @@ fn for_file(drift: &Drift, path: &str, product: &str, pid: u32, loaded: bool) ->
             severity: if loaded { Severity::Medium } else { Severity::Low },
             title: format!("{path}: its chat template changed since an earlier run"),
             subject: subject(),
-            summary: "The Jinja chat template that servers render for every request is different from the one seen before at this path.".into(),
-            evidence: evidence(c, "tokenizer.chat_template"),
+            summary: "A chat template that servers render for requests (the header's, or one beside the weights: tokenizer_config.json, chat_template.jinja, an Ollama template layer) is different from the one seen before at this path.".into(),
+            evidence: evidence(c, "chat templates"),
             remediation: "Review the new template (detail view shows an excerpt and escape markers); if the change was not planned, restore the model file from its source.".into(),
         });
     }

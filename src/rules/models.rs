@@ -327,24 +327,9 @@ fn analysis_findings(
     out
 }
 
-/// Every chat template a loader of this model could render, with where it
-/// is: the header's default and named ones, and those beside the weights.
+/// Every chat template a loader of this model could render, with where it is.
 pub fn all_templates(a: &ModelAnalysis) -> Vec<(String, &ChatTemplate)> {
-    let mut out = Vec::new();
-    if let Some(m) = &a.metadata {
-        if let Some(t) = &m.chat_template {
-            out.push(("tokenizer.chat_template".to_string(), t));
-        }
-        for n in &m.named_templates {
-            out.push((n.source.clone(), &n.template));
-        }
-    }
-    if let Some(s) = &a.sidecars {
-        for n in &s.templates {
-            out.push((n.source.clone(), &n.template));
-        }
-    }
-    out
+    a.templates()
 }
 
 pub const RULE_ONNX_EXTERNAL_ESCAPE: &str = "models.onnx-external-data-escape";

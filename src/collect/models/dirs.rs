@@ -274,6 +274,7 @@ pub fn walk(
                         integrity: Integrity::NoDigest,
                         facts: Default::default(),
                         problem: None,
+                        template_layer: None,
                     });
                 }
                 Ok(None) => {}

@@ -104,7 +104,7 @@ impl Collector {
             };
             m.facts.hash = self.hash_of(cache, &t);
             let template = template_sha(&m.facts.analysis);
-            m.facts.drift = observe(cache, &t, &m.facts.hash, template, now);
+            m.facts.drift = observe(cache, &t, &m.facts.hash, template.as_deref(), now);
         }
         for s in servers.iter_mut() {
             for m in s.models.iter_mut().filter(|m| m.deleted) {
@@ -119,7 +119,7 @@ impl Collector {
             };
             f.facts.hash = self.hash_of(cache, &t);
             let template = template_sha(&f.facts.analysis);
-            f.facts.drift = observe(cache, &t, &f.facts.hash, template, now);
+            f.facts.drift = observe(cache, &t, &f.facts.hash, template.as_deref(), now);
             if let Some(expected) = &f.expected_sha256 {
                 f.integrity = match &f.facts.hash {
                     FileHash::Known { sha256 } if sha256.eq_ignore_ascii_case(expected) => {
@@ -197,11 +197,26 @@ impl Collector {
     }
 }
 
-fn template_sha(a: &crate::model::ModelAnalysis) -> Option<&str> {
-    a.metadata
-        .as_ref()
-        .and_then(|m| m.chat_template.as_ref())
-        .map(|t| t.sha256.as_str())
+/// One digest for every template a loader of the model could render: the
+/// header's own when it is the only one (so earlier history still matches),
+/// else a sha256 over each template's source and digest, so an edited
+/// `tokenizer_config.json` or Ollama template layer is a change too.
+fn template_sha(a: &crate::model::ModelAnalysis) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let all = a.templates();
+    match all.as_slice() {
+        [] => None,
+        [(src, t)] if src == "tokenizer.chat_template" => Some(t.sha256.clone()),
+        many => {
+            let mut lines: Vec<String> = many
+                .iter()
+                .map(|(src, t)| format!("{src}\0{}\n", t.sha256))
+                .collect();
+            lines.sort();
+            let d = Sha256::digest(lines.concat().as_bytes());
+            Some(d.iter().map(|b| format!("{b:02x}")).collect())
+        }
+    }
 }
 
 fn observe(

@@ -52,5 +52,47 @@ pub fn annotate(
         if let Some(format) = f.format.clone() {
             f.facts.analysis = analyses.get_or_analyse(Path::new(&f.path), &format, rules);
         }
+        if let Some(t) = f.template_layer.clone() {
+            ollama_template(&mut f.facts.analysis, &t);
+        }
+    }
+}
+
+/// Ollama's template layer joins the templates a loader renders (hashed, its
+/// markers listed); a blob that cannot be read is said so.
+fn ollama_template(a: &mut crate::model::ModelAnalysis, blob: &str) {
+    use std::io::Read;
+    let s = a.sidecars.get_or_insert_with(Default::default);
+    let mut raw = Vec::new();
+    match std::fs::File::open(blob).and_then(|f| f.take(1 << 20).read_to_end(&mut raw)) {
+        Ok(_) => s.templates.push(crate::model::sidecars::NamedTemplate {
+            source: format!(
+                "Ollama template layer {}",
+                Path::new(blob)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ),
+            template: crate::formats::gguf::chat_template(&raw),
+        }),
+        Err(e) => s.notes.push(format!("Ollama template layer {blob}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod ollama_template_tests {
+    #[test]
+    fn the_template_layer_joins_the_templates_or_says_why_not() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let blob = d.path().join("sha256-22");
+        std::fs::write(&blob, "{{ .Prompt }}").expect("write");
+        let mut a = crate::model::ModelAnalysis::default();
+        super::ollama_template(&mut a, &blob.to_string_lossy());
+        super::ollama_template(&mut a, "/nonexistent/sha256-33");
+        let s = a.sidecars.expect("sidecars");
+        assert_eq!(s.templates.len(), 1);
+        assert_eq!(s.templates[0].source, "Ollama template layer sha256-22");
+        assert_eq!(s.templates[0].template.length, 13);
+        assert_eq!(s.notes.len(), 1, "{:?}", s.notes);
     }
 }

@@ -91,21 +91,28 @@ pub fn ollama(root: &Path) -> Vec<StoreFile> {
                 integrity: Integrity::NoDigest,
                 facts: Default::default(),
                 problem: Some("manifest is not valid JSON".into()),
+                template_layer: None,
             });
             continue;
         };
+        let blob_of = |digest: &str| {
+            let hex = digest.strip_prefix("sha256:").unwrap_or(digest).to_string();
+            (root.join("blobs").join(format!("sha256-{hex}")), hex)
+        };
+        let template = manifest
+            .layers
+            .iter()
+            .find(|l| l.media_type.ends_with(".template"))
+            .map(|l| blob_of(&l.digest).0.to_string_lossy().into_owned());
         for l in manifest
             .layers
             .iter()
             .filter(|l| l.media_type.ends_with(".model"))
         {
-            let hex = l
-                .digest
-                .strip_prefix("sha256:")
-                .unwrap_or(&l.digest)
-                .to_string();
-            let blob = root.join("blobs").join(format!("sha256-{hex}"));
-            out.push(file(StoreKind::Ollama, root, &reference, &blob, Some(hex)));
+            let (blob, hex) = blob_of(&l.digest);
+            let mut f = file(StoreKind::Ollama, root, &reference, &blob, Some(hex));
+            f.template_layer = template.clone();
+            out.push(f);
         }
     }
     out
@@ -207,6 +214,7 @@ fn file(
         expected_sha256: expected,
         facts: Default::default(),
         problem,
+        template_layer: None,
     }
 }
 

@@ -206,6 +206,7 @@ fn rich(pid: u32) -> Snapshot {
         expected_sha256: Some("bb".into()),
         integrity: Integrity::Verified,
         problem: None,
+        template_layer: None,
         facts: crate::model::FileFacts {
             hash: known("bb"),
             access: vec![],
