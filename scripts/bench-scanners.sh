@@ -140,7 +140,6 @@ if [ "$(cat "$CORPUS/.stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "$stamp" >"$NEW/.stamp"
   rm -rf "$CORPUS"
   mv "$NEW" "$CORPUS"
-  # the generators' absolute paths in their logs are not used after the move
 fi
 FILES=$CORPUS/files
 log "corpus: $(find "$FILES" -type f | wc -l) files in $FILES"

@@ -3,6 +3,7 @@
 #   AIPOSTURE_LLAMA_SERVER=...  AIPOSTURE_TINY_GGUF=...  AIPOSTURE_PYTHON=...  AIPOSTURE_GRADIO_PYTHON=...
 #   AIPOSTURE_MCP_PYTHON=...  AIPOSTURE_PRODUCTS_VENV=...  AIPOSTURE_LITELLM_VENV=...
 #   AIPOSTURE_SERVING_VENV=...  AIPOSTURE_LANGFLOW_VENV=...  AIPOSTURE_KSERVE_VENV=...
+#   AIPOSTURE_LINEAGE_PYTHON=...
 #
 # Idempotent and cached: Debian packages are installed only when missing; the
 # llama-server binary is built once from the llama-cpp-python sdist (which vendors
@@ -26,7 +27,9 @@ JOBLIB_PY=${JOBLIB_PY_VERSION:-1.5.2}
 SKLEARN_PY=${SKLEARN_PY_VERSION:-1.7.2}
 PANDAS_PY=${PANDAS_PY_VERSION:-2.3.3}
 # transformers (tokenizer and config writers, no torch), huggingface_hub (model-card YAML) and
-# setuptools (builds the wheel pip installs) write the model directory of tests/lineage.rs.
+# setuptools (builds the wheel pip installs) write the model directory of tests/lineage.rs, in
+# a venv of their own: the main venv must hold no AI library (tests/environment.rs runs a
+# plain web service from it).
 TRANSFORMERS_PY=${TRANSFORMERS_PY_VERSION:-4.57.1}
 HF_HUB_PY=${HF_HUB_PY_VERSION:-0.36.2}
 SETUPTOOLS_PY=${SETUPTOOLS_PY_VERSION:-75.8.0}
@@ -101,17 +104,15 @@ H5PY=3.16.0
 VENV="$CACHE/venv"
 PY_PKGS=("gguf==$GGUF_PY" "safetensors==${SAFETENSORS_PY_VERSION:-0.7.0}" "numpy<3"
   "jupyter_server==$JUPYTER_SERVER" "ipykernel==$IPYKERNEL" "joblib==$JOBLIB_PY" "lz4==$LZ4_PY" "onnx==$ONNX_PY" "h5py==$H5PY"
-  "scikit-learn==$SKLEARN_PY" "pandas==$PANDAS_PY"
-  "transformers==$TRANSFORMERS_PY" "huggingface_hub==$HF_HUB_PY" "setuptools==$SETUPTOOLS_PY")
+  "scikit-learn==$SKLEARN_PY" "pandas==$PANDAS_PY")
 if ! "$VENV/bin/python" -c "
-import sys, numpy, safetensors.numpy, jupyter_server, ipykernel, joblib, lz4.frame, onnx, h5py, sklearn, pandas, importlib.metadata as m
+import sys, numpy, safetensors.numpy, jupyter_server, ipykernel, joblib, lz4.frame, onnx, h5py, sklearn, pandas, importlib.util, importlib.metadata as m
 sys.exit(m.version('gguf') != '$GGUF_PY' or m.version('safetensors') != '${SAFETENSORS_PY_VERSION:-0.7.0}'
          or m.version('jupyter_server') != '$JUPYTER_SERVER' or m.version('ipykernel') != '$IPYKERNEL'
          or m.version('joblib') != '$JOBLIB_PY'
          or m.version('lz4') != '$LZ4_PY' or m.version('onnx') != '$ONNX_PY' or m.version('h5py') != '$H5PY'
          or m.version('scikit-learn') != '$SKLEARN_PY' or m.version('pandas') != '$PANDAS_PY'
-         or m.version('transformers') != '$TRANSFORMERS_PY' or m.version('huggingface_hub') != '$HF_HUB_PY'
-         or m.version('setuptools') != '$SETUPTOOLS_PY')" 2>/dev/null; then
+         or any(importlib.util.find_spec(ai) for ai in ('transformers', 'huggingface_hub')))" 2>/dev/null; then
   log "venv + pip install ${PY_PKGS[*]}"
   rm -rf "$VENV"
   python3 -m venv "$VENV"
@@ -216,6 +217,10 @@ bg_venv "$SVENV" sse_starlette "${SERVING_PKGS[@]}"  # sse_starlette: langserve'
 # resolve with AutoGen Studio's and would move the products venv's, so a venv of its own.
 KVENV="$CACHE/venv-kserve"
 bg_venv "$KVENV" "" "kserve==${KSERVE_VERSION:-0.21.0}"
+# tests/lineage.rs: the writers of a model directory (see TRANSFORMERS_PY above).
+HVENV="$CACHE/venv-lineage"
+bg_venv "$HVENV" "" "transformers==$TRANSFORMERS_PY" "huggingface_hub==$HF_HUB_PY" \
+  "setuptools==$SETUPTOOLS_PY" "safetensors==${SAFETENSORS_PY_VERSION:-0.7.0}" "numpy==2.4.6"
 
 # --- Langflow (tests/products.rs): an agent/workflow builder whose auto-login is auth anyone
 # can grant themselves. langflow-base alone (no PyTorch) is about 330 distributions, 1.8 GB:
@@ -276,5 +281,5 @@ fi
 
 wait_venvs
 
-printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\nAIPOSTURE_PRODUCTS_VENV=%q\nAIPOSTURE_LITELLM_VENV=%q\nAIPOSTURE_SERVING_VENV=%q\nAIPOSTURE_LANGFLOW_VENV=%q\nAIPOSTURE_KSERVE_VENV=%q\n' \
-  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python" "$PVENV" "$LVENV" "$SVENV" "$FVENV" "$KVENV"
+printf 'AIPOSTURE_LLAMA_SERVER=%q\nAIPOSTURE_TINY_GGUF=%q\nAIPOSTURE_PYTHON=%q\nAIPOSTURE_GRADIO_PYTHON=%q\nAIPOSTURE_MCP_PYTHON=%q\nAIPOSTURE_PRODUCTS_VENV=%q\nAIPOSTURE_LITELLM_VENV=%q\nAIPOSTURE_SERVING_VENV=%q\nAIPOSTURE_LANGFLOW_VENV=%q\nAIPOSTURE_KSERVE_VENV=%q\nAIPOSTURE_LINEAGE_PYTHON=%q\n' \
+  "$CACHE/bin/llama-server" "$GGUF" "$VENV/bin/python" "$GVENV/bin/python" "$MVENV/bin/python" "$PVENV" "$LVENV" "$SVENV" "$FVENV" "$KVENV" "$HVENV/bin/python"

@@ -52,7 +52,7 @@ print("ok")
 #[test]
 fn a_model_installed_from_a_wheel_tells_its_lineage_licences_and_templates() {
     let home = tempfile::tempdir().expect("home");
-    let made = Command::new(support::python())
+    let made = Command::new(support::lineage_python())
         .arg("-c")
         .arg(WRITE)
         .arg(home.path())

@@ -56,6 +56,11 @@ pub fn tiny_gguf() -> PathBuf {
     dep("AIPOSTURE_TINY_GGUF", "models/tiny-llama.gguf")
 }
 
+/// Python with transformers, huggingface_hub and setuptools (tests/lineage.rs).
+pub fn lineage_python() -> PathBuf {
+    dep("AIPOSTURE_LINEAGE_PYTHON", "venv-lineage/bin/python")
+}
+
 pub fn python() -> PathBuf {
     dep("AIPOSTURE_PYTHON", "venv/bin/python")
 }
