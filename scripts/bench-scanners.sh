@@ -179,6 +179,7 @@ json.dump({
     "jobs": $JOBS, "runs": $RUNS,
     "elapsed_s": $(($(date +%s) - t_start)), "corpus_built": $CORPUS_BUILT,
     "python": platform.python_version(),
+    "load": os.getloadavg()[0],
     "tools": ["aiposture", "picklescan", "modelscan", "fickling"],
     "versions": {
         "aiposture": "$($BIN --version | awk '{print $2}') (" + subprocess.run(["git", "-C", "$REPO", "describe", "--always", "--dirty"], capture_output=True, text=True).stdout.strip() + ", release build)",

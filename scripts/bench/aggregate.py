@@ -50,7 +50,8 @@ out = []
 w = out.append
 
 w(f"## Scanners on public corpora (`scripts/bench-scanners.sh`, {meta['date']})\n")
-w(f"{meta['machine']}. Every file of the corpus below is scanned by each tool in its own process "
+w(f"{meta['machine']}; 1-minute load average {meta.get('load', 0):.1f} at the end of the run (other "
+  f"jobs on the host inflate absolute times alike; ratios are within this run). Every file of the corpus below is scanned by each tool in its own process "
   f"(`/usr/bin/time -v` around it, {meta['jobs']} at a time), and the whole corpus once more "
   f"by each tool as one process over its directory (hyperfine, {meta['runs']} runs, 1 warm-up, "
   f"page cache warm). Ratios are against {REF}, measured in the same run. Tools: "

@@ -291,22 +291,20 @@ impl<'r> Walk<'r> {
             if storage || role == Role::Facts {
                 continue;
             }
-            let reading = match root.as_deref() {
-                Some(r)
-                    if role == Role::Torch
-                        && (name == format!("{r}/data.pkl")
-                            || name == format!("{r}/constants.pkl")) =>
-                {
-                    Reading {
-                        must_parse: true,
-                        context: if torchscript {
-                            PickleContext::TorchScript
-                        } else {
-                            PickleContext::Python
-                        },
-                    }
-                }
-                _ => GENERIC,
+            // torch.load unpickles data.pkl (and a TorchScript archive's
+            // constants.pkl); every pickle in a TorchScript archive (its
+            // code/*.debug_pkl too) is read by TorchScript's unpickler.
+            let main = root.as_deref().is_some_and(|r| {
+                role == Role::Torch
+                    && (name == format!("{r}/data.pkl") || name == format!("{r}/constants.pkl"))
+            });
+            let reading = Reading {
+                must_parse: main,
+                context: if torchscript {
+                    PickleContext::TorchScript
+                } else {
+                    PickleContext::Python
+                },
             };
             if encrypted {
                 // PyTorch's zip reader (miniz) and others ignore the flag: read
@@ -554,9 +552,20 @@ impl<'r> Walk<'r> {
             let why = if encrypted {
                 format!("flagged encrypted, and unreadable as plain data: {e}")
             } else {
-                format!("cannot be read: {e}")
+                format!("cannot be read to its end: {e}")
             };
             self.unchecked(name, why);
+            if head.is_empty() {
+                return;
+            }
+            // What was read before the error (a checksum that fails at the
+            // end) is what a loader that does not check it runs: judged too.
+            self.budget -= head.len() as u64;
+            self.report.sniffed += 1;
+            let format = sniff(&head);
+            if matches!(format, Some(ModelFormat::Pickle { .. })) || text_pickle(&head).is_some() {
+                self.pickle_member(Cursor::new(head), name, reading);
+            }
             return;
         }
         self.budget -= head.len() as u64;
@@ -814,8 +823,11 @@ mod tests {
                 "net/code/__torch__.py",
                 b"class Net(Module):\n  pass\n".as_slice(),
             ),
+            // Read by TorchScript's unpickler too (real archives carry these).
+            ("net/code/__torch__.py.debug_pkl", data),
         ]);
         let got = classes(&script);
+        assert_eq!(got.len(), 4, "{got:?}");
         assert!(
             got.iter().all(|(_, c)| *c == GlobalClass::Library),
             "{got:?}"

@@ -263,11 +263,12 @@ pub(crate) fn decision_lines(
         out.push(kv(&format!("  {}", f.field), f.value.clone()));
     }
     // Who made it, derived from what, under which licence: each with its source.
+    // (What the header itself claims is listed with the header below.)
     for f in p.facts.iter().filter(|f| {
         matches!(
             f.field.as_str(),
             "base_model" | "license" | "package" | "dataset"
-        )
+        ) && !f.source.ends_with("(claimed by the file)")
     }) {
         out.push(kv(
             &format!("  {}", f.field.replace('_', " ")),
