@@ -13,28 +13,10 @@ use std::path::Path;
 use std::process::Command;
 
 fn scan(dir: &Path) -> BTreeMap<String, (String, String)> {
-    let out = Command::new(support::bin())
-        .args(["scan", "--format", "json"])
-        .arg(dir)
-        .output()
-        .expect("run scan");
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("scan json: {e}\n{}", String::from_utf8_lossy(&out.stderr)));
-    doc["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .map(|f| {
-            let name = f["path"]
-                .as_str()
-                .unwrap_or_default()
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            let verdict = f["verdict"].as_str().unwrap_or_default().to_string();
-            (name, (verdict, f.to_string()))
-        })
+    support::scan_verdicts(&[dir])
+        .1
+        .into_iter()
+        .map(|(name, (v, f))| (name, (v, f.to_string())))
         .collect()
 }
 
@@ -90,16 +72,13 @@ fn seven_zips(out: &Path, pickles: &Path) {
 /// Writes the archive corpus into `dir`.
 fn make_corpus(dir: &Path) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let made = Command::new(support::python())
-        .arg(root.join("tests/support/make_archives.py"))
-        .arg(root.join("tests/fixtures/pickle"))
-        .arg(dir)
-        .output()
-        .expect("python");
-    assert!(
-        made.status.success(),
-        "make_archives.py: {}",
-        String::from_utf8_lossy(&made.stderr)
+    support::python_ok(
+        &support::python(),
+        &[
+            root.join("tests/support/make_archives.py").as_os_str(),
+            root.join("tests/fixtures/pickle").as_os_str(),
+            dir.as_os_str(),
+        ],
     );
     seven_zips(dir, &root.join("tests/fixtures/pickle"));
 }

@@ -86,30 +86,13 @@ fn broken_layouts_are_errors_exactly_where_llama_cpp_refuses_them() {
         );
     }
 
-    let out = Command::new(support::bin())
-        .args(["scan", "--format", "json"])
-        .arg(dir.path())
-        .output()
-        .expect("scan");
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let got: BTreeMap<String, (String, String)> = doc["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .map(|f| {
-            let name = f["path"]
-                .as_str()
-                .unwrap_or_default()
-                .rsplit('/')
-                .next()
-                .unwrap_or_default();
-            let name = name.trim_end_matches(".gguf").to_string();
+    let (doc, by_name) = support::scan_verdicts(&[dir.path()]);
+    let got: BTreeMap<String, (String, String)> = by_name
+        .into_iter()
+        .map(|(name, (v, f))| {
             (
-                name,
-                (
-                    f["verdict"].as_str().unwrap_or_default().to_string(),
-                    f["reasons"].to_string(),
-                ),
+                name.trim_end_matches(".gguf").to_string(),
+                (v, f["reasons"].to_string()),
             )
         })
         .collect();

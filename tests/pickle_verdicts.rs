@@ -86,29 +86,7 @@ print("ok")
 "#;
 
 fn verdicts(dir: &Path) -> BTreeMap<String, (String, serde_json::Value)> {
-    let out = Command::new(support::bin())
-        .args(["scan", "--format", "json"])
-        .arg(dir)
-        .output()
-        .expect("run scan");
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("scan json: {e}\n{}", String::from_utf8_lossy(&out.stderr)));
-    doc["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .map(|f| {
-            let name = f["path"]
-                .as_str()
-                .unwrap_or_default()
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            let verdict = f["verdict"].as_str().unwrap_or_default().to_string();
-            (name, (verdict, f.clone()))
-        })
-        .collect()
+    support::scan_verdicts(&[dir]).1
 }
 
 #[test]

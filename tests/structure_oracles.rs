@@ -83,12 +83,7 @@ fn npy_and_hdf5_errors_are_exactly_what_their_loaders_refuse() {
         "the broken variants must really be broken: {oracle:#?}"
     );
 
-    let scan = Command::new(support::bin())
-        .args(["scan", "--format", "json"])
-        .arg(dir.path())
-        .output()
-        .expect("scan");
-    let doc: serde_json::Value = serde_json::from_slice(&scan.stdout).expect("json");
+    let (doc, _) = support::scan_verdicts(&[dir.path()]);
     let mut wrong = Vec::new();
     for f in doc["files"].as_array().expect("files") {
         let name = f["path"]

@@ -743,3 +743,49 @@ pub fn findings_about<'a>(snap: &'a Value, rule: &str, pid: u32) -> Vec<&'a Valu
         .filter(|f| f["rule"] == rule && f["subject"]["pid"] == pid)
         .collect()
 }
+
+/// `aiposture scan --format json` over `paths`: the document, and each file
+/// by its file name → (verdict, the file's JSON).
+pub fn scan_verdicts(
+    paths: &[&Path],
+) -> (Value, std::collections::BTreeMap<String, (String, Value)>) {
+    let out = Command::new(bin())
+        .args(["scan", "--format", "json"])
+        .args(paths)
+        .output()
+        .expect("run scan");
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("scan json: {e}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let by_name = doc["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            let name = f["path"]
+                .as_str()
+                .unwrap_or_default()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let verdict = f["verdict"].as_str().unwrap_or_default().to_string();
+            (name, (verdict, f.clone()))
+        })
+        .collect();
+    (doc, by_name)
+}
+
+/// A Python script run with `python` and `args`, which must succeed.
+pub fn python_ok(python: &Path, args: &[&std::ffi::OsStr]) -> Output {
+    let out = Command::new(python)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", python.display()));
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        python.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
