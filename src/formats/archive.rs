@@ -728,40 +728,8 @@ impl<'r> Walk<'r> {
             self.broken
                 .get_or_insert_with(|| format!("member {member:?}: {why}"));
         }
-        let notes: Vec<String> = r
-            .notes
-            .iter()
-            .map(|n| format!("member {member:?}: {n}"))
-            .collect();
-        for n in notes {
+        for n in crate::model::pickle::merge_member(&mut self.pickle, member, r) {
             self.note(n);
-        }
-        match &mut self.pickle {
-            Some(all) => {
-                all.globals.extend(r.globals);
-                all.opcodes += r.opcodes;
-                all.anomalies.extend(
-                    r.anomalies
-                        .into_iter()
-                        .map(|a| format!("member {member:?}: {a}")),
-                );
-                for (k, v) in r.declared_versions {
-                    all.declared_versions.entry(k).or_insert(v);
-                }
-            }
-            None => {
-                let anomalies = r
-                    .anomalies
-                    .iter()
-                    .map(|a| format!("member {member:?}: {a}"))
-                    .collect();
-                self.pickle = Some(PickleReport {
-                    notes: Vec::new(),
-                    incomplete: None,
-                    anomalies,
-                    ..r
-                });
-            }
         }
     }
 }

@@ -214,33 +214,9 @@ impl Merged {
         if r.incomplete.is_some() {
             self.broken = true;
         }
-        let notes: Vec<String> = r
-            .notes
-            .iter()
-            .map(|n| format!("member {member:?}: {n}"))
-            .collect();
-        for n in notes {
+        // The merged report's own incompleteness is set by finish().
+        for n in crate::model::pickle::merge_member(&mut self.report, member, r) {
             self.note(n);
-        }
-        match &mut self.report {
-            Some(all) => {
-                all.globals.extend(r.globals);
-                all.opcodes += r.opcodes;
-                all.anomalies.extend(
-                    r.anomalies
-                        .into_iter()
-                        .map(|a| format!("member {member:?}: {a}")),
-                );
-                for (k, v) in r.declared_versions {
-                    all.declared_versions.entry(k).or_insert(v);
-                }
-            }
-            None => {
-                self.report = Some(PickleReport {
-                    notes: Vec::new(),
-                    ..r
-                })
-            }
         }
     }
 

@@ -87,6 +87,35 @@ pub struct PickleReport {
     pub declared_versions: std::collections::BTreeMap<String, String>,
 }
 
+/// Merges the report of one archive member into the archive's (`into`):
+/// its imports, opcodes, anomalies (named by member) and recorded library
+/// versions. Notes and incompleteness are the caller's to word. Returns the
+/// member's notes, each prefixed with the member's name.
+pub fn merge_member(into: &mut Option<PickleReport>, member: &str, r: PickleReport) -> Vec<String> {
+    let named = |t: &String| format!("member {member:?}: {t}");
+    let notes = r.notes.iter().map(named).collect();
+    let anomalies: Vec<String> = r.anomalies.iter().map(named).collect();
+    match into {
+        Some(all) => {
+            all.globals.extend(r.globals);
+            all.opcodes += r.opcodes;
+            all.anomalies.extend(anomalies);
+            for (k, v) in r.declared_versions {
+                all.declared_versions.entry(k).or_insert(v);
+            }
+        }
+        None => {
+            *into = Some(PickleReport {
+                notes: Vec::new(),
+                incomplete: None,
+                anomalies,
+                ..r
+            })
+        }
+    }
+    notes
+}
+
 /// Text from a file made fit for a report: control characters escaped, at most
 /// [`MAX_TEXT_CHARS`] characters (an ellipsis marks a cut).
 pub fn clean_text(raw: &str) -> String {
