@@ -106,21 +106,7 @@ fn snapshot_and_scan_give_every_file_the_same_verdict() {
         }
     }
     std::fs::write(corpus.join("cut_p0.pkl"), b"cos\nsystem\n(S'id'\n").expect("write");
-    let config = home.path().join("config");
-    std::fs::create_dir_all(config.join("aiposture")).expect("mkdir");
-    std::fs::write(
-        config.join("aiposture/config.toml"),
-        format!("[models]\nroots = [\"{}\"]\n", corpus.display()),
-    )
-    .expect("config");
-    let out = support::run_ok(
-        Command::new(support::bin())
-            .env("HOME", home.path())
-            .env("XDG_CONFIG_HOME", &config)
-            .env("XDG_STATE_HOME", home.path().join("state"))
-            .args(["--passive", "snapshot"]),
-    );
-    let snap: serde_json::Value = serde_json::from_slice(&out.stdout).expect("snapshot json");
+    let snap = support::snapshot_of_model_root(home.path(), &corpus);
     let listed: BTreeMap<String, String> = snap["inventory"]["store_files"]
         .as_array()
         .expect("store_files")

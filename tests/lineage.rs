@@ -84,21 +84,7 @@ fn a_model_installed_from_a_wheel_tells_its_lineage_licences_and_templates() {
     );
 
     // The snapshot of a model root holding the installed package.
-    let config = home.path().join("config");
-    std::fs::create_dir_all(config.join("aiposture")).expect("mkdir");
-    std::fs::write(
-        config.join("aiposture/config.toml"),
-        format!("[models]\nroots = [\"{}\"]\n", site.display()),
-    )
-    .expect("config");
-    let out = support::run_ok(
-        Command::new(support::bin())
-            .env("HOME", home.path())
-            .env("XDG_CONFIG_HOME", &config)
-            .env("XDG_STATE_HOME", home.path().join("state"))
-            .args(["--passive", "snapshot"]),
-    );
-    let snap: serde_json::Value = serde_json::from_slice(&out.stdout).expect("snapshot");
+    let snap = support::snapshot_of_model_root(home.path(), &site);
     let f = snap["inventory"]["store_files"]
         .as_array()
         .expect("store_files")

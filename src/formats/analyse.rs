@@ -73,8 +73,40 @@ fn redact(m: &mut crate::model::metadata::ModelMetadata) {
 
 pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelAnalysis {
     let mut a = content(path, format, rules);
-    a.sidecars = super::sidecars::read(path);
+    a.sidecars = super::sidecars::read(path).map(|mut s| {
+        redact_sidecars(&mut s);
+        s
+    });
     a
+}
+
+/// Files beside the weights are text an uploader chose, like headers: URL
+/// credentials and tokens in them are stripped before anything keeps them.
+fn redact_sidecars(s: &mut crate::model::sidecars::Sidecars) {
+    use crate::model::redact::redact_text;
+    let mut fields: Vec<&mut String> = Vec::new();
+    if let Some(c) = s.config.as_mut() {
+        fields.extend(c.name_or_path.as_mut());
+        fields.extend(c.architectures.iter_mut());
+        fields.extend(c.model_type.as_mut());
+    }
+    if let Some(c) = s.card.as_mut() {
+        fields.extend(c.license.as_mut());
+        fields.extend(c.license_name.as_mut());
+        fields.extend(c.base_models.iter_mut());
+        fields.extend(c.datasets.iter_mut());
+        fields.extend(c.languages.iter_mut());
+        fields.extend(c.library.as_mut());
+        fields.extend(c.pipeline_tag.as_mut());
+    }
+    if let Some(p) = s.package.as_mut() {
+        fields.extend([&mut p.name, &mut p.version]);
+        fields.extend(p.license.as_mut());
+    }
+    fields.extend(s.notes.iter_mut());
+    for f in fields {
+        *f = redact_text(f);
+    }
 }
 
 /// What the file itself holds.
@@ -200,6 +232,29 @@ impl AnalysisCache {
 mod tests {
     use super::*;
     use crate::model::pickle::PickleVerdict;
+
+    #[test]
+    fn credentials_in_files_beside_the_weights_are_stripped() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let canary = "hf_SIDECARCANARY1234567890";
+        std::fs::write(
+            d.path().join("config.json"),
+            format!(r#"{{"_name_or_path": "https://user:{canary}@hub.example/org/m"}}"#),
+        )
+        .expect("write");
+        std::fs::write(
+            d.path().join("README.md"),
+            format!("---\nbase_model: https://x:{canary}@h.example/a/b\n---\n"),
+        )
+        .expect("write");
+        let path = d.path().join("m.safetensors");
+        std::fs::write(&path, b"").expect("write");
+        let rules = crate::test_support::pickle_rules();
+        let a = analyse(&path, &ModelFormat::Safetensors, &rules);
+        let json = serde_json::to_string(&a).expect("json");
+        assert!(a.sidecars.is_some(), "{json}");
+        assert!(!json.contains(canary), "{json}");
+    }
 
     #[test]
     fn pickle_family_files_are_sniffed_and_analysed_end_to_end() {

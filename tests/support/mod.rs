@@ -789,3 +789,21 @@ pub fn python_ok(python: &Path, args: &[&std::ffi::OsStr]) -> Output {
     );
     out
 }
+
+/// A passive snapshot with `root` as the one configured model root, `home`
+/// as HOME (config and state under it).
+pub fn snapshot_of_model_root(home: &Path, root: &Path) -> Value {
+    let config = home.join("config");
+    write(
+        &config.join("aiposture/config.toml"),
+        format!("[models]\nroots = [\"{}\"]\n", root.display()),
+    );
+    let out = run_ok(
+        Command::new(bin())
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", &config)
+            .env("XDG_STATE_HOME", home.join("state"))
+            .args(["--passive", "snapshot"]),
+    );
+    serde_json::from_slice(&out.stdout).expect("snapshot json")
+}
