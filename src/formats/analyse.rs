@@ -69,6 +69,10 @@ fn redact(m: &mut crate::model::metadata::ModelMetadata) {
     for v in m.general.values_mut() {
         *v = redact_text(v);
     }
+    // They quote names and locations the file chose.
+    for e in m.structure_errors.iter_mut() {
+        *e = redact_text(e);
+    }
 }
 
 pub fn analyse(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelAnalysis {
@@ -173,6 +177,13 @@ fn content(path: &Path, format: &ModelFormat, rules: &PickleRules) -> ModelAnaly
         ModelFormat::Onnx => match super::onnx::read_onnx(path) {
             Ok((mut m, report)) => {
                 redact(&mut m);
+                // What the loader rejects is an error of the file, its header kept.
+                if !m.structure_errors.is_empty() {
+                    a.error = Some(format!(
+                        "the ONNX loader rejects this model: {}",
+                        m.structure_errors.join("; ")
+                    ));
+                }
                 a.metadata = Some(m);
                 a.onnx = Some(report);
             }

@@ -13,6 +13,7 @@ pub mod npy;
 pub mod npy_header;
 pub mod npz;
 pub mod onnx;
+pub mod onnx_structure;
 pub mod pickle;
 pub mod protowire;
 pub mod safetensors;

@@ -10,6 +10,10 @@ use std::collections::BTreeSet;
 use std::io::{Read, Seek};
 use std::path::{Component, Path};
 
+use super::onnx_structure::{
+    self as structure, Defs, INT32_DATA, INT64_DATA, NodeDraft, RAW_DATA, STRING_DATA, TensorFacts,
+    UINT64_DATA,
+};
 use super::protowire::{Payload, Wire, WireError};
 use crate::model::metadata::{MAX_FIELD_CHARS, ModelMetadata, excerpt, sanitize};
 use crate::model::onnx::{
@@ -22,6 +26,11 @@ pub const MAX_GRAPH_DEPTH: u32 = 16;
 const NAME_CAP: usize = 256;
 /// Longest external-data location judged (PATH_MAX).
 const LOCATION_CAP: usize = 4096;
+/// Dimensions kept per tensor; more and no element count is judged.
+const MAX_TENSOR_DIMS: usize = 64;
+/// Packed varint value fields longer than this are not counted (a typed
+/// field that large is not what writers use for weights: raw_data is).
+const VARINT_COUNT_CAP: u64 = 1024 * 1024;
 /// Bytes of doc_string read for the excerpt.
 const DOC_CAP: usize = 1024;
 /// ir_versions the sniffer accepts: 3 is ONNX 1.0, onnx 1.23 writes 14.
@@ -35,12 +44,38 @@ const NOT_JUDGED: &str = "not judged: no model directory";
 pub fn read_onnx(path: &Path) -> Result<(ModelMetadata, OnnxReport), String> {
     let f =
         std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let (m, mut rep) = parse_onnx(std::io::BufReader::new(f))?;
+    let (mut m, mut rep) = parse_onnx(std::io::BufReader::new(f))?;
     let dir = path.parent().unwrap_or(Path::new("."));
+    let mut errs = Vec::new();
     for x in rep.external_data.iter_mut() {
         if matches!(&x.resolution, ExternalResolution::Unknown { why } if why == NOT_JUDGED) {
             x.resolution = resolve(dir, &x.location);
         }
+        // Only a file inside the directory is sized; a missing or escaping
+        // one has a finding of its own.
+        if x.resolution != ExternalResolution::Inside {
+            continue;
+        }
+        match std::fs::metadata(dir.join(&x.location)) {
+            Ok(md) if md.is_file() => errs.extend(structure::check_external_range(
+                &x.tensor,
+                x.offset,
+                x.length,
+                x.expected_bytes,
+                md.len(),
+            )),
+            Ok(_) => errs.push(format!(
+                "external data of tensor '{}': {} is not a regular file",
+                x.tensor,
+                sanitize(&x.location, MAX_FIELD_CHARS)
+            )),
+            Err(_) => {}
+        }
+    }
+    if !errs.is_empty() {
+        let mut all = std::mem::take(&mut m.structure_errors);
+        all.extend(errs);
+        m.structure_errors = structure::cap_errors(all);
     }
     Ok((m, rep))
 }
@@ -56,6 +91,8 @@ pub fn parse_onnx<R: Read + Seek>(r: R) -> Result<(ModelMetadata, OnnxReport), S
         ops_dropped: 0,
         external_dropped: 0,
         producer: (None, None),
+        defs: Defs::default(),
+        structure: Vec::new(),
     };
     let end = w.w.file_len();
     match w.model(end) {
@@ -82,12 +119,21 @@ struct Walk<R> {
     ops_dropped: u64,
     external_dropped: u64,
     producer: (Option<String>, Option<String>),
+    /// Names and node order of the main graph, for the loader's order checks.
+    defs: Defs,
+    /// What the loader refuses, with offsets.
+    structure: Vec<String>,
 }
 
 type Res = Result<(), WireError>;
+/// A name's bytes as in the file (up to the cap) and whether they were cut.
+type RawName = (Vec<u8>, bool);
 
 impl<R: Read + Seek> Walk<R> {
     fn finish(mut self) -> (ModelMetadata, OnnxReport) {
+        if self.rep.complete {
+            self.judge_model();
+        }
         self.rep.ops = self.ops.into_iter().collect();
         if self.ops_dropped > 0 {
             self.meta.note(format!(
@@ -108,7 +154,35 @@ impl<R: Read + Seek> Walk<R> {
             (None, None) => {}
         }
         self.rep.opsets.sort();
+        self.meta.structure_errors = structure::cap_errors(self.structure);
         (self.meta, self.rep)
+    }
+
+    /// The model-level checks of onnx.checker, once every field was read.
+    fn judge_model(&mut self) {
+        let domains: Vec<String> = self.rep.opsets.iter().map(|o| o.domain.clone()).collect();
+        if self.rep.ir_version.is_some_and(|v| v >= 3)
+            && !domains.iter().any(|d| d.is_empty() || d == "ai.onnx")
+        {
+            self.structure
+                .push("IR version 3 or later without an opset import for the ONNX domain".into());
+        }
+        // A capped opset list cannot say a domain is missing.
+        if self.rep.opsets.len() < MAX_OPS {
+            self.structure
+                .extend(self.defs.unimported_domains(&domains));
+        }
+        match &self.defs.abandoned {
+            Some(why) => self
+                .meta
+                .note(format!("node order and SSA form not checked: {why}")),
+            None => self.defs.check_order(&mut self.structure),
+        }
+    }
+
+    /// A name as raw bytes (for the order checks) and as shown.
+    fn raw_name(&mut self, n: u64) -> Result<(Vec<u8>, bool), WireError> {
+        self.w.bytes(n, structure::NAME_CAP)
     }
 
     fn name(&mut self, n: u64) -> Result<String, WireError> {
@@ -136,7 +210,8 @@ impl<R: Read + Seek> Walk<R> {
                 }
                 (7, Payload::Len(n)) => {
                     let e = self.w.pos() + n;
-                    self.graph(e, 0)?
+                    let g = self.defs.new_graph();
+                    self.graph(e, 0, Some(g))?
                 }
                 (8, Payload::Len(n)) => {
                     let e = self.w.pos() + n;
@@ -205,7 +280,7 @@ impl<R: Read + Seek> Walk<R> {
             match (field, p) {
                 (1 | 2, Payload::Len(n)) => {
                     let e = self.w.pos() + n;
-                    self.graph(e, 1)?
+                    self.graph(e, 1, None)?
                 }
                 (_, p) => self.pass(p, end)?,
             }
@@ -224,7 +299,7 @@ impl<R: Read + Seek> Walk<R> {
                 (10, Payload::Len(n)) => f.domain = self.name(n)?,
                 (7, Payload::Len(n)) => {
                     let e = self.w.pos() + n;
-                    self.node(e, 1)?
+                    self.node(e, 1, None)?
                 }
                 (_, p) => self.pass(p, end)?,
             }
@@ -235,7 +310,10 @@ impl<R: Read + Seek> Walk<R> {
         Ok(())
     }
 
-    fn graph(&mut self, end: u64, depth: u32) -> Res {
+    /// A GraphProto; `track` is its index in `defs` when it is the main graph
+    /// or one of its subgraphs (training graphs and functions have scopes of
+    /// their own and are not order-checked).
+    fn graph(&mut self, end: u64, depth: u32, track: Option<usize>) -> Res {
         if depth > MAX_GRAPH_DEPTH {
             return Err(WireError::Cap(format!(
                 "subgraphs nested deeper than {MAX_GRAPH_DEPTH}"
@@ -245,15 +323,28 @@ impl<R: Read + Seek> Walk<R> {
             match (field, p) {
                 (1, Payload::Len(n)) => {
                     let e = self.w.pos() + n;
-                    self.node(e, depth)?
+                    self.node(e, depth, track)?
                 }
                 (5, Payload::Len(n)) => {
                     let e = self.w.pos() + n;
-                    self.tensor(e)?
+                    let (name, cut) = self.tensor(e)?;
+                    if let Some(g) = track {
+                        self.defs.initializer(g, &name, cut);
+                    }
+                }
+                (11, Payload::Len(n)) if track.is_some() => {
+                    let e = self.w.pos() + n;
+                    let (name, cut) = self.value_info_name(e)?;
+                    if let Some(g) = track {
+                        self.defs.graph_input(g, &name, cut);
+                    }
                 }
                 (15, Payload::Len(n)) => {
                     let e = self.w.pos() + n;
-                    self.sparse(e)?
+                    let (name, cut) = self.sparse(e)?;
+                    if let Some(g) = track {
+                        self.defs.initializer(g, &name, cut);
+                    }
                 }
                 (_, p) => self.pass(p, end)?,
             }
@@ -261,21 +352,50 @@ impl<R: Read + Seek> Walk<R> {
         Ok(())
     }
 
-    fn node(&mut self, end: u64, depth: u32) -> Res {
+    /// The name of a ValueInfoProto (a graph input).
+    fn value_info_name(&mut self, end: u64) -> Result<(Vec<u8>, bool), WireError> {
+        let mut name = (Vec::new(), false);
+        while let Some((field, p)) = self.w.next_field(end)? {
+            match (field, p) {
+                (1, Payload::Len(n)) => name = self.raw_name(n)?,
+                (_, p) => self.pass(p, end)?,
+            }
+        }
+        Ok(name)
+    }
+
+    fn node(&mut self, end: u64, depth: u32, track: Option<usize>) -> Res {
+        let at = self.w.pos();
         let mut op = OnnxOp {
             domain: String::new(),
             op_type: String::new(),
         };
+        let mut draft = NodeDraft::default();
         while let Some((field, p)) = self.w.next_field(end)? {
             match (field, p) {
+                (1, Payload::Len(n)) if track.is_some() => {
+                    let (name, cut) = self.raw_name(n)?;
+                    self.defs.node_input(&mut draft, &name, cut);
+                }
+                (2, Payload::Len(n)) if track.is_some() => {
+                    let (name, cut) = self.raw_name(n)?;
+                    self.defs.node_output(&mut draft, &name, cut);
+                }
                 (4, Payload::Len(n)) => op.op_type = self.name(n)?,
                 (7, Payload::Len(n)) => op.domain = self.name(n)?,
                 (5, Payload::Len(n)) => {
                     let e = self.w.pos() + n;
-                    self.attribute(e, depth)?
+                    self.attribute(e, depth, track.map(|_| &mut draft))?
                 }
                 (_, p) => self.pass(p, end)?,
             }
+        }
+        if op.op_type.is_empty() {
+            self.structure
+                .push(format!("node at offset {at}: op_type is empty"));
+        }
+        if let Some(g) = track {
+            self.defs.node_done(g, at, draft, &op.domain);
         }
         self.rep.node_count += 1;
         if self.ops.len() < MAX_OPS || self.ops.contains(&op) {
@@ -286,21 +406,30 @@ impl<R: Read + Seek> Walk<R> {
         Ok(())
     }
 
-    /// Attributes hold tensors (which may be external) and subgraphs.
-    fn attribute(&mut self, end: u64, depth: u32) -> Res {
+    /// Attributes hold tensors (which may be external) and subgraphs; a
+    /// tracked node's subgraphs are tracked too.
+    fn attribute(&mut self, end: u64, depth: u32, mut node: Option<&mut NodeDraft>) -> Res {
         while let Some((field, p)) = self.w.next_field(end)? {
             match (field, p) {
                 (5 | 10, Payload::Len(n)) => {
                     let e = self.w.pos() + n;
-                    self.tensor(e)?
+                    self.tensor(e)?;
                 }
                 (6 | 11, Payload::Len(n)) => {
                     let e = self.w.pos() + n;
-                    self.graph(e, depth + 1)?
+                    let g = match node.as_deref_mut() {
+                        Some(d) => {
+                            let g = self.defs.new_graph();
+                            d.add_subgraph(g);
+                            Some(g)
+                        }
+                        None => None,
+                    };
+                    self.graph(e, depth + 1, g)?
                 }
                 (22 | 23, Payload::Len(n)) => {
                     let e = self.w.pos() + n;
-                    self.sparse(e)?
+                    self.sparse(e)?;
                 }
                 (_, p) => self.pass(p, end)?,
             }
@@ -308,49 +437,140 @@ impl<R: Read + Seek> Walk<R> {
         Ok(())
     }
 
-    fn sparse(&mut self, end: u64) -> Res {
+    /// A SparseTensorProto; its name is that of its values tensor.
+    fn sparse(&mut self, end: u64) -> Result<(Vec<u8>, bool), WireError> {
+        let mut name = (Vec::new(), false);
         while let Some((field, p)) = self.w.next_field(end)? {
             match (field, p) {
-                (1 | 2, Payload::Len(n)) => {
+                (1, Payload::Len(n)) => {
                     let e = self.w.pos() + n;
-                    self.tensor(e)?
+                    name = self.tensor_facts(e)?.1;
+                }
+                (2, Payload::Len(n)) => {
+                    let e = self.w.pos() + n;
+                    self.tensor_facts(e)?;
                 }
                 (_, p) => self.pass(p, end)?,
             }
         }
-        Ok(())
+        Ok(name)
     }
 
-    fn tensor(&mut self, end: u64) -> Res {
-        let mut name = String::new();
+    /// A dense TensorProto: its facts are judged as onnx.checker does.
+    /// Returns its raw name.
+    fn tensor(&mut self, end: u64) -> Result<(Vec<u8>, bool), WireError> {
+        let (facts, name, ext) = self.tensor_facts(end)?;
+        let (errs, expected) = facts.check();
+        self.structure.extend(errs);
+        if let Some(i) = ext {
+            self.rep.external_data[i].expected_bytes = expected;
+        }
+        Ok(name)
+    }
+
+    /// Read a TensorProto: its data facts, its raw name, and the index of
+    /// its external-data entry if it has one.
+    fn tensor_facts(
+        &mut self,
+        end: u64,
+    ) -> Result<(TensorFacts, RawName, Option<usize>), WireError> {
+        let mut facts = TensorFacts {
+            at: self.w.pos(),
+            ..Default::default()
+        };
+        let mut raw_name = (Vec::new(), false);
         let mut location: Option<(String, bool)> = None;
-        let mut external = false;
         while let Some((field, p)) = self.w.next_field(end)? {
             match (field, p) {
-                (8, Payload::Len(n)) => name = self.name(n)?,
+                (1, Payload::Varint(v)) => self.dim(&mut facts, v),
+                (1, Payload::Len(n)) => {
+                    let e = self.w.pos() + n;
+                    while self.w.pos() < e {
+                        let v = self.w.varint_in(e)?;
+                        self.dim(&mut facts, v);
+                    }
+                }
+                (2, Payload::Varint(v)) => facts.data_type = Some(v),
+                (8, Payload::Len(n)) => {
+                    raw_name = self.raw_name(n)?;
+                    facts.name = sanitize(&String::from_utf8_lossy(&raw_name.0), NAME_CAP);
+                }
+                (RAW_DATA, Payload::Len(n)) => {
+                    facts.raw = Some(n);
+                    self.w.skip(n, end)?;
+                }
+                (STRING_DATA, Payload::Len(n)) => {
+                    facts.add_typed(STRING_DATA, Some(1));
+                    self.w.skip(n, end)?;
+                }
+                // Packed repeated numbers: fixed-width ones counted by length,
+                // varints by reading them (up to a cap).
+                (f @ (structure::FLOAT_DATA | structure::DOUBLE_DATA), Payload::Len(n)) => {
+                    let width = if f == structure::FLOAT_DATA { 4 } else { 8 };
+                    facts.add_typed(f, (n % width == 0).then_some(n / width));
+                    self.w.skip(n, end)?;
+                }
+                (f @ (INT32_DATA | INT64_DATA | UINT64_DATA), Payload::Len(n)) => {
+                    let count = if n <= VARINT_COUNT_CAP {
+                        let (b, _) = self.w.bytes(n, n as usize)?;
+                        Some(b.iter().filter(|x| **x & 0x80 == 0).count() as u64)
+                    } else {
+                        self.w.skip(n, end)?;
+                        None
+                    };
+                    facts.add_typed(f, count);
+                }
+                (
+                    f @ (structure::FLOAT_DATA
+                    | structure::DOUBLE_DATA
+                    | INT32_DATA
+                    | INT64_DATA
+                    | UINT64_DATA),
+                    Payload::Varint(_) | Payload::Fixed,
+                ) => facts.add_typed(f, Some(1)),
                 (13, Payload::Len(n)) => {
                     let e = self.w.pos() + n;
                     let (k, v) = self.entry(e, LOCATION_CAP + 1)?;
-                    if k == "location" {
-                        // Cut, not UTF-8, or with control/bidi characters: shown
-                        // sanitised, never resolved as a different path.
-                        let cut = v.len() > LOCATION_CAP
-                            || v.contains('\u{FFFD}')
-                            || sanitize(&v, LOCATION_CAP + 1) != v;
-                        location = Some((v, cut));
+                    match k.as_str() {
+                        "location" => {
+                            // Cut, not UTF-8, or with control/bidi characters: shown
+                            // sanitised, never resolved as a different path.
+                            let cut = v.len() > LOCATION_CAP
+                                || v.contains('\u{FFFD}')
+                                || sanitize(&v, LOCATION_CAP + 1) != v;
+                            location = Some((v, cut));
+                        }
+                        "offset" => facts.ext_offset = Some(v),
+                        "length" => facts.ext_length = Some(v),
+                        _ => {}
                     }
                 }
-                (14, Payload::Varint(v)) => external = v == 1,
+                (14, Payload::Varint(v)) => facts.external = v == 1,
                 (_, p) => self.pass(p, end)?,
             }
         }
         // onnx.load reads external data only for data_location EXTERNAL.
-        if !external {
-            return Ok(());
+        if !facts.external {
+            return Ok((facts, raw_name, None));
         }
+        let mut number = |what: &str, v: &Option<String>| match v {
+            None => None,
+            Some(t) => {
+                let n = structure::external_number(t);
+                if n.is_none() {
+                    self.structure.push(format!(
+                        "external data of tensor '{}' at offset {}: {what} is not a number",
+                        facts.name, facts.at
+                    ));
+                }
+                n
+            }
+        };
+        let offset = number("offset", &facts.ext_offset);
+        let length = number("length", &facts.ext_length);
         if self.rep.external_data.len() >= MAX_EXTERNAL {
             self.external_dropped += 1;
-            return Ok(());
+            return Ok((facts, raw_name, None));
         }
         let (location, resolution) = match location {
             None => (
@@ -375,11 +595,23 @@ impl<R: Read + Seek> Walk<R> {
             ),
         };
         self.rep.external_data.push(OnnxExternalData {
-            tensor: name,
+            tensor: facts.name.clone(),
             location,
             resolution,
+            offset,
+            length,
+            expected_bytes: None,
         });
-        Ok(())
+        let i = self.rep.external_data.len() - 1;
+        Ok((facts, raw_name, Some(i)))
+    }
+
+    fn dim(&mut self, facts: &mut TensorFacts, v: u64) {
+        if facts.dims.len() < MAX_TENSOR_DIMS {
+            facts.dims.push(v as i64);
+        } else {
+            facts.dims_cut = true;
+        }
     }
 }
 

@@ -115,6 +115,11 @@ impl<R: Read + Seek> Wire<R> {
         self.malformed("varint longer than 10 bytes")
     }
 
+    /// One varint of a packed repeated field that ends at `end`.
+    pub fn varint_in(&mut self, end: u64) -> Result<u64, WireError> {
+        self.varint(end)
+    }
+
     /// The next field of the message ending at `end`, or `None` at its end.
     pub fn next_field(&mut self, end: u64) -> Result<Option<(u32, Payload)>, WireError> {
         if self.pos == end {

@@ -51,6 +51,14 @@ pub struct OnnxExternalData {
     /// The `location` entry of its external_data, as written in the file.
     pub location: String,
     pub resolution: ExternalResolution,
+    /// The `offset` and `length` entries (bytes), where given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+    /// Bytes the tensor's shape and element type take, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_bytes: Option<u64>,
 }
 
 /// Where an external-data location leads, judged against the model's directory.
