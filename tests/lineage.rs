@@ -138,3 +138,101 @@ fn a_model_installed_from_a_wheel_tells_its_lineage_licences_and_templates() {
     );
     let _ = Path::new("");
 }
+
+/// An Ollama store as `ollama pull` lays it out: the GGUF (written by the
+/// gguf package, its header claiming Apache-2.0) as the model layer, beside
+/// the manifest's config blob and its licence layers (Llama 3.2's licence and
+/// its acceptable-use policy, as Ollama's llama3.2 ships them).
+const WRITE_OLLAMA: &str = r#"
+import hashlib, json, os, sys
+import numpy as np, gguf
+
+root = os.path.join(sys.argv[1], ".ollama", "models")
+os.makedirs(os.path.join(root, "blobs"))
+tmp = os.path.join(sys.argv[1], "m.gguf")
+w = gguf.GGUFWriter(tmp, "llama")
+w.add_name("tiny")
+w.add_license("apache-2.0")
+w.add_tensor("w", np.zeros((4, 8), dtype=np.float32))
+w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+
+def blob(data, media):
+    d = hashlib.sha256(data).hexdigest()
+    open(os.path.join(root, "blobs", "sha256-" + d), "wb").write(data)
+    return {"mediaType": media, "digest": "sha256:" + d, "size": len(data)}
+
+layers = [
+    blob(open(tmp, "rb").read(), "application/vnd.ollama.image.model"),
+    blob(b"LLAMA 3.2 COMMUNITY LICENSE AGREEMENT\nLlama 3.2 Version Release Date: September 25, 2024\n", "application/vnd.ollama.image.license"),
+    blob(b"**Llama 3.2** **Acceptable Use Policy**\n\nMeta is committed to promoting safe and fair use\n", "application/vnd.ollama.image.license"),
+]
+config = blob(json.dumps({"model_format": "gguf", "model_family": "llama", "model_families": ["llama"],
+                          "model_type": "3.2B", "file_type": "Q4_K_M", "architecture": "amd64", "os": "linux"}).encode(),
+              "application/vnd.docker.container.image.v1+json")
+m = os.path.join(root, "manifests", "registry.ollama.ai", "library", "tiny")
+os.makedirs(m)
+json.dump({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+           "config": config, "layers": layers}, open(os.path.join(m, "latest"), "w"))
+print(layers[0]["digest"][7:])
+"#;
+
+#[test]
+fn an_ollama_models_licence_and_config_layers_are_its_lineage() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = support::python_ok(
+        &support::python(),
+        &[
+            "-c".as_ref(),
+            WRITE_OLLAMA.as_ref(),
+            home.path().as_os_str(),
+        ],
+    );
+    let digest = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let empty = home.path().join("no-models");
+    std::fs::create_dir(&empty).expect("mkdir");
+    let snap = support::snapshot_of_model_root(home.path(), &empty);
+    let f = snap["inventory"]["store_files"]
+        .as_array()
+        .expect("store_files")
+        .iter()
+        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(&digest)))
+        .unwrap_or_else(|| {
+            panic!(
+                "model layer not listed: {:#}",
+                snap["inventory"]["store_files"]
+            )
+        })
+        .clone();
+    let ollama = &f["analysis"]["sidecars"]["ollama"];
+    assert_eq!(ollama["family"], "llama", "{ollama:#}");
+    assert_eq!(ollama["parameter_size"], "3.2B");
+    assert_eq!(ollama["file_type"], "Q4_K_M");
+    let licences = ollama["licenses"].as_array().expect("licence layers");
+    assert_eq!(licences.len(), 2, "{ollama:#}");
+    assert_eq!(licences[0]["id"], "LicenseRef-Llama-3.2");
+    // The acceptable-use policy is not a licence: shown by its heading, not guessed.
+    assert!(licences[1]["id"].is_null(), "{ollama:#}");
+    assert!(
+        licences[1]["heading"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Acceptable Use Policy")
+    );
+
+    let facts = f["provenance"]["facts"].to_string();
+    assert!(
+        facts.contains("LicenseRef-Llama-3.2") && facts.contains("Ollama licence layer"),
+        "{facts}"
+    );
+    let rules: Vec<&str> = snap["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|x| x["subject"]["path"] == f["path"])
+        .filter_map(|x| x["rule"].as_str())
+        .collect();
+    assert!(
+        rules.contains(&"models.license-conflict"),
+        "the header's Apache-2.0 against the licence layer's Llama 3.2: {rules:?}"
+    );
+}

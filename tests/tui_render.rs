@@ -228,6 +228,7 @@ fn model_detail_shows_provenance_and_decision_trail() {
             publisher: Some("aiposture tests".into()),
             repo: None,
             origin_country: None,
+            jurisdictions: Vec::new(),
             reason: "fixture model".into(),
             approver: "alice".into(),
             date: "2026-01-01".into(),

@@ -12,7 +12,9 @@ use std::sync::Mutex;
 use base64::Engine;
 
 use crate::model::metadata::sanitize;
-use crate::model::sidecars::{CardFacts, ConfigFacts, NamedTemplate, PackageFacts, Sidecars};
+use crate::model::sidecars::{
+    CardFacts, ConfigFacts, LicenseText, NamedTemplate, OllamaFacts, PackageFacts, Sidecars,
+};
 
 /// Bytes read of `config.json`, `README.md` and template files.
 const SMALL_CAP: u64 = 1 << 20;
@@ -185,6 +187,85 @@ fn config(dir: &Path, s: &mut Sidecars) {
             .unwrap_or_default(),
         model_type: text("model_type"),
     });
+}
+
+/// Bytes of an Ollama licence layer read for its heading.
+const LICENSE_HEAD: u64 = 64 * 1024;
+
+/// What an Ollama manifest's config blob and licence layers say, added to
+/// `s` (unreadable layers become notes).
+pub fn ollama_layers(config: Option<&Path>, licenses: &[PathBuf], s: &mut Sidecars) {
+    let mut o = OllamaFacts::default();
+    if let Some(path) = config
+        && let Some(v) = json(path, SMALL_CAP, s)
+    {
+        let text = |k: &str| {
+            v.get(k)
+                .and_then(|x| x.as_str())
+                .map(|t| sanitize(t, FIELD))
+                .filter(|t| !t.is_empty())
+        };
+        o.config_path = Some(path.display().to_string());
+        o.model_format = text("model_format");
+        o.family = text("model_family");
+        o.families = v
+            .get("model_families")
+            .and_then(|a| a.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str())
+                    .take(8)
+                    .map(|t| sanitize(t, FIELD))
+                    .collect()
+            })
+            .unwrap_or_default();
+        o.parameter_size = text("model_type");
+        o.file_type = text("file_type");
+    }
+    for path in licenses.iter().take(8) {
+        let head = std::fs::File::open(path).and_then(|f| {
+            let mut b = Vec::new();
+            f.take(LICENSE_HEAD).read_to_end(&mut b).map(|_| b)
+        });
+        match head {
+            Ok(b) => {
+                let text = String::from_utf8_lossy(&b);
+                o.licenses.push(LicenseText {
+                    path: path.display().to_string(),
+                    heading: sanitize(
+                        text.lines()
+                            .map(str::trim)
+                            .find(|l| !l.is_empty())
+                            .unwrap_or(""),
+                        FIELD,
+                    ),
+                    id: crate::knowledge::licenses::identify_text(&text),
+                });
+            }
+            Err(e) => s
+                .notes
+                .push(format!("Ollama licence layer {}: {e}", path.display())),
+        }
+    }
+    if o != OllamaFacts::default() {
+        // Text Ollama or an uploader wrote, like a header: credentials never kept.
+        let redact = crate::model::redact::redact_text;
+        for f in [
+            &mut o.family,
+            &mut o.parameter_size,
+            &mut o.file_type,
+            &mut o.model_format,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *f = redact(f);
+        }
+        for l in o.licenses.iter_mut() {
+            l.heading = redact(&l.heading);
+        }
+        s.ollama = Some(o);
+    }
 }
 
 /// The YAML front matter of `README.md` (the Hub's model card metadata).

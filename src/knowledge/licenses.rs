@@ -52,6 +52,51 @@ pub fn normalise(name: &str) -> Option<String> {
     )
 }
 
+/// Names shorter than this identify a text only when a heading is exactly
+/// the name ("MIT License"), never as a prefix ("apache" in a sentence).
+const PREFIX_MIN: usize = 12;
+/// Lines of a licence text searched for its heading.
+const HEADING_LINES: usize = 12;
+
+/// The identifier a licence *text* is headed with (see assets/licenses.toml);
+/// `None` when no heading is recognised (it is then shown by its first line,
+/// never guessed).
+pub fn identify_text(text: &str) -> Option<String> {
+    let norm = |l: &str| {
+        l.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_lowercase()
+            .trim_end_matches([':', '.', ','])
+            .to_string()
+    };
+    let lines: Vec<String> = text
+        .lines()
+        .map(norm)
+        .filter(|l| !l.is_empty())
+        .take(HEADING_LINES)
+        .collect();
+    let candidates = lines.iter().enumerate().flat_map(|(i, l)| {
+        let joined = lines.get(i + 1).map(|n| format!("{l} {n}"));
+        std::iter::once(l.clone()).chain(joined)
+    });
+    for c in candidates {
+        if let Some(id) = table().get(&c).filter(|id| !is_vague(id)) {
+            return Some(id.clone());
+        }
+        let prefix = table().iter().filter(|(name, id)| {
+            name.len() >= PREFIX_MIN
+                && !is_vague(id)
+                && c.strip_prefix(name.as_str())
+                    .is_some_and(|rest| rest.starts_with([' ', ',', ';', '(']))
+        });
+        if let Some((_, id)) = prefix.max_by_key(|(name, _)| name.len()) {
+            return Some(id.clone());
+        }
+    }
+    None
+}
+
 /// Whether the identifier says nothing comparable ("other", "unknown").
 pub fn is_vague(id: &str) -> bool {
     matches!(
@@ -82,5 +127,29 @@ mod tests {
         );
         assert_eq!(normalise("  "), None);
         assert!(is_vague("LicenseRef-Other"));
+    }
+
+    #[test]
+    fn licence_texts_are_known_by_their_heading() {
+        let apache = "\n                                 Apache License\n                           Version 2.0, January 2004\n                        http://www.apache.org/licenses/\n";
+        assert_eq!(identify_text(apache).as_deref(), Some("Apache-2.0"));
+        let llama = "LLAMA 3.2 COMMUNITY LICENSE AGREEMENT\nLlama 3.2 Version Release Date: September 25, 2024\n";
+        assert_eq!(
+            identify_text(llama).as_deref(),
+            Some("LicenseRef-Llama-3.2")
+        );
+        let phi = "Microsoft.\nCopyright (c) Microsoft Corporation.\n\nMIT License\n\nPermission is hereby granted";
+        assert_eq!(identify_text(phi).as_deref(), Some("MIT"));
+        assert_eq!(
+            identify_text("Gemma Terms of Use\n\nLast modified: February 21, 2024").as_deref(),
+            Some("LicenseRef-Gemma")
+        );
+        // A policy or a sentence that merely mentions a licence is not one.
+        assert_eq!(
+            identify_text("Llama 3.2 Acceptable Use Policy\nMeta is committed to"),
+            None
+        );
+        assert_eq!(identify_text("Other terms apply. Apache is a tribe."), None);
+        assert_eq!(identify_text(""), None);
     }
 }

@@ -26,6 +26,7 @@ struct RawApproval {
     publisher: Option<String>,
     repo: Option<String>,
     origin_country: Option<String>,
+    jurisdictions: Option<Spanned<Vec<String>>>,
     reason: String,
     approver: String,
     date: Spanned<String>,
@@ -67,10 +68,36 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Approval>, String> {
         };
         let publisher = a.publisher.filter(|s| !s.trim().is_empty());
         let repo = a.repo.filter(|s| !s.trim().is_empty());
-        if sha256.is_none() && publisher.is_none() && repo.is_none() {
+        let jurisdictions = match a.jurisdictions {
+            Some(j) => {
+                let codes: Vec<String> = j
+                    .get_ref()
+                    .iter()
+                    .map(|c| c.trim().to_ascii_uppercase())
+                    .collect();
+                // ISO 3166-1 alpha-2, as assets/publishers.toml records seats.
+                if codes.is_empty()
+                    || codes
+                        .iter()
+                        .any(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+                {
+                    return Err(at(
+                        j.span().start,
+                        format!(
+                            "jurisdictions {:?} must be ISO 3166-1 alpha-2 codes (\"FR\", \"US\")",
+                            j.get_ref()
+                        ),
+                    ));
+                }
+                codes
+            }
+            None => Vec::new(),
+        };
+        if sha256.is_none() && publisher.is_none() && repo.is_none() && jurisdictions.is_empty() {
             return Err(at(
                 start,
-                "an approval needs sha256, publisher or repo to say what it approves".into(),
+                "an approval needs sha256, publisher, repo or jurisdictions to say what it approves"
+                    .into(),
             ));
         }
         for (name, v) in [("reason", &a.reason), ("approver", &a.approver)] {
@@ -102,6 +129,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Approval>, String> {
             publisher,
             repo,
             origin_country: a.origin_country.filter(|s| !s.trim().is_empty()),
+            jurisdictions,
             reason: a.reason,
             approver: a.approver,
             date: a.date.into_inner(),

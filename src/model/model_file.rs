@@ -344,6 +344,13 @@ pub struct StoreFile {
     /// template Ollama renders prompts with), as a blob path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_layer: Option<String>,
+    /// The licence layers an Ollama manifest pairs with this model (the
+    /// Modelfile's LICENSE texts), as blob paths.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub license_layers: Vec<String>,
+    /// The manifest's config blob (family, parameter size, quantisation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_layer: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

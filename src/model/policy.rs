@@ -16,6 +16,11 @@ pub struct Approval {
     pub repo: Option<String>,
     /// Country of origin as the operator records it (not derived from the model).
     pub origin_country: Option<String>,
+    /// Origin match: every publisher behind the model (its own and its base
+    /// models', from assets/publishers.toml, verified) has its seat in one of
+    /// these ISO 3166-1 alpha-2 codes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jurisdictions: Vec<String>,
     pub reason: String,
     pub approver: String,
     /// YYYY-MM-DD.
@@ -36,6 +41,9 @@ impl Approval {
         }
         if let Some(r) = &self.repo {
             what.push(format!("repo {r:?}"));
+        }
+        if !self.jurisdictions.is_empty() {
+            what.push(format!("jurisdictions {}", self.jurisdictions.join("/")));
         }
         format!("{path}:{} ({})", self.line, what.join(", "))
     }

@@ -182,6 +182,20 @@ impl Provenance {
                 self.add("dataset", d, &src);
             }
         }
+        if let Some(o) = &s.ollama {
+            for l in &o.licenses {
+                if let Some(id) = &l.id {
+                    self.add("license", id, &format!("Ollama licence layer ({})", l.path));
+                }
+            }
+            if let Some(f) = &o.family {
+                let src = format!(
+                    "Ollama config layer ({})",
+                    o.config_path.as_deref().unwrap_or("?")
+                );
+                self.add("family", f, &src);
+            }
+        }
         if let Some(c) = &s.config
             && let Some(n) = &c.name_or_path
             // A hub id (org/name), not a local path someone saved from.

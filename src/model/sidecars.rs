@@ -33,6 +33,33 @@ pub struct CardFacts {
     pub pipeline_tag: Option<String>,
 }
 
+/// A licence text: an Ollama licence layer (the Modelfile's LICENSE).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct LicenseText {
+    pub path: String,
+    /// Its first non-empty line, as written (sanitised, capped).
+    pub heading: String,
+    /// The identifier its heading names (assets/licenses.toml), if recognised.
+    pub id: Option<String>,
+}
+
+/// The Ollama manifest's config blob and licence layers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct OllamaFacts {
+    /// The config blob read, if any.
+    pub config_path: Option<String>,
+    pub model_format: Option<String>,
+    pub family: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub families: Vec<String>,
+    /// Parameter count as Ollama states it (`8.0B`).
+    pub parameter_size: Option<String>,
+    /// Quantisation (`Q4_K_M`).
+    pub file_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub licenses: Vec<LicenseText>,
+}
+
 /// The Python distribution whose RECORD lists the model file.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct PackageFacts {
@@ -58,6 +85,9 @@ pub struct Sidecars {
     pub card: Option<CardFacts>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<PackageFacts>,
+    /// What the other layers of an Ollama manifest say about the model layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ollama: Option<OllamaFacts>,
     /// Files that exist but could not be read or parsed, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -69,6 +99,7 @@ impl Sidecars {
             && self.config.is_none()
             && self.card.is_none()
             && self.package.is_none()
+            && self.ollama.is_none()
             && self.notes.is_empty()
     }
 }

@@ -76,7 +76,45 @@ fn matches(a: &Approval, sha: Option<&str>, p: &Provenance) -> Option<String> {
             p.source_of("repo", have).unwrap_or("?")
         ));
     }
+    if !a.jurisdictions.is_empty() {
+        what.push(jurisdictions_match(&a.jurisdictions, p)?);
+    }
     Some(what.join(", "))
+}
+
+/// Every name behind the model (its publisher, its base models' organisations)
+/// must have a verified origin seated in one of `allowed`: a name the
+/// publishers table does not know, or knows without a verified seat, is not
+/// approved by origin (an unknown origin is not an allowed one).
+fn jurisdictions_match(allowed: &[String], p: &Provenance) -> Option<String> {
+    let mut names: Vec<&str> = p.publisher.as_deref().into_iter().collect();
+    names.extend(
+        p.base_models
+            .iter()
+            .filter_map(|b| b.split_once('/').map(|(org, _)| org)),
+    );
+    if names.is_empty() {
+        return None;
+    }
+    let mut seen = Vec::new();
+    for n in names {
+        let o = p
+            .origins
+            .iter()
+            .find(|o| o.publisher.eq_ignore_ascii_case(n))?;
+        if !o.verified
+            || !allowed
+                .iter()
+                .any(|j| j.eq_ignore_ascii_case(&o.jurisdiction))
+        {
+            return None;
+        }
+        let line = format!("{} ({}, {})", o.publisher, o.entity, o.jurisdiction);
+        if !seen.contains(&line) {
+            seen.push(line);
+        }
+    }
+    Some(format!("origin {}", seen.join("; ")))
 }
 
 fn decide(
@@ -345,6 +383,7 @@ mod tests {
             publisher: publisher.map(Into::into),
             repo: repo.map(Into::into),
             origin_country: Some("FR".into()),
+            jurisdictions: Vec::new(),
             reason: "reviewed".into(),
             approver: "alice".into(),
             date: "2026-01-01".into(),
@@ -378,6 +417,37 @@ mod tests {
         );
         assert!(matches(&by_sha, Some(&"a".repeat(64)), &p).is_some());
         assert!(matches(&by_sha, Some(&"b".repeat(64)), &p).is_none());
+    }
+
+    #[test]
+    fn approval_by_jurisdiction_needs_every_origin_known_verified_and_allowed() {
+        let by_origin = |codes: &[&str]| Approval {
+            jurisdictions: codes.iter().map(|c| c.to_string()).collect(),
+            ..approval(5, None, None, None)
+        };
+        // Qwen (Alibaba Cloud, CN), from the cache path.
+        let mut p = hf();
+        crate::rules::provenance::origins(&mut p);
+        let m = matches(&by_origin(&["CN"]), None, &p).expect("CN allowed");
+        assert!(m.contains("Alibaba") && m.contains("CN"), "{m}");
+        assert!(matches(&by_origin(&["FR", "US"]), None, &p).is_none());
+        // A French publisher's fine-tune of a Chinese base model: both must be allowed.
+        let mut p = Provenance::default();
+        p.from_path("/h/hub/models--mistralai--tuned/snapshots/r/m.gguf");
+        p.add(
+            "base_model",
+            "Qwen/Qwen2.5-7B",
+            "model card front matter (README.md)",
+        );
+        crate::rules::provenance::origins(&mut p);
+        assert!(matches(&by_origin(&["FR"]), None, &p).is_none());
+        assert!(matches(&by_origin(&["FR", "CN"]), None, &p).is_some());
+        // A publisher the table does not know is never approved by origin.
+        let mut p = Provenance::default();
+        p.from_path("/h/hub/models--someone-else--m/snapshots/r/m.gguf");
+        crate::rules::provenance::origins(&mut p);
+        assert!(matches(&by_origin(&["FR", "CN", "US"]), None, &p).is_none());
+        assert!(matches(&by_origin(&["US"]), None, &Provenance::default()).is_none());
     }
 
     #[test]

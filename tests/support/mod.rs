@@ -361,17 +361,30 @@ pub fn read(p: &Path) -> String {
 }
 
 /// The binary where any user can run it: a clone under a private directory
-/// (mktemp -d is 0700) is not reachable for `nobody`.
+/// (mktemp -d is 0700) is not reachable for `nobody`. One copy per build,
+/// shared by every test binary and run (named by the build's size and
+/// mtime); copies of older builds are removed, so runs do not fill /tmp.
 pub fn bin_for_others() -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     static COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     COPY.get_or_init(|| {
-        let dir = std::env::temp_dir().join(unique("aiposture-bin"));
+        let dir = std::env::temp_dir().join("aiposture-test-bin");
         std::fs::create_dir_all(&dir).expect("mkdir");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
-        let dst = dir.join("aiposture");
-        std::fs::copy(bin(), &dst).expect("copy binary");
-        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let md = std::fs::metadata(bin()).expect("stat binary");
+        let name = format!("aiposture-{}-{}.{}", md.size(), md.mtime(), md.mtime_nsec());
+        let dst = dir.join(&name);
+        if !dst.exists() {
+            for old in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                // Another test binary may be running an older build's copy: unlinking
+                // leaves its open file alone.
+                let _ = std::fs::remove_file(old.path());
+            }
+            let tmp = dir.join(unique(".copy"));
+            std::fs::copy(bin(), &tmp).expect("copy binary");
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+            std::fs::rename(&tmp, &dst).expect("rename copy");
+        }
         dst
     })
     .clone()

@@ -275,6 +275,8 @@ pub fn walk(
                         facts: Default::default(),
                         problem: None,
                         template_layer: None,
+                        license_layers: Vec::new(),
+                        config_layer: None,
                     });
                 }
                 Ok(None) => {}

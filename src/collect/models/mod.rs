@@ -55,6 +55,23 @@ pub fn annotate(
         if let Some(t) = f.template_layer.clone() {
             ollama_template(&mut f.facts.analysis, &t);
         }
+        if f.config_layer.is_some() || !f.license_layers.is_empty() {
+            let licenses: Vec<std::path::PathBuf> = f
+                .license_layers
+                .iter()
+                .map(std::path::PathBuf::from)
+                .collect();
+            let s = f
+                .facts
+                .analysis
+                .sidecars
+                .get_or_insert_with(Default::default);
+            crate::formats::sidecars::ollama_layers(
+                f.config_layer.as_deref().map(Path::new),
+                &licenses,
+                s,
+            );
+        }
     }
 }
 

@@ -20,6 +20,7 @@ const MAX_DEPTH: usize = 8;
 struct Manifest {
     #[serde(default)]
     layers: Vec<Layer>,
+    config: Option<Layer>,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +93,8 @@ pub fn ollama(root: &Path) -> Vec<StoreFile> {
                 facts: Default::default(),
                 problem: Some("manifest is not valid JSON".into()),
                 template_layer: None,
+                license_layers: Vec::new(),
+                config_layer: None,
             });
             continue;
         };
@@ -104,6 +107,16 @@ pub fn ollama(root: &Path) -> Vec<StoreFile> {
             .iter()
             .find(|l| l.media_type.ends_with(".template"))
             .map(|l| blob_of(&l.digest).0.to_string_lossy().into_owned());
+        let licenses: Vec<String> = manifest
+            .layers
+            .iter()
+            .filter(|l| l.media_type.ends_with(".license"))
+            .map(|l| blob_of(&l.digest).0.to_string_lossy().into_owned())
+            .collect();
+        let config = manifest
+            .config
+            .as_ref()
+            .map(|l| blob_of(&l.digest).0.to_string_lossy().into_owned());
         for l in manifest
             .layers
             .iter()
@@ -112,6 +125,8 @@ pub fn ollama(root: &Path) -> Vec<StoreFile> {
             let (blob, hex) = blob_of(&l.digest);
             let mut f = file(StoreKind::Ollama, root, &reference, &blob, Some(hex));
             f.template_layer = template.clone();
+            f.license_layers = licenses.clone();
+            f.config_layer = config.clone();
             out.push(f);
         }
     }
@@ -215,6 +230,8 @@ fn file(
         facts: Default::default(),
         problem,
         template_layer: None,
+        license_layers: Vec::new(),
+        config_layer: None,
     }
 }
 

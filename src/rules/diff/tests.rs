@@ -207,6 +207,8 @@ fn rich(pid: u32) -> Snapshot {
         integrity: Integrity::Verified,
         problem: None,
         template_layer: None,
+        license_layers: Vec::new(),
+        config_layer: None,
         facts: crate::model::FileFacts {
             hash: known("bb"),
             access: vec![],

@@ -351,6 +351,23 @@ pub(crate) fn analysis_lines(a: &crate::model::ModelAnalysis, out: &mut Vec<Line
         {
             out.push(kv("config", c.architectures.join(", ")));
         }
+        if let Some(o) = &s.ollama {
+            let facts: Vec<String> = [
+                o.family.as_ref().map(|f| format!("family {f}")),
+                o.parameter_size.as_ref().map(|p| format!("{p} parameters")),
+                o.file_type.as_ref().map(|q| format!("quantisation {q}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if !facts.is_empty() {
+                out.push(kv("ollama config", facts.join(", ")));
+            }
+            for l in &o.licenses {
+                let id = l.id.as_deref().unwrap_or("not recognised");
+                out.push(kv("licence layer", format!("{id}: \"{}\"", l.heading)));
+            }
+        }
         for n in &s.notes {
             out.push(kv("sidecar", n.clone()));
         }
