@@ -268,6 +268,7 @@ fn start_from(venv: &Path, script: &Path) -> Standin {
     wait_until("the stand-in to start", Duration::from_secs(20), || {
         ready.exists()
     });
+    let _ = std::fs::remove_file(&ready);
     s
 }
 

@@ -315,6 +315,7 @@ fn start_holder(
         Duration::from_secs(20),
         || ready.exists(),
     );
+    let _ = std::fs::remove_file(&ready);
     h
 }
 

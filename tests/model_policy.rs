@@ -151,6 +151,7 @@ date = "2026-02-01"
         Duration::from_secs(20),
         || ready.exists(),
     );
+    let _ = std::fs::remove_file(&ready);
     let pid = holder.0.id();
 
     let snap = snapshot_with(home);

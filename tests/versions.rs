@@ -77,6 +77,7 @@ fn start_python_server(python: &Path, script: &Path, env: &[(&str, &Path)]) -> S
     wait_until("the stand-in to start", Duration::from_secs(20), || {
         ready.exists()
     });
+    let _ = std::fs::remove_file(&ready);
     s
 }
 
