@@ -165,28 +165,35 @@ fn config(dir: &Path, s: &mut Sidecars) {
     let Some(v) = json(&path, SMALL_CAP, s) else {
         return;
     };
-    let text = |k: &str| {
-        v.get(k)
-            .and_then(|x| x.as_str())
-            .map(|t| sanitize(t, FIELD))
-            .filter(|t| !t.is_empty())
-    };
+    let text = |k: &str| text_of(&v, k);
     s.config = Some(ConfigFacts {
         path: path.display().to_string(),
         name_or_path: text("_name_or_path"),
-        architectures: v
-            .get("architectures")
-            .and_then(|a| a.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str())
-                    .take(8)
-                    .map(|t| sanitize(t, FIELD))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        architectures: strings(&v, "architectures"),
         model_type: text("model_type"),
     });
+}
+
+/// A JSON string field, sanitised; `None` when absent or empty.
+fn text_of(v: &serde_json::Value, k: &str) -> Option<String> {
+    v.get(k)
+        .and_then(|x| x.as_str())
+        .map(|t| sanitize(t, FIELD))
+        .filter(|t| !t.is_empty())
+}
+
+/// The first strings of a JSON array field, sanitised.
+fn strings(v: &serde_json::Value, k: &str) -> Vec<String> {
+    v.get(k)
+        .and_then(|a| a.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str())
+                .take(8)
+                .map(|t| sanitize(t, FIELD))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Bytes of an Ollama licence layer read for its heading.
@@ -199,26 +206,11 @@ pub fn ollama_layers(config: Option<&Path>, licenses: &[PathBuf], s: &mut Sideca
     if let Some(path) = config
         && let Some(v) = json(path, SMALL_CAP, s)
     {
-        let text = |k: &str| {
-            v.get(k)
-                .and_then(|x| x.as_str())
-                .map(|t| sanitize(t, FIELD))
-                .filter(|t| !t.is_empty())
-        };
+        let text = |k: &str| text_of(&v, k);
         o.config_path = Some(path.display().to_string());
         o.model_format = text("model_format");
         o.family = text("model_family");
-        o.families = v
-            .get("model_families")
-            .and_then(|a| a.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str())
-                    .take(8)
-                    .map(|t| sanitize(t, FIELD))
-                    .collect()
-            })
-            .unwrap_or_default();
+        o.families = strings(&v, "model_families");
         o.parameter_size = text("model_type");
         o.file_type = text("file_type");
     }
