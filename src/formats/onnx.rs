@@ -171,6 +171,10 @@ impl<R: Read + Seek> Walk<R> {
         if self.rep.opsets.len() < MAX_OPS {
             self.structure
                 .extend(self.defs.unimported_domains(&domains));
+            let unregistered = self
+                .defs
+                .unregistered_ops(&self.rep.opsets, &self.rep.functions);
+            self.structure.extend(unregistered);
         }
         match &self.defs.abandoned {
             Some(why) => self
@@ -395,7 +399,7 @@ impl<R: Read + Seek> Walk<R> {
                 .push(format!("node at offset {at}: op_type is empty"));
         }
         if let Some(g) = track {
-            self.defs.node_done(g, at, draft, &op.domain);
+            self.defs.node_done(g, at, draft, &op.domain, &op.op_type);
         }
         self.rep.node_count += 1;
         if self.ops.len() < MAX_OPS || self.ops.contains(&op) {

@@ -216,7 +216,12 @@ pub struct Defs {
     pub abandoned: Option<String>,
     /// Domains of tracked nodes, each with the first node's offset.
     domains: HashMap<String, u64>,
+    /// (domain, op_type) of tracked nodes, each with the first node's offset.
+    ops: HashMap<(String, String), u64>,
 }
+
+/// Distinct operators kept for the registry check.
+const MAX_TRACKED_OPS: usize = 4096;
 
 /// A node being read.
 #[derive(Debug, Default)]
@@ -299,8 +304,13 @@ impl Defs {
         }
     }
 
-    pub fn node_done(&mut self, g: usize, at: u64, n: NodeDraft, domain: &str) {
+    pub fn node_done(&mut self, g: usize, at: u64, n: NodeDraft, domain: &str, op_type: &str) {
         self.domains.entry(domain.to_string()).or_insert(at);
+        if self.ops.len() < MAX_TRACKED_OPS {
+            self.ops
+                .entry((domain.to_string(), op_type.to_string()))
+                .or_insert(at);
+        }
         self.graphs[g].nodes.push(NodeRec {
             at,
             ins: n.ins,
@@ -337,6 +347,52 @@ impl Defs {
                 format!("node at offset {at}: no opset import for domain '{shown}'")
             })
             .collect()
+    }
+
+    /// Operators of registered domains (ai.onnx, ai.onnx.ml …) that the
+    /// operator registry does not define at the imported opset version
+    /// (model-local functions excepted): onnx.checker's "No Op registered".
+    pub fn unregistered_ops(
+        &self,
+        opsets: &[crate::model::onnx::OnnxOpset],
+        local: &[crate::model::onnx::OnnxOp],
+    ) -> Vec<String> {
+        fn norm(d: &str) -> &str {
+            if d == "ai.onnx" { "" } else { d }
+        }
+        let mut out: Vec<(u64, String)> = Vec::new();
+        for ((domain, op), at) in &self.ops {
+            if op.is_empty()
+                || local
+                    .iter()
+                    .any(|f| f.domain == *domain && f.op_type == *op)
+            {
+                continue;
+            }
+            let Some(version) = opsets
+                .iter()
+                .find(|o| norm(&o.domain) == norm(domain))
+                .map(|o| o.version)
+            else {
+                continue;
+            };
+            if crate::knowledge::onnx_ops::defined_at(domain, op, version) == Some(false) {
+                let shown = if norm(domain).is_empty() {
+                    "ai.onnx"
+                } else {
+                    domain
+                };
+                out.push((
+                    *at,
+                    format!(
+                        "node at offset {at}: no operator {} in domain {shown} at opset {version}",
+                        sanitize(op, 256)
+                    ),
+                ));
+            }
+        }
+        out.sort();
+        out.into_iter().map(|(_, m)| m).collect()
     }
 
     /// SSA and topological order of the main graph (index 0) and its
@@ -485,18 +541,18 @@ mod tests {
         let mut n = NodeDraft::default();
         d.node_input(&mut n, b"x", false);
         d.node_output(&mut n, b"y0", false);
-        d.node_done(g, 10, n, "");
+        d.node_done(g, 10, n, "", "MatMul");
         // The subgraph reads y0 from the outer scope: fine.
         let mut s = NodeDraft::default();
         d.node_input(&mut s, b"y0", false);
         d.node_output(&mut s, b"t", false);
-        d.node_done(sub, 30, s, "");
+        d.node_done(sub, 30, s, "", "Relu");
         let mut n = NodeDraft::default();
         d.node_input(&mut n, b"c", false);
         d.node_input(&mut n, b"", false);
         d.node_output(&mut n, b"y", false);
         n.add_subgraph(sub);
-        d.node_done(g, 20, n, "");
+        d.node_done(g, 20, n, "", "If");
         d.graph_input(g, b"x", false);
         d.initializer(g, b"c", false);
         let mut errs = Vec::new();
@@ -507,7 +563,7 @@ mod tests {
         let mut n = NodeDraft::default();
         d.node_input(&mut n, b"t", false);
         d.node_output(&mut n, b"x", false);
-        d.node_done(g, 40, n, "com.example");
+        d.node_done(g, 40, n, "com.example", "Steal");
         d.check_order(&mut errs);
         assert_eq!(errs.len(), 2, "{errs:?}");
         assert_eq!(

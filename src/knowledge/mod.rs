@@ -7,6 +7,7 @@ pub mod ggml_types;
 pub mod licenses;
 pub mod network;
 pub mod onnx_domains;
+pub mod onnx_ops;
 pub mod onnx_types;
 pub mod pickle_rules;
 pub mod policy;
