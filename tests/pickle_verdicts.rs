@@ -4,7 +4,8 @@
 //! output, log handlers that write files, raw file objects, attribute walks
 //! through a module's `os` — are `dangerous`, and a checkpoint that records a
 //! scikit-learn release outside the one its class list holds for is
-//! `suspicious`. Nothing here is ever unpickled: the writers only dump.
+//! `suspicious`; a gadget pickle stored as base64 or hex text inside a plain
+//! pickle is `dangerous` too. Nothing here is ever unpickled: the writers only dump.
 
 mod support;
 
@@ -82,6 +83,23 @@ open(f"{out}/evil/pathlib_os_system.pkl", "wb").write(walk)
 # The same walk hidden behind a benign library class's module.
 walk = b"\x80\x04" + su("sklearn.base") + su("os.system") + b"\x93" + su("id") + b"\x85R."
 open(f"{out}/evil/sklearn_os_system.pkl", "wb").write(walk)
+
+# Payloads stored as data: a gadget pickle kept as base64 (bytes and URL-safe text,
+# wrapped like MIME) or hex inside a plain dict, one line of code from being loaded.
+import base64
+payload = pickle.dumps(Gadget(os.system, "id"), protocol=4)
+for name, blob, proto in [
+    ("base64_bytes", base64.b64encode(payload), 4),
+    ("base64_urlsafe_text", base64.urlsafe_b64encode(payload).decode().rstrip("="), 2),
+    ("base64_mime_text", base64.encodebytes(payload).decode(), 4),
+    ("hex_text", payload.hex(), 4),
+]:
+    with open(f"{out}/evil/encoded_{name}.pkl", "wb") as f:
+        pickle.dump({"note": "config", "blob": blob}, f, protocol=proto)
+# The same wrapping of a plain-data pickle is data.
+os.makedirs(f"{out}/data")
+with open(f"{out}/data/encoded_plain.pkl", "wb") as f:
+    pickle.dump({"blob": base64.b64encode(pickle.dumps({"a": 1}, protocol=4))}, f, protocol=4)
 print("ok")
 "#;
 
@@ -123,10 +141,12 @@ fn library_checkpoints_are_facts_and_gadgets_are_dangerous() {
     assert!(f.to_string().contains("outside the releases"), "{f:#}");
 
     let evil = verdicts(&dir.path().join("evil"));
-    assert_eq!(evil.len(), 6, "{:?}", evil.keys());
+    assert_eq!(evil.len(), 10, "{:?}", evil.keys());
     for (file, (verdict, f)) in &evil {
         assert_eq!(verdict, "dangerous", "{file}: {f:#}");
     }
+    let (verdict, f) = &verdicts(&dir.path().join("data"))["encoded_plain.pkl"];
+    assert_eq!(verdict, "clean", "{f:#}");
     // Never run: the gadgets' targets were not created.
     assert!(!Path::new("/tmp/aiposture-never-written").exists());
 }

@@ -10,6 +10,46 @@ use super::value::*;
 use crate::knowledge::pickle_rules::PickleRules;
 use crate::model::pickle::{GlobalClass, PickleGlobal, clean_text};
 
+/// A string argument that is a pickle written as base64 (standard or
+/// URL-safe, padded or not, MIME line breaks allowed) or as hex: data a
+/// program decodes and unpickles in one line. Returns the decoded bytes and
+/// how they were encoded. The prefixes are cheap to test: every pickle of
+/// protocol 2 or later starts with 0x80, which base64 writes as "gA" and hex
+/// as "80".
+fn encoded_pickle(arg: &[u8]) -> Option<(Vec<u8>, &'static str)> {
+    use base64::Engine;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const MIN: usize = 8;
+    let pickle = |b: &[u8]| b.len() >= 2 && b[0] == 0x80 && b[1] <= HIGHEST_PROTOCOL;
+    if arg.len() >= MIN && arg.starts_with(b"gA") {
+        let compact: Vec<u8> = arg
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        let config =
+            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+        for alphabet in [&base64::alphabet::STANDARD, &base64::alphabet::URL_SAFE] {
+            if let Ok(b) = GeneralPurpose::new(alphabet, config).decode(&compact)
+                && pickle(&b)
+            {
+                return Some((b, "base64 text"));
+            }
+        }
+    }
+    if arg.len() >= MIN && arg.len().is_multiple_of(2) && arg.starts_with(b"80") {
+        let digit = |c: u8| (c as char).to_digit(16);
+        let b: Option<Vec<u8>> = arg
+            .chunks(2)
+            .map(|p| Some((digit(p[0])? * 16 + digit(p[1])?) as u8))
+            .collect();
+        if let Some(b) = b.filter(|b| pickle(b)) {
+            return Some((b, "hex text"));
+        }
+    }
+    None
+}
+
 pub(crate) struct Cursor<'d> {
     pub(crate) data: &'d [u8],
     pub(crate) pos: usize,
@@ -336,6 +376,11 @@ impl Scan<'_> {
         depth: u32,
     ) -> Result<(), Fail> {
         let latin1;
+        let decoded;
+        if let Some((bytes, encoding)) = encoded_pickle(arg) {
+            decoded = bytes;
+            return self.nested_walk(&decoded, encoding, at, depth);
+        }
         let (inner, how) = match kind {
             Text::Bytes => (arg, "bytes"),
             // Protocols < 3 write bytes as `_codecs.encode(text, 'latin1')`:
@@ -364,6 +409,11 @@ impl Scan<'_> {
         if inner.len() < 2 || inner[0] != 0x80 || inner[1] > HIGHEST_PROTOCOL {
             return Ok(());
         }
+        self.nested_walk(inner, how, at, depth)
+    }
+
+    /// Walks a pickle found inside a string argument, merging its imports.
+    fn nested_walk(&mut self, inner: &[u8], how: &str, at: u64, depth: u32) -> Result<(), Fail> {
         if depth >= MAX_NESTING {
             // Unread content is unknown content: a bound, not a pass.
             return Err(Fail::Bound(format!(
