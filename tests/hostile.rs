@@ -12,7 +12,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 use support::*;
@@ -27,50 +27,6 @@ fn fixture(rel: &str) -> Vec<u8> {
         .join("tests/fixtures")
         .join(rel);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-struct Scan {
-    code: i32,
-    max_rss_kib: i64,
-    doc: Value,
-    stderr: String,
-}
-
-/// `aiposture scan --format json DIR`, waited for with wait4 to get the
-/// child's own peak RSS (not this test process's); std's wait would reap it first.
-#[allow(clippy::zombie_processes)]
-fn scan(dir: &Path) -> Scan {
-    let out_path = dir.with_extension("json");
-    let err_path = dir.with_extension("err");
-    let child = Command::new(bin())
-        .args(["scan", "--format", "json"])
-        .arg(dir)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
-        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
-        .spawn()
-        .expect("spawn aiposture");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
-    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-    assert!(
-        libc::WIFEXITED(status),
-        "aiposture scan died (signal {}): {stderr}",
-        libc::WTERMSIG(status)
-    );
-    let text = std::fs::read_to_string(&out_path).expect("scan output");
-    let doc = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("scan output is not JSON ({e}): {stderr}"));
-    Scan {
-        code: libc::WEXITSTATUS(status),
-        max_rss_kib: usage.ru_maxrss,
-        doc,
-        stderr,
-    }
 }
 
 /// File name → (verdict, the whole per-file JSON).
@@ -468,7 +424,7 @@ fn hostile_corpus_gets_clear_errors_or_honest_verdicts_within_memory_bound() {
     let t0 = std::time::Instant::now();
     let corpus = build_corpus(tmp.path().join("hostile"));
     let t1 = std::time::Instant::now();
-    let s = scan(&corpus.dir);
+    let s = scan_measured(&corpus.dir);
     eprintln!(
         "corpus built in {:?}, scanned in {:?}",
         t1 - t0,
@@ -554,7 +510,7 @@ fn real_fixtures_get_their_expected_verdicts() {
     std::fs::create_dir_all(&hostile).expect("mkdir");
     make_zips(&real, &hostile);
 
-    let s = scan(&real);
+    let s = scan_measured(&real);
     assert_eq!(s.code, 1, "dangerous files fail the scan");
     let got = by_name(&s.doc);
     let mut want: BTreeMap<String, &str> = expected
@@ -587,7 +543,7 @@ fn real_fixtures_get_their_expected_verdicts() {
             std::fs::remove_file(real.join(name)).expect("rm");
         }
     }
-    let s = scan(&real);
+    let s = scan_measured(&real);
     assert_eq!(s.code, 0, "{}", s.stderr);
     let text = Command::new(bin())
         .arg("scan")

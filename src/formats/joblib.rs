@@ -104,7 +104,7 @@ pub fn analyse_reader(reader: impl Read, rules: &PickleRules, cap: u64) -> Pickl
         .iter()
         .any(|g| is_array_wrapper(&g.module, &g.name));
     if compression.is_none() && wrapped {
-        also_as_plain_pickle(&mut report, &r.data, rules);
+        also_as_plain_pickle(&mut report, &r.data, &r.holes, rules);
     }
     let what = match compression {
         Some(c) => format!("{} decompression", c.label()),
@@ -143,8 +143,13 @@ pub fn analyse_file(path: &Path, rules: &PickleRules) -> Result<PickleReport, St
 /// from one loader behind the other's reading. Real joblib files end the
 /// plain walk at their first array: its padding-length byte (1..=16) is no
 /// opcode.
-fn also_as_plain_pickle(report: &mut PickleReport, data: &[u8], rules: &PickleRules) {
-    let plain = super::pickle::scan(data, rules);
+fn also_as_plain_pickle(
+    report: &mut PickleReport,
+    data: &[u8],
+    holes: &[super::pickle::Hole],
+    rules: &PickleRules,
+) {
+    let plain = super::pickle::scan_with_holes(data, holes, rules, &Default::default()).report;
     let known: std::collections::HashSet<u64> = report.globals.iter().map(|g| g.offset).collect();
     let extra: Vec<_> = plain
         .globals

@@ -820,3 +820,47 @@ pub fn snapshot_of_model_root(home: &Path, root: &Path) -> Value {
     );
     serde_json::from_slice(&out.stdout).expect("snapshot json")
 }
+
+pub struct ScanRun {
+    pub code: i32,
+    pub max_rss_kib: i64,
+    pub doc: Value,
+    pub stderr: String,
+}
+
+/// `aiposture scan --format json DIR`, waited for with wait4 to get the
+/// child's own peak RSS (not this test process's); std's wait would reap it first.
+#[allow(clippy::zombie_processes)]
+pub fn scan_measured(dir: &Path) -> ScanRun {
+    let out_path = dir.with_extension("json");
+    let err_path = dir.with_extension("err");
+    let child = Command::new(bin())
+        .args(["scan", "--format", "json"])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("spawn aiposture");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    assert!(
+        libc::WIFEXITED(status),
+        "aiposture scan died (signal {}): {stderr}",
+        libc::WTERMSIG(status)
+    );
+    let text = std::fs::read_to_string(&out_path).expect("scan output");
+    let doc = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("scan output is not JSON ({e}): {stderr}"));
+    ScanRun {
+        code: libc::WEXITSTATUS(status),
+        max_rss_kib: usage.ru_maxrss,
+        doc,
+        stderr,
+    }
+}

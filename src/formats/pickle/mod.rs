@@ -31,6 +31,7 @@ use crate::model::pickle::PickleReport;
 pub use array::is_array_wrapper;
 pub use limits::*;
 use value::Fail;
+pub use walker::Hole;
 use walker::*;
 
 // ------------------------------------------------------------------- entry points
@@ -89,6 +90,9 @@ pub struct StreamScan {
     /// [`StreamOptions::trace`] asked for them: what a test compares with
     /// CPython's `pickletools.genops`.
     pub trace: Vec<(u64, u8)>,
+    /// Where a truncated walk needs more input, outside any FRAME: (index in
+    /// the bytes, length of the argument it was reading).
+    pub want: Option<(usize, u64)>,
 }
 
 /// A [`scan_reader`] result.
@@ -101,8 +105,28 @@ pub struct ReaderScan {
     pub capped: bool,
     /// The reader failed (a corrupt compressed stream) after `read` bytes.
     pub read_error: Option<String>,
-    /// The bytes read, for a second walk with other options.
+    /// The bytes kept, for a second walk with other options ...
     pub data: Vec<u8>,
+    /// ... and the stretches of them read past ([`scan_with_holes`]).
+    pub holes: Vec<Hole>,
+}
+
+/// Arguments at least this long are read past, their head kept, instead of
+/// held whole: memory stays bounded whatever a pickle carries as data.
+pub const HOLE_MIN: u64 = 1 << 20;
+/// Bytes kept of an argument read past.
+const HOLE_HEAD: u64 = 64 << 10;
+/// Most bytes one streamed walk reads in all, held or read past.
+pub const MAX_STREAM: u64 = 16 << 30;
+
+/// Does an argument starting with `head` hold a pickle (raw, or base64/hex
+/// text of one)? Such arguments are walked whole, never read past.
+fn may_hold_pickle(head: &[u8]) -> bool {
+    (head.len() >= 2 && head[0] == 0x80 && head[1] <= HIGHEST_PROTOCOL)
+        || head.starts_with(b"gA")
+        || head.starts_with(b"80")
+        // Protocol < 3 bytes as latin-1 text: U+0080 is C2 80 in UTF-8.
+        || head.starts_with(&[0xc2, 0x80])
 }
 
 /// First read of [`scan_reader`]; each further one is four times larger.
@@ -118,6 +142,8 @@ pub fn scan_reader(
     cap: u64,
 ) -> ReaderScan {
     let mut buf = Vec::new();
+    let mut holes: Vec<Hole> = Vec::new();
+    let mut skipped: u64 = 0;
     let mut want = FIRST_READ.min(cap);
     let mut eof = false;
     let mut read_error = None;
@@ -131,25 +157,91 @@ pub fn scan_reader(
                 eof = true;
             }
         }
-        let scan = scan_stream(&buf, allow, opts);
-        if scan.truncated && !eof && want < cap {
-            want = want.saturating_mul(4).min(cap);
-            continue;
+        let scan = scan_with_holes(&buf, &holes, allow, opts);
+        if scan.truncated && !eof {
+            // A large argument the walk needs only to pass: read past it.
+            if let Some((at, n)) = scan.want.filter(|(_, n)| *n >= HOLE_MIN)
+                && skipped + buf.len() as u64 + n <= MAX_STREAM
+            {
+                match read_past(&mut reader, &mut buf, at, n) {
+                    Ok(Some(hole)) => {
+                        skipped += hole.len;
+                        holes.push(hole);
+                        want = want
+                            .max(buf.len() as u64 + FIRST_READ)
+                            .min(cap.max(buf.len() as u64));
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        read_error = Some(e.to_string());
+                        eof = true;
+                        continue;
+                    }
+                }
+            }
+            if want < cap {
+                want = want.saturating_mul(4).min(cap);
+                continue;
+            }
         }
         return ReaderScan {
             capped: scan.truncated && !eof,
             scan,
-            read: buf.len() as u64,
+            read: buf.len() as u64 + skipped,
             read_error,
             data: buf,
+            holes,
         };
     }
 }
 
+/// The argument of `n` bytes starting at `buf[at]`: keep its head, read
+/// past the rest (counted, not kept) and record that stretch as a hole.
+/// `None` (nothing done but reading its head) where the argument may hold a
+/// pickle: that is walked whole.
+fn read_past(
+    reader: &mut impl Read,
+    buf: &mut Vec<u8>,
+    at: usize,
+    n: u64,
+) -> std::io::Result<Option<Hole>> {
+    let head_end = at as u64 + HOLE_HEAD.min(n);
+    if (buf.len() as u64) < head_end {
+        let missing = head_end - buf.len() as u64;
+        reader.take(missing).read_to_end(buf)?;
+    }
+    if may_hold_pickle(&buf[at.min(buf.len())..]) || (buf.len() as u64) < head_end {
+        return Ok(None);
+    }
+    // Bytes of the argument already held past its head are dropped too.
+    let held_past = buf.len() as u64 - head_end;
+    buf.truncate(head_end as usize);
+    let rest = n - HOLE_HEAD.min(n) - held_past;
+    let passed = std::io::copy(&mut reader.take(rest), &mut std::io::sink())?;
+    Ok(Some(Hole {
+        at: head_end as usize,
+        len: held_past + passed,
+    }))
+}
+
 /// Scans a stream of pickles as [`StreamOptions`] say.
 pub fn scan_stream(bytes: &[u8], allow: &PickleRules, opts: &StreamOptions) -> StreamScan {
+    scan_with_holes(bytes, &[], allow, opts)
+}
+
+/// As [`scan_stream`], over bytes with stretches left out ([`Hole`]s: large
+/// arguments read past by [`scan_reader`]).
+pub fn scan_with_holes(
+    bytes: &[u8],
+    holes: &[Hole],
+    allow: &PickleRules,
+    opts: &StreamOptions,
+) -> StreamScan {
     let mut s = Scan {
         rules: allow,
+        holes: holes.to_vec(),
+        want: None,
         globals: Vec::new(),
         notes: Vec::new(),
         notes_dropped: 0,
@@ -206,6 +298,7 @@ pub fn scan_stream(bytes: &[u8], allow: &PickleRules, opts: &StreamOptions) -> S
         pickles: s.pickles,
         end: s.end,
         truncated,
+        want: s.want,
         trace: s.trace.take().unwrap_or_default(),
     }
 }

@@ -214,7 +214,11 @@ impl Scan<'_> {
                 };
                 let arg_at = c.offset();
                 let arg = c.take(n, name, at)?;
-                self.text_arg(m, arg, kind, arg_at, depth)?;
+                if c.partial {
+                    self.passed_arg(m, arg.len(), n, name, arg_at)?;
+                } else {
+                    self.text_arg(m, arg, kind, arg_at, depth)?;
+                }
             }
             0x98 => {
                 m.top(at)?;

@@ -50,10 +50,25 @@ fn encoded_pickle(arg: &[u8]) -> Option<(Vec<u8>, &'static str)> {
     None
 }
 
+/// Bytes of a large argument that were read past instead of kept: they are
+/// missing from the walked buffer just before index `at` ... i.e. the buffer's
+/// byte `at` is the first byte after them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hole {
+    pub at: usize,
+    pub len: u64,
+}
+
 pub(crate) struct Cursor<'d> {
     pub(crate) data: &'d [u8],
     pub(crate) pos: usize,
     pub(crate) base: u64,
+    /// Holes of `data`, sorted by `at` (top-level walks of a streamed input only).
+    pub(crate) holes: &'d [Hole],
+    /// The last `take` ran into a hole: its slice is the argument's kept head.
+    pub(crate) partial: bool,
+    /// Where a `take` ran off the end of `data`: (index, bytes wanted).
+    pub(crate) short: Option<(usize, u64)>,
     /// End of the current FRAME (protocol 4+), as an index into `data`; 0
     /// when no frame is open.
     pub(crate) frame_end: usize,
@@ -63,13 +78,43 @@ pub(crate) struct Cursor<'d> {
 }
 
 impl<'d> Cursor<'d> {
+    /// File offset of buffer index `i`: holes at or before it count.
+    fn offset_of(&self, i: usize) -> u64 {
+        let skipped: u64 = self
+            .holes
+            .iter()
+            .take_while(|h| h.at <= i)
+            .map(|h| h.len)
+            .sum();
+        self.base + i as u64 + skipped
+    }
+
     pub(crate) fn offset(&self) -> u64 {
-        self.base + self.pos as u64
+        self.offset_of(self.pos)
     }
 
     pub(crate) fn take(&mut self, n: u64, what: &str, at: u64) -> Result<&'d [u8], Fail> {
+        self.partial = false;
+        // A hole inside the n bytes: they must end exactly where it does
+        // (holes are cut at the end of the argument that made them).
+        if let Some(h) = self.holes.iter().find(|h| h.at > self.pos) {
+            let head = (h.at - self.pos) as u64;
+            if n > head {
+                if n != head + h.len {
+                    return Err(Fail::Bound(format!(
+                        "{what} at offset {at} crosses a stretch of {} bytes that was read past, not kept: the walk cannot follow it",
+                        h.len
+                    )));
+                }
+                let s = &self.data[self.pos..h.at];
+                self.pos = h.at;
+                self.partial = true;
+                return Ok(s);
+            }
+        }
         let left = (self.data.len() - self.pos) as u64;
         if n > left {
+            self.short = Some((self.pos, n));
             return Err(Fail::Truncated(format!(
                 "truncated: {what} at offset {at} needs {n} bytes, only {left} remain"
             )));
@@ -132,6 +177,10 @@ impl<'d> Cursor<'d> {
 
 pub(crate) struct Scan<'r> {
     pub(crate) rules: &'r PickleRules,
+    /// Stretches of a streamed input read past, not kept (top level only).
+    pub(crate) holes: Vec<Hole>,
+    /// Where the top-level walk ran out of input outside a FRAME: (index, bytes wanted).
+    pub(crate) want: Option<(usize, u64)>,
     pub(crate) globals: Vec<PickleGlobal>,
     pub(crate) notes: Vec<String>,
     pub(crate) notes_dropped: usize,
@@ -461,6 +510,24 @@ impl Scan<'_> {
         self.nested(arg, kind, at, depth)
     }
 
+    /// An argument whose bytes past its head were read past, not kept (it
+    /// holds no pickle: [`super::scan_reader`] checked its head): an
+    /// unknown value, as any large string is.
+    pub(crate) fn passed_arg(
+        &mut self,
+        m: &mut Machine,
+        kept: usize,
+        n: u64,
+        what: &str,
+        at: u64,
+    ) -> Result<(), Fail> {
+        self.note(format!(
+            "{what} at offset {at}: {n} bytes of data, read past after the first {kept} (no pickle in them)"
+        ));
+        let v = self.symbol(None);
+        m.push(v)
+    }
+
     /// Walks the pickles of `data`; `single` stops at the first STOP. Returns
     /// the bytes consumed.
     pub(crate) fn walk(
@@ -470,10 +537,18 @@ impl Scan<'_> {
         depth: u32,
         single: bool,
     ) -> Result<usize, Fail> {
+        let holes = if depth == 0 {
+            self.holes.clone()
+        } else {
+            Vec::new()
+        };
         let mut c = Cursor {
             data,
             pos: 0,
             base,
+            holes: &holes,
+            partial: false,
+            short: None,
             frame_end: 0,
             crossed: None,
         };
@@ -481,6 +556,25 @@ impl Scan<'_> {
         if data.is_empty() {
             return Err(Fail::Malformed("empty input: no pickle opcode".into()));
         }
+        let result = self.walk_at(&mut c, &mut m, depth, single);
+        // Where the top-level walk ran out of input, for a reader that can
+        // read past a large argument instead of keeping it (not inside a
+        // FRAME: the walk's frame checks work on the kept bytes).
+        if depth == 0 && matches!(result, Err(Fail::Truncated(_))) {
+            self.want = c.short.filter(|(i, _)| *i >= c.frame_end);
+        }
+        result
+    }
+
+    fn walk_at(
+        &mut self,
+        c: &mut Cursor<'_>,
+        m: &mut Machine,
+        depth: u32,
+        single: bool,
+    ) -> Result<usize, Fail> {
+        let data = c.data;
+        let base = c.base;
         loop {
             if let Some(why) = c.crossed.take() {
                 self.anomaly(why);
@@ -561,7 +655,7 @@ impl Scan<'_> {
                         || (rest.len() >= 2 && rest[0] == 0x80 && rest[1] <= HIGHEST_PROTOCOL)
                     {
                         // Another pickle follows (legacy torch.save writes several).
-                        m = Machine::default();
+                        *m = Machine::default();
                         continue;
                     }
                     self.note(format!(
@@ -571,14 +665,12 @@ impl Scan<'_> {
                     return Ok(c.pos);
                 }
                 b'(' | b'0' | b'1' | b'2' | b'p' | b'q' | b'r' | 0x94 | b'g' | b'h' | b'j' => {
-                    self.stack_op(op, &mut c, &mut m, at)?
+                    self.stack_op(op, c, m, at)?
                 }
                 b'N' | 0x88 | 0x89 | b')' | b'}' | b']' | 0x8f | 0x97 | b'I' | b'L' | b'F'
-                | b'J' | b'K' | b'M' | b'G' | 0x8a | 0x8b => {
-                    self.value_op(op, &mut c, &mut m, at)?
-                }
+                | b'J' | b'K' | b'M' | b'G' | 0x8a | 0x8b => self.value_op(op, c, m, at)?,
                 b'S' | b'V' | b'T' | b'U' | b'B' | b'C' | 0x8e | 0x96 | b'X' | 0x8c | 0x8d
-                | 0x98 => self.text_op(op, &mut c, &mut m, at, depth)?,
+                | 0x98 => self.text_op(op, c, m, at, depth)?,
                 b'a'
                 | b'b'
                 | b's'
@@ -589,9 +681,9 @@ impl Scan<'_> {
                 | b'd'
                 | b'l'
                 | 0x91
-                | 0x85..=0x87 => self.container_op(op, &mut c, &mut m, at, depth)?,
-                b'c' | b'i' | 0x93 | 0x82..=0x84 => self.import_op(op, &mut c, &mut m, at)?,
-                b'R' | 0x81 | 0x92 | b'o' | b'P' | b'Q' => self.call_op(op, &mut c, &mut m, at)?,
+                | 0x85..=0x87 => self.container_op(op, c, m, at, depth)?,
+                b'c' | b'i' | 0x93 | 0x82..=0x84 => self.import_op(op, c, m, at)?,
+                b'R' | 0x81 | 0x92 | b'o' | b'P' | b'Q' => self.call_op(op, c, m, at)?,
                 other => return Err(unknown_opcode(other, at)),
             }
         }
