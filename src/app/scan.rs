@@ -34,10 +34,47 @@ pub fn scan_paths(paths: &[PathBuf], rules: &PickleRules) -> ScanReport {
     for p in paths {
         collect(p, &mut files, &mut report.notes);
     }
-    for f in files {
-        report.files.push(scan_one(&f, rules));
-    }
+    report.files = scan_all(&files, rules);
     report
+}
+
+/// Most files analysed at once: one per core, up to this many.
+const MAX_WORKERS: usize = 4;
+
+/// Each file analysed on one of a few worker threads (files are independent
+/// and most are small: the run is otherwise one core's), results in input order.
+fn scan_all(files: &[Result<PathBuf, (PathBuf, String)>], rules: &PickleRules) -> Vec<ScannedFile> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_WORKERS)
+        .min(files.len());
+    if workers <= 1 {
+        return files.iter().map(|f| scan_one(f, rules)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, ScannedFile)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break };
+                        mine.push((i, scan_one(f, rules)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            // A worker that panicked takes the run down, as one thread would.
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, f)| f).collect()
 }
 
 fn note(notes: &mut Vec<String>, text: String) {
