@@ -29,25 +29,6 @@ fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-/// File name → (verdict, the whole per-file JSON).
-fn by_name(doc: &Value) -> BTreeMap<String, (String, Value)> {
-    doc["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .map(|f| {
-            let path = f["path"].as_str().expect("path");
-            let name = Path::new(path)
-                .file_name()
-                .expect("name")
-                .to_string_lossy()
-                .into_owned();
-            let verdict = f["verdict"].as_str().expect("verdict").to_string();
-            (name, (verdict, f.clone()))
-        })
-        .collect()
-}
-
 fn make_zips(real: &Path, hostile: &Path) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/make_hostile_zips.py");
     let pickles = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pickle");
@@ -432,7 +413,7 @@ fn hostile_corpus_gets_clear_errors_or_honest_verdicts_within_memory_bound() {
     );
     assert!(!s.stderr.contains("panicked"), "{}", s.stderr);
     assert_eq!(s.code, 1, "hostile files must fail the scan: {}", s.stderr);
-    let got = by_name(&s.doc);
+    let got = verdicts_by_name(&s.doc);
     assert_eq!(
         got.len(),
         corpus.expect.len(),
@@ -512,7 +493,7 @@ fn real_fixtures_get_their_expected_verdicts() {
 
     let s = scan_measured(&real);
     assert_eq!(s.code, 1, "dangerous files fail the scan");
-    let got = by_name(&s.doc);
+    let got = verdicts_by_name(&s.doc);
     let mut want: BTreeMap<String, &str> = expected
         .iter()
         .map(|(rel, v)| (rel.rsplit('/').next().expect("name").to_string(), *v))

@@ -6,8 +6,6 @@
 
 mod support;
 
-use std::path::Path;
-
 const WRITE: &str = r#"
 import os, pickle, sys, zipfile
 import numpy as np
@@ -46,17 +44,11 @@ fn large_data_is_read_past_in_bounded_memory_and_what_follows_is_judged() {
         &["-c".as_ref(), WRITE.as_ref(), dir.path().as_os_str()],
     );
     let run = support::scan_measured(dir.path());
+    let by_name = support::verdicts_by_name(&run.doc);
     let verdict = |name: &str| {
-        run.doc["files"]
-            .as_array()
-            .expect("files")
-            .iter()
-            .find(|f| {
-                f["path"]
-                    .as_str()
-                    .is_some_and(|p| Path::new(p).ends_with(name))
-            })
-            .map(|f| (f["verdict"].as_str().unwrap_or("").to_string(), f.clone()))
+        by_name
+            .get(name)
+            .cloned()
             .unwrap_or_else(|| panic!("{name} not scanned: {}", run.doc))
     };
     for name in [

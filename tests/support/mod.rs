@@ -769,7 +769,13 @@ pub fn scan_verdicts(
         .expect("run scan");
     let doc: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("scan json: {e}\n{}", String::from_utf8_lossy(&out.stderr)));
-    let by_name = doc["files"]
+    let by_name = verdicts_by_name(&doc);
+    (doc, by_name)
+}
+
+/// The files of a scan document by file name → (verdict, the file's JSON).
+pub fn verdicts_by_name(doc: &Value) -> std::collections::BTreeMap<String, (String, Value)> {
+    doc["files"]
         .as_array()
         .expect("files")
         .iter()
@@ -784,8 +790,7 @@ pub fn scan_verdicts(
             let verdict = f["verdict"].as_str().unwrap_or_default().to_string();
             (name, (verdict, f.clone()))
         })
-        .collect();
-    (doc, by_name)
+        .collect()
 }
 
 /// A Python script run with `python` and `args`, which must succeed.
