@@ -324,6 +324,15 @@ impl AdvisoryDb {
         })
     }
 
+    /// Whether the data has any record of `key`'s ecosystem (`Debian` counts
+    /// records of every Debian release).
+    pub fn covers(&self, key: &PackageKey) -> bool {
+        self.data
+            .ecosystems
+            .keys()
+            .any(|e| base_ecosystem(e) == key.ecosystem)
+    }
+
     /// The records (and which of their `affected[]` entries) naming this package.
     pub fn lookup<'a>(
         &'a self,
@@ -390,6 +399,20 @@ impl Builder {
         let Ok(idx) = u32::try_from(self.db.records.len()) else {
             return;
         };
+        let mut named: Vec<&str> = rec
+            .affected
+            .iter()
+            .filter_map(|a| a.package.as_ref().map(|p| p.ecosystem.as_str()))
+            .filter(|e| !e.is_empty())
+            .collect();
+        if rec.affected.iter().any(|a| a.package.is_none()) {
+            named.push("GIT");
+        }
+        named.sort_unstable();
+        named.dedup();
+        for e in named {
+            *self.db.data.ecosystems.entry(e.to_string()).or_default() += 1;
+        }
         for (ai, aff) in rec.affected.iter().enumerate() {
             let Ok(ai) = u32::try_from(ai) else { break };
             for key in keys_of(aff) {

@@ -31,6 +31,52 @@ pub struct AdvisoryData {
     pub age_days: Option<u64>,
     /// Older than this is a finding (`[advisories] max_age_days`).
     pub max_age_days: u64,
+    /// Records per ecosystem as the data names them (`PyPI`, `Go`, `GIT`,
+    /// `Debian:12` …): what the data covers. A component of an ecosystem
+    /// with none is "not covered", never "no known advisories".
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub ecosystems: std::collections::BTreeMap<String, usize>,
+}
+
+/// What the advisory check says of one installed component.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum Coverage {
+    /// Advisories apply: this many vulnerabilities (aliases merged).
+    Vulnerable { count: usize },
+    /// The data covers the component's ecosystem and no advisory applies to
+    /// its version (compared, or none names the package).
+    NoKnownAdvisories,
+    /// Advisories name the package but its version cannot be ordered
+    /// against them.
+    NotComparable { why: String },
+    /// The data in use has no records for the component's ecosystem: nothing
+    /// was checked.
+    NotCovered { why: String },
+}
+
+impl Coverage {
+    /// The words every view uses.
+    pub fn label(&self) -> String {
+        match self {
+            Coverage::Vulnerable { count } => format!("vulnerable ({count})"),
+            Coverage::NoKnownAdvisories => "no known advisories".into(),
+            Coverage::NotComparable { .. } => "not comparable".into(),
+            Coverage::NotCovered { .. } => "not covered".into(),
+        }
+    }
+}
+
+/// The coverage of one component of one server (or the host, pid 0).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct ComponentCoverage {
+    pub pid: u32,
+    pub product: String,
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: String,
+    #[serde(flatten)]
+    pub coverage: Coverage,
 }
 
 /// One vulnerability (all its ids merged) that applies to one installed component.
@@ -74,6 +120,24 @@ pub struct PatchStatus {
     pub data: AdvisoryData,
     /// One entry per (server, component, vulnerability), worst first.
     pub matches: Vec<ServerAdvisoryMatch>,
+    /// One entry per (server, component): what was checked and found.
+    #[serde(default)]
+    pub coverage: Vec<ComponentCoverage>,
+}
+
+impl PatchStatus {
+    /// The coverage of component `c` of the owner with `pid`.
+    pub fn coverage_of(&self, pid: u32, c: &Component) -> Option<&Coverage> {
+        self.coverage
+            .iter()
+            .find(|x| {
+                x.pid == pid
+                    && x.name == c.name
+                    && x.version == c.version
+                    && x.ecosystem == c.ecosystem
+            })
+            .map(|x| &x.coverage)
+    }
 }
 
 /// A match and the server (or host, pid 0) whose component it is.

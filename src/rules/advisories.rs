@@ -22,6 +22,7 @@ use std::collections::BTreeSet;
 use crate::knowledge::advisories::{
     Advisory, AdvisoryDb, LLAMA_CPP_REPO, OsvAffected, OsvEvent, PackageKey,
 };
+use crate::model::advisory::{ComponentCoverage, Coverage};
 use crate::model::components::{Component, Ecosystem};
 use crate::model::{
     AdvisoryData, AdvisoryMatch, CvssScore, Evidence, Finding, Inventory, PatchStatus,
@@ -723,8 +724,22 @@ pub fn analyse(
         .and_then(|m| days_between(m, collected_at));
     let mut findings = Vec::new();
     let mut matches = Vec::new();
+    let mut coverage = Vec::new();
     for (owner, components) in owners {
         let (found, unknown) = match_components(components, db);
+        coverage.extend(
+            components
+                .iter()
+                .filter(|c| !c.shadowed)
+                .map(|c| ComponentCoverage {
+                    pid: owner.pid,
+                    product: owner.product.clone(),
+                    ecosystem: c.ecosystem,
+                    name: c.name.clone(),
+                    version: c.version.clone(),
+                    coverage: coverage_of(c, &found, &unknown, db),
+                }),
+        );
         for m in found {
             findings.push(finding(owner, &m, &data));
             matches.push(ServerAdvisoryMatch {
@@ -745,7 +760,50 @@ pub fn analyse(
             .then_with(|| a.pid.cmp(&b.pid))
             .then_with(|| a.found.component.name.cmp(&b.found.component.name))
     });
-    (PatchStatus { data, matches }, findings)
+    (
+        PatchStatus {
+            data,
+            matches,
+            coverage,
+        },
+        findings,
+    )
+}
+
+/// What the check says of one component, from what matching found: never
+/// "no known advisories" for an ecosystem the data has no records of.
+fn coverage_of(
+    original: &Component,
+    found: &[AdvisoryMatch],
+    unknown: &[NotComparable],
+    db: &AdvisoryDb,
+) -> Coverage {
+    let Some(c) = effective(original) else {
+        return Coverage::NotComparable {
+            why: "replaced by a local directory: there is no released version to compare".into(),
+        };
+    };
+    let same =
+        |x: &Component| x.name == c.name && x.version == c.version && x.ecosystem == c.ecosystem;
+    let count = found.iter().filter(|m| same(&m.component)).count();
+    if count > 0 {
+        return Coverage::Vulnerable { count };
+    }
+    if let Some(n) = unknown.iter().find(|n| same(&n.component)) {
+        return Coverage::NotComparable {
+            why: format!("{} ({} advisories not checked)", n.why, n.advisories.len()),
+        };
+    }
+    let key = db.key_of(&c);
+    if !db.covers(&key) {
+        return Coverage::NotCovered {
+            why: format!(
+                "the advisory data in use ({}) has no {} records",
+                db.data.origin, key.ecosystem
+            ),
+        };
+    }
+    Coverage::NoKnownAdvisories
 }
 
 #[cfg(test)]

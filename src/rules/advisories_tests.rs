@@ -788,3 +788,50 @@ fn debian_packages_match_by_source_package_in_dpkg_order() {
     libc.version = "2.36-9+deb12u15~bpo1".into();
     assert_eq!(match_components(&[libc], &db).0.len(), 1, "~ sorts before");
 }
+
+#[test]
+fn every_component_gets_a_coverage_state_and_none_known_only_where_covered() {
+    let host = Subject {
+        product: "host".into(),
+        pid: 0,
+        listener: None,
+        path: None,
+    };
+    let components = [
+        // GO-2025-4251 applies (open-ended).
+        component("Go", "github.com/ollama/ollama", "0.13.5"),
+        // PyPI is covered; no record names this package.
+        component("PyPI", "aiposture-test-package-with-no-records", "1.0"),
+        // The llama-server built from a vendored copy: build 1 cannot be ordered.
+        component("llama.cpp", "llama.cpp", "b1"),
+        // The embedded data has no Debian records: nothing was checked.
+        component("Debian", "openssl", "3.0.17-1~deb12u2"),
+    ];
+    let (status, _) = analyse(&[(host, &components[..])], db(), "2026-12-08T00:00:00Z");
+    let state = |name: &str| {
+        status
+            .coverage
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.coverage.clone())
+            .unwrap_or_else(|| panic!("{name}: no coverage in {:#?}", status.coverage))
+    };
+    assert!(
+        matches!(state("github.com/ollama/ollama"), Coverage::Vulnerable { count } if count >= 1)
+    );
+    assert_eq!(
+        state("aiposture-test-package-with-no-records"),
+        Coverage::NoKnownAdvisories
+    );
+    assert!(
+        matches!(state("llama.cpp"), Coverage::NotComparable { why } if why.contains("not checked"))
+    );
+    let debian = state("openssl");
+    assert!(
+        matches!(&debian, Coverage::NotCovered { why } if why.contains("no Debian records")),
+        "{debian:?} — ecosystems in the data: {:?}",
+        db().data.ecosystems
+    );
+    assert_eq!(debian.label(), "not covered");
+    assert!(db().data.ecosystems.get("PyPI").is_some_and(|n| *n > 0));
+}

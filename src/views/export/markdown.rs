@@ -145,6 +145,7 @@ pub fn to_markdown(snap: &Snapshot) -> String {
     servers(&mut o, snap);
     findings(&mut o, snap);
     suppressed(&mut o, snap);
+    patch(&mut o, snap);
     privacy(&mut o, snap);
     models(&mut o, snap);
     events(&mut o, snap);
@@ -390,6 +391,80 @@ fn suppressed(o: &mut String, snap: &Snapshot) {
             "- {} — remediation if the risk is no longer accepted: {}",
             escape(&s.finding.title),
             escape(&s.finding.remediation)
+        );
+    }
+}
+
+/// What the advisory check covered: components per state, and each one it
+/// could not compare or had no data for, with why.
+fn patch(o: &mut String, snap: &Snapshot) {
+    use crate::model::advisory::Coverage;
+    let cov = &snap.patch.coverage;
+    let _ = writeln!(o, "\n## Patch status: what was checked\n");
+    if cov.is_empty() {
+        let _ = writeln!(o, "No component coverage is recorded in this snapshot.");
+        return;
+    }
+    header(o, &["State", "Components"]);
+    let count = |f: &dyn Fn(&Coverage) -> bool| cov.iter().filter(|c| f(&c.coverage)).count();
+    for (label, n) in [
+        (
+            "vulnerable",
+            count(&|c| matches!(c, Coverage::Vulnerable { .. })),
+        ),
+        (
+            "no known advisories",
+            count(&|c| *c == Coverage::NoKnownAdvisories),
+        ),
+        (
+            "not comparable",
+            count(&|c| matches!(c, Coverage::NotComparable { .. })),
+        ),
+        (
+            "not covered",
+            count(&|c| matches!(c, Coverage::NotCovered { .. })),
+        ),
+    ] {
+        row(o, &[label.into(), n.to_string()]);
+    }
+    // One row per (owner, reason) for what had no data (a host's whole dpkg
+    // list would be hundreds of rows); one per component not comparable.
+    let mut rows: Vec<(String, Vec<&str>, &str, String)> = Vec::new();
+    for c in cov {
+        let owner = format!("{} {}", c.product, c.pid);
+        match &c.coverage {
+            Coverage::NotCovered { why } => {
+                match rows
+                    .iter_mut()
+                    .find(|r| r.0 == owner && r.3 == *why && r.2 == "not covered")
+                {
+                    Some(r) => r.1.push(&c.name),
+                    None => rows.push((owner, vec![&c.name], "not covered", why.clone())),
+                }
+            }
+            Coverage::NotComparable { why } => rows.push((
+                owner,
+                vec![&c.name],
+                "not comparable",
+                format!("version {}: {why}", c.version),
+            )),
+            _ => {}
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\nNot checked (never reported as safe):\n");
+    header(o, &["Owner", "Components", "State", "Why"]);
+    for (owner, names, state, why) in rows {
+        let shown = if names.len() > 8 {
+            format!("{} and {} more", names[..8].join(", "), names.len() - 8)
+        } else {
+            names.join(", ")
+        };
+        row(
+            o,
+            &[escape(&owner), escape(&shown), state.into(), escape(&why)],
         );
     }
 }

@@ -29,6 +29,17 @@ pub fn matches_of<'s>(s: &'s Snapshot, pid: u32, c: &Component) -> Vec<&'s Advis
         .collect()
 }
 
+/// What the check says of a component with no match: covered and clean,
+/// not comparable, not covered — never "none known" for what was not checked.
+pub fn coverage_word(s: &Snapshot, pid: u32, c: &Component) -> String {
+    if c.shadowed {
+        return "not imported (shadowed)".into();
+    }
+    s.patch
+        .coverage_of(pid, c)
+        .map_or_else(|| "not checked".into(), |cov| cov.label())
+}
+
 pub(crate) fn row(
     s: &Snapshot,
     item: Item,
@@ -68,7 +79,7 @@ pub(crate) fn row(
                 format!("{owner}: {}{shadow}", c.name),
                 c.version.clone(),
                 if counts.is_empty() {
-                    "none known".into()
+                    coverage_word(s, pid, c)
                 } else {
                     counts.join(", ")
                 },
@@ -161,9 +172,19 @@ pub(crate) fn detail(
     out.push(kv("data", data_label(s)));
     let found = matches_of(s, pid, c);
     if found.is_empty() {
-        out.push(Line::from(
-            "No advisory in the data in use matches this version.",
-        ));
+        use crate::model::advisory::Coverage;
+        let text = match s.patch.coverage_of(pid, c) {
+            Some(Coverage::NoKnownAdvisories) => {
+                "No known advisories: the data in use covers this ecosystem and none applies to this version.".to_string()
+            }
+            Some(Coverage::NotComparable { why }) => format!("Not comparable: {why}."),
+            Some(Coverage::NotCovered { why }) => {
+                format!("Not covered: {why}; nothing was checked for this component.")
+            }
+            Some(Coverage::Vulnerable { count }) => format!("{count} advisories apply."),
+            None => "Not checked: this snapshot records no advisory coverage for it.".to_string(),
+        };
+        out.push(Line::from(text));
     }
     for m in found {
         out.push(Line::from(""));
