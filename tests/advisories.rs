@@ -124,6 +124,27 @@ fn all_zip_replaces_the_embedded_set_and_its_age_is_reported() {
     assert_eq!(data["newest_modified"], modified.as_str());
     assert_eq!(data["age_days"], 3);
     assert_eq!(data["max_age_days"], 90);
+    // A PyPI-only export checks no host package: they are "not covered",
+    // never "no known advisories".
+    assert_eq!(data["ecosystems"]["PyPI"], 1, "{data:#}");
+    let debian: Vec<&Value> = snap["patch"]["coverage"]
+        .as_array()
+        .expect("coverage")
+        .iter()
+        .filter(|c| c["ecosystem"] == "debian" || c["ecosystem"] == "Debian")
+        .collect();
+    if Path::new("/var/lib/dpkg/status").exists() {
+        assert!(!debian.is_empty(), "{:#}", snap["patch"]["coverage"]);
+    }
+    for c in &debian {
+        assert_eq!(c["state"], "not_covered", "{c:#}");
+        assert!(
+            c["why"]
+                .as_str()
+                .is_some_and(|w| w.contains("PyPI-all.zip")),
+            "{c:#}"
+        );
+    }
     let findings = snap["findings"].as_array().expect("findings");
     assert!(
         !findings

@@ -371,6 +371,31 @@ fn patch(snap: &Snapshot, o: &mut Out) {
         "Known vulnerabilities of installed components (per server and component), by severity.",
         &count_severities(snap.patch.matches.iter().map(|m| m.found.severity)),
     );
+    use crate::model::advisory::Coverage;
+    o.family(
+        "aiposture_components",
+        "gauge",
+        "Versioned components (per server) by what the advisory check could say: not_covered and not_comparable were never checked.",
+    );
+    for st in [
+        "vulnerable",
+        "no_known_advisories",
+        "not_comparable",
+        "not_covered",
+    ] {
+        let n = snap
+            .patch
+            .coverage
+            .iter()
+            .filter(|c| match &c.coverage {
+                Coverage::Vulnerable { .. } => st == "vulnerable",
+                Coverage::NoKnownAdvisories => st == "no_known_advisories",
+                Coverage::NotComparable { .. } => st == "not_comparable",
+                Coverage::NotCovered { .. } => st == "not_covered",
+            })
+            .count();
+        o.sample("aiposture_components", &[("coverage", st)], n as f64);
+    }
 }
 
 /// The air-gap verdict and what reaches out, by kind.
