@@ -41,6 +41,30 @@ pub struct Store {
     retention: Retention,
 }
 
+/// Switch the file to WAL. SQLite answers "database is locked" at once, without
+/// its busy handler, when two processes make a fresh file WAL at the same time;
+/// that race is retried for up to `BUSY`. A file already in WAL is left alone.
+fn wal_mode(conn: &Connection) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        let mode: rusqlite::Result<String> =
+            conn.query_row("PRAGMA journal_mode", [], |r| r.get(0));
+        let result = match mode {
+            Ok(m) if m.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(_) => conn.pragma_update(None, "journal_mode", "WAL"),
+            Err(e) => Err(e),
+        };
+        match result {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::DatabaseBusy && started.elapsed() < BUSY =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn db_err(path: &Option<PathBuf>, e: rusqlite::Error) -> Error {
     Error::Store {
         path: path
@@ -85,8 +109,7 @@ impl Store {
         let err = |e| db_err(&path, e);
         conn.busy_timeout(BUSY).map_err(err)?;
         if path.is_some() {
-            conn.pragma_update(None, "journal_mode", "WAL")
-                .map_err(err)?;
+            wal_mode(&conn).map_err(err)?;
         }
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
